@@ -1,0 +1,18 @@
+// `npm start` at the repository root: install the web dependencies when they
+// are missing, build the UI into web/dist, then run the Go server (embedded
+// Redis) on http://localhost:8080, which serves that build.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { forwardSignals, paths, run, spawnChild } from './lib.mjs';
+
+const { root, web } = paths();
+if (!existsSync(join(web, 'node_modules'))) {
+  console.log('> web/node_modules is missing: npm ci in web/');
+  run('npm', ['ci', '--no-audit', '--no-fund'], web);
+}
+run('npm', ['run', 'build'], web);
+
+console.log(`> go run . (listening on ${process.env.ADDR ?? ':8080'}; open http://localhost:8080 in two tabs)`);
+const server = spawnChild('go', ['run', '.'], root, process.env);
+forwardSignals([server]);
+server.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -1,0 +1,265 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import {
+  assertNever,
+  MAX_CHAT_LENGTH,
+  type ICEServer,
+  type MatchInfo,
+  type Mode,
+  type PartnerLeftReason,
+  type ServerMessage,
+} from '../protocol';
+import type { Signaling } from './useSignaling';
+
+/** idle → searching → matched → (partner_left | searching via Next) → … */
+export type Phase = 'idle' | 'searching' | 'matched' | 'partner_left';
+
+export interface ChatLine {
+  id: number;
+  from: 'me' | 'stranger' | 'system';
+  text: string;
+}
+
+export interface Preferences {
+  interests: string[];
+  mode: Mode;
+}
+
+export interface MatchState {
+  phase: Phase;
+  match: MatchInfo | null;
+  /** Why the last partner went away (shown while phase is partner_left). */
+  leftReason: PartnerLeftReason | null;
+  mode: Mode;
+  online: number | null;
+  iceServers: RTCIceServer[];
+  lines: ChatLine[];
+  partnerTyping: boolean;
+  /** Last problem the server reported, in words for the page; null when none. */
+  notice: string | null;
+  start: (prefs: Preferences) => void;
+  next: () => void;
+  stop: () => void;
+  sendChat: (text: string) => void;
+  setTyping: (typing: boolean) => void;
+}
+
+export interface MatchOptions {
+  /** Look for a new stranger as soon as the current one leaves. */
+  autoNext?: boolean;
+}
+
+export function toRTCIceServers(servers: ICEServer[] | null | undefined): RTCIceServer[] {
+  return (servers ?? []).map(({ urls, username, credential }) => ({
+    urls,
+    ...(username ? { username } : {}),
+    ...(credential ? { credential } : {}),
+  }));
+}
+
+const errorNotices: Record<string, string> = {
+  unavailable: 'Matchmaking is unavailable right now. Please try again in a moment.',
+  rate_limited: 'Slow down a little: too many messages.',
+  too_large: 'That message is too long.',
+};
+
+/**
+ * The matchmaking state machine on top of the signaling socket: what the user
+ * asked for (start, next, stop), what the server said (waiting, match_found,
+ * partner_left, …) and the text chat of the current match.
+ */
+export function useMatch(signaling: Signaling, options: MatchOptions = {}): MatchState {
+  const { send, subscribe } = signaling;
+  const [phase, setPhaseState] = useState<Phase>('idle');
+  const [match, setMatchState] = useState<MatchInfo | null>(null);
+  const [leftReason, setLeftReason] = useState<PartnerLeftReason | null>(null);
+  const [mode, setMode] = useState<Mode>('video');
+  const [online, setOnline] = useState<number | null>(null);
+  const [iceServers, setIceServers] = useState<RTCIceServer[]>([]);
+  const [lines, setLines] = useState<ChatLine[]>([]);
+  const [partnerTyping, setPartnerTyping] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
+
+  // The socket handler runs outside React's render, so it reads these refs,
+  // which every transition below keeps in step with the state.
+  const phaseRef = useRef<Phase>('idle');
+  const matchRef = useRef<MatchInfo | null>(null);
+  const prefsRef = useRef<Preferences>({ interests: [], mode: 'video' });
+  const selfIDRef = useRef<string | null>(null);
+  const autoNextRef = useRef(Boolean(options.autoNext));
+  const typingSentRef = useRef(false);
+  const lineIDRef = useRef(0);
+  autoNextRef.current = Boolean(options.autoNext);
+
+  const setPhase = useCallback((next: Phase) => {
+    phaseRef.current = next;
+    setPhaseState(next);
+  }, []);
+  const setMatch = useCallback((next: MatchInfo | null) => {
+    matchRef.current = next;
+    setMatchState(next);
+  }, []);
+  const addLine = useCallback((from: ChatLine['from'], text: string) => {
+    lineIDRef.current += 1;
+    const line = { id: lineIDRef.current, from, text };
+    setLines((current) => [...current, line]);
+  }, []);
+
+  const findMatch = useCallback(() => {
+    const { interests, mode: wanted } = prefsRef.current;
+    send({ event: 'find_match', data: { interests, mode: wanted } });
+    setMatch(null);
+    setPartnerTyping(false);
+    typingSentRef.current = false;
+    setPhase('searching');
+  }, [send, setMatch, setPhase]);
+
+  const partnerGone = useCallback(
+    (reason: PartnerLeftReason) => {
+      setMatch(null);
+      setPartnerTyping(false);
+      setLeftReason(reason);
+      addLine('system', 'Stranger has disconnected.');
+      if (autoNextRef.current) {
+        findMatch();
+      } else {
+        setPhase('partner_left');
+      }
+    },
+    [addLine, findMatch, setMatch, setPhase],
+  );
+
+  useEffect(() => {
+    const onMessage = (message: ServerMessage) => {
+      switch (message.event) {
+        case 'hello': {
+          const { id, online: count, ice_servers, resumed, match: resumedMatch } = message.data;
+          const previous = selfIDRef.current;
+          selfIDRef.current = id;
+          setOnline(count);
+          setIceServers(toRTCIceServers(ice_servers));
+          if (resumed && resumedMatch) {
+            if (phaseRef.current !== 'idle') {
+              setMatch(resumedMatch);
+              setPhase('matched');
+            }
+            return;
+          }
+          if (previous === null || previous === id) return;
+          // A fresh identity after a reconnect: the server forgot our queue entry and match.
+          if (phaseRef.current === 'searching') findMatch();
+          else if (phaseRef.current === 'matched') partnerGone('disconnected');
+          return;
+        }
+        case 'waiting':
+          if (phaseRef.current !== 'idle') setPhase('searching');
+          return;
+        case 'match_found':
+          if (phaseRef.current === 'idle') return; // stopped meanwhile
+          setMatch(message.data);
+          setMode(message.data.mode);
+          setLeftReason(null);
+          setPartnerTyping(false);
+          typingSentRef.current = false;
+          setLines([]);
+          addLine('system', "You're now chatting with a random stranger. Say hi!");
+          setNotice(null);
+          setPhase('matched');
+          return;
+        case 'signal':
+          return; // the peer connection's business
+        case 'chat':
+          if (!matchRef.current) return;
+          setPartnerTyping(false);
+          addLine('stranger', message.data.text);
+          return;
+        case 'typing':
+          if (matchRef.current) setPartnerTyping(message.data.typing);
+          return;
+        case 'partner_left': {
+          const current = matchRef.current;
+          if (!current || message.data.from !== current.partner_id) return;
+          partnerGone(message.data.reason);
+          return;
+        }
+        case 'online':
+          setOnline(message.data.count);
+          return;
+        case 'error': {
+          const { code, message: text } = message.data;
+          if (code === 'unavailable' && phaseRef.current === 'searching') setPhase('idle');
+          if (code === 'not_matched') return; // raced with partner_left; nothing to say
+          setNotice(errorNotices[code] ?? text);
+          return;
+        }
+        default:
+          assertNever(message);
+      }
+    };
+    return subscribe(onMessage);
+  }, [subscribe, addLine, findMatch, partnerGone, setMatch, setPhase]);
+
+  const start = useCallback(
+    (prefs: Preferences) => {
+      prefsRef.current = prefs;
+      setMode(prefs.mode);
+      setLines([]);
+      setNotice(null);
+      setLeftReason(null);
+      findMatch();
+    },
+    [findMatch],
+  );
+
+  const next = useCallback(() => {
+    if (phaseRef.current === 'idle') return;
+    setLines([]);
+    setLeftReason(null);
+    findMatch();
+  }, [findMatch]);
+
+  const stop = useCallback(() => {
+    if (phaseRef.current === 'idle') return;
+    send({ event: 'leave', data: {} });
+    setMatch(null);
+    setPartnerTyping(false);
+    setLines([]);
+    setPhase('idle');
+  }, [send, setMatch, setPhase]);
+
+  const sendChat = useCallback(
+    (raw: string) => {
+      const text = raw.trim().slice(0, MAX_CHAT_LENGTH);
+      if (!text || !matchRef.current) return;
+      send({ event: 'chat', data: { text } });
+      typingSentRef.current = false;
+      addLine('me', text);
+    },
+    [send, addLine],
+  );
+
+  const setTyping = useCallback(
+    (typing: boolean) => {
+      if (!matchRef.current || typingSentRef.current === typing) return;
+      typingSentRef.current = typing;
+      send({ event: 'typing', data: { typing } });
+    },
+    [send],
+  );
+
+  return {
+    phase,
+    match,
+    leftReason,
+    mode,
+    online,
+    iceServers,
+    lines,
+    partnerTyping,
+    notice,
+    start,
+    next,
+    stop,
+    sendChat,
+    setTyping,
+  };
+}

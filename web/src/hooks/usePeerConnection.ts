@@ -1,0 +1,176 @@
+import { useEffect, useRef, useState } from 'react';
+import type { MatchInfo, ServerMessage } from '../protocol';
+import type { Signaling } from './useSignaling';
+
+type SignalMessage = Extract<ServerMessage, { event: 'signal' }>['data'];
+
+export interface PeerConnectionOptions {
+  signaling: Signaling;
+  /** The current video match; null (or a text match) means no peer connection. */
+  match: MatchInfo | null;
+  iceServers: RTCIceServer[];
+  localStream: MediaStream | null;
+}
+
+export interface PeerConnection {
+  remoteStream: MediaStream | null;
+  connectionState: RTCPeerConnectionState | 'none';
+}
+
+const LOG_LIMIT = 500;
+
+/** The plain {type, sdp} the other browser's setRemoteDescription takes. */
+function sessionInit(description: RTCSessionDescriptionInit): RTCSessionDescriptionInit {
+  return { type: description.type, sdp: description.sdp };
+}
+
+/**
+ * One RTCPeerConnection per video match, created and closed in an effect keyed
+ * by the match id (a resumed match keeps its connection; a new stream or new
+ * ICE servers do not tear it down). The initiator offers, the other answers;
+ * ICE candidates that arrive before the remote description are queued.
+ */
+export function usePeerConnection(options: PeerConnectionOptions): PeerConnection {
+  const { signaling, match, iceServers, localStream } = options;
+  const { send, subscribe } = signaling;
+  const [remoteStream, setRemoteStream] = useState<MediaStream | null>(null);
+  const [connectionState, setConnectionState] = useState<PeerConnection['connectionState']>('none');
+
+  // Read when a connection is created, so changing them never recreates it.
+  const iceServersRef = useRef(iceServers);
+  const localStreamRef = useRef(localStream);
+  iceServersRef.current = iceServers;
+  localStreamRef.current = localStream;
+
+  // Every signal of the current match, in order. Signals can arrive between
+  // match_found and the effect below running, and StrictMode runs that effect
+  // twice: each connection it creates replays this log (from its partner only).
+  const logRef = useRef<SignalMessage[]>([]);
+  const handlerRef = useRef<((signal: SignalMessage) => void) | null>(null);
+
+  useEffect(
+    () =>
+      subscribe((message) => {
+        if (message.event !== 'signal') return;
+        const log = logRef.current;
+        log.push(message.data);
+        if (log.length > LOG_LIMIT) log.shift();
+        handlerRef.current?.(message.data);
+      }),
+    [subscribe],
+  );
+
+  const videoMatch = match && match.mode === 'video' ? match : null;
+  const matchID = videoMatch?.match_id ?? null;
+  const partnerID = videoMatch?.partner_id ?? null;
+  const initiator = videoMatch?.initiator ?? false;
+
+  useEffect(() => {
+    if (!matchID || !partnerID) {
+      logRef.current = [];
+      return;
+    }
+    const pc = new RTCPeerConnection({ iceServers: iceServersRef.current });
+    const listeners = new AbortController();
+    const { signal } = listeners;
+    let closed = false;
+    const candidates: RTCIceCandidateInit[] = [];
+    // Signals are applied strictly in order: an answer must not overtake the offer.
+    let chain: Promise<void> = Promise.resolve();
+
+    const local = localStreamRef.current;
+    if (local && local.getTracks().length > 0) {
+      for (const track of local.getTracks()) pc.addTrack(track, local);
+    } else {
+      pc.addTransceiver('audio', { direction: 'recvonly' });
+      pc.addTransceiver('video', { direction: 'recvonly' });
+    }
+
+    pc.addEventListener(
+      'track',
+      (event: RTCTrackEvent) => {
+        const [stream] = event.streams;
+        setRemoteStream(stream ?? new MediaStream([event.track]));
+      },
+      { signal },
+    );
+    pc.addEventListener(
+      'icecandidate',
+      (event: RTCPeerConnectionIceEvent) => {
+        if (event.candidate) send({ event: 'signal', data: { type: 'candidate', payload: event.candidate.toJSON() } });
+      },
+      { signal },
+    );
+    pc.addEventListener('connectionstatechange', () => setConnectionState(pc.connectionState), { signal });
+    setConnectionState(pc.connectionState);
+
+    const drainCandidates = async () => {
+      for (const candidate of candidates.splice(0)) {
+        await pc.addIceCandidate(candidate);
+      }
+    };
+
+    const apply = async (message: SignalMessage) => {
+      if (closed) return;
+      switch (message.type) {
+        case 'offer': {
+          await pc.setRemoteDescription(message.payload as RTCSessionDescriptionInit);
+          await drainCandidates();
+          const answer = await pc.createAnswer();
+          await pc.setLocalDescription(answer);
+          send({ event: 'signal', data: { type: 'answer', payload: sessionInit(pc.localDescription ?? answer) } });
+          return;
+        }
+        case 'answer':
+          await pc.setRemoteDescription(message.payload as RTCSessionDescriptionInit);
+          await drainCandidates();
+          return;
+        case 'candidate': {
+          const candidate = message.payload as RTCIceCandidateInit | null;
+          if (!candidate) return;
+          if (pc.remoteDescription) await pc.addIceCandidate(candidate);
+          else candidates.push(candidate);
+          return;
+        }
+        default:
+          return; // unknown signal types from a newer peer are ignored
+      }
+    };
+
+    const enqueue = (message: SignalMessage) => {
+      if (message.sender_id !== partnerID) return; // a late signal from an earlier partner
+      chain = chain
+        .then(() => apply(message))
+        .catch((err: unknown) => {
+          if (!closed) console.warn('signal failed', message.type, err);
+        });
+    };
+
+    if (initiator) {
+      chain = chain
+        .then(async () => {
+          const offer = await pc.createOffer();
+          if (closed) return;
+          await pc.setLocalDescription(offer);
+          send({ event: 'signal', data: { type: 'offer', payload: sessionInit(pc.localDescription ?? offer) } });
+        })
+        .catch((err: unknown) => {
+          if (!closed) console.warn('offer failed', err);
+        });
+    }
+
+    for (const message of logRef.current) enqueue(message);
+    handlerRef.current = enqueue;
+
+    return () => {
+      closed = true;
+      handlerRef.current = null;
+      listeners.abort();
+      pc.close();
+      setRemoteStream(null);
+      setConnectionState('none');
+    };
+  }, [matchID, partnerID, initiator, send]);
+
+  return { remoteStream, connectionState };
+}

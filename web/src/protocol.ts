@@ -1,0 +1,108 @@
+// Wire protocol of the Go server (DESIGN.md §2). Every type here mirrors a Go
+// struct the server sends or decodes; keep them in step.
+
+export type Mode = 'video' | 'text';
+
+export interface ICEServer {
+  urls: string[];
+  username?: string;
+  credential?: string;
+}
+
+export interface MatchInfo {
+  partner_id: string;
+  match_id: string;
+  initiator: boolean;
+  mode: Mode;
+  common_interests?: string[] | null;
+}
+
+export type SignalType = 'offer' | 'answer' | 'candidate';
+
+export type PartnerLeftReason = 'left' | 'next' | 'disconnected';
+
+export type ErrorCode =
+  | 'bad_json'
+  | 'unknown_event'
+  | 'bad_request'
+  | 'not_matched'
+  | 'rate_limited'
+  | 'too_large'
+  | 'unavailable';
+
+/** Server → client. */
+export type ServerMessage =
+  | {
+      event: 'hello';
+      data: {
+        id: string;
+        resume_token: string;
+        online: number;
+        ice_servers: ICEServer[] | null;
+        resumed?: boolean;
+        match?: MatchInfo | null;
+      };
+    }
+  | { event: 'waiting'; data: { message: string; interests: string[] | null; mode: Mode } }
+  | { event: 'match_found'; data: MatchInfo }
+  // The server relays any signal type (up to 32 chars); this client sends the three below.
+  | { event: 'signal'; data: { sender_id: string; type: SignalType | (string & {}); payload: unknown } }
+  | { event: 'chat'; data: { text: string } }
+  | { event: 'typing'; data: { typing: boolean } }
+  | { event: 'partner_left'; data: { from: string; reason: PartnerLeftReason } }
+  | { event: 'online'; data: { count: number } }
+  | { event: 'error'; data: { code: ErrorCode; message: string } };
+
+/** Client → server. */
+export type ClientMessage =
+  | { event: 'find_match'; data: { interests?: string[]; mode?: Mode } }
+  | { event: 'signal'; data: { type: SignalType; payload: unknown } }
+  | { event: 'chat'; data: { text: string } }
+  | { event: 'typing'; data: { typing: boolean } }
+  | { event: 'leave'; data: Record<string, never> };
+
+export type ServerEvent = ServerMessage['event'];
+
+export const MAX_INTERESTS = 10;
+export const MAX_INTEREST_LENGTH = 32;
+export const MAX_CHAT_LENGTH = 2000;
+
+const serverEvents: ReadonlySet<string> = new Set<ServerEvent>([
+  'hello',
+  'waiting',
+  'match_found',
+  'signal',
+  'chat',
+  'typing',
+  'partner_left',
+  'online',
+  'error',
+]);
+
+/** Parses one text frame; returns null for anything that is not a known server event. */
+export function parseServerMessage(raw: unknown): ServerMessage | null {
+  if (typeof raw !== 'string') return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  const { event, data } = value as { event?: unknown; data?: unknown };
+  if (typeof event !== 'string' || !serverEvents.has(event)) return null;
+  if (typeof data !== 'object' || data === null) return null;
+  return value as ServerMessage;
+}
+
+/** Normalises one interest the way the server does: trimmed, lowercase, 1–32 chars. */
+export function normaliseInterest(raw: string): string | null {
+  const tag = raw.trim().toLowerCase();
+  if (tag.length === 0) return null;
+  return tag.slice(0, MAX_INTEREST_LENGTH);
+}
+
+/** Exhaustiveness guard for switches over discriminated unions. */
+export function assertNever(value: never): never {
+  throw new Error(`unexpected value: ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,204 @@
+// Test doubles for the browser APIs jsdom lacks: WebSocket (driven by the
+// test), RTCPeerConnection and getUserMedia (recording what the app did).
+import type { ClientMessage, ServerMessage } from '../protocol';
+
+type Listener = (event: any) => void;
+
+class Emitter {
+  private listeners = new Map<string, Set<Listener>>();
+  addEventListener(type: string, listener: Listener, options?: { signal?: AbortSignal }) {
+    if (options?.signal?.aborted) return;
+    let set = this.listeners.get(type);
+    if (!set) this.listeners.set(type, (set = new Set()));
+    set.add(listener);
+    options?.signal?.addEventListener('abort', () => set.delete(listener));
+  }
+  removeEventListener(type: string, listener: Listener) {
+    this.listeners.get(type)?.delete(listener);
+  }
+  emit(type: string, event: any) {
+    for (const listener of [...(this.listeners.get(type) ?? [])]) listener(event);
+  }
+  listenerCount(): number {
+    let n = 0;
+    for (const set of this.listeners.values()) n += set.size;
+    return n;
+  }
+}
+
+export class FakeWebSocket extends Emitter {
+  static readonly CONNECTING = 0;
+  static readonly OPEN = 1;
+  static readonly CLOSING = 2;
+  static readonly CLOSED = 3;
+  static instances: FakeWebSocket[] = [];
+
+  readyState = FakeWebSocket.CONNECTING;
+  sent: ClientMessage[] = [];
+  closeCode: number | undefined;
+
+  constructor(public url: string) {
+    super();
+    FakeWebSocket.instances.push(this);
+  }
+
+  static reset() {
+    FakeWebSocket.instances = [];
+  }
+  static latest(): FakeWebSocket {
+    const socket = FakeWebSocket.instances.at(-1);
+    if (!socket) throw new Error('no socket opened');
+    return socket;
+  }
+
+  send(frame: string) {
+    if (this.readyState !== FakeWebSocket.OPEN) throw new Error('send on a socket that is not open');
+    this.sent.push(JSON.parse(frame) as ClientMessage);
+  }
+  close(code?: number) {
+    if (this.readyState === FakeWebSocket.CLOSED) return;
+    this.closeCode = code;
+    this.readyState = FakeWebSocket.CLOSED;
+    this.emit('close', { code: code ?? 1005 });
+  }
+
+  // Driven by the test: the server side.
+  serverOpen() {
+    this.readyState = FakeWebSocket.OPEN;
+    this.emit('open', {});
+  }
+  serverSend(message: ServerMessage) {
+    this.emit('message', { data: JSON.stringify(message) });
+  }
+  serverClose(code: number) {
+    this.readyState = FakeWebSocket.CLOSED;
+    this.emit('close', { code });
+  }
+  sentEvents(event: ClientMessage['event']): ClientMessage[] {
+    return this.sent.filter((message) => message.event === event);
+  }
+}
+
+export class FakeMediaStreamTrack {
+  enabled = true;
+  stopped = false;
+  constructor(public kind: 'audio' | 'video') {}
+  stop() {
+    this.stopped = true;
+  }
+}
+
+export class FakeMediaStream {
+  constructor(private tracks: FakeMediaStreamTrack[] = []) {}
+  getTracks() {
+    return this.tracks;
+  }
+  getAudioTracks() {
+    return this.tracks.filter((track) => track.kind === 'audio');
+  }
+  getVideoTracks() {
+    return this.tracks.filter((track) => track.kind === 'video');
+  }
+}
+
+export function fakeCameraStream(): FakeMediaStream {
+  return new FakeMediaStream([new FakeMediaStreamTrack('audio'), new FakeMediaStreamTrack('video')]);
+}
+
+export class FakeRTCPeerConnection extends Emitter {
+  static instances: FakeRTCPeerConnection[] = [];
+  static reset() {
+    FakeRTCPeerConnection.instances = [];
+  }
+
+  localDescription: RTCSessionDescriptionInit | null = null;
+  remoteDescription: RTCSessionDescriptionInit | null = null;
+  connectionState: RTCPeerConnectionState = 'new';
+  closed = false;
+  addedTracks: unknown[] = [];
+  candidates: RTCIceCandidateInit[] = [];
+  /** Everything the app did, in order, to check ordering (e.g. candidates after the remote description). */
+  calls: string[] = [];
+
+  constructor(public config: RTCConfiguration) {
+    super();
+    FakeRTCPeerConnection.instances.push(this);
+  }
+  addTrack(track: unknown) {
+    this.addedTracks.push(track);
+  }
+  addTransceiver(kind: string) {
+    this.calls.push(`transceiver:${kind}`);
+  }
+  async createOffer() {
+    this.calls.push('createOffer');
+    return { type: 'offer' as const, sdp: 'offer-sdp' };
+  }
+  async createAnswer() {
+    this.calls.push('createAnswer');
+    return { type: 'answer' as const, sdp: 'answer-sdp' };
+  }
+  async setLocalDescription(description: RTCSessionDescriptionInit) {
+    this.calls.push(`setLocal:${description.type}`);
+    this.localDescription = description;
+  }
+  async setRemoteDescription(description: RTCSessionDescriptionInit) {
+    this.calls.push(`setRemote:${description.type}`);
+    // Resolves a tick later, like a real one: candidates may arrive meanwhile.
+    await Promise.resolve();
+    this.remoteDescription = description;
+  }
+  async addIceCandidate(candidate: RTCIceCandidateInit) {
+    if (!this.remoteDescription) throw new Error('addIceCandidate before the remote description');
+    this.calls.push(`candidate:${candidate.candidate}`);
+    this.candidates.push(candidate);
+  }
+  close() {
+    this.closed = true;
+    this.connectionState = 'closed';
+  }
+
+  // Driven by the test.
+  fireConnectionState(state: RTCPeerConnectionState) {
+    this.connectionState = state;
+    this.emit('connectionstatechange', {});
+  }
+  fireTrack(stream: unknown) {
+    this.emit('track', { streams: [stream], track: {} });
+  }
+  fireCandidate(candidate: string) {
+    this.emit('icecandidate', { candidate: { toJSON: () => ({ candidate, sdpMid: '0' }) } });
+  }
+}
+
+/** Installs the fakes on globalThis; returns the getUserMedia mock's controller. */
+export function installBrowserFakes(getUserMedia: () => Promise<unknown>) {
+  FakeWebSocket.reset();
+  FakeRTCPeerConnection.reset();
+  Object.assign(globalThis, {
+    WebSocket: FakeWebSocket,
+    RTCPeerConnection: FakeRTCPeerConnection,
+    MediaStream: FakeMediaStream,
+  });
+  Object.defineProperty(navigator, 'mediaDevices', {
+    configurable: true,
+    value: { getUserMedia },
+  });
+  // jsdom has no media playback; VideoTile only assigns srcObject.
+  Object.defineProperty(HTMLMediaElement.prototype, 'srcObject', {
+    configurable: true,
+    get() {
+      return (this as any)._srcObject ?? null;
+    },
+    set(value) {
+      (this as any)._srcObject = value;
+    },
+  });
+}
+
+export function hello(id: string, extra: Partial<Extract<ServerMessage, { event: 'hello' }>['data']> = {}): ServerMessage {
+  return {
+    event: 'hello',
+    data: { id, resume_token: `token-${id}`, online: 2, ice_servers: [], resumed: false, ...extra },
+  };
+}
