@@ -1,0 +1,282 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// churnState is where one churning client is in its loop.
+type churnState int
+
+const (
+	churnIdle         churnState = iota // not started, or stopped
+	churnAwaitMatch                     // find_match sent
+	churnAwaitPartner                   // matched as the responder: waiting for the initiator's leave
+)
+
+// churnMode loops every client through find_match → match_found → leave (or, with -next,
+// find_match while matched) → find_match again. Only the initiator of a pair ends it; the
+// other side waits for partner_left and queues again. That keeps every event the server
+// sends predictable, so anything out of place is a violation rather than a race of the load.
+type churnMode struct {
+	cfg Config
+	t   *tally
+
+	findMatch, leave []byte
+	wantReason       string
+	known            atomic.Pointer[map[string]bool] // ids of this load's clients, set before the start
+
+	peers    []churnPeer // by client idx
+	stopping atomic.Bool
+
+	cycles      atomic.Int64
+	lost        atomic.Int64
+	partnerLost atomic.Int64
+	violations  atomic.Int64
+	foreign     atomic.Int64
+
+	mu       sync.Mutex
+	waits    []time.Duration
+	examples samples
+}
+
+type churnPeer struct {
+	mu      sync.Mutex
+	state   churnState
+	partner string
+	since   time.Time // when the state began
+	flagged bool      // this wait was already counted as lost
+}
+
+func newChurnMode(cfg Config, t *tally) *churnMode {
+	reason := "left"
+	if cfg.Next {
+		reason = "next"
+	}
+	return &churnMode{cfg: cfg, t: t, wantReason: reason, peers: make([]churnPeer, cfg.N)}
+}
+
+func (m *churnMode) before() error {
+	fm, err := encodeFindMatch(m.cfg.MediaMode, nil)
+	if err != nil {
+		return fmt.Errorf("encode find_match: %w", err)
+	}
+	lv, err := encodeLeave()
+	if err != nil {
+		return fmt.Errorf("encode leave: %w", err)
+	}
+	m.findMatch, m.leave = fm, lv
+	return nil
+}
+
+func (m *churnMode) violation(format string, args ...any) {
+	m.violations.Add(1)
+	m.mu.Lock()
+	m.examples.add(format, args...)
+	m.mu.Unlock()
+}
+
+// queue sends find_match; p.mu is held.
+func (m *churnMode) queue(c *client, p *churnPeer) {
+	p.state, p.since, p.flagged, p.partner = churnAwaitMatch, time.Now(), false, ""
+	if err := c.send(m.findMatch); err != nil {
+		m.t.unexpectedEvent("churn: find_match: %v", err)
+	}
+}
+
+func (m *churnMode) handle(c *client, ev inEnvelope, at time.Time) {
+	p := &m.peers[c.idx]
+	switch ev.Event {
+	case evWaiting:
+	case evMatchFound:
+		var d matchFoundData
+		if err := json.Unmarshal(ev.Data, &d); err != nil {
+			m.t.badFrames.Add(1)
+			return
+		}
+		m.onMatchFound(c, p, d, at)
+	case evPartnerLeft:
+		var d partnerLeftData
+		if err := json.Unmarshal(ev.Data, &d); err != nil {
+			m.t.badFrames.Add(1)
+			return
+		}
+		m.onPartnerLeft(c, p, d)
+	default:
+		m.violation("%s got %s: %s", c.id, ev.Event, ev.Data)
+	}
+}
+
+func (m *churnMode) onMatchFound(c *client, p *churnPeer, d matchFoundData, at time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.state != churnAwaitMatch {
+		m.violation("%s got match_found with %s in state %d", c.id, d.PartnerID, p.state)
+		return
+	}
+	if known := *m.known.Load(); d.PartnerID == c.id || !known[d.PartnerID] {
+		m.foreign.Add(1)
+		m.violation("%s matched with %q (itself or not a client of this load)", c.id, d.PartnerID)
+	}
+	stopping := m.stopping.Load()
+	if !stopping {
+		m.cycles.Add(1)
+		m.mu.Lock()
+		m.waits = append(m.waits, at.Sub(p.since))
+		m.mu.Unlock()
+	}
+	if !d.Initiator {
+		p.state, p.partner, p.since, p.flagged = churnAwaitPartner, d.PartnerID, at, false
+		return
+	}
+	switch {
+	case stopping:
+		p.state = churnIdle
+		if err := c.send(m.leave); err != nil {
+			m.t.unexpectedEvent("churn: leave: %v", err)
+		}
+	case m.cfg.Next:
+		m.queue(c, p)
+	default:
+		if err := c.send(m.leave); err != nil {
+			m.t.unexpectedEvent("churn: leave: %v", err)
+		}
+		m.queue(c, p)
+	}
+}
+
+func (m *churnMode) onPartnerLeft(c *client, p *churnPeer, d partnerLeftData) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.state != churnAwaitPartner || d.From != p.partner {
+		m.violation("%s got partner_left from %s (reason %s) in state %d, partner %q", c.id, d.From, d.Reason, p.state, p.partner)
+		return
+	}
+	// After the stop an initiator ends its last match with leave, also under -next.
+	if d.Reason != m.wantReason && !(m.stopping.Load() && d.Reason == "left") {
+		m.violation("%s got partner_left reason %q, want %q", c.id, d.Reason, m.wantReason)
+	}
+	if m.stopping.Load() {
+		p.state = churnIdle
+		return
+	}
+	m.queue(c, p)
+}
+
+func (m *churnMode) run(ctx context.Context, clients []*client, res *Result) {
+	known := make(map[string]bool, len(clients))
+	for _, c := range clients {
+		known[c.id] = true
+	}
+	m.known.Store(&known)
+
+	start := time.Now()
+	for _, c := range clients {
+		p := &m.peers[c.idx]
+		p.mu.Lock()
+		m.queue(c, p)
+		p.mu.Unlock()
+	}
+	m.watch(ctx, clients, m.cfg.Duration)
+	m.stopping.Store(true)
+	elapsed := time.Since(start)
+	m.quiesce(ctx, clients)
+
+	cr := &ChurnResult{
+		Next: m.cfg.Next, Cycles: m.cycles.Load(),
+		Lost: m.lost.Load(), PartnerLost: m.partnerLost.Load(),
+		Violations: m.violations.Load(), SelfOrForeign: m.foreign.Load(),
+	}
+	cr.CyclesPerSec = float64(cr.Cycles) / elapsed.Seconds()
+	cr.MatchesPerSec = cr.CyclesPerSec / 2
+	m.mu.Lock()
+	cr.Wait = summarize(m.waits)
+	res.Examples = append(res.Examples, m.examples.list...)
+	m.mu.Unlock()
+	res.Churn = cr
+	if cr.Lost > 0 {
+		res.fail("%d find_match without match_found within %v", cr.Lost, m.cfg.MatchTimeout)
+	}
+	if cr.PartnerLost > 0 {
+		res.fail("%d partner_left missing after %v", cr.PartnerLost, m.cfg.MatchTimeout)
+	}
+	if cr.Violations > 0 {
+		res.fail("%d protocol violations", cr.Violations)
+	}
+	if cr.Cycles == 0 {
+		res.fail("no cycle completed")
+	}
+}
+
+// watch flags clients stuck in a wait for longer than the match timeout, for d.
+func (m *churnMode) watch(ctx context.Context, clients []*client, d time.Duration) {
+	end := time.NewTimer(d)
+	defer end.Stop()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-end.C:
+			return
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			for _, c := range clients {
+				p := &m.peers[c.idx]
+				p.mu.Lock()
+				if !p.flagged && p.state != churnIdle && now.Sub(p.since) > m.cfg.MatchTimeout {
+					p.flagged = true
+					if p.state == churnAwaitMatch {
+						m.lost.Add(1)
+					} else {
+						m.partnerLost.Add(1)
+					}
+					m.violationLocked(c, p)
+				}
+				p.mu.Unlock()
+			}
+		}
+	}
+}
+
+func (m *churnMode) violationLocked(c *client, p *churnPeer) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.examples.add("%s stuck in state %d (partner %q) since %s", c.id, p.state, p.partner, p.since.Format(time.RFC3339Nano))
+}
+
+// quiesce waits, after the stop, until no pair is left half-ended (a responder waiting for
+// its partner_left), bounded by the match timeout: the pairs formed at the end still leave
+// cleanly, so closing the sockets does not cut a cycle in half.
+func (m *churnMode) quiesce(ctx context.Context, clients []*client) {
+	deadline := time.Now().Add(m.cfg.MatchTimeout)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for time.Now().Before(deadline) {
+		busy := 0
+		for _, c := range clients {
+			p := &m.peers[c.idx]
+			p.mu.Lock()
+			if p.state == churnAwaitPartner {
+				busy++
+			}
+			p.mu.Unlock()
+		}
+		if busy == 0 {
+			return
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return
+		}
+	}
+	m.partnerLost.Add(1)
+	m.mu.Lock()
+	m.examples.add("responders still waiting for partner_left %v after the stop", m.cfg.MatchTimeout)
+	m.mu.Unlock()
+}

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Load modes.
+const (
+	modeIdle  = "idle"
+	modeBurst = "burst"
+	modeRelay = "relay"
+	modeChurn = "churn"
+)
+
+// Config is every setting of one run.
+type Config struct {
+	URLs               []string      // instance WebSocket URLs; clients go round-robin over them
+	Mode               string        // idle, burst, relay or churn
+	N                  int           // clients
+	Duration           time.Duration // idle: hold time; relay and churn: load time
+	Timeout            time.Duration // hard bound on the whole run
+	MatchTimeout       time.Duration // a find_match with no match_found after this is lost
+	Linger             time.Duration // burst: keep listening after the last match for duplicates
+	Drain              time.Duration // relay: wait this long for the last answers
+	Rate               float64       // relay: round trips a second over all pairs; 0 saturates
+	Window             int           // relay, saturated: offers in flight per pair
+	Next               bool          // churn: press "next" (find_match) instead of leave
+	MediaMode          string        // find_match mode: video or text (empty: server default)
+	SrcIPs             int           // loopback source addresses 127.0.0.2.. (0: kernel's choice)
+	ConnectConcurrency int           // handshakes in flight
+	ConnectRate        float64       // new connections a second (0: unpaced)
+	HandshakeTimeout   time.Duration // per connection, up to its hello
+	ReadBuffer         int           // gorilla read buffer per connection
+	WriteBuffer        int           // gorilla write buffer (pooled)
+	Origin             string        // Origin header (empty: none, like a native client)
+	PIDs               []int         // idle: server processes whose VmRSS is read
+	Settle             time.Duration // idle: wait after the last hello before reading VmRSS
+	JSON               bool          // print one JSON object on stdout
+}
+
+// parseConfig reads the command line.
+func parseConfig(args []string, stderr io.Writer) (Config, error) {
+	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg Config
+	var urls, pids string
+	fs.StringVar(&urls, "urls", "ws://127.0.0.1:8080/ws", "comma-separated instance WebSocket URLs; clients are spread round-robin")
+	fs.StringVar(&cfg.Mode, "mode", modeBurst, "idle, burst, relay or churn")
+	fs.IntVar(&cfg.N, "n", 2000, "number of clients (even for burst and relay)")
+	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "idle: hold time; relay and churn: load time")
+	fs.DurationVar(&cfg.Timeout, "timeout", 0, "hard bound on the whole run (0: derived from the other settings)")
+	fs.DurationVar(&cfg.MatchTimeout, "match-timeout", 10*time.Second, "a find_match with no match_found after this counts as lost")
+	fs.DurationVar(&cfg.Linger, "linger", 500*time.Millisecond, "burst: keep listening this long after the last match to catch duplicates")
+	fs.DurationVar(&cfg.Drain, "drain", 5*time.Second, "relay: wait at most this long for answers to the last offers")
+	fs.Float64Var(&cfg.Rate, "rate", 0, "relay: offer/answer round trips per second over all pairs (0: saturate)")
+	fs.IntVar(&cfg.Window, "window", 1, "relay with -rate 0: offers in flight per pair")
+	fs.BoolVar(&cfg.Next, "next", false, "churn: press next (find_match while matched) instead of leave + find_match")
+	fs.StringVar(&cfg.MediaMode, "media", "video", "find_match mode: video or text (empty: omit)")
+	fs.IntVar(&cfg.SrcIPs, "src-ips", 0, "spread connections over this many source addresses 127.0.0.2.. (0: kernel's choice); one address has ~28k ports")
+	fs.IntVar(&cfg.ConnectConcurrency, "connect-concurrency", 256, "handshakes in flight")
+	fs.Float64Var(&cfg.ConnectRate, "connect-rate", 0, "new connections per second (0: unpaced)")
+	fs.DurationVar(&cfg.HandshakeTimeout, "handshake-timeout", 30*time.Second, "per connection, until its hello")
+	fs.IntVar(&cfg.ReadBuffer, "read-buffer", 1024, "read buffer per connection, bytes")
+	fs.IntVar(&cfg.WriteBuffer, "write-buffer", 1024, "write buffer (pooled), bytes")
+	fs.StringVar(&cfg.Origin, "origin", "", "Origin header to send (empty: none)")
+	fs.StringVar(&pids, "pids", "", "idle: comma-separated server PIDs whose VmRSS is read before and after")
+	fs.DurationVar(&cfg.Settle, "settle", 2*time.Second, "idle: wait after the last hello before reading VmRSS")
+	fs.BoolVar(&cfg.JSON, "json", false, "print one JSON object of results on stdout (the summary goes to stderr)")
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	for _, u := range strings.Split(urls, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			cfg.URLs = append(cfg.URLs, u)
+		}
+	}
+	for _, p := range strings.Split(pids, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		pid, err := strconv.Atoi(p)
+		if err != nil {
+			return Config{}, fmt.Errorf("-pids: %w", err)
+		}
+		cfg.PIDs = append(cfg.PIDs, pid)
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = cfg.defaultTimeout()
+	}
+	return cfg, cfg.validate()
+}
+
+// defaultTimeout leaves room for connecting, the load itself and its tail.
+func (c Config) defaultTimeout() time.Duration {
+	connect := c.HandshakeTimeout
+	if c.ConnectRate > 0 {
+		connect += time.Duration(float64(c.N) / c.ConnectRate * float64(time.Second))
+	}
+	return connect + c.Duration + c.Settle + 2*c.MatchTimeout + c.Linger + c.Drain + 30*time.Second
+}
+
+func (c Config) validate() error {
+	var errs []error
+	if len(c.URLs) == 0 {
+		errs = append(errs, errors.New("-urls: at least one URL"))
+	}
+	switch c.Mode {
+	case modeIdle, modeChurn:
+	case modeBurst, modeRelay:
+		if c.N%2 != 0 {
+			errs = append(errs, fmt.Errorf("-n %d: %s needs an even number of clients, or one is always left over", c.N, c.Mode))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("-mode %q: want idle, burst, relay or churn", c.Mode))
+	}
+	if c.N < 1 || (c.Mode != modeIdle && c.N < 2) {
+		errs = append(errs, fmt.Errorf("-n %d: too few clients", c.N))
+	}
+	if c.Rate < 0 || c.ConnectRate < 0 {
+		errs = append(errs, errors.New("-rate and -connect-rate must not be negative"))
+	}
+	if c.Window < 1 {
+		errs = append(errs, errors.New("-window: at least 1"))
+	}
+	if c.ConnectConcurrency < 1 {
+		errs = append(errs, errors.New("-connect-concurrency: at least 1"))
+	}
+	if c.SrcIPs < 0 || c.SrcIPs > 1<<16 {
+		errs = append(errs, errors.New("-src-ips: 0 to 65536"))
+	}
+	if c.Duration <= 0 || c.Timeout <= 0 || c.MatchTimeout <= 0 || c.HandshakeTimeout <= 0 {
+		errs = append(errs, errors.New("-duration, -timeout, -match-timeout and -handshake-timeout must be positive"))
+	}
+	if c.ReadBuffer < 64 || c.WriteBuffer < 64 {
+		errs = append(errs, errors.New("-read-buffer and -write-buffer: at least 64 bytes"))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/gorilla/websocket"
+)
+
+// fakeFault makes the fake server misbehave in one way, to prove the checker notices.
+type fakeFault int
+
+const (
+	faultNone           fakeFault = iota
+	faultDupSignal                // every signal is delivered twice
+	faultMisrouteSignal           // every signal goes back to its sender
+	faultDoubleMatch              // every match_found is sent twice
+	faultWrongReason              // partner_left always says "disconnected"
+)
+
+// fakeServer is a tiny in-memory implementation of the wire protocol, enough to test the
+// load generator without the real server. One mutex, no Redis.
+type fakeServer struct {
+	fault fakeFault
+
+	mu      sync.Mutex
+	nextID  int
+	conns   map[string]*fakeConn
+	queue   []string
+	partner map[string]string
+	matchID map[string]string
+}
+
+type fakeConn struct {
+	id  string
+	wmu sync.Mutex
+	ws  *websocket.Conn
+}
+
+func (c *fakeConn) send(event string, data any) {
+	b, err := json.Marshal(outEnvelope[any]{Event: event, Data: data})
+	if err != nil {
+		panic(err)
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_ = c.ws.WriteMessage(websocket.TextMessage, b)
+}
+
+func startFake(t *testing.T, fault fakeFault) string {
+	t.Helper()
+	f := &fakeServer{fault: fault, conns: map[string]*fakeConn{}, partner: map[string]string{}, matchID: map[string]string{}}
+	srv := httptest.NewServer(http.HandlerFunc(f.serveWS))
+	t.Cleanup(srv.Close)
+	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws"
+}
+
+func (f *fakeServer) serveWS(w http.ResponseWriter, r *http.Request) {
+	up := websocket.Upgrader{}
+	ws, err := up.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	f.mu.Lock()
+	f.nextID++
+	c := &fakeConn{id: fmt.Sprintf("u%d", f.nextID), ws: ws}
+	f.conns[c.id] = c
+	f.mu.Unlock()
+	c.send(evHello, helloData{ID: c.id, ResumeToken: "t-" + c.id, ICEServers: json.RawMessage(`[]`)})
+	c.send(evOnline, struct {
+		Count int `json:"count"`
+	}{1})
+	defer func() {
+		f.mu.Lock()
+		f.endMatch(c.id, "disconnected")
+		f.unqueue(c.id)
+		delete(f.conns, c.id)
+		f.mu.Unlock()
+		ws.Close()
+	}()
+	for {
+		_, msg, err := ws.ReadMessage()
+		if err != nil {
+			return
+		}
+		var ev inEnvelope
+		if err := json.Unmarshal(msg, &ev); err != nil {
+			c.send(evError, errorData{Code: "bad_json"})
+			continue
+		}
+		f.mu.Lock()
+		f.dispatch(c, ev)
+		f.mu.Unlock()
+	}
+}
+
+// dispatch runs with f.mu held; sends under it are fine for a test fake.
+func (f *fakeServer) dispatch(c *fakeConn, ev inEnvelope) {
+	switch ev.Event {
+	case evFindMatch:
+		f.endMatch(c.id, "next")
+		f.unqueue(c.id)
+		if len(f.queue) == 0 {
+			f.queue = append(f.queue, c.id)
+			c.send(evWaiting, struct{}{})
+			return
+		}
+		other := f.queue[0]
+		f.queue = f.queue[1:]
+		mid := "m-" + c.id + "-" + other
+		f.partner[c.id], f.partner[other] = other, c.id
+		f.matchID[c.id], f.matchID[other] = mid, mid
+		for _, side := range []struct {
+			id, partner string
+			init        bool
+		}{{c.id, other, true}, {other, c.id, false}} {
+			n := 1
+			if f.fault == faultDoubleMatch {
+				n = 2
+			}
+			for range n {
+				f.conns[side.id].send(evMatchFound, matchFoundData{PartnerID: side.partner, Initiator: side.init, MatchID: mid, Mode: "video"})
+			}
+		}
+	case evLeave:
+		f.endMatch(c.id, "left")
+		f.unqueue(c.id)
+	case evSignal:
+		p, ok := f.partner[c.id]
+		if !ok {
+			c.send(evError, errorData{Code: "not_matched"})
+			return
+		}
+		var s struct {
+			Type    string          `json:"type"`
+			Payload json.RawMessage `json:"payload"`
+		}
+		if err := json.Unmarshal(ev.Data, &s); err != nil {
+			c.send(evError, errorData{Code: "bad_request"})
+			return
+		}
+		to := f.conns[p]
+		if f.fault == faultMisrouteSignal {
+			to = c
+		}
+		out := signalInData{SenderID: c.id, Type: s.Type, Payload: s.Payload}
+		to.send(evSignal, out)
+		if f.fault == faultDupSignal {
+			to.send(evSignal, out)
+		}
+	default:
+		c.send(evError, errorData{Code: "unknown_event"})
+	}
+}
+
+func (f *fakeServer) endMatch(id, reason string) {
+	p, ok := f.partner[id]
+	if !ok {
+		return
+	}
+	delete(f.partner, id)
+	delete(f.partner, p)
+	delete(f.matchID, id)
+	delete(f.matchID, p)
+	if f.fault == faultWrongReason {
+		reason = "disconnected"
+	}
+	if pc, ok := f.conns[p]; ok {
+		pc.send(evPartnerLeft, partnerLeftData{From: id, Reason: reason})
+	}
+}
+
+func (f *fakeServer) unqueue(id string) {
+	for i, q := range f.queue {
+		if q == id {
+			f.queue = append(f.queue[:i], f.queue[i+1:]...)
+			return
+		}
+	}
+}

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// idleMode opens the connections, waits for every hello, reads the servers' VmRSS and holds
+// the connections for -duration.
+type idleMode struct {
+	noHandler
+	cfg     Config
+	before_ []int64
+}
+
+func newIdleMode(cfg Config) *idleMode { return &idleMode{cfg: cfg} }
+
+func (m *idleMode) before() error {
+	for _, pid := range m.cfg.PIDs {
+		rss, err := readRSS(pid)
+		if err != nil {
+			return fmt.Errorf("idle: before: %w", err)
+		}
+		m.before_ = append(m.before_, rss)
+	}
+	return nil
+}
+
+func (m *idleMode) run(ctx context.Context, clients []*client, res *Result) {
+	start := time.Now()
+	ir := &IdleResult{}
+	res.Idle = ir
+	if !sleepCtx(ctx, m.cfg.Settle) {
+		return
+	}
+	var grown int64
+	for i, pid := range m.cfg.PIDs {
+		rss, err := readRSS(pid)
+		if err != nil {
+			res.fail("idle: after: %v", err)
+			return
+		}
+		ir.Processes = append(ir.Processes, ProcessMemory{PID: pid, BeforeBytes: m.before_[i], AfterBytes: rss})
+		grown += rss - m.before_[i]
+	}
+	if len(clients) > 0 {
+		ir.BytesPerConn = float64(grown) / float64(len(clients))
+	}
+	sleepCtx(ctx, m.cfg.Duration-time.Since(start))
+}

@@ -1,0 +1,129 @@
+// Command loadtest is Go-Megle's load generator and protocol checker. It speaks the real wire
+// protocol (DESIGN.md §2) over real WebSockets to one or more instances and runs one of four
+// loads: idle (server memory per held connection), burst (everyone asks for a match at once),
+// relay (offer/answer round trips between matched pairs, paced or saturated) and churn (match,
+// leave, match again). Every run is bounded and stops by itself; it exits 1 when the checker
+// saw a lost, duplicated, misrouted or double-booked event or any protocol error, so it
+// doubles as a pass/fail check.
+//
+//	go run ./loadtest -mode burst -n 2000 -urls ws://127.0.0.1:8080/ws,ws://127.0.0.1:8081/ws
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() {
+	os.Exit(mainExit(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// mainExit runs the command and returns its exit code: 0 pass, 1 the checks failed, 2 bad usage.
+func mainExit(args []string, stdout, stderr io.Writer) int {
+	cfg, err := parseConfig(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "loadtest: %v\n", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res := run(ctx, cfg, stderr)
+	summaryTo := stdout
+	if cfg.JSON {
+		summaryTo = stderr
+		if err := res.writeJSON(stdout); err != nil {
+			fmt.Fprintf(stderr, "loadtest: %v\n", err)
+			return 1
+		}
+	}
+	if err := res.writeSummary(summaryTo); err != nil {
+		fmt.Fprintf(stderr, "loadtest: %v\n", err)
+	}
+	if !res.OK {
+		return 1
+	}
+	return 0
+}
+
+// run performs one load run and returns its result; it always returns within cfg.Timeout
+// plus the time it takes to close the connections.
+func run(ctx context.Context, cfg Config, logw io.Writer) Result {
+	res := Result{Mode: cfg.Mode, URLs: cfg.URLs, Clients: cfg.N}
+	t := newTally()
+	if got, err := raiseFileLimit(uint64(cfg.N) + 1024); err != nil {
+		fmt.Fprintf(logw, "loadtest: warning: %v\n", err)
+	} else if got < uint64(cfg.N)+64 {
+		fmt.Fprintf(logw, "loadtest: warning: open-file limit %d is below %d clients; run as root or raise ulimit -Hn\n", got, cfg.N)
+	}
+	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancel()
+
+	var m mode
+	switch cfg.Mode {
+	case modeIdle:
+		m = newIdleMode(cfg)
+	case modeBurst:
+		m = newBurstMode(cfg, t)
+	case modeRelay:
+		m = newRelayMode(cfg, t)
+	case modeChurn:
+		m = newChurnMode(cfg, t)
+	default:
+		res.fail("unknown mode %q", cfg.Mode)
+		return res
+	}
+	if err := m.before(); err != nil {
+		res.fail("%v", err)
+		return res
+	}
+
+	start := time.Now()
+	clients, failed, examples := connectAll(ctx, cfg, newDialer(cfg), m, t)
+	res.ConnectSeconds = time.Since(start).Seconds()
+	res.Connected, res.ConnectFailed = len(clients), failed
+	res.Examples = append(res.Examples, examples...)
+	if failed == 0 || cfg.Mode == modeIdle {
+		loadStart := time.Now()
+		m.run(ctx, clients, &res)
+		res.LoadSeconds = time.Since(loadStart).Seconds()
+	}
+	// From here on the clients close: partner_left and the like are expected, not checked.
+	t.ended.Store(true)
+	closeAll(clients)
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		res.fail("global timeout %v reached before the run finished", cfg.Timeout)
+	} else if ctx.Err() != nil {
+		res.fail("interrupted: %v", ctx.Err())
+	}
+	res.finish(t)
+	return res
+}
+
+// mode is one kind of load. The mode is also the handler of its clients' events.
+type mode interface {
+	handler
+	before() error // runs before any client connects
+	run(ctx context.Context, clients []*client, res *Result)
+}
+
+// sleepCtx waits d or until ctx is done; it reports whether the whole d passed.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

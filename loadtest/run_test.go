@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// quickConfig is a small, short run against urls.
+func quickConfig(mode string, n int, urls ...string) Config {
+	cfg := Config{
+		URLs: urls, Mode: mode, N: n,
+		Duration: 300 * time.Millisecond, MatchTimeout: 5 * time.Second, Linger: 100 * time.Millisecond,
+		Drain: 5 * time.Second, Window: 1, MediaMode: "video",
+		ConnectConcurrency: 64, HandshakeTimeout: 10 * time.Second,
+		ReadBuffer: 1024, WriteBuffer: 1024, Settle: 10 * time.Millisecond,
+	}
+	cfg.Timeout = cfg.defaultTimeout()
+	return cfg
+}
+
+func logResult(t *testing.T, res Result) {
+	t.Helper()
+	var b strings.Builder
+	if err := res.writeSummary(&b); err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + b.String())
+}
+
+// TestRunAgainstFake runs every mode against the in-memory fake, healthy and with one fault
+// each, and checks the checker's verdict.
+func TestRunAgainstFake(t *testing.T) {
+	tests := []struct {
+		name     string
+		fault    fakeFault
+		cfg      func(url string) Config
+		wantFail string // substring of a failure; empty: must pass
+	}{
+		{"idle", faultNone, func(u string) Config {
+			c := quickConfig(modeIdle, 20, u)
+			c.PIDs = []int{os.Getpid()}
+			return c
+		}, ""},
+		{"burst", faultNone, func(u string) Config { return quickConfig(modeBurst, 100, u) }, ""},
+		{"burst over two urls", faultNone, func(u string) Config { return quickConfig(modeBurst, 100, u, u) }, ""},
+		{"relay saturated", faultNone, func(u string) Config { return quickConfig(modeRelay, 20, u) }, ""},
+		{"relay saturated window 4", faultNone, func(u string) Config {
+			c := quickConfig(modeRelay, 20, u)
+			c.Window = 4
+			return c
+		}, ""},
+		{"relay paced", faultNone, func(u string) Config {
+			c := quickConfig(modeRelay, 20, u)
+			c.Rate = 500
+			return c
+		}, ""},
+		{"churn leave", faultNone, func(u string) Config { return quickConfig(modeChurn, 20, u) }, ""},
+		{"churn next", faultNone, func(u string) Config {
+			c := quickConfig(modeChurn, 20, u)
+			c.Next = true
+			return c
+		}, ""},
+		{"burst double match_found", faultDoubleMatch, func(u string) Config { return quickConfig(modeBurst, 20, u) }, "double-booked"},
+		{"relay duplicated signals", faultDupSignal, func(u string) Config { return quickConfig(modeRelay, 20, u) }, "duplicated signals"},
+		{"relay misrouted signals", faultMisrouteSignal, func(u string) Config {
+			c := quickConfig(modeRelay, 20, u)
+			c.Drain = 200 * time.Millisecond // the misrouted offers are never answered
+			return c
+		}, "misrouted signals"},
+		{"churn wrong reason", faultWrongReason, func(u string) Config { return quickConfig(modeChurn, 20, u) }, "protocol violations"},
+		{"churn double match_found", faultDoubleMatch, func(u string) Config {
+			c := quickConfig(modeChurn, 20, u)
+			c.MatchTimeout = 500 * time.Millisecond // the confused clients never settle
+			return c
+		}, "protocol violations"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := run(context.Background(), tt.cfg(startFake(t, tt.fault)), io.Discard)
+			logResult(t, res)
+			if tt.wantFail == "" {
+				if !res.OK {
+					t.Fatalf("run failed: %q", res.Failures)
+				}
+				return
+			}
+			if res.OK {
+				t.Fatalf("run passed, want a failure %q", tt.wantFail)
+			}
+			if !strings.Contains(strings.Join(res.Failures, "\n"), tt.wantFail) {
+				t.Fatalf("failures %q, want one containing %q", res.Failures, tt.wantFail)
+			}
+		})
+	}
+}
+
+func TestRunConnectFailure(t *testing.T) {
+	cfg := quickConfig(modeBurst, 4, "ws://127.0.0.1:1/ws")
+	res := run(context.Background(), cfg, io.Discard)
+	if res.OK || res.ConnectFailed != 4 {
+		t.Fatalf("want 4 connect failures and a failed run, got %+v", res)
+	}
+}
+
+func TestParseConfig(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr bool
+	}{
+		{"defaults", nil, false},
+		{"two urls and pids", []string{"-mode", "idle", "-urls", "ws://a/ws, ws://b/ws", "-pids", "1,2", "-n", "3"}, false},
+		{"odd burst", []string{"-mode", "burst", "-n", "3"}, true},
+		{"unknown mode", []string{"-mode", "nope"}, true},
+		{"bad pid", []string{"-pids", "x"}, true},
+		{"stray argument", []string{"extra"}, true},
+		{"negative rate", []string{"-mode", "relay", "-rate", "-1"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := parseConfig(tt.args, io.Discard)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("parseConfig err = %v, wantErr %v", err, tt.wantErr)
+			}
+			if err == nil && cfg.Timeout <= cfg.Duration {
+				t.Fatalf("derived timeout %v not above duration %v", cfg.Timeout, cfg.Duration)
+			}
+		})
+	}
+}
