@@ -42,6 +42,8 @@ type Config struct {
 	PIDs               []int         // idle: server processes whose VmRSS is read
 	Settle             time.Duration // idle: wait after the last hello before reading VmRSS
 	JSON               bool          // print one JSON object on stdout
+	Aggregate          string        // instead of a load: summarise the -json results in this file
+	Label              string        // -aggregate: the load's name in the Markdown rows
 }
 
 // parseConfig reads the command line.
@@ -72,6 +74,8 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&pids, "pids", "", "idle: comma-separated server PIDs whose VmRSS is read before and after")
 	fs.DurationVar(&cfg.Settle, "settle", 2*time.Second, "idle: wait after the last hello before reading VmRSS")
 	fs.BoolVar(&cfg.JSON, "json", false, "print one JSON object of results on stdout (the summary goes to stderr)")
+	fs.StringVar(&cfg.Aggregate, "aggregate", "", "no load: read JSON results (one per line, from -json) from this file and print each metric's median, min and max as Markdown table rows")
+	fs.StringVar(&cfg.Label, "label", "", "-aggregate: the load's name in the first column")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}

@@ -35,6 +35,9 @@ func mainExit(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "loadtest: %v\n", err)
 		return 2
 	}
+	if cfg.Aggregate != "" {
+		return aggregateFile(cfg, stdout, stderr)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	res := run(ctx, cfg, stderr)
@@ -50,6 +53,36 @@ func mainExit(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "loadtest: %v\n", err)
 	}
 	if !res.OK {
+		return 1
+	}
+	return 0
+}
+
+// aggregateFile prints the Markdown rows of the results in cfg.Aggregate; it fails when
+// any of those runs failed the checker.
+func aggregateFile(cfg Config, stdout, stderr io.Writer) int {
+	f, err := os.Open(cfg.Aggregate)
+	if err != nil {
+		fmt.Fprintf(stderr, "loadtest: %v\n", err)
+		return 2
+	}
+	defer f.Close()
+	runs, err := readResults(f)
+	if err != nil {
+		fmt.Fprintf(stderr, "loadtest: %s: %v\n", cfg.Aggregate, err)
+		return 2
+	}
+	failed := 0
+	for _, r := range runs {
+		if !r.OK {
+			failed++
+		}
+	}
+	if err := writeMarkdown(stdout, cfg.Label, aggregateRuns(runs), failed); err != nil {
+		fmt.Fprintf(stderr, "loadtest: %v\n", err)
+		return 1
+	}
+	if failed > 0 || len(runs) == 0 {
 		return 1
 	}
 	return 0

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+)
+
+// metric is one headline figure of a run.
+type metric struct {
+	Name  string
+	Unit  string
+	Value float64
+}
+
+// metrics lists a run's headline figures, the ones BENCHMARKS.md tabulates.
+func (r Result) metrics() []metric {
+	var ms []metric
+	add := func(name, unit string, v float64) { ms = append(ms, metric{name, unit, v}) }
+	if s := r.Idle; s != nil {
+		add("server memory per idle connection", "KiB", s.BytesPerConn/1024)
+		var after int64
+		for _, p := range s.Processes {
+			after += p.AfterBytes
+		}
+		add("server RSS with all connections", "MiB", mib(after))
+		add("connect time", "s", r.ConnectSeconds)
+	}
+	if s := r.Burst; s != nil {
+		add("matches per second", "1/s", s.MatchesPerSec)
+		add("wait p50", "ms", s.Wait.P50)
+		add("wait p90", "ms", s.Wait.P90)
+		add("wait p99", "ms", s.Wait.P99)
+		add("wait max", "ms", s.Wait.Max)
+		add("lost", "clients", float64(s.Lost))
+		add("double-booked", "clients", float64(s.DoubleBooked))
+		add("cross-instance pairs", "pairs", float64(s.CrossPairs))
+	}
+	if s := r.Relay; s != nil {
+		add("round trips per second", "1/s", s.RoundTripsSec)
+		add("rtt p50", "ms", s.RTT.P50)
+		add("rtt p99", "ms", s.RTT.P99)
+		add("duplicated + misrouted", "signals", float64(s.Duplicates+s.Misrouted))
+	}
+	if s := r.Churn; s != nil {
+		add("cycles per second", "1/s", s.CyclesPerSec)
+		add("wait p50", "ms", s.Wait.P50)
+		add("wait p99", "ms", s.Wait.P99)
+		add("errors", "events", float64(s.Lost+s.PartnerLost+s.Violations))
+	}
+	var errs int
+	for _, n := range r.ErrorEvents {
+		errs += n
+	}
+	add("protocol error events", "events", float64(errs))
+	return ms
+}
+
+// aggregate is one metric over several runs.
+type aggregate struct {
+	Name   string  `json:"name"`
+	Unit   string  `json:"unit"`
+	Median float64 `json:"median"`
+	Min    float64 `json:"min"`
+	Max    float64 `json:"max"`
+	Runs   int     `json:"runs"`
+}
+
+// median of values; values is sorted in place. The mean of the middle two for an even count.
+func median(values []float64) float64 {
+	if len(values) == 0 {
+		return 0
+	}
+	slices.Sort(values)
+	n := len(values)
+	if n%2 == 1 {
+		return values[n/2]
+	}
+	return (values[n/2-1] + values[n/2]) / 2
+}
+
+// aggregateRuns summarises each metric over the runs, in the order of the first run.
+func aggregateRuns(runs []Result) []aggregate {
+	var order []string
+	units := map[string]string{}
+	values := map[string][]float64{}
+	for _, r := range runs {
+		for _, m := range r.metrics() {
+			if _, seen := values[m.Name]; !seen {
+				order = append(order, m.Name)
+				units[m.Name] = m.Unit
+			}
+			values[m.Name] = append(values[m.Name], m.Value)
+		}
+	}
+	out := make([]aggregate, 0, len(order))
+	for _, name := range order {
+		v := values[name]
+		med := median(v) // sorts v
+		out = append(out, aggregate{Name: name, Unit: units[name], Median: med, Min: v[0], Max: v[len(v)-1], Runs: len(v)})
+	}
+	return out
+}
+
+// readResults reads one JSON Result per line, as written by -json.
+func readResults(r io.Reader) ([]Result, error) {
+	var runs []Result
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64*1024), 16<<20)
+	for line := 1; sc.Scan(); line++ {
+		text := strings.TrimSpace(sc.Text())
+		if text == "" {
+			continue
+		}
+		var res Result
+		if err := json.Unmarshal([]byte(text), &res); err != nil {
+			return nil, fmt.Errorf("line %d: %w", line, err)
+		}
+		runs = append(runs, res)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read results: %w", err)
+	}
+	return runs, nil
+}
+
+// writeMarkdown prints the aggregates as rows of a Markdown table
+// (| load | metric | median | min – max | runs |), labelled with label.
+func writeMarkdown(w io.Writer, label string, aggs []aggregate, failed int) error {
+	var b strings.Builder
+	for _, a := range aggs {
+		fmt.Fprintf(&b, "| %s | %s (%s) | %s | %s – %s | %d |\n", label, a.Name, a.Unit, num(a.Median), num(a.Min), num(a.Max), a.Runs)
+	}
+	if failed > 0 {
+		fmt.Fprintf(&b, "| %s | **runs that failed the checker** | %d | | |\n", label, failed)
+	}
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return fmt.Errorf("write markdown: %w", err)
+	}
+	return nil
+}
+
+// num prints a figure with about three significant digits, without an exponent.
+func num(v float64) string {
+	switch a := max(v, -v); {
+	case a == 0:
+		return "0"
+	case a >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case a >= 10:
+		return fmt.Sprintf("%.1f", v)
+	case a >= 1:
+		return fmt.Sprintf("%.2f", v)
+	default:
+		return fmt.Sprintf("%.3f", v)
+	}
+}
