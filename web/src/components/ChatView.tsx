@@ -44,12 +44,14 @@ export function ChatView(props: ChatViewProps) {
 
   return (
     <main className={`chat-view ${video ? 'mode-video' : 'mode-text'}`} ref={viewRef} data-phase={phase}>
-      <StatusBar text={status.text} detail={status.detail} tone={status.tone} />
-      {props.notice && (
-        <p className="notice notice-warn" role="alert">
-          {props.notice}
-        </p>
-      )}
+      <div className="chat-head">
+        <StatusBar text={status.text} detail={status.detail} tone={status.tone} />
+        {props.notice && (
+          <p className="notice notice-warn" role="alert">
+            {props.notice}
+          </p>
+        )}
+      </div>
       {video && (
         <section className="videos" aria-label="Video">
           <VideoTile

@@ -1,0 +1,134 @@
+import { expect, expectVideoFlowing, screenshot, startChat, status, test } from './fixtures';
+import { haveRedisServer, requireBrowser } from './env';
+
+test('two strangers press Start and see each other (video decoded on both sides)', async ({ goServer, stranger }) => {
+  const server = await goServer();
+  const a = await stranger(server.url);
+  const b = await stranger(server.url);
+  await startChat(a.page);
+  await startChat(b.page);
+  await expectVideoFlowing(a.page, b.page);
+});
+
+test('two strangers on two server instances sharing one redis-server connect', async ({ goServer, redis, stranger }) => {
+  test.skip(!haveRedisServer && !requireBrowser, 'redis-server not found on PATH (apt-get install redis-server)');
+  const shared = await redis();
+  const one = await goServer({ redisURL: shared.url, instanceID: 'e2e-one' });
+  const two = await goServer({ redisURL: shared.url, instanceID: 'e2e-two' });
+  const a = await stranger(one.url);
+  const b = await stranger(two.url);
+  await startChat(a.page);
+  await startChat(b.page);
+  await expectVideoFlowing(a.page, b.page);
+});
+
+test('text chat goes both ways and shows "Stranger is typing…"', async ({ goServer, stranger }) => {
+  const server = await goServer();
+  const a = await stranger(server.url);
+  const b = await stranger(server.url);
+  await startChat(a.page, { mode: 'text' });
+  await startChat(b.page, { mode: 'text' });
+  await expect(status(a.page)).toHaveText(/^Connected/);
+  await expect(status(b.page)).toHaveText(/^Connected/);
+
+  await a.page.getByRole('textbox', { name: 'Message' }).fill('hel');
+  await expect(b.page.getByTestId('typing')).toHaveText('Stranger is typing…');
+  await a.page.getByRole('textbox', { name: 'Message' }).fill('hello from A');
+  await a.page.getByRole('textbox', { name: 'Message' }).press('Enter');
+  await expect(b.page.getByTestId('chat-log')).toContainText('Stranger: hello from A');
+  await expect(b.page.getByTestId('typing')).toHaveText('');
+  await expect(a.page.getByTestId('chat-log')).toContainText('You: hello from A');
+
+  await b.page.getByRole('textbox', { name: 'Message' }).fill('hi A, B here');
+  await b.page.getByRole('button', { name: 'Send' }).click();
+  await expect(a.page.getByTestId('chat-log')).toContainText('Stranger: hi A, B here');
+});
+
+test('Next: the partner is told, and the next stranger connects with video', async ({ goServer, stranger }) => {
+  const server = await goServer();
+  const a = await stranger(server.url);
+  const b = await stranger(server.url);
+  await startChat(a.page);
+  await startChat(b.page);
+  await expectVideoFlowing(a.page, b.page);
+
+  await a.page.keyboard.press('Escape'); // Next
+  await expect(status(b.page)).toHaveText('Stranger has disconnected');
+  await expect(b.page.getByRole('button', { name: /New stranger/ })).toBeVisible();
+  await expect(status(a.page)).toHaveText('Looking for someone…');
+
+  const c = await stranger(server.url);
+  await startChat(c.page);
+  await expectVideoFlowing(a.page, c.page);
+  await expect(status(b.page)).toHaveText('Stranger has disconnected'); // B was not pulled back in
+});
+
+test('strangers with a shared interest are matched and both see it', async ({ goServer, stranger }) => {
+  const server = await goServer();
+  const a = await stranger(server.url);
+  const b = await stranger(server.url);
+  await startChat(a.page, { mode: 'text', interests: ['Chess', 'go'] });
+  await startChat(b.page, { mode: 'text', interests: ['music', 'chess'] });
+  for (const page of [a.page, b.page]) {
+    await expect(status(page)).toHaveText(/^Connected/);
+    await expect(page.getByTestId('common-interests')).toContainText('chess');
+    await expect(page.getByTestId('common-interests')).not.toContainText('music');
+  }
+});
+
+test('text-only works where the camera is refused', async ({ goServer, stranger, browserWithoutCamera }) => {
+  const server = await goServer();
+  const a = await stranger(server.url, { browser: browserWithoutCamera });
+  const b = await stranger(server.url);
+
+  await startChat(a.page, { mode: 'video' });
+  await expect(a.page.getByTestId('media-error')).toContainText('You can still chat by text.');
+  await a.page.getByRole('button', { name: 'Continue with text only' }).click();
+  await startChat(b.page, { mode: 'text' });
+
+  await expect(status(a.page)).toHaveText(/^Connected/);
+  await expect(status(b.page)).toHaveText(/^Connected/);
+  await expect(a.page.locator('video')).toHaveCount(0);
+  await b.page.getByRole('textbox', { name: 'Message' }).fill('can you read me?');
+  await b.page.getByRole('textbox', { name: 'Message' }).press('Enter');
+  await expect(a.page.getByTestId('chat-log')).toContainText('Stranger: can you read me?');
+  await a.page.getByRole('textbox', { name: 'Message' }).fill('loud and clear');
+  await a.page.getByRole('textbox', { name: 'Message' }).press('Enter');
+  await expect(b.page.getByTestId('chat-log')).toContainText('Stranger: loud and clear');
+});
+
+test('screenshots of every view: landing, searching, connected, partner left', async ({ goServer, stranger }, testInfo) => {
+  const server = await goServer();
+  const a = await stranger(server.url);
+  const b = await stranger(server.url);
+  const saved: string[] = [];
+
+  await a.page.getByLabel('Interests (optional)').fill('music');
+  await a.page.getByLabel('Interests (optional)').press('Enter');
+  await expect(a.page.getByText('Talk to strangers')).toBeVisible();
+  saved.push(await screenshot(a.page, '1-landing'));
+
+  await startChat(a.page);
+  await expect(status(a.page)).toHaveText('Looking for someone…');
+  await expect(a.page.getByTestId('local-video').locator('video')).toBeVisible();
+  saved.push(await screenshot(a.page, '2-searching'));
+
+  await startChat(b.page, { interests: ['music'] });
+  await expectVideoFlowing(a.page, b.page);
+  await b.page.getByRole('textbox', { name: 'Message' }).fill('hey, nice music taste');
+  await b.page.getByRole('textbox', { name: 'Message' }).press('Enter');
+  await expect(a.page.getByTestId('chat-log')).toContainText('nice music taste');
+  await expect
+    .poll(() => a.page.getByTestId('remote-video').locator('video').evaluate((video: HTMLVideoElement) => video.videoWidth))
+    .toBeGreaterThan(0);
+  saved.push(await screenshot(a.page, '3-connected'));
+  await a.page.setViewportSize({ width: 390, height: 844 });
+  saved.push(await screenshot(a.page, '3-connected-phone'));
+  await a.page.setViewportSize({ width: 1280, height: 800 });
+
+  await b.page.getByRole('button', { name: 'Stop' }).click();
+  await expect(status(a.page)).toHaveText('Stranger has disconnected');
+  saved.push(await screenshot(a.page, '4-partner-left'));
+
+  await testInfo.attach('screenshots', { body: saved.join('\n'), contentType: 'text/plain' });
+});

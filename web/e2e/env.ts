@@ -1,0 +1,51 @@
+// Where the browser and the helper programs are, shared by the config, the
+// global setup and the tests.
+import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const webDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const repoRoot = resolve(webDir, '..');
+export const distDir = resolve(webDir, 'dist');
+export const artifactsDir = resolve(webDir, 'test-results');
+export const screenshotsDir = resolve(artifactsDir, 'screenshots');
+export const serverLogsDir = resolve(artifactsDir, 'server-logs');
+
+export const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+export const requireBrowser = process.env.REQUIRE_BROWSER === '1';
+export const haveChromium = existsSync(chromiumPath);
+export const missingChromiumMessage =
+  `Chromium not found at ${chromiumPath}: browser tests skipped. ` +
+  'Install it (apt-get install chromium) or set CHROMIUM_PATH; set REQUIRE_BROWSER=1 to make this a failure.';
+
+export function onPath(command: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const redisServer = process.env.REDIS_SERVER_PATH || 'redis-server';
+export const haveRedisServer = onPath(redisServer);
+
+/** Flags that let two headless pages with a fake camera connect over loopback (BROWSER-TESTS.md). */
+export const chromiumArgs = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--allow-loopback-in-peer-connection',
+];
+
+/** The same browser, but nobody answers the camera prompt: getUserMedia is refused. */
+export const chromiumArgsWithoutCameraPermission = chromiumArgs.filter(
+  (flag) => flag !== '--use-fake-ui-for-media-stream',
+);
