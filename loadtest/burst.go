@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,8 +18,10 @@ type matcher struct {
 	cfg Config
 	t   *tally
 
-	findMatch []byte
-	sentAt    []atomic.Int64 // by client idx: when find_match went out, unix ns
+	findMatch  []byte         // the same for every client, or
+	findByPair [][]byte       // with -cross: by client idx, a unique interest per planned pair
+	runTag     string         // with -cross: makes this run's pair interests unique
+	sentAt     []atomic.Int64 // by client idx: when find_match went out, unix ns
 
 	mu        sync.Mutex
 	matches   [][]matchObs // by client idx
@@ -44,7 +49,34 @@ func (m *matcher) prepare() error {
 		return fmt.Errorf("encode find_match: %w", err)
 	}
 	m.findMatch = fm
+	if !m.cfg.Cross {
+		return nil
+	}
+	tag := make([]byte, 4)
+	if _, err := rand.Read(tag); err != nil {
+		return fmt.Errorf("run tag: %w", err)
+	}
+	m.runTag = "lt" + hex.EncodeToString(tag) + "p"
+	m.findByPair = make([][]byte, m.cfg.N)
+	for i := range m.cfg.N {
+		if m.findByPair[i], err = encodeFindMatch(m.cfg.MediaMode, []string{m.pairInterest(i)}); err != nil {
+			return fmt.Errorf("encode find_match: %w", err)
+		}
+	}
 	return nil
+}
+
+// pairInterest is the interest -cross gives clients 2k and 2k+1, which are spread
+// round-robin over the URLs and so sit on different instances when there are two.
+func (m *matcher) pairInterest(idx int) string {
+	return m.runTag + strconv.Itoa(idx/2)
+}
+
+func (m *matcher) findMatchFor(idx int) []byte {
+	if m.findByPair != nil {
+		return m.findByPair[idx]
+	}
+	return m.findMatch
 }
 
 // onMatchFound records one match_found.
@@ -82,7 +114,7 @@ func (m *matcher) burst(ctx context.Context, clients []*client, linger time.Dura
 			ready.Done()
 			<-release
 			m.sentAt[c.idx].Store(time.Now().UnixNano())
-			if err := c.send(m.findMatch); err != nil {
+			if err := c.send(m.findMatchFor(c.idx)); err != nil {
 				m.t.unexpectedEvent("find_match: %v", err)
 			}
 		}()
@@ -112,6 +144,27 @@ func (m *matcher) report(clients []*client) (pairReport, []time.Duration, time.T
 	return checkPairs(obs), append([]time.Duration(nil), m.waits...), m.lastMatch
 }
 
+// offPlan counts, under -cross, the clients whose single partner is not the planned one
+// (client idx^1); it is 0 without -cross.
+func (m *matcher) offPlan(clients []*client) int {
+	if m.findByPair == nil {
+		return 0
+	}
+	idByIdx := make(map[int]string, len(clients))
+	for _, c := range clients {
+		idByIdx[c.idx] = c.id
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	off := 0
+	for _, c := range clients {
+		if ms := m.matches[c.idx]; len(ms) == 1 && ms[0].PartnerID != idByIdx[c.idx^1] {
+			off++
+		}
+	}
+	return off
+}
+
 // burstMode: N clients connect, then all send find_match at once.
 type burstMode struct {
 	*matcher
@@ -137,6 +190,7 @@ func (b *burstMode) run(ctx context.Context, clients []*client, res *Result) {
 	br := &BurstResult{
 		Matched: pr.Matched, Lost: pr.Lost, DoubleBooked: pr.DoubleBooked,
 		Pairs: pr.Pairs, CrossPairs: pr.CrossPairs, Wait: summarize(waits),
+		OffPlan: b.offPlan(clients),
 	}
 	if el := last.Sub(start); el > 0 {
 		br.MatchesPerSec = float64(pr.Pairs) / el.Seconds()

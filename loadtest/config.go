@@ -30,6 +30,7 @@ type Config struct {
 	Drain              time.Duration // relay: wait this long for the last answers
 	Rate               float64       // relay: round trips a second over all pairs; 0 saturates
 	Window             int           // relay, saturated: offers in flight per pair
+	Cross              bool          // burst, relay: pair 2k with 2k+1 through a unique shared interest
 	Next               bool          // churn: press "next" (find_match) instead of leave
 	MediaMode          string        // find_match mode: video or text (empty: server default)
 	SrcIPs             int           // loopback source addresses 127.0.0.2.. (0: kernel's choice)
@@ -62,6 +63,7 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.DurationVar(&cfg.Drain, "drain", 5*time.Second, "relay: wait at most this long for answers to the last offers")
 	fs.Float64Var(&cfg.Rate, "rate", 0, "relay: offer/answer round trips per second over all pairs (0: saturate)")
 	fs.IntVar(&cfg.Window, "window", 1, "relay with -rate 0: offers in flight per pair")
+	fs.BoolVar(&cfg.Cross, "cross", false, "burst, relay: pair client 2k with 2k+1 (the next URL's) through a unique shared interest, so over two instances every pair crosses them; the server's own random pairing is then not what is measured")
 	fs.BoolVar(&cfg.Next, "next", false, "churn: press next (find_match while matched) instead of leave + find_match")
 	fs.StringVar(&cfg.MediaMode, "media", "video", "find_match mode: video or text (empty: omit)")
 	fs.IntVar(&cfg.SrcIPs, "src-ips", 0, "spread connections over this many source addresses 127.0.0.2.. (0: kernel's choice); one address has ~28k ports")
@@ -125,6 +127,9 @@ func (c Config) validate() error {
 		}
 	default:
 		errs = append(errs, fmt.Errorf("-mode %q: want idle, burst, relay or churn", c.Mode))
+	}
+	if c.Cross && c.Mode != modeBurst && c.Mode != modeRelay {
+		errs = append(errs, errors.New("-cross: only for burst and relay"))
 	}
 	if c.N < 1 || (c.Mode != modeIdle && c.N < 2) {
 		errs = append(errs, fmt.Errorf("-n %d: too few clients", c.N))

@@ -141,7 +141,7 @@ func (r *relayMode) sendOffer(p *relayPeer, buf []byte) []byte {
 func (r *relayMode) run(ctx context.Context, clients []*client, res *Result) {
 	r.burst(ctx, clients, 0)
 	pr, _, _ := r.report(clients)
-	rr := &RelayResult{Pairs: pr.Pairs, CrossPairs: pr.CrossPairs, TargetRate: r.cfg.Rate}
+	rr := &RelayResult{Pairs: pr.Pairs, CrossPairs: pr.CrossPairs, TargetRate: r.cfg.Rate, OffPlan: r.offPlan(clients)}
 	res.Relay = rr
 	res.Examples = append(res.Examples, pr.Problems...)
 	if pr.Lost > 0 || pr.DoubleBooked > 0 {

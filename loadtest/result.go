@@ -55,7 +55,8 @@ type BurstResult struct {
 	Pairs         int     `json:"pairs"`
 	CrossPairs    int     `json:"cross_instance_pairs"`
 	Wait          Latency `json:"wait"`
-	MatchesPerSec float64 `json:"matches_per_sec"` // pairs / (last match_found - first find_match)
+	MatchesPerSec float64 `json:"matches_per_sec"`    // pairs / (last match_found - first find_match)
+	OffPlan       int     `json:"off_plan,omitempty"` // -cross: clients not paired with the planned partner
 }
 
 // RelayResult is the relay load's throughput, latency and checker counts.
@@ -70,6 +71,7 @@ type RelayResult struct {
 	Duplicates    int64   `json:"duplicates"`
 	Misrouted     int64   `json:"misrouted"`
 	PairProblems  int     `json:"pair_problems"`
+	OffPlan       int     `json:"off_plan,omitempty"` // -cross: clients not paired with the planned partner
 }
 
 // ChurnResult is the churn load's rate and its errors.
@@ -146,6 +148,9 @@ func (r Result) writeSummary(w io.Writer) error {
 		fmt.Fprintf(&b, "  matched %d, lost %d, double-booked %d, pairs %d (%d across instances), %.0f matches/s\n",
 			s.Matched, s.Lost, s.DoubleBooked, s.Pairs, s.CrossPairs, s.MatchesPerSec)
 		fmt.Fprintf(&b, "  wait %s\n", s.Wait)
+		if s.OffPlan > 0 {
+			fmt.Fprintf(&b, "  -cross: %d clients not paired with the partner sharing their interest\n", s.OffPlan)
+		}
 	}
 	if s := r.Relay; s != nil {
 		rate := "saturated"
@@ -154,6 +159,9 @@ func (r Result) writeSummary(w io.Writer) error {
 		}
 		fmt.Fprintf(&b, "  %d pairs (%d across instances), %s: %d round trips in %.2fs = %.0f/s\n",
 			s.Pairs, s.CrossPairs, rate, s.RoundTrips, r.LoadSeconds, s.RoundTripsSec)
+		if s.OffPlan > 0 {
+			fmt.Fprintf(&b, "  -cross: %d clients not paired with the partner sharing their interest\n", s.OffPlan)
+		}
 		fmt.Fprintf(&b, "  rtt %s\n", s.RTT)
 		fmt.Fprintf(&b, "  duplicates %d, misrouted %d, unanswered %d\n", s.Duplicates, s.Misrouted, s.Unanswered)
 	}

@@ -163,6 +163,19 @@ func TestSmokeTwoInstances(t *testing.T) {
 			}
 		})
 	}
+	t.Run("relay across instances", func(t *testing.T) {
+		cfg := quickConfig(modeRelay, 100, urls...)
+		cfg.Cross = true
+		res := run(context.Background(), cfg, io.Discard)
+		check(t, res)
+		rr := res.Relay
+		if rr.Duplicates != 0 || rr.Misrouted != 0 || rr.Unanswered != 0 || rr.RoundTrips == 0 {
+			t.Fatalf("relay: %+v", rr)
+		}
+		if rr.CrossPairs != rr.Pairs || rr.OffPlan != 0 {
+			t.Fatalf("-cross: %d of %d pairs across instances, %d clients off plan", rr.CrossPairs, rr.Pairs, rr.OffPlan)
+		}
+	})
 	for _, next := range []bool{false, true} {
 		t.Run(fmt.Sprintf("churn next=%v", next), func(t *testing.T) {
 			cfg := quickConfig(modeChurn, 100, urls...)
