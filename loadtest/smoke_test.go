@@ -147,8 +147,22 @@ func TestSmokeTwoInstances(t *testing.T) {
 		if br.Lost != 0 || br.DoubleBooked != 0 || br.Matched != 200 || br.Pairs != 100 {
 			t.Fatalf("burst: %+v", br)
 		}
-		if br.CrossPairs == 0 {
-			t.Fatalf("no pair across the two instances: %+v", br)
+		// Not asserted: in a burst the queue is nearly empty and a caller gets whoever arrived
+		// just before it, mostly from its own instance, so a 200-client burst sometimes has no
+		// cross-instance pair at all. The next subtest makes them on purpose.
+		t.Logf("random burst: %d of %d pairs across instances", br.CrossPairs, br.Pairs)
+	})
+	t.Run("burst across instances", func(t *testing.T) {
+		cfg := quickConfig(modeBurst, 200, urls...)
+		cfg.Cross = true
+		res := run(context.Background(), cfg, io.Discard)
+		check(t, res)
+		br := res.Burst
+		if br.Lost != 0 || br.DoubleBooked != 0 || br.Matched != 200 || br.Pairs != 100 {
+			t.Fatalf("burst: %+v", br)
+		}
+		if br.CrossPairs != br.Pairs || br.OffPlan != 0 {
+			t.Fatalf("-cross: %d of %d pairs across instances, %d clients off plan", br.CrossPairs, br.Pairs, br.OffPlan)
 		}
 	})
 	for _, rate := range []float64{0, 1000} {
@@ -158,7 +172,7 @@ func TestSmokeTwoInstances(t *testing.T) {
 			res := run(context.Background(), cfg, io.Discard)
 			check(t, res)
 			rr := res.Relay
-			if rr.Duplicates != 0 || rr.Misrouted != 0 || rr.Unanswered != 0 || rr.RoundTrips == 0 || rr.CrossPairs == 0 {
+			if rr.Duplicates != 0 || rr.Misrouted != 0 || rr.Unanswered != 0 || rr.RoundTrips == 0 {
 				t.Fatalf("relay: %+v", rr)
 			}
 		})
