@@ -60,6 +60,13 @@ type signalInData struct {
 	Payload  json.RawMessage `json:"payload"`
 }
 
+// relaySignalData is a signal of the relay load, decoded in one pass.
+type relaySignalData struct {
+	SenderID string       `json:"sender_id"`
+	Type     string       `json:"type"`
+	Payload  relayPayload `json:"payload"`
+}
+
 type partnerLeftData struct {
 	From   string `json:"from"`
 	Reason string `json:"reason"`

@@ -76,16 +76,18 @@ func (r *relayMode) handle(c *client, ev inEnvelope, at time.Time) {
 }
 
 func (r *relayMode) onSignal(c *client, ev inEnvelope, at time.Time) {
-	var s signalInData
+	// One pass: the payload is decoded with the signal (the relay path is the hot loop).
+	var s relaySignalData
 	if err := json.Unmarshal(ev.Data, &s); err != nil {
-		r.t.badFrames.Add(1)
+		var generic signalInData
+		if json.Unmarshal(ev.Data, &generic) != nil {
+			r.t.badFrames.Add(1)
+			return
+		}
+		r.note(verdictMisrouted, fmt.Sprintf("%s got a signal %s from %s with a foreign payload %s", c.id, generic.Type, generic.SenderID, generic.Payload))
 		return
 	}
-	var p relayPayload
-	if err := json.Unmarshal(s.Payload, &p); err != nil {
-		r.note(verdictMisrouted, fmt.Sprintf("%s got a signal with a foreign payload %s", c.id, s.Payload))
-		return
-	}
+	p := s.Payload
 	peer := r.peers[c.idx].Load()
 	if peer == nil {
 		r.note(verdictMisrouted, fmt.Sprintf("%s got signal %s from %s before it was paired", c.id, s.Type, s.SenderID))
