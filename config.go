@@ -1,0 +1,245 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// Config is every setting of the server. LoadConfig is the only reader of the environment:
+// each setting is a flag and an environment variable of the same meaning (flags win).
+type Config struct {
+	Addr       string
+	InstanceID InstanceID
+	WebDir     string
+
+	RedisURL            string
+	RedisClusterAddrs   []string
+	RedisSentinelAddrs  []string
+	RedisSentinelMaster string
+	KeyPrefix           string
+
+	AllowedOrigins []string
+	TrustedProxies []netip.Prefix
+	MaxConnsPerIP  int
+
+	InterestFallback  time.Duration
+	MatchTTL          time.Duration
+	ResumeGrace       time.Duration
+	ShutdownTimeout   time.Duration
+	HeartbeatInterval time.Duration
+	HeartbeatTTL      time.Duration
+	SweepInterval     time.Duration
+	OnlineInterval    time.Duration
+	PingInterval      time.Duration
+
+	ReadLimit  int64
+	SendQueue  int
+	RateLimit  float64
+	RateBurst  int
+	RateStrike int
+
+	STUNURLs   []string
+	TURNURLs   []string
+	TURNSecret string
+	TURNTTL    time.Duration
+
+	LogLevel  slog.Level
+	LogFormat string
+}
+
+// settingName maps a flag name to its environment variable: redis-url -> REDIS_URL.
+func settingName(flagName string) string {
+	return strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// LoadConfig parses flags from args and, for every flag not given, its environment variable.
+// It returns flag.ErrHelp for -h.
+func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (Config, error) {
+	var c Config
+	fs := flag.NewFlagSet("go-megle", flag.ContinueOnError)
+	fs.SetOutput(usageOut)
+
+	var instance, origins, proxies, stun, turn, cluster, sentinels, level string
+	fs.StringVar(&c.Addr, "addr", ":8080", "listen address")
+	fs.StringVar(&instance, "instance-id", "", "this instance's id, unique among replicas (default: random)")
+	fs.StringVar(&c.WebDir, "web-dir", "web/dist", "directory of the built web UI (ignored when the UI is embedded with -tags embedui)")
+	fs.StringVar(&c.RedisURL, "redis-url", "", "Redis URL (redis:// or rediss://); empty runs an embedded in-process Redis, for a single instance only")
+	fs.StringVar(&cluster, "redis-cluster-addrs", "", "comma list of Redis Cluster node addresses (instead of REDIS_URL)")
+	fs.StringVar(&sentinels, "redis-sentinel-addrs", "", "comma list of Redis Sentinel addresses (with REDIS_SENTINEL_MASTER)")
+	fs.StringVar(&c.RedisSentinelMaster, "redis-sentinel-master", "", "Sentinel master name")
+	fs.StringVar(&c.KeyPrefix, "key-prefix", "{mm}", "prefix of every matchmaking key; must be a Redis Cluster hash tag such as {mm}")
+	fs.StringVar(&origins, "allowed-origins", "", "comma list of allowed WebSocket Origins, e.g. https://example.com (default: the request's own host)")
+	fs.StringVar(&proxies, "trusted-proxies", "", "comma list of proxy CIDRs whose X-Forwarded-For is believed (default: none)")
+	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", 100, "WebSocket connections allowed per client IP (0: no limit)")
+	fs.DurationVar(&c.InterestFallback, "interest-fallback", 5*time.Second, "how long a user with interests waits before random strangers are also offered (0: never)")
+	fs.DurationVar(&c.MatchTTL, "match-ttl", 10*time.Minute, "lifetime of match and user keys in Redis, refreshed while users are connected")
+	fs.DurationVar(&c.ResumeGrace, "resume-grace", 20*time.Second, "how long a dropped connection's identity and match are held for a resume")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "upper bound of a graceful shutdown")
+	fs.DurationVar(&c.HeartbeatInterval, "heartbeat-interval", time.Second, "how often this instance refreshes its heartbeat key")
+	fs.DurationVar(&c.HeartbeatTTL, "heartbeat-ttl", 5*time.Second, "lifetime of the heartbeat key: an instance silent this long is dead")
+	fs.DurationVar(&c.SweepInterval, "sweep-interval", 2*time.Second, "how often partners on other instances are checked for liveness")
+	fs.DurationVar(&c.OnlineInterval, "online-interval", 5*time.Second, "how often the cluster-wide online count is computed and sent when it changed")
+	fs.DurationVar(&c.PingInterval, "ping-interval", 20*time.Second, "WebSocket ping period; a client silent for twice this is dropped")
+	fs.Int64Var(&c.ReadLimit, "read-limit", 64<<10, "largest inbound WebSocket message in bytes; larger closes the socket with 1009")
+	fs.IntVar(&c.SendQueue, "send-queue", 256, "outbound messages queued per client; a client whose queue overflows is disconnected")
+	fs.Float64Var(&c.RateLimit, "rate-limit", 50, "inbound messages per second allowed per connection, sustained (0: no limit)")
+	fs.IntVar(&c.RateBurst, "rate-burst", 200, "inbound message burst allowed per connection (ICE candidates come in bursts)")
+	fs.IntVar(&c.RateStrike, "rate-strikes", 50, "rate-limited messages after which the connection is closed with 1008")
+	fs.StringVar(&stun, "stun-urls", "", "comma list of STUN URLs given to clients (default: none, so nothing calls a third party)")
+	fs.StringVar(&turn, "turn-urls", "", "comma list of TURN URLs given to clients with time-limited credentials")
+	fs.StringVar(&c.TURNSecret, "turn-secret", "", "shared secret of the TURN server (coturn use-auth-secret)")
+	fs.DurationVar(&c.TURNTTL, "turn-ttl", time.Hour, "lifetime of issued TURN credentials")
+	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
+
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: go-megle [flags]\n\nEvery flag can also be set by the environment variable in brackets; a flag wins over its variable.\n\n")
+		fs.VisitAll(func(f *flag.Flag) {
+			fmt.Fprintf(fs.Output(), "  -%s [%s]  (default %q)\n    \t%s\n", f.Name, settingName(f.Name), f.DefValue, f.Usage)
+		})
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		env := settingName(f.Name)
+		if v := getenv(env); v != "" && !given[f.Name] {
+			if err := fs.Set(f.Name, v); err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: %w", env, v, err))
+			}
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return c, err
+	}
+
+	c.InstanceID = InstanceID(instance)
+	if c.InstanceID == "" {
+		c.InstanceID = InstanceID(newID())
+	}
+	c.AllowedOrigins = splitList(origins)
+	c.STUNURLs = splitList(stun)
+	c.TURNURLs = splitList(turn)
+	c.RedisClusterAddrs = splitList(cluster)
+	c.RedisSentinelAddrs = splitList(sentinels)
+	for _, p := range splitList(proxies) {
+		prefix, err := parsePrefix(p)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %w", err))
+			continue
+		}
+		c.TrustedProxies = append(c.TrustedProxies, prefix)
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
+		errs = append(errs, fmt.Errorf("LOG_LEVEL: %w", err))
+	}
+	errs = append(errs, c.validate())
+	return c, errors.Join(errs...)
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if !validIDText(string(c.InstanceID)) {
+		bad("INSTANCE_ID must be 1-64 characters of letters, digits, '-', '_' or '.'")
+	}
+	open, close := strings.IndexByte(c.KeyPrefix, '{'), strings.IndexByte(c.KeyPrefix, '}')
+	if open < 0 || close < open+2 {
+		bad("KEY_PREFIX %q must contain a non-empty hash tag like {mm}, so that match.lua's keys share a cluster slot", c.KeyPrefix)
+	}
+	for _, o := range c.AllowedOrigins {
+		if o == "*" {
+			continue
+		}
+		if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" || u.Path != "" {
+			bad("ALLOWED_ORIGINS entry %q must look like https://host[:port] (or be *)", o)
+		}
+	}
+	modes := 0
+	for _, set := range []bool{c.RedisURL != "", len(c.RedisClusterAddrs) > 0, len(c.RedisSentinelAddrs) > 0} {
+		if set {
+			modes++
+		}
+	}
+	if modes > 1 {
+		bad("set only one of REDIS_URL, REDIS_CLUSTER_ADDRS and REDIS_SENTINEL_ADDRS")
+	}
+	if len(c.RedisSentinelAddrs) > 0 && c.RedisSentinelMaster == "" {
+		bad("REDIS_SENTINEL_ADDRS needs REDIS_SENTINEL_MASTER")
+	}
+	if len(c.TURNURLs) > 0 && c.TURNSecret == "" {
+		bad("TURN_URLS needs TURN_SECRET (credentials are time-limited HMACs of it)")
+	}
+	positive := map[string]time.Duration{
+		"MATCH_TTL": c.MatchTTL, "RESUME_GRACE": c.ResumeGrace, "SHUTDOWN_TIMEOUT": c.ShutdownTimeout,
+		"HEARTBEAT_INTERVAL": c.HeartbeatInterval, "SWEEP_INTERVAL": c.SweepInterval,
+		"ONLINE_INTERVAL": c.OnlineInterval, "PING_INTERVAL": c.PingInterval, "TURN_TTL": c.TURNTTL,
+	}
+	for name, d := range positive {
+		if d <= 0 {
+			bad("%s must be positive", name)
+		}
+	}
+	if c.MatchTTL < time.Second {
+		bad("MATCH_TTL must be at least 1s")
+	}
+	if c.HeartbeatTTL < 2*c.HeartbeatInterval {
+		bad("HEARTBEAT_TTL must be at least twice HEARTBEAT_INTERVAL")
+	}
+	if c.InterestFallback < 0 {
+		bad("INTEREST_FALLBACK must not be negative")
+	}
+	if c.ReadLimit < 1024 {
+		bad("READ_LIMIT must be at least 1024")
+	}
+	if c.SendQueue < 8 {
+		bad("SEND_QUEUE must be at least 8")
+	}
+	if c.RateLimit < 0 || c.RateBurst < 1 || c.RateStrike < 1 || c.MaxConnsPerIP < 0 {
+		bad("RATE_LIMIT, MAX_CONNS_PER_IP must not be negative; RATE_BURST and RATE_STRIKES must be positive")
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		bad("LOG_FORMAT must be text or json")
+	}
+	return errors.Join(errs...)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+// parsePrefix accepts a CIDR or a single address.
+func parsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		return p.Masked(), err
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// Environ adapts os.Getenv for LoadConfig (kept here: config.go is the only reader of the environment).
+func Environ(name string) string { return os.Getenv(name) }

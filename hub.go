@@ -1,0 +1,608 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// HubConfig is what the hub needs from Config.
+type HubConfig struct {
+	Self              InstanceID
+	InterestFallback  time.Duration
+	MatchTTL          time.Duration
+	ResumeGrace       time.Duration
+	HeartbeatInterval time.Duration
+	HeartbeatTTL      time.Duration
+	SweepInterval     time.Duration
+	OnlineInterval    time.Duration
+	OpTimeout         time.Duration // upper bound of one Redis operation
+}
+
+// Hub owns this instance's clients (id -> *Client), delivers messages to them, and routes
+// messages for partners on other instances through the Bus. It is the only place where a
+// client is looked up by id, and it only ever delivers to a client that is matched with the
+// sender in the same match: ids sent by clients are never trusted.
+type Hub struct {
+	cfg     HubConfig
+	mm      *Matchmaker
+	bus     *Bus
+	log     *slog.Logger
+	metrics *Metrics
+	now     func() time.Time
+
+	ctx    context.Context // ends when the hub stops; parent of every Redis operation
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // client pumps and background loops
+
+	mu       sync.RWMutex
+	clients  map[ClientID]*Client
+	detached map[ClientID]*time.Timer // matched clients whose socket dropped, held for a resume
+
+	online      atomic.Int64 // cluster-wide, as last computed
+	redisOK     atomic.Bool  // the last heartbeat reached Redis
+	draining    atomic.Bool
+	onlineFrame atomic.Pointer[[]byte]
+}
+
+// NewHub creates a hub; Run starts its background loops.
+func NewHub(parent context.Context, cfg HubConfig, mm *Matchmaker, bus *Bus, log *slog.Logger, m *Metrics, now func() time.Time) *Hub {
+	ctx, cancel := context.WithCancel(parent)
+	return &Hub{
+		cfg: cfg, mm: mm, bus: bus, log: log, metrics: m, now: now,
+		ctx: ctx, cancel: cancel,
+		clients: map[ClientID]*Client{}, detached: map[ClientID]*time.Timer{},
+	}
+}
+
+// Ready says whether this instance can serve new users: Redis reachable, subscription live,
+// not draining.
+func (h *Hub) Ready() (bool, string) {
+	switch {
+	case h.draining.Load():
+		return false, "draining"
+	case !h.redisOK.Load():
+		return false, "redis unreachable"
+	case !h.bus.Live():
+		return false, "subscription down"
+	}
+	return true, "ready"
+}
+
+// Run keeps the heartbeat, the online count, the liveness sweep and the key refresh going,
+// and delivers envelopes from other instances, until Stop.
+func (h *Hub) Run() {
+	h.heartbeat() // mark ourselves alive before anyone can be matched with us
+	loops := []struct {
+		every time.Duration
+		do    func()
+	}{
+		{h.cfg.HeartbeatInterval, h.heartbeat},
+		{h.cfg.OnlineInterval, h.updateOnline},
+		{h.cfg.SweepInterval, h.sweep},
+		{h.cfg.MatchTTL / 3, h.refresh},
+	}
+	for _, l := range loops {
+		h.wg.Add(1)
+		go func() {
+			defer h.wg.Done()
+			t := time.NewTicker(l.every)
+			defer t.Stop()
+			for {
+				select {
+				case <-h.ctx.Done():
+					return
+				case <-t.C:
+					l.do()
+				}
+			}
+		}()
+	}
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		h.bus.Run(h.ctx, h.handleEnvelope)
+	}()
+}
+
+// Drain marks the instance not ready and closes every client with 1012 (service restart), so
+// clients reconnect through the load balancer and resume elsewhere. Their matches are held
+// for the resume grace period.
+func (h *Hub) Drain() {
+	h.draining.Store(true)
+	for _, c := range h.snapshot() {
+		c.Close(CloseServiceRestart, "server restarting")
+	}
+}
+
+// Stop waits for clients to be cleaned up (up to ctx), then stops the loops and removes the
+// heartbeat so no one is matched with this instance any more.
+func (h *Hub) Stop(ctx context.Context) error {
+	h.draining.Store(true)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for h.ClientCount() > 0 {
+		select {
+		case <-ctx.Done():
+			h.log.Warn("shutdown: clients still connected at the deadline", "clients", h.ClientCount())
+			goto stop
+		case <-tick.C:
+		}
+	}
+stop:
+	h.mu.Lock()
+	for id, t := range h.detached {
+		t.Stop()
+		delete(h.detached, id)
+	}
+	h.mu.Unlock()
+	err := h.mm.Deregister(ctx, h.cfg.Self)
+	h.cancel()
+	h.wg.Wait()
+	return err
+}
+
+// opContext bounds one Redis operation.
+func (h *Hub) opContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(h.ctx, h.cfg.OpTimeout)
+}
+
+// --- the local client registry ---
+
+// Register adds a connected client.
+func (h *Hub) Register(c *Client) {
+	h.mu.Lock()
+	h.clients[c.id] = c
+	if t, ok := h.detached[c.id]; ok {
+		t.Stop()
+		delete(h.detached, c.id)
+	}
+	n := len(h.clients)
+	h.mu.Unlock()
+	h.metrics.Clients.Set(float64(n))
+}
+
+func (h *Hub) unregister(c *Client) {
+	h.mu.Lock()
+	if h.clients[c.id] == c {
+		delete(h.clients, c.id)
+	}
+	n := len(h.clients)
+	h.mu.Unlock()
+	h.metrics.Clients.Set(float64(n))
+}
+
+func (h *Hub) lookup(id ClientID) *Client {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.clients[id]
+}
+
+// ClientCount is the number of local clients.
+func (h *Hub) ClientCount() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.clients)
+}
+
+func (h *Hub) snapshot() []*Client {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	out := make([]*Client, 0, len(h.clients))
+	for _, c := range h.clients {
+		out = append(out, c)
+	}
+	return out
+}
+
+// Online is the cluster-wide number of connected users as last computed (at least the local one).
+func (h *Hub) Online() int64 {
+	return max(h.online.Load(), int64(h.ClientCount()))
+}
+
+// --- matchmaking operations, called from a client's read pump ---
+
+// FindMatch leaves the client's current match or search ("next") and looks for a partner.
+func (h *Hub) FindMatch(c *Client, mode Mode, interests []string) {
+	c.opMu.Lock()
+	defer c.opMu.Unlock()
+	h.endCurrent(c, ReasonNext, false)
+
+	ticket, mid := newID(), MatchID(newID())
+	c.mu.Lock()
+	c.state, c.ticket, c.mode, c.interests = stateWaiting, ticket, mode, interests
+	c.pendingMatch, c.pendingLeft, c.waitStart, c.everQueued = mid, false, h.now(), true
+	c.mu.Unlock()
+	h.metrics.Waiting.WithLabelValues(string(mode)).Inc()
+
+	ctx, cancel := h.opContext()
+	defer cancel()
+	start := time.Now()
+	res, err := h.mm.Enqueue(ctx, EnqueueRequest{
+		Client: c.id, Instance: h.cfg.Self, Mode: mode, Interests: interests,
+		Match: mid, Ticket: ticket, TokenHash: c.tokenHash,
+	})
+	h.metrics.observeRedis("match", start, err)
+	if err != nil {
+		h.log.Warn("find_match failed", "client", c.id, "err", err)
+		if c.setIdle(ticket) {
+			h.metrics.Waiting.WithLabelValues(string(mode)).Dec()
+		}
+		c.SendError(ErrUnavailable, "matchmaking is unavailable right now; try again shortly")
+		return
+	}
+	if res.Outcome == OutcomeWaiting {
+		c.Send(mustEncode(EvWaiting, WaitingData{Message: defaultWaitingMsg, Interests: nonNil(interests), Mode: mode}))
+		if len(interests) > 0 && h.cfg.InterestFallback > 0 {
+			c.mu.Lock()
+			if c.state == stateWaiting && c.ticket == ticket {
+				c.fallback = time.AfterFunc(h.cfg.InterestFallback, func() { h.runFallback(c, ticket) })
+			}
+			c.mu.Unlock()
+		}
+		return
+	}
+	h.applyOwnMatch(c, ticket, mid, res)
+}
+
+// runFallback re-runs the match for a client still waiting with interests, now also offering
+// it to (and taking from) the plain queue of its mode.
+func (h *Hub) runFallback(c *Client, ticket string) {
+	c.opMu.Lock()
+	defer c.opMu.Unlock()
+	mid := MatchID(newID())
+	c.mu.Lock()
+	current := c.state == stateWaiting && c.ticket == ticket && !c.closed
+	if current {
+		c.pendingMatch, c.pendingLeft = mid, false
+	}
+	mode, interests := c.mode, c.interests
+	c.mu.Unlock()
+	if !current {
+		return
+	}
+	ctx, cancel := h.opContext()
+	defer cancel()
+	start := time.Now()
+	res, err := h.mm.Enqueue(ctx, EnqueueRequest{
+		Client: c.id, Instance: h.cfg.Self, Mode: mode, Interests: interests,
+		Match: mid, Ticket: ticket, Fallback: true, TokenHash: c.tokenHash,
+	})
+	h.metrics.observeRedis("match", start, err)
+	if err != nil {
+		h.log.Warn("interest fallback failed; the user stays in its interest queues", "client", c.id, "err", err)
+		return
+	}
+	if res.Outcome == OutcomeMatched {
+		h.applyOwnMatch(c, ticket, mid, res)
+	}
+}
+
+// applyOwnMatch applies a match that this client's own enqueue made: the client is the
+// initiator; the partner, wherever it is, is told. Called with c.opMu held.
+func (h *Hub) applyOwnMatch(c *Client, ticket string, mid MatchID, res EnqueueResult) {
+	c.mu.Lock()
+	current := c.state == stateWaiting && c.ticket == ticket
+	leftAlready := c.pendingLeft && c.pendingMatch == mid
+	mode, waited := c.mode, h.now().Sub(c.waitStart)
+	if current {
+		c.stopFallback()
+		c.state, c.partner, c.partnerInst, c.match, c.initiator, c.common = stateMatched, res.Partner, res.PartnerInstance, mid, true, res.Common
+	}
+	c.mu.Unlock()
+	if current {
+		h.metrics.Waiting.WithLabelValues(string(mode)).Dec()
+	}
+	kind := "random"
+	if len(res.Common) > 0 {
+		kind = "interest"
+	}
+	h.metrics.Matches.WithLabelValues(kind).Inc()
+	h.metrics.MatchWait.Observe(waited.Seconds())
+
+	// The partner is matched in Redis whatever happened here, so it is always told; if this
+	// side has moved on meanwhile, the partner_left that follows reaches it after this.
+	env := Envelope{Kind: KindMatched, To: res.Partner, From: c.id, Instance: h.cfg.Self, Match: mid,
+		Ticket: res.PartnerTicket, Mode: mode, Common: res.Common}
+	h.route(res.PartnerInstance, &env)
+
+	if !current {
+		return
+	}
+	c.Send(mustEncode(EvMatchFound, MatchFoundData{PartnerID: res.Partner, Initiator: true, MatchID: mid,
+		CommonInterests: nonNil(res.Common), Mode: mode}))
+	if leftAlready {
+		h.applyLeft(Envelope{Kind: KindLeft, To: c.id, From: res.Partner, Match: mid, Reason: ReasonLeft})
+	}
+}
+
+// Leave ends the client's match or search at its request.
+func (h *Hub) Leave(c *Client) {
+	c.opMu.Lock()
+	defer c.opMu.Unlock()
+	h.endCurrent(c, ReasonLeft, false)
+}
+
+// Disconnect cleans up after a client whose socket is gone. A matched client whose socket
+// died without a close frame (or that this instance closed for a restart) is held for the
+// resume grace period; everyone else ends at once.
+func (h *Hub) Disconnect(c *Client, hold bool) {
+	h.unregister(c)
+	c.opMu.Lock()
+	defer c.opMu.Unlock()
+	c.mu.Lock()
+	c.closed = true
+	matched := c.state == stateMatched
+	c.mu.Unlock()
+	if hold && matched && h.holdForResume(c) {
+		return
+	}
+	h.endCurrent(c, ReasonDisconnected, true)
+}
+
+// endCurrent ends the client's search or match in Redis and tells the partner. forget also
+// deletes the client's user hash. Called with c.opMu held.
+func (h *Hub) endCurrent(c *Client, reason string, forget bool) {
+	c.mu.Lock()
+	was, partner, pinst, mid, mode, queued := c.state, c.partner, c.partnerInst, c.match, c.mode, c.everQueued
+	c.stopFallback()
+	c.state, c.ticket, c.partner, c.partnerInst, c.match = stateIdle, "", "", "", ""
+	c.mu.Unlock()
+	if was == stateWaiting {
+		h.metrics.Waiting.WithLabelValues(string(mode)).Dec()
+	}
+	if was == stateIdle && !(forget && queued) {
+		return // nothing in Redis to end or forget
+	}
+	ctx, cancel := h.opContext()
+	defer cancel()
+	start := time.Now()
+	res, err := h.mm.LeaveIfOn(ctx, c.id, h.cfg.Self, forget)
+	h.metrics.observeRedis("leave", start, err)
+	if err != nil {
+		h.log.Warn("leave failed", "client", c.id, "err", err)
+		if was == stateMatched && pinst == h.cfg.Self {
+			// Redis is away but the partner is here: it still learns at once.
+			h.applyLeft(Envelope{Kind: KindLeft, To: partner, From: c.id, Match: mid, Reason: reason})
+		}
+		return
+	}
+	if res.Ended {
+		if res.PartnerInstance == "" {
+			res.PartnerInstance = pinst
+		}
+		h.route(res.PartnerInstance, &Envelope{Kind: KindLeft, To: res.Partner, From: c.id, Match: res.Match, Reason: reason})
+	}
+}
+
+// --- relaying between partners ---
+
+// Relay sends a ready-made frame to the client's current partner, and only to it.
+func (h *Hub) Relay(c *Client, event string, frame []byte) {
+	c.mu.Lock()
+	st, partner, pinst, mid := c.state, c.partner, c.partnerInst, c.match
+	c.mu.Unlock()
+	if st != stateMatched {
+		c.SendError(ErrNotMatched, event+" needs a partner: send find_match first")
+		return
+	}
+	path := "local"
+	if pinst != h.cfg.Self {
+		path = "remote"
+	}
+	h.metrics.Relayed.WithLabelValues(event, path).Inc()
+	h.route(pinst, &Envelope{Kind: KindRelay, To: partner, From: c.id, Match: mid, Frame: frame})
+}
+
+// route hands an envelope to the addressee's instance: straight to the local client, or once
+// on that instance's channel. Never both, never every instance.
+func (h *Hub) route(inst InstanceID, env *Envelope) {
+	if inst == h.cfg.Self {
+		h.handleEnvelope(*env)
+		return
+	}
+	if inst == "" {
+		return
+	}
+	if err := h.bus.Publish(inst, env); err != nil {
+		h.log.Warn("cross-instance message dropped", "to_instance", inst, "err", err)
+	}
+}
+
+// handleEnvelope applies a message for a local client. It never blocks.
+func (h *Hub) handleEnvelope(env Envelope) {
+	switch env.Kind {
+	case KindRelay:
+		c := h.lookup(env.To)
+		if c == nil || !c.matchedWith(env.From, env.Match) {
+			h.metrics.Dropped.WithLabelValues("not_matched").Inc()
+			return
+		}
+		c.Send(env.Frame)
+	case KindMatched:
+		h.applyMatched(env)
+	case KindLeft:
+		h.applyLeft(env)
+	case KindMoved:
+		if c := h.lookup(env.To); c != nil {
+			c.mu.Lock()
+			if c.state == stateMatched && c.partner == env.From && c.match == env.Match {
+				c.partnerInst = env.Instance
+			}
+			c.mu.Unlock()
+		}
+	}
+}
+
+// applyMatched tells a waiting local client that someone's enqueue paired it.
+func (h *Hub) applyMatched(env Envelope) {
+	c := h.lookup(env.To)
+	if c == nil {
+		return // gone: its own disconnect ends the match and tells the partner
+	}
+	c.mu.Lock()
+	current := c.state == stateWaiting && c.ticket == env.Ticket
+	mode, waited := c.mode, h.now().Sub(c.waitStart)
+	if current {
+		c.stopFallback()
+		c.state, c.partner, c.partnerInst, c.match, c.initiator, c.common = stateMatched, env.From, env.Instance, env.Match, false, env.Common
+	}
+	c.mu.Unlock()
+	if !current {
+		return // a stale search: this client's own leave or next has ended that match
+	}
+	h.metrics.Waiting.WithLabelValues(string(mode)).Dec()
+	h.metrics.MatchWait.Observe(waited.Seconds())
+	c.Send(mustEncode(EvMatchFound, MatchFoundData{PartnerID: env.From, Initiator: false, MatchID: env.Match,
+		CommonInterests: nonNil(env.Common), Mode: env.Mode}))
+}
+
+// applyLeft tells a local client that its partner ended the match.
+func (h *Hub) applyLeft(env Envelope) {
+	c := h.lookup(env.To)
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	ended := c.state == stateMatched && c.partner == env.From && c.match == env.Match
+	if ended {
+		c.state, c.ticket, c.partner, c.partnerInst, c.match = stateIdle, "", "", "", ""
+	} else if c.state == stateWaiting && c.pendingMatch == env.Match {
+		c.pendingLeft = true // our own enqueue made this match and has not applied it yet
+	}
+	c.mu.Unlock()
+	if ended {
+		h.metrics.PartnerLeft.WithLabelValues(env.Reason).Inc()
+		c.Send(mustEncode(EvPartnerLeft, PartnerLeftData{From: env.From, Reason: env.Reason}))
+	}
+}
+
+// --- background loops ---
+
+func (h *Hub) heartbeat() {
+	ctx, cancel := h.opContext()
+	defer cancel()
+	start := time.Now()
+	err := h.mm.Heartbeat(ctx, h.cfg.Self, h.ClientCount(), h.cfg.HeartbeatTTL)
+	h.metrics.observeRedis("heartbeat", start, err)
+	if was := h.redisOK.Swap(err == nil); was != (err == nil) {
+		if err != nil {
+			h.log.Error("Redis unreachable: not ready; matchmaking answers unavailable", "err", err)
+		} else {
+			h.log.Info("Redis reachable: ready")
+		}
+	}
+}
+
+// updateOnline recomputes the cluster-wide count and sends it to local clients when it changed.
+func (h *Hub) updateOnline() {
+	ctx, cancel := h.opContext()
+	defer cancel()
+	start := time.Now()
+	n, err := h.mm.Online(ctx)
+	h.metrics.observeRedis("online", start, err)
+	if err != nil {
+		return
+	}
+	if h.online.Swap(n) == n {
+		return
+	}
+	frame := mustEncode(EvOnline, OnlineData{Count: n})
+	for _, c := range h.snapshot() {
+		c.Send(frame)
+	}
+}
+
+// sweep ends the matches of local clients whose partner's instance has died. A partner that
+// resumed elsewhere has told us where it lives now (KindMoved), so its instance is alive.
+func (h *Hub) sweep() {
+	type pair struct {
+		c       *Client
+		partner ClientID
+		inst    InstanceID
+		match   MatchID
+	}
+	var remote []pair
+	seen := map[InstanceID]bool{}
+	var insts []InstanceID
+	for _, c := range h.snapshot() {
+		c.mu.Lock()
+		if c.state == stateMatched && c.partnerInst != h.cfg.Self {
+			remote = append(remote, pair{c, c.partner, c.partnerInst, c.match})
+			if !seen[c.partnerInst] {
+				seen[c.partnerInst] = true
+				insts = append(insts, c.partnerInst)
+			}
+		}
+		c.mu.Unlock()
+	}
+	if len(insts) == 0 {
+		return
+	}
+	ctx, cancel := h.opContext()
+	defer cancel()
+	alive, err := h.mm.Alive(ctx, insts)
+	if err != nil {
+		return
+	}
+	for _, p := range remote {
+		if alive[p.inst] {
+			continue
+		}
+		h.partnerGone(p.c, p.partner, p.match)
+	}
+}
+
+// partnerGone ends a match whose partner vanished with its instance, unless the partner is
+// still within its resume grace (resume.go decides), and tells the local client.
+func (h *Hub) partnerGone(c *Client, partner ClientID, mid MatchID) {
+	c.opMu.Lock()
+	defer c.opMu.Unlock()
+	if !c.matchedWith(partner, mid) {
+		return
+	}
+	if h.partnerMayResume(c, partner, mid) {
+		return
+	}
+	c.mu.Lock()
+	c.state, c.ticket, c.partner, c.partnerInst, c.match = stateIdle, "", "", "", ""
+	c.mu.Unlock()
+	ctx, cancel := h.opContext()
+	defer cancel()
+	if _, err := h.mm.LeaveIfOn(ctx, c.id, h.cfg.Self, false); err != nil {
+		h.log.Warn("ending a match with a dead instance's user failed", "client", c.id, "err", err)
+	}
+	h.metrics.PartnerLeft.WithLabelValues(ReasonDisconnected).Inc()
+	c.Send(mustEncode(EvPartnerLeft, PartnerLeftData{From: partner, Reason: ReasonDisconnected}))
+}
+
+// refresh extends the Redis TTLs of local users that are waiting or matched, in one round
+// trip, so a long conversation keeps its state.
+func (h *Hub) refresh() {
+	var users []ClientID
+	var matches []MatchID
+	for _, c := range h.snapshot() {
+		c.mu.Lock()
+		if c.state != stateIdle {
+			users = append(users, c.id)
+		}
+		if c.state == stateMatched && c.initiator {
+			matches = append(matches, c.match) // one side refreshes the match hash
+		}
+		c.mu.Unlock()
+	}
+	ctx, cancel := h.opContext()
+	defer cancel()
+	start := time.Now()
+	err := h.mm.Refresh(ctx, users, matches)
+	h.metrics.observeRedis("refresh", start, err)
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

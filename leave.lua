@@ -1,0 +1,55 @@
+-- leave.lua: end the caller's search or match. One atomic step.
+--
+-- KEYS[1]  the caller's user hash, <prefix>:user:<caller> (other keys share its hash tag)
+-- ARGV[1]  key prefix, e.g. {mm}
+-- ARGV[2]  caller id
+-- ARGV[3]  '1' to delete the caller's user hash as well (the user is gone for good)
+-- ARGV[4]  the instance the caller is expected to live on: if the user hash names another
+--          (the user resumed there), nothing is done. Empty: no such check.
+--
+-- Returns one of
+--   {'matched', partner id, partner instance, match id}  the match was ended; tell the partner
+--   {'waiting'}                                          the caller left the queues
+--   {'idle'}                                             there was nothing to end
+--   {'moved'}                                            the user lives elsewhere now
+local prefix, me, forget, expected = ARGV[1], ARGV[2], ARGV[3] == '1', ARGV[4]
+local ukey = KEYS[1]
+
+if expected ~= '' then
+  local at = redis.call('HGET', ukey, 'instance')
+  if at and at ~= expected then return {'moved'} end
+end
+
+local function split(s)
+  local out = {}
+  if s == nil or s == false or s == '' then return out end
+  for part in string.gmatch(s, '[^\n]+') do out[#out + 1] = part end
+  return out
+end
+
+local u = redis.call('HMGET', ukey, 'state', 'mode', 'interests', 'match', 'partner')
+local state, mode, mid, partner = u[1], u[2], u[4], u[5]
+local out = {'idle'}
+
+if state == 'waiting' and mode then
+  for _, i in ipairs(split(u[3])) do redis.call('SREM', prefix .. ':queue:' .. mode .. ':' .. i, me) end
+  redis.call('SREM', prefix .. ':queue:' .. mode, me)
+  out = {'waiting'}
+elseif state == 'matched' and mid and partner then
+  redis.call('DEL', prefix .. ':match:' .. mid)
+  local pkey = prefix .. ':user:' .. partner
+  local p = redis.call('HMGET', pkey, 'match', 'instance')
+  if p[1] == mid then
+    redis.call('HSET', pkey, 'state', 'idle')
+    redis.call('HDEL', pkey, 'match', 'partner')
+  end
+  out = {'matched', partner, p[2] or '', mid}
+end
+
+if forget then
+  redis.call('DEL', ukey)
+elseif state then
+  redis.call('HSET', ukey, 'state', 'idle')
+  redis.call('HDEL', ukey, 'match', 'partner')
+end
+return out

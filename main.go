@@ -1,0 +1,183 @@
+// Command go-megle is a horizontally scalable WebRTC signaling server for random 1:1 video and
+// text chat. Where to read: a message enters in client.go (readPump), is decided in hub.go
+// (FindMatch, Relay, Leave) with match.go/match.lua, and leaves through the client's write
+// pump or, for a partner on another instance, pubsub.go.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
+		os.Exit(healthcheck(os.Args[2:], os.Stderr))
+	}
+	os.Exit(run(os.Args[1:], Environ, os.Stderr))
+}
+
+// run is the whole life of the process: configure, serve, and on SIGTERM or SIGINT drain and
+// stop within SHUTDOWN_TIMEOUT; a second signal exits at once.
+func run(args []string, getenv func(string) string, stderr io.Writer) int {
+	cfg, err := LoadConfig(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "go-megle: configuration: %v\n", err)
+		return 2
+	}
+	log := newLogger(cfg, stderr)
+
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(signals)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	app, err := NewApp(ctx, cfg, log)
+	if err != nil {
+		log.Error("start-up failed", "err", err)
+		return 1
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		app.Close()
+		log.Error("listen failed", "addr", cfg.Addr, "err", err)
+		return 1
+	}
+	httpSrv := &http.Server{Handler: app.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- httpSrv.Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String(), "instance", cfg.InstanceID)
+
+	select {
+	case err := <-serveErr:
+		log.Error("server stopped", "err", err)
+		app.Close()
+		return 1
+	case sig := <-signals:
+		log.Info("shutting down: draining clients", "signal", sig.String(), "timeout", cfg.ShutdownTimeout)
+	}
+	go func() {
+		sig := <-signals
+		log.Warn("second signal: exiting now", "signal", sig.String())
+		os.Exit(1)
+	}()
+	shutdownCtx, done := context.WithTimeout(ctx, cfg.ShutdownTimeout)
+	defer done()
+	app.Shutdown(shutdownCtx, httpSrv)
+	log.Info("stopped")
+	return 0
+}
+
+// App is one running instance: Redis, matchmaker, bus, hub and HTTP surface, wired together.
+type App struct {
+	cfg        Config
+	log        *slog.Logger
+	Metrics    *Metrics
+	Hub        *Hub
+	Server     *Server
+	Redis      redis.UniversalClient
+	closeRedis func()
+}
+
+// NewApp builds and starts an instance. A Redis that cannot be reached yet is not fatal (the
+// instance starts not ready and recovers by itself); a script Redis rejects is.
+func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
+	rdb, closeRedis, err := OpenRedis(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	metrics := NewMetrics()
+	keys := Keys{prefix: cfg.KeyPrefix}
+	mm, err := NewMatchmaker(ctx, rdb, keys, cfg.MatchTTL, time.Now)
+	var rerr redis.Error
+	if errors.As(err, &rerr) {
+		closeRedis()
+		return nil, err
+	}
+	if err != nil {
+		log.Warn("Redis not reachable at start-up; starting not ready", "err", err)
+	}
+	bus := NewBus(rdb, keys, cfg.InstanceID, 8192, log, metrics)
+	hub := NewHub(ctx, HubConfig{
+		Self: cfg.InstanceID, InterestFallback: cfg.InterestFallback, MatchTTL: cfg.MatchTTL,
+		ResumeGrace: cfg.ResumeGrace, HeartbeatInterval: cfg.HeartbeatInterval, HeartbeatTTL: cfg.HeartbeatTTL,
+		SweepInterval: cfg.SweepInterval, OnlineInterval: cfg.OnlineInterval, OpTimeout: 3 * time.Second,
+	}, mm, bus, log, metrics, time.Now)
+	hub.Run()
+	ice := NewICEProvider(cfg.STUNURLs, cfg.TURNURLs, cfg.TURNSecret, cfg.TURNTTL, time.Now)
+	srv := NewServer(cfg, hub, log, metrics, ice, uiFS(cfg.WebDir))
+	if srv.ui == nil {
+		log.Warn("the web UI is not built; / explains how to build it", "web_dir", cfg.WebDir)
+	}
+	return &App{cfg: cfg, log: log, Metrics: metrics, Hub: hub, Server: srv, Redis: rdb, closeRedis: closeRedis}, nil
+}
+
+// Handler is the instance's HTTP handler.
+func (a *App) Handler() http.Handler { return a.Server.Handler() }
+
+// Shutdown drains: stop accepting, close every socket with 1012 (clients resume elsewhere),
+// wait for the cleanup, stop the loops, close Redis; bounded by ctx.
+func (a *App) Shutdown(ctx context.Context, httpSrv *http.Server) {
+	a.Server.StopAccepting()
+	a.Hub.Drain()
+	if httpSrv != nil {
+		if err := httpSrv.Shutdown(ctx); err != nil {
+			a.log.Warn("http shutdown", "err", err)
+		}
+	}
+	if err := a.Hub.Stop(ctx); err != nil {
+		a.log.Warn("hub stop", "err", err)
+	}
+	a.closeRedis()
+}
+
+// Close stops the instance at once (tests, failed start-up).
+func (a *App) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	a.Shutdown(ctx, nil)
+}
+
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// healthcheck probes a running instance's /healthz, for container images without a shell:
+// go-megle healthcheck [http://127.0.0.1:8080/healthz]
+func healthcheck(args []string, stderr io.Writer) int {
+	target := "http://127.0.0.1:8080/healthz"
+	if len(args) > 0 {
+		target = args[0]
+	}
+	client := &http.Client{Timeout: 3 * time.Second}
+	resp, err := client.Get(target)
+	if err != nil {
+		fmt.Fprintf(stderr, "healthcheck: %v\n", err)
+		return 1
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintf(stderr, "healthcheck: %s answered %s\n", target, resp.Status)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,96 @@
+-- match.lua: find a partner for the caller, or queue the caller. One atomic step.
+--
+-- KEYS[1]  the caller's user hash, <prefix>:user:<caller>. Every other key is built from the
+--          prefix, which carries the hash tag ({mm}), so all of them share KEYS[1]'s cluster slot.
+-- ARGV[1]  key prefix, e.g. {mm}
+-- ARGV[2]  caller id
+-- ARGV[3]  caller's instance id
+-- ARGV[4]  mode: video | text
+-- ARGV[5]  match id to use on a hit (fresh, from crypto/rand)
+-- ARGV[6]  now, unix milliseconds (recorded as created-at / since)
+-- ARGV[7]  TTL of the match hash and of both user hashes, seconds
+-- ARGV[8]  '1' when this is the interest fallback: the plain queue of the mode is also used.
+--          A fallback run only goes ahead if the caller still waits with the same ticket.
+-- ARGV[9]  ticket: identifies this search of the caller; returned to whoever pops the caller,
+--          so the caller's instance can tell a current match from a stale one
+-- ARGV[10] SHA-256 of the caller's resume token (stored in the user hash)
+-- ARGV[11] interests, joined by "\n" (may be empty); already normalised and validated
+--
+-- User hash fields: instance, mode, interests, state (waiting | matched | idle), ticket,
+--   fallback, since, match, partner, token.
+-- Match hash fields: a, b (user ids; a is the initiator), mode, common, created.
+--
+-- Returns one of
+--   {'matched', partner id, partner instance, partner ticket, common interest 1, ...}
+--   {'waiting'}
+--   {'stale'}    (fallback run for a search that has ended)
+local prefix, me, inst, mode, mid = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local now, ttl, fallback, ticket, token = ARGV[6], tonumber(ARGV[7]), ARGV[8] == '1', ARGV[9], ARGV[10]
+local ukey = KEYS[1]
+
+local function split(s)
+  local out = {}
+  if s == nil or s == false or s == '' then return out end
+  for part in string.gmatch(s, '[^\n]+') do out[#out + 1] = part end
+  return out
+end
+
+-- the queues a user of this mode and these interests waits in
+local function queues(m, ints, plain)
+  local qs = {}
+  for _, i in ipairs(ints) do qs[#qs + 1] = prefix .. ':queue:' .. m .. ':' .. i end
+  if plain then qs[#qs + 1] = prefix .. ':queue:' .. m end
+  return qs
+end
+
+local interests = split(ARGV[11])
+
+if fallback then
+  local st = redis.call('HMGET', ukey, 'state', 'ticket')
+  if st[1] ~= 'waiting' or st[2] ~= ticket then return {'stale'} end
+end
+
+local usePlain = fallback or #interests == 0
+local budget = 64 -- stale entries dropped per call at most, so one call stays short
+for _, q in ipairs(queues(mode, interests, usePlain)) do
+  while budget > 0 do
+    local cand = redis.call('SPOP', q)
+    if not cand then break end
+    budget = budget - 1
+    if cand ~= me then
+      local ckey = prefix .. ':user:' .. cand
+      local c = redis.call('HMGET', ckey, 'state', 'mode', 'instance', 'interests', 'ticket', 'fallback')
+      if c[1] == 'waiting' and c[2] == mode and c[3]
+        and redis.call('EXISTS', prefix .. ':instance:' .. c[3]) == 1 then
+        -- a hit: take both users out of every queue they are in
+        local cints = split(c[4])
+        for _, cq in ipairs(queues(mode, cints, true)) do redis.call('SREM', cq, cand) end
+        for _, mq in ipairs(queues(mode, interests, true)) do redis.call('SREM', mq, me) end
+        local mine, common = {}, {}
+        for _, i in ipairs(interests) do mine[i] = true end
+        for _, i in ipairs(cints) do if mine[i] then common[#common + 1] = i end end
+        local commonText = table.concat(common, '\n')
+        local mkey = prefix .. ':match:' .. mid
+        redis.call('HSET', mkey, 'a', me, 'b', cand, 'mode', mode, 'common', commonText, 'created', now)
+        redis.call('EXPIRE', mkey, ttl)
+        redis.call('HSET', ukey, 'instance', inst, 'mode', mode, 'interests', ARGV[11], 'state', 'matched',
+          'ticket', ticket, 'match', mid, 'partner', cand, 'token', token, 'since', now)
+        redis.call('EXPIRE', ukey, ttl)
+        redis.call('HSET', ckey, 'state', 'matched', 'match', mid, 'partner', me)
+        redis.call('EXPIRE', ckey, ttl)
+        local out = {'matched', cand, c[3], c[5] or ''}
+        for _, i in ipairs(common) do out[#out + 1] = i end
+        return out
+      end
+      -- not waiting any more, another mode, or its instance is dead: the entry stays dropped
+    end
+  end
+end
+
+-- a miss: wait in the queues
+redis.call('HSET', ukey, 'instance', inst, 'mode', mode, 'interests', ARGV[11], 'state', 'waiting',
+  'ticket', ticket, 'fallback', fallback and '1' or '0', 'token', token, 'since', now)
+redis.call('HDEL', ukey, 'match', 'partner')
+redis.call('EXPIRE', ukey, ttl)
+for _, q in ipairs(queues(mode, interests, usePlain)) do redis.call('SADD', q, me) end
+return {'waiting'}

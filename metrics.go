@@ -1,0 +1,78 @@
+package main
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Metrics are this instance's Prometheus metrics, on a registry of its own (no global state;
+// two servers in one test process do not collide). No label ever carries a user identifier.
+type Metrics struct {
+	Registry       *prometheus.Registry
+	Clients        prometheus.Gauge
+	Waiting        *prometheus.GaugeVec
+	Matches        *prometheus.CounterVec
+	MatchWait      prometheus.Histogram
+	Relayed        *prometheus.CounterVec
+	Dropped        *prometheus.CounterVec
+	RateLimited    prometheus.Counter
+	Resumes        *prometheus.CounterVec
+	PartnerLeft    *prometheus.CounterVec
+	Disconnects    *prometheus.CounterVec
+	RedisErrors    *prometheus.CounterVec
+	RedisDuration  *prometheus.HistogramVec
+	InstancesAlive prometheus.Gauge
+}
+
+// NewMetrics creates and registers every metric, plus the Go and process collectors.
+func NewMetrics() *Metrics {
+	const ns = "gomegle"
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		Clients: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "clients_connected",
+			Help: "WebSocket clients connected to this instance."}),
+		Waiting: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "users_waiting",
+			Help: "Clients of this instance waiting for a match, by mode."}, []string{"mode"}),
+		Matches: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "matches_total",
+			Help: "Matches made by this instance, by kind: interest (shared an interest) or random."}, []string{"kind"}),
+		MatchWait: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "match_wait_seconds",
+			Help:    "Time from find_match to match_found, for clients of this instance.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300}}),
+		Relayed: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "messages_relayed_total",
+			Help: "Messages relayed to a partner, by event (signal, chat, typing) and path (local, remote)."}, []string{"event", "path"}),
+		Dropped: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "messages_dropped_total",
+			Help: "Messages dropped, by reason."}, []string{"reason"}),
+		RateLimited: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "rate_limited_total",
+			Help: "Inbound messages refused by the per-connection rate limit."}),
+		Resumes: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "resumes_total",
+			Help: "Resume attempts, by result (resumed, expired, invalid)."}, []string{"result"}),
+		PartnerLeft: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "partner_left_total",
+			Help: "partner_left events sent by this instance, by reason."}, []string{"reason"}),
+		Disconnects: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "disconnects_total",
+			Help: "Closed client connections, by cause."}, []string{"cause"}),
+		RedisErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "redis_errors_total",
+			Help: "Failed Redis operations, by operation."}, []string{"op"}),
+		RedisDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: ns, Name: "redis_duration_seconds",
+			Help:    "Latency of Redis operations, by operation.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1}}, []string{"op"}),
+		InstancesAlive: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "instances_alive",
+			Help: "Instances with a live heartbeat, as last seen by this instance."}),
+	}
+	m.Registry.MustRegister(m.Clients, m.Waiting, m.Matches, m.MatchWait, m.Relayed, m.Dropped, m.RateLimited,
+		m.Resumes, m.PartnerLeft, m.Disconnects, m.RedisErrors, m.RedisDuration, m.InstancesAlive,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for _, mode := range []Mode{ModeVideo, ModeText} {
+		m.Waiting.WithLabelValues(string(mode))
+	}
+	return m
+}
+
+// observeRedis records one Redis operation's latency and, if it failed, the error.
+func (m *Metrics) observeRedis(op string, start time.Time, err error) {
+	m.RedisDuration.WithLabelValues(op).Observe(time.Since(start).Seconds())
+	if err != nil {
+		m.RedisErrors.WithLabelValues(op).Inc()
+	}
+}

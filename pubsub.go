@@ -1,0 +1,270 @@
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// EnvelopeKind says what a cross-instance envelope asks of the receiving instance.
+type EnvelopeKind byte
+
+const (
+	// KindRelay: deliver Frame to To if To is still local and matched with From in Match.
+	KindRelay EnvelopeKind = iota + 1
+	// KindMatched: To (waiting with Ticket) was paired with From, who lives on Instance.
+	KindMatched
+	// KindLeft: From ended Match; tell To (Reason) if it is still in that match.
+	KindLeft
+	// KindMoved: From resumed and now lives on Instance; To should route there.
+	KindMoved
+)
+
+// Envelope is the typed message between instances, published once on the addressee
+// instance's channel. It is encoded in a small binary form: a version byte, the kind, a
+// flags byte, then length-prefixed fields; the client frame inside a relay is carried as
+// ready-to-send bytes so the receiving instance does not re-encode it.
+type Envelope struct {
+	Kind      EnvelopeKind
+	To        ClientID
+	From      ClientID
+	Match     MatchID
+	Instance  InstanceID
+	Ticket    string
+	Reason    string
+	Mode      Mode
+	Common    []string
+	Initiator bool
+	Frame     []byte
+}
+
+const envelopeVersion = 1
+
+var errBadEnvelope = errors.New("malformed envelope")
+
+// AppendBinary appends the encoded envelope to b.
+func (e *Envelope) AppendBinary(b []byte) []byte {
+	var flags byte
+	if e.Initiator {
+		flags |= 1
+	}
+	b = append(b, envelopeVersion, byte(e.Kind), flags)
+	for _, s := range [...]string{string(e.To), string(e.From), string(e.Match), string(e.Instance), e.Ticket, e.Reason, string(e.Mode), strings.Join(e.Common, "\n")} {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	b = binary.AppendUvarint(b, uint64(len(e.Frame)))
+	return append(b, e.Frame...)
+}
+
+// DecodeEnvelope parses an envelope; Frame aliases b.
+func DecodeEnvelope(b []byte) (Envelope, error) {
+	var e Envelope
+	if len(b) < 3 || b[0] != envelopeVersion {
+		return e, errBadEnvelope
+	}
+	e.Kind, e.Initiator = EnvelopeKind(b[1]), b[2]&1 != 0
+	if e.Kind < KindRelay || e.Kind > KindMoved {
+		return e, errBadEnvelope
+	}
+	b = b[3:]
+	field := func() ([]byte, error) {
+		n, w := binary.Uvarint(b)
+		if w <= 0 || n > uint64(len(b)-w) {
+			return nil, errBadEnvelope
+		}
+		f := b[w : w+int(n)]
+		b = b[w+int(n):]
+		return f, nil
+	}
+	var fields [9][]byte
+	for i := range fields {
+		f, err := field()
+		if err != nil {
+			return e, err
+		}
+		fields[i] = f
+	}
+	if len(b) != 0 {
+		return e, errBadEnvelope
+	}
+	e.To, e.From, e.Match = ClientID(fields[0]), ClientID(fields[1]), MatchID(fields[2])
+	e.Instance, e.Ticket, e.Reason, e.Mode = InstanceID(fields[3]), string(fields[4]), string(fields[5]), Mode(fields[6])
+	if len(fields[7]) > 0 {
+		e.Common = strings.Split(string(fields[7]), "\n")
+	}
+	e.Frame = fields[8]
+	return e, nil
+}
+
+// EnvelopeHandler receives envelopes for this instance. It must not block.
+type EnvelopeHandler func(Envelope)
+
+type outgoing struct {
+	channel string
+	payload []byte
+}
+
+// Bus is cross-instance delivery over Redis pub/sub: one channel per instance, a
+// subscribe-forever loop for this instance's channel, and one publisher goroutine that
+// pipelines whatever is queued. Nobody ever waits on it: a full queue drops, counted.
+type Bus struct {
+	rdb     redis.UniversalClient
+	keys    Keys
+	self    InstanceID
+	sharded bool // Redis Cluster: SSUBSCRIBE/SPUBLISH, so each channel lives on one shard
+	log     *slog.Logger
+	metrics *Metrics
+	out     chan outgoing
+	live    atomic.Bool
+}
+
+// NewBus creates the bus; Run starts it.
+func NewBus(rdb redis.UniversalClient, keys Keys, self InstanceID, queue int, log *slog.Logger, m *Metrics) *Bus {
+	_, sharded := rdb.(*redis.ClusterClient)
+	return &Bus{rdb: rdb, keys: keys, self: self, sharded: sharded, log: log, metrics: m, out: make(chan outgoing, queue)}
+}
+
+// Live says whether the subscription is currently established.
+func (b *Bus) Live() bool { return b.live.Load() }
+
+// Publish queues env for instance to. It never blocks.
+func (b *Bus) Publish(to InstanceID, env *Envelope) error {
+	select {
+	case b.out <- outgoing{channel: b.keys.Channel(to), payload: env.AppendBinary(nil)}:
+		return nil
+	default:
+		b.metrics.Dropped.WithLabelValues("publish_queue_full").Inc()
+		return errors.New("publish queue full")
+	}
+}
+
+// Run publishes and subscribes until ctx ends; handle gets every envelope for this instance.
+func (b *Bus) Run(ctx context.Context, handle EnvelopeHandler) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b.publishLoop(ctx)
+	}()
+	b.subscribeLoop(ctx, handle)
+	<-done
+}
+
+const publishBatch = 256
+
+func (b *Bus) publishLoop(ctx context.Context) {
+	batch := make([]outgoing, 0, publishBatch)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case o := <-b.out:
+			batch = append(batch[:0], o)
+		}
+	drain:
+		for len(batch) < publishBatch {
+			select {
+			case o := <-b.out:
+				batch = append(batch, o)
+			default:
+				break drain
+			}
+		}
+		start := time.Now()
+		_, err := b.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, o := range batch {
+				if b.sharded {
+					p.SPublish(ctx, o.channel, o.payload)
+				} else {
+					p.Publish(ctx, o.channel, o.payload)
+				}
+			}
+			return nil
+		})
+		b.metrics.observeRedis("publish", start, err)
+		if err != nil && ctx.Err() == nil {
+			b.metrics.Dropped.WithLabelValues("publish_failed").Add(float64(len(batch)))
+			b.log.Warn("publish to other instances failed; messages dropped", "count", len(batch), "err", err)
+		}
+	}
+}
+
+func (b *Bus) subscribeLoop(ctx context.Context, handle EnvelopeHandler) {
+	channel := b.keys.Channel(b.self)
+	const maxPause = 2 * time.Second
+	pause := 50 * time.Millisecond
+	for ctx.Err() == nil {
+		var ps *redis.PubSub
+		if b.sharded {
+			ps = b.rdb.SSubscribe(ctx, channel)
+		} else {
+			ps = b.rdb.Subscribe(ctx, channel)
+		}
+		// closing the subscription is what interrupts a receive blocked on the network
+		stopClose := context.AfterFunc(ctx, func() { _ = ps.Close() })
+		err := b.receive(ctx, ps, handle)
+		b.live.Store(false)
+		if stopClose() {
+			if cerr := ps.Close(); cerr != nil && err == nil {
+				err = cerr
+			}
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		b.log.Warn("subscription lost; retrying", "channel", channel, "pause", pause, "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(pause):
+		}
+		pause = min(pause*2, maxPause)
+	}
+}
+
+// receive reads one subscription until it fails. go-redis reconnects and resubscribes on a
+// broken connection by itself; a silent connection is probed with a ping.
+func (b *Bus) receive(ctx context.Context, ps *redis.PubSub, handle EnvelopeHandler) error {
+	const idle = 3 * time.Second
+	pinged := false
+	for ctx.Err() == nil {
+		msg, err := ps.ReceiveTimeout(ctx, idle)
+		if err != nil {
+			var netErr interface{ Timeout() bool }
+			if errors.As(err, &netErr) && netErr.Timeout() && !pinged {
+				pinged = true
+				if perr := ps.Ping(ctx); perr != nil {
+					return fmt.Errorf("ping: %w", perr)
+				}
+				continue
+			}
+			return err
+		}
+		pinged = false
+		switch m := msg.(type) {
+		case *redis.Subscription:
+			if m.Kind == "subscribe" || m.Kind == "ssubscribe" {
+				b.live.Store(true)
+			}
+		case *redis.Pong:
+			b.live.Store(true)
+		case *redis.Message:
+			b.live.Store(true)
+			env, err := DecodeEnvelope([]byte(m.Payload))
+			if err != nil {
+				b.metrics.Dropped.WithLabelValues("bad_envelope").Inc()
+				b.log.Warn("malformed envelope dropped", "err", err)
+				continue
+			}
+			handle(env)
+		}
+	}
+	return ctx.Err()
+}

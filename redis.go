@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+)
+
+// Short timeouts: when Redis is away the server answers "unavailable" quickly instead of
+// piling up goroutines behind a dead connection.
+const (
+	redisDialTimeout = 2 * time.Second
+	redisIOTimeout   = 2 * time.Second
+)
+
+// OpenRedis connects to the configured Redis: a single node (REDIS_URL), a Cluster
+// (REDIS_CLUSTER_ADDRS) or a Sentinel set (REDIS_SENTINEL_ADDRS), or, with none of them, an
+// embedded in-process Redis. The returned stop function closes it all.
+func OpenRedis(ctx context.Context, cfg Config, log *slog.Logger) (redis.UniversalClient, func(), error) {
+	switch {
+	case len(cfg.RedisClusterAddrs) > 0:
+		c := redis.NewClusterClient(&redis.ClusterOptions{
+			Addrs: cfg.RedisClusterAddrs, DialTimeout: redisDialTimeout,
+			ReadTimeout: redisIOTimeout, WriteTimeout: redisIOTimeout,
+		})
+		log.Info("using Redis Cluster", "nodes", len(cfg.RedisClusterAddrs))
+		return c, func() { _ = c.Close() }, nil
+	case len(cfg.RedisSentinelAddrs) > 0:
+		c := redis.NewFailoverClient(&redis.FailoverOptions{
+			MasterName: cfg.RedisSentinelMaster, SentinelAddrs: cfg.RedisSentinelAddrs,
+			DialTimeout: redisDialTimeout, ReadTimeout: redisIOTimeout, WriteTimeout: redisIOTimeout,
+		})
+		log.Info("using Redis Sentinel", "master", cfg.RedisSentinelMaster, "sentinels", len(cfg.RedisSentinelAddrs))
+		return c, func() { _ = c.Close() }, nil
+	case cfg.RedisURL != "":
+		opt, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			return nil, nil, fmt.Errorf("REDIS_URL: %w", err)
+		}
+		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = redisDialTimeout, redisIOTimeout, redisIOTimeout
+		c := redis.NewClient(opt)
+		log.Info("using Redis", "addr", opt.Addr, "db", opt.DB)
+		return c, func() { _ = c.Close() }, nil
+	}
+	return openEmbeddedRedis(ctx, log)
+}
+
+// openEmbeddedRedis runs miniredis in this process. Its keys do not expire by themselves: a
+// once-a-second FastForward moves its clock (ClockTTL would be slow with many keys).
+func openEmbeddedRedis(ctx context.Context, log *slog.Logger) (redis.UniversalClient, func(), error) {
+	m := miniredis.NewMiniRedis()
+	if err := m.StartAddr("127.0.0.1:0"); err != nil {
+		return nil, nil, fmt.Errorf("start embedded redis: %w", err)
+	}
+	tickCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-tickCtx.Done():
+				return
+			case <-t.C:
+				m.FastForward(time.Second)
+			}
+		}
+	}()
+	c := redis.NewClient(&redis.Options{Addr: m.Addr(), DialTimeout: redisDialTimeout, ReadTimeout: redisIOTimeout, WriteTimeout: redisIOTimeout})
+	log.Warn("REDIS_URL is not set: using an embedded in-process Redis. It is for one instance and development only; " +
+		"set REDIS_URL to a real Redis to run several replicas")
+	return c, func() {
+		cancel()
+		<-done
+		_ = c.Close()
+		m.Close()
+	}, nil
+}

@@ -1,0 +1,49 @@
+-- resume.lua: give a reconnecting user its identity and match back. One atomic step.
+--
+-- KEYS[1]  the user's hash, <prefix>:user:<id> (other keys share its hash tag)
+-- ARGV[1]  key prefix, e.g. {mm}
+-- ARGV[2]  user id
+-- ARGV[3]  SHA-256 of the resume token presented
+-- ARGV[4]  the instance the user now lives on
+-- ARGV[5]  TTL of the user hash, seconds
+--
+-- Returns one of
+--   {'invalid'}                                   unknown user, wrong token, or expired
+--   {'idle'}                                      the identity, with no match to restore
+--   {'matched', match id, partner id, partner instance, initiator '1'|'0', mode, common...}
+local prefix, me, tokenHash, inst, ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+local ukey = KEYS[1]
+
+local u = redis.call('HMGET', ukey, 'token', 'state', 'match', 'partner', 'mode')
+if not u[1] or u[1] ~= tokenHash then return {'invalid'} end
+
+redis.call('HSET', ukey, 'instance', inst)
+redis.call('HDEL', ukey, 'detached')
+redis.call('EXPIRE', ukey, ttl)
+
+local state, mid, partner, mode = u[2], u[3], u[4], u[5]
+if state == 'matched' and mid and partner then
+  local mkey = prefix .. ':match:' .. mid
+  local m = redis.call('HMGET', mkey, 'a', 'common')
+  local p = redis.call('HMGET', prefix .. ':user:' .. partner, 'match', 'instance')
+  if m[1] and p[1] == mid then
+    local out = {'matched', mid, partner, p[2] or '', m[1] == me and '1' or '0', mode or 'video'}
+    if m[2] and m[2] ~= '' then
+      for part in string.gmatch(m[2], '[^\n]+') do out[#out + 1] = part end
+    end
+    return out
+  end
+end
+
+-- nothing to restore: a search is not resumed (the client searches again)
+if state == 'waiting' then
+  -- leave the queues by the same rule as leave.lua
+  local ints = redis.call('HGET', ukey, 'interests')
+  if ints then
+    for part in string.gmatch(ints, '[^\n]+') do redis.call('SREM', prefix .. ':queue:' .. mode .. ':' .. part, me) end
+  end
+  if mode then redis.call('SREM', prefix .. ':queue:' .. mode, me) end
+end
+redis.call('HSET', ukey, 'state', 'idle')
+redis.call('HDEL', ukey, 'match', 'partner')
+return {'idle'}

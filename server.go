@@ -1,0 +1,237 @@
+package main
+
+import (
+	"encoding/json"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Server is the HTTP surface: /ws, /healthz, /readyz, /metrics, /api/config and the web UI.
+type Server struct {
+	cfg      Config
+	hub      *Hub
+	log      *slog.Logger
+	metrics  *Metrics
+	ice      *ICEProvider
+	ui       fs.FS // nil: the UI is not built
+	upgrader websocket.Upgrader
+	limits   ClientLimits
+
+	draining atomic.Bool
+	ipMu     sync.Mutex
+	perIP    map[string]int
+}
+
+// NewServer wires the HTTP surface.
+func NewServer(cfg Config, hub *Hub, log *slog.Logger, m *Metrics, ice *ICEProvider, ui fs.FS) *Server {
+	s := &Server{
+		cfg: cfg, hub: hub, log: log, metrics: m, ice: ice, ui: ui, perIP: map[string]int{},
+		limits: ClientLimits{
+			ReadLimit: cfg.ReadLimit, SendQueue: cfg.SendQueue, RateLimit: cfg.RateLimit,
+			RateBurst: cfg.RateBurst, RateStrikes: cfg.RateStrike, PingInterval: cfg.PingInterval,
+		},
+	}
+	s.upgrader = websocket.Upgrader{
+		ReadBufferSize:  1024,
+		WriteBufferSize: 4096,
+		// A pooled write buffer is held only while a frame is written, not per idle connection.
+		WriteBufferPool: &sync.Pool{},
+		CheckOrigin:     s.checkOrigin,
+	}
+	return s
+}
+
+// Handler routes every endpoint.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /ws", s.serveWS)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", s.serveReady)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /api/config", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, struct {
+			ICEServers []ICEServer `json:"ice_servers"`
+		}{s.ice.Servers(ClientID(newID()))})
+	})
+	mux.Handle("GET /", s.uiHandler())
+	return securityHeaders(mux)
+}
+
+// StopAccepting makes /ws refuse new connections (503) and /readyz fail.
+func (s *Server) StopAccepting() { s.draining.Store(true) }
+
+func (s *Server) serveReady(w http.ResponseWriter, _ *http.Request) {
+	ok, why := s.hub.Ready()
+	if s.draining.Load() {
+		ok, why = false, "draining"
+	}
+	status := http.StatusOK
+	if !ok {
+		status = http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, map[string]string{"status": why})
+}
+
+func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
+	if s.draining.Load() {
+		http.Error(w, "server is shutting down; reconnect", http.StatusServiceUnavailable)
+		return
+	}
+	ip := s.clientIP(r)
+	if !s.acquireIP(ip) {
+		s.metrics.Disconnects.WithLabelValues("ip_cap").Inc()
+		http.Error(w, "too many connections from your address", http.StatusTooManyRequests)
+		return
+	}
+	conn, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		s.releaseIP(ip)
+		s.log.Debug("websocket upgrade refused", "err", err, "origin", r.Header.Get("Origin"))
+		return // the upgrader has answered with an HTTP error
+	}
+
+	id, token := ClientID(newID()), ""
+	var resumed *ResumeResult
+	if t := r.URL.Query().Get("resume"); t != "" {
+		if res, ok := s.hub.Resume(t); ok {
+			id, token, resumed = res.ID, t, &res
+		}
+	}
+	if token == "" {
+		token = newResumeToken(id)
+	}
+	log := s.log.With("client", id)
+	c := newClient(id, hashToken(token), ip, s.hub, conn, log, s.metrics, s.limits)
+	if resumed != nil {
+		c.restore(resumed)
+	}
+	s.hub.Register(c)
+	hello := HelloData{ID: id, ResumeToken: token, Online: s.hub.Online(), ICEServers: s.ice.Servers(id), Resumed: resumed != nil}
+	if resumed != nil {
+		hello.Match = resumed.Match
+	}
+	c.Send(mustEncode(EvHello, hello))
+
+	s.hub.wg.Add(2)
+	go func() {
+		defer s.hub.wg.Done()
+		c.writePump()
+	}()
+	go func() {
+		defer s.hub.wg.Done()
+		defer s.releaseIP(ip)
+		c.readPump()
+	}()
+}
+
+// checkOrigin allows the configured origins, or by default only the request's own host.
+// Requests without an Origin header are not from a browser and cannot be cross-site.
+func (s *Server) checkOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	if len(s.cfg.AllowedOrigins) == 0 {
+		u, err := url.Parse(origin)
+		return err == nil && strings.EqualFold(u.Host, r.Host)
+	}
+	return slices.ContainsFunc(s.cfg.AllowedOrigins, func(o string) bool {
+		return o == "*" || strings.EqualFold(strings.TrimSuffix(o, "/"), origin)
+	})
+}
+
+// clientIP is the peer address, or the last address X-Forwarded-For names before our trusted
+// proxies, when the peer is one of them.
+func (s *Server) clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	peer = peer.Unmap()
+	if !s.trusted(peer) {
+		return peer.String()
+	}
+	hops := strings.Split(r.Header.Get("X-Forwarded-For"), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break
+		}
+		a = a.Unmap()
+		if !s.trusted(a) {
+			return a.String()
+		}
+		peer = a
+	}
+	return peer.String()
+}
+
+func (s *Server) trusted(a netip.Addr) bool {
+	return slices.ContainsFunc(s.cfg.TrustedProxies, func(p netip.Prefix) bool { return p.Contains(a) })
+}
+
+func (s *Server) acquireIP(ip string) bool {
+	if s.cfg.MaxConnsPerIP == 0 {
+		return true
+	}
+	s.ipMu.Lock()
+	defer s.ipMu.Unlock()
+	if s.perIP[ip] >= s.cfg.MaxConnsPerIP {
+		return false
+	}
+	s.perIP[ip]++
+	return true
+}
+
+func (s *Server) releaseIP(ip string) {
+	if s.cfg.MaxConnsPerIP == 0 {
+		return
+	}
+	s.ipMu.Lock()
+	defer s.ipMu.Unlock()
+	if s.perIP[ip]--; s.perIP[ip] <= 0 {
+		delete(s.perIP, ip)
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(body) // the client may be gone; nothing to do about it
+}
+
+// securityHeaders keeps the page from loading anything from a third party and from being framed.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Content-Security-Policy", "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data: blob:; "+
+			"media-src 'self' blob: mediastream:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("Permissions-Policy", "camera=(self), microphone=(self)")
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base64"
+	"strconv"
+	"time"
+)
+
+// ICEProvider gives each client the ICE servers to use: the configured STUN servers, and TURN
+// servers with credentials by the TURN REST API scheme that coturn's use-auth-secret checks:
+// username = "<expiry unix time>:<client id>", credential = base64(HMAC-SHA1(secret, username)).
+// A leaked credential stops working at its expiry; the secret never leaves the server.
+type ICEProvider struct {
+	stun   []string
+	turn   []string
+	secret []byte
+	ttl    time.Duration
+	now    func() time.Time
+}
+
+func NewICEProvider(stun, turn []string, secret string, ttl time.Duration, now func() time.Time) *ICEProvider {
+	return &ICEProvider{stun: stun, turn: turn, secret: []byte(secret), ttl: ttl, now: now}
+}
+
+// Servers returns the ICE servers for one client; never nil, so it encodes as [].
+func (p *ICEProvider) Servers(id ClientID) []ICEServer {
+	out := []ICEServer{}
+	if len(p.stun) > 0 {
+		out = append(out, ICEServer{URLs: p.stun})
+	}
+	if len(p.turn) > 0 {
+		user, cred := turnCredential(p.secret, id, p.now().Add(p.ttl))
+		out = append(out, ICEServer{URLs: p.turn, Username: user, Credential: cred})
+	}
+	return out
+}
+
+func turnCredential(secret []byte, id ClientID, expiry time.Time) (username, credential string) {
+	username = strconv.FormatInt(expiry.Unix(), 10) + ":" + string(id)
+	mac := hmac.New(sha1.New, secret)
+	mac.Write([]byte(username)) // hash.Hash.Write never fails
+	return username, base64.StdEncoding.EncodeToString(mac.Sum(nil))
+}
