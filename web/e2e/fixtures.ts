@@ -48,7 +48,8 @@ function recordPeerConnections() {
 }
 
 export const test = base.extend<Fixtures>({
-  goServer: async ({}, use, testInfo) => {
+  // Depends on redis so that redis-server outlives the Go servers at teardown.
+  goServer: async ({ redis: _redis }, use, testInfo) => {
     const started: Process[] = [];
     await use(async (options = {}) => {
       const server = await startGoServer({ name: `${testInfo.testId}-go${started.length + 1}`, ...options });
@@ -65,7 +66,6 @@ export const test = base.extend<Fixtures>({
       started.push(server);
       return server;
     });
-    // Stopped after the Go servers (fixtures tear down in reverse order of setup).
     await Promise.all(started.map((proc) => proc.stop()));
   },
 
@@ -90,8 +90,11 @@ export const test = base.extend<Fixtures>({
       opened.push(stranger);
       return stranger;
     });
-    for (const { context, foreignRequests } of opened) {
+    for (const { page, context, foreignRequests } of opened) {
       expect(foreignRequests, 'the page must not contact any other host').toEqual([]);
+      // Leave the page the way a closed tab does (pagehide: the app closes its
+      // socket with 1000), so the server is not left holding sessions for resume.
+      await page.goto('about:blank');
       await context.close();
     }
   },
