@@ -242,7 +242,6 @@ func (c *Client) readPump() {
 			c.metrics.RateLimited.Inc()
 			if strikes >= c.limits.RateStrikes {
 				c.log.Warn("sustained rate-limit violation; closing", "client", c.id, "ip", c.ip)
-				c.metrics.Disconnects.WithLabelValues("rate_limit").Inc()
 				c.Close(ClosePolicy, "rate limit exceeded")
 				continue // keep reading until the close completes
 			}
@@ -255,6 +254,7 @@ func (c *Client) readPump() {
 		}
 		c.handle(data)
 	}
+	c.Close(0, "") // stops the write pump, which closes the socket, unless a close is under way
 	c.hub.Disconnect(c, hold)
 }
 
@@ -263,7 +263,8 @@ func (c *Client) readPump() {
 func (c *Client) classifyEnd(err error) bool {
 	var ce *websocket.CloseError
 	switch {
-	case errors.As(err, &ce):
+	case errors.As(err, &ce) && ce.Code != websocket.CloseAbnormalClosure:
+		// a close frame: the client meant to go (gorilla has answered it)
 		c.metrics.Disconnects.WithLabelValues("client_closed").Inc()
 		return false
 	case errors.Is(err, websocket.ErrReadLimit):
@@ -277,8 +278,8 @@ func (c *Client) classifyEnd(err error) bool {
 		c.metrics.Disconnects.WithLabelValues("server_closed").Inc()
 		return c.closeCode == CloseServiceRestart
 	default:
+		// EOF without a close frame, a reset, or no pong in time: hold for a resume
 		c.metrics.Disconnects.WithLabelValues("dropped").Inc()
-		c.Close(0, "")
 		return true
 	}
 }
