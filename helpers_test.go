@@ -75,7 +75,10 @@ func startInstance(t testing.TB, cfg Config) *testInstance {
 
 type testWriter struct{ t testing.TB }
 
-func (w testWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
 
 // startMiniredis gives a test its own in-process Redis.
 func startMiniredis(t testing.TB) (*miniredis.Miniredis, string) {
