@@ -15,9 +15,11 @@ export const serverLogsDir = resolve(artifactsDir, 'server-logs');
 export const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 export const requireBrowser = process.env.REQUIRE_BROWSER === '1';
 export const haveChromium = existsSync(chromiumPath);
-export const missingChromiumMessage =
-  `Chromium not found at ${chromiumPath}: browser tests skipped. ` +
-  'Install it (apt-get install chromium) or set CHROMIUM_PATH; set REQUIRE_BROWSER=1 to make this a failure.';
+export const missingChromiumMessage = requireBrowser
+  ? `Chromium not found at ${chromiumPath} and REQUIRE_BROWSER=1: failing. ` +
+    'Install it (apt-get install chromium) or point CHROMIUM_PATH at a Chromium binary.'
+  : `Chromium not found at ${chromiumPath}: browser tests skipped. ` +
+    'Install it (apt-get install chromium) or set CHROMIUM_PATH; set REQUIRE_BROWSER=1 to make this a failure.';
 
 export function onPath(command: string): boolean {
   try {

@@ -198,6 +198,22 @@ describe('App', () => {
     expect(status()).toHaveTextContent('Stranger has disconnected');
   });
 
+  it('resumed without a match after being matched: the stranger is gone', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    const { user, socket } = renderApp();
+    await user.click(screen.getByRole('radio', { name: /text only/i }));
+    await user.click(screen.getByRole('button', { name: 'Start' }));
+    act(() => socket().serverSend(found()));
+    const before = socket();
+    act(() => before.serverClose(1006));
+    await waitFor(() => expect(socket()).not.toBe(before), { timeout: 2000 });
+    act(() => {
+      socket().serverOpen();
+      socket().serverSend(hello('me', { resumed: true }));
+    });
+    expect(status()).toHaveTextContent('Stranger has disconnected');
+  });
+
   it('shows server errors in words', async () => {
     const { user, socket } = renderApp();
     await user.click(screen.getByRole('radio', { name: /text only/i }));

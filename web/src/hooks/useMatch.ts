@@ -137,10 +137,13 @@ export function useMatch(signaling: Signaling, options: MatchOptions = {}): Matc
           selfIDRef.current = id;
           setOnline(count);
           setIceServers(toRTCIceServers(ice_servers));
-          if (resumed && resumedMatch) {
-            if (phaseRef.current !== 'idle') {
+          if (resumed) {
+            // Same identity: the server kept our queue entry or match.
+            if (resumedMatch && phaseRef.current !== 'idle') {
               setMatch(resumedMatch);
               setPhase('matched');
+            } else if (!resumedMatch && phaseRef.current === 'matched') {
+              partnerGone('disconnected'); // the match ended while we were away
             }
             return;
           }
