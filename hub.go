@@ -35,7 +35,8 @@ type Hub struct {
 
 	ctx    context.Context // ends when the hub stops; parent of every Redis operation
 	cancel context.CancelFunc
-	wg     sync.WaitGroup // client pumps and background loops
+	wg     sync.WaitGroup // background loops
+	pumps  sync.WaitGroup // client read and write pumps; a read pump ends after its cleanup
 
 	mu       sync.RWMutex
 	clients  map[ClientID]*Client
@@ -117,21 +118,20 @@ func (h *Hub) Drain() {
 	}
 }
 
-// Stop waits for clients to be cleaned up (up to ctx), then stops the loops and removes the
-// heartbeat so no one is matched with this instance any more.
+// Stop waits for every client's cleanup to finish (up to ctx), then stops the loops and
+// removes the heartbeat so no one is matched with this instance any more.
 func (h *Hub) Stop(ctx context.Context) error {
 	h.draining.Store(true)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for h.ClientCount() > 0 {
-		select {
-		case <-ctx.Done():
-			h.log.Warn("shutdown: clients still connected at the deadline", "clients", h.ClientCount())
-			goto stop
-		case <-tick.C:
-		}
+	cleaned := make(chan struct{})
+	go func() {
+		h.pumps.Wait()
+		close(cleaned)
+	}()
+	select {
+	case <-cleaned:
+	case <-ctx.Done():
+		h.log.Warn("shutdown: client cleanup still running at the deadline", "clients", h.ClientCount())
 	}
-stop:
 	h.mu.Lock()
 	for id, t := range h.detached {
 		t.Stop()

@@ -125,13 +125,13 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	c.Send(mustEncode(EvHello, hello))
 
-	s.hub.wg.Add(2)
+	s.hub.pumps.Add(2)
 	go func() {
-		defer s.hub.wg.Done()
+		defer s.hub.pumps.Done()
 		c.writePump()
 	}()
 	go func() {
-		defer s.hub.wg.Done()
+		defer s.hub.pumps.Done()
 		defer s.releaseIP(ip)
 		c.readPump()
 	}()
