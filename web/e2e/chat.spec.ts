@@ -132,3 +132,32 @@ test('screenshots of every view: landing, searching, connected, partner left', a
 
   await testInfo.attach('screenshots', { body: saved.join('\n'), contentType: 'text/plain' });
 });
+
+test('an instance restart: the page reconnects with its resume token and keeps its stranger', async ({ goServer, redis, stranger }) => {
+  test.skip(!haveRedisServer && !requireBrowser, 'redis-server not found on PATH (apt-get install redis-server)');
+  const shared = await redis();
+  const one = await goServer({ redisURL: shared.url, instanceID: 'e2e-one' });
+  const two = await goServer({ redisURL: shared.url, instanceID: 'e2e-two' });
+  const a = await stranger(one.url);
+  const b = await stranger(two.url);
+  await startChat(a.page);
+  await startChat(b.page);
+  await expectVideoFlowing(a.page, b.page);
+
+  // A rolling deploy of A's instance: its sockets close with 1012 and it comes back on the same address.
+  const stopping = one.stop();
+  await expect(status(a.page)).toHaveText('Connection lost. Reconnecting…');
+  await stopping;
+  await goServer({ redisURL: shared.url, instanceID: 'e2e-one-restarted', port: Number(new URL(one.url).port) });
+
+  await expect(status(a.page)).toHaveText(/^Connected/);
+  await expect(status(b.page)).toHaveText(/^Connected/);
+  await b.page.getByRole('textbox', { name: 'Message' }).fill('still there?');
+  await b.page.getByRole('textbox', { name: 'Message' }).press('Enter');
+  await expect(a.page.getByTestId('chat-log')).toContainText('Stranger: still there?');
+  await a.page.getByRole('textbox', { name: 'Message' }).fill('yes');
+  await a.page.getByRole('textbox', { name: 'Message' }).press('Enter');
+  await expect(b.page.getByTestId('chat-log')).toContainText('Stranger: yes');
+  await expectVideoFlowing(a.page, b.page); // media is peer to peer: it never stopped
+  await expect(b.page.getByTestId('chat-log')).not.toContainText('Stranger has disconnected');
+});

@@ -68,13 +68,15 @@ export interface GoServerOptions {
   name: string;
   redisURL?: string;
   instanceID?: string;
+  /** Listen on this port (to restart an instance where its clients will look for it). */
+  port?: number;
   env?: Record<string, string>;
 }
 
 export async function startGoServer(options: GoServerOptions): Promise<GoServer> {
   const binary = process.env.GOMEGLE_E2E_BINARY;
   if (!binary) throw new Error('GOMEGLE_E2E_BINARY is not set: global-setup did not build the server');
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const proc = launch(options.name, binary, [], {
     ...process.env,

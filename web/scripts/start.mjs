@@ -12,7 +12,9 @@ if (!existsSync(join(web, 'node_modules'))) {
 }
 run('npm', ['run', 'build'], web);
 
-console.log(`> go run . (listening on ${process.env.ADDR ?? ':8080'}; open http://localhost:8080 in two tabs)`);
+const addr = process.env.ADDR || ':8080';
+const url = `http://${addr.startsWith(':') ? `localhost${addr}` : addr}`;
+console.log(`> go run . — when it is listening, open ${url} in two tabs`);
 const server = spawnChild('go', ['run', '.'], root, process.env);
 forwardSignals([server]);
 server.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -123,6 +123,18 @@ describe('App', () => {
     expect(screen.getByTestId('chat-log')).toHaveTextContent('Stranger has disconnected.');
   });
 
+  it('a waiting that arrives after match_found does not undo the match', async () => {
+    const { user, socket } = renderApp();
+    await user.click(screen.getByRole('radio', { name: /text only/i }));
+    await user.click(screen.getByRole('button', { name: 'Start' }));
+    act(() => {
+      socket().serverSend(found());
+      socket().serverSend({ event: 'waiting', data: { message: 'Looking…', interests: [], mode: 'text' } });
+    });
+    expect(status()).toHaveTextContent('Connected');
+    expect(screen.getByRole('textbox', { name: 'Message' })).toBeEnabled();
+  });
+
   it('ignores partner_left from someone who is not the current partner', async () => {
     const { user, socket } = renderApp();
     await user.click(screen.getByRole('radio', { name: /text only/i }));

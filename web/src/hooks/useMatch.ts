@@ -154,7 +154,9 @@ export function useMatch(signaling: Signaling, options: MatchOptions = {}): Matc
           return;
         }
         case 'waiting':
-          if (phaseRef.current !== 'idle') setPhase('searching');
+          // Informational only: the page shows "searching" from the moment it
+          // sends find_match, and a waiting may arrive after the match_found it
+          // raced with, which must not undo the match.
           return;
         case 'match_found':
           if (phaseRef.current === 'idle') return; // stopped meanwhile
