@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/go-megle/go-megle/internal/redistest"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/redis/go-redis/v9"
+)
+
+// BenchmarkMatchPair measures the match path on a real redis-server: one user queues, a
+// second pops it (match.lua twice), then one leaves (leave.lua).
+func BenchmarkMatchPair(b *testing.B) {
+	rs := redistest.Start(b)
+	opt, err := redis.ParseURL(rs.URL())
+	if err != nil {
+		b.Fatal(err)
+	}
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+	ctx := context.Background()
+	keys := Keys{prefix: "{bench}"}
+	mm, err := NewMatchmaker(ctx, rdb, keys, time.Minute, time.Now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := mm.Heartbeat(ctx, "bench", 0, time.Hour); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		x, y := ClientID(newID()), ClientID(newID())
+		r1, err := mm.Enqueue(ctx, EnqueueRequest{Client: x, Instance: "bench", Mode: ModeVideo, Match: MatchID(newID()), Ticket: "t"})
+		if err != nil || r1.Outcome != OutcomeWaiting {
+			b.Fatalf("first enqueue: %+v %v", r1, err)
+		}
+		r2, err := mm.Enqueue(ctx, EnqueueRequest{Client: y, Instance: "bench", Mode: ModeVideo, Match: MatchID(newID()), Ticket: "t"})
+		if err != nil || r2.Outcome != OutcomeMatched || r2.Partner != x {
+			b.Fatalf("second enqueue: %+v %v", r2, err)
+		}
+		if _, err := mm.LeaveIfOn(ctx, y, "bench", true); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRelayLocal measures a signal's trip through one instance: decode, route to the
+// partner's queue, write, read by the partner.
+func BenchmarkRelayLocal(b *testing.B) {
+	_, url := startMiniredis(b)
+	inst := startInstance(b, testConfig(b, url))
+	x, y := dial(b, inst.wsURL(), nil), dial(b, inst.wsURL(), nil)
+	pair(b, x, y)
+	benchRelay(b, x, y)
+}
+
+// BenchmarkRelayRemote is the same across two instances and a real redis-server.
+func BenchmarkRelayRemote(b *testing.B) {
+	rs := redistest.Start(b)
+	base := testConfig(b, rs.URL())
+	var insts []*testInstance
+	for _, id := range []InstanceID{"bench-a", "bench-b"} {
+		cfg := base
+		cfg.InstanceID = id
+		insts = append(insts, startInstance(b, cfg))
+	}
+	x, y := dial(b, insts[0].wsURL(), nil), dial(b, insts[1].wsURL(), nil)
+	pair(b, x, y)
+	benchRelay(b, x, y)
+}
+
+func benchRelay(b *testing.B, x, y *wsClient) {
+	frame, err := json.Marshal(map[string]any{"event": "signal", "data": map[string]any{
+		"type": "offer", "payload": map[string]string{"type": "offer", "sdp": "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\n"},
+	}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		x.sendRaw(string(frame))
+		ev, err := y.nextEvent(5 * time.Second)
+		if err != nil || ev.Event != EvSignal {
+			b.Fatalf("relay: %v %v", ev, err)
+		}
+	}
+}
+
+func BenchmarkEnvelopeCodec(b *testing.B) {
+	e := Envelope{Kind: KindRelay, To: ClientID(newID()), From: ClientID(newID()), Match: MatchID(newID()), Frame: make([]byte, 600)}
+	buf := make([]byte, 0, 1024)
+	b.ReportAllocs()
+	for range b.N {
+		buf = e.AppendBinary(buf[:0])
+		if _, err := DecodeEnvelope(buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkHandleSignal measures decoding one inbound signal and encoding the outbound frame,
+// with the partner on another instance (so the frame goes to the publish queue).
+func BenchmarkHandleSignal(b *testing.B) {
+	_, url := startMiniredis(b)
+	cfg := testConfig(b, url)
+	app, err := NewApp(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer app.Close()
+	c := newClient(ClientID(newID()), "h", "127.0.0.1", app.Hub, nil, app.log, app.Metrics, ClientLimits{SendQueue: 8, PingInterval: time.Hour})
+	c.state, c.partner, c.partnerInst, c.match = stateMatched, "P", "elsewhere", "M"
+	frame := []byte(`{"event":"signal","data":{"type":"candidate","payload":{"candidate":"candidate:1 1 udp 2122260223 127.0.0.1 54321 typ host","sdpMid":"0","sdpMLineIndex":0}}}`)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		c.handle(frame)
+	}
+	b.StopTimer()
+	if n := testutil.ToFloat64(app.Metrics.Relayed.WithLabelValues(EvSignal, "remote")); int(n) != b.N {
+		b.Fatalf("relayed %v signals, want %d", n, b.N)
+	}
+}
