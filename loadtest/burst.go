@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -18,10 +19,9 @@ type matcher struct {
 	cfg Config
 	t   *tally
 
-	findMatch  []byte         // the same for every client, or
-	findByPair [][]byte       // with -cross: by client idx, a unique interest per planned pair
-	runTag     string         // with -cross: makes this run's pair interests unique
-	sentAt     []atomic.Int64 // by client idx: when find_match went out, unix ns
+	frames [][]byte       // find_match by client idx: its mode and, with -cross, its pair's interest
+	runTag string         // with -cross: makes this run's pair interests unique
+	sentAt []atomic.Int64 // by client idx: when find_match went out, unix ns
 
 	mu        sync.Mutex
 	matches   [][]matchObs // by client idx
@@ -44,39 +44,35 @@ func newMatcher(cfg Config, t *tally) *matcher {
 }
 
 func (m *matcher) prepare() error {
-	fm, err := encodeFindMatch(m.cfg.MediaMode, nil)
-	if err != nil {
-		return fmt.Errorf("encode find_match: %w", err)
+	if m.cfg.Cross {
+		tag := make([]byte, 4)
+		if _, err := rand.Read(tag); err != nil {
+			return fmt.Errorf("run tag: %w", err)
+		}
+		m.runTag = "lt" + hex.EncodeToString(tag) + "p"
 	}
-	m.findMatch = fm
+	m.frames = make([][]byte, m.cfg.N)
+	for i := range m.cfg.N {
+		fm, err := encodeFindMatch(m.cfg.mediaFor(i), m.wantInterests(i))
+		if err != nil {
+			return fmt.Errorf("encode find_match: %w", err)
+		}
+		m.frames[i] = fm
+	}
+	return nil
+}
+
+func (m *matcher) wantInterests(idx int) []string {
 	if !m.cfg.Cross {
 		return nil
 	}
-	tag := make([]byte, 4)
-	if _, err := rand.Read(tag); err != nil {
-		return fmt.Errorf("run tag: %w", err)
-	}
-	m.runTag = "lt" + hex.EncodeToString(tag) + "p"
-	m.findByPair = make([][]byte, m.cfg.N)
-	for i := range m.cfg.N {
-		if m.findByPair[i], err = encodeFindMatch(m.cfg.MediaMode, []string{m.pairInterest(i)}); err != nil {
-			return fmt.Errorf("encode find_match: %w", err)
-		}
-	}
-	return nil
+	return []string{m.pairInterest(idx)}
 }
 
 // pairInterest is the interest -cross gives clients 2k and 2k+1, which are spread
 // round-robin over the URLs and so sit on different instances when there are two.
 func (m *matcher) pairInterest(idx int) string {
 	return m.runTag + strconv.Itoa(idx/2)
-}
-
-func (m *matcher) findMatchFor(idx int) []byte {
-	if m.findByPair != nil {
-		return m.findByPair[idx]
-	}
-	return m.findMatch
 }
 
 // onMatchFound records one match_found.
@@ -88,7 +84,9 @@ func (m *matcher) onMatchFound(c *client, ev inEnvelope, at time.Time) {
 	}
 	m.mu.Lock()
 	first := len(m.matches[c.idx]) == 0
-	m.matches[c.idx] = append(m.matches[c.idx], matchObs{PartnerID: d.PartnerID, MatchID: d.MatchID, Initiator: d.Initiator})
+	m.matches[c.idx] = append(m.matches[c.idx], matchObs{
+		PartnerID: d.PartnerID, MatchID: d.MatchID, Initiator: d.Initiator, Mode: d.Mode, Common: d.CommonInterests,
+	})
 	if first {
 		if sent := m.sentAt[c.idx].Load(); sent != 0 {
 			m.waits = append(m.waits, at.Sub(time.Unix(0, sent)))
@@ -114,7 +112,7 @@ func (m *matcher) burst(ctx context.Context, clients []*client, linger time.Dura
 			ready.Done()
 			<-release
 			m.sentAt[c.idx].Store(time.Now().UnixNano())
-			if err := c.send(m.findMatchFor(c.idx)); err != nil {
+			if err := c.send(m.frames[c.idx]); err != nil {
 				m.t.unexpectedEvent("find_match: %v", err)
 			}
 		}()
@@ -139,15 +137,18 @@ func (m *matcher) report(clients []*client) (pairReport, []time.Duration, time.T
 	defer m.mu.Unlock()
 	obs := make([]clientObs, len(clients))
 	for i, c := range clients {
-		obs[i] = clientObs{ID: c.id, Instance: c.instance, Matches: append([]matchObs(nil), m.matches[c.idx]...)}
+		obs[i] = clientObs{
+			ID: c.id, Instance: c.instance, WantMode: m.cfg.mediaFor(c.idx),
+			Matches: append([]matchObs(nil), m.matches[c.idx]...),
+		}
 	}
 	return checkPairs(obs), append([]time.Duration(nil), m.waits...), m.lastMatch
 }
 
 // offPlan counts, under -cross, the clients whose single partner is not the planned one
-// (client idx^1); it is 0 without -cross.
+// (client idx^1) or whose common_interests lack the pair's interest; 0 without -cross.
 func (m *matcher) offPlan(clients []*client) int {
-	if m.findByPair == nil {
+	if !m.cfg.Cross {
 		return 0
 	}
 	idByIdx := make(map[int]string, len(clients))
@@ -158,7 +159,8 @@ func (m *matcher) offPlan(clients []*client) int {
 	defer m.mu.Unlock()
 	off := 0
 	for _, c := range clients {
-		if ms := m.matches[c.idx]; len(ms) == 1 && ms[0].PartnerID != idByIdx[c.idx^1] {
+		ms := m.matches[c.idx]
+		if len(ms) == 1 && (ms[0].PartnerID != idByIdx[c.idx^1] || !slices.Contains(ms[0].Common, m.pairInterest(c.idx))) {
 			off++
 		}
 	}

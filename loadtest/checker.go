@@ -25,12 +25,15 @@ type matchObs struct {
 	PartnerID string
 	MatchID   string
 	Initiator bool
+	Mode      string
+	Common    []string
 }
 
 // clientObs is everything the pair checker needs to know about one client after a burst.
 type clientObs struct {
 	ID       string
 	Instance int
+	WantMode string // the mode it asked for; empty: not checked
 	Matches  []matchObs
 }
 
@@ -47,7 +50,7 @@ type pairReport struct {
 // checkPairs verifies the matches of a burst. A client is double-booked when it received more
 // than one match_found, was matched with itself or with someone outside the load, or when its
 // partner's single match_found does not point back at it with the same match id and the
-// opposite initiator flag.
+// opposite initiator flag, or when the match is of another mode than the client asked for.
 func checkPairs(obs []clientObs) pairReport {
 	var r pairReport
 	var probs samples
@@ -72,6 +75,9 @@ func checkPairs(obs []clientObs) pairReport {
 		m := o.Matches[0]
 		j, known := byID[m.PartnerID]
 		switch {
+		case o.WantMode != "" && m.Mode != o.WantMode:
+			r.DoubleBooked++
+			probs.add("mode: %s asked for %q, matched in %q with %s", o.ID, o.WantMode, m.Mode, m.PartnerID)
 		case m.PartnerID == o.ID:
 			r.DoubleBooked++
 			probs.add("self-match: %s", o.ID)

@@ -63,6 +63,14 @@ func TestCheckPairs(t *testing.T) {
 			want: pairReport{Matched: 2, DoubleBooked: 2},
 		},
 		{
+			name: "matched in another mode than asked",
+			obs: []clientObs{
+				{ID: "a", WantMode: "video", Matches: []matchObs{{PartnerID: "b", MatchID: "m1", Initiator: true, Mode: "video"}}},
+				{ID: "b", WantMode: "text", Matches: []matchObs{{PartnerID: "a", MatchID: "m1", Mode: "video"}}},
+			},
+			want: pairReport{Matched: 2, DoubleBooked: 1, Pairs: 1},
+		},
+		{
 			name: "matched with itself",
 			obs:  []clientObs{{ID: "a", Matches: mo("a", "m1", true)}},
 			want: pairReport{Matched: 1, DoubleBooked: 1},

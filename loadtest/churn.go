@@ -26,9 +26,10 @@ type churnMode struct {
 	cfg Config
 	t   *tally
 
-	findMatch, leave []byte
-	wantReason       string
-	known            atomic.Pointer[map[string]bool] // ids of this load's clients, set before the start
+	findMatch  [][]byte // by client idx (its mode)
+	leave      []byte
+	wantReason string
+	known      atomic.Pointer[map[string]bool] // ids of this load's clients, set before the start
 
 	peers    []churnPeer // by client idx
 	stopping atomic.Bool
@@ -61,15 +62,19 @@ func newChurnMode(cfg Config, t *tally) *churnMode {
 }
 
 func (m *churnMode) before() error {
-	fm, err := encodeFindMatch(m.cfg.MediaMode, nil)
-	if err != nil {
-		return fmt.Errorf("encode find_match: %w", err)
+	m.findMatch = make([][]byte, m.cfg.N)
+	for i := range m.cfg.N {
+		fm, err := encodeFindMatch(m.cfg.mediaFor(i), nil)
+		if err != nil {
+			return fmt.Errorf("encode find_match: %w", err)
+		}
+		m.findMatch[i] = fm
 	}
 	lv, err := encodeLeave()
 	if err != nil {
 		return fmt.Errorf("encode leave: %w", err)
 	}
-	m.findMatch, m.leave = fm, lv
+	m.leave = lv
 	return nil
 }
 
@@ -83,7 +88,7 @@ func (m *churnMode) violation(format string, args ...any) {
 // queue sends find_match; p.mu is held.
 func (m *churnMode) queue(c *client, p *churnPeer) {
 	p.state, p.since, p.flagged, p.partner = churnAwaitMatch, time.Now(), false, ""
-	if err := c.send(m.findMatch); err != nil {
+	if err := c.send(m.findMatch[c.idx]); err != nil {
 		m.t.unexpectedEvent("churn: find_match: %v", err)
 	}
 }
@@ -117,6 +122,9 @@ func (m *churnMode) onMatchFound(c *client, p *churnPeer, d matchFoundData, at t
 	if p.state != churnAwaitMatch {
 		m.violation("%s got match_found with %s in state %d", c.id, d.PartnerID, p.state)
 		return
+	}
+	if want := m.cfg.mediaFor(c.idx); want != "" && d.Mode != want {
+		m.violation("%s asked for %q, matched in %q with %s", c.id, want, d.Mode, d.PartnerID)
 	}
 	if known := *m.known.Load(); d.PartnerID == c.id || !known[d.PartnerID] {
 		m.foreign.Add(1)

@@ -32,7 +32,7 @@ type Config struct {
 	Window             int           // relay, saturated: offers in flight per pair
 	Cross              bool          // burst, relay: pair 2k with 2k+1 through a unique shared interest
 	Next               bool          // churn: press "next" (find_match) instead of leave
-	MediaMode          string        // find_match mode: video or text (empty: server default)
+	MediaMode          string        // find_match mode: video, text, mixed (pairs of clients alternate) or empty (server default)
 	SrcIPs             int           // loopback source addresses 127.0.0.2.. (0: kernel's choice)
 	ConnectConcurrency int           // handshakes in flight
 	ConnectRate        float64       // new connections a second (0: unpaced)
@@ -46,6 +46,20 @@ type Config struct {
 	Aggregate          string        // instead of a load: summarise the -json results in this file
 	Label              string        // -aggregate: the load's name in the Markdown rows
 	CPUProfile         string        // write the load generator's own CPU profile here
+}
+
+// mediaMixed alternates the find_match mode by pairs of clients.
+const mediaMixed = "mixed"
+
+// mediaFor is the find_match mode of client idx.
+func (c Config) mediaFor(idx int) string {
+	if c.MediaMode != mediaMixed {
+		return c.MediaMode
+	}
+	if (idx/2)%2 == 0 {
+		return "video"
+	}
+	return "text"
 }
 
 // parseConfig reads the command line.
@@ -66,7 +80,7 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.IntVar(&cfg.Window, "window", 1, "relay with -rate 0: offers in flight per pair")
 	fs.BoolVar(&cfg.Cross, "cross", false, "burst, relay: pair client 2k with 2k+1 (the next URL's) through a unique shared interest, so over two instances every pair crosses them; the server's own random pairing is then not what is measured")
 	fs.BoolVar(&cfg.Next, "next", false, "churn: press next (find_match while matched) instead of leave + find_match")
-	fs.StringVar(&cfg.MediaMode, "media", "video", "find_match mode: video or text (empty: omit)")
+	fs.StringVar(&cfg.MediaMode, "media", "video", "find_match mode: video, text, mixed (clients 2k and 2k+1 take video when k is even, text when odd; a match across modes is double-booking) or empty (omit)")
 	fs.IntVar(&cfg.SrcIPs, "src-ips", 0, "spread connections over this many source addresses 127.0.0.2.. (0: kernel's choice); one address has ~28k ports")
 	fs.IntVar(&cfg.ConnectConcurrency, "connect-concurrency", 256, "handshakes in flight")
 	fs.Float64Var(&cfg.ConnectRate, "connect-rate", 0, "new connections per second (0: unpaced)")
@@ -129,6 +143,15 @@ func (c Config) validate() error {
 		}
 	default:
 		errs = append(errs, fmt.Errorf("-mode %q: want idle, burst, relay or churn", c.Mode))
+	}
+	switch c.MediaMode {
+	case "", "video", "text":
+	case mediaMixed:
+		if (c.Mode == modeBurst || c.Mode == modeRelay) && c.N%4 != 0 {
+			errs = append(errs, fmt.Errorf("-n %d: -media mixed needs a multiple of 4 clients, an even number per mode", c.N))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("-media %q: want video, text, mixed or empty", c.MediaMode))
 	}
 	if c.Cross && c.Mode != modeBurst && c.Mode != modeRelay {
 		errs = append(errs, errors.New("-cross: only for burst and relay"))

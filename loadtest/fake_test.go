@@ -21,6 +21,7 @@ const (
 	faultMisrouteSignal           // every signal goes back to its sender
 	faultDoubleMatch              // every match_found is sent twice
 	faultWrongReason              // partner_left always says "disconnected"
+	faultIgnoreMode               // one queue for every mode
 )
 
 // fakeServer is a tiny in-memory implementation of the wire protocol, enough to test the
@@ -31,7 +32,7 @@ type fakeServer struct {
 	mu      sync.Mutex
 	nextID  int
 	conns   map[string]*fakeConn
-	queue   []string
+	queue   map[string][]string // by mode
 	partner map[string]string
 	matchID map[string]string
 }
@@ -54,7 +55,7 @@ func (c *fakeConn) send(event string, data any) {
 
 func startFake(t *testing.T, fault fakeFault) string {
 	t.Helper()
-	f := &fakeServer{fault: fault, conns: map[string]*fakeConn{}, partner: map[string]string{}, matchID: map[string]string{}}
+	f := &fakeServer{fault: fault, conns: map[string]*fakeConn{}, queue: map[string][]string{}, partner: map[string]string{}, matchID: map[string]string{}}
 	srv := httptest.NewServer(http.HandlerFunc(f.serveWS))
 	t.Cleanup(srv.Close)
 	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws"
@@ -103,15 +104,28 @@ func (f *fakeServer) serveWS(w http.ResponseWriter, r *http.Request) {
 func (f *fakeServer) dispatch(c *fakeConn, ev inEnvelope) {
 	switch ev.Event {
 	case evFindMatch:
+		var req findMatchData
+		if err := json.Unmarshal(ev.Data, &req); err != nil {
+			c.send(evError, errorData{Code: "bad_request"})
+			return
+		}
+		mode := req.Mode
+		if mode == "" {
+			mode = "video"
+		}
+		q := mode
+		if f.fault == faultIgnoreMode {
+			q = "any"
+		}
 		f.endMatch(c.id, "next")
 		f.unqueue(c.id)
-		if len(f.queue) == 0 {
-			f.queue = append(f.queue, c.id)
+		if len(f.queue[q]) == 0 {
+			f.queue[q] = append(f.queue[q], c.id)
 			c.send(evWaiting, struct{}{})
 			return
 		}
-		other := f.queue[0]
-		f.queue = f.queue[1:]
+		other := f.queue[q][0]
+		f.queue[q] = f.queue[q][1:]
 		mid := "m-" + c.id + "-" + other
 		f.partner[c.id], f.partner[other] = other, c.id
 		f.matchID[c.id], f.matchID[other] = mid, mid
@@ -124,7 +138,7 @@ func (f *fakeServer) dispatch(c *fakeConn, ev inEnvelope) {
 				n = 2
 			}
 			for range n {
-				f.conns[side.id].send(evMatchFound, matchFoundData{PartnerID: side.partner, Initiator: side.init, MatchID: mid, Mode: "video"})
+				f.conns[side.id].send(evMatchFound, matchFoundData{PartnerID: side.partner, Initiator: side.init, MatchID: mid, Mode: mode})
 			}
 		}
 	case evLeave:
@@ -176,10 +190,12 @@ func (f *fakeServer) endMatch(id, reason string) {
 }
 
 func (f *fakeServer) unqueue(id string) {
-	for i, q := range f.queue {
-		if q == id {
-			f.queue = append(f.queue[:i], f.queue[i+1:]...)
-			return
+	for mode, q := range f.queue {
+		for i, w := range q {
+			if w == id {
+				f.queue[mode] = append(q[:i], q[i+1:]...)
+				return
+			}
 		}
 	}
 }

@@ -64,6 +64,26 @@ func TestRunAgainstFake(t *testing.T) {
 			c.Next = true
 			return c
 		}, ""},
+		{"burst mixed modes", faultNone, func(u string) Config {
+			c := quickConfig(modeBurst, 100, u)
+			c.MediaMode = mediaMixed
+			return c
+		}, ""},
+		{"churn mixed modes", faultNone, func(u string) Config {
+			c := quickConfig(modeChurn, 20, u)
+			c.MediaMode = mediaMixed
+			return c
+		}, ""},
+		{"burst across modes", faultIgnoreMode, func(u string) Config {
+			c := quickConfig(modeBurst, 100, u)
+			c.MediaMode = mediaMixed
+			return c
+		}, "double-booked"},
+		{"churn across modes", faultIgnoreMode, func(u string) Config {
+			c := quickConfig(modeChurn, 20, u)
+			c.MediaMode = mediaMixed
+			return c
+		}, "protocol violations"},
 		{"burst double match_found", faultDoubleMatch, func(u string) Config { return quickConfig(modeBurst, 20, u) }, "double-booked"},
 		{"relay duplicated signals", faultDupSignal, func(u string) Config { return quickConfig(modeRelay, 20, u) }, "duplicated signals"},
 		{"relay misrouted signals", faultMisrouteSignal, func(u string) Config {
@@ -119,6 +139,10 @@ func TestParseConfig(t *testing.T) {
 		{"bad pid", []string{"-pids", "x"}, true},
 		{"stray argument", []string{"extra"}, true},
 		{"negative rate", []string{"-mode", "relay", "-rate", "-1"}, true},
+		{"mixed needs a multiple of 4", []string{"-mode", "burst", "-n", "6", "-media", "mixed"}, true},
+		{"mixed burst", []string{"-mode", "burst", "-n", "8", "-media", "mixed"}, false},
+		{"unknown media", []string{"-media", "audio"}, true},
+		{"cross only for burst and relay", []string{"-mode", "churn", "-cross"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

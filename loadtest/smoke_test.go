@@ -152,6 +152,15 @@ func TestSmokeTwoInstances(t *testing.T) {
 		// cross-instance pair at all. The next subtest makes them on purpose.
 		t.Logf("random burst: %d of %d pairs across instances", br.CrossPairs, br.Pairs)
 	})
+	t.Run("burst mixed modes", func(t *testing.T) {
+		cfg := quickConfig(modeBurst, 200, urls...)
+		cfg.MediaMode = mediaMixed
+		res := run(context.Background(), cfg, io.Discard)
+		check(t, res)
+		if br := res.Burst; br.Lost != 0 || br.DoubleBooked != 0 || br.Pairs != 100 {
+			t.Fatalf("burst: %+v", br)
+		}
+	})
 	t.Run("burst across instances", func(t *testing.T) {
 		cfg := quickConfig(modeBurst, 200, urls...)
 		cfg.Cross = true
