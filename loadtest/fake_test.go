@@ -22,6 +22,7 @@ const (
 	faultDoubleMatch              // every match_found is sent twice
 	faultWrongReason              // partner_left always says "disconnected"
 	faultIgnoreMode               // one queue for every mode
+	faultNeverMatch               // everyone waits forever
 )
 
 // fakeServer is a tiny in-memory implementation of the wire protocol, enough to test the
@@ -119,7 +120,7 @@ func (f *fakeServer) dispatch(c *fakeConn, ev inEnvelope) {
 		}
 		f.endMatch(c.id, "next")
 		f.unqueue(c.id)
-		if len(f.queue[q]) == 0 {
+		if len(f.queue[q]) == 0 || f.fault == faultNeverMatch {
 			f.queue[q] = append(f.queue[q], c.id)
 			c.send(evWaiting, struct{}{})
 			return

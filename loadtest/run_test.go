@@ -84,6 +84,16 @@ func TestRunAgainstFake(t *testing.T) {
 			c.MediaMode = mediaMixed
 			return c
 		}, "protocol violations"},
+		{"burst never matched", faultNeverMatch, func(u string) Config {
+			c := quickConfig(modeBurst, 20, u)
+			c.MatchTimeout = 300 * time.Millisecond
+			return c
+		}, "20 clients lost"},
+		{"churn never matched", faultNeverMatch, func(u string) Config {
+			c := quickConfig(modeChurn, 20, u)
+			c.MatchTimeout = 100 * time.Millisecond
+			return c
+		}, "20 find_match without match_found"},
 		{"burst double match_found", faultDoubleMatch, func(u string) Config { return quickConfig(modeBurst, 20, u) }, "double-booked"},
 		{"relay duplicated signals", faultDupSignal, func(u string) Config { return quickConfig(modeRelay, 20, u) }, "duplicated signals"},
 		{"relay misrouted signals", faultMisrouteSignal, func(u string) Config {
@@ -152,6 +162,40 @@ func TestParseConfig(t *testing.T) {
 			}
 			if err == nil && cfg.Timeout <= cfg.Duration {
 				t.Fatalf("derived timeout %v not above duration %v", cfg.Timeout, cfg.Duration)
+			}
+		})
+	}
+}
+
+// TestMainExit checks the command's contract: exit 0 and one JSON object on a clean run,
+// 1 when the checker finds something, 2 on bad usage.
+func TestMainExit(t *testing.T) {
+	tests := []struct {
+		name  string
+		fault fakeFault
+		args  []string
+		want  int
+	}{
+		{"clean relay", faultNone, []string{"-mode", "relay", "-n", "10", "-duration", "200ms", "-json"}, 0},
+		{"duplicated signals", faultDupSignal, []string{"-mode", "relay", "-n", "10", "-duration", "200ms", "-json"}, 1},
+		{"bad usage", faultNone, []string{"-mode", "burst", "-n", "3"}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr strings.Builder
+			args := append([]string{"-urls", startFake(t, tt.fault)}, tt.args...)
+			if got := mainExit(args, &stdout, &stderr); got != tt.want {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", got, tt.want, stdout.String(), stderr.String())
+			}
+			if tt.want == 2 {
+				return
+			}
+			runs, err := readResults(strings.NewReader(stdout.String()))
+			if err != nil || len(runs) != 1 {
+				t.Fatalf("stdout is not one JSON result (%v): %s", err, stdout.String())
+			}
+			if runs[0].OK != (tt.want == 0) {
+				t.Fatalf("ok = %v with exit %d", runs[0].OK, tt.want)
 			}
 		})
 	}
