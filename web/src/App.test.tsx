@@ -123,6 +123,25 @@ describe('App', () => {
     expect(screen.getByTestId('chat-log')).toHaveTextContent('Stranger has disconnected.');
   });
 
+  it('typing lapses after a pause without keystrokes', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    try {
+      const { user, socket } = renderApp();
+      await user.click(screen.getByRole('radio', { name: /text only/i }));
+      await user.click(screen.getByRole('button', { name: 'Start' }));
+      act(() => socket().serverSend(found()));
+      await user.type(screen.getByRole('textbox', { name: 'Message' }), 'half a thou');
+      expect(socket().sentEvents('typing')).toEqual([{ event: 'typing', data: { typing: true } }]);
+      act(() => vi.advanceTimersByTime(6_000));
+      expect(socket().sentEvents('typing')).toEqual([
+        { event: 'typing', data: { typing: true } },
+        { event: 'typing', data: { typing: false } },
+      ]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('a waiting that arrives after match_found does not undo the match', async () => {
     const { user, socket } = renderApp();
     await user.click(screen.getByRole('radio', { name: /text only/i }));

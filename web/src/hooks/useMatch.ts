@@ -56,6 +56,8 @@ export function toRTCIceServers(servers: ICEServer[] | null | undefined): RTCIce
   }));
 }
 
+const TYPING_PAUSE_MS = 5_000;
+
 const errorNotices: Record<string, string> = {
   unavailable: 'Matchmaking is unavailable right now. Please try again in a moment.',
   rate_limited: 'Slow down a little: too many messages.',
@@ -242,9 +244,22 @@ export function useMatch(signaling: Signaling, options: MatchOptions = {}): Matc
     [send, addLine],
   );
 
+  // "typing" lapses by itself after a pause, so a half-written message that
+  // is abandoned does not leave "Stranger is typing…" on the other screen.
+  const typingTimerRef = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => () => clearTimeout(typingTimerRef.current), []);
   const setTyping = useCallback(
     (typing: boolean) => {
-      if (!matchRef.current || typingSentRef.current === typing) return;
+      clearTimeout(typingTimerRef.current);
+      if (!matchRef.current) return;
+      if (typing) {
+        typingTimerRef.current = setTimeout(() => {
+          if (!typingSentRef.current || !matchRef.current) return;
+          typingSentRef.current = false;
+          send({ event: 'typing', data: { typing: false } });
+        }, TYPING_PAUSE_MS);
+      }
+      if (typingSentRef.current === typing) return;
       typingSentRef.current = typing;
       send({ event: 'typing', data: { typing } });
     },
