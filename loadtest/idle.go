@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 )
 
@@ -46,6 +47,10 @@ func (m *idleMode) run(ctx context.Context, clients []*client, res *Result) {
 	}
 	if len(clients) > 0 {
 		ir.BytesPerConn = float64(grown) / float64(len(clients))
+	}
+	// The load generator's own footprint says whether 100 000 clients fit on this machine.
+	if self, err := readRSS(os.Getpid()); err == nil {
+		ir.LoadgenBytes = self
 	}
 	sleepCtx(ctx, m.cfg.Duration-time.Since(start))
 }

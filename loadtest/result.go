@@ -37,7 +37,8 @@ type Result struct {
 // IdleResult is server memory per held connection.
 type IdleResult struct {
 	Processes    []ProcessMemory `json:"processes"`
-	BytesPerConn float64         `json:"bytes_per_conn"` // sum of RSS growth over all PIDs / connections
+	BytesPerConn float64         `json:"bytes_per_conn"`    // sum of RSS growth over all PIDs / connections
+	LoadgenBytes int64           `json:"loadgen_rss_bytes"` // the load generator's own VmRSS with every connection open
 }
 
 // ProcessMemory is one server process's VmRSS before connecting and after.
@@ -139,6 +140,9 @@ func (r Result) writeSummary(w io.Writer) error {
 	if r.Idle != nil {
 		for _, p := range r.Idle.Processes {
 			fmt.Fprintf(&b, "  pid %d: VmRSS %.1f MiB -> %.1f MiB\n", p.PID, mib(p.BeforeBytes), mib(p.AfterBytes))
+		}
+		if r.Idle.LoadgenBytes > 0 {
+			fmt.Fprintf(&b, "  load generator VmRSS %.1f MiB (%.1f KiB per client)\n", mib(r.Idle.LoadgenBytes), float64(r.Idle.LoadgenBytes)/1024/float64(max(1, r.Connected)))
 		}
 		if len(r.Idle.Processes) > 0 {
 			fmt.Fprintf(&b, "  server memory per idle connection: %.0f B (%.2f KiB)\n", r.Idle.BytesPerConn, r.Idle.BytesPerConn/1024)
