@@ -12,7 +12,7 @@ import (
 type idleMode struct {
 	noHandler
 	cfg     Config
-	before_ []int64
+	rssBefore []int64
 }
 
 func newIdleMode(cfg Config) *idleMode { return &idleMode{cfg: cfg} }
@@ -23,7 +23,7 @@ func (m *idleMode) before() error {
 		if err != nil {
 			return fmt.Errorf("idle: before: %w", err)
 		}
-		m.before_ = append(m.before_, rss)
+		m.rssBefore = append(m.rssBefore, rss)
 	}
 	return nil
 }
@@ -42,8 +42,8 @@ func (m *idleMode) run(ctx context.Context, clients []*client, res *Result) {
 			res.fail("idle: after: %v", err)
 			return
 		}
-		ir.Processes = append(ir.Processes, ProcessMemory{PID: pid, BeforeBytes: m.before_[i], AfterBytes: rss})
-		grown += rss - m.before_[i]
+		ir.Processes = append(ir.Processes, ProcessMemory{PID: pid, BeforeBytes: m.rssBefore[i], AfterBytes: rss})
+		grown += rss - m.rssBefore[i]
 	}
 	if len(clients) > 0 {
 		ir.BytesPerConn = float64(grown) / float64(len(clients))
