@@ -11,7 +11,7 @@ import (
 // the connections for -duration.
 type idleMode struct {
 	noHandler
-	cfg     Config
+	cfg       Config
 	rssBefore []int64
 }
 
