@@ -67,7 +67,8 @@ type Client struct {
 	limiter   *rate.Limiter // nil: no limit
 
 	send      chan []byte
-	done      chan struct{}
+	done      chan struct{} // closed by Close: the write pump finishes up
+	readDone  chan struct{} // closed when the read pump stops reading
 	closeOnce sync.Once
 	closeCode int // written once, before done is closed
 	closeText string
@@ -97,7 +98,7 @@ type Client struct {
 func newClient(id ClientID, tokenHash, ip string, hub *Hub, conn *websocket.Conn, log *slog.Logger, m *Metrics, l ClientLimits) *Client {
 	c := &Client{
 		id: id, tokenHash: tokenHash, ip: ip, hub: hub, conn: conn, log: log, metrics: m, limits: l,
-		send: make(chan []byte, l.SendQueue), done: make(chan struct{}),
+		send: make(chan []byte, l.SendQueue), done: make(chan struct{}), readDone: make(chan struct{}),
 	}
 	if l.RateLimit > 0 {
 		c.limiter = rate.NewLimiter(rate.Limit(l.RateLimit), l.RateBurst)
@@ -191,10 +192,31 @@ func (c *Client) writePump() {
 				return
 			}
 		case <-c.done:
+			// what was queued before the close (an error explaining it, say) goes first,
+			// within the same short bound as the close frame
+			deadline := time.Now().Add(closeWriteWait)
+		flush:
+			for {
+				select {
+				case frame := <-c.send:
+					if c.conn.SetWriteDeadline(deadline) != nil || c.conn.WriteMessage(websocket.TextMessage, frame) != nil {
+						break flush
+					}
+				default:
+					break flush
+				}
+			}
 			if c.closeCode != 0 {
 				msg := websocket.FormatCloseMessage(c.closeCode, c.closeText)
-				if err := c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(closeWriteWait)); err != nil {
+				if err := c.conn.WriteControl(websocket.CloseMessage, msg, deadline); err != nil {
 					c.log.Debug("write close frame", "err", err)
+				}
+				// Let the client answer before the socket closes: closing with its unread
+				// messages still in our buffer would reset the connection, and the client
+				// might never see the close frame.
+				select {
+				case <-c.readDone:
+				case <-time.After(time.Until(deadline) + closeWriteWait):
 				}
 			}
 			return
@@ -233,6 +255,11 @@ func (c *Client) readPump() {
 			break
 		}
 		extend()
+		select {
+		case <-c.done:
+			continue // closing: what the client sends now is read only to reach its close frame
+		default:
+		}
 		if c.limiter != nil && !c.limiter.Allow() {
 			now := time.Now()
 			if now.Sub(lastStrike) > strikeWindow {
@@ -254,6 +281,7 @@ func (c *Client) readPump() {
 		}
 		c.handle(data)
 	}
+	close(c.readDone)
 	c.Close(0, "") // stops the write pump, which closes the socket, unless a close is under way
 	c.hub.Disconnect(c, hold)
 }
@@ -261,6 +289,14 @@ func (c *Client) readPump() {
 // classifyEnd records why the connection ended and says whether to hold the match for a
 // resume: only when the client did not close on purpose.
 func (c *Client) classifyEnd(err error) bool {
+	select {
+	case <-c.done:
+		// We closed it (the client may have echoed our close frame meanwhile): a restart
+		// (1012) is held for a resume, any other close of ours is not.
+		c.metrics.Disconnects.WithLabelValues("server_closed").Inc()
+		return c.closeCode == CloseServiceRestart
+	default:
+	}
 	var ce *websocket.CloseError
 	switch {
 	case errors.As(err, &ce) && ce.Code != websocket.CloseAbnormalClosure:
@@ -272,16 +308,9 @@ func (c *Client) classifyEnd(err error) bool {
 		c.Close(CloseTooBig, "message too large")
 		return false
 	}
-	select {
-	case <-c.done:
-		// we closed it: a restart (1012) is held, a policy close is not
-		c.metrics.Disconnects.WithLabelValues("server_closed").Inc()
-		return c.closeCode == CloseServiceRestart
-	default:
-		// EOF without a close frame, a reset, or no pong in time: hold for a resume
-		c.metrics.Disconnects.WithLabelValues("dropped").Inc()
-		return true
-	}
+	// EOF without a close frame, a reset, or no pong in time: hold for a resume
+	c.metrics.Disconnects.WithLabelValues("dropped").Inc()
+	return true
 }
 
 // handle decodes one client message and dispatches it. Bad input gets an error event and the

@@ -25,6 +25,7 @@ type Config struct {
 	RedisSentinelAddrs  []string
 	RedisSentinelMaster string
 	KeyPrefix           string
+	RedisTimeout        time.Duration
 
 	AllowedOrigins []string
 	TrustedProxies []netip.Prefix
@@ -75,6 +76,7 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 	fs.StringVar(&cluster, "redis-cluster-addrs", "", "comma list of Redis Cluster node addresses (instead of REDIS_URL)")
 	fs.StringVar(&sentinels, "redis-sentinel-addrs", "", "comma list of Redis Sentinel addresses (with REDIS_SENTINEL_MASTER)")
 	fs.StringVar(&c.RedisSentinelMaster, "redis-sentinel-master", "", "Sentinel master name")
+	fs.DurationVar(&c.RedisTimeout, "redis-timeout", 3*time.Second, "upper bound of one Redis operation, including waiting for a pooled connection; past it the user gets error unavailable")
 	fs.StringVar(&c.KeyPrefix, "key-prefix", "{mm}", "prefix of every matchmaking key; must be a Redis Cluster hash tag such as {mm}")
 	fs.StringVar(&origins, "allowed-origins", "", "comma list of allowed WebSocket Origins, e.g. https://example.com (default: the request's own host)")
 	fs.StringVar(&proxies, "trusted-proxies", "", "comma list of proxy CIDRs whose X-Forwarded-For is believed (default: none)")
@@ -185,7 +187,7 @@ func (c *Config) validate() error {
 		bad("TURN_URLS needs TURN_SECRET (credentials are time-limited HMACs of it)")
 	}
 	positive := map[string]time.Duration{
-		"MATCH_TTL": c.MatchTTL, "RESUME_GRACE": c.ResumeGrace, "SHUTDOWN_TIMEOUT": c.ShutdownTimeout,
+		"MATCH_TTL": c.MatchTTL, "REDIS_TIMEOUT": c.RedisTimeout, "RESUME_GRACE": c.ResumeGrace, "SHUTDOWN_TIMEOUT": c.ShutdownTimeout,
 		"HEARTBEAT_INTERVAL": c.HeartbeatInterval, "SWEEP_INTERVAL": c.SweepInterval,
 		"ONLINE_INTERVAL": c.OnlineInterval, "PING_INTERVAL": c.PingInterval, "TURN_TTL": c.TURNTTL,
 	}

@@ -116,7 +116,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	hub := NewHub(ctx, HubConfig{
 		Self: cfg.InstanceID, InterestFallback: cfg.InterestFallback, MatchTTL: cfg.MatchTTL,
 		ResumeGrace: cfg.ResumeGrace, HeartbeatInterval: cfg.HeartbeatInterval, HeartbeatTTL: cfg.HeartbeatTTL,
-		SweepInterval: cfg.SweepInterval, OnlineInterval: cfg.OnlineInterval, OpTimeout: 3 * time.Second,
+		SweepInterval: cfg.SweepInterval, OnlineInterval: cfg.OnlineInterval, OpTimeout: cfg.RedisTimeout,
 	}, mm, bus, log, metrics, time.Now)
 	hub.Run()
 	ice := NewICEProvider(cfg.STUNURLs, cfg.TURNURLs, cfg.TURNSecret, cfg.TURNTTL, time.Now)

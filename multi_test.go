@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/go-megle/go-megle/internal/redistest"
 )
@@ -30,7 +31,7 @@ func crossPair(t *testing.T, insts []*testInstance) (a, b *wsClient, m MatchFoun
 }
 
 func TestMultiInstanceMatchBurst(t *testing.T) {
-	insts, _ := startCluster(t, 2)
+	insts, _ := startCluster(t, 2, func(c *Config) { c.RedisTimeout = 30 * time.Second })
 	const n = 1000
 	clients := dialMany(t, n, func(i int) string { return insts[i%2].wsURL() })
 	results := findAllAtOnce(t, clients)
@@ -136,4 +137,3 @@ func TestMultiInstanceResume(t *testing.T) {
 		}
 	})
 }
-

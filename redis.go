@@ -10,29 +10,25 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Short timeouts: when Redis is away the server answers "unavailable" quickly instead of
-// piling up goroutines behind a dead connection.
-const (
-	redisDialTimeout = 2 * time.Second
-	redisIOTimeout   = 2 * time.Second
-)
-
 // OpenRedis connects to the configured Redis: a single node (REDIS_URL), a Cluster
 // (REDIS_CLUSTER_ADDRS) or a Sentinel set (REDIS_SENTINEL_ADDRS), or, with none of them, an
 // embedded in-process Redis. The returned stop function closes it all.
+//
+// Every timeout is REDIS_TIMEOUT: when Redis is away the server answers "unavailable" quickly
+// instead of piling up goroutines behind a dead connection.
 func OpenRedis(ctx context.Context, cfg Config, log *slog.Logger) (redis.UniversalClient, func(), error) {
+	d := cfg.RedisTimeout
 	switch {
 	case len(cfg.RedisClusterAddrs) > 0:
 		c := redis.NewClusterClient(&redis.ClusterOptions{
-			Addrs: cfg.RedisClusterAddrs, DialTimeout: redisDialTimeout,
-			ReadTimeout: redisIOTimeout, WriteTimeout: redisIOTimeout,
+			Addrs: cfg.RedisClusterAddrs, DialTimeout: d, ReadTimeout: d, WriteTimeout: d, PoolTimeout: d,
 		})
 		log.Info("using Redis Cluster", "nodes", len(cfg.RedisClusterAddrs))
 		return c, func() { _ = c.Close() }, nil
 	case len(cfg.RedisSentinelAddrs) > 0:
 		c := redis.NewFailoverClient(&redis.FailoverOptions{
 			MasterName: cfg.RedisSentinelMaster, SentinelAddrs: cfg.RedisSentinelAddrs,
-			DialTimeout: redisDialTimeout, ReadTimeout: redisIOTimeout, WriteTimeout: redisIOTimeout,
+			DialTimeout: d, ReadTimeout: d, WriteTimeout: d, PoolTimeout: d,
 		})
 		log.Info("using Redis Sentinel", "master", cfg.RedisSentinelMaster, "sentinels", len(cfg.RedisSentinelAddrs))
 		return c, func() { _ = c.Close() }, nil
@@ -41,17 +37,17 @@ func OpenRedis(ctx context.Context, cfg Config, log *slog.Logger) (redis.Univers
 		if err != nil {
 			return nil, nil, fmt.Errorf("REDIS_URL: %w", err)
 		}
-		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = redisDialTimeout, redisIOTimeout, redisIOTimeout
+		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout, opt.PoolTimeout = d, d, d, d
 		c := redis.NewClient(opt)
 		log.Info("using Redis", "addr", opt.Addr, "db", opt.DB)
 		return c, func() { _ = c.Close() }, nil
 	}
-	return openEmbeddedRedis(ctx, log)
+	return openEmbeddedRedis(ctx, d, log)
 }
 
 // openEmbeddedRedis runs miniredis in this process. Its keys do not expire by themselves: a
 // once-a-second FastForward moves its clock (ClockTTL would be slow with many keys).
-func openEmbeddedRedis(ctx context.Context, log *slog.Logger) (redis.UniversalClient, func(), error) {
+func openEmbeddedRedis(ctx context.Context, d time.Duration, log *slog.Logger) (redis.UniversalClient, func(), error) {
 	m := miniredis.NewMiniRedis()
 	if err := m.StartAddr("127.0.0.1:0"); err != nil {
 		return nil, nil, fmt.Errorf("start embedded redis: %w", err)
@@ -71,7 +67,7 @@ func openEmbeddedRedis(ctx context.Context, log *slog.Logger) (redis.UniversalCl
 			}
 		}
 	}()
-	c := redis.NewClient(&redis.Options{Addr: m.Addr(), DialTimeout: redisDialTimeout, ReadTimeout: redisIOTimeout, WriteTimeout: redisIOTimeout})
+	c := redis.NewClient(&redis.Options{Addr: m.Addr(), DialTimeout: d, ReadTimeout: d, WriteTimeout: d, PoolTimeout: d})
 	log.Warn("REDIS_URL is not set: using an embedded in-process Redis. It is for one instance and development only; " +
 		"set REDIS_URL to a real Redis to run several replicas")
 	return c, func() {

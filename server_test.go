@@ -329,7 +329,8 @@ func TestHandleDisconnection(t *testing.T) {
 
 func TestMatchUsers(t *testing.T) {
 	_, url := startMiniredis(t)
-	inst := startInstance(t, testConfig(t, url))
+	// miniredis runs Lua slowly under -race, and CI machines are shared: generous timeouts
+	inst := startInstance(t, testConfig(t, url, func(c *Config) { c.RedisTimeout = 30 * time.Second }))
 	const n = 1000
 	clients := dialMany(t, n, func(int) string { return inst.wsURL() })
 	results := findAllAtOnce(t, clients)

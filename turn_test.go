@@ -6,7 +6,8 @@ import (
 )
 
 // The vector is computed independently with:
-//   printf '1700000000:alice' | openssl dgst -sha1 -hmac 'north' -binary | base64
+//
+//	printf '1700000000:alice' | openssl dgst -sha1 -hmac 'north' -binary | base64
 func TestTURNCredentialKnownVector(t *testing.T) {
 	user, cred := turnCredential([]byte("north"), "alice", time.Unix(1700000000, 0))
 	if user != "1700000000:alice" {

@@ -1,0 +1,283 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/go-megle/go-megle/internal/redistest"
+)
+
+// crashBound is the documented upper bound for telling partners of a crashed instance's users.
+const crashBound = 15 * time.Second
+
+func TestInstanceCrash(t *testing.T) {
+	rs := redistest.Start(t)
+	env := processEnv(rs.URL())
+	a, b, c := startProc(t, env), startProc(t, env), startProc(t, env)
+
+	x1, y1 := dial(t, a.wsURL(), nil), dial(t, b.wsURL(), nil)
+	pair(t, x1, y1)
+	x2, z2 := dial(t, a.wsURL(), nil), dial(t, c.wsURL(), nil)
+	pair(t, x2, z2)
+	ghost := dial(t, a.wsURL(), nil) // waiting on the instance that will die
+	ghost.send(EvFindMatch, nil)
+	ghost.expect(EvWaiting, nil)
+
+	a.signal(syscall.SIGKILL)
+	a.waitExit(5 * time.Second)
+	killed := time.Now()
+	for _, survivor := range []*wsClient{y1, z2} {
+		var pl PartnerLeftData
+		survivor.expectWithin(crashBound-time.Since(killed), EvPartnerLeft, &pl)
+		if pl.Reason != ReasonDisconnected {
+			t.Fatalf("partner_left %+v, want reason disconnected", pl)
+		}
+	}
+	t.Logf("partners told %v after the crash (bound %v)", time.Since(killed).Round(100*time.Millisecond), crashBound)
+
+	// the dead instance's waiting user is never matched: the next searcher waits instead,
+	// and is then matched with a live user
+	n1 := dial(t, b.wsURL(), nil)
+	n1.send(EvFindMatch, nil)
+	n1.expect(EvWaiting, nil)
+	n2 := dial(t, c.wsURL(), nil)
+	n2.send(EvFindMatch, nil)
+	var m MatchFoundData
+	n2.expect(EvMatchFound, &m)
+	if m.PartnerID != n1.id() {
+		t.Fatalf("matched with %s, want the live waiting user %s (the ghost is %s)", m.PartnerID, n1.id(), ghost.id())
+	}
+	// the survivors can search again and find each other
+	y1.send(EvFindMatch, nil)
+	y1.expect(EvWaiting, nil)
+	z2.send(EvFindMatch, nil)
+	z2.expect(EvMatchFound, &m)
+	if m.PartnerID != y1.id() {
+		t.Fatalf("survivor matched with %s", m.PartnerID)
+	}
+}
+
+func TestRollingRestart(t *testing.T) {
+	rs := redistest.Start(t)
+	const grace, shutdown = 3 * time.Second, 5 * time.Second
+	env := processEnv(rs.URL(), "RESUME_GRACE="+grace.String(), "SHUTDOWN_TIMEOUT="+shutdown.String())
+	a, b := startProc(t, env), startProc(t, env)
+
+	x, y := dial(t, a.wsURL(), nil), dial(t, b.wsURL(), nil) // a pair across instances
+	mxy, _ := pair(t, x, y)
+	p, q := dial(t, a.wsURL(), nil), dial(t, a.wsURL(), nil) // a pair both on the restarting instance
+	mpq, _ := pair(t, p, q)
+
+	a.signal(syscall.SIGTERM)
+	for _, c := range []*wsClient{x, p, q} {
+		ev, err := c.nextEvent(shutdown)
+		if err != nil || ev.Event != "close" || string(ev.Data) != fmt.Sprint(websocket.CloseServiceRestart) {
+			t.Fatalf("client on the restarting instance got %v %v, want close 1012", ev, err)
+		}
+	}
+	if code := a.waitExit(shutdown + 2*time.Second); code != 0 {
+		t.Fatalf("exit code %d after SIGTERM", code)
+	}
+
+	// they come back through the load balancer, i.e. the other instance, and resume
+	resume := func(old *wsClient, m MatchFoundData, partner *wsClient) *wsClient {
+		r := dial(t, b.wsURL()+"?resume="+old.hello.ResumeToken, nil)
+		if !r.hello.Resumed || r.id() != old.id() || r.hello.Match == nil || r.hello.Match.PartnerID != partner.id() || r.hello.Match.MatchID != m.MatchID {
+			t.Fatalf("resume of %s: %+v", old.id(), r.hello)
+		}
+		return r
+	}
+	x2 := resume(x, mxy, y)
+	p2 := resume(p, mpq, q)
+	q2 := resume(q, mpq, p)
+
+	checkNextIsMarker(t, []*wsClient{x2, p2}, []*wsClient{y, q2}, 0)
+	// Proving a negative: past the grace period and a few sweeps, nobody was told the
+	// partner left, and the pairs still talk.
+	time.Sleep(grace + 3*time.Second)
+	checkNextIsMarker(t, []*wsClient{x2, p2}, []*wsClient{y, q2}, 0)
+}
+
+func TestRedisOutage(t *testing.T) {
+	rs := redistest.Start(t)
+	env := processEnv(rs.URL())
+	a, b := startProc(t, env), startProc(t, env)
+	x, y := dial(t, a.wsURL(), nil), dial(t, a.wsURL(), nil)
+	pair(t, x, y)
+	goroutines := func(p *proc) float64 { return metricValue(p.metrics(), "go_goroutines", nil) }
+	baseline := goroutines(a)
+
+	rs.Stop()
+	waitFor(t, 10*time.Second, "readiness down", func() bool { return a.notReady() && b.notReady() })
+	// a pair on one instance keeps talking
+	x.send(EvChat, map[string]any{"text": "still here without Redis"})
+	var chat ChatData
+	y.expect(EvChat, &chat)
+	// matchmaking says it is unavailable, and the connection stays usable
+	z := dial(t, b.wsURL(), nil)
+	z.send(EvFindMatch, nil)
+	z.expectError(ErrUnavailable)
+	z.send(EvFindMatch, map[string]any{"mode": "nope"})
+	z.expectError(ErrBadRequest)
+
+	rs.Restart()
+	waitFor(t, 15*time.Second, "readiness back", func() bool { return a.ready() && b.ready() })
+	// matching and cross-instance delivery work again, without a restart of the instances
+	z.send(EvFindMatch, nil)
+	z.expect(EvWaiting, nil)
+	n := dial(t, a.wsURL(), nil)
+	n.send(EvFindMatch, nil)
+	var m MatchFoundData
+	n.expect(EvMatchFound, &m)
+	if m.PartnerID != z.id() {
+		t.Fatalf("matched with %s, want %s", m.PartnerID, z.id())
+	}
+	z.expect(EvMatchFound, nil)
+	checkNextIsMarker(t, []*wsClient{n}, []*wsClient{z}, 0)
+
+	// no goroutines piled up: with the extra clients gone, the count returns to its baseline
+	n.closeClean()
+	z.closeClean()
+	waitFor(t, 10*time.Second, "goroutines back to baseline", func() bool { return goroutines(a) <= baseline })
+}
+
+func TestSlowClientAloneIsDropped(t *testing.T) {
+	_, url := startMiniredis(t)
+	inst := startInstance(t, testConfig(t, url))
+
+	// the slow client never reads, and its socket buffer is small
+	d := websocket.Dialer{NetDial: func(network, addr string) (net.Conn, error) {
+		conn, err := net.Dial(network, addr)
+		if err == nil {
+			err = conn.(*net.TCPConn).SetReadBuffer(4096)
+		}
+		return conn, err
+	}}
+	slowConn, _, err := d.Dial(inst.wsURL(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slowConn.Close()
+	if _, _, err := slowConn.ReadMessage(); err != nil { // hello
+		t.Fatal(err)
+	}
+	slowConn.WriteJSON(map[string]any{"event": EvFindMatch, "data": map[string]any{}})
+	flooder := dial(t, inst.wsURL(), nil)
+	flooder.send(EvFindMatch, nil)
+	flooder.expect(EvMatchFound, nil)
+
+	g, h := dial(t, inst.wsURL(), nil), dial(t, inst.wsURL(), nil)
+	pair(t, g, h)
+
+	// Flood in batches of 50 (fewer than the send queue holds, so the not_matched answers to
+	// the chats still in flight after the drop cannot overflow the flooder's own queue).
+	big := strings.Repeat("x", maxChatLen)
+	dropped := false
+	for i := 0; i < 20000 && !dropped; i++ {
+		flooder.send(EvChat, map[string]any{"text": big})
+		if i%50 == 0 {
+			// the other pair's relay keeps working while the slow client is stuck
+			g.send(EvChat, map[string]any{"text": fmt.Sprint("ping ", i)})
+			var c ChatData
+			h.expect(EvChat, &c)
+			if c.Text != fmt.Sprint("ping ", i) {
+				t.Fatalf("got %q", c.Text)
+			}
+		}
+		select {
+		case ev := <-flooder.events:
+			if ev.Event != EvPartnerLeft {
+				t.Fatalf("flooder got %s %s", ev.Event, ev.Data)
+			}
+			dropped = true
+		default:
+		}
+	}
+	if !dropped {
+		flooder.expect(EvPartnerLeft, nil)
+	}
+	// the slow client alone was disconnected: the others still talk
+	checkNextIsMarker(t, []*wsClient{g}, []*wsClient{h}, 0)
+	// chats the flooder sent after the drop were refused as not_matched; it can search again
+	flooder.send(EvFindMatch, nil)
+	for {
+		ev, err := flooder.nextEvent(5 * time.Second)
+		if err != nil {
+			t.Fatalf("flooder: %v", err)
+		}
+		if ev.Event == EvWaiting {
+			break
+		}
+		if ev.Event != EvError || !strings.Contains(string(ev.Data), ErrNotMatched) {
+			t.Fatalf("flooder got %s %s", ev.Event, ev.Data)
+		}
+	}
+}
+
+func TestAbuseLimits(t *testing.T) {
+	_, url := startMiniredis(t)
+	t.Run("a sustained flood is refused, then closed with 1008", func(t *testing.T) {
+		inst := startInstance(t, testConfig(t, url, func(c *Config) { c.RateLimit, c.RateBurst, c.RateStrike = 5, 10, 20 }))
+		c := dial(t, inst.wsURL(), nil)
+		for range 100 {
+			c.sendRaw(`{"event":"typing","data":{"typing":true}}`)
+		}
+		sawLimited := false
+		for {
+			ev, err := c.nextEvent(5 * time.Second)
+			if err != nil {
+				t.Fatalf("no close after the flood: %v", err)
+			}
+			if ev.Event == EvError && strings.Contains(string(ev.Data), ErrRateLimited) {
+				sawLimited = true
+			}
+			if ev.Event == "close" {
+				if string(ev.Data) != fmt.Sprint(websocket.ClosePolicyViolation) || !sawLimited {
+					t.Fatalf("closed with %s after rate_limited=%v", ev.Data, sawLimited)
+				}
+				break
+			}
+		}
+	})
+	t.Run("per-IP cap, with forwarded addresses trusted only from proxies", func(t *testing.T) {
+		inst := startInstance(t, testConfig(t, url, func(c *Config) {
+			c.MaxConnsPerIP = 2
+			c.TrustedProxies = mustPrefixes(t, "127.0.0.1/32")
+		}))
+		untrusting := startInstance(t, testConfig(t, url, func(c *Config) { c.MaxConnsPerIP = 2 }))
+		xff := func(ip string) http.Header { return http.Header{"X-Forwarded-For": {ip}} }
+		dial(t, inst.wsURL(), xff("203.0.113.7"))
+		dial(t, inst.wsURL(), xff("203.0.113.7"))
+		if _, err := tryDial(t, inst.wsURL(), xff("203.0.113.7")); err == nil {
+			t.Fatal("third connection from one forwarded address was accepted")
+		}
+		dial(t, inst.wsURL(), xff("203.0.113.8")) // another user behind the same proxy
+		// without trust, X-Forwarded-For is ignored: the peer address counts
+		dial(t, untrusting.wsURL(), xff("198.51.100.1"))
+		dial(t, untrusting.wsURL(), xff("198.51.100.2"))
+		if _, err := tryDial(t, untrusting.wsURL(), xff("198.51.100.3")); err == nil {
+			t.Fatal("a spoofed X-Forwarded-For escaped the cap")
+		}
+	})
+}
+
+func mustPrefixes(t *testing.T, s ...string) []netip.Prefix {
+	t.Helper()
+	var out []netip.Prefix
+	for _, p := range s {
+		pp, err := parsePrefix(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, pp)
+	}
+	return out
+}
