@@ -56,6 +56,7 @@ func (r Result) metrics() []metric {
 		errs += n
 	}
 	add("protocol error events", "events", float64(errs))
+	add("machine load average before the run", "1 min", r.LoadAvgBefore)
 	return ms
 }
 

@@ -23,6 +23,7 @@ type Result struct {
 	Unexpected     int            `json:"unexpected_events"`
 	BadFrames      int64          `json:"bad_frames"`
 	Disconnected   int64          `json:"disconnected"`
+	LoadAvgBefore  float64        `json:"loadavg_before"` // the machine's 1-minute load average as the run started: other work skews every figure
 
 	Idle  *IdleResult  `json:"idle,omitempty"`
 	Burst *BurstResult `json:"burst,omitempty"`
@@ -135,8 +136,8 @@ func (r Result) writeJSON(w io.Writer) error {
 // writeSummary prints the result for a human.
 func (r Result) writeSummary(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "mode %s: %d clients over %d instance(s), %d connected in %.2fs\n",
-		r.Mode, r.Clients, len(r.URLs), r.Connected, r.ConnectSeconds)
+	fmt.Fprintf(&b, "mode %s: %d clients over %d instance(s), %d connected in %.2fs (load average before: %.2f)\n",
+		r.Mode, r.Clients, len(r.URLs), r.Connected, r.ConnectSeconds, r.LoadAvgBefore)
 	if r.Idle != nil {
 		for _, p := range r.Idle.Processes {
 			fmt.Fprintf(&b, "  pid %d: VmRSS %.1f MiB -> %.1f MiB\n", p.PID, mib(p.BeforeBytes), mib(p.AfterBytes))

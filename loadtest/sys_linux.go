@@ -83,3 +83,20 @@ func readRSS(pid int) (int64, error) {
 	}
 	return 0, fmt.Errorf("read rss of %d: no VmRSS line", pid)
 }
+
+// loadAverage is the machine's 1-minute load average, from /proc/loadavg.
+func loadAverage() (float64, error) {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0, fmt.Errorf("load average: %w", err)
+	}
+	fields := strings.Fields(string(b))
+	if len(fields) == 0 {
+		return 0, fmt.Errorf("load average: empty /proc/loadavg")
+	}
+	la, err := strconv.ParseFloat(fields[0], 64)
+	if err != nil {
+		return 0, fmt.Errorf("load average: %w", err)
+	}
+	return la, nil
+}
