@@ -56,7 +56,9 @@ func (r Result) metrics() []metric {
 		errs += n
 	}
 	add("protocol error events", "events", float64(errs))
-	add("machine load average before the run", "1 min", r.LoadAvgBefore)
+	if r.BusyBefore > 0 {
+		add("machine CPU busy just before the load", "%", r.BusyBefore)
+	}
 	return ms
 }
 

@@ -59,18 +59,27 @@ table="$work/table.md"
 : >"$table"
 
 # wait_quiet: other work on the machine skews every figure; wait (at most QUIET_WAIT seconds)
-# until the 1-minute load average is below QUIET_LOAD. The figure is recorded with each run.
-QUIET_LOAD=${QUIET_LOAD:-0.5}
-QUIET_WAIT=${QUIET_WAIT:-120}
+# until less than QUIET_BUSY percent of the CPUs are busy over two seconds. Each run also
+# records the figure (-busy-sample) just before its load starts.
+QUIET_BUSY=${QUIET_BUSY:-15}
+QUIET_WAIT=${QUIET_WAIT:-300}
+busy_pct() {
+	local c u n s i w q sq st rest t0 i0 t1 i1
+	read -r c u n s i w q sq st rest </proc/stat
+	t0=$((u + n + s + i + w + q + sq + st)) i0=$((i + w))
+	sleep 2
+	read -r c u n s i w q sq st rest </proc/stat
+	t1=$((u + n + s + i + w + q + sq + st)) i1=$((i + w))
+	echo $((100 - 100 * (i1 - i0) / (t1 - t0 + 1)))
+}
 wait_quiet() {
-	local waited=0
-	while awk -v max="$QUIET_LOAD" '{exit !($1 >= max)}' /proc/loadavg && ((waited < QUIET_WAIT)); do
-		sleep 5
-		waited=$((waited + 5))
+	local start=$SECONDS busy
+	while busy=$(busy_pct) && ((busy >= QUIET_BUSY)); do
+		if ((SECONDS - start >= QUIET_WAIT)); then
+			echo "   (machine still ${busy}% busy after ${QUIET_WAIT}s; running anyway)" >&2
+			return
+		fi
 	done
-	if ((waited >= QUIET_WAIT)); then
-		echo "   (machine still busy: load average $(cut -d' ' -f1 /proc/loadavg); running anyway)" >&2
-	fi
 }
 
 # load LABEL INSTANCES ARGS...: RUNS runs of the load generator, aggregated into the table.
@@ -86,7 +95,7 @@ load() {
 		local args=("$@")
 		args=("${args[@]//@PIDS@/$pids}")
 		echo ">> $label, run $r/$RUNS: loadtest -urls $urls ${args[*]}" >&2
-		"$work/loadtest" -json -urls "$urls" "${args[@]}" >>"$jsonl" 2>"$work/last.log" || {
+		"$work/loadtest" -json -busy-sample 1s -urls "$urls" "${args[@]}" >>"$jsonl" 2>"$work/last.log" || {
 			echo "   (the checker failed this run; see below)" >&2
 			tail -n 20 "$work/last.log" >&2
 		}
@@ -110,7 +119,7 @@ load "relay saturated, 200 clients, 2 instances, every pair across" 2 -mode rela
 	echo
 	echo "Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')), $(free -g | awk '/Mem:/{print $2}') GiB RAM, Linux $(uname -r), $(go version | cut -d' ' -f3), Redis $(redis-server --version | cut -d' ' -f3 | sed 's/^v=//'); load generator, instances and Redis on the same machine, over loopback."
 	echo
-	echo "Each load's last row is the machine's 1-minute load average as its runs started (the bench waits up to ${QUIET_WAIT}s for it to fall below ${QUIET_LOAD}); a high one means other work shared the CPUs."
+	echo "Before each run the bench waits (up to ${QUIET_WAIT} s) until less than ${QUIET_BUSY} % of the CPUs are busy; each load's last row is how busy they were just before its load started (instances up and idle). A high figure means other work shared the CPUs."
 	echo
 	echo "| load | metric | median | min – max | runs |"
 	echo "|---|---|---|---|---|"

@@ -46,6 +46,7 @@ type Config struct {
 	Aggregate          string        // instead of a load: summarise the -json results in this file
 	Label              string        // -aggregate: the load's name in the Markdown rows
 	CPUProfile         string        // write the load generator's own CPU profile here
+	BusySample         time.Duration // sample the machine's CPU use this long before the load (0: not)
 }
 
 // mediaMixed alternates the find_match mode by pairs of clients.
@@ -92,6 +93,7 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.DurationVar(&cfg.Settle, "settle", 2*time.Second, "idle: wait after the last hello before reading VmRSS")
 	fs.BoolVar(&cfg.JSON, "json", false, "print one JSON object of results on stdout (the summary goes to stderr)")
 	fs.StringVar(&cfg.Aggregate, "aggregate", "", "no load: read JSON results (one per line, from -json) from this file and print each metric's median, min and max as Markdown table rows")
+	fs.DurationVar(&cfg.BusySample, "busy-sample", 0, "before the load, measure how busy the machine's CPUs are over this long and report it (other work skews every figure; 0: skip)")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write the load generator's own CPU profile to this file (to check it is not the bottleneck)")
 	fs.StringVar(&cfg.Label, "label", "", "-aggregate: the load's name in the first column")
 	if err := fs.Parse(args); err != nil {

@@ -106,8 +106,12 @@ func aggregateFile(cfg Config, stdout, stderr io.Writer) int {
 // plus the time it takes to close the connections.
 func run(ctx context.Context, cfg Config, logw io.Writer) Result {
 	res := Result{Mode: cfg.Mode, URLs: cfg.URLs, Clients: cfg.N}
-	if la, err := loadAverage(); err == nil {
-		res.LoadAvgBefore = la
+	if cfg.BusySample > 0 {
+		busy, err := cpuBusy(ctx, cfg.BusySample)
+		if err != nil {
+			fmt.Fprintf(logw, "loadtest: warning: %v\n", err)
+		}
+		res.BusyBefore = busy
 	}
 	t := newTally()
 	if got, err := raiseFileLimit(uint64(cfg.N) + 1024); err != nil {

@@ -23,7 +23,7 @@ type Result struct {
 	Unexpected     int            `json:"unexpected_events"`
 	BadFrames      int64          `json:"bad_frames"`
 	Disconnected   int64          `json:"disconnected"`
-	LoadAvgBefore  float64        `json:"loadavg_before"` // the machine's 1-minute load average as the run started: other work skews every figure
+	BusyBefore     float64        `json:"cpu_busy_before_pct"` // -busy-sample: share of the machine's CPU busy just before the load (other work skews every figure)
 
 	Idle  *IdleResult  `json:"idle,omitempty"`
 	Burst *BurstResult `json:"burst,omitempty"`
@@ -136,8 +136,11 @@ func (r Result) writeJSON(w io.Writer) error {
 // writeSummary prints the result for a human.
 func (r Result) writeSummary(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "mode %s: %d clients over %d instance(s), %d connected in %.2fs (load average before: %.2f)\n",
-		r.Mode, r.Clients, len(r.URLs), r.Connected, r.ConnectSeconds, r.LoadAvgBefore)
+	fmt.Fprintf(&b, "mode %s: %d clients over %d instance(s), %d connected in %.2fs\n",
+		r.Mode, r.Clients, len(r.URLs), r.Connected, r.ConnectSeconds)
+	if r.BusyBefore > 0 {
+		fmt.Fprintf(&b, "  machine CPU busy just before the load: %.0f %%\n", r.BusyBefore)
+	}
 	if r.Idle != nil {
 		for _, p := range r.Idle.Processes {
 			fmt.Fprintf(&b, "  pid %d: VmRSS %.1f MiB -> %.1f MiB\n", p.PID, mib(p.BeforeBytes), mib(p.AfterBytes))

@@ -4,11 +4,13 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // ipBindAddressNoPort is IP_BIND_ADDRESS_NO_PORT (linux/in.h): with a fixed source address,
@@ -84,19 +86,50 @@ func readRSS(pid int) (int64, error) {
 	return 0, fmt.Errorf("read rss of %d: no VmRSS line", pid)
 }
 
-// loadAverage is the machine's 1-minute load average, from /proc/loadavg.
-func loadAverage() (float64, error) {
-	b, err := os.ReadFile("/proc/loadavg")
+// cpuBusy samples /proc/stat over d and returns the share of all CPUs that was busy, in
+// percent (idle and iowait count as idle).
+func cpuBusy(ctx context.Context, d time.Duration) (float64, error) {
+	idle0, total0, err := cpuTimes()
 	if err != nil {
-		return 0, fmt.Errorf("load average: %w", err)
+		return 0, err
 	}
-	fields := strings.Fields(string(b))
-	if len(fields) == 0 {
-		return 0, fmt.Errorf("load average: empty /proc/loadavg")
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+	case <-ctx.Done():
+		return 0, fmt.Errorf("cpu sample: %w", ctx.Err())
 	}
-	la, err := strconv.ParseFloat(fields[0], 64)
+	idle1, total1, err := cpuTimes()
 	if err != nil {
-		return 0, fmt.Errorf("load average: %w", err)
+		return 0, err
 	}
-	return la, nil
+	if total1 <= total0 {
+		return 0, nil
+	}
+	return 100 * (1 - float64(idle1-idle0)/float64(total1-total0)), nil
+}
+
+// cpuTimes reads the aggregate "cpu" line of /proc/stat: idle+iowait and total jiffies.
+func cpuTimes() (idle, total uint64, err error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0, fmt.Errorf("cpu times: %w", err)
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	fields := strings.Fields(line)
+	if len(fields) < 6 || fields[0] != "cpu" {
+		return 0, 0, fmt.Errorf("cpu times: unexpected first line %q", line)
+	}
+	for i, f := range fields[1:] {
+		v, err := strconv.ParseUint(f, 10, 64)
+		if err != nil {
+			return 0, 0, fmt.Errorf("cpu times: %w", err)
+		}
+		total += v
+		if i == 3 || i == 4 { // idle, iowait
+			idle += v
+		}
+	}
+	return idle, total, nil
 }

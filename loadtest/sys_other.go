@@ -3,8 +3,10 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"syscall"
+	"time"
 )
 
 var errUnsupported = errors.New("not supported on this OS")
@@ -15,4 +17,4 @@ func raiseFileLimit(uint64) (uint64, error) { return 0, errUnsupported }
 
 func readRSS(int) (int64, error) { return 0, errUnsupported }
 
-func loadAverage() (float64, error) { return 0, errUnsupported }
+func cpuBusy(context.Context, time.Duration) (float64, error) { return 0, errUnsupported }
