@@ -1,5 +1,5 @@
 import { test as base, chromium, expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   chromiumArgsWithoutCameraPermission,
@@ -69,8 +69,9 @@ export const test = base.extend<Fixtures>({
     await Promise.all(started.map((proc) => proc.stop()));
   },
 
-  stranger: async ({ browser }, use) => {
+  stranger: async ({ browser }, use, testInfo) => {
     const opened: Stranger[] = [];
+    const frames: string[] = [];
     await use(async (url, options = {}) => {
       const context = await (options.browser ?? browser).newContext({ viewport: { width: 1280, height: 800 } });
       await context.addInitScript(recordPeerConnections);
@@ -81,15 +82,28 @@ export const test = base.extend<Fixtures>({
         if (target.protocol.startsWith('http') && target.host !== allowed) foreignRequests.push(request.url());
       });
       const page = await context.newPage();
+      const label = `stranger ${opened.length + 1}`;
       page.on('websocket', (socket) => {
         const target = new URL(socket.url());
         if (target.host !== allowed) foreignRequests.push(socket.url());
+        // The frames each page exchanged, for the report of a failing test.
+        const log = (direction: string, payload: string | Buffer) =>
+          frames.push(`${new Date().toISOString()} ${label} ${direction} ${String(payload).slice(0, 300)}`);
+        frames.push(`${new Date().toISOString()} ${label} open ${target.pathname}${target.search ? '?resume=…' : ''}`);
+        socket.on('framereceived', ({ payload }) => log('<-', payload));
+        socket.on('framesent', ({ payload }) => log('->', payload));
+        socket.on('close', () => frames.push(`${new Date().toISOString()} ${label} closed`));
       });
       await page.goto(url);
       const stranger = { page, context, foreignRequests };
       opened.push(stranger);
       return stranger;
     });
+    const framesFile = testInfo.outputPath('websocket-frames.txt');
+    writeFileSync(framesFile, frames.join('\n') + '\n');
+    if (testInfo.status !== testInfo.expectedStatus) {
+      await testInfo.attach('websocket-frames', { path: framesFile, contentType: 'text/plain' });
+    }
     for (const { page, context, foreignRequests } of opened) {
       expect(foreignRequests, 'the page must not contact any other host').toEqual([]);
       // Leave the page the way a closed tab does (pagehide: the app closes its

@@ -48,7 +48,7 @@ const NORMAL_CLOSURE = 1000;
  * match) with the last resume_token. Knows nothing of matches or media.
  */
 export function useSignaling(options: SignalingOptions = {}): Signaling {
-  const { url, baseDelayMs = 500, maxDelayMs = 10_000 } = options;
+  const { url, baseDelayMs = 500, maxDelayMs = 5_000 } = options;
   const [status, setStatus] = useState<SignalingStatus>('connecting');
   const socketRef = useRef<WebSocket | null>(null);
   const handlersRef = useRef(new Set<MessageHandler>());
