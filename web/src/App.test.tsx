@@ -52,6 +52,16 @@ describe('App', () => {
     expect(getUserMedia).not.toHaveBeenCalled();
   });
 
+  it('an interest typed without Enter still counts when Start is clicked', async () => {
+    const { user, socket } = renderApp();
+    await user.click(screen.getByRole('radio', { name: /text only/i }));
+    await user.type(screen.getByLabelText('Interests (optional)'), 'Cooking');
+    await user.click(screen.getByRole('button', { name: 'Start' }));
+    expect(socket().sentEvents('find_match')).toEqual([
+      { event: 'find_match', data: { interests: ['cooking'], mode: 'text' } },
+    ]);
+  });
+
   it('matched (text): Connected, common interests, chat both ways and the typing indicator', async () => {
     const { user, socket } = renderApp();
     await user.click(screen.getByRole('radio', { name: /text only/i }));
