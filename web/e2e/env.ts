@@ -32,6 +32,8 @@ export function onPath(command: string): boolean {
 
 export const redisServer = process.env.REDIS_SERVER_PATH || 'redis-server';
 export const haveRedisServer = onPath(redisServer);
+/** Missing redis-server fails (instead of skipping) the multi-instance tests. */
+export const requireRedis = process.env.REQUIRE_REDIS === '1' || requireBrowser;
 
 /** Flags that let two headless pages with a fake camera connect over loopback (BROWSER-TESTS.md). */
 export const chromiumArgs = [
