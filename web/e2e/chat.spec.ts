@@ -8,6 +8,15 @@ test('two strangers press Start and see each other (video decoded on both sides)
   await startChat(a.page);
   await startChat(b.page);
   await expectVideoFlowing(a.page, b.page);
+
+  // Mute and camera off act on the tracks being sent, without renegotiating.
+  await a.page.getByRole('button', { name: 'Mute' }).click();
+  await a.page.getByRole('button', { name: 'Camera off' }).click();
+  const sent = await a.page.evaluate(() =>
+    window.__peerConnections!.at(-1)!.getSenders().map((sender) => `${sender.track?.kind}:${sender.track?.enabled}`).sort(),
+  );
+  expect(sent).toEqual(['audio:false', 'video:false']);
+  await expect(a.page.getByRole('button', { name: 'Unmute' })).toHaveAttribute('aria-pressed', 'true');
 });
 
 test('two strangers on two server instances sharing one redis-server connect', async ({ goServer, redis, stranger }) => {
@@ -123,6 +132,10 @@ test('screenshots of every view: landing, searching, connected, partner left', a
     .toBeGreaterThan(0);
   saved.push(await screenshot(a.page, '3-connected'));
   await a.page.setViewportSize({ width: 390, height: 844 });
+  // Portrait phone: nothing wider than the screen, Next and the message box in view.
+  await expect.poll(() => a.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  await expect(a.page.getByRole('button', { name: /^Next/ })).toBeInViewport();
+  await expect(a.page.getByRole('textbox', { name: 'Message' })).toBeInViewport();
   saved.push(await screenshot(a.page, '3-connected-phone'));
   await a.page.setViewportSize({ width: 1280, height: 800 });
 
