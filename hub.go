@@ -44,6 +44,7 @@ type Hub struct {
 
 	online      atomic.Int64 // cluster-wide, as last computed
 	redisOK     atomic.Bool  // the last heartbeat reached Redis
+	redisSince  atomic.Int64 // unix nanoseconds since Redis has been reachable again
 	draining    atomic.Bool
 	onlineFrame atomic.Pointer[[]byte]
 }
@@ -488,6 +489,9 @@ func (h *Hub) heartbeat() {
 	err := h.mm.Heartbeat(ctx, h.cfg.Self, h.ClientCount(), h.cfg.HeartbeatTTL)
 	h.metrics.observeRedis("heartbeat", start, err)
 	if was := h.redisOK.Swap(err == nil); was != (err == nil) {
+		if err == nil {
+			h.redisSince.Store(h.now().UnixNano())
+		}
 		if err != nil {
 			h.log.Error("Redis unreachable: not ready; matchmaking answers unavailable", "err", err)
 		} else {
@@ -538,7 +542,10 @@ func (h *Hub) sweep() {
 		}
 		c.mu.Unlock()
 	}
-	if len(insts) == 0 {
+	// Right after Redis comes back (or at start-up) other instances may not have renewed
+	// their heartbeats yet: a missing heartbeat means death only once everyone has had a
+	// full heartbeat TTL to renew it.
+	if len(insts) == 0 || !h.redisOK.Load() || h.now().Sub(time.Unix(0, h.redisSince.Load())) < h.cfg.HeartbeatTTL {
 		return
 	}
 	ctx, cancel := h.opContext()

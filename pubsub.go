@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strings"
 	"sync/atomic"
@@ -25,6 +24,8 @@ const (
 	KindLeft
 	// KindMoved: From resumed and now lives on Instance; To should route there.
 	KindMoved
+	// KindEcho: an instance's probe of its own channel (see Bus.receive).
+	KindEcho
 )
 
 // Envelope is the typed message between instances, published once on the addressee
@@ -71,7 +72,7 @@ func DecodeEnvelope(b []byte) (Envelope, error) {
 		return e, errBadEnvelope
 	}
 	e.Kind, e.Initiator = EnvelopeKind(b[1]), b[2]&1 != 0
-	if e.Kind < KindRelay || e.Kind > KindMoved {
+	if e.Kind < KindRelay || e.Kind > KindEcho {
 		return e, errBadEnvelope
 	}
 	b = b[3:]
@@ -124,7 +125,16 @@ type Bus struct {
 	metrics *Metrics
 	out     chan outgoing
 	live    atomic.Bool
+	echoAt  atomic.Int64 // unix nanoseconds of the last echo of our own probe
 }
+
+// The bus publishes a probe to its own channel every echoInterval. If none has come back for
+// echoTimeout, the subscription is not where publishes go (say, on a demoted master after a
+// Sentinel failover) and it is made anew.
+const (
+	echoInterval = 500 * time.Millisecond
+	echoTimeout  = 3 * time.Second
+)
 
 // NewBus creates the bus; Run starts it.
 func NewBus(rdb redis.UniversalClient, keys Keys, self InstanceID, queue int, log *slog.Logger, m *Metrics) *Bus {
@@ -132,8 +142,10 @@ func NewBus(rdb redis.UniversalClient, keys Keys, self InstanceID, queue int, lo
 	return &Bus{rdb: rdb, keys: keys, self: self, sharded: sharded, log: log, metrics: m, out: make(chan outgoing, queue)}
 }
 
-// Live says whether the subscription is currently established.
-func (b *Bus) Live() bool { return b.live.Load() }
+// Live says whether the subscription is established and receives what is published to it.
+func (b *Bus) Live() bool {
+	return b.live.Load() && time.Since(time.Unix(0, b.echoAt.Load())) < echoTimeout
+}
 
 // Publish queues env for instance to. It never blocks.
 func (b *Bus) Publish(to InstanceID, env *Envelope) error {
@@ -230,37 +242,45 @@ func (b *Bus) subscribeLoop(ctx context.Context, handle EnvelopeHandler) {
 }
 
 // receive reads one subscription until it fails. go-redis reconnects and resubscribes on a
-// broken connection by itself; a silent connection is probed with a ping.
+// broken connection by itself; a subscription that stops hearing its own echo is abandoned.
 func (b *Bus) receive(ctx context.Context, ps *redis.PubSub, handle EnvelopeHandler) error {
-	const idle = 3 * time.Second
-	pinged := false
+	probe := (&Envelope{Kind: KindEcho, From: ClientID(b.self)}).AppendBinary(nil)
+	b.echoAt.Store(time.Now().UnixNano()) // a fresh subscription gets a full echoTimeout
+	nextProbe := time.Now()
 	for ctx.Err() == nil {
-		msg, err := ps.ReceiveTimeout(ctx, idle)
+		now := time.Now()
+		if !now.Before(nextProbe) {
+			nextProbe = now.Add(echoInterval)
+			select {
+			case b.out <- outgoing{channel: b.keys.Channel(b.self), payload: probe}:
+			default: // the queue is full of real work; skip this probe
+			}
+		}
+		if now.Sub(time.Unix(0, b.echoAt.Load())) > echoTimeout {
+			return errors.New("no echo of our own probe: resubscribing")
+		}
+		msg, err := ps.ReceiveTimeout(ctx, echoInterval)
 		if err != nil {
 			var netErr interface{ Timeout() bool }
-			if errors.As(err, &netErr) && netErr.Timeout() && !pinged {
-				pinged = true
-				if perr := ps.Ping(ctx); perr != nil {
-					return fmt.Errorf("ping: %w", perr)
-				}
-				continue
+			if errors.As(err, &netErr) && netErr.Timeout() {
+				continue // the echo check above decides whether the subscription is dead
 			}
 			return err
 		}
-		pinged = false
 		switch m := msg.(type) {
 		case *redis.Subscription:
 			if m.Kind == "subscribe" || m.Kind == "ssubscribe" {
 				b.live.Store(true)
 			}
-		case *redis.Pong:
-			b.live.Store(true)
 		case *redis.Message:
-			b.live.Store(true)
 			env, err := DecodeEnvelope([]byte(m.Payload))
 			if err != nil {
 				b.metrics.Dropped.WithLabelValues("bad_envelope").Inc()
 				b.log.Warn("malformed envelope dropped", "err", err)
+				continue
+			}
+			if env.Kind == KindEcho {
+				b.echoAt.Store(time.Now().UnixNano())
 				continue
 			}
 			handle(env)

@@ -20,13 +20,14 @@ import (
 
 // Server is one redis-server process with persistence off, bound to 127.0.0.1.
 type Server struct {
-	tb   testing.TB
-	bin  string
-	dir  string
-	Port int
-	Args []string // extra arguments given at start, reused by Restart
-	cmd  *exec.Cmd
-	done chan struct{}
+	tb       testing.TB
+	bin      string
+	dir      string
+	Port     int
+	Args     []string // extra arguments given at start, reused by Restart
+	confFile string   // a config file given before the options (Sentinel)
+	cmd      *exec.Cmd
+	done     chan struct{}
 }
 
 // Binary returns the path of redis-server, or skips (or fails under REQUIRE_REDIS=1).
@@ -87,10 +88,14 @@ func (s *Server) URL() string { return "redis://" + s.Addr() + "/0" }
 
 func (s *Server) start() {
 	s.tb.Helper()
-	args := append([]string{
+	var args []string
+	if s.confFile != "" {
+		args = append(args, s.confFile)
+	}
+	args = append(args,
 		"--port", strconv.Itoa(s.Port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--dir", s.dir, "--protected-mode", "no", "--daemonize", "no",
-	}, s.Args...)
+		"--dir", s.dir, "--protected-mode", "no", "--daemonize", "no")
+	args = append(args, s.Args...)
 	cmd := exec.Command(s.bin, args...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -111,7 +116,7 @@ func (s *Server) start() {
 			if len(logTail) < 50 {
 				logTail = append(logTail, line)
 			}
-			if !signalled && strings.Contains(line, "Ready to accept connections") {
+			if !signalled && (strings.Contains(line, "Ready to accept connections") || strings.Contains(line, "Sentinel ID is")) {
 				signalled = true
 				close(ready)
 			}
@@ -146,3 +151,143 @@ func (s *Server) Restart() {
 
 // Dir is the server's working directory (for cluster config files and the like).
 func (s *Server) Dir() string { return filepath.Clean(s.dir) }
+
+// clusterPort finds a free port whose cluster bus port (port+10000) is free too.
+func clusterPort(tb testing.TB) int {
+	tb.Helper()
+	for range 100 {
+		p := FreePort(tb)
+		if p+10000 > 65535 {
+			continue
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p+10000))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return p
+	}
+	tb.Fatal("no free port pair for a cluster node")
+	return 0
+}
+
+// StartCluster runs an n-node Redis Cluster (masters only) on loopback and waits until it
+// serves every slot. It returns the nodes' addresses.
+func StartCluster(tb testing.TB, n int) []string {
+	tb.Helper()
+	cli := CLI(tb)
+	var addrs []string
+	for range n {
+		s := &Server{tb: tb, bin: Binary(tb), dir: tb.TempDir(), Port: clusterPort(tb),
+			Args: []string{"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000"}}
+		s.start()
+		tb.Cleanup(s.Stop)
+		addrs = append(addrs, s.Addr())
+	}
+	args := append(append([]string{"--cluster", "create"}, addrs...), "--cluster-replicas", "0", "--cluster-yes")
+	if out, err := exec.Command(cli, args...).CombinedOutput(); err != nil {
+		tb.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for _, a := range addrs {
+		host, port, _ := net.SplitHostPort(a)
+		for {
+			out, err := exec.Command(cli, "-h", host, "-p", port, "cluster", "info").Output()
+			if err == nil && strings.Contains(string(out), "cluster_state:ok") {
+				break
+			}
+			if time.Now().After(deadline) {
+				tb.Fatalf("cluster node %s not ok in 20s: %s %v", a, out, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	return addrs
+}
+
+// Sentinel is a master, its replica and one Sentinel watching them, all on loopback.
+type Sentinel struct {
+	tb       testing.TB
+	Master   *Server
+	Replica  *Server
+	Addr     string // the Sentinel's address
+	Name     string // the master's name
+	sentinel *Server
+}
+
+// StartSentinel runs a master/replica pair and a Sentinel that monitors it as "mymaster".
+func StartSentinel(tb testing.TB) *Sentinel {
+	tb.Helper()
+	master := Start(tb)
+	replica := Start(tb, "--replicaof", "127.0.0.1", strconv.Itoa(master.Port))
+	s := &Sentinel{tb: tb, Master: master, Replica: replica, Name: "mymaster"}
+	dir := tb.TempDir()
+	port := FreePort(tb)
+	conf := filepath.Join(dir, "sentinel.conf")
+	body := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor %s 127.0.0.1 %d 1\n"+
+		"sentinel down-after-milliseconds %s 1000\nsentinel failover-timeout %s 5000\n",
+		port, dir, s.Name, master.Port, s.Name, s.Name)
+	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	// A sentinel is redis-server with a config file and --sentinel; start() adds the port
+	// options, which agree with the file.
+	sen := &Server{tb: tb, bin: Binary(tb), dir: dir, Port: port, Args: []string{"--sentinel"}}
+	sen.confFile = conf
+	sen.start()
+	tb.Cleanup(sen.Stop)
+	s.sentinel, s.Addr = sen, sen.Addr()
+	s.waitReplicaSynced()
+	return s
+}
+
+func (s *Sentinel) redisCLI(port int, args ...string) string {
+	s.tb.Helper()
+	out, err := exec.Command(CLI(s.tb), append([]string{"-p", strconv.Itoa(port)}, args...)...).CombinedOutput()
+	if err != nil {
+		s.tb.Fatalf("redis-cli %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+func (s *Sentinel) waitReplicaSynced() {
+	s.tb.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(s.redisCLI(s.Replica.Port, "info", "replication"), "master_link_status:up") ||
+		!strings.Contains(s.redisCLI(s.sentinel.Port, "sentinel", "replicas", s.Name), strconv.Itoa(s.Replica.Port)) {
+		if time.Now().After(deadline) {
+			s.tb.Fatal("replica not synced, or not known to the sentinel, in 20s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// MasterPort is the port the Sentinel currently names as master.
+func (s *Sentinel) MasterPort() string {
+	out := strings.Fields(s.redisCLI(s.sentinel.Port, "sentinel", "get-master-addr-by-name", s.Name))
+	if len(out) != 2 {
+		s.tb.Fatalf("get-master-addr-by-name: %q", out)
+	}
+	return out[1]
+}
+
+// Failover makes the Sentinel promote the replica, and waits until it names the new master.
+func (s *Sentinel) Failover() {
+	s.tb.Helper()
+	old := s.MasterPort()
+	s.redisCLI(s.sentinel.Port, "sentinel", "failover", s.Name)
+	deadline := time.Now().Add(20 * time.Second)
+	for s.MasterPort() == old {
+		if time.Now().After(deadline) {
+			s.tb.Fatal("sentinel failover did not happen in 20s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// the promoted replica accepts writes once it has left read-only replication
+	for !strings.Contains(s.redisCLI(s.Replica.Port, "info", "replication"), "role:master") {
+		if time.Now().After(deadline) {
+			s.tb.Fatal("promoted replica is not master in 20s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
