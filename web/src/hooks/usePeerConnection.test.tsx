@@ -102,6 +102,15 @@ describe('usePeerConnection', () => {
     expect(result.current.connectionState).toBe('none');
   });
 
+  it('as initiator restarts ICE when the connection fails', async () => {
+    const { socket } = setup(video({ initiator: true }));
+    const [pc] = livePC();
+    await waitFor(() => expect(socket.sentEvents('signal')).toHaveLength(1));
+    act(() => pc.fireConnectionState('failed'));
+    await waitFor(() => expect(socket.sentEvents('signal')).toHaveLength(2));
+    expect(pc.calls).toContain('createOffer:iceRestart');
+  });
+
   it('keeps the connection when the same match is resumed', () => {
     const { rerender } = setup(video());
     const [pc] = livePC();

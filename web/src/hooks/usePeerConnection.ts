@@ -101,8 +101,30 @@ export function usePeerConnection(options: PeerConnectionOptions): PeerConnectio
       },
       { signal },
     );
-    pc.addEventListener('connectionstatechange', () => setConnectionState(pc.connectionState), { signal });
+    pc.addEventListener(
+      'connectionstatechange',
+      () => {
+        setConnectionState(pc.connectionState);
+        // The path broke (a network change): the initiator renegotiates with
+        // fresh ICE credentials; the other side answers it like any offer.
+        if (pc.connectionState === 'failed' && initiator) sendOffer({ iceRestart: true });
+      },
+      { signal },
+    );
     setConnectionState(pc.connectionState);
+
+    function sendOffer(options?: RTCOfferOptions) {
+      chain = chain
+        .then(async () => {
+          const offer = await pc.createOffer(options);
+          if (closed) return;
+          await pc.setLocalDescription(offer);
+          send({ event: 'signal', data: { type: 'offer', payload: sessionInit(pc.localDescription ?? offer) } });
+        })
+        .catch((err: unknown) => {
+          if (!closed) console.warn('offer failed', err);
+        });
+    }
 
     const drainCandidates = async () => {
       for (const candidate of candidates.splice(0)) {
@@ -146,18 +168,7 @@ export function usePeerConnection(options: PeerConnectionOptions): PeerConnectio
         });
     };
 
-    if (initiator) {
-      chain = chain
-        .then(async () => {
-          const offer = await pc.createOffer();
-          if (closed) return;
-          await pc.setLocalDescription(offer);
-          send({ event: 'signal', data: { type: 'offer', payload: sessionInit(pc.localDescription ?? offer) } });
-        })
-        .catch((err: unknown) => {
-          if (!closed) console.warn('offer failed', err);
-        });
-    }
+    if (initiator) sendOffer();
 
     for (const message of logRef.current) enqueue(message);
     handlerRef.current = enqueue;

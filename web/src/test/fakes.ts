@@ -130,8 +130,8 @@ export class FakeRTCPeerConnection extends Emitter {
   addTransceiver(kind: string) {
     this.calls.push(`transceiver:${kind}`);
   }
-  async createOffer() {
-    this.calls.push('createOffer');
+  async createOffer(options?: RTCOfferOptions) {
+    this.calls.push(options?.iceRestart ? 'createOffer:iceRestart' : 'createOffer');
     return { type: 'offer' as const, sdp: 'offer-sdp' };
   }
   async createAnswer() {
