@@ -169,7 +169,12 @@ func TestSlowClientAloneIsDropped(t *testing.T) {
 	if _, _, err := slowConn.ReadMessage(); err != nil { // hello
 		t.Fatal(err)
 	}
-	slowConn.WriteJSON(map[string]any{"event": EvFindMatch, "data": map[string]any{}})
+	if err := slowConn.WriteJSON(map[string]any{"event": EvFindMatch, "data": map[string]any{}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, msg, err := slowConn.ReadMessage(); err != nil || !strings.Contains(string(msg), EvWaiting) {
+		t.Fatalf("slow client: %s %v, want waiting", msg, err) // from here on it never reads
+	}
 	flooder := dial(t, inst.wsURL(), nil)
 	flooder.send(EvFindMatch, nil)
 	flooder.expect(EvMatchFound, nil)
