@@ -75,9 +75,12 @@ func TestRollingRestart(t *testing.T) {
 	mxy, _ := pair(t, x, y)
 	p, q := dial(t, a.wsURL(), nil), dial(t, a.wsURL(), nil) // a pair both on the restarting instance
 	mpq, _ := pair(t, p, q)
+	w, v := dial(t, a.wsURL(), nil), dial(t, b.wsURL(), nil) // w will never come back
+	pair(t, w, v)
 
 	a.signal(syscall.SIGTERM)
-	for _, c := range []*wsClient{x, p, q} {
+	terminated := time.Now()
+	for _, c := range []*wsClient{x, p, q, w} {
 		ev, err := c.nextEvent(shutdown)
 		if err != nil || ev.Event != "close" || string(ev.Data) != fmt.Sprint(websocket.CloseServiceRestart) {
 			t.Fatalf("client on the restarting instance got %v %v, want close 1012", ev, err)
@@ -100,9 +103,22 @@ func TestRollingRestart(t *testing.T) {
 	q2 := resume(q, mpq, p)
 
 	checkNextIsMarker(t, []*wsClient{x2, p2}, []*wsClient{y, q2}, 0)
-	// Proving a negative: past the grace period and a few sweeps, nobody was told the
-	// partner left, and the pairs still talk.
-	time.Sleep(grace + 3*time.Second)
+
+	// w's partner is told once w's grace period is over, not before (its instance is gone, so
+	// v's instance decides from the deadline w's instance left in Redis)
+	var pl PartnerLeftData
+	v.expectWithin(grace+crashBound, EvPartnerLeft, &pl)
+	if held := time.Since(terminated); held < grace || pl.From != w.id() || pl.Reason != ReasonDisconnected {
+		t.Fatalf("partner_left %+v after %v, want from %s, reason disconnected, after the %v grace", pl, held, w.id(), grace)
+	}
+	late := dial(t, b.wsURL()+"?resume="+w.hello.ResumeToken, nil)
+	if late.hello.Resumed || late.id() == w.id() {
+		t.Fatalf("a resume after the grace period must get a fresh identity: %+v", late.hello)
+	}
+
+	// Proving a negative: past the grace period and a few sweeps, none of the resumed
+	// users' partners was told anything, and the pairs still talk.
+	time.Sleep(time.Until(terminated.Add(grace + 3*time.Second)))
 	checkNextIsMarker(t, []*wsClient{x2, p2}, []*wsClient{y, q2}, 0)
 }
 

@@ -235,14 +235,16 @@ func (h *Hub) FindMatch(c *Client, mode Mode, interests []string) {
 		return
 	}
 	if res.Outcome == OutcomeWaiting {
-		c.Send(mustEncode(EvWaiting, WaitingData{Message: defaultWaitingMsg, Interests: nonNil(interests), Mode: mode}))
-		if len(interests) > 0 && h.cfg.InterestFallback > 0 {
-			c.mu.Lock()
-			if c.state == stateWaiting && c.ticket == ticket {
+		// Under c.mu, like every event that moves the client's state: another instance may
+		// already have paired it, and waiting must never follow that match_found.
+		c.mu.Lock()
+		if c.state == stateWaiting && c.ticket == ticket {
+			c.Send(mustEncode(EvWaiting, WaitingData{Message: defaultWaitingMsg, Interests: nonNil(interests), Mode: mode}))
+			if len(interests) > 0 && h.cfg.InterestFallback > 0 {
 				c.fallback = time.AfterFunc(h.cfg.InterestFallback, func() { h.runFallback(c, ticket) })
 			}
-			c.mu.Unlock()
 		}
+		c.mu.Unlock()
 		return
 	}
 	h.applyOwnMatch(c, ticket, mid, res)
@@ -291,6 +293,8 @@ func (h *Hub) applyOwnMatch(c *Client, ticket string, mid MatchID, res EnqueueRe
 	if current {
 		c.stopFallback()
 		c.state, c.partner, c.partnerInst, c.match, c.initiator, c.common = stateMatched, res.Partner, res.PartnerInstance, mid, true, res.Common
+		c.Send(mustEncode(EvMatchFound, MatchFoundData{PartnerID: res.Partner, Initiator: true, MatchID: mid,
+			CommonInterests: nonNil(res.Common), Mode: mode}))
 	}
 	c.mu.Unlock()
 	if current {
@@ -309,12 +313,7 @@ func (h *Hub) applyOwnMatch(c *Client, ticket string, mid MatchID, res EnqueueRe
 		Ticket: res.PartnerTicket, Mode: mode, Common: res.Common}
 	h.route(res.PartnerInstance, &env)
 
-	if !current {
-		return
-	}
-	c.Send(mustEncode(EvMatchFound, MatchFoundData{PartnerID: res.Partner, Initiator: true, MatchID: mid,
-		CommonInterests: nonNil(res.Common), Mode: mode}))
-	if leftAlready {
+	if current && leftAlready {
 		h.applyLeft(Envelope{Kind: KindLeft, To: c.id, From: res.Partner, Match: mid, Reason: ReasonLeft})
 	}
 }
@@ -449,6 +448,8 @@ func (h *Hub) applyMatched(env Envelope) {
 	if current {
 		c.stopFallback()
 		c.state, c.partner, c.partnerInst, c.match, c.initiator, c.common = stateMatched, env.From, env.Instance, env.Match, false, env.Common
+		c.Send(mustEncode(EvMatchFound, MatchFoundData{PartnerID: env.From, Initiator: false, MatchID: env.Match,
+			CommonInterests: nonNil(env.Common), Mode: env.Mode}))
 	}
 	c.mu.Unlock()
 	if !current {
@@ -456,8 +457,6 @@ func (h *Hub) applyMatched(env Envelope) {
 	}
 	h.metrics.Waiting.WithLabelValues(string(mode)).Dec()
 	h.metrics.MatchWait.Observe(waited.Seconds())
-	c.Send(mustEncode(EvMatchFound, MatchFoundData{PartnerID: env.From, Initiator: false, MatchID: env.Match,
-		CommonInterests: nonNil(env.Common), Mode: env.Mode}))
 }
 
 // applyLeft tells a local client that its partner ended the match.
@@ -470,13 +469,13 @@ func (h *Hub) applyLeft(env Envelope) {
 	ended := c.state == stateMatched && c.partner == env.From && c.match == env.Match
 	if ended {
 		c.state, c.ticket, c.partner, c.partnerInst, c.match = stateIdle, "", "", "", ""
+		c.Send(mustEncode(EvPartnerLeft, PartnerLeftData{From: env.From, Reason: env.Reason}))
 	} else if c.state == stateWaiting && c.pendingMatch == env.Match {
 		c.pendingLeft = true // our own enqueue made this match and has not applied it yet
 	}
 	c.mu.Unlock()
 	if ended {
 		h.metrics.PartnerLeft.WithLabelValues(env.Reason).Inc()
-		c.Send(mustEncode(EvPartnerLeft, PartnerLeftData{From: env.From, Reason: env.Reason}))
 	}
 }
 

@@ -187,7 +187,7 @@ func (m *Matchmaker) Detach(ctx context.Context, id ClientID, inst InstanceID, d
 // Resume runs resume.lua: on a good token, the user now lives on inst.
 func (m *Matchmaker) Resume(ctx context.Context, id ClientID, tokenHash string, inst InstanceID) (ResumeResult, bool, error) {
 	reply, err := m.resume.Run(ctx, m.rdb, []string{m.keys.User(id)}, m.keys.prefix, string(id), tokenHash,
-		string(inst), int64(m.matchTTL/time.Second)).StringSlice()
+		string(inst), int64(m.matchTTL/time.Second), m.now().UnixMilli()).StringSlice()
 	if err != nil {
 		return ResumeResult{}, false, fmt.Errorf("%w: resume.lua: %w", ErrRedis, err)
 	}

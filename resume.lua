@@ -6,16 +6,18 @@
 -- ARGV[3]  SHA-256 of the resume token presented
 -- ARGV[4]  the instance the user now lives on
 -- ARGV[5]  TTL of the user hash, seconds
+-- ARGV[6]  now, unix milliseconds: a user held past its resume deadline is not resumed
 --
 -- Returns one of
---   {'invalid'}                                   unknown user, wrong token, or expired
+--   {'invalid'}                                   unknown user, wrong token, or past the grace period
 --   {'idle'}                                      the identity, with no match to restore
 --   {'matched', match id, partner id, partner instance, initiator '1'|'0', mode, common...}
-local prefix, me, tokenHash, inst, ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+local prefix, me, tokenHash, inst, ttl, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local ukey = KEYS[1]
 
-local u = redis.call('HMGET', ukey, 'token', 'state', 'match', 'partner', 'mode')
+local u = redis.call('HMGET', ukey, 'token', 'state', 'match', 'partner', 'mode', 'detached')
 if not u[1] or u[1] ~= tokenHash then return {'invalid'} end
+if u[6] and tonumber(u[6]) < now then return {'invalid'} end
 
 redis.call('HSET', ukey, 'instance', inst)
 redis.call('HDEL', ukey, 'detached')

@@ -315,6 +315,10 @@ func TestHandleDisconnection(t *testing.T) {
 		if rdb.Exists(ctx, keys.User(a.id()), keys.Match(ma.MatchID)).Val() != 0 {
 			t.Fatal("user or match hash left behind")
 		}
+		late := dial(t, inst.wsURL()+"?resume="+a.hello.ResumeToken, nil)
+		if late.hello.Resumed || late.id() == a.id() {
+			t.Fatalf("a resume after the grace period must get a fresh identity: %+v", late.hello)
+		}
 	})
 	t.Run("a waiting user that leaves is out of every queue", func(t *testing.T) {
 		c := dial(t, inst.wsURL(), nil)
