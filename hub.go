@@ -43,6 +43,7 @@ type Hub struct {
 	detached map[ClientID]*time.Timer // matched clients whose socket dropped, held for a resume
 
 	online      atomic.Int64 // cluster-wide, as last computed
+	onlineLocal atomic.Int64 // the local client count when online was computed
 	redisOK     atomic.Bool  // the last heartbeat reached Redis
 	redisSince  atomic.Int64 // unix nanoseconds since Redis has been reachable again
 	draining    atomic.Bool
@@ -198,9 +199,11 @@ func (h *Hub) snapshot() []*Client {
 	return out
 }
 
-// Online is the cluster-wide number of connected users as last computed (at least the local one).
+// Online is the cluster-wide number of connected users: as last computed, corrected by how the
+// local count moved since (so a newcomer counts itself and whoever just arrived here).
 func (h *Hub) Online() int64 {
-	return max(h.online.Load(), int64(h.ClientCount()))
+	local := int64(h.ClientCount())
+	return max(h.online.Load()+local-h.onlineLocal.Load(), local)
 }
 
 // --- matchmaking operations, called from a client's read pump ---
@@ -504,11 +507,13 @@ func (h *Hub) updateOnline() {
 	ctx, cancel := h.opContext()
 	defer cancel()
 	start := time.Now()
+	local := int64(h.ClientCount())
 	n, err := h.mm.Online(ctx)
 	h.metrics.observeRedis("online", start, err)
 	if err != nil {
 		return
 	}
+	h.onlineLocal.Store(local)
 	if h.online.Swap(n) == n {
 		return
 	}
