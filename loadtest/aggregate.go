@@ -56,8 +56,8 @@ func (r Result) metrics() []metric {
 		errs += n
 	}
 	add("protocol error events", "events", float64(errs))
-	if r.BusyBefore > 0 {
-		add("machine CPU busy just before the load", "%", r.BusyBefore)
+	if r.BusyBefore != nil {
+		add("machine CPU busy just before the load", "%", *r.BusyBefore)
 	}
 	return ms
 }

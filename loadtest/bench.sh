@@ -63,6 +63,7 @@ table="$work/table.md"
 # records the figure (-busy-sample) just before its load starts.
 QUIET_BUSY=${QUIET_BUSY:-15}
 QUIET_WAIT=${QUIET_WAIT:-300}
+MAX_BUSY=${MAX_BUSY:-25} # a run whose 1 s sample just before the load is busier is discarded and repeated (5 tries)
 busy_pct() {
 	local c u n s i w q sq st rest t0 i0 t1 i1
 	read -r c u n s i w q sq st rest </proc/stat
@@ -90,16 +91,26 @@ load() {
 	local jsonl="$work/$(echo "$label" | tr -c 'a-zA-Z0-9' _).jsonl" r
 	: >"$jsonl"
 	for ((r = 1; r <= RUNS; r++)); do
-		wait_quiet
-		start_stack "$n"
-		local args=("$@")
-		args=("${args[@]//@PIDS@/$pids}")
-		echo ">> $label, run $r/$RUNS: loadtest -urls $urls ${args[*]}" >&2
-		"$work/loadtest" -json -busy-sample 1s -urls "$urls" "${args[@]}" >>"$jsonl" 2>"$work/last.log" || {
-			echo "   (the checker failed this run; see below)" >&2
-			tail -n 20 "$work/last.log" >&2
-		}
-		stop_started
+		local attempt rc
+		for ((attempt = 1; ; attempt++)); do
+			wait_quiet
+			start_stack "$n"
+			local args=("$@")
+			args=("${args[@]//@PIDS@/$pids}")
+			echo ">> $label, run $r/$RUNS: loadtest -urls $urls ${args[*]}" >&2
+			rc=0
+			"$work/loadtest" -json -busy-sample 1s -max-busy "$MAX_BUSY" -urls "$urls" "${args[@]}" >>"$jsonl" 2>"$work/last.log" || rc=$?
+			stop_started
+			if ((rc == 3 && attempt < 5)); then
+				echo "   (machine busy: $(tail -n 1 "$work/last.log"); again)" >&2
+				continue
+			fi
+			if ((rc != 0)); then
+				echo "   (exit $rc; see below)" >&2
+				tail -n 20 "$work/last.log" >&2
+			fi
+			break
+		done
 	done
 	"$work/loadtest" -aggregate "$jsonl" -label "$label" >>"$table" || true
 }
@@ -119,7 +130,7 @@ load "relay saturated, 200 clients, 2 instances, every pair across" 2 -mode rela
 	echo
 	echo "Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')), $(free -g | awk '/Mem:/{print $2}') GiB RAM, Linux $(uname -r), $(go version | cut -d' ' -f3), Redis $(redis-server --version | cut -d' ' -f3 | sed 's/^v=//'); load generator, instances and Redis on the same machine, over loopback."
 	echo
-	echo "Before each run the bench waits (up to ${QUIET_WAIT} s) until less than ${QUIET_BUSY} % of the CPUs are busy; each load's last row is how busy they were just before its load started (instances up and idle). A high figure means other work shared the CPUs."
+	echo "Before each run the bench waits (up to ${QUIET_WAIT} s) until less than ${QUIET_BUSY} % of the CPUs are busy; a run is discarded and repeated (at most 5 times) when more than ${MAX_BUSY} % were busy in the second before its load started (instances up and idle); each load's last row is that figure for the runs kept."
 	echo
 	echo "| load | metric | median | min – max | runs |"
 	echo "|---|---|---|---|---|"

@@ -47,6 +47,7 @@ type Config struct {
 	Label              string        // -aggregate: the load's name in the Markdown rows
 	CPUProfile         string        // write the load generator's own CPU profile here
 	BusySample         time.Duration // sample the machine's CPU use this long before the load (0: not)
+	MaxBusy            float64       // with BusySample: skip the run (exit 3) when the CPUs were busier than this, percent
 }
 
 // mediaMixed alternates the find_match mode by pairs of clients.
@@ -94,6 +95,7 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.BoolVar(&cfg.JSON, "json", false, "print one JSON object of results on stdout (the summary goes to stderr)")
 	fs.StringVar(&cfg.Aggregate, "aggregate", "", "no load: read JSON results (one per line, from -json) from this file and print each metric's median, min and max as Markdown table rows")
 	fs.DurationVar(&cfg.BusySample, "busy-sample", 0, "before the load, measure how busy the machine's CPUs are over this long and report it (other work skews every figure; 0: skip)")
+	fs.Float64Var(&cfg.MaxBusy, "max-busy", 0, "with -busy-sample: when more than this percentage of the CPUs was busy, run no load and exit 3 (0: always run)")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write the load generator's own CPU profile to this file (to check it is not the bottleneck)")
 	fs.StringVar(&cfg.Label, "label", "", "-aggregate: the load's name in the first column")
 	if err := fs.Parse(args); err != nil {

@@ -26,7 +26,8 @@ func main() {
 	os.Exit(mainExit(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// mainExit runs the command and returns its exit code: 0 pass, 1 the checks failed, 2 bad usage.
+// mainExit runs the command and returns its exit code: 0 pass, 1 the checks failed, 2 bad
+// usage, 3 skipped because the machine was busy (-max-busy).
 func mainExit(args []string, stdout, stderr io.Writer) int {
 	cfg, err := parseConfig(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -55,6 +56,10 @@ func mainExit(args []string, stdout, stderr io.Writer) int {
 		defer pprof.StopCPUProfile()
 	}
 	res := run(ctx, cfg, stderr)
+	if res.Skipped != "" {
+		fmt.Fprintf(stderr, "loadtest: skipped: %s\n", res.Skipped)
+		return 3
+	}
 	summaryTo := stdout
 	if cfg.JSON {
 		summaryTo = stderr
@@ -111,7 +116,11 @@ func run(ctx context.Context, cfg Config, logw io.Writer) Result {
 		if err != nil {
 			fmt.Fprintf(logw, "loadtest: warning: %v\n", err)
 		}
-		res.BusyBefore = busy
+		res.BusyBefore = &busy
+		if cfg.MaxBusy > 0 && busy > cfg.MaxBusy {
+			res.Skipped = fmt.Sprintf("the CPUs were %.0f %% busy before the load (-max-busy %.0f)", busy, cfg.MaxBusy)
+			return res
+		}
 	}
 	t := newTally()
 	if got, err := raiseFileLimit(uint64(cfg.N) + 1024); err != nil {

@@ -23,7 +23,8 @@ type Result struct {
 	Unexpected     int            `json:"unexpected_events"`
 	BadFrames      int64          `json:"bad_frames"`
 	Disconnected   int64          `json:"disconnected"`
-	BusyBefore     float64        `json:"cpu_busy_before_pct"` // -busy-sample: share of the machine's CPU busy just before the load (other work skews every figure)
+	BusyBefore     *float64       `json:"cpu_busy_before_pct,omitempty"` // -busy-sample: share of the machine's CPU busy just before the load (other work skews every figure)
+	Skipped        string         `json:"skipped,omitempty"`             // why no load ran (-max-busy); not a result
 
 	Idle  *IdleResult  `json:"idle,omitempty"`
 	Burst *BurstResult `json:"burst,omitempty"`
@@ -138,8 +139,13 @@ func (r Result) writeSummary(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "mode %s: %d clients over %d instance(s), %d connected in %.2fs\n",
 		r.Mode, r.Clients, len(r.URLs), r.Connected, r.ConnectSeconds)
-	if r.BusyBefore > 0 {
-		fmt.Fprintf(&b, "  machine CPU busy just before the load: %.0f %%\n", r.BusyBefore)
+	if r.BusyBefore != nil {
+		fmt.Fprintf(&b, "  machine CPU busy just before the load: %.0f %%\n", *r.BusyBefore)
+	}
+	if r.Skipped != "" {
+		fmt.Fprintf(&b, "SKIPPED: %s\n", r.Skipped)
+		_, err := io.WriteString(w, b.String())
+		return err
 	}
 	if r.Idle != nil {
 		for _, p := range r.Idle.Processes {
