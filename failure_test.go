@@ -43,6 +43,15 @@ func TestInstanceCrash(t *testing.T) {
 	}
 	t.Logf("partners told %v after the crash (bound %v)", time.Since(killed).Round(100*time.Millisecond), crashBound)
 
+	// nothing of the dead instance's users outlives its TTL
+	rdb := rdbFor(t, rs.URL())
+	prefix := envValue(env, "KEY_PREFIX")
+	for _, dead := range []*wsClient{x1, x2, ghost} {
+		if ttl := rdb.TTL(t.Context(), Keys{prefix}.User(dead.id())).Val(); ttl <= 0 || ttl > 10*time.Minute {
+			t.Fatalf("user hash of %s on the dead instance has TTL %v, want (0, MATCH_TTL]", dead.id(), ttl)
+		}
+	}
+
 	// the dead instance's waiting user is never matched: the next searcher waits instead,
 	// and is then matched with a live user
 	n1 := dial(t, b.wsURL(), nil)
@@ -301,4 +310,66 @@ func mustPrefixes(t *testing.T, s ...string) []netip.Prefix {
 		out = append(out, pp)
 	}
 	return out
+}
+
+func TestSecondSignalExitsAtOnce(t *testing.T) {
+	rs := redistest.Start(t)
+	// with Redis gone and long timeouts, a graceful shutdown with matched users is slow...
+	p := startProc(t, processEnv(rs.URL(), "REDIS_TIMEOUT=20s", "SHUTDOWN_TIMEOUT=60s"))
+	a, b := dial(t, p.wsURL(), nil), dial(t, p.wsURL(), nil)
+	pair(t, a, b)
+	rs.Stop()
+	p.signal(syscall.SIGTERM)
+	for _, c := range []*wsClient{a, b} {
+		ev, err := c.nextEvent(5 * time.Second)
+		if err != nil || ev.Event != "close" {
+			t.Fatalf("got %v %v, want the 1012 close", ev, err)
+		}
+	}
+	select {
+	case <-p.exited:
+		t.Fatal("the graceful shutdown did not wait for its cleanup")
+	default:
+	}
+	// ...and the operator's second signal ends it at once
+	p.signal(syscall.SIGTERM)
+	if code := p.waitExit(3 * time.Second); code != 1 {
+		t.Fatalf("exit code %d after the second signal, want 1", code)
+	}
+}
+
+func TestLongCallKeepsItsKeys(t *testing.T) {
+	mr, url := startMiniredis(t)
+	const ttl = 1500 * time.Millisecond
+	cfg := testConfig(t, url, func(c *Config) { c.MatchTTL = ttl })
+	inst := startInstance(t, cfg)
+	a, b := dial(t, inst.wsURL(), nil), dial(t, inst.wsURL(), nil)
+	m, _ := pair(t, a, b)
+	rdb := rdbFor(t, url)
+	keys := Keys{cfg.KeyPrefix}
+	// A conversation several TTLs long: miniredis's clock is moved by hand, a third of the
+	// TTL at a time, each step after the instance's refresh loop (every TTL/3) has run.
+	refreshes := func() float64 {
+		return metricValue(scrapeMetrics(t, inst.srv.URL+"/metrics"), "gomegle_redis_duration_seconds", map[string]string{"op": "refresh"})
+	}
+	for range 9 {
+		n := refreshes()
+		waitFor(t, 5*time.Second, "a refresh", func() bool { return refreshes() > n })
+		for _, k := range []string{keys.Match(m.MatchID), keys.User(a.id()), keys.User(b.id())} {
+			if got := rdb.TTL(t.Context(), k).Val(); got <= 0 {
+				t.Fatalf("%s has TTL %v during the call", k, got)
+			}
+		}
+		mr.FastForward(ttl / 3)
+	}
+	checkNextIsMarker(t, []*wsClient{a}, []*wsClient{b}, 0)
+}
+
+func envValue(env []string, name string) string {
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, name+"="); ok {
+			return v
+		}
+	}
+	return ""
 }
