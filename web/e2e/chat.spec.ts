@@ -1,5 +1,5 @@
-import { expect, expectVideoFlowing, screenshot, startChat, status, test } from './fixtures';
-import { haveRedisServer, requireRedis } from './env';
+import { expect, expectVideoFlowing, needProgram, screenshot, startChat, status, test } from './fixtures';
+import { programs } from './env';
 
 test('two strangers press Start and see each other (video decoded on both sides)', async ({ goServer, stranger }) => {
   const server = await goServer();
@@ -20,7 +20,7 @@ test('two strangers press Start and see each other (video decoded on both sides)
 });
 
 test('two strangers on two server instances sharing one redis-server connect', async ({ goServer, redis, stranger }) => {
-  test.skip(!haveRedisServer && !requireRedis, 'redis-server not found on PATH (apt-get install redis-server)');
+  needProgram(programs.redisServer);
   const shared = await redis();
   const one = await goServer({ redisURL: shared.url, instanceID: 'e2e-one' });
   const two = await goServer({ redisURL: shared.url, instanceID: 'e2e-two' });
@@ -147,7 +147,7 @@ test('screenshots of every view: landing, searching, connected, partner left', a
 });
 
 test('an instance restart: the page reconnects with its resume token and keeps its stranger', async ({ goServer, redis, stranger }) => {
-  test.skip(!haveRedisServer && !requireRedis, 'redis-server not found on PATH (apt-get install redis-server)');
+  needProgram(programs.redisServer);
   const shared = await redis();
   const one = await goServer({ redisURL: shared.url, instanceID: 'e2e-one' });
   const two = await goServer({ redisURL: shared.url, instanceID: 'e2e-two' });

@@ -23,7 +23,7 @@ export const missingChromiumMessage = requireBrowser
 
 export function onPath(command: string): boolean {
   try {
-    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
+    execFileSync('sh', ['-c', 'command -v "$1"', 'sh', command], { stdio: 'ignore' });
     return true;
   } catch {
     return false;
@@ -34,6 +34,55 @@ export const redisServer = process.env.REDIS_SERVER_PATH || 'redis-server';
 export const haveRedisServer = onPath(redisServer);
 /** Missing redis-server fails (instead of skipping) the multi-instance tests. */
 export const requireRedis = process.env.REQUIRE_REDIS === '1' || requireBrowser;
+
+/** Where a system daemon is: $<env> if set, else the command on PATH, else Debian's sbin path. */
+function daemonPath(env: string, command: string, debianPath: string): string {
+  const configured = process.env[env];
+  if (configured) return configured;
+  if (onPath(command) || !existsSync(debianPath)) return command;
+  return debianPath; // /usr/sbin is not on an unprivileged user's PATH
+}
+
+// The operations tests: nginx (Debian package nginx-light) with deploy/nginx.conf, and coturn.
+export const nginxPath = daemonPath('NGINX_PATH', 'nginx', '/usr/sbin/nginx');
+export const haveNginx = onPath(nginxPath);
+export const turnServerPath = daemonPath('TURNSERVER_PATH', 'turnserver', '/usr/bin/turnserver');
+export const haveTurnServer = onPath(turnServerPath);
+
+/** A program some tests need: missing, those tests skip, unless it is required. */
+export interface Program {
+  what: string;
+  available: boolean;
+  /** Missing fails the test instead of skipping it. */
+  required: boolean;
+  /** The setting that makes it required. */
+  requiredBy: string;
+  install: string;
+}
+
+export const programs = {
+  redisServer: {
+    what: `redis-server (${redisServer})`,
+    available: haveRedisServer,
+    required: requireRedis,
+    requiredBy: 'REQUIRE_REDIS=1 or REQUIRE_BROWSER=1',
+    install: 'apt-get install redis-server, or set REDIS_SERVER_PATH',
+  },
+  nginx: {
+    what: `nginx (${nginxPath})`,
+    available: haveNginx,
+    required: requireBrowser,
+    requiredBy: 'REQUIRE_BROWSER=1',
+    install: 'apt-get install nginx-light, or set NGINX_PATH',
+  },
+  turnServer: {
+    what: `coturn's turnserver (${turnServerPath})`,
+    available: haveTurnServer,
+    required: requireBrowser,
+    requiredBy: 'REQUIRE_BROWSER=1',
+    install: 'apt-get install coturn, or set TURNSERVER_PATH',
+  },
+} satisfies Record<string, Program>;
 
 /** Flags that let two headless pages with a fake camera connect over loopback (BROWSER-TESTS.md). */
 export const chromiumArgs = [

@@ -1,14 +1,27 @@
 import { test as base, chromium, expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseServerMessage, type ServerMessage } from '../src/protocol';
 import {
   chromiumArgsWithoutCameraPermission,
   chromiumPath,
   haveChromium,
   missingChromiumMessage,
   screenshotsDir,
+  type Program,
 } from './env';
-import { startGoServer, startRedis, type GoServer, type GoServerOptions, type Process, type RedisServer } from './servers';
+import {
+  startGoServer,
+  startNginx,
+  startRedis,
+  startTurnServer,
+  type GoServer,
+  type GoServerOptions,
+  type Nginx,
+  type Process,
+  type RedisServer,
+  type TurnServer,
+} from './servers';
 
 declare global {
   interface Window {
@@ -21,6 +34,16 @@ export interface Stranger {
   context: BrowserContext;
   /** Hosts other than the test servers this page asked for (must stay empty). */
   foreignRequests: string[];
+  /** URL of every WebSocket the page opened, in order. */
+  webSockets: string[];
+  /** Every server message the page received, in order. */
+  received: ServerMessage[];
+}
+
+export interface StrangerOptions {
+  browser?: Browser;
+  /** Every RTCPeerConnection the page creates gets this policy ('relay': TURN only). */
+  iceTransportPolicy?: RTCIceTransportPolicy;
 }
 
 interface Fixtures {
@@ -28,8 +51,12 @@ interface Fixtures {
   goServer: (options?: Partial<GoServerOptions>) => Promise<GoServer>;
   /** Starts a redis-server (stopped after the test). */
   redis: () => Promise<RedisServer>;
+  /** Starts nginx with deploy/nginx.conf in front of these servers (stopped after the test). */
+  nginx: (upstreams: GoServer[]) => Promise<Nginx>;
+  /** Starts coturn on loopback with a fresh auth secret (stopped after the test). */
+  turnServer: () => Promise<TurnServer>;
   /** Opens a page as a new stranger (own context, fake camera) at url. */
-  stranger: (url: string, options?: { browser?: Browser }) => Promise<Stranger>;
+  stranger: (url: string, options?: StrangerOptions) => Promise<Stranger>;
   /** A second browser whose camera prompt nobody accepts. */
   browserWithoutCamera: Browser;
 }
@@ -47,27 +74,45 @@ function recordPeerConnections() {
   };
 }
 
+// Makes every RTCPeerConnection use the given ICE transport policy, whatever the app asks for.
+function forceIceTransportPolicy(iceTransportPolicy: RTCIceTransportPolicy) {
+  const Native = window.RTCPeerConnection;
+  window.RTCPeerConnection = class extends Native {
+    constructor(config?: RTCConfiguration) {
+      super({ ...config, iceTransportPolicy });
+    }
+    setConfiguration(config?: RTCConfiguration) {
+      super.setConfiguration({ ...config, iceTransportPolicy });
+    }
+  };
+}
+
+/** Runs a fixture's processes and stops them all after the test. */
+async function processes<P extends Process, A extends unknown[]>(
+  use: (start: (...args: A) => Promise<P>) => Promise<void>,
+  start: (count: number, ...args: A) => Promise<P>,
+) {
+  const started: Process[] = [];
+  await use(async (...args: A) => {
+    const proc = await start(started.length + 1, ...args);
+    started.push(proc);
+    return proc;
+  });
+  await Promise.all(started.map((proc) => proc.stop()));
+}
+
 export const test = base.extend<Fixtures>({
   // Depends on redis so that redis-server outlives the Go servers at teardown.
-  goServer: async ({ redis: _redis }, use, testInfo) => {
-    const started: Process[] = [];
-    await use(async (options = {}) => {
-      const server = await startGoServer({ name: `${testInfo.testId}-go${started.length + 1}`, ...options });
-      started.push(server);
-      return server;
-    });
-    await Promise.all(started.map((proc) => proc.stop()));
-  },
+  goServer: async ({ redis: _redis }, use, testInfo) =>
+    processes(use, (n, options: Partial<GoServerOptions> = {}) => startGoServer({ name: `${testInfo.testId}-go${n}`, ...options })),
 
-  redis: async ({}, use, testInfo) => {
-    const started: Process[] = [];
-    await use(async () => {
-      const server = await startRedis(`${testInfo.testId}-redis${started.length + 1}`);
-      started.push(server);
-      return server;
-    });
-    await Promise.all(started.map((proc) => proc.stop()));
-  },
+  redis: async ({}, use, testInfo) => processes(use, (n) => startRedis(`${testInfo.testId}-redis${n}`)),
+
+  // Depends on goServer so that nginx is stopped before the instances behind it.
+  nginx: async ({ goServer: _goServer }, use, testInfo) =>
+    processes(use, (n, upstreams: GoServer[]) => startNginx(`${testInfo.testId}-nginx${n}`, upstreams.map((server) => new URL(server.url).host))),
+
+  turnServer: async ({}, use, testInfo) => processes(use, (n) => startTurnServer(`${testInfo.testId}-turnserver${n}`)),
 
   stranger: async ({ browser }, use, testInfo) => {
     const opened: Stranger[] = [];
@@ -75,7 +120,10 @@ export const test = base.extend<Fixtures>({
     await use(async (url, options = {}) => {
       const context = await (options.browser ?? browser).newContext({ viewport: { width: 1280, height: 800 } });
       await context.addInitScript(recordPeerConnections);
+      if (options.iceTransportPolicy) await context.addInitScript(forceIceTransportPolicy, options.iceTransportPolicy);
       const foreignRequests: string[] = [];
+      const webSockets: string[] = [];
+      const received: ServerMessage[] = [];
       const allowed = new URL(url).host;
       context.on('request', (request) => {
         const target = new URL(request.url());
@@ -86,16 +134,21 @@ export const test = base.extend<Fixtures>({
       page.on('websocket', (socket) => {
         const target = new URL(socket.url());
         if (target.host !== allowed) foreignRequests.push(socket.url());
+        webSockets.push(socket.url());
         // The frames each page exchanged, for the report of a failing test.
         const log = (direction: string, payload: string | Buffer) =>
           frames.push(`${new Date().toISOString()} ${label} ${direction} ${String(payload).slice(0, 300)}`);
         frames.push(`${new Date().toISOString()} ${label} open ${target.pathname}${target.search ? '?resume=…' : ''}`);
-        socket.on('framereceived', ({ payload }) => log('<-', payload));
+        socket.on('framereceived', ({ payload }) => {
+          log('<-', payload);
+          const message = parseServerMessage(typeof payload === 'string' ? payload : payload.toString());
+          if (message) received.push(message);
+        });
         socket.on('framesent', ({ payload }) => log('->', payload));
         socket.on('close', () => frames.push(`${new Date().toISOString()} ${label} closed`));
       });
       await page.goto(url);
-      const stranger = { page, context, foreignRequests };
+      const stranger = { page, context, foreignRequests, webSockets, received };
       opened.push(stranger);
       return stranger;
     });
@@ -123,6 +176,15 @@ export const test = base.extend<Fixtures>({
 test.beforeEach(() => {
   test.skip(!haveChromium, missingChromiumMessage);
 });
+
+/** Skips the test when a program it needs is missing, or fails it when that program is required. */
+export function needProgram(program: Program) {
+  if (program.available) return;
+  if (program.required) throw new Error(`${program.what} not found and ${program.requiredBy}: failing. Install it: ${program.install}.`);
+  const message = `${program.what} not found: test skipped. Install it (${program.install}); ${program.requiredBy} makes this a failure.`;
+  console.warn(`*** ${message}`);
+  test.skip(true, message);
+}
 
 export { expect };
 
@@ -179,4 +241,46 @@ export async function screenshot(page: Page, name: string) {
   const path = join(screenshotsDir, `${name}.png`);
   await page.screenshot({ path });
   return path;
+}
+
+type HelloData = Extract<ServerMessage, { event: 'hello' }>['data'];
+
+/** The newest hello the page received (its identity and ICE servers). */
+export function lastHello(stranger: Stranger): HelloData {
+  const hello = stranger.received.findLast((message) => message.event === 'hello');
+  if (!hello || hello.event !== 'hello') throw new Error('the page received no hello');
+  return hello.data;
+}
+
+export interface CandidatePair {
+  local: { candidateType: string; address: string; protocol: string; url?: string };
+  remote: { candidateType: string; address: string };
+}
+
+/** The candidate pair ICE selected on the page's newest open peer connection (null: none yet). */
+export async function selectedCandidatePair(page: Page): Promise<CandidatePair | null> {
+  return page.evaluate(async () => {
+    const pc = (window.__peerConnections ?? []).filter((p) => p.connectionState !== 'closed').at(-1);
+    if (!pc) return null;
+    const reports = new Map<string, Record<string, unknown>>();
+    (await pc.getStats()).forEach((report: Record<string, unknown>) => reports.set(report.id as string, report));
+    const all = [...reports.values()];
+    const selectedID = all.find((r) => r.type === 'transport' && r.selectedCandidatePairId)?.selectedCandidatePairId;
+    const pair = selectedID
+      ? reports.get(selectedID as string)
+      : all.find((r) => r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded');
+    if (!pair) return null;
+    const local = reports.get(pair.localCandidateId as string);
+    const remote = reports.get(pair.remoteCandidateId as string);
+    if (!local || !remote) return null;
+    return {
+      local: {
+        candidateType: String(local.candidateType),
+        address: `${local.address}:${local.port}`,
+        protocol: String(local.protocol),
+        url: local.url as string | undefined,
+      },
+      remote: { candidateType: String(remote.candidateType), address: `${remote.address}:${remote.port}` },
+    };
+  });
 }
