@@ -90,6 +90,10 @@ test('two strangers forced to relay-only connect through coturn with the credent
   await expectVideoFlowing(a.page, b.page);
 
   for (const page of [a.page, b.page]) {
+    // The app's own configuration was overridden by the init script, not changed.
+    const policies = await page.evaluate(() => window.__peerConnections!.map((pc) => pc.getConfiguration().iceTransportPolicy));
+    expect(policies.length).toBeGreaterThan(0);
+    expect(policies.every((policy) => policy === 'relay'), `iceTransportPolicy of every peer connection: ${policies}`).toBe(true);
     const pair = await selectedCandidatePair(page);
     console.log(`selected candidate pair: ${JSON.stringify(pair)}`);
     expect(pair, 'a selected candidate pair').not.toBeNull();
