@@ -117,6 +117,7 @@ func BenchmarkHandleSignal(b *testing.B) {
 	defer app.Close()
 	c := newClient(ClientID(newID()), "h", "127.0.0.1", app.Hub, nil, app.log, app.Metrics, ClientLimits{SendQueue: 8, PingInterval: time.Hour})
 	c.state, c.partner, c.partnerInst, c.match = stateMatched, "P", "elsewhere", "M"
+	c.writing = true // no connection, and nothing is sent back to this client
 	frame := []byte(`{"event":"signal","data":{"type":"candidate","payload":{"candidate":"candidate:1 1 udp 2122260223 127.0.0.1 54321 typ host","sdpMid":"0","sdpMLineIndex":0}}}`)
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -47,14 +47,16 @@ type ClientLimits struct {
 	PingInterval time.Duration
 }
 
-// Client is one WebSocket connection: a read pump that decodes and dispatches events, a write
-// pump that owns every data write, and a bounded send queue between whoever produces messages
-// for this client and the write pump.
+// Client is one WebSocket connection: a read pump that decodes and dispatches events, and an
+// outbound queue drained by a writer goroutine that exists only while there is something to
+// write (a frame, a ping the hub asked for, or the close). An idle client holds no writer and
+// no queue memory.
 //
-// The send channel is never closed. Producers (other clients' read pumps, the pub/sub reader,
-// the hub's loops) only ever do a non-blocking send on it, and the write pump stops on done.
-// That is the whole safety argument: no send can hit a closed channel, and no producer can be
-// blocked by a slow client, whose overflow closes it instead.
+// Producers (other clients' read pumps, the pub/sub reader, the hub's loops) only ever append
+// to the queue under qmu and never wait: a queue over SendQueue frames means the client cannot
+// keep up, and it is closed instead. Exactly one writer runs at a time (writing), and only the
+// writer touches the connection's data path; Close marks the queue closed, so nothing is
+// queued after the writer's last look. That is the whole safety argument.
 type Client struct {
 	id        ClientID
 	tokenHash string // SHA-256 of the resume token
@@ -66,12 +68,15 @@ type Client struct {
 	limits    ClientLimits
 	limiter   *rate.Limiter // nil: no limit
 
-	send      chan []byte
-	done      chan struct{} // closed by Close: the write pump finishes up
-	readDone  chan struct{} // closed when the read pump stops reading
-	closeOnce sync.Once
-	closeCode int // written once, before done is closed
+	qmu       sync.Mutex // guards the queue, the writer's existence and the close
+	queue     [][]byte
+	pingDue   bool
+	writing   bool // a writer goroutine is running
+	closing   bool
+	closeCode int // set with closing; read by the writer after it saw closing
 	closeText string
+	done      chan struct{} // closed by Close
+	readDone  chan struct{} // closed when the read pump stops reading
 
 	// opMu serialises this client's matchmaking operations (find, fallback, leave,
 	// disconnect), so their Redis steps and the notifications they send keep their order.
@@ -98,7 +103,7 @@ type Client struct {
 func newClient(id ClientID, tokenHash, ip string, hub *Hub, conn *websocket.Conn, log *slog.Logger, m *Metrics, l ClientLimits) *Client {
 	c := &Client{
 		id: id, tokenHash: tokenHash, ip: ip, hub: hub, conn: conn, log: log, metrics: m, limits: l,
-		send: make(chan []byte, l.SendQueue), done: make(chan struct{}), readDone: make(chan struct{}),
+		done: make(chan struct{}), readDone: make(chan struct{}),
 	}
 	if l.RateLimit > 0 {
 		c.limiter = rate.NewLimiter(rate.Limit(l.RateLimit), l.RateBurst)
@@ -109,15 +114,13 @@ func newClient(id ClientID, tokenHash, ip string, hub *Hub, conn *websocket.Conn
 // Send queues a frame for the client without ever blocking. A full queue means the client
 // cannot keep up: it is disconnected, and nobody else waits for it.
 func (c *Client) Send(frame []byte) bool {
-	select {
-	case <-c.done:
+	c.qmu.Lock()
+	if c.closing {
+		c.qmu.Unlock()
 		return false
-	default:
 	}
-	select {
-	case c.send <- frame:
-		return true
-	default:
+	if len(c.queue) >= c.limits.SendQueue {
+		c.qmu.Unlock()
 		c.metrics.Dropped.WithLabelValues("send_queue_full").Inc()
 		c.log.Warn("send queue full; disconnecting slow client", "client", c.id)
 		c.Close(ClosePolicy, "too slow: send queue full")
@@ -127,6 +130,10 @@ func (c *Client) Send(frame []byte) bool {
 		}
 		return false
 	}
+	c.queue = append(c.queue, frame)
+	c.wakeWriter()
+	c.qmu.Unlock()
+	return true
 }
 
 // SendError sends an error event.
@@ -134,13 +141,104 @@ func (c *Client) SendError(code, message string) {
 	c.Send(mustEncode(EvError, ErrorData{Code: code, Message: message}))
 }
 
-// Close asks the write pump to send a close frame with code and end the connection. Safe to
-// call from any goroutine, any number of times; the first call wins.
+// requestPing asks the writer to send a ping (the hub does, every PING_INTERVAL).
+func (c *Client) requestPing() {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	if !c.closing {
+		c.pingDue = true
+		c.wakeWriter()
+	}
+}
+
+// Close ends the connection: what is queued is sent, then a close frame with code (none for
+// 0), then the socket closes once the client has answered. Safe to call from any goroutine,
+// any number of times; the first call wins.
 func (c *Client) Close(code int, text string) {
-	c.closeOnce.Do(func() {
-		c.closeCode, c.closeText = code, text
-		close(c.done)
-	})
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	if c.closing {
+		return
+	}
+	c.closing, c.closeCode, c.closeText = true, code, text
+	close(c.done)
+	c.wakeWriter()
+}
+
+// wakeWriter starts the writer if none runs. Called with qmu held. The hub counts writers
+// among the pumps it waits for at shutdown; the client's read pump holds that count above
+// zero for as long as anything can wake a writer.
+func (c *Client) wakeWriter() {
+	if c.writing {
+		return
+	}
+	c.writing = true
+	c.hub.pumps.Add(1)
+	go c.writeLoop()
+}
+
+// writeLoop writes what is queued until the queue is empty, then ends; after a close it
+// finishes the connection and no writer ever runs again.
+func (c *Client) writeLoop() {
+	defer c.hub.pumps.Done()
+	for {
+		c.qmu.Lock()
+		batch, ping, closing := c.queue, c.pingDue, c.closing
+		c.queue, c.pingDue = nil, false
+		if len(batch) == 0 && !ping && !closing {
+			c.writing = false
+			c.qmu.Unlock()
+			return
+		}
+		c.qmu.Unlock()
+		if closing {
+			c.finish(batch)
+			return
+		}
+		for _, frame := range batch {
+			if err := c.write(websocket.TextMessage, frame); err != nil {
+				c.Close(0, "")
+				break
+			}
+		}
+		if ping {
+			if err := c.write(websocket.PingMessage, nil); err != nil {
+				c.Close(0, "")
+			}
+		}
+	}
+}
+
+// finish sends what was queued before the close (an error explaining it, say) and the close
+// frame within a short bound, lets the client answer, and closes the socket: closing with the
+// client's unread messages still in our buffer would reset the connection, and the client
+// might never see the close frame.
+func (c *Client) finish(batch [][]byte) {
+	defer func() {
+		if err := c.conn.Close(); err != nil {
+			c.log.Debug("close connection", "err", err)
+		}
+	}()
+	deadline := time.Now().Add(closeWriteWait)
+	for _, frame := range batch {
+		if c.conn.SetWriteDeadline(deadline) != nil || c.conn.WriteMessage(websocket.TextMessage, frame) != nil {
+			break
+		}
+	}
+	if c.closeCode == 0 {
+		return
+	}
+	msg := websocket.FormatCloseMessage(c.closeCode, c.closeText)
+	if err := c.conn.WriteControl(websocket.CloseMessage, msg, deadline); err != nil {
+		c.log.Debug("write close frame", "err", err)
+		return
+	}
+	t := time.NewTimer(time.Until(deadline) + closeWriteWait)
+	defer t.Stop()
+	select {
+	case <-c.readDone:
+	case <-t.C:
+	}
 }
 
 // matchedWith says whether the client is currently in match mid with partner.
@@ -167,60 +265,6 @@ func (c *Client) stopFallback() {
 	if c.fallback != nil {
 		c.fallback.Stop()
 		c.fallback = nil
-	}
-}
-
-// writePump owns all data writes to the connection.
-func (c *Client) writePump() {
-	ping := time.NewTicker(c.limits.PingInterval)
-	defer func() {
-		ping.Stop()
-		if err := c.conn.Close(); err != nil {
-			c.log.Debug("close connection", "err", err)
-		}
-	}()
-	for {
-		select {
-		case frame := <-c.send:
-			if err := c.write(websocket.TextMessage, frame); err != nil {
-				c.Close(0, "")
-				return
-			}
-		case <-ping.C:
-			if err := c.write(websocket.PingMessage, nil); err != nil {
-				c.Close(0, "")
-				return
-			}
-		case <-c.done:
-			// what was queued before the close (an error explaining it, say) goes first,
-			// within the same short bound as the close frame
-			deadline := time.Now().Add(closeWriteWait)
-		flush:
-			for {
-				select {
-				case frame := <-c.send:
-					if c.conn.SetWriteDeadline(deadline) != nil || c.conn.WriteMessage(websocket.TextMessage, frame) != nil {
-						break flush
-					}
-				default:
-					break flush
-				}
-			}
-			if c.closeCode != 0 {
-				msg := websocket.FormatCloseMessage(c.closeCode, c.closeText)
-				if err := c.conn.WriteControl(websocket.CloseMessage, msg, deadline); err != nil {
-					c.log.Debug("write close frame", "err", err)
-				}
-				// Let the client answer before the socket closes: closing with its unread
-				// messages still in our buffer would reset the connection, and the client
-				// might never see the close frame.
-				select {
-				case <-c.readDone:
-				case <-time.After(time.Until(deadline) + closeWriteWait):
-				}
-			}
-			return
-		}
 	}
 }
 
@@ -282,7 +326,7 @@ func (c *Client) readPump() {
 		c.handle(data)
 	}
 	close(c.readDone)
-	c.Close(0, "") // stops the write pump, which closes the socket, unless a close is under way
+	c.Close(0, "") // the writer closes the socket, unless a close is under way
 	c.hub.Disconnect(c, hold)
 }
 

@@ -54,6 +54,7 @@ type Config struct {
 
 	LogLevel  slog.Level
 	LogFormat string
+	PprofAddr string
 }
 
 // settingName maps a flag name to its environment variable: redis-url -> REDIS_URL.
@@ -101,6 +102,7 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 	fs.DurationVar(&c.TURNTTL, "turn-ttl", time.Hour, "lifetime of issued TURN credentials")
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
+	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "address of a separate listener for /debug/pprof, e.g. 127.0.0.1:6060 (default: off; never expose it publicly)")
 
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: go-megle [flags]\n\nEvery flag can also be set by the environment variable in brackets; a flag wins over its variable.\n\n")

@@ -18,6 +18,7 @@ type HubConfig struct {
 	HeartbeatTTL      time.Duration
 	SweepInterval     time.Duration
 	OnlineInterval    time.Duration
+	PingInterval      time.Duration
 	OpTimeout         time.Duration // upper bound of one Redis operation
 }
 
@@ -86,6 +87,7 @@ func (h *Hub) Run() {
 		{h.cfg.OnlineInterval, h.updateOnline},
 		{h.cfg.SweepInterval, h.sweep},
 		{h.cfg.MatchTTL / 3, h.refresh},
+		{h.cfg.PingInterval, h.pingAll},
 	}
 	for _, l := range loops {
 		h.wg.Add(1)
@@ -499,6 +501,14 @@ func (h *Hub) heartbeat() {
 		} else {
 			h.log.Info("Redis reachable: ready")
 		}
+	}
+}
+
+// pingAll asks every client's writer for a ping: one ticker for the instance instead of a
+// timer per connection.
+func (h *Hub) pingAll() {
+	for _, c := range h.snapshot() {
+		c.requestPing()
 	}
 }
 

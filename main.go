@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -62,6 +63,9 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpSrv.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "instance", cfg.InstanceID)
+	if cfg.PprofAddr != "" {
+		go servePprof(cfg.PprofAddr, log)
+	}
 
 	select {
 	case err := <-serveErr:
@@ -116,7 +120,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	hub := NewHub(ctx, HubConfig{
 		Self: cfg.InstanceID, InterestFallback: cfg.InterestFallback, MatchTTL: cfg.MatchTTL,
 		ResumeGrace: cfg.ResumeGrace, HeartbeatInterval: cfg.HeartbeatInterval, HeartbeatTTL: cfg.HeartbeatTTL,
-		SweepInterval: cfg.SweepInterval, OnlineInterval: cfg.OnlineInterval, OpTimeout: cfg.RedisTimeout,
+		SweepInterval: cfg.SweepInterval, OnlineInterval: cfg.OnlineInterval, PingInterval: cfg.PingInterval, OpTimeout: cfg.RedisTimeout,
 	}, mm, bus, log, metrics, time.Now)
 	hub.Run()
 	ice := NewICEProvider(cfg.STUNURLs, cfg.TURNURLs, cfg.TURNSecret, cfg.TURNTTL, time.Now)
@@ -151,6 +155,19 @@ func (a *App) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	a.Shutdown(ctx, nil)
+}
+
+// servePprof serves the runtime profiles on their own listener, apart from the public one.
+func servePprof(addr string, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	log.Info("pprof listening", "addr", addr)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	if err := srv.ListenAndServe(); err != nil {
+		log.Error("pprof listener stopped", "err", err)
+	}
 }
 
 func newLogger(cfg Config, w io.Writer) *slog.Logger {

@@ -118,6 +118,8 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if resumed != nil {
 		c.restore(resumed)
 	}
+	// the read pump is counted before anything can start a writer (see Client.wakeWriter)
+	s.hub.pumps.Add(1)
 	s.hub.Register(c)
 	hello := HelloData{ID: id, ResumeToken: token, Online: s.hub.Online(), ICEServers: s.ice.Servers(id), Resumed: resumed != nil}
 	if resumed != nil {
@@ -125,11 +127,6 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	c.Send(mustEncode(EvHello, hello))
 
-	s.hub.pumps.Add(2)
-	go func() {
-		defer s.hub.pumps.Done()
-		c.writePump()
-	}()
 	go func() {
 		defer s.hub.pumps.Done()
 		defer s.releaseIP(ip)
