@@ -126,7 +126,7 @@ func (c *Client) Send(frame []byte) bool {
 		c.Close(ClosePolicy, "too slow: send queue full")
 		// a writer blocked on a full socket gives up now instead of at its deadline
 		if err := c.conn.NetConn().SetWriteDeadline(time.Now()); err != nil {
-			c.log.Debug("set write deadline", "err", err)
+			c.log.Debug("set write deadline", "client", c.id, "err", err)
 		}
 		return false
 	}
@@ -216,7 +216,7 @@ func (c *Client) writeLoop() {
 func (c *Client) finish(batch [][]byte) {
 	defer func() {
 		if err := c.conn.Close(); err != nil {
-			c.log.Debug("close connection", "err", err)
+			c.log.Debug("close connection", "client", c.id, "err", err)
 		}
 	}()
 	deadline := time.Now().Add(closeWriteWait)
@@ -230,7 +230,7 @@ func (c *Client) finish(batch [][]byte) {
 	}
 	msg := websocket.FormatCloseMessage(c.closeCode, c.closeText)
 	if err := c.conn.WriteControl(websocket.CloseMessage, msg, deadline); err != nil {
-		c.log.Debug("write close frame", "err", err)
+		c.log.Debug("write close frame", "client", c.id, "err", err)
 		return
 	}
 	t := time.NewTimer(time.Until(deadline) + closeWriteWait)
@@ -283,7 +283,7 @@ func (c *Client) readPump() {
 	c.conn.SetReadLimit(c.limits.ReadLimit)
 	extend := func() {
 		if err := c.conn.SetReadDeadline(time.Now().Add(pongWait)); err != nil {
-			c.log.Debug("set read deadline", "err", err)
+			c.log.Debug("set read deadline", "client", c.id, "err", err)
 		}
 	}
 	extend()

@@ -518,11 +518,12 @@ func (h *Hub) updateOnline() {
 	defer cancel()
 	start := time.Now()
 	local := int64(h.ClientCount())
-	n, err := h.mm.Online(ctx)
+	n, instances, err := h.mm.Online(ctx)
 	h.metrics.observeRedis("online", start, err)
 	if err != nil {
 		return
 	}
+	h.metrics.InstancesAlive.Set(float64(instances))
 	h.onlineLocal.Store(local)
 	if h.online.Swap(n) == n {
 		return

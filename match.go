@@ -207,11 +207,12 @@ func (m *Matchmaker) Alive(ctx context.Context, ids []InstanceID) (map[InstanceI
 	return out, nil
 }
 
-// Online adds up the client counts of every live instance and forgets dead ones.
-func (m *Matchmaker) Online(ctx context.Context) (int64, error) {
+// Online adds up the client counts of every live instance, counts the live instances, and
+// forgets dead ones.
+func (m *Matchmaker) Online(ctx context.Context) (clients int64, instances int, err error) {
 	members, err := m.rdb.SMembers(ctx, m.keys.Instances()).Result()
 	if err != nil {
-		return 0, fmt.Errorf("%w: online: %w", ErrRedis, err)
+		return 0, 0, fmt.Errorf("%w: online: %w", ErrRedis, err)
 	}
 	ids := make([]InstanceID, len(members))
 	keys := make([]string, len(members))
@@ -219,13 +220,12 @@ func (m *Matchmaker) Online(ctx context.Context) (int64, error) {
 		ids[i], keys[i] = InstanceID(s), m.keys.Instance(InstanceID(s))
 	}
 	if len(keys) == 0 {
-		return 0, nil
+		return 0, 0, nil
 	}
 	vals, err := m.rdb.MGet(ctx, keys...).Result()
 	if err != nil {
-		return 0, fmt.Errorf("%w: online: %w", ErrRedis, err)
+		return 0, 0, fmt.Errorf("%w: online: %w", ErrRedis, err)
 	}
-	var total int64
 	var dead []any
 	for i, v := range vals {
 		s, ok := v.(string)
@@ -233,17 +233,17 @@ func (m *Matchmaker) Online(ctx context.Context) (int64, error) {
 			dead = append(dead, string(ids[i]))
 			continue
 		}
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err == nil {
-			total += n
+		instances++
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			clients += n
 		}
 	}
 	if len(dead) > 0 {
 		if err := m.rdb.SRem(ctx, m.keys.Instances(), dead...).Err(); err != nil {
-			return total, fmt.Errorf("%w: online: %w", ErrRedis, err)
+			return clients, instances, fmt.Errorf("%w: online: %w", ErrRedis, err)
 		}
 	}
-	return total, nil
+	return clients, instances, nil
 }
 
 // Refresh extends the TTL of the given users' and matches' keys, in one round trip.

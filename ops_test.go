@@ -3,6 +3,7 @@ package main
 import (
 	"os/exec"
 	"testing"
+	"time"
 )
 
 func TestMetricsMove(t *testing.T) {
@@ -57,6 +58,9 @@ func TestMetricsMove(t *testing.T) {
 	if got := scrape(1)("gomegle_matches_total", map[string]string{"kind": "random"}); got != 1 {
 		t.Errorf("instance 1 made %v random matches, want 1", got)
 	}
+	waitFor(t, 5*time.Second, "instances_alive", func() bool {
+		return scrape(0)("gomegle_instances_alive", nil) == 2
+	})
 	if m("go_goroutines", nil) == 0 || m("process_resident_memory_bytes", nil) == 0 {
 		t.Error("the Go and process collectors are missing")
 	}

@@ -113,8 +113,8 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if token == "" {
 		token = newResumeToken(id)
 	}
-	log := s.log.With("client", id)
-	c := newClient(id, hashToken(token), ip, s.hub, conn, log, s.metrics, s.limits)
+	// no per-client logger (it costs every idle connection a handler copy): log lines name the client
+	c := newClient(id, hashToken(token), ip, s.hub, conn, s.log, s.metrics, s.limits)
 	if resumed != nil {
 		c.restore(resumed)
 	}
