@@ -93,7 +93,7 @@ type Client struct {
 	initiator    bool
 	common       []string
 	pendingMatch MatchID // the match id our own in-flight enqueue would create
-	pendingLeft  bool    // a partner_left for pendingMatch arrived before the match applied
+	pendingLeft  string  // the reason of a partner_left for pendingMatch that arrived before the match applied
 	waitStart    time.Time
 	fallback     *time.Timer
 	everQueued   bool // the client has state in Redis to forget at the end

@@ -219,7 +219,7 @@ func (h *Hub) FindMatch(c *Client, mode Mode, interests []string) {
 	ticket, mid := newID(), MatchID(newID())
 	c.mu.Lock()
 	c.state, c.ticket, c.mode, c.interests = stateWaiting, ticket, mode, interests
-	c.pendingMatch, c.pendingLeft, c.waitStart, c.everQueued = mid, false, h.now(), true
+	c.pendingMatch, c.pendingLeft, c.waitStart, c.everQueued = mid, "", h.now(), true
 	c.mu.Unlock()
 	h.metrics.Waiting.WithLabelValues(string(mode)).Inc()
 
@@ -264,7 +264,7 @@ func (h *Hub) runFallback(c *Client, ticket string) {
 	c.mu.Lock()
 	current := c.state == stateWaiting && c.ticket == ticket && !c.closed
 	if current {
-		c.pendingMatch, c.pendingLeft = mid, false
+		c.pendingMatch, c.pendingLeft = mid, ""
 	}
 	mode, interests := c.mode, c.interests
 	c.mu.Unlock()
@@ -293,7 +293,10 @@ func (h *Hub) runFallback(c *Client, ticket string) {
 func (h *Hub) applyOwnMatch(c *Client, ticket string, mid MatchID, res EnqueueResult) {
 	c.mu.Lock()
 	current := c.state == stateWaiting && c.ticket == ticket
-	leftAlready := c.pendingLeft && c.pendingMatch == mid
+	leftReason := ""
+	if c.pendingMatch == mid {
+		leftReason = c.pendingLeft
+	}
 	mode, waited := c.mode, h.now().Sub(c.waitStart)
 	if current {
 		c.stopFallback()
@@ -318,8 +321,8 @@ func (h *Hub) applyOwnMatch(c *Client, ticket string, mid MatchID, res EnqueueRe
 		Ticket: res.PartnerTicket, Mode: mode, Common: res.Common}
 	h.route(res.PartnerInstance, &env)
 
-	if current && leftAlready {
-		h.applyLeft(Envelope{Kind: KindLeft, To: c.id, From: res.Partner, Match: mid, Reason: ReasonLeft})
+	if current && leftReason != "" {
+		h.applyLeft(Envelope{Kind: KindLeft, To: c.id, From: res.Partner, Match: mid, Reason: leftReason})
 	}
 }
 
@@ -476,7 +479,7 @@ func (h *Hub) applyLeft(env Envelope) {
 		c.state, c.ticket, c.partner, c.partnerInst, c.match = stateIdle, "", "", "", ""
 		c.Send(mustEncode(EvPartnerLeft, PartnerLeftData{From: env.From, Reason: env.Reason}))
 	} else if c.state == stateWaiting && c.pendingMatch == env.Match {
-		c.pendingLeft = true // our own enqueue made this match and has not applied it yet
+		c.pendingLeft = env.Reason // our own enqueue made this match and has not applied it yet
 	}
 	c.mu.Unlock()
 	if ended {
