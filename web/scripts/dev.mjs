@@ -1,12 +1,10 @@
 // `npm run dev` at the repository root: the Go server on :8080 and Vite's dev
 // server on :5173 (hot reload), which proxies /ws and /api to the Go server.
 // The proxied upgrade carries Vite's Origin, so the Go server must allow it.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { forwardSignals, paths, run, spawnChild } from './lib.mjs';
+import { ensureWebDeps, forwardSignals, paths, spawnChild } from './lib.mjs';
 
 const { root, web } = paths();
-if (!existsSync(join(web, 'node_modules'))) run('npm', ['ci', '--no-audit', '--no-fund'], web);
+ensureWebDeps();
 
 const origin = 'http://localhost:5173';
 const server = spawnChild('go', ['run', '.'], root, {

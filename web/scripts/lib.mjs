@@ -1,10 +1,20 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export function paths() {
   const web = resolve(dirname(fileURLToPath(import.meta.url)), '..');
   return { web, root: resolve(web, '..') };
+}
+
+/** Installs the web app's dependencies from its lock file when they are missing (a fresh clone). */
+export function ensureWebDeps() {
+  const { web } = paths();
+  if (!existsSync(join(web, 'node_modules'))) {
+    console.log('> web/node_modules is missing: npm ci in web/');
+    run('npm', ['ci', '--no-audit', '--no-fund'], web);
+  }
 }
 
 /** Runs a command to completion with inherited output; exits on failure. */

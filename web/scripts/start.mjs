@@ -1,15 +1,10 @@
 // `npm start` at the repository root: install the web dependencies when they
 // are missing, build the UI into web/dist, then run the Go server (embedded
 // Redis) on http://localhost:8080, which serves that build.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { forwardSignals, paths, run, spawnChild } from './lib.mjs';
+import { ensureWebDeps, forwardSignals, paths, run, spawnChild } from './lib.mjs';
 
 const { root, web } = paths();
-if (!existsSync(join(web, 'node_modules'))) {
-  console.log('> web/node_modules is missing: npm ci in web/');
-  run('npm', ['ci', '--no-audit', '--no-fund'], web);
-}
+ensureWebDeps();
 run('npm', ['run', 'build'], web);
 
 const addr = process.env.ADDR || ':8080';
