@@ -92,6 +92,7 @@ func startProc(t *testing.T, env []string) *proc {
 	t.Helper()
 	p := &proc{t: t, id: InstanceID("p-" + newID()[:8]), addr: fmt.Sprintf("127.0.0.1:%d", redistest.FreePort(t)), exited: make(chan struct{})}
 	p.cmd = exec.Command(serverBinary(t))
+	redistest.DieWithParent(p.cmd)
 	p.cmd.Env = append(append([]string{}, env...), "ADDR="+p.addr, "INSTANCE_ID="+string(p.id))
 	p.cmd.Stdout, p.cmd.Stderr = p, p
 	if err := p.cmd.Start(); err != nil {

@@ -59,6 +59,7 @@ func startInstance(t *testing.T, bin, redisURL, id string) instance {
 	t.Helper()
 	addr := "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
 	cmd := exec.Command(bin)
+	redistest.DieWithParent(cmd)
 	// All load comes from 127.0.0.1 and a saturated relay or churn sends far more than a
 	// person does: the per-IP connection cap and the per-connection rate limit are for
 	// abuse, not for this test, so they are off.

@@ -97,6 +97,7 @@ func (s *Server) start() {
 		"--dir", s.dir, "--protected-mode", "no", "--daemonize", "no")
 	args = append(args, s.Args...)
 	cmd := exec.Command(s.bin, args...)
+	DieWithParent(cmd)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		s.tb.Fatalf("redis-server pipe: %v", err)
