@@ -248,18 +248,6 @@ func (c *Client) matchedWith(partner ClientID, mid MatchID) bool {
 	return c.state == stateMatched && c.partner == partner && c.match == mid
 }
 
-// setIdle returns the client to idle if ticket is still its current search.
-func (c *Client) setIdle(ticket string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.state != stateWaiting || c.ticket != ticket {
-		return false
-	}
-	c.stopFallback()
-	c.state, c.ticket = stateIdle, ""
-	return true
-}
-
 // stopFallback cancels a pending interest fallback. Called with c.mu held.
 func (c *Client) stopFallback() {
 	if c.fallback != nil {
@@ -335,10 +323,11 @@ func (c *Client) readPump() {
 func (c *Client) classifyEnd(err error) bool {
 	select {
 	case <-c.done:
-		// We closed it (the client may have echoed our close frame meanwhile): a restart
-		// (1012) is held for a resume, any other close of ours is not.
+		// We closed it (the client may have echoed our close frame meanwhile). A restart
+		// (1012) is held for a resume, and so is a write that failed (code 0: the network
+		// went away under the writer); a policy close (1008, 1009) is not.
 		c.metrics.Disconnects.WithLabelValues("server_closed").Inc()
-		return c.closeCode == CloseServiceRestart
+		return c.closeCode == CloseServiceRestart || c.closeCode == 0
 	default:
 	}
 	var ce *websocket.CloseError

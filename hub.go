@@ -41,7 +41,7 @@ type Hub struct {
 
 	mu       sync.RWMutex
 	clients  map[ClientID]*Client
-	detached map[ClientID]*time.Timer // matched clients whose socket dropped, held for a resume
+	detached map[ClientID]*heldUser // matched clients whose socket dropped, held for a resume
 
 	online      atomic.Int64 // cluster-wide, as last computed
 	onlineLocal atomic.Int64 // the local client count when online was computed
@@ -57,7 +57,7 @@ func NewHub(parent context.Context, cfg HubConfig, mm *Matchmaker, bus *Bus, log
 	return &Hub{
 		cfg: cfg, mm: mm, bus: bus, log: log, metrics: m, now: now,
 		ctx: ctx, cancel: cancel,
-		clients: map[ClientID]*Client{}, detached: map[ClientID]*time.Timer{},
+		clients: map[ClientID]*Client{}, detached: map[ClientID]*heldUser{},
 	}
 }
 
@@ -116,7 +116,9 @@ func (h *Hub) Run() {
 // clients reconnect through the load balancer and resume elsewhere. Their matches are held
 // for the resume grace period.
 func (h *Hub) Drain() {
+	h.mu.Lock() // admit and Register decide under the same lock
 	h.draining.Store(true)
+	h.mu.Unlock()
 	for _, c := range h.snapshot() {
 		c.Close(CloseServiceRestart, "server restarting")
 	}
@@ -137,15 +139,30 @@ func (h *Hub) Stop(ctx context.Context) error {
 		h.log.Warn("shutdown: client cleanup still running at the deadline", "clients", h.ClientCount())
 	}
 	h.mu.Lock()
-	for id, t := range h.detached {
-		t.Stop()
+	for id, held := range h.detached {
+		held.timer.Stop()
 		delete(h.detached, id)
 	}
 	h.mu.Unlock()
-	err := h.mm.Deregister(ctx, h.cfg.Self)
+	// the loops stop first, so no heartbeat can re-add the key after it is removed; the
+	// removal gets a moment of its own even when the drain used up the deadline
 	h.cancel()
 	h.wg.Wait()
-	return err
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	return h.mm.Deregister(dctx, h.cfg.Self)
+}
+
+// admit counts a new connection's read pump among the pumps Stop waits for, unless the
+// instance is draining. Under h.mu, so that it cannot race Drain or a finished Stop.
+func (h *Hub) admit() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.draining.Load() {
+		return false
+	}
+	h.pumps.Add(1)
+	return true
 }
 
 // opContext bounds one Redis operation.
@@ -155,17 +172,21 @@ func (h *Hub) opContext() (context.Context, context.CancelFunc) {
 
 // --- the local client registry ---
 
-// Register adds a connected client.
+// Register adds a connected client (admitted first). One that arrives while the instance
+// drains is closed for a restart at once, like those Drain found.
 func (h *Hub) Register(c *Client) {
 	h.mu.Lock()
 	h.clients[c.id] = c
-	if t, ok := h.detached[c.id]; ok {
-		t.Stop()
+	if held, ok := h.detached[c.id]; ok {
+		held.timer.Stop()
 		delete(h.detached, c.id)
 	}
-	n := len(h.clients)
+	n, draining := len(h.clients), h.draining.Load()
 	h.mu.Unlock()
 	h.metrics.Clients.Set(float64(n))
+	if draining {
+		c.Close(CloseServiceRestart, "server restarting")
+	}
 }
 
 func (h *Hub) unregister(c *Client) {
@@ -233,8 +254,13 @@ func (h *Hub) FindMatch(c *Client, mode Mode, interests []string) {
 	h.metrics.observeRedis("match", start, err)
 	if err != nil {
 		h.log.Warn("find_match failed", "client", c.id, "err", err)
-		if c.setIdle(ticket) {
-			h.metrics.Waiting.WithLabelValues(string(mode)).Dec()
+		c.mu.Lock()
+		still := c.state == stateWaiting && c.ticket == ticket
+		c.mu.Unlock()
+		if still {
+			// match.lua may have run although its answer was lost (a timeout): undo whatever
+			// it did, so that no partner it popped is left matched with a ghost
+			h.endCurrent(c, ReasonNext, false)
 		}
 		c.SendError(ErrUnavailable, "matchmaking is unavailable right now; try again shortly")
 		return
@@ -344,6 +370,9 @@ func (h *Hub) Disconnect(c *Client, hold bool) {
 	c.closed = true
 	matched := c.state == stateMatched
 	c.mu.Unlock()
+	if h.lookup(c.id) != nil {
+		return // the user resumed on this instance before its old socket ended: it lives on
+	}
 	if hold && matched && h.holdForResume(c) {
 		return
 	}

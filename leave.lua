@@ -6,19 +6,22 @@
 -- ARGV[3]  '1' to delete the caller's user hash as well (the user is gone for good)
 -- ARGV[4]  the instance the caller is expected to live on: if the user hash names another
 --          (the user resumed there), nothing is done. Empty: no such check.
+-- ARGV[5]  '1' to act only on a user held for a resume (resume.lua clears the hold): the
+--          expiry of a hold must not end a match that a resume has just taken back.
 --
 -- Returns one of
 --   {'matched', partner id, partner instance, match id}  the match was ended; tell the partner
 --   {'waiting'}                                          the caller left the queues
 --   {'idle'}                                             there was nothing to end
 --   {'moved'}                                            the user lives elsewhere now
-local prefix, me, forget, expected = ARGV[1], ARGV[2], ARGV[3] == '1', ARGV[4]
+local prefix, me, forget, expected, heldOnly = ARGV[1], ARGV[2], ARGV[3] == '1', ARGV[4], ARGV[5] == '1'
 local ukey = KEYS[1]
 
 if expected ~= '' then
   local at = redis.call('HGET', ukey, 'instance')
   if at and at ~= expected then return {'moved'} end
 end
+if heldOnly and not redis.call('HGET', ukey, 'detached') then return {'moved'} end
 
 local function split(s)
   local out = {}

@@ -85,6 +85,7 @@ type Matchmaker struct {
 	match    *redis.Script
 	leave    *redis.Script
 	resume   *redis.Script
+	detach   *redis.Script
 }
 
 func newMatchmakerUnloaded(rdb redis.UniversalClient, keys Keys, matchTTL time.Duration, now func() time.Time) *Matchmaker {
@@ -93,6 +94,7 @@ func newMatchmakerUnloaded(rdb redis.UniversalClient, keys Keys, matchTTL time.D
 		match:  redis.NewScript(matchScriptSource),
 		leave:  redis.NewScript(leaveScriptSource),
 		resume: redis.NewScript(resumeScriptSource),
+		detach: redis.NewScript(detachScriptSource),
 	}
 }
 
@@ -101,7 +103,7 @@ func newMatchmakerUnloaded(rdb redis.UniversalClient, keys Keys, matchTTL time.D
 // the matchmaker returned with a load error is still usable once Redis can be reached.
 func NewMatchmaker(ctx context.Context, rdb redis.UniversalClient, keys Keys, matchTTL time.Duration, now func() time.Time) (*Matchmaker, error) {
 	m := newMatchmakerUnloaded(rdb, keys, matchTTL, now)
-	for name, s := range map[string]*redis.Script{"match.lua": m.match, "leave.lua": m.leave, "resume.lua": m.resume} {
+	for name, s := range map[string]*redis.Script{"match.lua": m.match, "leave.lua": m.leave, "resume.lua": m.resume, "detach.lua": m.detach} {
 		if err := s.Load(ctx, rdb).Err(); err != nil {
 			return m, fmt.Errorf("load %s: %w", name, err)
 		}
@@ -109,20 +111,35 @@ func NewMatchmaker(ctx context.Context, rdb redis.UniversalClient, keys Keys, ma
 	return m, nil
 }
 
+// maxEnqueueAttempts bounds the runs of match.lua for one search: each drops up to 256 stale
+// queue entries, so a search gets past thousands of a crashed instance's waiting users.
+const maxEnqueueAttempts = 32
+
 // Enqueue runs match.lua: pair the client with a random live waiting user, or queue it.
 func (m *Matchmaker) Enqueue(ctx context.Context, r EnqueueRequest) (EnqueueResult, error) {
 	fallback := "0"
 	if r.Fallback {
 		fallback = "1"
 	}
-	args := []any{
-		m.keys.prefix, string(r.Client), string(r.Instance), string(r.Mode), string(r.Match),
-		m.now().UnixMilli(), int64(m.matchTTL / time.Second), fallback, r.Ticket, r.TokenHash,
-		strings.Join(r.Interests, "\n"),
-	}
-	reply, err := m.match.Run(ctx, m.rdb, []string{m.keys.User(r.Client)}, args...).StringSlice()
-	if err != nil {
-		return EnqueueResult{}, fmt.Errorf("%w: match.lua: %w", ErrRedis, err)
+	var reply []string
+	for attempt := 1; ; attempt++ {
+		retry := "1"
+		if attempt == maxEnqueueAttempts {
+			retry = "0" // the last run queues the caller whatever is left
+		}
+		args := []any{
+			m.keys.prefix, string(r.Client), string(r.Instance), string(r.Mode), string(r.Match),
+			m.now().UnixMilli(), int64(m.matchTTL / time.Second), fallback, r.Ticket, r.TokenHash,
+			strings.Join(r.Interests, "\n"), retry,
+		}
+		var err error
+		reply, err = m.match.Run(ctx, m.rdb, []string{m.keys.User(r.Client)}, args...).StringSlice()
+		if err != nil {
+			return EnqueueResult{}, fmt.Errorf("%w: match.lua: %w", ErrRedis, err)
+		}
+		if len(reply) != 1 || reply[0] != "retry" {
+			break
+		}
 	}
 	switch {
 	case len(reply) == 1 && reply[0] == "waiting":
@@ -141,11 +158,22 @@ func (m *Matchmaker) Enqueue(ctx context.Context, r EnqueueRequest) (EnqueueResu
 // LeaveIfOn runs leave.lua: end the client's match or search, provided the client still
 // lives on inst (it may have resumed elsewhere); forget also deletes its user hash.
 func (m *Matchmaker) LeaveIfOn(ctx context.Context, id ClientID, inst InstanceID, forget bool) (LeaveResult, error) {
-	f := "0"
-	if forget {
-		f = "1"
+	return m.leaveScript(ctx, id, inst, forget, false)
+}
+
+// ExpireHold ends a held user's match and forgets it, unless it resumed meanwhile.
+func (m *Matchmaker) ExpireHold(ctx context.Context, id ClientID, inst InstanceID) (LeaveResult, error) {
+	return m.leaveScript(ctx, id, inst, true, true)
+}
+
+func (m *Matchmaker) leaveScript(ctx context.Context, id ClientID, inst InstanceID, forget, heldOnly bool) (LeaveResult, error) {
+	flag := func(b bool) string {
+		if b {
+			return "1"
+		}
+		return "0"
 	}
-	reply, err := m.leave.Run(ctx, m.rdb, []string{m.keys.User(id)}, m.keys.prefix, string(id), f, string(inst)).StringSlice()
+	reply, err := m.leave.Run(ctx, m.rdb, []string{m.keys.User(id)}, m.keys.prefix, string(id), flag(forget), string(inst), flag(heldOnly)).StringSlice()
 	if err != nil {
 		return LeaveResult{}, fmt.Errorf("%w: leave.lua: %w", ErrRedis, err)
 	}

@@ -15,6 +15,8 @@
 --          so the caller's instance can tell a current match from a stale one
 -- ARGV[10] SHA-256 of the caller's resume token (stored in the user hash)
 -- ARGV[11] interests, joined by "\n" (may be empty); already normalised and validated
+-- ARGV[12] '1' to answer {'retry'} when the budget of dropped stale entries runs out before
+--          the queues do (the caller runs the script again); otherwise the caller is queued
 --
 -- User hash fields: instance, mode, interests, state (waiting | matched | idle), ticket,
 --   fallback, since, match, partner, token.
@@ -24,6 +26,7 @@
 --   {'matched', partner id, partner instance, partner ticket, common interest 1, ...}
 --   {'waiting'}
 --   {'stale'}    (fallback run for a search that has ended)
+--   {'retry'}    (only with ARGV[12]: stale entries were dropped, more may remain)
 local prefix, me, inst, mode, mid = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local now, ttl, fallback, ticket, token = ARGV[6], tonumber(ARGV[7]), ARGV[8] == '1', ARGV[9], ARGV[10]
 local ukey = KEYS[1]
@@ -51,7 +54,7 @@ if fallback then
 end
 
 local usePlain = fallback or #interests == 0
-local budget = 64 -- stale entries dropped per call at most, so one call stays short
+local budget = 256 -- stale entries dropped per call at most, so one call stays short
 for _, q in ipairs(queues(mode, interests, usePlain)) do
   while budget > 0 do
     local cand = redis.call('SPOP', q)
@@ -86,6 +89,10 @@ for _, q in ipairs(queues(mode, interests, usePlain)) do
     end
   end
 end
+
+-- Out of budget with entries left (say, many waiting users of a crashed instance): the caller
+-- runs again rather than wait behind them unseen.
+if budget == 0 and ARGV[12] == '1' then return {'retry'} end
 
 -- a miss: wait in the queues
 redis.call('HSET', ukey, 'instance', inst, 'mode', mode, 'interests', ARGV[11], 'state', 'waiting',

@@ -221,8 +221,11 @@ func (b *Bus) subscribeLoop(ctx context.Context, handle EnvelopeHandler) {
 		}
 		// closing the subscription is what interrupts a receive blocked on the network
 		stopClose := context.AfterFunc(ctx, func() { _ = ps.Close() })
-		err := b.receive(ctx, ps, handle)
+		wasLive, err := b.receive(ctx, ps, handle)
 		b.live.Store(false)
+		if wasLive {
+			pause = 50 * time.Millisecond // it worked for a while: retry soon
+		}
 		if stopClose() {
 			if cerr := ps.Close(); cerr != nil && err == nil {
 				err = cerr
@@ -243,7 +246,7 @@ func (b *Bus) subscribeLoop(ctx context.Context, handle EnvelopeHandler) {
 
 // receive reads one subscription until it fails. go-redis reconnects and resubscribes on a
 // broken connection by itself; a subscription that stops hearing its own echo is abandoned.
-func (b *Bus) receive(ctx context.Context, ps *redis.PubSub, handle EnvelopeHandler) error {
+func (b *Bus) receive(ctx context.Context, ps *redis.PubSub, handle EnvelopeHandler) (wasLive bool, err error) {
 	probe := (&Envelope{Kind: KindEcho, From: ClientID(b.self)}).AppendBinary(nil)
 	b.echoAt.Store(time.Now().UnixNano()) // a fresh subscription gets a full echoTimeout
 	nextProbe := time.Now()
@@ -257,7 +260,7 @@ func (b *Bus) receive(ctx context.Context, ps *redis.PubSub, handle EnvelopeHand
 			}
 		}
 		if now.Sub(time.Unix(0, b.echoAt.Load())) > echoTimeout {
-			return errors.New("no echo of our own probe: resubscribing")
+			return wasLive, errors.New("no echo of our own probe: resubscribing")
 		}
 		msg, err := ps.ReceiveTimeout(ctx, echoInterval)
 		if err != nil {
@@ -265,12 +268,13 @@ func (b *Bus) receive(ctx context.Context, ps *redis.PubSub, handle EnvelopeHand
 			if errors.As(err, &netErr) && netErr.Timeout() {
 				continue // the echo check above decides whether the subscription is dead
 			}
-			return err
+			return wasLive, err
 		}
 		switch m := msg.(type) {
 		case *redis.Subscription:
 			if m.Kind == "subscribe" || m.Kind == "ssubscribe" {
 				b.live.Store(true)
+				wasLive = true
 			}
 		case *redis.Message:
 			env, err := DecodeEnvelope([]byte(m.Payload))
@@ -286,5 +290,5 @@ func (b *Bus) receive(ctx context.Context, ps *redis.PubSub, handle EnvelopeHand
 			handle(env)
 		}
 	}
-	return ctx.Err()
+	return wasLive, ctx.Err()
 }

@@ -10,6 +10,11 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
+// noRetries turns off go-redis's own retries: a script or a publish that timed out may still
+// have run, and running it again would pop a second partner or deliver a signal twice. Every
+// caller handles the error instead.
+const noRetries = -1
+
 // OpenRedis connects to the configured Redis: a single node (REDIS_URL), a Cluster
 // (REDIS_CLUSTER_ADDRS) or a Sentinel set (REDIS_SENTINEL_ADDRS), or, with none of them, an
 // embedded in-process Redis. The returned stop function closes it all.
@@ -21,14 +26,14 @@ func OpenRedis(ctx context.Context, cfg Config, log *slog.Logger) (redis.Univers
 	switch {
 	case len(cfg.RedisClusterAddrs) > 0:
 		c := redis.NewClusterClient(&redis.ClusterOptions{
-			Addrs: cfg.RedisClusterAddrs, DialTimeout: d, ReadTimeout: d, WriteTimeout: d, PoolTimeout: d,
+			Addrs: cfg.RedisClusterAddrs, DialTimeout: d, ReadTimeout: d, WriteTimeout: d, PoolTimeout: d, MaxRetries: noRetries,
 		})
 		log.Info("using Redis Cluster", "nodes", len(cfg.RedisClusterAddrs))
 		return c, func() { _ = c.Close() }, nil
 	case len(cfg.RedisSentinelAddrs) > 0:
 		c := redis.NewFailoverClient(&redis.FailoverOptions{
 			MasterName: cfg.RedisSentinelMaster, SentinelAddrs: cfg.RedisSentinelAddrs,
-			DialTimeout: d, ReadTimeout: d, WriteTimeout: d, PoolTimeout: d,
+			DialTimeout: d, ReadTimeout: d, WriteTimeout: d, PoolTimeout: d, MaxRetries: noRetries,
 		})
 		log.Info("using Redis Sentinel", "master", cfg.RedisSentinelMaster, "sentinels", len(cfg.RedisSentinelAddrs))
 		return c, func() { _ = c.Close() }, nil
@@ -37,7 +42,7 @@ func OpenRedis(ctx context.Context, cfg Config, log *slog.Logger) (redis.Univers
 		if err != nil {
 			return nil, nil, fmt.Errorf("REDIS_URL: %w", err)
 		}
-		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout, opt.PoolTimeout = d, d, d, d
+		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout, opt.PoolTimeout, opt.MaxRetries = d, d, d, d, noRetries
 		c := redis.NewClient(opt)
 		log.Info("using Redis", "addr", opt.Addr, "db", opt.DB)
 		return c, func() { _ = c.Close() }, nil
@@ -67,7 +72,7 @@ func openEmbeddedRedis(ctx context.Context, d time.Duration, log *slog.Logger) (
 			}
 		}
 	}()
-	c := redis.NewClient(&redis.Options{Addr: m.Addr(), DialTimeout: d, ReadTimeout: d, WriteTimeout: d, PoolTimeout: d})
+	c := redis.NewClient(&redis.Options{Addr: m.Addr(), DialTimeout: d, ReadTimeout: d, WriteTimeout: d, PoolTimeout: d, MaxRetries: noRetries})
 	log.Warn("REDIS_URL is not set: using an embedded in-process Redis. It is for one instance and development only; " +
 		"set REDIS_URL to a real Redis to run several replicas")
 	return c, func() {

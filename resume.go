@@ -9,12 +9,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 //go:embed resume.lua
 var resumeScriptSource string
+
+//go:embed detach.lua
+var detachScriptSource string
 
 // A resume token is "<client id>.<secret>": the id says whose user hash to look in; only a
 // SHA-256 of the whole token is stored there, and it is sent to nobody but its owner.
@@ -81,33 +82,51 @@ func (h *Hub) holdForResume(c *Client) bool {
 	deadline := h.now().Add(h.cfg.ResumeGrace)
 	ctx, cancel := h.opContext()
 	defer cancel()
-	if err := h.mm.Detach(ctx, c.id, h.cfg.Self, deadline, h.cfg.ResumeGrace); err != nil {
+	held, err := h.mm.Detach(ctx, c.id, h.cfg.Self, deadline, h.cfg.ResumeGrace)
+	if err != nil {
 		h.log.Warn("could not hold the match for a resume; ending it", "client", c.id, "err", err)
 		return false
 	}
+	if !held {
+		return true // it already resumed on another instance: nothing here to hold or end
+	}
 	c.mu.Lock()
-	partner, pinst, mid := c.partner, c.partnerInst, c.match
+	partner, pinst := c.partner, c.partnerInst
 	c.mu.Unlock()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.ctx.Err() != nil {
 		return true // stopping: the partner's instance ends it at the deadline
 	}
-	h.detached[c.id] = time.AfterFunc(h.cfg.ResumeGrace, func() { h.expireHeld(c.id, partner, pinst, mid) })
+	if old, ok := h.detached[c.id]; ok {
+		old.timer.Stop() // an earlier hold of the same user: this one replaces it
+	}
+	hold := &heldUser{}
+	hold.timer = time.AfterFunc(h.cfg.ResumeGrace, func() { h.expireHeld(c.id, partner, pinst, hold) })
+	h.detached[c.id] = hold
 	return true
 }
 
-// expireHeld ends a held match nobody resumed, unless the client resumed elsewhere.
-func (h *Hub) expireHeld(id, partner ClientID, pinst InstanceID, mid MatchID) {
+// heldUser is one hold of a dropped user; its identity tells a stale timer from the current one.
+type heldUser struct{ timer *time.Timer } // timer is written under h.mu, before anyone reads it there
+
+// expireHeld ends a held match nobody resumed, unless the client resumed (here or elsewhere).
+func (h *Hub) expireHeld(id, partner ClientID, pinst InstanceID, hold *heldUser) {
 	h.mu.Lock()
-	delete(h.detached, id)
+	current := h.detached[id] == hold
+	if current {
+		delete(h.detached, id)
+	}
 	h.mu.Unlock()
+	if !current {
+		return // replaced by a later hold, or the user came back here
+	}
 	if h.lookup(id) != nil {
 		return // resumed here
 	}
 	ctx, cancel := h.opContext()
 	defer cancel()
-	res, err := h.mm.LeaveIfOn(ctx, id, h.cfg.Self, true)
+	res, err := h.mm.ExpireHold(ctx, id, h.cfg.Self)
 	if err != nil {
 		h.log.Warn("ending an expired held match failed", "client", id, "err", err)
 		return
@@ -169,19 +188,15 @@ func (m *Matchmaker) UserRoute(ctx context.Context, id ClientID) (UserRoute, err
 	return r, nil
 }
 
-// Detach marks a user held for a resume until deadline, if it still lives on inst.
-func (m *Matchmaker) Detach(ctx context.Context, id ClientID, inst InstanceID, deadline time.Time, grace time.Duration) error {
-	key := m.keys.User(id)
-	_, err := m.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, key, "detached", deadline.UnixMilli())
-		// the hash outlives the grace period by a margin, so the partner's instance can read it
-		p.Expire(ctx, key, grace+m.matchTTL)
-		return nil
-	})
+// Detach marks a user held for a resume until deadline, if it still lives on inst; held
+// reports false when it lives elsewhere now.
+func (m *Matchmaker) Detach(ctx context.Context, id ClientID, inst InstanceID, deadline time.Time, grace time.Duration) (held bool, err error) {
+	n, err := m.detach.Run(ctx, m.rdb, []string{m.keys.User(id)}, string(inst), deadline.UnixMilli(),
+		int64((grace+m.matchTTL)/time.Second)).Int()
 	if err != nil {
-		return fmt.Errorf("%w: detach: %w", ErrRedis, err)
+		return false, fmt.Errorf("%w: detach.lua: %w", ErrRedis, err)
 	}
-	return nil
+	return n == 1, nil
 }
 
 // Resume runs resume.lua: on a good token, the user now lives on inst.

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -102,6 +103,19 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		s.log.Debug("websocket upgrade refused", "err", err, "origin", r.Header.Get("Origin"))
 		return // the upgrader has answered with an HTTP error
 	}
+	// The read pump is counted before anything can start a writer (see Client.wakeWriter);
+	// a connection that lost the race with a drain is sent on at once, before any resume.
+	if !s.hub.admit() {
+		msg := websocket.FormatCloseMessage(CloseServiceRestart, "server restarting")
+		if err := conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(closeWriteWait)); err != nil {
+			s.log.Debug("close frame to a late connection", "err", err)
+		}
+		if err := conn.Close(); err != nil {
+			s.log.Debug("close a late connection", "err", err)
+		}
+		s.releaseIP(ip)
+		return
+	}
 
 	id, token := ClientID(newID()), ""
 	var resumed *ResumeResult
@@ -118,8 +132,6 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if resumed != nil {
 		c.restore(resumed)
 	}
-	// the read pump is counted before anything can start a writer (see Client.wakeWriter)
-	s.hub.pumps.Add(1)
 	s.hub.Register(c)
 	hello := HelloData{ID: id, ResumeToken: token, Online: s.hub.Online(), ICEServers: s.ice.Servers(id), Resumed: resumed != nil}
 	if resumed != nil {
