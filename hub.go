@@ -576,8 +576,10 @@ func (h *Hub) sweep() {
 		match   MatchID
 	}
 	var remote []pair
+	var waiting []*Client
 	seen := map[InstanceID]bool{}
 	var insts []InstanceID
+	now := h.now()
 	for _, c := range h.snapshot() {
 		c.mu.Lock()
 		if c.state == stateMatched && c.partnerInst != h.cfg.Self {
@@ -587,12 +589,19 @@ func (h *Hub) sweep() {
 				insts = append(insts, c.partnerInst)
 			}
 		}
+		if c.state == stateWaiting && now.Sub(c.waitStart) > h.cfg.SweepInterval {
+			waiting = append(waiting, c)
+		}
 		c.mu.Unlock()
 	}
+	if !h.redisOK.Load() {
+		return
+	}
+	h.reconcileWaiting(waiting)
 	// Right after Redis comes back (or at start-up) other instances may not have renewed
 	// their heartbeats yet: a missing heartbeat means death only once everyone has had a
 	// full heartbeat TTL to renew it.
-	if len(insts) == 0 || !h.redisOK.Load() || h.now().Sub(time.Unix(0, h.redisSince.Load())) < h.cfg.HeartbeatTTL {
+	if len(insts) == 0 || now.Sub(time.Unix(0, h.redisSince.Load())) < h.cfg.HeartbeatTTL {
 		return
 	}
 	ctx, cancel := h.opContext()
@@ -606,6 +615,73 @@ func (h *Hub) sweep() {
 			continue
 		}
 		h.partnerGone(p.c, p.partner, p.match)
+	}
+}
+
+// reconcileWaiting compares clients that have waited a while with what Redis says of them.
+// Messages between instances are at-most-once, and a Redis restart forgets the queues: a
+// client that was paired but never told is told now, and one Redis no longer has waiting is
+// queued again with the same search.
+func (h *Hub) reconcileWaiting(clients []*Client) {
+	if len(clients) == 0 {
+		return
+	}
+	ids := make([]ClientID, len(clients))
+	for i, c := range clients {
+		ids[i] = c.id
+	}
+	ctx, cancel := h.opContext()
+	defer cancel()
+	states, err := h.mm.UserStates(ctx, ids)
+	if err != nil {
+		return
+	}
+	for i, c := range clients {
+		c.mu.Lock()
+		ticket, current := c.ticket, c.state == stateWaiting
+		c.mu.Unlock()
+		st := states[i]
+		switch {
+		case !current || st.Ticket != ticket && st.State != "":
+			// moved on locally, or a newer search of this user is in Redis
+		case st.State == "matched":
+			m, err := h.mm.MatchOf(ctx, st.Match, st.Partner)
+			if err != nil || m.PartnerInstance == "" {
+				continue
+			}
+			h.metrics.Dropped.WithLabelValues("match_notice_recovered").Inc()
+			h.applyMatched(Envelope{Kind: KindMatched, To: c.id, From: st.Partner, Instance: m.PartnerInstance,
+				Match: st.Match, Ticket: ticket, Mode: m.Mode, Common: m.Common})
+		case st.State != "waiting":
+			h.metrics.Dropped.WithLabelValues("search_requeued").Inc()
+			go h.requeue(c, ticket)
+		}
+	}
+}
+
+// requeue runs a client's current search again after Redis lost it.
+func (h *Hub) requeue(c *Client, ticket string) {
+	c.opMu.Lock()
+	defer c.opMu.Unlock()
+	mid := MatchID(newID())
+	c.mu.Lock()
+	current := c.state == stateWaiting && c.ticket == ticket && !c.closed
+	if current {
+		c.pendingMatch, c.pendingLeft = mid, ""
+	}
+	mode, interests := c.mode, c.interests
+	c.mu.Unlock()
+	if !current {
+		return
+	}
+	ctx, cancel := h.opContext()
+	defer cancel()
+	res, err := h.mm.Enqueue(ctx, EnqueueRequest{
+		Client: c.id, Instance: h.cfg.Self, Mode: mode, Interests: interests,
+		Match: mid, Ticket: ticket, TokenHash: c.tokenHash,
+	})
+	if err == nil && res.Outcome == OutcomeMatched {
+		h.applyOwnMatch(c, ticket, mid, res)
 	}
 }
 

@@ -274,6 +274,67 @@ func (m *Matchmaker) Online(ctx context.Context) (clients int64, instances int, 
 	return clients, instances, nil
 }
 
+// UserState is what Redis says of one user's search.
+type UserState struct {
+	State   string // waiting, matched, idle; empty when Redis has no such user
+	Ticket  string
+	Match   MatchID
+	Partner ClientID
+}
+
+// UserStates reads the search state of several users in one round trip.
+func (m *Matchmaker) UserStates(ctx context.Context, ids []ClientID) ([]UserState, error) {
+	cmds := make([]*redis.SliceCmd, len(ids))
+	_, err := m.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range ids {
+			cmds[i] = p.HMGet(ctx, m.keys.User(id), "state", "ticket", "match", "partner")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: user states: %w", ErrRedis, err)
+	}
+	out := make([]UserState, len(ids))
+	for i, c := range cmds {
+		v := c.Val()
+		out[i] = UserState{State: str(v[0]), Ticket: str(v[1]), Match: MatchID(str(v[2])), Partner: ClientID(str(v[3]))}
+	}
+	return out, nil
+}
+
+// MatchView is a match as its non-initiating side needs it.
+type MatchView struct {
+	Mode            Mode
+	Common          []string
+	PartnerInstance InstanceID
+}
+
+// MatchOf reads a match and where its other user lives.
+func (m *Matchmaker) MatchOf(ctx context.Context, mid MatchID, partner ClientID) (MatchView, error) {
+	var match *redis.SliceCmd
+	var inst *redis.StringCmd
+	_, err := m.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		match = p.HMGet(ctx, m.keys.Match(mid), "mode", "common")
+		inst = p.HGet(ctx, m.keys.User(partner), "instance")
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return MatchView{}, fmt.Errorf("%w: match of: %w", ErrRedis, err)
+	}
+	v := match.Val()
+	view := MatchView{Mode: Mode(str(v[0])), PartnerInstance: InstanceID(inst.Val())}
+	if common := str(v[1]); common != "" {
+		view.Common = strings.Split(common, "\n")
+	}
+	return view, nil
+}
+
+// str reads an optional string out of an HMGET reply.
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
 // Refresh extends the TTL of the given users' and matches' keys, in one round trip.
 func (m *Matchmaker) Refresh(ctx context.Context, users []ClientID, matches []MatchID) error {
 	if len(users)+len(matches) == 0 {

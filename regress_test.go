@@ -118,3 +118,51 @@ func TestClassifyEnd(t *testing.T) {
 		})
 	}
 }
+
+func TestWaitingClientsAreReconciledWithRedis(t *testing.T) {
+	mr, url := startMiniredis(t)
+	cfg := testConfig(t, url)
+	inst := startInstance(t, cfg)
+	keys := Keys{cfg.KeyPrefix}
+
+	t.Run("a search Redis forgot (a restart) is queued again", func(t *testing.T) {
+		a := dial(t, inst.wsURL(), nil)
+		a.send(EvFindMatch, nil)
+		a.expect(EvWaiting, nil)
+		mr.Del(keys.User(a.id()))
+		mr.Del(keys.Queue(ModeVideo))
+		b := dial(t, inst.wsURL(), nil)
+		b.send(EvFindMatch, nil)
+		// b waits (a is nowhere in Redis) until the sweep queues a's search again, which
+		// then finds b
+		var ma, mb MatchFoundData
+		a.expect(EvMatchFound, &ma)
+		b.expect(EvWaiting, nil)
+		b.expect(EvMatchFound, &mb)
+		if ma.PartnerID != b.id() || mb.PartnerID != a.id() || ma.MatchID != mb.MatchID {
+			t.Fatalf("%+v / %+v", ma, mb)
+		}
+		a.send(EvLeave, nil)
+		b.expect(EvPartnerLeft, nil)
+	})
+	t.Run("a match whose notice was lost is applied", func(t *testing.T) {
+		a, p := dial(t, inst.wsURL(), nil), dial(t, inst.wsURL(), nil)
+		a.send(EvFindMatch, map[string]any{"interests": []string{"lost"}})
+		a.expect(EvWaiting, nil)
+		// what match.lua does when p pops a, without the notice to a's instance
+		ticket := mr.HGet(keys.User(a.id()), "ticket")
+		if ticket == "" {
+			t.Fatal("no ticket in a's user hash")
+		}
+		mid := MatchID("LOSTNOTICE")
+		mr.HSet(keys.Match(mid), "a", string(p.id()), "b", string(a.id()), "mode", "video", "common", "lost")
+		mr.HSet(keys.User(a.id()), "state", "matched", "match", string(mid), "partner", string(p.id()))
+		mr.HSet(keys.User(p.id()), "state", "matched", "match", string(mid), "partner", string(a.id()), "instance", string(cfg.InstanceID))
+		mr.SRem(keys.InterestQueue(ModeVideo, "lost"), string(a.id()))
+		var m MatchFoundData
+		a.expect(EvMatchFound, &m)
+		if m.PartnerID != p.id() || m.MatchID != mid || m.Initiator || len(m.CommonInterests) != 1 {
+			t.Fatalf("recovered match_found %+v", m)
+		}
+	})
+}

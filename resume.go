@@ -180,7 +180,6 @@ func (m *Matchmaker) UserRoute(ctx context.Context, id ClientID) (UserRoute, err
 	if err != nil {
 		return UserRoute{}, fmt.Errorf("%w: user route: %w", ErrRedis, err)
 	}
-	str := func(v any) string { s, _ := v.(string); return s }
 	r := UserRoute{Instance: InstanceID(str(vals[0])), Match: MatchID(str(vals[1]))}
 	if ms, err := strconv.ParseInt(str(vals[2]), 10, 64); err == nil {
 		r.DetachedUntil = time.UnixMilli(ms)
