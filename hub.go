@@ -637,32 +637,42 @@ func (h *Hub) reconcileWaiting(clients []*Client) {
 		return
 	}
 	for i, c := range clients {
-		c.mu.Lock()
-		ticket, current := c.ticket, c.state == stateWaiting
-		c.mu.Unlock()
-		st := states[i]
-		switch {
-		case !current || st.Ticket != ticket && st.State != "":
-			// moved on locally, or a newer search of this user is in Redis
-		case st.State == "matched":
-			m, err := h.mm.MatchOf(ctx, st.Match, st.Partner)
-			if err != nil || m.PartnerInstance == "" {
-				continue
-			}
-			h.metrics.Dropped.WithLabelValues("match_notice_recovered").Inc()
-			h.applyMatched(Envelope{Kind: KindMatched, To: c.id, From: st.Partner, Instance: m.PartnerInstance,
-				Match: st.Match, Ticket: ticket, Mode: m.Mode, Common: m.Common})
-		case st.State != "waiting":
-			h.metrics.Dropped.WithLabelValues("search_requeued").Inc()
-			go h.requeue(c, ticket)
+		// A client with an operation of its own under way (a find_match whose script is
+		// queued in Redis, say) is left alone: that operation knows what Redis did.
+		if !c.opMu.TryLock() {
+			continue
 		}
+		h.reconcileOne(ctx, c, states[i])
+		c.opMu.Unlock()
 	}
 }
 
-// requeue runs a client's current search again after Redis lost it.
+// reconcileOne applies what Redis says of one waiting client. Called with c.opMu held.
+func (h *Hub) reconcileOne(ctx context.Context, c *Client, st UserState) {
+	c.mu.Lock()
+	ticket, current := c.ticket, c.state == stateWaiting
+	c.mu.Unlock()
+	switch {
+	case !current || st.Ticket != ticket && st.State != "":
+		// moved on locally, or a newer search of this user is in Redis
+	case st.State == "matched":
+		// someone else's enqueue paired it (its own would have been under way): it is
+		// the side that waits for the offer
+		m, err := h.mm.MatchOf(ctx, st.Match, st.Partner)
+		if err != nil || m.PartnerInstance == "" {
+			return
+		}
+		h.metrics.Dropped.WithLabelValues("match_notice_recovered").Inc()
+		h.applyMatched(Envelope{Kind: KindMatched, To: c.id, From: st.Partner, Instance: m.PartnerInstance,
+			Match: st.Match, Ticket: ticket, Mode: m.Mode, Common: m.Common})
+	case st.State != "waiting":
+		h.metrics.Dropped.WithLabelValues("search_requeued").Inc()
+		h.requeue(c, ticket)
+	}
+}
+
+// requeue runs a client's current search again after Redis lost it. Called with c.opMu held.
 func (h *Hub) requeue(c *Client, ticket string) {
-	c.opMu.Lock()
-	defer c.opMu.Unlock()
 	mid := MatchID(newID())
 	c.mu.Lock()
 	current := c.state == stateWaiting && c.ticket == ticket && !c.closed
@@ -678,7 +688,7 @@ func (h *Hub) requeue(c *Client, ticket string) {
 	defer cancel()
 	res, err := h.mm.Enqueue(ctx, EnqueueRequest{
 		Client: c.id, Instance: h.cfg.Self, Mode: mode, Interests: interests,
-		Match: mid, Ticket: ticket, TokenHash: c.tokenHash,
+		Match: mid, Ticket: ticket, Requeue: true, TokenHash: c.tokenHash,
 	})
 	if err == nil && res.Outcome == OutcomeMatched {
 		h.applyOwnMatch(c, ticket, mid, res)

@@ -51,6 +51,7 @@ type EnqueueRequest struct {
 	Match     MatchID // the id to use on a hit
 	Ticket    string  // this search of the client
 	Fallback  bool    // interest fallback: the plain queue is used too
+	Requeue   bool    // Redis lost this search: queue it again unless it was matched meanwhile
 	TokenHash string
 }
 
@@ -118,8 +119,11 @@ const maxEnqueueAttempts = 32
 // Enqueue runs match.lua: pair the client with a random live waiting user, or queue it.
 func (m *Matchmaker) Enqueue(ctx context.Context, r EnqueueRequest) (EnqueueResult, error) {
 	fallback := "0"
-	if r.Fallback {
+	switch {
+	case r.Fallback:
 		fallback = "1"
+	case r.Requeue:
+		fallback = "2"
 	}
 	var reply []string
 	for attempt := 1; ; attempt++ {

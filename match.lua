@@ -11,6 +11,9 @@
 -- ARGV[7]  TTL of the match hash and of both user hashes, seconds
 -- ARGV[8]  '1' when this is the interest fallback: the plain queue of the mode is also used.
 --          A fallback run only goes ahead if the caller still waits with the same ticket.
+--          '2' when this is a requeue of a search Redis lost: it only goes ahead if Redis has
+--          no live search of the caller (no hash, or idle) or waits with the same ticket;
+--          never over a match someone else has just made.
 -- ARGV[9]  ticket: identifies this search of the caller; returned to whoever pops the caller,
 --          so the caller's instance can tell a current match from a stale one
 -- ARGV[10] SHA-256 of the caller's resume token (stored in the user hash)
@@ -28,7 +31,7 @@
 --   {'stale'}    (fallback run for a search that has ended)
 --   {'retry'}    (only with ARGV[12]: stale entries were dropped, more may remain)
 local prefix, me, inst, mode, mid = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local now, ttl, fallback, ticket, token = ARGV[6], tonumber(ARGV[7]), ARGV[8] == '1', ARGV[9], ARGV[10]
+local now, ttl, fallback, requeue, ticket, token = ARGV[6], tonumber(ARGV[7]), ARGV[8] == '1', ARGV[8] == '2', ARGV[9], ARGV[10]
 local ukey = KEYS[1]
 
 local function split(s)
@@ -51,6 +54,9 @@ local interests = split(ARGV[11])
 if fallback then
   local st = redis.call('HMGET', ukey, 'state', 'ticket')
   if st[1] ~= 'waiting' or st[2] ~= ticket then return {'stale'} end
+elseif requeue then
+  local st = redis.call('HMGET', ukey, 'state', 'ticket')
+  if st[1] == 'matched' or (st[1] == 'waiting' and st[2] ~= ticket) then return {'stale'} end
 end
 
 local usePlain = fallback or #interests == 0
