@@ -150,9 +150,6 @@ func (s *Server) Restart() {
 	s.start()
 }
 
-// Dir is the server's working directory (for cluster config files and the like).
-func (s *Server) Dir() string { return filepath.Clean(s.dir) }
-
 // clusterPort finds a free port whose cluster bus port (port+10000) is free too.
 func clusterPort(tb testing.TB) int {
 	tb.Helper()
