@@ -286,6 +286,13 @@ func (h *Hub) FindMatch(c *Client, mode Mode, interests []string) {
 func (h *Hub) runFallback(c *Client, ticket string) {
 	c.opMu.Lock()
 	defer c.opMu.Unlock()
+	h.searchAgain(c, ticket, EnqueueRequest{Fallback: true})
+}
+
+// searchAgain runs a client's current search once more, as the interest fallback or as the
+// requeue of a search Redis lost (the flags in how), if it is still the current search.
+// Called with c.opMu held.
+func (h *Hub) searchAgain(c *Client, ticket string, how EnqueueRequest) {
 	mid := MatchID(newID())
 	c.mu.Lock()
 	current := c.state == stateWaiting && c.ticket == ticket && !c.closed
@@ -302,11 +309,11 @@ func (h *Hub) runFallback(c *Client, ticket string) {
 	start := time.Now()
 	res, err := h.mm.Enqueue(ctx, EnqueueRequest{
 		Client: c.id, Instance: h.cfg.Self, Mode: mode, Interests: interests,
-		Match: mid, Ticket: ticket, Fallback: true, TokenHash: c.tokenHash,
+		Match: mid, Ticket: ticket, Fallback: how.Fallback, Requeue: how.Requeue, TokenHash: c.tokenHash,
 	})
 	h.metrics.observeRedis("match", start, err)
 	if err != nil {
-		h.log.Warn("interest fallback failed; the user stays in its interest queues", "client", c.id, "err", err)
+		h.log.Warn("searching again failed; the user stays where it waits", "client", c.id, "err", err)
 		return
 	}
 	if res.Outcome == OutcomeMatched {
@@ -662,36 +669,12 @@ func (h *Hub) reconcileOne(ctx context.Context, c *Client, st UserState) {
 		if err != nil || m.PartnerInstance == "" {
 			return
 		}
-		h.metrics.Dropped.WithLabelValues("match_notice_recovered").Inc()
+		h.metrics.Reconciled.WithLabelValues("match_applied").Inc()
 		h.applyMatched(Envelope{Kind: KindMatched, To: c.id, From: st.Partner, Instance: m.PartnerInstance,
 			Match: st.Match, Ticket: ticket, Mode: m.Mode, Common: m.Common})
 	case st.State != "waiting":
-		h.metrics.Dropped.WithLabelValues("search_requeued").Inc()
-		h.requeue(c, ticket)
-	}
-}
-
-// requeue runs a client's current search again after Redis lost it. Called with c.opMu held.
-func (h *Hub) requeue(c *Client, ticket string) {
-	mid := MatchID(newID())
-	c.mu.Lock()
-	current := c.state == stateWaiting && c.ticket == ticket && !c.closed
-	if current {
-		c.pendingMatch, c.pendingLeft = mid, ""
-	}
-	mode, interests := c.mode, c.interests
-	c.mu.Unlock()
-	if !current {
-		return
-	}
-	ctx, cancel := h.opContext()
-	defer cancel()
-	res, err := h.mm.Enqueue(ctx, EnqueueRequest{
-		Client: c.id, Instance: h.cfg.Self, Mode: mode, Interests: interests,
-		Match: mid, Ticket: ticket, Requeue: true, TokenHash: c.tokenHash,
-	})
-	if err == nil && res.Outcome == OutcomeMatched {
-		h.applyOwnMatch(c, ticket, mid, res)
+		h.metrics.Reconciled.WithLabelValues("requeued").Inc()
+		h.searchAgain(c, ticket, EnqueueRequest{Requeue: true})
 	}
 }
 

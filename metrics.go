@@ -20,6 +20,7 @@ type Metrics struct {
 	RateLimited    prometheus.Counter
 	Resumes        *prometheus.CounterVec
 	PartnerLeft    *prometheus.CounterVec
+	Reconciled     *prometheus.CounterVec
 	Disconnects    *prometheus.CounterVec
 	RedisErrors    *prometheus.CounterVec
 	RedisDuration  *prometheus.HistogramVec
@@ -50,6 +51,8 @@ func NewMetrics() *Metrics {
 			Help: "Resume attempts, by result (resumed, expired, invalid)."}, []string{"result"}),
 		PartnerLeft: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "partner_left_total",
 			Help: "partner_left events sent by this instance, by reason."}, []string{"reason"}),
+		Reconciled: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "reconciled_total",
+			Help: "Waiting clients put right from what Redis says, by kind: match_applied (its notice was lost), requeued (Redis lost the search)."}, []string{"kind"}),
 		Disconnects: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "disconnects_total",
 			Help: "Closed client connections, by cause."}, []string{"cause"}),
 		RedisErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "redis_errors_total",
@@ -61,7 +64,7 @@ func NewMetrics() *Metrics {
 			Help: "Instances with a live heartbeat, as last seen by this instance."}),
 	}
 	m.Registry.MustRegister(m.Clients, m.Waiting, m.Matches, m.MatchWait, m.Relayed, m.Dropped, m.RateLimited,
-		m.Resumes, m.PartnerLeft, m.Disconnects, m.RedisErrors, m.RedisDuration, m.InstancesAlive,
+		m.Resumes, m.PartnerLeft, m.Reconciled, m.Disconnects, m.RedisErrors, m.RedisDuration, m.InstancesAlive,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, mode := range []Mode{ModeVideo, ModeText} {
 		m.Waiting.WithLabelValues(string(mode))

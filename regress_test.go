@@ -144,6 +144,9 @@ func TestWaitingClientsAreReconciledWithRedis(t *testing.T) {
 		}
 		a.send(EvLeave, nil)
 		b.expect(EvPartnerLeft, nil)
+		if n := metricValue(scrapeMetrics(t, inst.srv.URL+"/metrics"), "gomegle_reconciled_total", map[string]string{"kind": "requeued"}); n < 1 {
+			t.Fatalf("reconciled_total{requeued} = %v", n)
+		}
 	})
 	t.Run("a match whose notice was lost is applied", func(t *testing.T) {
 		a, p := dial(t, inst.wsURL(), nil), dial(t, inst.wsURL(), nil)
@@ -163,6 +166,9 @@ func TestWaitingClientsAreReconciledWithRedis(t *testing.T) {
 		a.expect(EvMatchFound, &m)
 		if m.PartnerID != p.id() || m.MatchID != mid || m.Initiator || len(m.CommonInterests) != 1 {
 			t.Fatalf("recovered match_found %+v", m)
+		}
+		if n := metricValue(scrapeMetrics(t, inst.srv.URL+"/metrics"), "gomegle_reconciled_total", map[string]string{"kind": "match_applied"}); n != 1 {
+			t.Fatalf("reconciled_total{match_applied} = %v", n)
 		}
 	})
 }
