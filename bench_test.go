@@ -1,16 +1,17 @@
 package main
 
 import (
+	"github.com/go-megle/go-megle/internal/wire"
+
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
-	"github.com/go-megle/go-megle/internal/redistest"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/go-megle/go-megle/internal/redistest"
 )
 
 // BenchmarkMatchPair measures the match path on a real redis-server: one user queues, a
@@ -25,7 +26,7 @@ func BenchmarkMatchPair(b *testing.B) {
 	defer rdb.Close()
 	ctx := context.Background()
 	keys := Keys{prefix: "{bench}"}
-	mm, err := NewMatchmaker(ctx, rdb, keys, time.Minute, time.Now)
+	mm, err := NewMatchmaker(ctx, rdb, MatchmakerConfig{Keys: keys, MatchTTL: time.Minute, Timeout: 5 * time.Second, Now: time.Now, Metrics: NewMetrics()})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -35,12 +36,12 @@ func BenchmarkMatchPair(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		x, y := ClientID(newID()), ClientID(newID())
-		r1, err := mm.Enqueue(ctx, EnqueueRequest{Client: x, Instance: "bench", Mode: ModeVideo, Match: MatchID(newID()), Ticket: "t"})
+		x, y := wire.ClientID(newID()), wire.ClientID(newID())
+		r1, err := mm.Enqueue(ctx, EnqueueRequest{Client: x, Instance: "bench", Mode: wire.ModeVideo, Match: wire.MatchID(newID()), Ticket: "t"})
 		if err != nil || r1.Outcome != OutcomeWaiting {
 			b.Fatalf("first enqueue: %+v %v", r1, err)
 		}
-		r2, err := mm.Enqueue(ctx, EnqueueRequest{Client: y, Instance: "bench", Mode: ModeVideo, Match: MatchID(newID()), Ticket: "t"})
+		r2, err := mm.Enqueue(ctx, EnqueueRequest{Client: y, Instance: "bench", Mode: wire.ModeVideo, Match: wire.MatchID(newID()), Ticket: "t"})
 		if err != nil || r2.Outcome != OutcomeMatched || r2.Partner != x {
 			b.Fatalf("second enqueue: %+v %v", r2, err)
 		}
@@ -87,14 +88,14 @@ func benchRelay(b *testing.B, x, y *wsClient) {
 	for range b.N {
 		x.sendRaw(string(frame))
 		ev, err := y.nextEvent(5 * time.Second)
-		if err != nil || ev.Event != EvSignal {
+		if err != nil || ev.Event != wire.EvSignal {
 			b.Fatalf("relay: %v %v", ev, err)
 		}
 	}
 }
 
 func BenchmarkEnvelopeCodec(b *testing.B) {
-	e := Envelope{Kind: KindRelay, To: ClientID(newID()), From: ClientID(newID()), Match: MatchID(newID()), Frame: make([]byte, 600)}
+	e := Envelope{Kind: KindRelay, To: wire.ClientID(newID()), From: wire.ClientID(newID()), Match: wire.MatchID(newID()), Frame: make([]byte, 600)}
 	buf := make([]byte, 0, 1024)
 	b.ReportAllocs()
 	for range b.N {
@@ -109,23 +110,23 @@ func BenchmarkEnvelopeCodec(b *testing.B) {
 // with the partner on another instance (so the frame goes to the publish queue).
 func BenchmarkHandleSignal(b *testing.B) {
 	_, url := startMiniredis(b)
-	cfg := testConfig(b, url)
-	app, err := NewApp(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer app.Close()
-	c := newClient(ClientID(newID()), "h", "127.0.0.1", app.Hub, nil, app.log, app.Metrics, ClientLimits{SendQueue: 8, PingInterval: time.Hour})
-	c.state, c.partner, c.partnerInst, c.match = stateMatched, "P", "elsewhere", "M"
-	c.writing = true // no connection, and nothing is sent back to this client
+	app := quietApp(b, testConfig(b, url))
+	s, _ := attachFake(app.Hub)
+	app.Hub.step(s, func(s *Session) Effects {
+		return s.restore(&wire.MatchInfo{PartnerID: "P", MatchID: "M", Mode: wire.ModeVideo}, "elsewhere")
+	})
 	frame := []byte(`{"event":"signal","data":{"type":"candidate","payload":{"candidate":"candidate:1 1 udp 2122260223 127.0.0.1 54321 typ host","sdpMid":"0","sdpMLineIndex":0}}}`)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		c.handle(frame)
+		req, problem := decode(s.id, frame)
+		if problem != nil {
+			b.Fatal(problem.Message)
+		}
+		req.dispatch(app.Hub, s)
 	}
 	b.StopTimer()
-	if n := testutil.ToFloat64(app.Metrics.Relayed.WithLabelValues(EvSignal, "remote")); int(n) != b.N {
+	if n := testutil.ToFloat64(app.Metrics.Relayed.WithLabelValues(wire.EvSignal, "remote")); int(n) != b.N {
 		b.Fatalf("relayed %v signals, want %d", n, b.N)
 	}
 }

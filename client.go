@@ -1,18 +1,15 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 	"golang.org/x/time/rate"
+
+	"github.com/go-megle/go-megle/internal/wire"
 )
 
 // Close codes this server uses.
@@ -20,21 +17,12 @@ const (
 	CloseServiceRestart = websocket.CloseServiceRestart // 1012: reconnect and resume elsewhere
 	ClosePolicy         = websocket.ClosePolicyViolation
 	CloseTooBig         = websocket.CloseMessageTooBig
-	CloseGoingAway      = websocket.CloseGoingAway
 )
 
 const (
 	writeWait      = 10 * time.Second // longest a single frame write may take
 	closeWriteWait = time.Second      // longest the close frame may take
 	strikeWindow   = 10 * time.Second // rate-limit strikes older than this are forgiven
-)
-
-type matchState int
-
-const (
-	stateIdle matchState = iota
-	stateWaiting
-	stateMatched
 )
 
 // ClientLimits are the per-connection limits from Config.
@@ -47,28 +35,33 @@ type ClientLimits struct {
 	PingInterval time.Duration
 }
 
-// Client is one WebSocket connection: a read pump that decodes and dispatches events, and an
-// outbound queue drained by a writer goroutine that exists only while there is something to
-// write (a frame, a ping the hub asked for, or the close). An idle client holds no writer and
-// no queue memory.
+// Client is one WebSocket connection and nothing else: a read pump that decodes, validates
+// and rate-limits messages and hands them on for its session, and an outbound queue drained
+// by a writer goroutine that exists only while there is something to write (a frame, a ping
+// the hub asked for, or the close). An idle client holds no writer and no queue memory.
 //
-// Producers (other clients' read pumps, the pub/sub reader, the hub's loops) only ever append
+// Producers (other users' read pumps, the pub/sub reader, the hub's loops) only ever append
 // to the queue under qmu and never wait: a queue over SendQueue frames means the client cannot
 // keep up, and it is closed instead. Exactly one writer runs at a time (writing), and only the
 // writer touches the connection's data path; Close marks the queue closed, so nothing is
 // queued after the writer's last look. That is the whole safety argument.
+//
+// Every pump goroutine (the read pump, each writer) is counted in pumps, so that a shutdown
+// can wait for them: the read pump holds the count above zero for as long as anything can
+// start a writer (after it ends, the client is closed and no writer starts again).
 type Client struct {
-	id        ClientID
-	tokenHash string // SHA-256 of the resume token
-	ip        string
-	hub       *Hub
-	conn      *websocket.Conn
-	log       *slog.Logger
-	metrics   *Metrics
-	limits    ClientLimits
-	limiter   *rate.Limiter // nil: no limit
+	id      wire.ClientID // for log lines
+	ip      string
+	sess    *Session
+	to      inbound
+	conn    *websocket.Conn
+	log     *slog.Logger
+	metrics *Metrics
+	limits  ClientLimits
+	limiter *rate.Limiter // nil: no limit
+	pumps   *sync.WaitGroup
 
-	qmu       sync.Mutex // guards the queue, the writer's existence and the close
+	qmu       sync.Mutex // guards everything below; the last lock taken (see Session)
 	queue     [][]byte
 	pingDue   bool
 	writing   bool // a writer goroutine is running
@@ -77,32 +70,11 @@ type Client struct {
 	closeText string
 	done      chan struct{} // closed by Close
 	readDone  chan struct{} // closed when the read pump stops reading
-
-	// opMu serialises this client's matchmaking operations (find, fallback, leave,
-	// disconnect), so their Redis steps and the notifications they send keep their order.
-	opMu sync.Mutex
-
-	mu           sync.Mutex // guards everything below
-	state        matchState
-	ticket       string // the current search
-	mode         Mode
-	interests    []string
-	partner      ClientID
-	partnerInst  InstanceID
-	match        MatchID
-	initiator    bool
-	common       []string
-	pendingMatch MatchID // the match id our own in-flight enqueue would create
-	pendingLeft  string  // the reason of a partner_left for pendingMatch that arrived before the match applied
-	waitStart    time.Time
-	fallback     *time.Timer
-	everQueued   bool // the client has state in Redis to forget at the end
-	closed       bool
 }
 
-func newClient(id ClientID, tokenHash, ip string, hub *Hub, conn *websocket.Conn, log *slog.Logger, m *Metrics, l ClientLimits) *Client {
+func newClient(id wire.ClientID, ip string, to inbound, conn *websocket.Conn, pumps *sync.WaitGroup, log *slog.Logger, m *Metrics, l ClientLimits) *Client {
 	c := &Client{
-		id: id, tokenHash: tokenHash, ip: ip, hub: hub, conn: conn, log: log, metrics: m, limits: l,
+		id: id, ip: ip, to: to, conn: conn, pumps: pumps, log: log, metrics: m, limits: l,
 		done: make(chan struct{}), readDone: make(chan struct{}),
 	}
 	if l.RateLimit > 0 {
@@ -110,6 +82,18 @@ func newClient(id ClientID, tokenHash, ip string, hub *Hub, conn *websocket.Conn
 	}
 	return c
 }
+
+// start runs the read pump; onEnd runs after the client's cleanup.
+func (c *Client) start(onEnd func()) {
+	c.pumps.Add(1)
+	go func() {
+		defer c.pumps.Done()
+		defer onEnd()
+		c.readPump()
+	}()
+}
+
+var _ Conn = (*Client)(nil)
 
 // Send queues a frame for the client without ever blocking. A full queue means the client
 // cannot keep up: it is disconnected, and nobody else waits for it.
@@ -136,13 +120,8 @@ func (c *Client) Send(frame []byte) bool {
 	return true
 }
 
-// SendError sends an error event.
-func (c *Client) SendError(code, message string) {
-	c.Send(mustEncode(EvError, ErrorData{Code: code, Message: message}))
-}
-
-// requestPing asks the writer to send a ping (the hub does, every PING_INTERVAL).
-func (c *Client) requestPing() {
+// Ping asks the writer to send a ping (the hub does, every PING_INTERVAL).
+func (c *Client) Ping() {
 	c.qmu.Lock()
 	defer c.qmu.Unlock()
 	if !c.closing {
@@ -165,22 +144,20 @@ func (c *Client) Close(code int, text string) {
 	c.wakeWriter()
 }
 
-// wakeWriter starts the writer if none runs. Called with qmu held. The hub counts writers
-// among the pumps it waits for at shutdown; the client's read pump holds that count above
-// zero for as long as anything can wake a writer.
+// wakeWriter starts the writer if none runs. Called with qmu held.
 func (c *Client) wakeWriter() {
 	if c.writing {
 		return
 	}
 	c.writing = true
-	c.hub.pumps.Add(1)
+	c.pumps.Add(1)
 	go c.writeLoop()
 }
 
 // writeLoop writes what is queued until the queue is empty, then ends; after a close it
 // finishes the connection and no writer ever runs again.
 func (c *Client) writeLoop() {
-	defer c.hub.pumps.Done()
+	defer c.pumps.Done()
 	for {
 		c.qmu.Lock()
 		batch, ping, closing := c.queue, c.pingDue, c.closing
@@ -241,21 +218,6 @@ func (c *Client) finish(batch [][]byte) {
 	}
 }
 
-// matchedWith says whether the client is currently in match mid with partner.
-func (c *Client) matchedWith(partner ClientID, mid MatchID) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.state == stateMatched && c.partner == partner && c.match == mid
-}
-
-// stopFallback cancels a pending interest fallback. Called with c.mu held.
-func (c *Client) stopFallback() {
-	if c.fallback != nil {
-		c.fallback.Stop()
-		c.fallback = nil
-	}
-}
-
 func (c *Client) write(kind int, frame []byte) error {
 	if err := c.conn.SetWriteDeadline(time.Now().Add(writeWait)); err != nil {
 		return err
@@ -263,9 +225,13 @@ func (c *Client) write(kind int, frame []byte) error {
 	return c.conn.WriteMessage(kind, frame)
 }
 
-// readPump reads and dispatches events until the connection ends, then hands the client to
-// the hub's Disconnect. It reports whether the socket ended without the client meaning it
-// (no close frame), in which case a match is held for a resume.
+func (c *Client) sendError(code, message string) {
+	c.Send(wire.MustEncode(wire.EvError, wire.ErrorData{Code: code, Message: message}))
+}
+
+// readPump reads and hands on messages until the connection ends, then hands the session to
+// Disconnect, saying whether the socket ended without the client meaning it (no close frame),
+// in which case a match is held for a resume.
 func (c *Client) readPump() {
 	pongWait := 2 * c.limits.PingInterval
 	c.conn.SetReadLimit(c.limits.ReadLimit)
@@ -279,11 +245,11 @@ func (c *Client) readPump() {
 
 	var strikes int
 	var lastStrike time.Time
-	hold := false
+	var hold bool
 	for {
 		kind, data, err := c.conn.ReadMessage()
 		if err != nil {
-			hold = c.classifyEnd(err)
+			hold = c.ended(err)
 			break
 		}
 		extend()
@@ -304,149 +270,59 @@ func (c *Client) readPump() {
 				c.Close(ClosePolicy, "rate limit exceeded")
 				continue // keep reading until the close completes
 			}
-			c.SendError(ErrRateLimited, "too many messages; slow down")
+			c.sendError(wire.ErrRateLimited, "too many messages; slow down")
 			continue
 		}
 		if kind != websocket.TextMessage {
-			c.SendError(ErrBadRequest, "binary frames are not supported; send JSON text frames")
+			c.sendError(wire.ErrBadRequest, "binary frames are not supported; send JSON text frames")
 			continue
 		}
-		c.handle(data)
+		req, problem := decode(c.id, data)
+		if problem != nil {
+			c.Send(wire.MustEncode(wire.EvError, *problem))
+			continue
+		}
+		req.dispatch(c.to, c.sess)
 	}
 	close(c.readDone)
 	c.Close(0, "") // the writer closes the socket, unless a close is under way
-	c.hub.Disconnect(c, hold)
+	c.to.Disconnect(c.sess, hold)
 }
 
-// classifyEnd records why the connection ended and says whether to hold the match for a
-// resume: only when the client did not close on purpose.
-func (c *Client) classifyEnd(err error) bool {
+// ended records why the connection ended and says whether to hold the match for a resume.
+func (c *Client) ended(err error) bool {
+	closedByUs := false
 	select {
 	case <-c.done:
-		// We closed it (the client may have echoed our close frame meanwhile). A restart
-		// (1012) is held for a resume, and so is a write that failed (code 0: the network
-		// went away under the writer); a policy close (1008, 1009) is not.
-		c.metrics.Disconnects.WithLabelValues("server_closed").Inc()
-		return c.closeCode == CloseServiceRestart || c.closeCode == 0
+		closedByUs = true
 	default:
+	}
+	c.qmu.Lock()
+	code := c.closeCode
+	c.qmu.Unlock()
+	cause, hold := endCause(closedByUs, code, err)
+	c.metrics.Disconnects.WithLabelValues(cause).Inc()
+	if cause == "too_large" {
+		c.Close(CloseTooBig, "message too large")
+	}
+	return hold
+}
+
+// endCause classifies the end of a connection: the cause (a metric label) and whether the
+// match is held for a resume, which is only when the client did not close on purpose.
+func endCause(closedByUs bool, closeCode int, err error) (cause string, hold bool) {
+	if closedByUs {
+		// The client may have echoed our close frame meanwhile. A restart (1012) is held for a
+		// resume, and so is a write that failed (code 0: the network went away under the
+		// writer); a policy close (1008, 1009) is not.
+		return "server_closed", closeCode == CloseServiceRestart || closeCode == 0
 	}
 	var ce *websocket.CloseError
 	switch {
 	case errors.As(err, &ce) && ce.Code != websocket.CloseAbnormalClosure:
-		// a close frame: the client meant to go (gorilla has answered it)
-		c.metrics.Disconnects.WithLabelValues("client_closed").Inc()
-		return false
+		return "client_closed", false // a close frame: the client meant to go (gorilla has answered it)
 	case errors.Is(err, websocket.ErrReadLimit):
-		c.metrics.Disconnects.WithLabelValues("too_large").Inc()
-		c.Close(CloseTooBig, "message too large")
-		return false
+		return "too_large", false
 	}
-	// EOF without a close frame, a reset, or no pong in time: hold for a resume
-	c.metrics.Disconnects.WithLabelValues("dropped").Inc()
-	return true
-}
-
-// handle decodes one client message and dispatches it. Bad input gets an error event and the
-// connection stays usable.
-func (c *Client) handle(data []byte) {
-	if !utf8.Valid(data) {
-		c.SendError(ErrBadJSON, "message is not valid UTF-8")
-		return
-	}
-	var in InboundEnvelope
-	if err := json.Unmarshal(data, &in); err != nil {
-		c.SendError(ErrBadJSON, "message is not a JSON object {\"event\": ..., \"data\": {...}}")
-		return
-	}
-	body := in.Data
-	if len(body) == 0 || bytes.Equal(body, []byte("null")) {
-		body = []byte("{}")
-	}
-	switch in.Event {
-	case EvFindMatch:
-		var r FindMatchRequest
-		if err := json.Unmarshal(body, &r); err != nil {
-			c.SendError(ErrBadRequest, "find_match data must be {interests?: [string], mode?: \"video\"|\"text\"}")
-			return
-		}
-		mode, interests, problem := validateFindMatch(r)
-		if problem != "" {
-			c.SendError(ErrBadRequest, problem)
-			return
-		}
-		c.hub.FindMatch(c, mode, interests)
-	case EvSignal:
-		var r SignalRequest
-		if err := json.Unmarshal(body, &r); err != nil {
-			c.SendError(ErrBadRequest, "signal data must be {type: string, payload: any}")
-			return
-		}
-		if r.Type == "" || len(r.Type) > maxSignalTypeLen || len(r.Payload) == 0 {
-			c.SendError(ErrBadRequest, "signal needs a type (1-32 characters) and a payload")
-			return
-		}
-		frame, err := encode(EvSignal, SignalData{SenderID: c.id, Type: r.Type, Payload: r.Payload})
-		if err != nil {
-			c.SendError(ErrBadRequest, "signal payload is not valid JSON")
-			return
-		}
-		c.hub.Relay(c, EvSignal, frame)
-	case EvChat:
-		var r ChatRequest
-		if err := json.Unmarshal(body, &r); err != nil {
-			c.SendError(ErrBadRequest, "chat data must be {text: string}")
-			return
-		}
-		if n := utf8.RuneCountInString(r.Text); n == 0 || n > maxChatLen || strings.TrimSpace(r.Text) == "" {
-			c.SendError(ErrBadRequest, "chat text must be 1-2000 characters and not blank")
-			return
-		}
-		c.hub.Relay(c, EvChat, mustEncode(EvChat, ChatData(r)))
-	case EvTyping:
-		var r TypingRequest
-		if err := json.Unmarshal(body, &r); err != nil {
-			c.SendError(ErrBadRequest, "typing data must be {typing: bool}")
-			return
-		}
-		c.hub.Relay(c, EvTyping, mustEncode(EvTyping, TypingData(r)))
-	case EvLeave:
-		var r LeaveRequest
-		if err := json.Unmarshal(body, &r); err != nil {
-			c.SendError(ErrBadRequest, "leave data must be an object")
-			return
-		}
-		c.hub.Leave(c)
-	default:
-		c.SendError(ErrUnknownEvent, "unknown event; expected find_match, signal, chat, typing or leave")
-	}
-}
-
-// validateFindMatch normalises a find_match request or says what is wrong with it.
-func validateFindMatch(r FindMatchRequest) (Mode, []string, string) {
-	mode := r.Mode
-	if mode == "" {
-		mode = ModeVideo
-	}
-	if mode != ModeVideo && mode != ModeText {
-		return "", nil, "mode must be \"video\" or \"text\""
-	}
-	if len(r.Interests) > maxInterests {
-		return "", nil, "at most 10 interests"
-	}
-	var out []string
-	seen := map[string]bool{}
-	for _, raw := range r.Interests {
-		i := strings.ToLower(strings.Join(strings.Fields(raw), " "))
-		if n := utf8.RuneCountInString(i); n == 0 || n > maxInterestLen {
-			return "", nil, "each interest must be 1-32 characters"
-		}
-		if strings.IndexFunc(i, unicode.IsControl) >= 0 {
-			return "", nil, "interests must not contain control characters"
-		}
-		if !seen[i] {
-			seen[i] = true
-			out = append(out, i)
-		}
-	}
-	return mode, out, ""
+	return "dropped", true // EOF without a close frame, a reset, or no pong in time
 }

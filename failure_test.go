@@ -1,10 +1,11 @@
 package main
 
 import (
+	"github.com/go-megle/go-megle/internal/wire"
+
 	"fmt"
 	"net"
 	"net/http"
-	"net/netip"
 	"strings"
 	"syscall"
 	"testing"
@@ -28,16 +29,16 @@ func TestInstanceCrash(t *testing.T) {
 	x2, z2 := dial(t, a.wsURL(), nil), dial(t, c.wsURL(), nil)
 	pair(t, x2, z2)
 	ghost := dial(t, a.wsURL(), nil) // waiting on the instance that will die
-	ghost.send(EvFindMatch, nil)
-	ghost.expect(EvWaiting, nil)
+	ghost.send(wire.EvFindMatch, nil)
+	ghost.expect(wire.EvWaiting, nil)
 
 	a.signal(syscall.SIGKILL)
 	a.waitExit(5 * time.Second)
 	killed := time.Now()
 	for _, survivor := range []*wsClient{y1, z2} {
-		var pl PartnerLeftData
-		survivor.expectWithin(crashBound-time.Since(killed), EvPartnerLeft, &pl)
-		if pl.Reason != ReasonDisconnected {
+		var pl wire.PartnerLeftData
+		survivor.expectWithin(crashBound-time.Since(killed), wire.EvPartnerLeft, &pl)
+		if pl.Reason != wire.ReasonDisconnected {
 			t.Fatalf("partner_left %+v, want reason disconnected", pl)
 		}
 	}
@@ -55,20 +56,20 @@ func TestInstanceCrash(t *testing.T) {
 	// the dead instance's waiting user is never matched: the next searcher waits instead,
 	// and is then matched with a live user
 	n1 := dial(t, b.wsURL(), nil)
-	n1.send(EvFindMatch, nil)
-	n1.expect(EvWaiting, nil)
+	n1.send(wire.EvFindMatch, nil)
+	n1.expect(wire.EvWaiting, nil)
 	n2 := dial(t, c.wsURL(), nil)
-	n2.send(EvFindMatch, nil)
-	var m MatchFoundData
-	n2.expect(EvMatchFound, &m)
+	n2.send(wire.EvFindMatch, nil)
+	var m wire.MatchFoundData
+	n2.expect(wire.EvMatchFound, &m)
 	if m.PartnerID != n1.id() {
 		t.Fatalf("matched with %s, want the live waiting user %s (the ghost is %s)", m.PartnerID, n1.id(), ghost.id())
 	}
 	// the survivors can search again and find each other
-	y1.send(EvFindMatch, nil)
-	y1.expect(EvWaiting, nil)
-	z2.send(EvFindMatch, nil)
-	z2.expect(EvMatchFound, &m)
+	y1.send(wire.EvFindMatch, nil)
+	y1.expect(wire.EvWaiting, nil)
+	z2.send(wire.EvFindMatch, nil)
+	z2.expect(wire.EvMatchFound, &m)
 	if m.PartnerID != y1.id() {
 		t.Fatalf("survivor matched with %s", m.PartnerID)
 	}
@@ -100,7 +101,7 @@ func TestRollingRestart(t *testing.T) {
 	}
 
 	// they come back through the load balancer, i.e. the other instance, and resume
-	resume := func(old *wsClient, m MatchFoundData, partner *wsClient) *wsClient {
+	resume := func(old *wsClient, m wire.MatchFoundData, partner *wsClient) *wsClient {
 		r := dial(t, b.wsURL()+"?resume="+old.hello.ResumeToken, nil)
 		if !r.hello.Resumed || r.id() != old.id() || r.hello.Match == nil || r.hello.Match.PartnerID != partner.id() || r.hello.Match.MatchID != m.MatchID {
 			t.Fatalf("resume of %s: %+v", old.id(), r.hello)
@@ -111,13 +112,13 @@ func TestRollingRestart(t *testing.T) {
 	p2 := resume(p, mpq, q)
 	q2 := resume(q, mpq, p)
 
-	checkNextIsMarker(t, []*wsClient{x2, p2}, []*wsClient{y, q2}, 0)
+	checkNextIsMarker(t, []*wsClient{x2, p2}, []*wsClient{y, q2})
 
 	// w's partner is told once w's grace period is over, not before (its instance is gone, so
 	// v's instance decides from the deadline w's instance left in Redis)
-	var pl PartnerLeftData
-	v.expectWithin(grace+crashBound, EvPartnerLeft, &pl)
-	if held := time.Since(terminated); held < grace || pl.From != w.id() || pl.Reason != ReasonDisconnected {
+	var pl wire.PartnerLeftData
+	v.expectWithin(grace+crashBound, wire.EvPartnerLeft, &pl)
+	if held := time.Since(terminated); held < grace || pl.From != w.id() || pl.Reason != wire.ReasonDisconnected {
 		t.Fatalf("partner_left %+v after %v, want from %s, reason disconnected, after the %v grace", pl, held, w.id(), grace)
 	}
 	late := dial(t, b.wsURL()+"?resume="+w.hello.ResumeToken, nil)
@@ -128,7 +129,7 @@ func TestRollingRestart(t *testing.T) {
 	// Proving a negative: past the grace period and a few sweeps, none of the resumed
 	// users' partners was told anything, and the pairs still talk.
 	time.Sleep(time.Until(terminated.Add(grace + 3*time.Second)))
-	checkNextIsMarker(t, []*wsClient{x2, p2}, []*wsClient{y, q2}, 0)
+	checkNextIsMarker(t, []*wsClient{x2, p2}, []*wsClient{y, q2})
 }
 
 func TestRedisOutage(t *testing.T) {
@@ -143,30 +144,30 @@ func TestRedisOutage(t *testing.T) {
 	rs.Stop()
 	waitFor(t, 10*time.Second, "readiness down", func() bool { return a.notReady() && b.notReady() })
 	// a pair on one instance keeps talking
-	x.send(EvChat, map[string]any{"text": "still here without Redis"})
-	var chat ChatData
-	y.expect(EvChat, &chat)
+	x.send(wire.EvChat, map[string]any{"text": "still here without Redis"})
+	var chat wire.ChatData
+	y.expect(wire.EvChat, &chat)
 	// matchmaking says it is unavailable, and the connection stays usable
 	z := dial(t, b.wsURL(), nil)
-	z.send(EvFindMatch, nil)
-	z.expectError(ErrUnavailable)
-	z.send(EvFindMatch, map[string]any{"mode": "nope"})
-	z.expectError(ErrBadRequest)
+	z.send(wire.EvFindMatch, nil)
+	z.expectError(wire.ErrUnavailable)
+	z.send(wire.EvFindMatch, map[string]any{"mode": "nope"})
+	z.expectError(wire.ErrBadRequest)
 
 	rs.Restart()
 	waitFor(t, 15*time.Second, "readiness back", func() bool { return a.ready() && b.ready() })
 	// matching and cross-instance delivery work again, without a restart of the instances
-	z.send(EvFindMatch, nil)
-	z.expect(EvWaiting, nil)
+	z.send(wire.EvFindMatch, nil)
+	z.expect(wire.EvWaiting, nil)
 	n := dial(t, a.wsURL(), nil)
-	n.send(EvFindMatch, nil)
-	var m MatchFoundData
-	n.expect(EvMatchFound, &m)
+	n.send(wire.EvFindMatch, nil)
+	var m wire.MatchFoundData
+	n.expect(wire.EvMatchFound, &m)
 	if m.PartnerID != z.id() {
 		t.Fatalf("matched with %s, want %s", m.PartnerID, z.id())
 	}
-	z.expect(EvMatchFound, nil)
-	checkNextIsMarker(t, []*wsClient{n}, []*wsClient{z}, 0)
+	z.expect(wire.EvMatchFound, nil)
+	checkNextIsMarker(t, []*wsClient{n}, []*wsClient{z})
 
 	// no goroutines piled up: with the extra clients gone, the count returns to its baseline
 	n.closeClean()
@@ -194,37 +195,37 @@ func TestSlowClientAloneIsDropped(t *testing.T) {
 	if _, _, err := slowConn.ReadMessage(); err != nil { // hello
 		t.Fatal(err)
 	}
-	if err := slowConn.WriteJSON(map[string]any{"event": EvFindMatch, "data": map[string]any{}}); err != nil {
+	if err := slowConn.WriteJSON(map[string]any{"event": wire.EvFindMatch, "data": map[string]any{}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, msg, err := slowConn.ReadMessage(); err != nil || !strings.Contains(string(msg), EvWaiting) {
+	if _, msg, err := slowConn.ReadMessage(); err != nil || !strings.Contains(string(msg), wire.EvWaiting) {
 		t.Fatalf("slow client: %s %v, want waiting", msg, err) // from here on it never reads
 	}
 	flooder := dial(t, inst.wsURL(), nil)
-	flooder.send(EvFindMatch, nil)
-	flooder.expect(EvMatchFound, nil)
+	flooder.send(wire.EvFindMatch, nil)
+	flooder.expect(wire.EvMatchFound, nil)
 
 	g, h := dial(t, inst.wsURL(), nil), dial(t, inst.wsURL(), nil)
 	pair(t, g, h)
 
 	// Flood in batches of 50 (fewer than the send queue holds, so the not_matched answers to
 	// the chats still in flight after the drop cannot overflow the flooder's own queue).
-	big := strings.Repeat("x", maxChatLen)
+	big := strings.Repeat("x", wire.MaxChatLen)
 	dropped := false
 	for i := 0; i < 20000 && !dropped; i++ {
-		flooder.send(EvChat, map[string]any{"text": big})
+		flooder.send(wire.EvChat, map[string]any{"text": big})
 		if i%50 == 0 {
 			// the other pair's relay keeps working while the slow client is stuck
-			g.send(EvChat, map[string]any{"text": fmt.Sprint("ping ", i)})
-			var c ChatData
-			h.expect(EvChat, &c)
+			g.send(wire.EvChat, map[string]any{"text": fmt.Sprint("ping ", i)})
+			var c wire.ChatData
+			h.expect(wire.EvChat, &c)
 			if c.Text != fmt.Sprint("ping ", i) {
 				t.Fatalf("got %q", c.Text)
 			}
 		}
 		select {
 		case ev := <-flooder.events:
-			if ev.Event != EvPartnerLeft {
+			if ev.Event != wire.EvPartnerLeft {
 				t.Fatalf("flooder got %s %s", ev.Event, ev.Data)
 			}
 			dropped = true
@@ -232,21 +233,21 @@ func TestSlowClientAloneIsDropped(t *testing.T) {
 		}
 	}
 	if !dropped {
-		flooder.expect(EvPartnerLeft, nil)
+		flooder.expect(wire.EvPartnerLeft, nil)
 	}
 	// the slow client alone was disconnected: the others still talk
-	checkNextIsMarker(t, []*wsClient{g}, []*wsClient{h}, 0)
+	checkNextIsMarker(t, []*wsClient{g}, []*wsClient{h})
 	// chats the flooder sent after the drop were refused as not_matched; it can search again
-	flooder.send(EvFindMatch, nil)
+	flooder.send(wire.EvFindMatch, nil)
 	for {
 		ev, err := flooder.nextEvent(5 * time.Second)
 		if err != nil {
 			t.Fatalf("flooder: %v", err)
 		}
-		if ev.Event == EvWaiting {
+		if ev.Event == wire.EvWaiting {
 			break
 		}
-		if ev.Event != EvError || !strings.Contains(string(ev.Data), ErrNotMatched) {
+		if ev.Event != wire.EvError || !strings.Contains(string(ev.Data), wire.ErrNotMatched) {
 			t.Fatalf("flooder got %s %s", ev.Event, ev.Data)
 		}
 	}
@@ -266,7 +267,7 @@ func TestAbuseLimits(t *testing.T) {
 			if err != nil {
 				t.Fatalf("no close after the flood: %v", err)
 			}
-			if ev.Event == EvError && strings.Contains(string(ev.Data), ErrRateLimited) {
+			if ev.Event == wire.EvError && strings.Contains(string(ev.Data), wire.ErrRateLimited) {
 				sawLimited = true
 			}
 			if ev.Event == "close" {
@@ -297,19 +298,6 @@ func TestAbuseLimits(t *testing.T) {
 			t.Fatal("a spoofed X-Forwarded-For escaped the cap")
 		}
 	})
-}
-
-func mustPrefixes(t *testing.T, s ...string) []netip.Prefix {
-	t.Helper()
-	var out []netip.Prefix
-	for _, p := range s {
-		pp, err := parsePrefix(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, pp)
-	}
-	return out
 }
 
 func TestSecondSignalExitsAtOnce(t *testing.T) {
@@ -362,14 +350,5 @@ func TestLongCallKeepsItsKeys(t *testing.T) {
 		}
 		mr.FastForward(ttl / 3)
 	}
-	checkNextIsMarker(t, []*wsClient{a}, []*wsClient{b}, 0)
-}
-
-func envValue(env []string, name string) string {
-	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, name+"="); ok {
-			return v
-		}
-	}
-	return ""
+	checkNextIsMarker(t, []*wsClient{a}, []*wsClient{b})
 }

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"context"
+	"github.com/go-megle/go-megle/internal/wire"
+
 	"encoding/json"
-	"io"
-	"log/slog"
 	"testing"
-	"time"
 )
 
 // FuzzHandleMessage feeds arbitrary frames to a matched client's event dispatch: nothing may
@@ -26,56 +24,41 @@ func FuzzHandleMessage(f *testing.F) {
 	}
 	_, url := startMiniredis(f)
 	cfg := testConfig(f, url, func(c *Config) { c.InterestFallback = 0 })
-	app, err := NewApp(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(app.Close)
-	hub := app.Hub
-	limits := ClientLimits{ReadLimit: cfg.ReadLimit, SendQueue: 64, PingInterval: time.Hour}
-	newTestClient := func() *Client {
-		id := ClientID(newID())
-		c := newClient(id, "hash", "127.0.0.1", hub, nil, app.log, app.Metrics, limits)
-		c.writing = true // no connection: the test drains the queue instead of a writer
-		hub.Register(c)
-		return c
-	}
-	a, b, bystander := newTestClient(), newTestClient(), newTestClient()
-	hub.FindMatch(a, ModeVideo, nil)
-	hub.FindMatch(b, ModeVideo, nil)
-	known := map[string]bool{EvHello: true, EvWaiting: true, EvMatchFound: true, EvSignal: true, EvChat: true,
-		EvTyping: true, EvPartnerLeft: true, EvOnline: true, EvError: true}
+	hub := quietApp(f, cfg).Hub
+	a, ca := attachFake(hub)
+	b, cb := attachFake(hub)
+	_, cby := attachFake(hub)
+	hub.FindMatch(a, wire.ModeVideo, nil)
+	hub.FindMatch(b, wire.ModeVideo, nil)
+	known := map[string]bool{wire.EvHello: true, wire.EvWaiting: true, wire.EvMatchFound: true, wire.EvSignal: true, wire.EvChat: true,
+		wire.EvTyping: true, wire.EvPartnerLeft: true, wire.EvOnline: true, wire.EvError: true}
 
 	f.Fuzz(func(t *testing.T, frame []byte) {
-		a.handle(frame)
-		for _, c := range []*Client{a, b, bystander} {
-			c.qmu.Lock()
-			queued := c.queue
-			c.queue = nil
-			c.qmu.Unlock()
-			for _, out := range queued {
-				var ev struct {
-					Event string          `json:"event"`
-					Data  json.RawMessage `json:"data"`
-				}
+		// what the read pump does with a text frame
+		if req, problem := decode(a.id, frame); problem != nil {
+			ca.Send(wire.MustEncode(wire.EvError, *problem))
+		} else {
+			req.dispatch(hub, a)
+		}
+		for _, c := range []*fakeConn{ca, cb, cby} {
+			for _, out := range c.take() {
+				var ev wire.Inbound
 				if err := json.Unmarshal(out, &ev); err != nil || !known[ev.Event] {
 					t.Fatalf("client got a malformed frame %q (%v)", out, err)
 				}
-				if c == bystander && ev.Event != EvOnline {
+				if c == cby && ev.Event != wire.EvOnline {
 					t.Fatalf("a bystander received %s", out)
 				}
 			}
 		}
 		// only a and b ever search, so a can only ever be matched with b; keep them matched
-		a.mu.Lock()
-		matched, partner := a.state == stateMatched, a.partner
-		a.mu.Unlock()
+		partner, _, _, matched := a.partnerRoute()
 		if matched && partner != b.id {
 			t.Fatalf("a is matched with %q, not b", partner)
 		}
 		if !matched {
-			hub.FindMatch(a, ModeVideo, nil)
-			hub.FindMatch(b, ModeVideo, nil)
+			hub.FindMatch(a, wire.ModeVideo, nil)
+			hub.FindMatch(b, wire.ModeVideo, nil)
 		}
 	})
 }

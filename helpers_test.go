@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,14 +10,25 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/gorilla/websocket"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/go-megle/go-megle/internal/redistest"
+	"github.com/go-megle/go-megle/internal/wire"
 )
 
 // testConfig is a configuration for in-process tests: quick loops, no rate limit unless asked.
@@ -103,7 +115,7 @@ func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 type wsClient struct {
 	t      testing.TB
 	conn   *websocket.Conn
-	hello  HelloData
+	hello  wire.HelloData
 	events chan inEvent
 	mu     sync.Mutex
 	closed bool
@@ -142,7 +154,7 @@ func tryDial(t testing.TB, url string, header http.Header) (*wsClient, error) {
 	if err != nil {
 		return nil, fmt.Errorf("waiting for hello: %w", err)
 	}
-	if ev.Event != EvHello {
+	if ev.Event != wire.EvHello {
 		return nil, fmt.Errorf("first event %q, want hello", ev.Event)
 	}
 	if err := json.Unmarshal(ev.Data, &c.hello); err != nil {
@@ -167,14 +179,14 @@ func (c *wsClient) readLoop() {
 			c.events <- inEvent{Event: "unparseable", Data: json.RawMessage(`"` + err.Error() + `"`)}
 			continue
 		}
-		if ev.Event == EvOnline {
+		if ev.Event == wire.EvOnline {
 			continue
 		}
 		c.events <- ev
 	}
 }
 
-func (c *wsClient) id() ClientID { return c.hello.ID }
+func (c *wsClient) id() wire.ClientID { return c.hello.ID }
 
 func (c *wsClient) close() {
 	c.mu.Lock()
@@ -243,8 +255,8 @@ func (c *wsClient) expect(event string, out any) {
 // expectError reads an error event and requires its code.
 func (c *wsClient) expectError(code string) {
 	c.t.Helper()
-	var e ErrorData
-	c.expect(EvError, &e)
+	var e wire.ErrorData
+	c.expect(wire.EvError, &e)
 	if e.Code != code {
 		c.t.Fatalf("error code %q (%s), want %q", e.Code, e.Message, code)
 	}
@@ -253,24 +265,15 @@ func (c *wsClient) expectError(code string) {
 	}
 }
 
-// expectNothing requires that no event arrives for a while: used only to prove a negative
-// (that a message reached nobody), after a positive event proved delivery has happened.
-func (c *wsClient) expectNothing(d time.Duration) {
-	c.t.Helper()
-	if ev, err := c.nextEvent(d); err == nil {
-		c.t.Fatalf("client %s: unexpected %s %s", c.id(), ev.Event, ev.Data)
-	}
-}
-
 // pair makes two clients find each other and returns them initiator first.
-func pair(t testing.TB, a, b *wsClient) (MatchFoundData, MatchFoundData) {
+func pair(t testing.TB, a, b *wsClient) (wire.MatchFoundData, wire.MatchFoundData) {
 	t.Helper()
-	a.send(EvFindMatch, map[string]any{})
-	a.expect(EvWaiting, nil)
-	b.send(EvFindMatch, map[string]any{})
-	var ma, mb MatchFoundData
-	b.expect(EvMatchFound, &mb)
-	a.expect(EvMatchFound, &ma)
+	a.send(wire.EvFindMatch, map[string]any{})
+	a.expect(wire.EvWaiting, nil)
+	b.send(wire.EvFindMatch, map[string]any{})
+	var ma, mb wire.MatchFoundData
+	b.expect(wire.EvMatchFound, &mb)
+	a.expect(wire.EvMatchFound, &ma)
 	if ma.PartnerID != b.id() || mb.PartnerID != a.id() || ma.MatchID != mb.MatchID {
 		t.Fatalf("bad pairing: %+v / %+v", ma, mb)
 	}
@@ -290,4 +293,464 @@ func rdbFor(t testing.TB, url string) *redis.Client {
 	c := redis.NewClient(opt)
 	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+var (
+	binaryOnce sync.Once
+	binaryPath string
+	binaryErr  error
+	binaryDir  string
+)
+
+// serverBinary builds the server once per test run.
+func serverBinary(t *testing.T) string {
+	t.Helper()
+	binaryOnce.Do(func() {
+		binaryDir, binaryErr = os.MkdirTemp("", "go-megle-bin-")
+		if binaryErr != nil {
+			return
+		}
+		binaryPath = filepath.Join(binaryDir, "go-megle")
+		out, err := exec.Command("go", "build", "-o", binaryPath, ".").CombinedOutput()
+		if err != nil {
+			binaryErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binaryErr != nil {
+		t.Fatal(binaryErr)
+	}
+	return binaryPath
+}
+
+func removeServerBinary() {
+	if binaryDir != "" {
+		os.RemoveAll(binaryDir)
+	}
+}
+
+// proc is one server process.
+type proc struct {
+	t      *testing.T
+	id     InstanceID
+	addr   string
+	cmd    *exec.Cmd
+	exited chan struct{}
+	state  *os.ProcessState
+	mu     sync.Mutex
+	log    bytes.Buffer
+}
+
+func (p *proc) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.log.Write(b)
+}
+
+func (p *proc) wsURL() string { return "ws://" + p.addr + "/ws" }
+
+func (p *proc) httpURL() string { return "http://" + p.addr }
+
+// processEnv is the environment shared by a test's instances.
+func processEnv(redisURL string, extra ...string) []string {
+	return append([]string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
+		"REDIS_URL=" + redisURL, "KEY_PREFIX={mm-" + strings.ToLower(newID()[:8]) + "}",
+		"MAX_CONNS_PER_IP=0", "RATE_LIMIT=0", "LOG_LEVEL=warn", "WEB_DIR=/nonexistent",
+	}, extra...)
+}
+
+// startProc runs an instance and waits until it is ready.
+func startProc(t *testing.T, env []string) *proc {
+	t.Helper()
+	p := &proc{t: t, id: InstanceID("p-" + newID()[:8]), addr: fmt.Sprintf("127.0.0.1:%d", redistest.FreePort(t)), exited: make(chan struct{})}
+	p.cmd = exec.Command(serverBinary(t))
+	redistest.DieWithParent(p.cmd)
+	p.cmd.Env = append(append([]string{}, env...), "ADDR="+p.addr, "INSTANCE_ID="+string(p.id))
+	p.cmd.Stdout, p.cmd.Stderr = p, p
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		p.cmd.Wait() //nolint:errcheck // the exit status is read from ProcessState
+		p.state = p.cmd.ProcessState
+		close(p.exited)
+	}()
+	t.Cleanup(func() {
+		p.cmd.Process.Kill()
+		<-p.exited
+		if t.Failed() {
+			p.mu.Lock()
+			t.Logf("instance %s log:\n%s", p.id, p.log.String())
+			p.mu.Unlock()
+		}
+	})
+	waitFor(t, 10*time.Second, "instance "+string(p.id)+" ready", func() bool { return p.ready() })
+	return p
+}
+
+var probe = &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+
+func (p *proc) ready() bool {
+	resp, err := probe.Get(p.httpURL() + "/readyz")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+func (p *proc) notReady() bool {
+	resp, err := probe.Get(p.httpURL() + "/readyz")
+	if err != nil {
+		return false // not answering at all is not "not ready"
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusServiceUnavailable
+}
+
+// metrics scrapes and parses the instance's /metrics.
+func (p *proc) metrics() map[string]*dto.MetricFamily {
+	p.t.Helper()
+	return scrapeMetrics(p.t, p.httpURL()+"/metrics")
+}
+
+func scrapeMetrics(t testing.TB, url string) map[string]*dto.MetricFamily {
+	t.Helper()
+	resp, err := probe.Get(url)
+	if err != nil {
+		t.Fatalf("scrape: %v", err)
+	}
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatalf("parse /metrics: %v", err)
+	}
+	return fams
+}
+
+// metricValue sums a family's samples whose labels include want.
+func metricValue(fams map[string]*dto.MetricFamily, name string, want map[string]string) float64 {
+	f, ok := fams[name]
+	if !ok {
+		return 0
+	}
+	total := 0.0
+	for _, m := range f.GetMetric() {
+		match := true
+		for k, v := range want {
+			found := false
+			for _, l := range m.GetLabel() {
+				if l.GetName() == k && l.GetValue() == v {
+					found = true
+				}
+			}
+			match = match && found
+		}
+		if !match {
+			continue
+		}
+		switch {
+		case m.Gauge != nil:
+			total += m.GetGauge().GetValue()
+		case m.Counter != nil:
+			total += m.GetCounter().GetValue()
+		case m.Histogram != nil:
+			total += float64(m.GetHistogram().GetSampleCount())
+		}
+	}
+	return total
+}
+
+func (p *proc) signal(sig syscall.Signal) {
+	p.t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		p.t.Fatalf("signal %v: %v", sig, err)
+	}
+}
+
+// waitExit waits for the process to end and returns its exit code.
+func (p *proc) waitExit(timeout time.Duration) int {
+	p.t.Helper()
+	select {
+	case <-p.exited:
+		return p.state.ExitCode()
+	case <-time.After(timeout):
+		p.t.Fatalf("instance %s did not exit within %v", p.id, timeout)
+		return -1
+	}
+}
+
+// expectWithin is expect with an explicit bound: the promise under test.
+func (c *wsClient) expectWithin(d time.Duration, event string, out any) {
+	c.t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		ev, err := c.nextEvent(time.Until(deadline))
+		if err != nil {
+			c.t.Fatalf("client %s: no %s within %v: %v", c.id(), event, d, err)
+		}
+		if ev.Event == event {
+			if out != nil {
+				if err := json.Unmarshal(ev.Data, out); err != nil {
+					c.t.Fatal(err)
+				}
+			}
+			return
+		}
+		c.t.Fatalf("client %s: got %s %s while waiting for %s", c.id(), ev.Event, ev.Data, event)
+	}
+}
+
+// dialMany opens n clients, urlFor choosing each one's instance.
+func dialMany(t *testing.T, n int, urlFor func(int) string) []*wsClient {
+	t.Helper()
+	clients := make([]*wsClient, n)
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	sem := make(chan struct{}, 50)
+	for i := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			c, err := tryDial(t, urlFor(i), nil)
+			if err != nil {
+				errs <- err
+				return
+			}
+			clients[i] = c
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("dial: %v", err)
+	}
+	return clients
+}
+
+// findAllAtOnce releases every find_match together and collects each client's match_found
+// events (all of them, so a double booking shows).
+func findAllAtOnce(t *testing.T, clients []*wsClient) [][]wire.MatchFoundData {
+	t.Helper()
+	start := make(chan struct{})
+	results := make([][]wire.MatchFoundData, len(clients))
+	var wg sync.WaitGroup
+	for i, c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			c.send(wire.EvFindMatch, map[string]any{})
+			deadline := time.After(30 * time.Second)
+			for {
+				select {
+				case ev, ok := <-c.events:
+					if !ok {
+						return
+					}
+					switch ev.Event {
+					case wire.EvMatchFound:
+						var m wire.MatchFoundData
+						if err := json.Unmarshal(ev.Data, &m); err != nil {
+							t.Errorf("match_found: %v", err)
+						}
+						results[i] = append(results[i], m)
+					case wire.EvWaiting:
+					default:
+						t.Errorf("client %d: unexpected %s %s", i, ev.Event, ev.Data)
+					}
+				case <-deadline:
+					return
+				}
+				if len(results[i]) == 1 {
+					// keep listening briefly is not needed: a second match_found would need a
+					// second enqueue, and checkPairing's symmetry check catches double bookings
+					return
+				}
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return results
+}
+
+// checkPairing: everyone matched exactly once, never with itself, pairs symmetric with one
+// match id and exactly one initiator.
+func checkPairing(t *testing.T, clients []*wsClient, results [][]wire.MatchFoundData) {
+	t.Helper()
+	byID := map[wire.ClientID]int{}
+	for i, c := range clients {
+		byID[c.id()] = i
+	}
+	lost := 0
+	for i, r := range results {
+		if len(r) == 0 {
+			lost++
+			continue
+		}
+		if len(r) > 1 {
+			t.Fatalf("client %d matched %d times", i, len(r))
+		}
+		m := r[0]
+		j, ok := byID[m.PartnerID]
+		if !ok || j == i {
+			t.Fatalf("client %d matched with %q (self or unknown)", i, m.PartnerID)
+		}
+		if len(results[j]) != 1 {
+			t.Fatalf("client %d's partner %d was matched %d times", i, j, len(results[j]))
+		}
+		p := results[j][0]
+		if p.PartnerID != clients[i].id() || p.MatchID != m.MatchID || p.Initiator == m.Initiator {
+			t.Fatalf("asymmetric pair %d<->%d: %+v / %+v", i, j, m, p)
+		}
+	}
+	if lost != len(clients)%2 {
+		t.Fatalf("%d of %d clients never matched", lost, len(clients))
+	}
+}
+
+// checkNextIsMarker sends a marker chat in every pair as[i]-bs[i] (both ways) and requires it
+// to be the very next event each client sees: nothing else reached them before it.
+func checkNextIsMarker(t *testing.T, as, bs []*wsClient) {
+	t.Helper()
+	for i := range as {
+		for _, dir := range [][2]*wsClient{{as[i], bs[i]}, {bs[i], as[i]}} {
+			marker := fmt.Sprintf("marker %d from %s", i, dir[0].id())
+			dir[0].send(wire.EvChat, map[string]any{"text": marker})
+			var got wire.ChatData
+			dir[1].expect(wire.EvChat, &got)
+			if got.Text != marker {
+				t.Fatalf("client %s got %q before its marker", dir[1].id(), got.Text)
+			}
+		}
+	}
+}
+
+// startCluster runs n instances in this process sharing one real redis-server.
+func startCluster(t *testing.T, n int, overrides ...func(*Config)) ([]*testInstance, *redistest.Server) {
+	t.Helper()
+	rs := redistest.Start(t)
+	base := testConfig(t, rs.URL(), overrides...)
+	insts := make([]*testInstance, n)
+	for i := range insts {
+		cfg := base
+		cfg.InstanceID = InstanceID("inst-" + string(rune('a'+i)) + "-" + newID()[:6])
+		insts[i] = startInstance(t, cfg)
+	}
+	return insts, rs
+}
+
+// crossPair pairs a client on inst[0] with one on inst[1]; b is the initiator.
+func crossPair(t *testing.T, insts []*testInstance) (a, b *wsClient, m wire.MatchFoundData) {
+	t.Helper()
+	a, b = dial(t, insts[0].wsURL(), nil), dial(t, insts[1].wsURL(), nil)
+	m, _ = pair(t, a, b)
+	return a, b, m
+}
+
+func mustPrefixes(t *testing.T, s ...string) []netip.Prefix {
+	t.Helper()
+	var out []netip.Prefix
+	for _, p := range s {
+		pp, err := parsePrefix(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, pp)
+	}
+	return out
+}
+
+func envValue(env []string, name string) string {
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, name+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// startInstancesWith runs two instances in this process with the given Redis settings.
+func startInstancesWith(t *testing.T, set func(*Config)) []*testInstance {
+	t.Helper()
+	base := testConfig(t, "", set, func(c *Config) {
+		c.RedisTimeout = 10 * time.Second
+		c.HeartbeatInterval, c.HeartbeatTTL = time.Second, 5*time.Second // the defaults: a failover is shorter
+	})
+	var insts []*testInstance
+	for _, id := range []string{"a", "b"} {
+		cfg := base
+		cfg.InstanceID = InstanceID("inst-" + id + "-" + newID()[:6])
+		insts = append(insts, startInstance(t, cfg))
+	}
+	return insts
+}
+
+// drainTyping discards late copies of the typing probes; anything else fails the test.
+func drainTyping(t *testing.T, c *wsClient) {
+	t.Helper()
+	for {
+		ev, err := c.nextEvent(300 * time.Millisecond)
+		if err != nil {
+			return
+		}
+		if ev.Event != wire.EvTyping {
+			t.Fatalf("client %s got %s %s", c.id(), ev.Event, ev.Data)
+		}
+	}
+}
+
+// fakeConn stands in for a connection where a test drives sessions without sockets: it
+// records what the session was sent.
+type fakeConn struct {
+	mu     sync.Mutex
+	frames [][]byte
+	closed int // the close code, once closed
+}
+
+func (f *fakeConn) Send(frame []byte) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.frames = append(f.frames, frame)
+	return true
+}
+
+func (f *fakeConn) Close(code int, _ string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.closed = code
+}
+
+func (f *fakeConn) Ping() {}
+
+// take returns and forgets what was sent so far.
+func (f *fakeConn) take() [][]byte {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := f.frames
+	f.frames = nil
+	return out
+}
+
+// attachFake registers a session with a fakeConn in the hub, as Attach does for a socket.
+func attachFake(h *Hub) (*Session, *fakeConn) {
+	conn := &fakeConn{}
+	s := newSession(wire.ClientID(newID()), "hash", conn, h.now, nil)
+	h.register(s)
+	return s, conn
+}
+
+// quietApp starts an instance without an HTTP server, for tests that drive the hub directly.
+func quietApp(tb testing.TB, cfg Config) *App {
+	tb.Helper()
+	app, err := NewApp(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(app.Close)
+	return app
 }

@@ -1,7 +1,9 @@
 // Command go-megle is a horizontally scalable WebRTC signaling server for random 1:1 video and
-// text chat. Where to read: a message enters in client.go (readPump), is decided in hub.go
-// (FindMatch, Relay, Leave) with match.go/match.lua, and leaves through the client's write
-// pump or, for a partner on another instance, pubsub.go.
+// text chat. Where to read: a message enters in client.go (readPump, decode), is decided by
+// the user's Session (session.go) and carried out by the hub (operations.go, with match.go's
+// Redis scripts), and leaves through the partner's connection (client.go's write pump) or, for
+// a partner on another instance, once through pubsub.go. The README's Architecture section
+// has the whole map.
 package main
 
 import (
@@ -107,7 +109,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	metrics := NewMetrics()
 	keys := Keys{prefix: cfg.KeyPrefix}
-	mm, err := NewMatchmaker(ctx, rdb, keys, cfg.MatchTTL, time.Now)
+	mm, err := NewMatchmaker(ctx, rdb, MatchmakerConfig{Keys: keys, MatchTTL: cfg.MatchTTL, Timeout: cfg.RedisTimeout, Now: time.Now, Metrics: metrics})
 	var rerr redis.Error
 	if errors.As(err, &rerr) {
 		closeRedis()
@@ -117,13 +119,17 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		log.Warn("Redis not reachable at start-up; starting not ready", "err", err)
 	}
 	bus := NewBus(rdb, keys, cfg.InstanceID, 8192, log, metrics)
+	ice := NewICEProvider(cfg.STUNURLs, cfg.TURNURLs, cfg.TURNSecret, cfg.TURNTTL, time.Now)
 	hub := NewHub(ctx, HubConfig{
 		Self: cfg.InstanceID, InterestFallback: cfg.InterestFallback, MatchTTL: cfg.MatchTTL,
 		ResumeGrace: cfg.ResumeGrace, HeartbeatInterval: cfg.HeartbeatInterval, HeartbeatTTL: cfg.HeartbeatTTL,
-		SweepInterval: cfg.SweepInterval, OnlineInterval: cfg.OnlineInterval, PingInterval: cfg.PingInterval, OpTimeout: cfg.RedisTimeout,
-	}, mm, bus, log, metrics, time.Now)
+		SweepInterval: cfg.SweepInterval, OnlineInterval: cfg.OnlineInterval, PingInterval: cfg.PingInterval,
+		Limits: ClientLimits{
+			ReadLimit: cfg.ReadLimit, SendQueue: cfg.SendQueue, RateLimit: cfg.RateLimit,
+			RateBurst: cfg.RateBurst, RateStrikes: cfg.RateStrike, PingInterval: cfg.PingInterval,
+		},
+	}, mm, bus, ice, log, metrics, time.Now)
 	hub.Run()
-	ice := NewICEProvider(cfg.STUNURLs, cfg.TURNURLs, cfg.TURNSecret, cfg.TURNTTL, time.Now)
 	srv := NewServer(cfg, hub, log, metrics, ice, uiFS(cfg.WebDir))
 	if srv.ui == nil {
 		log.Warn("the web UI is not built; / explains how to build it", "web_dir", cfg.WebDir)
@@ -137,7 +143,6 @@ func (a *App) Handler() http.Handler { return a.Server.Handler() }
 // Shutdown drains: stop accepting, close every socket with 1012 (clients resume elsewhere),
 // wait for the cleanup, stop the loops, close Redis; bounded by ctx.
 func (a *App) Shutdown(ctx context.Context, httpSrv *http.Server) {
-	a.Server.StopAccepting()
 	a.Hub.Drain()
 	if httpSrv != nil {
 		if err := httpSrv.Shutdown(ctx); err != nil {

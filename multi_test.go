@@ -1,34 +1,12 @@
 package main
 
 import (
+	"github.com/go-megle/go-megle/internal/wire"
+
 	"context"
 	"testing"
 	"time"
-
-	"github.com/go-megle/go-megle/internal/redistest"
 )
-
-// startCluster runs n instances in this process sharing one real redis-server.
-func startCluster(t *testing.T, n int, overrides ...func(*Config)) ([]*testInstance, *redistest.Server) {
-	t.Helper()
-	rs := redistest.Start(t)
-	base := testConfig(t, rs.URL(), overrides...)
-	insts := make([]*testInstance, n)
-	for i := range insts {
-		cfg := base
-		cfg.InstanceID = InstanceID("inst-" + string(rune('a'+i)) + "-" + newID()[:6])
-		insts[i] = startInstance(t, cfg)
-	}
-	return insts, rs
-}
-
-// crossPair pairs a client on inst[0] with one on inst[1]; b is the initiator.
-func crossPair(t *testing.T, insts []*testInstance) (a, b *wsClient, m MatchFoundData) {
-	t.Helper()
-	a, b = dial(t, insts[0].wsURL(), nil), dial(t, insts[1].wsURL(), nil)
-	m, _ = pair(t, a, b)
-	return a, b, m
-}
 
 func TestMultiInstanceMatchBurst(t *testing.T) {
 	insts, _ := startCluster(t, 2, func(c *Config) { c.RedisTimeout = 30 * time.Second })
@@ -58,50 +36,50 @@ func TestMultiInstanceRelay(t *testing.T) {
 	c, d, _ := crossPair(t, insts)
 
 	t.Run("offer and answer cross exactly once", func(t *testing.T) {
-		b.send(EvSignal, map[string]any{"type": "offer", "payload": map[string]string{"sdp": "offer-1"}})
-		var sig SignalData
-		a.expect(EvSignal, &sig)
+		b.send(wire.EvSignal, map[string]any{"type": "offer", "payload": map[string]string{"sdp": "offer-1"}})
+		var sig wire.SignalData
+		a.expect(wire.EvSignal, &sig)
 		if sig.SenderID != b.id() || sig.Type != "offer" || string(sig.Payload) != `{"sdp":"offer-1"}` {
 			t.Fatalf("offer arrived as %+v", sig)
 		}
-		a.send(EvSignal, map[string]any{"type": "answer", "payload": map[string]string{"sdp": "answer-1"}})
-		b.expect(EvSignal, &sig)
+		a.send(wire.EvSignal, map[string]any{"type": "answer", "payload": map[string]string{"sdp": "answer-1"}})
+		b.expect(wire.EvSignal, &sig)
 		if sig.SenderID != a.id() || sig.Type != "answer" {
 			t.Fatalf("answer arrived as %+v", sig)
 		}
 		// one publisher and one subscriber per instance keep order: a duplicate would come
 		// before these markers
-		checkNextIsMarker(t, []*wsClient{a}, []*wsClient{b}, 0)
+		checkNextIsMarker(t, []*wsClient{a}, []*wsClient{b})
 	})
 	t.Run("a spoofed target_id reaches nobody but the partner", func(t *testing.T) {
-		a.send(EvSignal, map[string]any{"type": "offer", "payload": "evil", "target_id": d.id()})
-		a.send(EvChat, map[string]any{"text": "hello d?", "target_id": c.id()})
-		var sig SignalData
-		b.expect(EvSignal, &sig)
-		b.expect(EvChat, nil)
-		checkNextIsMarker(t, []*wsClient{c}, []*wsClient{d}, 0)
+		a.send(wire.EvSignal, map[string]any{"type": "offer", "payload": "evil", "target_id": d.id()})
+		a.send(wire.EvChat, map[string]any{"text": "hello d?", "target_id": c.id()})
+		var sig wire.SignalData
+		b.expect(wire.EvSignal, &sig)
+		b.expect(wire.EvChat, nil)
+		checkNextIsMarker(t, []*wsClient{c}, []*wsClient{d})
 	})
 	t.Run("chat and typing cross both ways", func(t *testing.T) {
-		a.send(EvTyping, map[string]any{"typing": true})
-		var ty TypingData
-		b.expect(EvTyping, &ty)
-		b.send(EvChat, map[string]any{"text": "hi from instance b"})
-		var chat ChatData
-		a.expect(EvChat, &chat)
+		a.send(wire.EvTyping, map[string]any{"typing": true})
+		var ty wire.TypingData
+		b.expect(wire.EvTyping, &ty)
+		b.send(wire.EvChat, map[string]any{"text": "hi from instance b"})
+		var chat wire.ChatData
+		a.expect(wire.EvChat, &chat)
 		if !ty.Typing || chat.Text != "hi from instance b" {
 			t.Fatalf("typing %+v chat %+v", ty, chat)
 		}
 	})
 	t.Run("partner_left crosses", func(t *testing.T) {
-		b.send(EvLeave, nil)
-		var pl PartnerLeftData
-		a.expect(EvPartnerLeft, &pl)
-		if pl.From != b.id() || pl.Reason != ReasonLeft {
+		b.send(wire.EvLeave, nil)
+		var pl wire.PartnerLeftData
+		a.expect(wire.EvPartnerLeft, &pl)
+		if pl.From != b.id() || pl.Reason != wire.ReasonLeft {
 			t.Fatalf("partner_left %+v", pl)
 		}
 		c.closeClean()
-		d.expect(EvPartnerLeft, &pl)
-		if pl.Reason != ReasonDisconnected {
+		d.expect(wire.EvPartnerLeft, &pl)
+		if pl.Reason != wire.ReasonDisconnected {
 			t.Fatalf("partner_left %+v", pl)
 		}
 	})
@@ -121,7 +99,7 @@ func TestMultiInstanceResume(t *testing.T) {
 		t.Fatalf("resumed match %+v, want partner %s match %s initiator false", m, b.id(), ma.MatchID)
 	}
 	// messages flow both ways again, and b was told nothing
-	checkNextIsMarker(t, []*wsClient{r}, []*wsClient{b}, 0)
+	checkNextIsMarker(t, []*wsClient{r}, []*wsClient{b})
 	if st := rdbFor(t, rs.URL()).HGet(context.Background(), Keys{insts[0].cfg.KeyPrefix}.User(a.id()), "instance").Val(); st != string(insts[1].cfg.InstanceID) {
 		t.Fatalf("user hash names instance %q after the resume", st)
 	}

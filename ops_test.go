@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/go-megle/go-megle/internal/wire"
+
 	"os/exec"
 	"testing"
 	"time"
@@ -19,18 +21,18 @@ func TestMetricsMove(t *testing.T) {
 
 	// a local pair on instance 0 with interests, a cross-instance pair, some relaying, a leave
 	a, b := dial(t, insts[0].wsURL(), nil), dial(t, insts[0].wsURL(), nil)
-	a.send(EvFindMatch, map[string]any{"interests": []string{"go"}})
-	a.expect(EvWaiting, nil)
-	b.send(EvFindMatch, map[string]any{"interests": []string{"go"}})
-	b.expect(EvMatchFound, nil)
-	a.expect(EvMatchFound, nil)
-	b.send(EvSignal, map[string]any{"type": "offer", "payload": "x"})
-	a.expect(EvSignal, nil)
+	a.send(wire.EvFindMatch, map[string]any{"interests": []string{"go"}})
+	a.expect(wire.EvWaiting, nil)
+	b.send(wire.EvFindMatch, map[string]any{"interests": []string{"go"}})
+	b.expect(wire.EvMatchFound, nil)
+	a.expect(wire.EvMatchFound, nil)
+	b.send(wire.EvSignal, map[string]any{"type": "offer", "payload": "x"})
+	a.expect(wire.EvSignal, nil)
 	c, d, _ := crossPair(t, insts)
-	c.send(EvChat, map[string]any{"text": "hi"})
-	d.expect(EvChat, nil)
-	a.send(EvLeave, nil)
-	b.expect(EvPartnerLeft, nil)
+	c.send(wire.EvChat, map[string]any{"text": "hi"})
+	d.expect(wire.EvChat, nil)
+	a.send(wire.EvLeave, nil)
+	b.expect(wire.EvPartnerLeft, nil)
 
 	m := scrape(0)
 	checks := []struct {

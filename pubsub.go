@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/go-megle/go-megle/internal/wire"
 )
 
 // EnvelopeKind says what a cross-instance envelope asks of the receiving instance.
@@ -33,17 +35,16 @@ const (
 // flags byte, then length-prefixed fields; the client frame inside a relay is carried as
 // ready-to-send bytes so the receiving instance does not re-encode it.
 type Envelope struct {
-	Kind      EnvelopeKind
-	To        ClientID
-	From      ClientID
-	Match     MatchID
-	Instance  InstanceID
-	Ticket    string
-	Reason    string
-	Mode      Mode
-	Common    []string
-	Initiator bool
-	Frame     []byte
+	Kind     EnvelopeKind
+	To       wire.ClientID
+	From     wire.ClientID
+	Match    wire.MatchID
+	Instance InstanceID
+	Ticket   string
+	Reason   string
+	Mode     wire.Mode
+	Common   []string
+	Frame    []byte
 }
 
 const envelopeVersion = 1
@@ -52,11 +53,7 @@ var errBadEnvelope = errors.New("malformed envelope")
 
 // AppendBinary appends the encoded envelope to b.
 func (e *Envelope) AppendBinary(b []byte) []byte {
-	var flags byte
-	if e.Initiator {
-		flags |= 1
-	}
-	b = append(b, envelopeVersion, byte(e.Kind), flags)
+	b = append(b, envelopeVersion, byte(e.Kind), 0) // the flags byte: none defined yet
 	for _, s := range [...]string{string(e.To), string(e.From), string(e.Match), string(e.Instance), e.Ticket, e.Reason, string(e.Mode), strings.Join(e.Common, "\n")} {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
@@ -71,7 +68,7 @@ func DecodeEnvelope(b []byte) (Envelope, error) {
 	if len(b) < 3 || b[0] != envelopeVersion {
 		return e, errBadEnvelope
 	}
-	e.Kind, e.Initiator = EnvelopeKind(b[1]), b[2]&1 != 0
+	e.Kind = EnvelopeKind(b[1])
 	if e.Kind < KindRelay || e.Kind > KindEcho {
 		return e, errBadEnvelope
 	}
@@ -96,8 +93,8 @@ func DecodeEnvelope(b []byte) (Envelope, error) {
 	if len(b) != 0 {
 		return e, errBadEnvelope
 	}
-	e.To, e.From, e.Match = ClientID(fields[0]), ClientID(fields[1]), MatchID(fields[2])
-	e.Instance, e.Ticket, e.Reason, e.Mode = InstanceID(fields[3]), string(fields[4]), string(fields[5]), Mode(fields[6])
+	e.To, e.From, e.Match = wire.ClientID(fields[0]), wire.ClientID(fields[1]), wire.MatchID(fields[2])
+	e.Instance, e.Ticket, e.Reason, e.Mode = InstanceID(fields[3]), string(fields[4]), string(fields[5]), wire.Mode(fields[6])
 	if len(fields[7]) > 0 {
 		e.Common = strings.Split(string(fields[7]), "\n")
 	}
@@ -247,7 +244,7 @@ func (b *Bus) subscribeLoop(ctx context.Context, handle EnvelopeHandler) {
 // receive reads one subscription until it fails. go-redis reconnects and resubscribes on a
 // broken connection by itself; a subscription that stops hearing its own echo is abandoned.
 func (b *Bus) receive(ctx context.Context, ps *redis.PubSub, handle EnvelopeHandler) (wasLive bool, err error) {
-	probe := (&Envelope{Kind: KindEcho, From: ClientID(b.self)}).AppendBinary(nil)
+	probe := (&Envelope{Kind: KindEcho, From: wire.ClientID(b.self)}).AppendBinary(nil)
 	b.echoAt.Store(time.Now().UnixNano()) // a fresh subscription gets a full echoTimeout
 	nextProbe := time.Now()
 	for ctx.Err() == nil {

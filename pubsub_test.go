@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/go-megle/go-megle/internal/wire"
+
 	"bytes"
 	"reflect"
 	"testing"
@@ -9,8 +11,8 @@ import (
 func TestEnvelopeRoundTrip(t *testing.T) {
 	cases := []Envelope{
 		{Kind: KindRelay, To: "A", From: "B", Match: "M", Frame: []byte(`{"event":"chat","data":{"text":"hi"}}`)},
-		{Kind: KindMatched, To: "A", From: "B", Instance: "i-1", Match: "M", Ticket: "T", Mode: ModeText, Common: []string{"cats", "jazz music"}, Initiator: true},
-		{Kind: KindLeft, To: "A", From: "B", Match: "M", Reason: ReasonNext},
+		{Kind: KindMatched, To: "A", From: "B", Instance: "i-1", Match: "M", Ticket: "T", Mode: wire.ModeText, Common: []string{"cats", "jazz music"}},
+		{Kind: KindLeft, To: "A", From: "B", Match: "M", Reason: wire.ReasonNext},
 		{Kind: KindMoved, To: "A", From: "B", Match: "M", Instance: "i-2"},
 	}
 	for _, e := range cases {

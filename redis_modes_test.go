@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/go-megle/go-megle/internal/wire"
+
 	"testing"
 	"time"
 
@@ -11,22 +13,6 @@ import (
 // share the {mm} slot; each instance's channel is sharded pub/sub on its own slot) and a
 // Sentinel-watched master/replica pair, with a failover in the middle.
 
-// startInstancesWith runs two instances in this process with the given Redis settings.
-func startInstancesWith(t *testing.T, set func(*Config)) []*testInstance {
-	t.Helper()
-	base := testConfig(t, "", set, func(c *Config) {
-		c.RedisTimeout = 10 * time.Second
-		c.HeartbeatInterval, c.HeartbeatTTL = time.Second, 5*time.Second // the defaults: a failover is shorter
-	})
-	var insts []*testInstance
-	for _, id := range []string{"a", "b"} {
-		cfg := base
-		cfg.InstanceID = InstanceID("inst-" + id + "-" + newID()[:6])
-		insts = append(insts, startInstance(t, cfg))
-	}
-	return insts
-}
-
 // multiInstanceSuite: a burst over both instances, then a cross-instance pair relaying
 // exactly once, chat, and partner_left.
 func multiInstanceSuite(t *testing.T, insts []*testInstance, n int) {
@@ -34,15 +20,15 @@ func multiInstanceSuite(t *testing.T, insts []*testInstance, n int) {
 	clients := dialMany(t, n, func(i int) string { return insts[i%2].wsURL() })
 	checkPairing(t, clients, findAllAtOnce(t, clients))
 	a, b, _ := crossPair(t, insts)
-	b.send(EvSignal, map[string]any{"type": "offer", "payload": "sdp"})
-	var sig SignalData
-	a.expect(EvSignal, &sig)
+	b.send(wire.EvSignal, map[string]any{"type": "offer", "payload": "sdp"})
+	var sig wire.SignalData
+	a.expect(wire.EvSignal, &sig)
 	if sig.SenderID != b.id() {
 		t.Fatalf("signal %+v", sig)
 	}
-	checkNextIsMarker(t, []*wsClient{a}, []*wsClient{b}, 0)
-	a.send(EvLeave, nil)
-	b.expect(EvPartnerLeft, nil)
+	checkNextIsMarker(t, []*wsClient{a}, []*wsClient{b})
+	a.send(wire.EvLeave, nil)
+	b.expect(wire.EvPartnerLeft, nil)
 }
 
 func TestRedisCluster(t *testing.T) {
@@ -78,27 +64,13 @@ func TestRedisSentinelFailover(t *testing.T) {
 	time.Sleep(echoTimeout + time.Second)
 	for _, dir := range [][2]*wsClient{{x, y}, {y, x}} {
 		waitFor(t, 20*time.Second, "cross-instance delivery after the failover", func() bool {
-			dir[0].send(EvTyping, map[string]any{"typing": true})
+			dir[0].send(wire.EvTyping, map[string]any{"typing": true})
 			ev, err := dir[1].nextEvent(200 * time.Millisecond)
-			return err == nil && ev.Event == EvTyping
+			return err == nil && ev.Event == wire.EvTyping
 		})
 	}
 	drainTyping(t, x)
 	drainTyping(t, y)
-	checkNextIsMarker(t, []*wsClient{x}, []*wsClient{y}, 0)
+	checkNextIsMarker(t, []*wsClient{x}, []*wsClient{y})
 	multiInstanceSuite(t, insts, 100)
-}
-
-// drainTyping discards late copies of the typing probes; anything else fails the test.
-func drainTyping(t *testing.T, c *wsClient) {
-	t.Helper()
-	for {
-		ev, err := c.nextEvent(300 * time.Millisecond)
-		if err != nil {
-			return
-		}
-		if ev.Event != EvTyping {
-			t.Fatalf("client %s got %s %s", c.id(), ev.Event, ev.Data)
-		}
-	}
 }

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"github.com/gorilla/websocket"
+
+	"github.com/go-megle/go-megle/internal/wire"
+
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"testing"
 	"time"
 )
@@ -44,14 +47,14 @@ func TestResumeWhileOldSocketLingers(t *testing.T) {
 			if v := rdb.HGet(context.Background(), keys.User(b2.id()), "detached").Val(); v != "" {
 				t.Fatalf("the live user carries a stale resume deadline %s", v)
 			}
-			checkNextIsMarker(t, []*wsClient{a}, []*wsClient{b2}, 0) // no partner_left, and it still talks
+			checkNextIsMarker(t, []*wsClient{a}, []*wsClient{b2}) // no partner_left, and it still talks
 			// and the next blip resumes as well
 			b2.close()
 			b3 := dial(t, inst.wsURL()+"?resume="+b.hello.ResumeToken, nil)
 			if !b3.hello.Resumed || b3.hello.Match == nil {
 				t.Fatalf("second resume: %+v", b3.hello)
 			}
-			checkNextIsMarker(t, []*wsClient{a}, []*wsClient{b3}, 0)
+			checkNextIsMarker(t, []*wsClient{a}, []*wsClient{b3})
 		})
 	}
 }
@@ -67,53 +70,49 @@ func TestMatchingGetsPastManyStaleEntries(t *testing.T) {
 	const stale = 1000
 	pipe := rdb.Pipeline()
 	for i := range stale {
-		id := ClientID(fmt.Sprintf("GHOST%04d", i))
+		id := wire.ClientID(fmt.Sprintf("GHOST%04d", i))
 		pipe.HSet(ctx, keys.User(id), "state", "waiting", "mode", "video", "instance", "dead-instance")
-		pipe.SAdd(ctx, keys.Queue(ModeVideo), string(id))
+		pipe.SAdd(ctx, keys.Queue(wire.ModeVideo), string(id))
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
 	a, b := dial(t, inst.wsURL(), nil), dial(t, inst.wsURL(), nil)
-	a.send(EvFindMatch, nil)
-	a.expect(EvWaiting, nil)
-	b.send(EvFindMatch, nil)
-	var m MatchFoundData
-	b.expect(EvMatchFound, &m)
+	a.send(wire.EvFindMatch, nil)
+	a.expect(wire.EvWaiting, nil)
+	b.send(wire.EvFindMatch, nil)
+	var m wire.MatchFoundData
+	b.expect(wire.EvMatchFound, &m)
 	if m.PartnerID != a.id() {
 		t.Fatalf("matched with %s, want the live user %s", m.PartnerID, a.id())
 	}
-	if n := rdb.SCard(ctx, keys.Queue(ModeVideo)).Val(); n != 0 {
+	if n := rdb.SCard(ctx, keys.Queue(wire.ModeVideo)).Val(); n != 0 {
 		t.Fatalf("%d stale entries left in the queue", n)
 	}
 }
 
-func TestClassifyEnd(t *testing.T) {
-	_, url := startMiniredis(t)
-	app, err := NewApp(context.Background(), testConfig(t, url), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(app.Close)
+func TestEndCause(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		close int // -1: not closed by us
-		hold  bool
+		name       string
+		closedByUs bool
+		code       int
+		err        error
+		cause      string
+		hold       bool
 	}{
-		{"the network dropped under the reader", -1, true},
-		{"a write failed (the writer closed with no code)", 0, true},
-		{"a restart", CloseServiceRestart, true},
-		{"a policy close", ClosePolicy, false},
-		{"a frame too large", CloseTooBig, false},
+		{"the network dropped under the reader", false, 0, io.ErrUnexpectedEOF, "dropped", true},
+		{"no close frame, only a reset", false, 0, &websocket.CloseError{Code: websocket.CloseAbnormalClosure}, "dropped", true},
+		{"the client closed with a close frame", false, 0, &websocket.CloseError{Code: websocket.CloseGoingAway}, "client_closed", false},
+		{"a frame over the read limit", false, 0, websocket.ErrReadLimit, "too_large", false},
+		{"a write failed (the writer closed with no code)", true, 0, io.ErrUnexpectedEOF, "server_closed", true},
+		{"a restart", true, CloseServiceRestart, &websocket.CloseError{Code: CloseServiceRestart}, "server_closed", true},
+		{"a policy close", true, ClosePolicy, io.ErrUnexpectedEOF, "server_closed", false},
+		{"a frame too large, closed by us", true, CloseTooBig, io.ErrUnexpectedEOF, "server_closed", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := newClient("X", "h", "127.0.0.1", app.Hub, nil, app.log, app.Metrics, ClientLimits{SendQueue: 8})
-			c.writing = true // no connection and no writer in this test
-			if tc.close >= 0 {
-				c.Close(tc.close, "")
-			}
-			if got := c.classifyEnd(io.ErrUnexpectedEOF); got != tc.hold {
-				t.Fatalf("hold = %v, want %v", got, tc.hold)
+			cause, hold := endCause(tc.closedByUs, tc.code, tc.err)
+			if cause != tc.cause || hold != tc.hold {
+				t.Fatalf("endCause = %q, hold %v; want %q, hold %v", cause, hold, tc.cause, tc.hold)
 			}
 		})
 	}
@@ -127,43 +126,43 @@ func TestWaitingClientsAreReconciledWithRedis(t *testing.T) {
 
 	t.Run("a search Redis forgot (a restart) is queued again", func(t *testing.T) {
 		a := dial(t, inst.wsURL(), nil)
-		a.send(EvFindMatch, nil)
-		a.expect(EvWaiting, nil)
+		a.send(wire.EvFindMatch, nil)
+		a.expect(wire.EvWaiting, nil)
 		mr.Del(keys.User(a.id()))
-		mr.Del(keys.Queue(ModeVideo))
+		mr.Del(keys.Queue(wire.ModeVideo))
 		b := dial(t, inst.wsURL(), nil)
-		b.send(EvFindMatch, nil)
+		b.send(wire.EvFindMatch, nil)
 		// b waits (a is nowhere in Redis) until the sweep queues a's search again, which
 		// then finds b
-		var ma, mb MatchFoundData
-		a.expect(EvMatchFound, &ma)
-		b.expect(EvWaiting, nil)
-		b.expect(EvMatchFound, &mb)
+		var ma, mb wire.MatchFoundData
+		a.expect(wire.EvMatchFound, &ma)
+		b.expect(wire.EvWaiting, nil)
+		b.expect(wire.EvMatchFound, &mb)
 		if ma.PartnerID != b.id() || mb.PartnerID != a.id() || ma.MatchID != mb.MatchID {
 			t.Fatalf("%+v / %+v", ma, mb)
 		}
-		a.send(EvLeave, nil)
-		b.expect(EvPartnerLeft, nil)
+		a.send(wire.EvLeave, nil)
+		b.expect(wire.EvPartnerLeft, nil)
 		if n := metricValue(scrapeMetrics(t, inst.srv.URL+"/metrics"), "gomegle_reconciled_total", map[string]string{"kind": "requeued"}); n < 1 {
 			t.Fatalf("reconciled_total{requeued} = %v", n)
 		}
 	})
 	t.Run("a match whose notice was lost is applied", func(t *testing.T) {
 		a, p := dial(t, inst.wsURL(), nil), dial(t, inst.wsURL(), nil)
-		a.send(EvFindMatch, map[string]any{"interests": []string{"lost"}})
-		a.expect(EvWaiting, nil)
+		a.send(wire.EvFindMatch, map[string]any{"interests": []string{"lost"}})
+		a.expect(wire.EvWaiting, nil)
 		// what match.lua does when p pops a, without the notice to a's instance
 		ticket := mr.HGet(keys.User(a.id()), "ticket")
 		if ticket == "" {
 			t.Fatal("no ticket in a's user hash")
 		}
-		mid := MatchID("LOSTNOTICE")
+		mid := wire.MatchID("LOSTNOTICE")
 		mr.HSet(keys.Match(mid), "a", string(p.id()), "b", string(a.id()), "mode", "video", "common", "lost")
 		mr.HSet(keys.User(a.id()), "state", "matched", "match", string(mid), "partner", string(p.id()))
 		mr.HSet(keys.User(p.id()), "state", "matched", "match", string(mid), "partner", string(a.id()), "instance", string(cfg.InstanceID))
-		mr.SRem(keys.InterestQueue(ModeVideo, "lost"), string(a.id()))
-		var m MatchFoundData
-		a.expect(EvMatchFound, &m)
+		mr.SRem(keys.InterestQueue(wire.ModeVideo, "lost"), string(a.id()))
+		var m wire.MatchFoundData
+		a.expect(wire.EvMatchFound, &m)
 		if m.PartnerID != p.id() || m.MatchID != mid || m.Initiator || len(m.CommonInterests) != 1 {
 			t.Fatalf("recovered match_found %+v", m)
 		}

@@ -11,11 +11,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
-	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/go-megle/go-megle/internal/wire"
 )
 
 // Server is the HTTP surface: /ws, /healthz, /readyz, /metrics, /api/config and the web UI.
@@ -27,22 +27,14 @@ type Server struct {
 	ice      *ICEProvider
 	ui       fs.FS // nil: the UI is not built
 	upgrader websocket.Upgrader
-	limits   ClientLimits
 
-	draining atomic.Bool
-	ipMu     sync.Mutex
-	perIP    map[string]int
+	ipMu  sync.Mutex
+	perIP map[string]int
 }
 
 // NewServer wires the HTTP surface.
 func NewServer(cfg Config, hub *Hub, log *slog.Logger, m *Metrics, ice *ICEProvider, ui fs.FS) *Server {
-	s := &Server{
-		cfg: cfg, hub: hub, log: log, metrics: m, ice: ice, ui: ui, perIP: map[string]int{},
-		limits: ClientLimits{
-			ReadLimit: cfg.ReadLimit, SendQueue: cfg.SendQueue, RateLimit: cfg.RateLimit,
-			RateBurst: cfg.RateBurst, RateStrikes: cfg.RateStrike, PingInterval: cfg.PingInterval,
-		},
-	}
+	s := &Server{cfg: cfg, hub: hub, log: log, metrics: m, ice: ice, ui: ui, perIP: map[string]int{}}
 	s.upgrader = websocket.Upgrader{
 		ReadBufferSize:  1024,
 		WriteBufferSize: 4096,
@@ -64,21 +56,15 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /api/config", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, struct {
-			ICEServers []ICEServer `json:"ice_servers"`
-		}{s.ice.Servers(ClientID(newID()))})
+			ICEServers []wire.ICEServer `json:"ice_servers"`
+		}{s.ice.Servers(wire.ClientID(newID()))})
 	})
 	mux.Handle("GET /", s.uiHandler())
 	return securityHeaders(mux)
 }
 
-// StopAccepting makes /ws refuse new connections (503) and /readyz fail.
-func (s *Server) StopAccepting() { s.draining.Store(true) }
-
 func (s *Server) serveReady(w http.ResponseWriter, _ *http.Request) {
 	ok, why := s.hub.Ready()
-	if s.draining.Load() {
-		ok, why = false, "draining"
-	}
 	status := http.StatusOK
 	if !ok {
 		status = http.StatusServiceUnavailable
@@ -86,8 +72,9 @@ func (s *Server) serveReady(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, status, map[string]string{"status": why})
 }
 
+// serveWS upgrades a connection and hands it to the hub, within the per-address cap.
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
-	if s.draining.Load() {
+	if s.hub.Draining() {
 		http.Error(w, "server is shutting down; reconnect", http.StatusServiceUnavailable)
 		return
 	}
@@ -103,47 +90,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		s.log.Debug("websocket upgrade refused", "err", err, "origin", r.Header.Get("Origin"))
 		return // the upgrader has answered with an HTTP error
 	}
-	// The read pump is counted before anything can start a writer (see Client.wakeWriter);
-	// a connection that lost the race with a drain is sent on at once, before any resume.
-	if !s.hub.admit() {
-		msg := websocket.FormatCloseMessage(CloseServiceRestart, "server restarting")
-		if err := conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(closeWriteWait)); err != nil {
-			s.log.Debug("close frame to a late connection", "err", err)
-		}
-		if err := conn.Close(); err != nil {
-			s.log.Debug("close a late connection", "err", err)
-		}
-		s.releaseIP(ip)
-		return
-	}
-
-	id, token := ClientID(newID()), ""
-	var resumed *ResumeResult
-	if t := r.URL.Query().Get("resume"); t != "" {
-		if res, ok := s.hub.Resume(t); ok {
-			id, token, resumed = res.ID, t, &res
-		}
-	}
-	if token == "" {
-		token = newResumeToken(id)
-	}
-	// no per-client logger (it costs every idle connection a handler copy): log lines name the client
-	c := newClient(id, hashToken(token), ip, s.hub, conn, s.log, s.metrics, s.limits)
-	if resumed != nil {
-		c.restore(resumed)
-	}
-	s.hub.Register(c)
-	hello := HelloData{ID: id, ResumeToken: token, Online: s.hub.Online(), ICEServers: s.ice.Servers(id), Resumed: resumed != nil}
-	if resumed != nil {
-		hello.Match = resumed.Match
-	}
-	c.Send(mustEncode(EvHello, hello))
-
-	go func() {
-		defer s.hub.pumps.Done()
-		defer s.releaseIP(ip)
-		c.readPump()
-	}()
+	s.hub.Attach(conn, ip, r.URL.Query().Get("resume"), func() { s.releaseIP(ip) })
 }
 
 // checkOrigin allows the configured origins, or by default only the request's own host.

@@ -1,12 +1,12 @@
 package main
 
 import (
+	"github.com/go-megle/go-megle/internal/wire"
+
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,7 +16,7 @@ import (
 func TestUserCreation(t *testing.T) {
 	_, url := startMiniredis(t)
 	inst := startInstance(t, testConfig(t, url))
-	seen := map[ClientID]bool{}
+	seen := map[wire.ClientID]bool{}
 	for range 20 {
 		c := dial(t, inst.wsURL(), nil)
 		h := c.hello
@@ -64,29 +64,29 @@ func TestAddUserToRoom(t *testing.T) {
 	inst := startInstance(t, cfg)
 	a, b := dial(t, inst.wsURL(), nil), dial(t, inst.wsURL(), nil)
 
-	a.send(EvFindMatch, map[string]any{"interests": []string{" Music ", "CATS", "music"}, "mode": "text"})
-	var w WaitingData
-	a.expect(EvWaiting, &w)
-	if w.Mode != ModeText || strings.Join(w.Interests, ",") != "music,cats" || w.Message == "" {
+	a.send(wire.EvFindMatch, map[string]any{"interests": []string{" Music ", "CATS", "music"}, "mode": "text"})
+	var w wire.WaitingData
+	a.expect(wire.EvWaiting, &w)
+	if w.Mode != wire.ModeText || strings.Join(w.Interests, ",") != "music,cats" || w.Message == "" {
 		t.Fatalf("waiting %+v: want mode text and normalised, de-duplicated interests", w)
 	}
 	rdb := rdbFor(t, url)
 	keys := Keys{prefix: cfg.KeyPrefix}
 	ctx := context.Background()
-	for _, q := range []string{keys.InterestQueue(ModeText, "music"), keys.InterestQueue(ModeText, "cats")} {
+	for _, q := range []string{keys.InterestQueue(wire.ModeText, "music"), keys.InterestQueue(wire.ModeText, "cats")} {
 		if !rdb.SIsMember(ctx, q, string(a.id())).Val() {
 			t.Fatalf("waiting user not in %s", q)
 		}
 	}
-	if rdb.SIsMember(ctx, keys.Queue(ModeText), string(a.id())).Val() {
+	if rdb.SIsMember(ctx, keys.Queue(wire.ModeText), string(a.id())).Val() {
 		t.Fatal("a user with interests must not be in the plain queue before the fallback")
 	}
 
-	b.send(EvFindMatch, map[string]any{"interests": []string{"cats", "dogs"}, "mode": "text"})
-	var ma, mb MatchFoundData
-	b.expect(EvMatchFound, &mb)
-	a.expect(EvMatchFound, &ma)
-	if strings.Join(mb.CommonInterests, ",") != "cats" || strings.Join(ma.CommonInterests, ",") != "cats" || ma.Mode != ModeText {
+	b.send(wire.EvFindMatch, map[string]any{"interests": []string{"cats", "dogs"}, "mode": "text"})
+	var ma, mb wire.MatchFoundData
+	b.expect(wire.EvMatchFound, &mb)
+	a.expect(wire.EvMatchFound, &ma)
+	if strings.Join(mb.CommonInterests, ",") != "cats" || strings.Join(ma.CommonInterests, ",") != "cats" || ma.Mode != wire.ModeText {
 		t.Fatalf("match_found %+v / %+v: want common [cats], mode text", ma, mb)
 	}
 	for _, u := range []struct{ self, partner *wsClient }{{a, b}, {b, a}} {
@@ -95,7 +95,7 @@ func TestAddUserToRoom(t *testing.T) {
 			t.Fatalf("user hash of %s: %v", u.self.id(), h)
 		}
 	}
-	for _, q := range []string{keys.InterestQueue(ModeText, "music"), keys.InterestQueue(ModeText, "cats"), keys.InterestQueue(ModeText, "dogs"), keys.Queue(ModeText)} {
+	for _, q := range []string{keys.InterestQueue(wire.ModeText, "music"), keys.InterestQueue(wire.ModeText, "cats"), keys.InterestQueue(wire.ModeText, "dogs"), keys.Queue(wire.ModeText)} {
 		if n := rdb.SCard(ctx, q).Val(); n != 0 {
 			t.Fatalf("%s has %d members after the match, want 0", q, n)
 		}
@@ -109,10 +109,10 @@ func TestRemoveUserFromRoom(t *testing.T) {
 	a, b := dial(t, inst.wsURL(), nil), dial(t, inst.wsURL(), nil)
 	ma, _ := pair(t, a, b)
 
-	a.send(EvLeave, map[string]any{"target_id": b.id()})
-	var pl PartnerLeftData
-	b.expect(EvPartnerLeft, &pl)
-	if pl.From != a.id() || pl.Reason != ReasonLeft {
+	a.send(wire.EvLeave, map[string]any{"target_id": b.id()})
+	var pl wire.PartnerLeftData
+	b.expect(wire.EvPartnerLeft, &pl)
+	if pl.From != a.id() || pl.Reason != wire.ReasonLeft {
 		t.Fatalf("partner_left %+v, want from %s reason left", pl, a.id())
 	}
 	rdb := rdbFor(t, url)
@@ -128,9 +128,9 @@ func TestRemoveUserFromRoom(t *testing.T) {
 		}
 	}
 	// a leave while idle is harmless, and relaying now needs a new match
-	a.send(EvLeave, nil)
-	a.send(EvChat, map[string]any{"text": "still there?"})
-	a.expectError(ErrNotMatched)
+	a.send(wire.EvLeave, nil)
+	a.send(wire.EvChat, map[string]any{"text": "still there?"})
+	a.expectError(wire.ErrNotMatched)
 }
 
 func TestWebSocketUpgrade(t *testing.T) {
@@ -182,99 +182,110 @@ func TestWebSocketUpgrade(t *testing.T) {
 func TestHandleMessage(t *testing.T) {
 	_, url := startMiniredis(t)
 	inst := startInstance(t, testConfig(t, url))
-	a, b := dial(t, inst.wsURL(), nil), dial(t, inst.wsURL(), nil)
 
 	bad := []struct {
 		name, frame, code string
 	}{
-		{"malformed JSON", `{"event":`, ErrBadJSON},
-		{"not an object", `[1,2,3]`, ErrBadJSON},
-		{"invalid UTF-8", "{\"event\":\"chat\",\"data\":{\"text\":\"\xff\xfe\"}}", ErrBadJSON},
-		{"unknown event", `{"event":"format_disk","data":{}}`, ErrUnknownEvent},
-		{"missing event", `{"data":{}}`, ErrUnknownEvent},
-		{"interests of the wrong type", `{"event":"find_match","data":{"interests":"music"}}`, ErrBadRequest},
-		{"data of the wrong type", `{"event":"find_match","data":"video"}`, ErrBadRequest},
-		{"too many interests", `{"event":"find_match","data":{"interests":["a","b","c","d","e","f","g","h","i","j","k"]}}`, ErrBadRequest},
-		{"too long an interest", `{"event":"find_match","data":{"interests":["` + strings.Repeat("x", 33) + `"]}}`, ErrBadRequest},
-		{"empty interest", `{"event":"find_match","data":{"interests":["  "]}}`, ErrBadRequest},
-		{"control character in interest", `{"event":"find_match","data":{"interests":["a\u0007b"]}}`, ErrBadRequest},
-		{"unknown mode", `{"event":"find_match","data":{"mode":"audio"}}`, ErrBadRequest},
-		{"chat while unmatched", `{"event":"chat","data":{"text":"hi"}}`, ErrNotMatched},
-		{"signal while unmatched", `{"event":"signal","data":{"type":"offer","payload":{"sdp":"x"}}}`, ErrNotMatched},
-		{"typing while unmatched", `{"event":"typing","data":{"typing":true}}`, ErrNotMatched},
-		{"signal without type", `{"event":"signal","data":{"payload":{}}}`, ErrBadRequest},
-		{"signal without payload", `{"event":"signal","data":{"type":"offer"}}`, ErrBadRequest},
-		{"typing of the wrong type", `{"event":"typing","data":{"typing":"yes"}}`, ErrBadRequest},
-		{"chat of the wrong type", `{"event":"chat","data":{"text":42}}`, ErrBadRequest},
-		{"leave of the wrong type", `{"event":"leave","data":[1]}`, ErrBadRequest},
+		{"malformed JSON", `{"event":`, wire.ErrBadJSON},
+		{"not an object", `[1,2,3]`, wire.ErrBadJSON},
+		{"invalid UTF-8", "{\"event\":\"chat\",\"data\":{\"text\":\"\xff\xfe\"}}", wire.ErrBadJSON},
+		{"unknown event", `{"event":"format_disk","data":{}}`, wire.ErrUnknownEvent},
+		{"missing event", `{"data":{}}`, wire.ErrUnknownEvent},
+		{"interests of the wrong type", `{"event":"find_match","data":{"interests":"music"}}`, wire.ErrBadRequest},
+		{"data of the wrong type", `{"event":"find_match","data":"video"}`, wire.ErrBadRequest},
+		{"too many interests", `{"event":"find_match","data":{"interests":["a","b","c","d","e","f","g","h","i","j","k"]}}`, wire.ErrBadRequest},
+		{"too long an interest", `{"event":"find_match","data":{"interests":["` + strings.Repeat("x", 33) + `"]}}`, wire.ErrBadRequest},
+		{"empty interest", `{"event":"find_match","data":{"interests":["  "]}}`, wire.ErrBadRequest},
+		{"control character in interest", `{"event":"find_match","data":{"interests":["a\u0007b"]}}`, wire.ErrBadRequest},
+		{"unknown mode", `{"event":"find_match","data":{"mode":"audio"}}`, wire.ErrBadRequest},
+		{"chat while unmatched", `{"event":"chat","data":{"text":"hi"}}`, wire.ErrNotMatched},
+		{"signal while unmatched", `{"event":"signal","data":{"type":"offer","payload":{"sdp":"x"}}}`, wire.ErrNotMatched},
+		{"typing while unmatched", `{"event":"typing","data":{"typing":true}}`, wire.ErrNotMatched},
+		{"signal without type", `{"event":"signal","data":{"payload":{}}}`, wire.ErrBadRequest},
+		{"signal without payload", `{"event":"signal","data":{"type":"offer"}}`, wire.ErrBadRequest},
+		{"typing of the wrong type", `{"event":"typing","data":{"typing":"yes"}}`, wire.ErrBadRequest},
+		{"chat of the wrong type", `{"event":"chat","data":{"text":42}}`, wire.ErrBadRequest},
+		{"leave of the wrong type", `{"event":"leave","data":[1]}`, wire.ErrBadRequest},
+	}
+	// stillUsable: the connection answers the next message as usual
+	stillUsable := func(c *wsClient) {
+		c.t.Helper()
+		c.send(wire.EvTyping, map[string]any{"typing": false})
+		c.expectError(wire.ErrNotMatched)
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
-			a.sendRaw(tc.frame)
-			a.expectError(tc.code)
+			c := dial(t, inst.wsURL(), nil)
+			c.sendRaw(tc.frame)
+			c.expectError(tc.code)
+			stillUsable(c)
 		})
 	}
 	t.Run("binary frame", func(t *testing.T) {
-		if err := a.conn.WriteMessage(websocket.BinaryMessage, []byte(`{"event":"leave"}`)); err != nil {
+		c := dial(t, inst.wsURL(), nil)
+		if err := c.conn.WriteMessage(websocket.BinaryMessage, []byte(`{"event":"leave"}`)); err != nil {
 			t.Fatal(err)
 		}
-		a.expectError(ErrBadRequest)
+		c.expectError(wire.ErrBadRequest)
+		stillUsable(c)
 	})
 
-	// the connection survived all of that: every event works
-	_, mb := pair(t, a, b)
-	if !mb.Initiator {
-		t.Fatal("b should initiate")
-	}
-	b.send(EvSignal, map[string]any{"type": "offer", "payload": map[string]any{"sdp": "v=0 offer"}, "target_id": "somebody-else"})
-	var sig SignalData
-	a.expect(EvSignal, &sig)
-	if sig.SenderID != b.id() || sig.Type != "offer" || string(sig.Payload) != `{"sdp":"v=0 offer"}` {
-		t.Fatalf("relayed signal %+v", sig)
-	}
-	a.send(EvSignal, map[string]any{"type": "candidate", "payload": nil})
-	a.expectNothing(0) // nothing back to the sender
-	b.expect(EvSignal, &sig)
-	if sig.SenderID != a.id() || sig.Type != "candidate" || string(sig.Payload) != "null" {
-		t.Fatalf("relayed candidate %+v", sig)
-	}
-	t.Run("chat limits", func(t *testing.T) {
-		a.send(EvChat, map[string]any{"text": ""})
-		a.expectError(ErrBadRequest)
-		a.send(EvChat, map[string]any{"text": "   "})
-		a.expectError(ErrBadRequest)
-		a.send(EvChat, map[string]any{"text": strings.Repeat("é", maxChatLen+1)})
-		a.expectError(ErrBadRequest)
-		a.send(EvChat, map[string]any{"text": strings.Repeat("é", maxChatLen)})
-		var chat ChatData
-		b.expect(EvChat, &chat)
-		if chat.Text != strings.Repeat("é", maxChatLen) {
+	t.Run("after bad input every event works", func(t *testing.T) {
+		a, b := dial(t, inst.wsURL(), nil), dial(t, inst.wsURL(), nil)
+		a.sendRaw(`{"event":`)
+		a.expectError(wire.ErrBadJSON)
+		_, mb := pair(t, a, b)
+		if !mb.Initiator {
+			t.Fatal("b should initiate")
+		}
+		b.send(wire.EvSignal, map[string]any{"type": "offer", "payload": map[string]any{"sdp": "v=0 offer"}, "target_id": "somebody-else"})
+		var sig wire.SignalData
+		a.expect(wire.EvSignal, &sig)
+		if sig.SenderID != b.id() || sig.Type != "offer" || string(sig.Payload) != `{"sdp":"v=0 offer"}` {
+			t.Fatalf("relayed signal %+v", sig)
+		}
+		a.send(wire.EvSignal, map[string]any{"type": "candidate", "payload": nil})
+		b.expect(wire.EvSignal, &sig)
+		if sig.SenderID != a.id() || sig.Type != "candidate" || string(sig.Payload) != "null" {
+			t.Fatalf("relayed candidate %+v", sig)
+		}
+		checkNextIsMarker(t, []*wsClient{a}, []*wsClient{b}) // nothing went back to the sender
+
+		a.send(wire.EvChat, map[string]any{"text": ""})
+		a.expectError(wire.ErrBadRequest)
+		a.send(wire.EvChat, map[string]any{"text": "   "})
+		a.expectError(wire.ErrBadRequest)
+		a.send(wire.EvChat, map[string]any{"text": strings.Repeat("é", wire.MaxChatLen+1)})
+		a.expectError(wire.ErrBadRequest)
+		a.send(wire.EvChat, map[string]any{"text": strings.Repeat("é", wire.MaxChatLen)})
+		var chat wire.ChatData
+		b.expect(wire.EvChat, &chat)
+		if chat.Text != strings.Repeat("é", wire.MaxChatLen) {
 			t.Fatal("a 2000-character chat did not arrive whole")
 		}
+
+		a.send(wire.EvTyping, map[string]any{"typing": true})
+		var ty wire.TypingData
+		b.expect(wire.EvTyping, &ty)
+		if !ty.Typing {
+			t.Fatal("typing not relayed")
+		}
+		b.send(wire.EvLeave, map[string]any{})
+		var pl wire.PartnerLeftData
+		a.expect(wire.EvPartnerLeft, &pl)
+		if pl.Reason != wire.ReasonLeft {
+			t.Fatalf("reason %q", pl.Reason)
+		}
 	})
-	a.send(EvTyping, map[string]any{"typing": true})
-	var ty TypingData
-	b.expect(EvTyping, &ty)
-	if !ty.Typing {
-		t.Fatal("typing not relayed")
-	}
-	b.send(EvLeave, map[string]any{})
-	var pl PartnerLeftData
-	a.expect(EvPartnerLeft, &pl)
-	if pl.Reason != ReasonLeft {
-		t.Fatalf("reason %q", pl.Reason)
-	}
 
 	t.Run("frame over the read limit closes that socket with 1009", func(t *testing.T) {
-		c := dial(t, inst.wsURL(), nil)
+		c, other := dial(t, inst.wsURL(), nil), dial(t, inst.wsURL(), nil)
 		c.sendRaw(`{"event":"chat","data":{"text":"` + strings.Repeat("x", int(inst.cfg.ReadLimit)) + `"}}`)
 		ev, err := c.nextEvent(5 * time.Second)
 		if err != nil || ev.Event != "close" || string(ev.Data) != fmt.Sprint(websocket.CloseMessageTooBig) {
 			t.Fatalf("got %v %v, want close 1009", ev, err)
 		}
-		// everyone else is unaffected
-		a.send(EvFindMatch, nil)
-		a.expect(EvWaiting, nil)
+		stillUsable(other) // everyone else is unaffected
 	})
 }
 
@@ -290,9 +301,9 @@ func TestHandleDisconnection(t *testing.T) {
 		a, b := dial(t, inst.wsURL(), nil), dial(t, inst.wsURL(), nil)
 		ma, _ := pair(t, a, b)
 		a.closeClean()
-		var pl PartnerLeftData
-		b.expect(EvPartnerLeft, &pl)
-		if pl.From != a.id() || pl.Reason != ReasonDisconnected {
+		var pl wire.PartnerLeftData
+		b.expect(wire.EvPartnerLeft, &pl)
+		if pl.From != a.id() || pl.Reason != wire.ReasonDisconnected {
 			t.Fatalf("partner_left %+v", pl)
 		}
 		if rdb.Exists(ctx, keys.User(a.id()), keys.Match(ma.MatchID)).Val() != 0 {
@@ -304,12 +315,12 @@ func TestHandleDisconnection(t *testing.T) {
 		ma, _ := pair(t, a, b)
 		dropped := time.Now()
 		a.conn.UnderlyingConn().Close() // no close frame: a network drop
-		var pl PartnerLeftData
-		b.expect(EvPartnerLeft, &pl)
+		var pl wire.PartnerLeftData
+		b.expect(wire.EvPartnerLeft, &pl)
 		if held := time.Since(dropped); held < cfg.ResumeGrace {
 			t.Fatalf("partner_left after %v, before the %v grace period", held, cfg.ResumeGrace)
 		}
-		if pl.Reason != ReasonDisconnected {
+		if pl.Reason != wire.ReasonDisconnected {
 			t.Fatalf("reason %q", pl.Reason)
 		}
 		if rdb.Exists(ctx, keys.User(a.id()), keys.Match(ma.MatchID)).Val() != 0 {
@@ -322,11 +333,11 @@ func TestHandleDisconnection(t *testing.T) {
 	})
 	t.Run("a waiting user that leaves is out of every queue", func(t *testing.T) {
 		c := dial(t, inst.wsURL(), nil)
-		c.send(EvFindMatch, map[string]any{"interests": []string{"chess"}})
-		c.expect(EvWaiting, nil)
+		c.send(wire.EvFindMatch, map[string]any{"interests": []string{"chess"}})
+		c.expect(wire.EvWaiting, nil)
 		c.closeClean()
 		waitFor(t, 5*time.Second, "queue cleanup", func() bool {
-			return rdb.SCard(ctx, keys.InterestQueue(ModeVideo, "chess")).Val() == 0 && rdb.Exists(ctx, keys.User(c.id())).Val() == 0
+			return rdb.SCard(ctx, keys.InterestQueue(wire.ModeVideo, "chess")).Val() == 0 && rdb.Exists(ctx, keys.User(c.id())).Val() == 0
 		})
 	})
 }
@@ -341,117 +352,6 @@ func TestMatchUsers(t *testing.T) {
 	checkPairing(t, clients, results)
 }
 
-// dialMany opens n clients, urlFor choosing each one's instance.
-func dialMany(t *testing.T, n int, urlFor func(int) string) []*wsClient {
-	t.Helper()
-	clients := make([]*wsClient, n)
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	sem := make(chan struct{}, 50)
-	for i := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			c, err := tryDial(t, urlFor(i), nil)
-			if err != nil {
-				errs <- err
-				return
-			}
-			clients[i] = c
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatalf("dial: %v", err)
-	}
-	return clients
-}
-
-// findAllAtOnce releases every find_match together and collects each client's match_found
-// events (all of them, so a double booking shows).
-func findAllAtOnce(t *testing.T, clients []*wsClient) [][]MatchFoundData {
-	t.Helper()
-	start := make(chan struct{})
-	results := make([][]MatchFoundData, len(clients))
-	var wg sync.WaitGroup
-	for i, c := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			c.send(EvFindMatch, map[string]any{})
-			deadline := time.After(30 * time.Second)
-			for {
-				select {
-				case ev, ok := <-c.events:
-					if !ok {
-						return
-					}
-					switch ev.Event {
-					case EvMatchFound:
-						var m MatchFoundData
-						if err := json.Unmarshal(ev.Data, &m); err != nil {
-							t.Errorf("match_found: %v", err)
-						}
-						results[i] = append(results[i], m)
-					case EvWaiting:
-					default:
-						t.Errorf("client %d: unexpected %s %s", i, ev.Event, ev.Data)
-					}
-				case <-deadline:
-					return
-				}
-				if len(results[i]) == 1 {
-					// keep listening briefly is not needed: a second match_found would need a
-					// second enqueue, and checkPairing's symmetry check catches double bookings
-					return
-				}
-			}
-		}()
-	}
-	close(start)
-	wg.Wait()
-	return results
-}
-
-// checkPairing: everyone matched exactly once, never with itself, pairs symmetric with one
-// match id and exactly one initiator.
-func checkPairing(t *testing.T, clients []*wsClient, results [][]MatchFoundData) {
-	t.Helper()
-	byID := map[ClientID]int{}
-	for i, c := range clients {
-		byID[c.id()] = i
-	}
-	lost := 0
-	for i, r := range results {
-		if len(r) == 0 {
-			lost++
-			continue
-		}
-		if len(r) > 1 {
-			t.Fatalf("client %d matched %d times", i, len(r))
-		}
-		m := r[0]
-		j, ok := byID[m.PartnerID]
-		if !ok || j == i {
-			t.Fatalf("client %d matched with %q (self or unknown)", i, m.PartnerID)
-		}
-		if len(results[j]) != 1 {
-			t.Fatalf("client %d's partner %d was matched %d times", i, j, len(results[j]))
-		}
-		p := results[j][0]
-		if p.PartnerID != clients[i].id() || p.MatchID != m.MatchID || p.Initiator == m.Initiator {
-			t.Fatalf("asymmetric pair %d<->%d: %+v / %+v", i, j, m, p)
-		}
-	}
-	if lost != len(clients)%2 {
-		t.Fatalf("%d of %d clients never matched", lost, len(clients))
-	}
-}
-
 func TestBroadcastMessage(t *testing.T) {
 	_, url := startMiniredis(t)
 	inst := startInstance(t, testConfig(t, url))
@@ -461,33 +361,15 @@ func TestBroadcastMessage(t *testing.T) {
 		pair(t, a, b)
 		as, bs = append(as, a), append(bs, b)
 	}
-	as[0].send(EvChat, map[string]any{"text": "only for my partner", "target_id": as[1].id()})
-	var chat ChatData
-	bs[0].expect(EvChat, &chat)
+	as[0].send(wire.EvChat, map[string]any{"text": "only for my partner", "target_id": as[1].id()})
+	var chat wire.ChatData
+	bs[0].expect(wire.EvChat, &chat)
 	if chat.Text != "only for my partner" {
 		t.Fatalf("chat %q", chat.Text)
 	}
 	// Local delivery is synchronous: had the chat gone anywhere else, it would sit in that
 	// client's queue ahead of this marker from its own partner.
-	checkNextIsMarker(t, as, bs, 1)
-	as[0].expectNothing(0)
-}
-
-// checkNextIsMarker sends a marker chat in every pair from index `from` on (both ways) and
-// requires it to be the very next event each client sees.
-func checkNextIsMarker(t *testing.T, as, bs []*wsClient, from int) {
-	t.Helper()
-	for i := from; i < len(as); i++ {
-		for _, dir := range [][2]*wsClient{{as[i], bs[i]}, {bs[i], as[i]}} {
-			marker := fmt.Sprintf("marker %d from %s", i, dir[0].id())
-			dir[0].send(EvChat, map[string]any{"text": marker})
-			var got ChatData
-			dir[1].expect(EvChat, &got)
-			if got.Text != marker {
-				t.Fatalf("client %s got %q before its marker", dir[1].id(), got.Text)
-			}
-		}
-	}
+	checkNextIsMarker(t, as, bs)
 }
 
 func TestLeaveChatSession(t *testing.T) {
@@ -498,31 +380,31 @@ func TestLeaveChatSession(t *testing.T) {
 	first, _ := pair(t, a, b)
 
 	// "next": find_match while matched leaves the match first
-	a.send(EvFindMatch, nil)
-	var pl PartnerLeftData
-	b.expect(EvPartnerLeft, &pl)
-	if pl.Reason != ReasonNext || pl.From != a.id() {
+	a.send(wire.EvFindMatch, nil)
+	var pl wire.PartnerLeftData
+	b.expect(wire.EvPartnerLeft, &pl)
+	if pl.Reason != wire.ReasonNext || pl.From != a.id() {
 		t.Fatalf("partner_left %+v, want reason next", pl)
 	}
-	a.expect(EvWaiting, nil)
+	a.expect(wire.EvWaiting, nil)
 	// the two meet again in a new match
-	b.send(EvFindMatch, nil)
-	var again MatchFoundData
-	b.expect(EvMatchFound, &again)
-	a.expect(EvMatchFound, nil)
+	b.send(wire.EvFindMatch, nil)
+	var again wire.MatchFoundData
+	b.expect(wire.EvMatchFound, &again)
+	a.expect(wire.EvMatchFound, nil)
 	if again.MatchID == first.MatchID || again.PartnerID != a.id() {
 		t.Fatalf("second match %+v", again)
 	}
 	// leave from a waiting state takes the user out of the queue
-	b.send(EvLeave, nil)
-	a.expect(EvPartnerLeft, nil)
-	a.send(EvFindMatch, nil)
-	a.expect(EvWaiting, nil)
-	a.send(EvLeave, nil)
+	b.send(wire.EvLeave, nil)
+	a.expect(wire.EvPartnerLeft, nil)
+	a.send(wire.EvFindMatch, nil)
+	a.expect(wire.EvWaiting, nil)
+	a.send(wire.EvLeave, nil)
 	rdb := rdbFor(t, url)
 	keys := Keys{prefix: cfg.KeyPrefix}
 	waitFor(t, 5*time.Second, "empty queue", func() bool {
-		return rdb.SCard(context.Background(), keys.Queue(ModeVideo)).Val() == 0
+		return rdb.SCard(context.Background(), keys.Queue(wire.ModeVideo)).Val() == 0
 	})
 	for _, c := range []*wsClient{a, b} {
 		if st := rdb.HGet(context.Background(), keys.User(c.id()), "state").Val(); st != "idle" {

@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"strconv"
 	"time"
+
+	"github.com/go-megle/go-megle/internal/wire"
 )
 
 // ICEProvider gives each client the ICE servers to use: the configured STUN servers, and TURN
@@ -25,19 +27,19 @@ func NewICEProvider(stun, turn []string, secret string, ttl time.Duration, now f
 }
 
 // Servers returns the ICE servers for one client; never nil, so it encodes as [].
-func (p *ICEProvider) Servers(id ClientID) []ICEServer {
-	out := []ICEServer{}
+func (p *ICEProvider) Servers(id wire.ClientID) []wire.ICEServer {
+	out := []wire.ICEServer{}
 	if len(p.stun) > 0 {
-		out = append(out, ICEServer{URLs: p.stun})
+		out = append(out, wire.ICEServer{URLs: p.stun})
 	}
 	if len(p.turn) > 0 {
 		user, cred := turnCredential(p.secret, id, p.now().Add(p.ttl))
-		out = append(out, ICEServer{URLs: p.turn, Username: user, Credential: cred})
+		out = append(out, wire.ICEServer{URLs: p.turn, Username: user, Credential: cred})
 	}
 	return out
 }
 
-func turnCredential(secret []byte, id ClientID, expiry time.Time) (username, credential string) {
+func turnCredential(secret []byte, id wire.ClientID, expiry time.Time) (username, credential string) {
 	username = strconv.FormatInt(expiry.Unix(), 10) + ":" + string(id)
 	mac := hmac.New(sha1.New, secret)
 	mac.Write([]byte(username)) // hash.Hash.Write never fails

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/go-megle/go-megle/internal/wire"
+
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -76,8 +78,8 @@ func (m *matcher) pairInterest(idx int) string {
 }
 
 // onMatchFound records one match_found.
-func (m *matcher) onMatchFound(c *client, ev inEnvelope, at time.Time) {
-	var d matchFoundData
+func (m *matcher) onMatchFound(c *client, ev wire.Inbound, at time.Time) {
+	var d wire.MatchFoundData
 	if err := json.Unmarshal(ev.Data, &d); err != nil {
 		m.t.badFrames.Add(1)
 		return
@@ -85,7 +87,7 @@ func (m *matcher) onMatchFound(c *client, ev inEnvelope, at time.Time) {
 	m.mu.Lock()
 	first := len(m.matches[c.idx]) == 0
 	m.matches[c.idx] = append(m.matches[c.idx], matchObs{
-		PartnerID: d.PartnerID, MatchID: d.MatchID, Initiator: d.Initiator, Mode: d.Mode, Common: d.CommonInterests,
+		PartnerID: string(d.PartnerID), MatchID: string(d.MatchID), Initiator: d.Initiator, Mode: string(d.Mode), Common: d.CommonInterests,
 	})
 	if first {
 		if sent := m.sentAt[c.idx].Load(); sent != 0 {
@@ -176,11 +178,11 @@ func newBurstMode(cfg Config, t *tally) *burstMode { return &burstMode{matcher: 
 
 func (b *burstMode) before() error { return b.prepare() }
 
-func (b *burstMode) handle(c *client, ev inEnvelope, at time.Time) {
+func (b *burstMode) handle(c *client, ev wire.Inbound, at time.Time) {
 	switch ev.Event {
-	case evMatchFound:
+	case wire.EvMatchFound:
 		b.onMatchFound(c, ev, at)
-	case evWaiting:
+	case wire.EvWaiting:
 	default:
 		b.t.unexpectedEvent("burst: %s got %s: %s", c.id, ev.Event, ev.Data)
 	}

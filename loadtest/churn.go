@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/go-megle/go-megle/internal/wire"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -93,19 +95,19 @@ func (m *churnMode) queue(c *client, p *churnPeer) {
 	}
 }
 
-func (m *churnMode) handle(c *client, ev inEnvelope, at time.Time) {
+func (m *churnMode) handle(c *client, ev wire.Inbound, at time.Time) {
 	p := &m.peers[c.idx]
 	switch ev.Event {
-	case evWaiting:
-	case evMatchFound:
-		var d matchFoundData
+	case wire.EvWaiting:
+	case wire.EvMatchFound:
+		var d wire.MatchFoundData
 		if err := json.Unmarshal(ev.Data, &d); err != nil {
 			m.t.badFrames.Add(1)
 			return
 		}
 		m.onMatchFound(c, p, d, at)
-	case evPartnerLeft:
-		var d partnerLeftData
+	case wire.EvPartnerLeft:
+		var d wire.PartnerLeftData
 		if err := json.Unmarshal(ev.Data, &d); err != nil {
 			m.t.badFrames.Add(1)
 			return
@@ -116,17 +118,17 @@ func (m *churnMode) handle(c *client, ev inEnvelope, at time.Time) {
 	}
 }
 
-func (m *churnMode) onMatchFound(c *client, p *churnPeer, d matchFoundData, at time.Time) {
+func (m *churnMode) onMatchFound(c *client, p *churnPeer, d wire.MatchFoundData, at time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.state != churnAwaitMatch {
 		m.violation("%s got match_found with %s in state %d", c.id, d.PartnerID, p.state)
 		return
 	}
-	if want := m.cfg.mediaFor(c.idx); want != "" && d.Mode != want {
+	if want := m.cfg.mediaFor(c.idx); want != "" && string(d.Mode) != want {
 		m.violation("%s asked for %q, matched in %q with %s", c.id, want, d.Mode, d.PartnerID)
 	}
-	if known := *m.known.Load(); d.PartnerID == c.id || !known[d.PartnerID] {
+	if known := *m.known.Load(); string(d.PartnerID) == c.id || !known[string(d.PartnerID)] {
 		m.foreign.Add(1)
 		m.violation("%s matched with %q (itself or not a client of this load)", c.id, d.PartnerID)
 	}
@@ -138,7 +140,7 @@ func (m *churnMode) onMatchFound(c *client, p *churnPeer, d matchFoundData, at t
 		m.mu.Unlock()
 	}
 	if !d.Initiator {
-		p.state, p.partner, p.since, p.flagged = churnAwaitPartner, d.PartnerID, at, false
+		p.state, p.partner, p.since, p.flagged = churnAwaitPartner, string(d.PartnerID), at, false
 		return
 	}
 	switch {
@@ -157,10 +159,10 @@ func (m *churnMode) onMatchFound(c *client, p *churnPeer, d matchFoundData, at t
 	}
 }
 
-func (m *churnMode) onPartnerLeft(c *client, p *churnPeer, d partnerLeftData) {
+func (m *churnMode) onPartnerLeft(c *client, p *churnPeer, d wire.PartnerLeftData) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.state != churnAwaitPartner || d.From != p.partner {
+	if p.state != churnAwaitPartner || string(d.From) != p.partner {
 		m.violation("%s got partner_left from %s (reason %s) in state %d, partner %q", c.id, d.From, d.Reason, p.state, p.partner)
 		return
 	}

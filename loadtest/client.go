@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/go-megle/go-megle/internal/wire"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -21,13 +23,13 @@ const (
 // handler receives every event of a client on that client's reader goroutine, after the
 // common bookkeeping (hello, error, online) is done. It must not block for long.
 type handler interface {
-	handle(c *client, ev inEnvelope, at time.Time)
+	handle(c *client, ev wire.Inbound, at time.Time)
 }
 
 // noHandler is the idle load's handler: it holds the connection and nothing else.
 type noHandler struct{}
 
-func (noHandler) handle(*client, inEnvelope, time.Time) {}
+func (noHandler) handle(*client, wire.Inbound, time.Time) {}
 
 // tally counts the events every mode checks: protocol errors, frames the load generator
 // could not decode, unexpected events and connections the server dropped.
@@ -49,7 +51,7 @@ type tally struct {
 
 func newTally() *tally { return &tally{errorCodes: make(map[string]int)} }
 
-func (t *tally) protocolError(clientID string, e errorData) {
+func (t *tally) protocolError(clientID string, e wire.ErrorData) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.errorCodes[e.Code]++
@@ -128,33 +130,33 @@ func (c *client) readLoop() {
 		if c.t.ended.Load() {
 			continue
 		}
-		var ev inEnvelope
+		var ev wire.Inbound
 		if err := json.Unmarshal(msg, &ev); err != nil {
 			c.t.badFrames.Add(1)
 			continue
 		}
 		switch ev.Event {
-		case evHello:
+		case wire.EvHello:
 			if gotHello {
 				c.t.unexpectedEvent("client %s: second hello", c.id)
 				continue
 			}
-			var h helloData
+			var h wire.HelloData
 			if err := json.Unmarshal(ev.Data, &h); err != nil || h.ID == "" {
 				c.t.badFrames.Add(1)
 				continue
 			}
-			c.id = h.ID
+			c.id = string(h.ID)
 			gotHello = true
 			close(c.hello)
 			continue
-		case evError:
-			var e errorData
+		case wire.EvError:
+			var e wire.ErrorData
 			if err := json.Unmarshal(ev.Data, &e); err != nil {
 				c.t.badFrames.Add(1)
 			}
 			c.t.protocolError(c.label(gotHello), e)
-		case evOnline:
+		case wire.EvOnline:
 			continue
 		}
 		if !gotHello {

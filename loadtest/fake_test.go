@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/go-megle/go-megle/internal/wire"
+
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -45,7 +47,7 @@ type fakeConn struct {
 }
 
 func (c *fakeConn) send(event string, data any) {
-	b, err := json.Marshal(outEnvelope[any]{Event: event, Data: data})
+	b, err := json.Marshal(wire.Outbound[any]{Event: event, Data: data})
 	if err != nil {
 		panic(err)
 	}
@@ -73,8 +75,8 @@ func (f *fakeServer) serveWS(w http.ResponseWriter, r *http.Request) {
 	c := &fakeConn{id: fmt.Sprintf("u%d", f.nextID), ws: ws}
 	f.conns[c.id] = c
 	f.mu.Unlock()
-	c.send(evHello, helloData{ID: c.id, ResumeToken: "t-" + c.id, ICEServers: json.RawMessage(`[]`)})
-	c.send(evOnline, struct {
+	c.send(wire.EvHello, wire.HelloData{ID: wire.ClientID(c.id), ResumeToken: "t-" + c.id, ICEServers: []wire.ICEServer{}})
+	c.send(wire.EvOnline, struct {
 		Count int `json:"count"`
 	}{1})
 	defer func() {
@@ -90,9 +92,9 @@ func (f *fakeServer) serveWS(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return
 		}
-		var ev inEnvelope
+		var ev wire.Inbound
 		if err := json.Unmarshal(msg, &ev); err != nil {
-			c.send(evError, errorData{Code: "bad_json"})
+			c.send(wire.EvError, wire.ErrorData{Code: "bad_json"})
 			continue
 		}
 		f.mu.Lock()
@@ -102,15 +104,15 @@ func (f *fakeServer) serveWS(w http.ResponseWriter, r *http.Request) {
 }
 
 // dispatch runs with f.mu held; sends under it are fine for a test fake.
-func (f *fakeServer) dispatch(c *fakeConn, ev inEnvelope) {
+func (f *fakeServer) dispatch(c *fakeConn, ev wire.Inbound) {
 	switch ev.Event {
-	case evFindMatch:
-		var req findMatchData
+	case wire.EvFindMatch:
+		var req wire.FindMatchRequest
 		if err := json.Unmarshal(ev.Data, &req); err != nil {
-			c.send(evError, errorData{Code: "bad_request"})
+			c.send(wire.EvError, wire.ErrorData{Code: "bad_request"})
 			return
 		}
-		mode := req.Mode
+		mode := string(req.Mode)
 		if mode == "" {
 			mode = "video"
 		}
@@ -122,7 +124,7 @@ func (f *fakeServer) dispatch(c *fakeConn, ev inEnvelope) {
 		f.unqueue(c.id)
 		if len(f.queue[q]) == 0 || f.fault == faultNeverMatch {
 			f.queue[q] = append(f.queue[q], c.id)
-			c.send(evWaiting, struct{}{})
+			c.send(wire.EvWaiting, struct{}{})
 			return
 		}
 		other := f.queue[q][0]
@@ -139,16 +141,16 @@ func (f *fakeServer) dispatch(c *fakeConn, ev inEnvelope) {
 				n = 2
 			}
 			for range n {
-				f.conns[side.id].send(evMatchFound, matchFoundData{PartnerID: side.partner, Initiator: side.init, MatchID: mid, Mode: mode})
+				f.conns[side.id].send(wire.EvMatchFound, wire.MatchFoundData{PartnerID: wire.ClientID(side.partner), Initiator: side.init, MatchID: wire.MatchID(mid), Mode: wire.Mode(mode)})
 			}
 		}
-	case evLeave:
+	case wire.EvLeave:
 		f.endMatch(c.id, "left")
 		f.unqueue(c.id)
-	case evSignal:
+	case wire.EvSignal:
 		p, ok := f.partner[c.id]
 		if !ok {
-			c.send(evError, errorData{Code: "not_matched"})
+			c.send(wire.EvError, wire.ErrorData{Code: "not_matched"})
 			return
 		}
 		var s struct {
@@ -156,20 +158,20 @@ func (f *fakeServer) dispatch(c *fakeConn, ev inEnvelope) {
 			Payload json.RawMessage `json:"payload"`
 		}
 		if err := json.Unmarshal(ev.Data, &s); err != nil {
-			c.send(evError, errorData{Code: "bad_request"})
+			c.send(wire.EvError, wire.ErrorData{Code: "bad_request"})
 			return
 		}
 		to := f.conns[p]
 		if f.fault == faultMisrouteSignal {
 			to = c
 		}
-		out := signalInData{SenderID: c.id, Type: s.Type, Payload: s.Payload}
-		to.send(evSignal, out)
+		out := wire.SignalData{SenderID: wire.ClientID(c.id), Type: s.Type, Payload: s.Payload}
+		to.send(wire.EvSignal, out)
 		if f.fault == faultDupSignal {
-			to.send(evSignal, out)
+			to.send(wire.EvSignal, out)
 		}
 	default:
-		c.send(evError, errorData{Code: "unknown_event"})
+		c.send(wire.EvError, wire.ErrorData{Code: "unknown_event"})
 	}
 }
 
@@ -186,7 +188,7 @@ func (f *fakeServer) endMatch(id, reason string) {
 		reason = "disconnected"
 	}
 	if pc, ok := f.conns[p]; ok {
-		pc.send(evPartnerLeft, partnerLeftData{From: id, Reason: reason})
+		pc.send(wire.EvPartnerLeft, wire.PartnerLeftData{From: wire.ClientID(id), Reason: reason})
 	}
 }
 

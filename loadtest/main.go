@@ -1,5 +1,5 @@
 // Command loadtest is Go-Megle's load generator and protocol checker. It speaks the real wire
-// protocol (DESIGN.md §2) over real WebSockets to one or more instances and runs one of four
+// protocol (internal/wire) over real WebSockets to one or more instances and runs one of four
 // loads: idle (server memory per held connection), burst (everyone asks for a match at once),
 // relay (offer/answer round trips between matched pairs, paced or saturated) and churn (match,
 // leave, match again). Every run is bounded and stops by itself; it exits 1 when the checker

@@ -3,21 +3,8 @@ package main
 import (
 	"encoding/json"
 	"strconv"
-)
 
-// Event names of the wire protocol (DESIGN.md §2).
-const (
-	evHello       = "hello"
-	evWaiting     = "waiting"
-	evMatchFound  = "match_found"
-	evSignal      = "signal"
-	evChat        = "chat"
-	evTyping      = "typing"
-	evPartnerLeft = "partner_left"
-	evOnline      = "online"
-	evError       = "error"
-	evFindMatch   = "find_match"
-	evLeave       = "leave"
+	"github.com/go-megle/go-megle/internal/wire"
 )
 
 // Signal types the relay load uses.
@@ -26,63 +13,12 @@ const (
 	sigAnswer = "answer"
 )
 
-// inEnvelope is any server→client message; Data is decoded by event.
-type inEnvelope struct {
-	Event string          `json:"event"`
-	Data  json.RawMessage `json:"data"`
-}
-
-// outEnvelope is any client→server message.
-type outEnvelope[T any] struct {
-	Event string `json:"event"`
-	Data  T      `json:"data"`
-}
-
-type helloData struct {
-	ID          string          `json:"id"`
-	ResumeToken string          `json:"resume_token"`
-	Online      int             `json:"online"`
-	ICEServers  json.RawMessage `json:"ice_servers"`
-	Resumed     bool            `json:"resumed"`
-}
-
-type matchFoundData struct {
-	PartnerID       string   `json:"partner_id"`
-	Initiator       bool     `json:"initiator"`
-	MatchID         string   `json:"match_id"`
-	CommonInterests []string `json:"common_interests"`
-	Mode            string   `json:"mode"`
-}
-
-type signalInData struct {
-	SenderID string          `json:"sender_id"`
-	Type     string          `json:"type"`
-	Payload  json.RawMessage `json:"payload"`
-}
-
 // relaySignalData is a signal of the relay load, decoded in one pass.
 type relaySignalData struct {
-	SenderID string       `json:"sender_id"`
-	Type     string       `json:"type"`
-	Payload  relayPayload `json:"payload"`
+	SenderID wire.ClientID `json:"sender_id"`
+	Type     string        `json:"type"`
+	Payload  relayPayload  `json:"payload"`
 }
-
-type partnerLeftData struct {
-	From   string `json:"from"`
-	Reason string `json:"reason"`
-}
-
-type errorData struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
-type findMatchData struct {
-	Interests []string `json:"interests,omitempty"`
-	Mode      string   `json:"mode,omitempty"`
-}
-
-type leaveData struct{}
 
 // relayPayload is the payload of the relay load's offers and answers. Seq is unique per
 // sender; From and Match tie a signal to the pair that sent it, so a signal that reaches the
@@ -95,11 +31,11 @@ type relayPayload struct {
 
 // encodeFindMatch builds a find_match frame once; it is the same for every client.
 func encodeFindMatch(mode string, interests []string) ([]byte, error) {
-	return json.Marshal(outEnvelope[findMatchData]{Event: evFindMatch, Data: findMatchData{Interests: interests, Mode: mode}})
+	return json.Marshal(wire.Outbound[wire.FindMatchRequest]{Event: wire.EvFindMatch, Data: wire.FindMatchRequest{Interests: interests, Mode: wire.Mode(mode)}})
 }
 
 func encodeLeave() ([]byte, error) {
-	return json.Marshal(outEnvelope[leaveData]{Event: evLeave})
+	return json.Marshal(wire.Outbound[wire.LeaveRequest]{Event: wire.EvLeave})
 }
 
 // signalEncoder appends offer and answer frames without reflection: the relay path is the

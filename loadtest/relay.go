@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/go-megle/go-megle/internal/wire"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -59,27 +61,27 @@ func (r *relayMode) note(v verdict, msg string) {
 	r.mu.Unlock()
 }
 
-func (r *relayMode) handle(c *client, ev inEnvelope, at time.Time) {
+func (r *relayMode) handle(c *client, ev wire.Inbound, at time.Time) {
 	switch ev.Event {
-	case evWaiting:
-	case evMatchFound:
+	case wire.EvWaiting:
+	case wire.EvMatchFound:
 		if r.peers[c.idx].Load() != nil {
 			r.t.unexpectedEvent("relay: %s got match_found while paired: %s", c.id, ev.Data)
 			return
 		}
 		r.onMatchFound(c, ev, at)
-	case evSignal:
+	case wire.EvSignal:
 		r.onSignal(c, ev, at)
 	default:
 		r.t.unexpectedEvent("relay: %s got %s: %s", c.id, ev.Event, ev.Data)
 	}
 }
 
-func (r *relayMode) onSignal(c *client, ev inEnvelope, at time.Time) {
+func (r *relayMode) onSignal(c *client, ev wire.Inbound, at time.Time) {
 	// One pass: the payload is decoded with the signal (the relay path is the hot loop).
 	var s relaySignalData
 	if err := json.Unmarshal(ev.Data, &s); err != nil {
-		var generic signalInData
+		var generic wire.SignalData
 		if json.Unmarshal(ev.Data, &generic) != nil {
 			r.t.badFrames.Add(1)
 			return
@@ -96,7 +98,7 @@ func (r *relayMode) onSignal(c *client, ev inEnvelope, at time.Time) {
 	switch {
 	case s.Type == sigOffer && !peer.initiator:
 		peer.mu.Lock()
-		v, msg := peer.chk.gotOffer(s.SenderID, p)
+		v, msg := peer.chk.gotOffer(string(s.SenderID), p)
 		peer.mu.Unlock()
 		if v != verdictOK {
 			r.note(v, msg)
@@ -108,7 +110,7 @@ func (r *relayMode) onSignal(c *client, ev inEnvelope, at time.Time) {
 		}
 	case s.Type == sigAnswer && peer.initiator:
 		peer.mu.Lock()
-		v, rtt, msg := peer.chk.gotAnswer(s.SenderID, p, at)
+		v, rtt, msg := peer.chk.gotAnswer(string(s.SenderID), p, at)
 		if v == verdictOK {
 			peer.rtts = append(peer.rtts, rtt)
 		}

@@ -1,5 +1,5 @@
-// Wire protocol of the Go server (DESIGN.md §2). Every type here mirrors a Go
-// struct the server sends or decodes; keep them in step.
+// Wire protocol of the Go server (README "Wire protocol"). Every type here mirrors a Go
+// struct in internal/wire; protocol_ts_test.go fails when the two differ.
 
 export type Mode = 'video' | 'text';
 
@@ -27,7 +27,6 @@ export type ErrorCode =
   | 'bad_request'
   | 'not_matched'
   | 'rate_limited'
-  | 'too_large'
   | 'unavailable';
 
 /** Server → client. */

@@ -5,7 +5,6 @@ import {
   type ICEServer,
   type MatchInfo,
   type Mode,
-  type PartnerLeftReason,
   type ServerMessage,
 } from '../protocol';
 import type { Signaling } from './useSignaling';
@@ -27,8 +26,6 @@ export interface Preferences {
 export interface MatchState {
   phase: Phase;
   match: MatchInfo | null;
-  /** Why the last partner went away (shown while phase is partner_left). */
-  leftReason: PartnerLeftReason | null;
   mode: Mode;
   online: number | null;
   iceServers: RTCIceServer[];
@@ -61,7 +58,6 @@ const TYPING_PAUSE_MS = 5_000;
 const errorNotices: Record<string, string> = {
   unavailable: 'Matchmaking is unavailable right now. Please try again in a moment.',
   rate_limited: 'Slow down a little: too many messages.',
-  too_large: 'That message is too long.',
 };
 
 /**
@@ -73,7 +69,6 @@ export function useMatch(signaling: Signaling, options: MatchOptions = {}): Matc
   const { send, subscribe } = signaling;
   const [phase, setPhaseState] = useState<Phase>('idle');
   const [match, setMatchState] = useState<MatchInfo | null>(null);
-  const [leftReason, setLeftReason] = useState<PartnerLeftReason | null>(null);
   const [mode, setMode] = useState<Mode>('video');
   const [online, setOnline] = useState<number | null>(null);
   const [iceServers, setIceServers] = useState<RTCIceServer[]>([]);
@@ -116,10 +111,9 @@ export function useMatch(signaling: Signaling, options: MatchOptions = {}): Matc
   }, [send, setMatch, setPhase]);
 
   const partnerGone = useCallback(
-    (reason: PartnerLeftReason) => {
+    () => {
       setMatch(null);
       setPartnerTyping(false);
-      setLeftReason(reason);
       addLine('system', 'Stranger has disconnected.');
       if (autoNextRef.current) {
         findMatch();
@@ -145,14 +139,14 @@ export function useMatch(signaling: Signaling, options: MatchOptions = {}): Matc
               setMatch(resumedMatch);
               setPhase('matched');
             } else if (!resumedMatch && phaseRef.current === 'matched') {
-              partnerGone('disconnected'); // the match ended while we were away
+              partnerGone(); // the match ended while we were away
             }
             return;
           }
           if (previous === null || previous === id) return;
           // A fresh identity after a reconnect: the server forgot our queue entry and match.
           if (phaseRef.current === 'searching') findMatch();
-          else if (phaseRef.current === 'matched') partnerGone('disconnected');
+          else if (phaseRef.current === 'matched') partnerGone();
           return;
         }
         case 'waiting':
@@ -164,7 +158,6 @@ export function useMatch(signaling: Signaling, options: MatchOptions = {}): Matc
           if (phaseRef.current === 'idle') return; // stopped meanwhile
           setMatch(message.data);
           setMode(message.data.mode);
-          setLeftReason(null);
           setPartnerTyping(false);
           typingSentRef.current = false;
           setLines([]);
@@ -185,7 +178,7 @@ export function useMatch(signaling: Signaling, options: MatchOptions = {}): Matc
         case 'partner_left': {
           const current = matchRef.current;
           if (!current || message.data.from !== current.partner_id) return;
-          partnerGone(message.data.reason);
+          partnerGone();
           return;
         }
         case 'online':
@@ -211,7 +204,6 @@ export function useMatch(signaling: Signaling, options: MatchOptions = {}): Matc
       setMode(prefs.mode);
       setLines([]);
       setNotice(null);
-      setLeftReason(null);
       findMatch();
     },
     [findMatch],
@@ -220,7 +212,6 @@ export function useMatch(signaling: Signaling, options: MatchOptions = {}): Matc
   const next = useCallback(() => {
     if (phaseRef.current === 'idle') return;
     setLines([]);
-    setLeftReason(null);
     findMatch();
   }, [findMatch]);
 
@@ -269,7 +260,6 @@ export function useMatch(signaling: Signaling, options: MatchOptions = {}): Matc
   return {
     phase,
     match,
-    leftReason,
     mode,
     online,
     iceServers,

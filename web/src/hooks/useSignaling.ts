@@ -39,7 +39,7 @@ export function backoffDelay(attempt: number, baseMs: number, maxMs: number, ran
 
 const OUTBOX_LIMIT = 50;
 // Closing with 1000 tells the server the user meant it: the match ends at once
-// instead of being held for a resume (DESIGN.md §5).
+// instead of being held for a resume (README: failure model).
 const NORMAL_CLOSURE = 1000;
 
 /**

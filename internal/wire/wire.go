@@ -1,34 +1,18 @@
-package main
+// Package wire is the WebSocket protocol between browsers and the server, in one place: the
+// event names, the data of every event both ways, the error codes and the limits. The server
+// and the load generator both speak it through these types; web/src/protocol.ts mirrors them
+// for the browser, and a test holds the two together.
+//
+// Every frame is a JSON text frame {"event": "<name>", "data": {...}}.
+package wire
 
-import (
-	"crypto/rand"
-	"encoding/json"
-)
+import "encoding/json"
 
 // Distinct identifier types, so a match id can never be passed where a client id is meant.
 type (
-	ClientID   string
-	InstanceID string
-	MatchID    string
+	ClientID string
+	MatchID  string
 )
-
-// newID returns 128 random bits from crypto/rand as 26 base32 characters: unguessable, and
-// unique across instances without coordination.
-func newID() string { return rand.Text() }
-
-// validIDText says whether s may be used as an id inside Redis keys and channel names.
-func validIDText(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return false
-		}
-	}
-	return true
-}
 
 // Mode is what a user wants to share: video (with audio) or text only.
 type Mode string
@@ -47,7 +31,7 @@ const (
 	EvLeave     = "leave"
 )
 
-// Outbound event names (server -> client).
+// Outbound event names (server -> client). Signal, chat and typing go both ways.
 const (
 	EvHello       = "hello"
 	EvWaiting     = "waiting"
@@ -57,73 +41,78 @@ const (
 	EvError       = "error"
 )
 
-// Error codes of the error event.
+// Error codes of the error event (all of them are in ErrorCodes).
 const (
 	ErrBadJSON      = "bad_json"
 	ErrUnknownEvent = "unknown_event"
 	ErrBadRequest   = "bad_request"
 	ErrNotMatched   = "not_matched"
 	ErrRateLimited  = "rate_limited"
-	ErrTooLarge     = "too_large"
 	ErrUnavailable  = "unavailable"
 )
 
-// Reasons of partner_left.
+// Reasons of partner_left (all of them are in Reasons).
 const (
 	ReasonLeft         = "left"
 	ReasonNext         = "next"
 	ReasonDisconnected = "disconnected"
 )
 
-// Protocol limits (DESIGN.md §2).
-const (
-	maxInterests      = 10
-	maxInterestLen    = 32
-	maxChatLen        = 2000
-	maxSignalTypeLen  = 32
-	defaultWaitingMsg = "Looking for someone you can chat with..."
+var (
+	ErrorCodes = []string{ErrBadJSON, ErrUnknownEvent, ErrBadRequest, ErrNotMatched, ErrRateLimited, ErrUnavailable}
+	Reasons    = []string{ReasonLeft, ReasonNext, ReasonDisconnected}
 )
 
-// InboundEnvelope is every client message: {"event": "...", "data": {...}}.
-type InboundEnvelope struct {
+// Limits of the protocol.
+const (
+	MaxInterests     = 10
+	MaxInterestLen   = 32 // characters
+	MaxChatLen       = 2000
+	MaxSignalTypeLen = 32
+)
+
+// Inbound is every client message before its data is decoded.
+type Inbound struct {
 	Event string          `json:"event"`
 	Data  json.RawMessage `json:"data"`
 }
 
-// FindMatchRequest is find_match's data.
-type FindMatchRequest struct {
-	Interests []string `json:"interests"`
-	Mode      Mode     `json:"mode"`
-}
-
-// SignalRequest is signal's data. TargetID is accepted for compatibility and ignored: a
-// signal only ever reaches the sender's current partner.
-type SignalRequest struct {
-	Type     string          `json:"type"`
-	Payload  json.RawMessage `json:"payload"`
-	TargetID json.RawMessage `json:"target_id,omitempty"`
-}
-
-// ChatRequest is chat's data.
-type ChatRequest struct {
-	Text string `json:"text"`
-}
-
-// TypingRequest is typing's data.
-type TypingRequest struct {
-	Typing bool `json:"typing"`
-}
-
-// LeaveRequest is leave's data; TargetID is ignored like signal's.
-type LeaveRequest struct {
-	TargetID json.RawMessage `json:"target_id,omitempty"`
-}
-
-// Outbound is every server message.
+// Outbound is every server message (and, in the load generator, every client message).
 type Outbound[T any] struct {
 	Event string `json:"event"`
 	Data  T      `json:"data"`
 }
+
+// --- client -> server ---
+
+// FindMatchRequest is find_match's data.
+type FindMatchRequest struct {
+	Interests []string `json:"interests,omitempty"`
+	Mode      Mode     `json:"mode,omitempty"`
+}
+
+// SignalRequest is signal's data. A target_id, which clients of the reference protocol send,
+// is accepted and ignored (like any unknown field): a signal only ever reaches the sender's
+// current partner.
+type SignalRequest struct {
+	Type    string          `json:"type"`
+	Payload json.RawMessage `json:"payload"`
+}
+
+// ChatRequest is chat's data, both ways.
+type ChatRequest struct {
+	Text string `json:"text"`
+}
+
+// TypingRequest is typing's data, both ways.
+type TypingRequest struct {
+	Typing bool `json:"typing"`
+}
+
+// LeaveRequest is leave's data: an object, whose target_id is ignored like signal's.
+type LeaveRequest struct{}
+
+// --- server -> client ---
 
 // ICEServer is one RTCIceServer as the browser takes it.
 type ICEServer struct {
@@ -170,13 +159,9 @@ type SignalData struct {
 	Payload  json.RawMessage `json:"payload"`
 }
 
-type ChatData struct {
-	Text string `json:"text"`
-}
+type ChatData = ChatRequest
 
-type TypingData struct {
-	Typing bool `json:"typing"`
-}
+type TypingData = TypingRequest
 
 type PartnerLeftData struct {
 	From   ClientID `json:"from"`
@@ -192,17 +177,31 @@ type ErrorData struct {
 	Message string `json:"message"`
 }
 
-// encode marshals a typed server message. The types above cannot fail to marshal except for
-// an invalid json.RawMessage, which the read path has already validated; the error is still
+// ServerEvents and ClientEvents name the data type of every event, for the test that holds
+// web/src/protocol.ts to these types.
+var (
+	ServerEvents = map[string]any{
+		EvHello: HelloData{}, EvWaiting: WaitingData{}, EvMatchFound: MatchFoundData{}, EvSignal: SignalData{},
+		EvChat: ChatData{}, EvTyping: TypingData{}, EvPartnerLeft: PartnerLeftData{}, EvOnline: OnlineData{},
+		EvError: ErrorData{},
+	}
+	ClientEvents = map[string]any{
+		EvFindMatch: FindMatchRequest{}, EvSignal: SignalRequest{}, EvChat: ChatRequest{}, EvTyping: TypingRequest{},
+		EvLeave: LeaveRequest{},
+	}
+)
+
+// Encode marshals one message. The types above cannot fail to marshal except through an
+// invalid json.RawMessage, which the server validates on the way in; the error is still
 // returned, never dropped.
-func encode[T any](event string, data T) ([]byte, error) {
+func Encode[T any](event string, data T) ([]byte, error) {
 	return json.Marshal(Outbound[T]{Event: event, Data: data})
 }
 
-// mustEncode is encode for server messages that hold no json.RawMessage: marshalling strings,
+// MustEncode is Encode for messages that hold no json.RawMessage: marshalling strings,
 // numbers, booleans and slices of them cannot fail, so an error here is a programming error.
-func mustEncode[T any](event string, data T) []byte {
-	b, err := encode(event, data)
+func MustEncode[T any](event string, data T) []byte {
+	b, err := Encode(event, data)
 	if err != nil {
 		panic("encode " + event + ": " + err.Error())
 	}

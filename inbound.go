@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/go-megle/go-megle/internal/wire"
+)
+
+// Client messages on their way in: decoded and validated here, then handed to the hub for
+// the sender's session. Nothing invalid gets further than this file.
+
+// inbound is what a connection hands each valid message to (the hub).
+type inbound interface {
+	FindMatch(s *Session, mode wire.Mode, interests []string)
+	Relay(s *Session, event string, frame []byte)
+	Leave(s *Session)
+	Disconnect(s *Session, hold bool)
+}
+
+// request is one decoded, valid client message.
+type request struct {
+	event     string
+	mode      wire.Mode // find_match
+	interests []string  // find_match
+	frame     []byte    // signal, chat, typing: the frame for the partner
+}
+
+// dispatch hands the request on for session s.
+func (r request) dispatch(to inbound, s *Session) {
+	switch r.event {
+	case wire.EvFindMatch:
+		to.FindMatch(s, r.mode, r.interests)
+	case wire.EvLeave:
+		to.Leave(s)
+	default:
+		to.Relay(s, r.event, r.frame)
+	}
+}
+
+func problem(code, message string) *wire.ErrorData {
+	return &wire.ErrorData{Code: code, Message: message}
+}
+
+// decode parses and validates one client message from id, or says what is wrong with it:
+// bad input gets an error event and the connection stays usable.
+func decode(id wire.ClientID, data []byte) (request, *wire.ErrorData) {
+	if !utf8.Valid(data) {
+		return request{}, problem(wire.ErrBadJSON, "message is not valid UTF-8")
+	}
+	var in wire.Inbound
+	if err := json.Unmarshal(data, &in); err != nil {
+		return request{}, problem(wire.ErrBadJSON, "message is not a JSON object {\"event\": ..., \"data\": {...}}")
+	}
+	body := in.Data
+	if len(body) == 0 || bytes.Equal(body, []byte("null")) {
+		body = []byte("{}")
+	}
+	req := request{event: in.Event}
+	switch in.Event {
+	case wire.EvFindMatch:
+		var r wire.FindMatchRequest
+		if err := json.Unmarshal(body, &r); err != nil {
+			return req, problem(wire.ErrBadRequest, "find_match data must be {interests?: [string], mode?: \"video\"|\"text\"}")
+		}
+		var bad string
+		if req.mode, req.interests, bad = validateFindMatch(r); bad != "" {
+			return req, problem(wire.ErrBadRequest, bad)
+		}
+	case wire.EvSignal:
+		var r wire.SignalRequest
+		if err := json.Unmarshal(body, &r); err != nil {
+			return req, problem(wire.ErrBadRequest, "signal data must be {type: string, payload: any}")
+		}
+		if r.Type == "" || len(r.Type) > wire.MaxSignalTypeLen || len(r.Payload) == 0 {
+			return req, problem(wire.ErrBadRequest, "signal needs a type (1-32 characters) and a payload")
+		}
+		frame, err := wire.Encode(wire.EvSignal, wire.SignalData{SenderID: id, Type: r.Type, Payload: r.Payload})
+		if err != nil {
+			return req, problem(wire.ErrBadRequest, "signal payload is not valid JSON")
+		}
+		req.frame = frame
+	case wire.EvChat:
+		var r wire.ChatRequest
+		if err := json.Unmarshal(body, &r); err != nil {
+			return req, problem(wire.ErrBadRequest, "chat data must be {text: string}")
+		}
+		if n := utf8.RuneCountInString(r.Text); n == 0 || n > wire.MaxChatLen || strings.TrimSpace(r.Text) == "" {
+			return req, problem(wire.ErrBadRequest, "chat text must be 1-2000 characters and not blank")
+		}
+		req.frame = wire.MustEncode(wire.EvChat, wire.ChatData(r))
+	case wire.EvTyping:
+		var r wire.TypingRequest
+		if err := json.Unmarshal(body, &r); err != nil {
+			return req, problem(wire.ErrBadRequest, "typing data must be {typing: bool}")
+		}
+		req.frame = wire.MustEncode(wire.EvTyping, wire.TypingData(r))
+	case wire.EvLeave:
+		var r wire.LeaveRequest
+		if err := json.Unmarshal(body, &r); err != nil {
+			return req, problem(wire.ErrBadRequest, "leave data must be an object")
+		}
+	default:
+		return req, problem(wire.ErrUnknownEvent, "unknown event; expected find_match, signal, chat, typing or leave")
+	}
+	return req, nil
+}
+
+// validateFindMatch normalises a find_match request or says what is wrong with it.
+func validateFindMatch(r wire.FindMatchRequest) (wire.Mode, []string, string) {
+	mode := r.Mode
+	if mode == "" {
+		mode = wire.ModeVideo
+	}
+	if mode != wire.ModeVideo && mode != wire.ModeText {
+		return "", nil, "mode must be \"video\" or \"text\""
+	}
+	if len(r.Interests) > wire.MaxInterests {
+		return "", nil, "at most 10 interests"
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, raw := range r.Interests {
+		i := strings.ToLower(strings.Join(strings.Fields(raw), " "))
+		if n := utf8.RuneCountInString(i); n == 0 || n > wire.MaxInterestLen {
+			return "", nil, "each interest must be 1-32 characters"
+		}
+		if strings.IndexFunc(i, unicode.IsControl) >= 0 {
+			return "", nil, "interests must not contain control characters"
+		}
+		if !seen[i] {
+			seen[i] = true
+			out = append(out, i)
+		}
+	}
+	return mode, out, ""
+}

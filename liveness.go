@@ -1,0 +1,233 @@
+package main
+
+import (
+	"time"
+
+	"github.com/go-megle/go-megle/internal/wire"
+)
+
+// The hub's background loops: the heartbeat that says this instance is alive, pings, the
+// cluster-wide online count, the sweep that ends matches with users of dead instances and
+// reconciles waiting users with Redis, and the refresh of the keys of live conversations.
+
+// Run keeps the loops going, and delivers envelopes from other instances, until Stop.
+func (h *Hub) Run() {
+	h.heartbeat() // mark ourselves alive before anyone can be matched with us
+	loops := []struct {
+		every time.Duration
+		do    func()
+	}{
+		{h.cfg.HeartbeatInterval, h.heartbeat},
+		{h.cfg.OnlineInterval, h.updateOnline},
+		{h.cfg.SweepInterval, h.sweep},
+		{h.cfg.MatchTTL / 3, h.refresh},
+		{h.cfg.PingInterval, h.pingAll},
+	}
+	for _, l := range loops {
+		h.loops.Add(1)
+		go func() {
+			defer h.loops.Done()
+			t := time.NewTicker(l.every)
+			defer t.Stop()
+			for {
+				select {
+				case <-h.ctx.Done():
+					return
+				case <-t.C:
+					l.do()
+				}
+			}
+		}()
+	}
+	h.loops.Add(1)
+	go func() {
+		defer h.loops.Done()
+		h.bus.Run(h.ctx, h.handleEnvelope)
+	}()
+}
+
+func (h *Hub) heartbeat() {
+	err := h.mm.Heartbeat(h.ctx, h.cfg.Self, h.ClientCount(), h.cfg.HeartbeatTTL)
+	if was := h.redisOK.Swap(err == nil); was != (err == nil) {
+		if err == nil {
+			h.redisSince.Store(h.now().UnixNano())
+			h.log.Info("Redis reachable: ready")
+		} else {
+			h.log.Error("Redis unreachable: not ready; matchmaking answers unavailable", "err", err)
+		}
+	}
+}
+
+// pingAll asks every connection's writer for a ping: one ticker for the instance instead of
+// a timer per connection.
+func (h *Hub) pingAll() {
+	for _, s := range h.snapshot() {
+		s.out.Ping()
+	}
+}
+
+// updateOnline recomputes the cluster-wide count and sends it to local users when it changed.
+func (h *Hub) updateOnline() {
+	local := int64(h.ClientCount())
+	n, instances, err := h.mm.Online(h.ctx)
+	if err != nil {
+		return
+	}
+	h.metrics.InstancesAlive.Set(float64(instances))
+	h.onlineLocal.Store(local)
+	if h.online.Swap(n) == n {
+		return
+	}
+	frame := wire.MustEncode(wire.EvOnline, wire.OnlineData{Count: n})
+	for _, s := range h.snapshot() {
+		s.out.Send(frame)
+	}
+}
+
+// sweep ends the matches of local users whose partner's instance has died, and reconciles
+// users that have waited a while. A partner that resumed elsewhere has told us where it lives
+// now (KindMoved), so its instance is alive.
+func (h *Hub) sweep() {
+	type remote struct {
+		s       *Session
+		partner wire.ClientID
+		inst    InstanceID
+		match   wire.MatchID
+	}
+	var remotes []remote
+	var waiting []*Session
+	seen := map[InstanceID]bool{}
+	var insts []InstanceID
+	now := h.now()
+	for _, s := range h.snapshot() {
+		if partner, inst, mid, ok := s.partnerRoute(); ok && inst != h.cfg.Self {
+			remotes = append(remotes, remote{s, partner, inst, mid})
+			if !seen[inst] {
+				seen[inst] = true
+				insts = append(insts, inst)
+			}
+		}
+		if _, since, ok := s.waitingSince(); ok && now.Sub(since) > h.cfg.SweepInterval {
+			waiting = append(waiting, s)
+		}
+	}
+	if !h.redisOK.Load() {
+		return
+	}
+	h.reconcileWaiting(waiting)
+	// Right after Redis comes back (or at start-up) other instances may not have renewed
+	// their heartbeats yet: a missing heartbeat means death only once everyone has had a
+	// full heartbeat TTL to renew it.
+	if len(insts) == 0 || now.Sub(time.Unix(0, h.redisSince.Load())) < h.cfg.HeartbeatTTL {
+		return
+	}
+	alive, err := h.mm.Alive(h.ctx, insts)
+	if err != nil {
+		return
+	}
+	for _, r := range remotes {
+		if !alive[r.inst] {
+			h.partnerGone(r.s, r.partner, r.match)
+		}
+	}
+}
+
+// reconcileWaiting compares users that have waited a while with what Redis says of them.
+// Messages between instances are at-most-once, and a Redis restart forgets the queues: a
+// user that was paired but never told is told now, and one Redis no longer has waiting is
+// queued again with the same search.
+func (h *Hub) reconcileWaiting(sessions []*Session) {
+	if len(sessions) == 0 {
+		return
+	}
+	ids := make([]wire.ClientID, len(sessions))
+	for i, s := range sessions {
+		ids[i] = s.id
+	}
+	states, err := h.mm.UserStates(h.ctx, ids)
+	if err != nil {
+		return
+	}
+	for i, s := range sessions {
+		// A user with an operation of its own under way (a find_match whose script is
+		// queued in Redis, say) is left alone: that operation knows what Redis did.
+		if !s.tryLockOps() {
+			continue
+		}
+		h.reconcileOne(s, states[i])
+		s.unlockOps()
+	}
+}
+
+// reconcileOne applies what Redis says of one waiting user. Called with its op lock held.
+func (h *Hub) reconcileOne(s *Session, st UserState) {
+	ticket, _, current := s.waitingSince()
+	switch {
+	case !current || st.Ticket != ticket && st.State != "":
+		// moved on locally, or a newer search of this user is in Redis
+	case st.State == "matched":
+		// someone else's enqueue paired it (its own would have been under way): it is
+		// the side that waits for the offer
+		m, err := h.mm.MatchOf(h.ctx, st.Match, st.Partner)
+		if err != nil || m.PartnerInstance == "" {
+			return
+		}
+		h.metrics.Reconciled.WithLabelValues("match_applied").Inc()
+		h.step(s, func(s *Session) Effects {
+			return s.matchedBy(ticket, st.Match, st.Partner, m.PartnerInstance, m.Mode, m.Common)
+		})
+	case st.State != "waiting":
+		h.metrics.Reconciled.WithLabelValues("requeued").Inc()
+		h.searchAgain(s, ticket, EnqueueRequest{Requeue: true})
+	}
+}
+
+// partnerGone ends a match whose partner vanished with its instance, unless the partner is
+// still within its resume grace, and tells the local user.
+func (h *Hub) partnerGone(s *Session, partner wire.ClientID, mid wire.MatchID) {
+	s.lockOps()
+	defer s.unlockOps()
+	if !s.isMatchedWith(partner, mid) || h.partnerMayResume(s, partner, mid) {
+		return
+	}
+	h.finish(s, h.step(s, func(s *Session) Effects { return s.partnerGone(partner, mid) }).Ended)
+}
+
+// partnerMayResume is asked when the partner's instance is dead: it says whether to keep the
+// match for now, because the partner resumed on a live instance (routing is updated) or is
+// still within its grace period. Called with the op lock held.
+func (h *Hub) partnerMayResume(s *Session, partner wire.ClientID, mid wire.MatchID) bool {
+	p, err := h.mm.UserRoute(h.ctx, partner)
+	if err != nil {
+		return true // Redis is away: decide at the next sweep
+	}
+	if p.Match != mid {
+		return false
+	}
+	if p.Instance != "" {
+		if alive, err := h.mm.Alive(h.ctx, []InstanceID{p.Instance}); err == nil && alive[p.Instance] {
+			h.step(s, func(s *Session) Effects { return s.partnerMoved(partner, mid, p.Instance) })
+			return true
+		}
+	}
+	return h.now().Before(p.DetachedUntil)
+}
+
+// refresh extends the Redis TTLs of local users that are waiting or matched, in one round
+// trip, so a long conversation keeps its state.
+func (h *Hub) refresh() {
+	var users []wire.ClientID
+	var matches []wire.MatchID
+	for _, s := range h.snapshot() {
+		user, match := s.liveKeys()
+		if user {
+			users = append(users, s.id)
+		}
+		if match != "" {
+			matches = append(matches, match) // one side refreshes the match hash
+		}
+	}
+	if err := h.mm.Refresh(h.ctx, users, matches); err != nil {
+		h.log.Debug("refresh failed; the next one retries", "err", err)
+	}
+}

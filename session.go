@@ -1,0 +1,393 @@
+package main
+
+import (
+	"sync"
+	"time"
+
+	"github.com/go-megle/go-megle/internal/wire"
+)
+
+// Phase is where a user's conversation stands on this instance.
+//
+//	idle ──beginSearch──► searching ──matchedOwn / matchedBy──► matched ──partnerLeft / leave──► idle
+//	  ▲                       │                                    │
+//	  └────────leave──────────┘               disconnect(hold) ────┴──► held ──expire──► closed
+//	                                                                     └──(resumed elsewhere)──► moved
+//
+// Any phase ends in closed when the socket goes for good; a session whose identity lives on
+// another socket or instance is moved and never acts in Redis again.
+type Phase int
+
+const (
+	PhaseIdle      Phase = iota
+	PhaseSearching       // a search (ticket) is queued in Redis, or about to be
+	PhaseMatched         // paired with partner in match
+	PhaseHeld            // the socket dropped while matched; the match waits for a resume
+	PhaseMoved           // the identity lives on elsewhere now (a resume on another socket)
+	PhaseClosed          // the socket is gone and so is the conversation
+)
+
+var phaseNames = [...]string{"idle", "searching", "matched", "held", "moved", "closed"}
+
+func (p Phase) String() string { return phaseNames[p] }
+
+// Session is one user's conversation on this instance: the only owner of its state, changed
+// only by the verbs below. The verbs do no I/O: each returns Effects, what must happen
+// because of it, and the hub carries them out. step runs a verb under the lock and queues the
+// frames for the user before it lets go, so the user sees frames in the order of transitions.
+//
+// Locks, in the order they are taken: op (a whole operation of this user, which may span
+// Redis round trips: find, fallback, leave, disconnect, the sweep's corrections; held with
+// lockOps) → mu (one transition and the queuing of its frames) → the connection's queue lock.
+// Transitions caused by other users (matched by someone, partner left, partner moved) take
+// only mu, so they never wait for a Redis round trip of this user.
+type Session struct {
+	id        wire.ClientID
+	tokenHash string // SHA-256 of the resume token
+	out       Conn   // the user's connection
+	now       func() time.Time
+	// armFallback schedules the interest fallback of a search and returns its cancel; nil:
+	// no fallback.
+	armFallback func(ticket string) (cancel func() bool)
+
+	op sync.Mutex
+
+	mu           sync.Mutex
+	phase        Phase
+	ticket       string // the current search
+	mode         wire.Mode
+	interests    []string
+	partner      wire.ClientID
+	partnerInst  InstanceID
+	match        wire.MatchID
+	initiator    bool
+	pendingMatch wire.MatchID // the match id our own in-flight enqueue would create
+	pendingLeft  string       // the reason of a partner_left for pendingMatch that came before the match applied
+	waitStart    time.Time
+	stopFallback func() bool
+	everQueued   bool // the user has a hash in Redis to forget at the end
+}
+
+// Conn is what a session needs of its user's connection.
+type Conn interface {
+	// Send queues a frame and never blocks; false when the connection is closing or full.
+	Send(frame []byte) bool
+	// Close ends the connection with a close code (none for 0).
+	Close(code int, text string)
+	// Ping asks for a keep-alive ping.
+	Ping()
+}
+
+// Effects is what a transition asks of the hub besides the frames, which step has queued.
+type Effects struct {
+	Frames [][]byte
+	// Ended is a conversation that ended: leave.lua must end it in Redis, and its partner
+	// be told.
+	Ended *Ended
+	// Waited is set when a search of this user ended in a match, after Waited.
+	Waited time.Duration
+	// Left is the reason of a partner_left this user was sent.
+	Left string
+
+	// the searching gauge's movement, set by step
+	stoppedSearching, startedSearching wire.Mode
+}
+
+// Ended is what a finished conversation leaves for the hub to do in Redis and for the partner.
+type Ended struct {
+	Was             Phase // searching or matched (idle: only Forget)
+	Partner         wire.ClientID
+	PartnerInstance InstanceID
+	Match           wire.MatchID
+	Reason          string
+	Forget          bool // delete the user hash as well: the user is gone
+	HeldOnly        bool // only if Redis still holds the user for a resume (a hold's expiry)
+}
+
+// needsRedis says whether anything of the ended conversation is in Redis.
+func (e *Ended) needsRedis() bool { return e != nil && (e.Was != PhaseIdle || e.Forget) }
+
+func newSession(id wire.ClientID, tokenHash string, out Conn, now func() time.Time, armFallback func(*Session, string) func() bool) *Session {
+	s := &Session{id: id, tokenHash: tokenHash, out: out, now: now}
+	if armFallback != nil {
+		s.armFallback = func(ticket string) func() bool { return armFallback(s, ticket) }
+	}
+	return s
+}
+
+// step runs one transition under the lock and queues its frames for the user before the lock
+// is released. The hub carries out the rest of the returned Effects.
+func (s *Session) step(verb func(*Session) Effects) Effects {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// a search is one ticket: the gauge moves when the ticket searching changes
+	wasSearching, ticket, mode := s.phase == PhaseSearching, s.ticket, s.mode
+	fx := verb(s)
+	same := s.phase == PhaseSearching && s.ticket == ticket
+	if wasSearching && !same {
+		fx.stoppedSearching = mode
+	}
+	if s.phase == PhaseSearching && !(wasSearching && same) {
+		fx.startedSearching = s.mode
+	}
+	for _, f := range fx.Frames {
+		s.out.Send(f)
+	}
+	return fx
+}
+
+// read runs f under the lock, for the hub's queries of the state.
+func (s *Session) read(f func(*Session)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f(s)
+}
+
+func (s *Session) lockOps()         { s.op.Lock() }
+func (s *Session) unlockOps()       { s.op.Unlock() }
+func (s *Session) tryLockOps() bool { return s.op.TryLock() }
+
+// --- the verbs: called with s.mu held (through step), no I/O ---
+
+// end closes the current conversation, if any, and says what of it must be undone in Redis.
+func (s *Session) end(reason string, forget bool) *Ended {
+	e := &Ended{Was: s.phase, Reason: reason, Forget: forget && s.everQueued}
+	switch s.phase {
+	case PhaseMatched:
+		e.Partner, e.PartnerInstance, e.Match = s.partner, s.partnerInst, s.match
+	case PhaseSearching:
+	default:
+		e.Was = PhaseIdle
+	}
+	s.cancelFallback()
+	s.phase, s.ticket, s.partner, s.partnerInst, s.match, s.initiator = PhaseIdle, "", "", "", "", false
+	if !e.needsRedis() {
+		return nil
+	}
+	return e
+}
+
+func (s *Session) cancelFallback() {
+	if s.stopFallback != nil {
+		s.stopFallback()
+		s.stopFallback = nil
+	}
+}
+
+// beginSearch ends the current conversation ("next") and starts a search: ticket names it,
+// mid is the match id our own enqueue would create.
+func (s *Session) beginSearch(ticket string, mid wire.MatchID, mode wire.Mode, interests []string) Effects {
+	if s.phase >= PhaseHeld {
+		return Effects{}
+	}
+	ended := s.end(wire.ReasonNext, false)
+	s.phase, s.ticket, s.mode, s.interests = PhaseSearching, ticket, mode, interests
+	s.pendingMatch, s.pendingLeft, s.waitStart, s.everQueued = mid, "", s.now(), true
+	return Effects{Ended: ended}
+}
+
+// queued: Redis has the search waiting in its queues.
+func (s *Session) queued(ticket string) Effects {
+	if !s.searching(ticket) {
+		return Effects{} // matched meanwhile (waiting must never follow that match_found), or moved on
+	}
+	if len(s.interests) > 0 && s.armFallback != nil {
+		s.stopFallback = s.armFallback(ticket)
+	}
+	return Effects{Frames: [][]byte{wire.MustEncode(wire.EvWaiting, wire.WaitingData{
+		Message: defaultWaitingMsg, Interests: nonNil(s.interests), Mode: s.mode})}}
+}
+
+func (s *Session) searching(ticket string) bool {
+	return s.phase == PhaseSearching && s.ticket == ticket
+}
+
+// searchAgain prepares another run of the current search (the interest fallback, or the
+// requeue of a search Redis lost) with a new match id; ok is false when that search is over.
+func (s *Session) searchAgain(ticket string, mid wire.MatchID) (mode wire.Mode, interests []string, ok bool) {
+	if !s.searching(ticket) {
+		return "", nil, false
+	}
+	s.pendingMatch, s.pendingLeft = mid, ""
+	return s.mode, s.interests, true
+}
+
+// matchedOwn: our own enqueue for ticket paired us with partner in match mid; we initiate.
+// If the partner already left that match (its partner_left overtook our answer), the user
+// learns both at once.
+func (s *Session) matchedOwn(ticket string, mid wire.MatchID, partner wire.ClientID, pinst InstanceID, common []string) Effects {
+	if !s.searching(ticket) {
+		return Effects{}
+	}
+	fx := s.matched(mid, partner, pinst, true, common)
+	if s.pendingMatch == mid && s.pendingLeft != "" {
+		left := s.partnerLeft(partner, mid, s.pendingLeft)
+		fx.Frames, fx.Left = append(fx.Frames, left.Frames...), left.Left
+	}
+	return fx
+}
+
+// matchedBy: someone else's enqueue paired our search ticket with from in match mid.
+func (s *Session) matchedBy(ticket string, mid wire.MatchID, from wire.ClientID, finst InstanceID, mode wire.Mode, common []string) Effects {
+	if !s.searching(ticket) {
+		return Effects{} // a stale search: our own leave or next has ended that match
+	}
+	s.mode = mode
+	return s.matched(mid, from, finst, false, common)
+}
+
+func (s *Session) matched(mid wire.MatchID, partner wire.ClientID, pinst InstanceID, initiator bool, common []string) Effects {
+	s.cancelFallback()
+	s.phase, s.partner, s.partnerInst, s.match, s.initiator = PhaseMatched, partner, pinst, mid, initiator
+	return Effects{
+		Waited: max(s.now().Sub(s.waitStart), time.Nanosecond),
+		Frames: [][]byte{wire.MustEncode(wire.EvMatchFound, wire.MatchFoundData{PartnerID: partner, Initiator: initiator,
+			MatchID: mid, CommonInterests: nonNil(common), Mode: s.mode})},
+	}
+}
+
+// partnerLeft: from ended match mid. Anything else is stale and ignored, except a partner_left
+// for the match our own enqueue is making, which is kept for matchedOwn.
+func (s *Session) partnerLeft(from wire.ClientID, mid wire.MatchID, reason string) Effects {
+	switch {
+	case s.matchedWith(from, mid):
+		s.phase, s.ticket, s.partner, s.partnerInst, s.match, s.initiator = PhaseIdle, "", "", "", "", false
+		return Effects{Left: reason, Frames: [][]byte{wire.MustEncode(wire.EvPartnerLeft, wire.PartnerLeftData{From: from, Reason: reason})}}
+	case s.phase == PhaseSearching && s.pendingMatch == mid:
+		s.pendingLeft = reason
+	}
+	return Effects{}
+}
+
+// partnerMoved: the partner of match mid lives on inst now.
+func (s *Session) partnerMoved(from wire.ClientID, mid wire.MatchID, inst InstanceID) Effects {
+	if s.matchedWith(from, mid) {
+		s.partnerInst = inst
+	}
+	return Effects{}
+}
+
+// partnerGone: the partner vanished with its instance and will not resume.
+func (s *Session) partnerGone(partner wire.ClientID, mid wire.MatchID) Effects {
+	if !s.matchedWith(partner, mid) {
+		return Effects{}
+	}
+	fx := s.partnerLeft(partner, mid, wire.ReasonDisconnected)
+	// the match still stands in Redis: end it there too
+	fx.Ended = &Ended{Was: PhaseMatched, Partner: partner, Match: mid, Reason: wire.ReasonDisconnected}
+	return fx
+}
+
+// leave ends the current search or match at the user's request.
+func (s *Session) leave() Effects {
+	if s.phase >= PhaseHeld {
+		return Effects{}
+	}
+	return Effects{Ended: s.end(wire.ReasonLeft, false)}
+}
+
+// disconnect: the socket is gone. A matched user whose socket died without meaning to
+// (hold) is to be held for a resume: holdIt, and the hub asks Redis (then held or ended).
+// Everyone else ends at once, and Redis forgets them.
+func (s *Session) disconnect(hold bool) (holdIt bool, fx Effects) {
+	switch {
+	case s.phase == PhaseMoved || s.phase == PhaseClosed:
+		return false, Effects{}
+	case s.phase == PhaseMatched && hold:
+		return true, Effects{}
+	}
+	fx.Ended = s.end(wire.ReasonDisconnected, true)
+	s.phase = PhaseClosed
+	return false, fx
+}
+
+// held: Redis holds the match for a resume (after disconnect said holdIt).
+func (s *Session) held() Effects {
+	if s.phase == PhaseMatched {
+		s.phase = PhaseHeld
+	}
+	return Effects{}
+}
+
+// moved: the identity lives on another socket or instance now; this session has nothing
+// left to do anywhere.
+func (s *Session) moved() Effects {
+	s.cancelFallback()
+	s.phase = PhaseMoved
+	return Effects{}
+}
+
+// expire: nobody resumed a held match within the grace period.
+func (s *Session) expire() Effects {
+	if s.phase != PhaseHeld {
+		return Effects{}
+	}
+	e := &Ended{Was: PhaseMatched, Partner: s.partner, PartnerInstance: s.partnerInst, Match: s.match,
+		Reason: wire.ReasonDisconnected, Forget: true, HeldOnly: true}
+	s.phase = PhaseClosed
+	return Effects{Ended: e}
+}
+
+// restore gives a resumed identity its match back (nil: none survived).
+func (s *Session) restore(m *wire.MatchInfo, pinst InstanceID) Effects {
+	s.everQueued = true
+	if m != nil {
+		s.phase, s.partner, s.partnerInst, s.match = PhaseMatched, m.PartnerID, pinst, m.MatchID
+		s.initiator, s.mode = m.Initiator, m.Mode
+	}
+	return Effects{}
+}
+
+// relayed: a frame from the partner reaches the user only within the same match.
+func (s *Session) relayed(from wire.ClientID, mid wire.MatchID, frame []byte) Effects {
+	if !s.matchedWith(from, mid) {
+		return Effects{}
+	}
+	return Effects{Frames: [][]byte{frame}}
+}
+
+// abandonSearch ends search ticket if it is still the current one (its enqueue failed).
+func (s *Session) abandonSearch(ticket string) Effects {
+	if !s.searching(ticket) {
+		return Effects{}
+	}
+	return Effects{Ended: s.end(wire.ReasonNext, false)}
+}
+
+func (s *Session) matchedWith(partner wire.ClientID, mid wire.MatchID) bool {
+	return s.phase == PhaseMatched && s.partner == partner && s.match == mid
+}
+
+// --- queries for the hub: each takes s.mu itself ---
+
+// partnerRoute is where the user's messages for its partner go; ok is false when not matched.
+func (s *Session) partnerRoute() (partner wire.ClientID, pinst InstanceID, mid wire.MatchID, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.partner, s.partnerInst, s.match, s.phase == PhaseMatched
+}
+
+// isMatchedWith says whether the user is in match mid with partner.
+func (s *Session) isMatchedWith(partner wire.ClientID, mid wire.MatchID) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.matchedWith(partner, mid)
+}
+
+// waitingSince is the current search and when it began; ok is false when not searching.
+func (s *Session) waitingSince() (ticket string, since time.Time, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ticket, s.waitStart, s.phase == PhaseSearching
+}
+
+// liveKeys says which of the user's Redis keys this instance keeps alive: its user hash while
+// it searches or talks, and the match hash on the initiator's side.
+func (s *Session) liveKeys() (user bool, match wire.MatchID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.phase == PhaseMatched && s.initiator {
+		match = s.match
+	}
+	return s.phase == PhaseSearching || s.phase == PhaseMatched, match
+}

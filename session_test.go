@@ -1,0 +1,306 @@
+package main
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/go-megle/go-megle/internal/wire"
+)
+
+// The session's transition table, without sockets or Redis: each case brings a session to a
+// phase with some verbs (given), applies one more (when) and checks what it decided.
+
+const (
+	tkOld, tkCur          = "ticket-old", "ticket-current"
+	mOld, mCur            = wire.MatchID("match-old"), wire.MatchID("match-current")
+	partnerP, strangerQ   = wire.ClientID("P"), wire.ClientID("Q")
+	instOther, instMoved  = InstanceID("inst-2"), InstanceID("inst-3")
+	reasonNext, reasonLft = wire.ReasonNext, wire.ReasonLeft
+)
+
+type verb = func(*Session) Effects
+
+func search(ticket string, mid wire.MatchID, interests ...string) verb {
+	return func(s *Session) Effects { return s.beginSearch(ticket, mid, wire.ModeVideo, interests) }
+}
+func queued(ticket string) verb { return func(s *Session) Effects { return s.queued(ticket) } }
+func own(ticket string, mid wire.MatchID, partner wire.ClientID) verb {
+	return func(s *Session) Effects { return s.matchedOwn(ticket, mid, partner, instOther, nil) }
+}
+func by(ticket string, mid wire.MatchID, from wire.ClientID) verb {
+	return func(s *Session) Effects {
+		return s.matchedBy(ticket, mid, from, instOther, wire.ModeVideo, []string{"jazz"})
+	}
+}
+func left(from wire.ClientID, mid wire.MatchID, reason string) verb {
+	return func(s *Session) Effects { return s.partnerLeft(from, mid, reason) }
+}
+func disconnect(hold bool) verb {
+	return func(s *Session) Effects { _, fx := s.disconnect(hold); return fx }
+}
+func relayed(from wire.ClientID, mid wire.MatchID) verb {
+	return func(s *Session) Effects { return s.relayed(from, mid, []byte(`{"event":"chat","data":{"text":"hi"}}`)) }
+}
+func moved(from wire.ClientID, mid wire.MatchID) verb {
+	return func(s *Session) Effects { return s.partnerMoved(from, mid, instMoved) }
+}
+func gone(partner wire.ClientID, mid wire.MatchID) verb {
+	return func(s *Session) Effects { return s.partnerGone(partner, mid) }
+}
+func abandon(ticket string) verb { return func(s *Session) Effects { return s.abandonSearch(ticket) } }
+func restored(initiator bool) verb {
+	return func(s *Session) Effects {
+		return s.restore(&wire.MatchInfo{PartnerID: partnerP, MatchID: mCur, Initiator: initiator, Mode: wire.ModeText}, instOther)
+	}
+}
+
+var (
+	leaveV  verb = (*Session).leave
+	heldV   verb = (*Session).held
+	movedV  verb = (*Session).moved
+	expireV verb = (*Session).expire
+)
+
+// matchedWithP is the phase "matched with P in mCur, P on instOther", reached by our own search.
+var matchedWithP = []verb{search(tkCur, mCur), own(tkCur, mCur, partnerP)}
+
+func TestSessionTransitions(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		given  []verb
+		when   verb
+		phase  Phase
+		frames []string // events sent to the user, in order
+		ended  *Ended
+		waited bool   // a search ended in a match
+		left   string // a partner_left was sent, for this reason
+	}{
+		// searching
+		{name: "a search starts from idle", when: search(tkCur, mCur), phase: PhaseSearching},
+		{name: "Redis queued the search: waiting", given: []verb{search(tkCur, mCur)}, when: queued(tkCur),
+			phase: PhaseSearching, frames: []string{wire.EvWaiting}},
+		{name: "a waiting for an earlier search is stale", given: []verb{search(tkOld, mOld), search(tkCur, mCur)}, when: queued(tkOld),
+			phase: PhaseSearching},
+		{name: "waiting never follows the match it lost to", given: []verb{search(tkCur, mCur), by(tkCur, mCur, partnerP)}, when: queued(tkCur),
+			phase: PhaseMatched},
+		{name: "Next while searching ends that search", given: []verb{search(tkOld, mOld)}, when: search(tkCur, mCur),
+			phase: PhaseSearching, ended: &Ended{Was: PhaseSearching, Reason: reasonNext}},
+		{name: "Next while matched ends the match and tells whom", given: matchedWithP, when: search(tkOld, mOld),
+			phase: PhaseSearching, ended: &Ended{Was: PhaseMatched, Partner: partnerP, PartnerInstance: instOther, Match: mCur, Reason: reasonNext}},
+		{name: "a failed enqueue abandons its search", given: []verb{search(tkCur, mCur)}, when: abandon(tkCur),
+			phase: PhaseIdle, ended: &Ended{Was: PhaseSearching, Reason: reasonNext}},
+		{name: "abandoning a search that is over does nothing", given: []verb{search(tkOld, mOld), search(tkCur, mCur)}, when: abandon(tkOld),
+			phase: PhaseSearching},
+
+		// matching
+		{name: "our own enqueue matched us: we initiate", given: []verb{search(tkCur, mCur)}, when: own(tkCur, mCur, partnerP),
+			phase: PhaseMatched, frames: []string{wire.EvMatchFound}, waited: true},
+		{name: "someone else's enqueue matched our search", given: []verb{search(tkCur, mCur)}, when: by(tkCur, mCur, partnerP),
+			phase: PhaseMatched, frames: []string{wire.EvMatchFound}, waited: true},
+		{name: "a match for an earlier search is stale", given: []verb{search(tkOld, mOld), search(tkCur, mCur)}, when: by(tkOld, mOld, partnerP),
+			phase: PhaseSearching},
+		{name: "a match after Stop is stale", given: []verb{search(tkCur, mCur), leaveV}, when: by(tkCur, mCur, partnerP),
+			phase: PhaseIdle},
+		{name: "our own match after a newer search is stale", given: []verb{search(tkOld, mOld), search(tkCur, mCur)}, when: own(tkOld, mOld, partnerP),
+			phase: PhaseSearching},
+		{name: "a partner_left that overtook our own match arrives with it",
+			given: []verb{search(tkCur, mCur), left(partnerP, mCur, reasonNext)}, when: own(tkCur, mCur, partnerP),
+			phase: PhaseIdle, frames: []string{wire.EvMatchFound, wire.EvPartnerLeft}, waited: true, left: reasonNext},
+		{name: "a second match_found never follows the first", given: []verb{search(tkCur, mCur), by(tkCur, mCur, partnerP)}, when: by(tkCur, mCur, strangerQ),
+			phase: PhaseMatched},
+
+		// the partner
+		{name: "the partner leaves", given: matchedWithP, when: left(partnerP, mCur, reasonLft),
+			phase: PhaseIdle, frames: []string{wire.EvPartnerLeft}, left: reasonLft},
+		{name: "a partner_left for an earlier match is stale", given: matchedWithP, when: left(partnerP, mOld, reasonLft),
+			phase: PhaseMatched},
+		{name: "a partner_left from someone else is ignored", given: matchedWithP, when: left(strangerQ, mCur, reasonLft),
+			phase: PhaseMatched},
+		{name: "a partner_left while idle is ignored", when: left(partnerP, mCur, reasonLft), phase: PhaseIdle},
+		{name: "the partner's frame is delivered", given: matchedWithP, when: relayed(partnerP, mCur),
+			phase: PhaseMatched, frames: []string{wire.EvChat}},
+		{name: "a frame from an earlier match is not", given: matchedWithP, when: relayed(partnerP, mOld), phase: PhaseMatched},
+		{name: "a frame from anyone else is not", given: matchedWithP, when: relayed(strangerQ, mCur), phase: PhaseMatched},
+		{name: "a frame while searching is not", given: []verb{search(tkCur, mCur)}, when: relayed(partnerP, mCur), phase: PhaseSearching},
+		{name: "the partner's instance died and it will not resume", given: matchedWithP, when: gone(partnerP, mCur),
+			phase: PhaseIdle, frames: []string{wire.EvPartnerLeft}, left: wire.ReasonDisconnected,
+			ended: &Ended{Was: PhaseMatched, Partner: partnerP, Match: mCur, Reason: wire.ReasonDisconnected}},
+		{name: "a dead partner of an earlier match changes nothing", given: matchedWithP, when: gone(partnerP, mOld), phase: PhaseMatched},
+
+		// leaving
+		{name: "Stop while idle and never queued: nothing in Redis", when: leaveV, phase: PhaseIdle},
+		{name: "Stop while matched", given: matchedWithP, when: leaveV, phase: PhaseIdle,
+			ended: &Ended{Was: PhaseMatched, Partner: partnerP, PartnerInstance: instOther, Match: mCur, Reason: reasonLft}},
+		{name: "Stop while searching", given: []verb{search(tkCur, mCur)}, when: leaveV, phase: PhaseIdle,
+			ended: &Ended{Was: PhaseSearching, Reason: reasonLft}},
+
+		// the socket goes
+		{name: "a dropped matched socket is held, not ended", given: matchedWithP, when: disconnect(true), phase: PhaseMatched},
+		{name: "a closed matched socket ends the match and forgets the user", given: matchedWithP, when: disconnect(false), phase: PhaseClosed,
+			ended: &Ended{Was: PhaseMatched, Partner: partnerP, PartnerInstance: instOther, Match: mCur, Reason: wire.ReasonDisconnected, Forget: true}},
+		{name: "a dropped searching socket is not held", given: []verb{search(tkCur, mCur)}, when: disconnect(true), phase: PhaseClosed,
+			ended: &Ended{Was: PhaseSearching, Reason: wire.ReasonDisconnected, Forget: true}},
+		{name: "a socket that never searched leaves nothing to forget", when: disconnect(false), phase: PhaseClosed},
+		{name: "an idle socket that searched before is forgotten", given: []verb{search(tkCur, mCur), leaveV}, when: disconnect(false),
+			phase: PhaseClosed, ended: &Ended{Was: PhaseIdle, Reason: wire.ReasonDisconnected, Forget: true}},
+
+		// holding and moving
+		{name: "a held match that nobody resumed expires", given: append(append([]verb{}, matchedWithP...), heldV), when: expireV, phase: PhaseClosed,
+			ended: &Ended{Was: PhaseMatched, Partner: partnerP, PartnerInstance: instOther, Match: mCur, Reason: wire.ReasonDisconnected, Forget: true, HeldOnly: true}},
+		{name: "a held user hears nothing of its partner", given: append(append([]verb{}, matchedWithP...), heldV), when: left(partnerP, mCur, reasonLft),
+			phase: PhaseHeld},
+		{name: "a session resumed elsewhere does not expire", given: append(append([]verb{}, matchedWithP...), heldV, movedV), when: expireV, phase: PhaseMoved},
+		{name: "a session resumed elsewhere ends nothing when its socket goes", given: append(append([]verb{}, matchedWithP...), movedV), when: disconnect(false),
+			phase: PhaseMoved},
+		{name: "a session resumed elsewhere never searches again", given: []verb{movedV}, when: search(tkCur, mCur), phase: PhaseMoved},
+		{name: "a session resumed elsewhere never hears of a match", given: []verb{search(tkCur, mCur), movedV}, when: by(tkCur, mCur, partnerP),
+			phase: PhaseMoved},
+		{name: "a resumed identity gets its match back", when: restored(false), phase: PhaseMatched},
+		{name: "its partner's frames reach it again", given: []verb{restored(false)}, when: relayed(partnerP, mCur),
+			phase: PhaseMatched, frames: []string{wire.EvChat}},
+		{name: "a resumed identity that leaves tells its partner", given: []verb{restored(true)}, when: leaveV, phase: PhaseIdle,
+			ended: &Ended{Was: PhaseMatched, Partner: partnerP, PartnerInstance: instOther, Match: mCur, Reason: reasonLft}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _ := testSession(nil)
+			for _, g := range tc.given {
+				s.step(g)
+			}
+			fx := s.step(tc.when)
+			if s.phase != tc.phase {
+				t.Errorf("phase %v, want %v", s.phase, tc.phase)
+			}
+			if got := frameEvents(t, fx.Frames); !reflect.DeepEqual(got, tc.frames) {
+				t.Errorf("frames %v, want %v", got, tc.frames)
+			}
+			if !reflect.DeepEqual(fx.Ended, tc.ended) {
+				t.Errorf("ended %+v, want %+v", fx.Ended, tc.ended)
+			}
+			if (fx.Waited > 0) != tc.waited || fx.Left != tc.left {
+				t.Errorf("waited %v left %q, want waited %v left %q", fx.Waited, fx.Left, tc.waited, tc.left)
+			}
+		})
+	}
+}
+
+func TestSessionMatchFoundSaysWhoInitiates(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		when      verb
+		initiator bool
+		common    []string
+	}{
+		{"our own enqueue", own(tkCur, mCur, partnerP), true, []string{}},
+		{"someone else's", by(tkCur, mCur, partnerP), false, []string{"jazz"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _ := testSession(nil)
+			s.step(search(tkCur, mCur))
+			fx := s.step(tc.when)
+			var m wire.Outbound[wire.MatchFoundData]
+			if len(fx.Frames) != 1 || json.Unmarshal(fx.Frames[0], &m) != nil {
+				t.Fatalf("frames %q", fx.Frames)
+			}
+			want := wire.MatchFoundData{PartnerID: partnerP, Initiator: tc.initiator, MatchID: mCur, CommonInterests: tc.common, Mode: wire.ModeVideo}
+			if !reflect.DeepEqual(m.Data, want) {
+				t.Fatalf("match_found %+v, want %+v", m.Data, want)
+			}
+			partner, inst, mid, ok := s.partnerRoute()
+			if !ok || partner != partnerP || inst != instOther || mid != mCur {
+				t.Fatalf("route %v %v %v %v", partner, inst, mid, ok)
+			}
+		})
+	}
+}
+
+func TestSessionPartnerMoves(t *testing.T) {
+	s, _ := testSession(nil)
+	for _, v := range matchedWithP {
+		s.step(v)
+	}
+	s.step(moved(partnerP, mOld)) // stale: an earlier match's partner
+	s.step(moved(strangerQ, mCur))
+	if _, inst, _, _ := s.partnerRoute(); inst != instOther {
+		t.Fatalf("a stale moved notice rerouted the partner to %s", inst)
+	}
+	s.step(moved(partnerP, mCur))
+	if _, inst, _, _ := s.partnerRoute(); inst != instMoved {
+		t.Fatalf("partner routed to %s after it moved to %s", inst, instMoved)
+	}
+}
+
+func TestSessionInterestFallback(t *testing.T) {
+	var armed []string
+	cancelled := 0
+	s, _ := testSession(func(_ *Session, ticket string) func() bool {
+		armed = append(armed, ticket)
+		return func() bool { cancelled++; return true }
+	})
+	s.step(search(tkOld, mOld)) // no interests: no fallback
+	s.step(queued(tkOld))
+	if len(armed) != 0 {
+		t.Fatalf("a search without interests armed a fallback: %v", armed)
+	}
+	s.step(search(tkCur, mCur, "chess"))
+	s.step(queued(tkCur))
+	if !reflect.DeepEqual(armed, []string{tkCur}) {
+		t.Fatalf("armed %v, want the current search", armed)
+	}
+	again := func(ticket string) (mode wire.Mode, interests []string, ok bool) {
+		s.step(func(s *Session) Effects { mode, interests, ok = s.searchAgain(ticket, "match-again"); return Effects{} })
+		return mode, interests, ok
+	}
+	if _, _, ok := again(tkOld); ok {
+		t.Fatal("a fallback for an ended search went ahead")
+	}
+	if mode, interests, ok := again(tkCur); !ok || mode != wire.ModeVideo || !reflect.DeepEqual(interests, []string{"chess"}) {
+		t.Fatalf("the fallback of the current search: %v %v %v", mode, interests, ok)
+	}
+	s.step(by(tkCur, mCur, partnerP))
+	if cancelled != 1 {
+		t.Fatalf("the match cancelled %d fallbacks, want 1", cancelled)
+	}
+}
+
+func TestSessionSearchGauge(t *testing.T) {
+	s, _ := testSession(nil)
+	for _, tc := range []struct {
+		name             string
+		when             verb
+		started, stopped wire.Mode
+	}{
+		{"a search starts", search(tkOld, mOld), wire.ModeVideo, ""},
+		{"it is queued: the same search", queued(tkOld), "", ""},
+		{"Next: one search stops, another starts", func(s *Session) Effects { return s.beginSearch(tkCur, mCur, wire.ModeText, nil) }, wire.ModeText, wire.ModeVideo},
+		{"it is matched", by(tkCur, mCur, partnerP), "", wire.ModeText},
+		{"the partner leaves: no search", left(partnerP, mCur, reasonLft), "", ""},
+	} {
+		fx := s.step(tc.when)
+		if fx.startedSearching != tc.started || fx.stoppedSearching != tc.stopped {
+			t.Errorf("%s: started %q stopped %q, want %q %q", tc.name, fx.startedSearching, fx.stoppedSearching, tc.started, tc.stopped)
+		}
+	}
+}
+
+// testSession is a session on a recording connection with a fixed clock.
+func testSession(arm func(*Session, string) func() bool) (*Session, *fakeConn) {
+	conn := &fakeConn{}
+	clock := time.Unix(1_700_000_000, 0)
+	now := func() time.Time { clock = clock.Add(time.Second); return clock }
+	return newSession("ME", "hash", conn, now, arm), conn
+}
+
+func frameEvents(t *testing.T, frames [][]byte) []string {
+	t.Helper()
+	var out []string
+	for _, f := range frames {
+		var in wire.Inbound
+		if err := json.Unmarshal(f, &in); err != nil {
+			t.Fatalf("frame %q: %v", f, err)
+		}
+		out = append(out, in.Event)
+	}
+	return out
+}
