@@ -20,7 +20,7 @@ const (
 )
 
 const (
-	writeWait      = 10 * time.Second // longest a single frame write may take
+	writeWait      = 10 * time.Second // longest one batch of queued frames may take to write
 	closeWriteWait = time.Second      // longest the close frame may take
 	strikeWindow   = 10 * time.Second // rate-limit strikes older than this are forgiven
 )
@@ -28,7 +28,8 @@ const (
 // ClientLimits are the per-connection limits from Config.
 type ClientLimits struct {
 	ReadLimit    int64
-	SendQueue    int
+	SendQueue    int // frames
+	SendBytes    int // bytes queued or being written
 	RateLimit    float64
 	RateBurst    int
 	RateStrikes  int
@@ -41,8 +42,9 @@ type ClientLimits struct {
 // the hub asked for, or the close). An idle client holds no writer and no queue memory.
 //
 // Producers (other users' read pumps, the pub/sub reader, the hub's loops) only ever append
-// to the queue under qmu and never wait: a queue over SendQueue frames means the client cannot
-// keep up, and it is closed instead. Exactly one writer runs at a time (writing), and only the
+// to the queue under qmu and never wait: a queue over SendQueue frames or SendBytes bytes
+// (counting the batch the writer has taken and not written yet) means the client cannot keep
+// up, and it is closed instead; so is one that cannot take a batch within writeWait. Exactly one writer runs at a time (writing), and only the
 // writer touches the connection's data path; Close marks the queue closed, so nothing is
 // queued after the writer's last look. That is the whole safety argument.
 //
@@ -63,6 +65,7 @@ type Client struct {
 
 	qmu       sync.Mutex // guards everything below; the last lock taken (see Session)
 	queue     [][]byte
+	bytes     int // queued, plus taken by the writer and not yet written
 	pingDue   bool
 	writing   bool // a writer goroutine is running
 	closing   bool
@@ -103,7 +106,7 @@ func (c *Client) Send(frame []byte) bool {
 		c.qmu.Unlock()
 		return false
 	}
-	if len(c.queue) >= c.limits.SendQueue {
+	if len(c.queue) >= c.limits.SendQueue || c.bytes+len(frame) > c.limits.SendBytes {
 		c.qmu.Unlock()
 		c.metrics.Dropped.WithLabelValues("send_queue_full").Inc()
 		c.log.Warn("send queue full; disconnecting slow client", "client", c.id)
@@ -115,6 +118,7 @@ func (c *Client) Send(frame []byte) bool {
 		return false
 	}
 	c.queue = append(c.queue, frame)
+	c.bytes += len(frame)
 	c.wakeWriter()
 	c.qmu.Unlock()
 	return true
@@ -172,18 +176,34 @@ func (c *Client) writeLoop() {
 			c.finish(batch)
 			return
 		}
-		for _, frame := range batch {
-			if err := c.write(websocket.TextMessage, frame); err != nil {
-				c.Close(0, "")
-				break
-			}
-		}
-		if ping {
-			if err := c.write(websocket.PingMessage, nil); err != nil {
-				c.Close(0, "")
-			}
+		if err := c.writeBatch(batch, ping); err != nil {
+			c.Close(0, "")
 		}
 	}
+}
+
+// writeBatch writes what the writer took, and a ping if one is due, within one deadline: a
+// client that reads a frame now and then cannot hold its queue (and our memory) for ever.
+func (c *Client) writeBatch(batch [][]byte, ping bool) error {
+	written := 0
+	defer func() {
+		c.qmu.Lock()
+		c.bytes -= written
+		c.qmu.Unlock()
+	}()
+	if err := c.conn.SetWriteDeadline(time.Now().Add(writeWait)); err != nil {
+		return err
+	}
+	for _, frame := range batch {
+		if err := c.conn.WriteMessage(websocket.TextMessage, frame); err != nil {
+			return err
+		}
+		written += len(frame)
+	}
+	if ping {
+		return c.conn.WriteMessage(websocket.PingMessage, nil)
+	}
+	return nil
 }
 
 // finish sends what was queued before the close (an error explaining it, say) and the close
@@ -216,13 +236,6 @@ func (c *Client) finish(batch [][]byte) {
 	case <-c.readDone:
 	case <-t.C:
 	}
-}
-
-func (c *Client) write(kind int, frame []byte) error {
-	if err := c.conn.SetWriteDeadline(time.Now().Add(writeWait)); err != nil {
-		return err
-	}
-	return c.conn.WriteMessage(kind, frame)
 }
 
 func (c *Client) sendError(code, message string) {

@@ -41,11 +41,13 @@ type Config struct {
 	OnlineInterval    time.Duration
 	PingInterval      time.Duration
 
-	ReadLimit  int64
-	SendQueue  int
-	RateLimit  float64
-	RateBurst  int
-	RateStrike int
+	ReadLimit    int64
+	SendQueue    int
+	SendBytes    int
+	PublishBytes int
+	RateLimit    float64
+	RateBurst    int
+	RateStrike   int
 
 	STUNURLs   []string
 	TURNURLs   []string
@@ -93,6 +95,8 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 	fs.DurationVar(&c.PingInterval, "ping-interval", 20*time.Second, "WebSocket ping period; a client silent for twice this is dropped")
 	fs.Int64Var(&c.ReadLimit, "read-limit", 64<<10, "largest inbound WebSocket message in bytes; larger closes the socket with 1009")
 	fs.IntVar(&c.SendQueue, "send-queue", 256, "outbound messages queued per client; a client whose queue overflows is disconnected")
+	fs.IntVar(&c.SendBytes, "send-queue-bytes", 1<<20, "outbound bytes queued per client (including what is being written); a client over it is disconnected")
+	fs.IntVar(&c.PublishBytes, "publish-queue-bytes", 32<<20, "bytes queued for other instances; messages over it are dropped (counted)")
 	fs.Float64Var(&c.RateLimit, "rate-limit", 50, "inbound messages per second allowed per connection, sustained (0: no limit)")
 	fs.IntVar(&c.RateBurst, "rate-burst", 200, "inbound message burst allowed per connection (ICE candidates come in bursts)")
 	fs.IntVar(&c.RateStrike, "rate-strikes", 50, "rate-limited messages after which the connection is closed with 1008")
@@ -212,6 +216,9 @@ func (c *Config) validate() error {
 	}
 	if c.SendQueue < 8 {
 		bad("SEND_QUEUE must be at least 8")
+	}
+	if c.SendBytes < 2*int(c.ReadLimit) || c.PublishBytes < 2*int(c.ReadLimit) {
+		bad("SEND_QUEUE_BYTES and PUBLISH_QUEUE_BYTES must be at least twice READ_LIMIT (one relayed message must fit)")
 	}
 	if c.RateLimit < 0 || c.RateBurst < 1 || c.RateStrike < 1 || c.MaxConnsPerIP < 0 {
 		bad("RATE_LIMIT, MAX_CONNS_PER_IP must not be negative; RATE_BURST and RATE_STRIKES must be positive")

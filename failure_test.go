@@ -145,7 +145,7 @@ func TestRedisOutage(t *testing.T) {
 	waitFor(t, 10*time.Second, "readiness down", func() bool { return a.notReady() && b.notReady() })
 	// a pair on one instance keeps talking
 	x.send(wire.EvChat, map[string]any{"text": "still here without Redis"})
-	var chat wire.ChatData
+	var chat wire.ChatRequest
 	y.expect(wire.EvChat, &chat)
 	// matchmaking says it is unavailable, and the connection stays usable
 	z := dial(t, b.wsURL(), nil)
@@ -217,7 +217,7 @@ func TestSlowClientAloneIsDropped(t *testing.T) {
 		if i%50 == 0 {
 			// the other pair's relay keeps working while the slow client is stuck
 			g.send(wire.EvChat, map[string]any{"text": fmt.Sprint("ping ", i)})
-			var c wire.ChatData
+			var c wire.ChatRequest
 			h.expect(wire.EvChat, &c)
 			if c.Text != fmt.Sprint("ping ", i) {
 				t.Fatalf("got %q", c.Text)

@@ -621,7 +621,7 @@ func checkNextIsMarker(t *testing.T, as, bs []*wsClient) {
 		for _, dir := range [][2]*wsClient{{as[i], bs[i]}, {bs[i], as[i]}} {
 			marker := fmt.Sprintf("marker %d from %s", i, dir[0].id())
 			dir[0].send(wire.EvChat, map[string]any{"text": marker})
-			var got wire.ChatData
+			var got wire.ChatRequest
 			dir[1].expect(wire.EvChat, &got)
 			if got.Text != marker {
 				t.Fatalf("client %s got %q before its marker", dir[1].id(), got.Text)

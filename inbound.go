@@ -85,13 +85,18 @@ func decode(id wire.ClientID, data []byte) (request, *wire.ErrorData) {
 		req.frame = frame
 	case wire.EvChat:
 		var r wire.ChatRequest
-		if err := json.Unmarshal(body, &r); err != nil {
+		var raw wire.ChatData // the same text as it was written, relayed without re-escaping
+		if json.Unmarshal(body, &r) != nil || json.Unmarshal(body, &raw) != nil {
 			return req, problem(wire.ErrBadRequest, "chat data must be {text: string}")
 		}
 		if n := utf8.RuneCountInString(r.Text); n == 0 || n > wire.MaxChatLen || strings.TrimSpace(r.Text) == "" {
 			return req, problem(wire.ErrBadRequest, "chat text must be 1-2000 characters and not blank")
 		}
-		req.frame = wire.MustEncode(wire.EvChat, wire.ChatData(r))
+		frame, err := wire.Encode(wire.EvChat, raw)
+		if err != nil {
+			return req, problem(wire.ErrBadRequest, "chat text is not valid JSON")
+		}
+		req.frame = frame
 	case wire.EvTyping:
 		var r wire.TypingRequest
 		if err := json.Unmarshal(body, &r); err != nil {

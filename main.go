@@ -118,14 +118,14 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		log.Warn("Redis not reachable at start-up; starting not ready", "err", err)
 	}
-	bus := NewBus(rdb, keys, cfg.InstanceID, 8192, log, metrics)
+	bus := NewBus(rdb, keys, cfg.InstanceID, 8192, cfg.PublishBytes, log, metrics)
 	ice := NewICEProvider(cfg.STUNURLs, cfg.TURNURLs, cfg.TURNSecret, cfg.TURNTTL, time.Now)
 	hub := NewHub(ctx, HubConfig{
 		Self: cfg.InstanceID, InterestFallback: cfg.InterestFallback, MatchTTL: cfg.MatchTTL,
 		ResumeGrace: cfg.ResumeGrace, HeartbeatInterval: cfg.HeartbeatInterval, HeartbeatTTL: cfg.HeartbeatTTL,
 		SweepInterval: cfg.SweepInterval, OnlineInterval: cfg.OnlineInterval, PingInterval: cfg.PingInterval,
 		Limits: ClientLimits{
-			ReadLimit: cfg.ReadLimit, SendQueue: cfg.SendQueue, RateLimit: cfg.RateLimit,
+			ReadLimit: cfg.ReadLimit, SendQueue: cfg.SendQueue, SendBytes: cfg.SendBytes, RateLimit: cfg.RateLimit,
 			RateBurst: cfg.RateBurst, RateStrikes: cfg.RateStrike, PingInterval: cfg.PingInterval,
 		},
 	}, mm, bus, ice, log, metrics, time.Now)

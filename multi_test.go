@@ -64,7 +64,7 @@ func TestMultiInstanceRelay(t *testing.T) {
 		var ty wire.TypingData
 		b.expect(wire.EvTyping, &ty)
 		b.send(wire.EvChat, map[string]any{"text": "hi from instance b"})
-		var chat wire.ChatData
+		var chat wire.ChatRequest
 		a.expect(wire.EvChat, &chat)
 		if !ty.Typing || chat.Text != "hi from instance b" {
 			t.Fatalf("typing %+v chat %+v", ty, chat)

@@ -121,6 +121,8 @@ type Bus struct {
 	log     *slog.Logger
 	metrics *Metrics
 	out     chan outgoing
+	pending atomic.Int64 // bytes in out and in the batch being published
+	maxPend int64
 	live    atomic.Bool
 	echoAt  atomic.Int64 // unix nanoseconds of the last echo of our own probe
 }
@@ -134,9 +136,11 @@ const (
 )
 
 // NewBus creates the bus; Run starts it.
-func NewBus(rdb redis.UniversalClient, keys Keys, self InstanceID, queue int, log *slog.Logger, m *Metrics) *Bus {
+// NewBus creates the bus; its publish queue holds at most queue messages and maxBytes bytes.
+func NewBus(rdb redis.UniversalClient, keys Keys, self InstanceID, queue, maxBytes int, log *slog.Logger, m *Metrics) *Bus {
 	_, sharded := rdb.(*redis.ClusterClient)
-	return &Bus{rdb: rdb, keys: keys, self: self, sharded: sharded, log: log, metrics: m, out: make(chan outgoing, queue)}
+	return &Bus{rdb: rdb, keys: keys, self: self, sharded: sharded, log: log, metrics: m,
+		out: make(chan outgoing, queue), maxPend: int64(maxBytes)}
 }
 
 // Live says whether the subscription is established and receives what is published to it.
@@ -144,14 +148,25 @@ func (b *Bus) Live() bool {
 	return b.live.Load() && time.Since(time.Unix(0, b.echoAt.Load())) < echoTimeout
 }
 
+// errPublishFull: the publish queue is over its count or bytes.
+var errPublishFull = errors.New("publish queue full")
+
 // Publish queues env for instance to. It never blocks.
 func (b *Bus) Publish(to InstanceID, env *Envelope) error {
+	payload := env.AppendBinary(nil)
+	n := int64(len(payload))
+	if b.pending.Add(n) > b.maxPend {
+		b.pending.Add(-n)
+		b.metrics.Dropped.WithLabelValues("publish_queue_full").Inc()
+		return errPublishFull
+	}
 	select {
-	case b.out <- outgoing{channel: b.keys.Channel(to), payload: env.AppendBinary(nil)}:
+	case b.out <- outgoing{channel: b.keys.Channel(to), payload: payload}:
 		return nil
 	default:
+		b.pending.Add(-n)
 		b.metrics.Dropped.WithLabelValues("publish_queue_full").Inc()
-		return errors.New("publish queue full")
+		return errPublishFull
 	}
 }
 
@@ -198,6 +213,11 @@ func (b *Bus) publishLoop(ctx context.Context) {
 			return nil
 		})
 		b.metrics.observeRedis("publish", start, err)
+		var done int64
+		for _, o := range batch {
+			done += int64(len(o.payload))
+		}
+		b.pending.Add(-done)
 		if err != nil && ctx.Err() == nil {
 			b.metrics.Dropped.WithLabelValues("publish_failed").Add(float64(len(batch)))
 			b.log.Warn("publish to other instances failed; messages dropped", "count", len(batch), "err", err)
@@ -251,9 +271,11 @@ func (b *Bus) receive(ctx context.Context, ps *redis.PubSub, handle EnvelopeHand
 		now := time.Now()
 		if !now.Before(nextProbe) {
 			nextProbe = now.Add(echoInterval)
+			b.pending.Add(int64(len(probe)))
 			select {
 			case b.out <- outgoing{channel: b.keys.Channel(b.self), payload: probe}:
 			default: // the queue is full of real work; skip this probe
+				b.pending.Add(-int64(len(probe)))
 			}
 		}
 		if now.Sub(time.Unix(0, b.echoAt.Load())) > echoTimeout {

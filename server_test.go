@@ -258,7 +258,7 @@ func TestHandleMessage(t *testing.T) {
 		a.send(wire.EvChat, map[string]any{"text": strings.Repeat("é", wire.MaxChatLen+1)})
 		a.expectError(wire.ErrBadRequest)
 		a.send(wire.EvChat, map[string]any{"text": strings.Repeat("é", wire.MaxChatLen)})
-		var chat wire.ChatData
+		var chat wire.ChatRequest
 		b.expect(wire.EvChat, &chat)
 		if chat.Text != strings.Repeat("é", wire.MaxChatLen) {
 			t.Fatal("a 2000-character chat did not arrive whole")
@@ -362,7 +362,7 @@ func TestBroadcastMessage(t *testing.T) {
 		as, bs = append(as, a), append(bs, b)
 	}
 	as[0].send(wire.EvChat, map[string]any{"text": "only for my partner", "target_id": as[1].id()})
-	var chat wire.ChatData
+	var chat wire.ChatRequest
 	bs[0].expect(wire.EvChat, &chat)
 	if chat.Text != "only for my partner" {
 		t.Fatalf("chat %q", chat.Text)

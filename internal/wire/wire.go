@@ -6,7 +6,10 @@
 // Every frame is a JSON text frame {"event": "<name>", "data": {...}}.
 package wire
 
-import "encoding/json"
+import (
+	"bytes"
+	"encoding/json"
+)
 
 // Distinct identifier types, so a match id can never be passed where a client id is meant.
 type (
@@ -159,7 +162,11 @@ type SignalData struct {
 	Payload  json.RawMessage `json:"payload"`
 }
 
-type ChatData = ChatRequest
+// ChatData is chat's data as the server relays it: the text exactly as the sender wrote it
+// in JSON (validated), so that no character is re-escaped into a longer form.
+type ChatData struct {
+	Text json.RawMessage `json:"text"`
+}
 
 type TypingData = TypingRequest
 
@@ -191,11 +198,18 @@ var (
 	}
 )
 
-// Encode marshals one message. The types above cannot fail to marshal except through an
-// invalid json.RawMessage, which the server validates on the way in; the error is still
-// returned, never dropped.
+// Encode marshals one message. It does not HTML-escape, so a relayed json.RawMessage leaves
+// as long as it came (json.Marshal would turn each '<' into six bytes). The types above cannot
+// fail to marshal except through an invalid json.RawMessage, which the server validates on the
+// way in; the error is still returned, never dropped.
 func Encode[T any](event string, data T) ([]byte, error) {
-	return json.Marshal(Outbound[T]{Event: event, Data: data})
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(Outbound[T]{Event: event, Data: data}); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // MustEncode is Encode for messages that hold no json.RawMessage: marshalling strings,
