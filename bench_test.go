@@ -45,7 +45,7 @@ func BenchmarkMatchPair(b *testing.B) {
 		if err != nil || r2.Outcome != OutcomeMatched || r2.Partner != x {
 			b.Fatalf("second enqueue: %+v %v", r2, err)
 		}
-		if _, err := mm.LeaveIfOn(ctx, y, "bench", true); err != nil {
+		if _, err := mm.Leave(ctx, LeaveRequest{Client: y, Instance: "bench", Forget: true}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -119,11 +119,7 @@ func BenchmarkHandleSignal(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		req, problem := decode(s.id, frame)
-		if problem != nil {
-			b.Fatal(problem.Message)
-		}
-		req.dispatch(app.Hub, s)
+		receive(app.Hub, s, frame)
 	}
 	b.StopTimer()
 	if n := testutil.ToFloat64(app.Metrics.Relayed.WithLabelValues(wire.EvSignal, "remote")); int(n) != b.N {

@@ -17,6 +17,7 @@ const (
 	CloseServiceRestart = websocket.CloseServiceRestart // 1012: reconnect and resume elsewhere
 	ClosePolicy         = websocket.ClosePolicyViolation
 	CloseTooBig         = websocket.CloseMessageTooBig
+	CloseReplaced       = 4001 // the identity was resumed on a newer connection: do not resume
 )
 
 const (
@@ -238,10 +239,6 @@ func (c *Client) finish(batch [][]byte) {
 	}
 }
 
-func (c *Client) sendError(code, message string) {
-	c.Send(wire.MustEncode(wire.EvError, wire.ErrorData{Code: code, Message: message}))
-}
-
 // readPump reads and hands on messages until the connection ends, then hands the session to
 // Disconnect, saying whether the socket ended without the client meaning it (no close frame),
 // in which case a match is held for a resume.
@@ -283,19 +280,14 @@ func (c *Client) readPump() {
 				c.Close(ClosePolicy, "rate limit exceeded")
 				continue // keep reading until the close completes
 			}
-			c.sendError(wire.ErrRateLimited, "too many messages; slow down")
+			c.Send(errorFrame(wire.ErrRateLimited, "too many messages; slow down"))
 			continue
 		}
 		if kind != websocket.TextMessage {
-			c.sendError(wire.ErrBadRequest, "binary frames are not supported; send JSON text frames")
+			c.Send(errorFrame(wire.ErrBadRequest, "binary frames are not supported; send JSON text frames"))
 			continue
 		}
-		req, problem := decode(c.id, data)
-		if problem != nil {
-			c.Send(wire.MustEncode(wire.EvError, *problem))
-			continue
-		}
-		req.dispatch(c.to, c.sess)
+		receive(c.to, c.sess, data)
 	}
 	close(c.readDone)
 	c.Close(0, "") // the writer closes the socket, unless a close is under way

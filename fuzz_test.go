@@ -31,15 +31,10 @@ func FuzzHandleMessage(f *testing.F) {
 	hub.FindMatch(a, wire.ModeVideo, nil)
 	hub.FindMatch(b, wire.ModeVideo, nil)
 	known := map[string]bool{wire.EvHello: true, wire.EvWaiting: true, wire.EvMatchFound: true, wire.EvSignal: true, wire.EvChat: true,
-		wire.EvTyping: true, wire.EvPartnerLeft: true, wire.EvOnline: true, wire.EvError: true}
+		wire.EvTyping: true, wire.EvPartnerLeft: true, wire.EvOnline: true, wire.EvError: true, wire.EvToken: true}
 
 	f.Fuzz(func(t *testing.T, frame []byte) {
-		// what the read pump does with a text frame
-		if req, problem := decode(a.id, frame); problem != nil {
-			ca.Send(wire.MustEncode(wire.EvError, *problem))
-		} else {
-			req.dispatch(hub, a)
-		}
+		receive(hub, a, frame) // what the read pump does with a text frame
 		for _, c := range []*fakeConn{ca, cb, cby} {
 			for _, out := range c.take() {
 				var ev wire.Inbound

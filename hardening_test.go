@@ -2,14 +2,17 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/go-megle/go-megle/internal/redistest"
 	"github.com/go-megle/go-megle/internal/wire"
@@ -146,5 +149,234 @@ func TestSlowReaderCannotPinMemory(t *testing.T) {
 	}
 	if n := metricValue(p.metrics(), "gomegle_messages_dropped_total", map[string]string{"reason": "send_queue_full"}); n < 1 {
 		t.Fatalf("dropped_total{send_queue_full} = %v, want the disconnect counted", n)
+	}
+}
+
+// resumeTokensTest runs the single-use token checks with the two halves of a pair on the
+// given instances (the same one twice, or two).
+func resumeTokensTest(t *testing.T, a0, b0, again string, rdb *redis.Client, keys Keys) {
+	t.Run("a resume while the old socket is open takes the identity over", func(t *testing.T) {
+		a, b := dial(t, a0, nil), dial(t, b0, nil)
+		m, _ := pair(t, a, b)
+		a2 := dial(t, again+"?resume="+a.hello.ResumeToken, nil)
+		if !a2.hello.Resumed || a2.id() != a.id() || a2.hello.Match == nil || a2.hello.Match.MatchID != m.MatchID {
+			t.Fatalf("takeover: %+v", a2.hello)
+		}
+		if a2.hello.ResumeToken == a.hello.ResumeToken {
+			t.Fatal("a resume handed the used token out again")
+		}
+		ev, err := a.nextEvent(5 * time.Second)
+		if err != nil || ev.Event != "close" || string(ev.Data) != "4001" {
+			t.Fatalf("the old socket got %v %v, want close 4001", ev, err)
+		}
+		// the partner's messages reach the new socket, and nothing else happened to anyone
+		checkNextIsMarker(t, []*wsClient{a2}, []*wsClient{b})
+	})
+	t.Run("a used token resumes nobody", func(t *testing.T) {
+		a, b := dial(t, a0, nil), dial(t, b0, nil)
+		pair(t, a, b)
+		a.close() // a network drop: held for a resume
+		a2 := dial(t, again+"?resume="+a.hello.ResumeToken, nil)
+		if !a2.hello.Resumed {
+			t.Fatalf("first resume: %+v", a2.hello)
+		}
+		replay := dial(t, again+"?resume="+a.hello.ResumeToken, nil)
+		if replay.hello.Resumed || replay.id() == a.id() {
+			t.Fatalf("a replayed token resumed: %+v", replay.hello)
+		}
+		checkNextIsMarker(t, []*wsClient{a2}, []*wsClient{b}) // the owner was not disturbed
+	})
+	t.Run("Stop replaces the token", func(t *testing.T) {
+		a, b := dial(t, a0, nil), dial(t, b0, nil)
+		pair(t, a, b)
+		a.send(wire.EvLeave, nil)
+		var tok wire.TokenData
+		a.expect(wire.EvToken, &tok)
+		b.expect(wire.EvPartnerLeft, nil)
+		if tok.ResumeToken == a.hello.ResumeToken || !strings.HasPrefix(tok.ResumeToken, string(a.id())+".") {
+			t.Fatalf("token after Stop %q (hello had %q)", tok.ResumeToken, a.hello.ResumeToken)
+		}
+		old := dial(t, again+"?resume="+a.hello.ResumeToken, nil)
+		if old.hello.Resumed {
+			t.Fatalf("the token from before Stop resumed: %+v", old.hello)
+		}
+		// the new one is good (and takes over the still open socket)
+		a2 := dial(t, again+"?resume="+tok.ResumeToken, nil)
+		if !a2.hello.Resumed || a2.id() != a.id() || a2.hello.Match != nil {
+			t.Fatalf("resume with the token after Stop: %+v", a2.hello)
+		}
+	})
+	t.Run("a closed tab's token resumes nobody", func(t *testing.T) {
+		a := dial(t, a0, nil)
+		a.send(wire.EvFindMatch, nil)
+		a.expect(wire.EvWaiting, nil)
+		a.closeClean()
+		waitFor(t, 5*time.Second, "the closed tab forgotten", func() bool {
+			return rdb.Exists(t.Context(), keys.User(a.id())).Val() == 0
+		})
+		if r := dial(t, again+"?resume="+a.hello.ResumeToken, nil); r.hello.Resumed {
+			t.Fatalf("a closed tab's token resumed: %+v", r.hello)
+		}
+	})
+}
+
+func TestResumeTokensAreSingleUse(t *testing.T) {
+	t.Run("one instance", func(t *testing.T) {
+		_, url := startMiniredis(t)
+		inst := startInstance(t, testConfig(t, url))
+		resumeTokensTest(t, inst.wsURL(), inst.wsURL(), inst.wsURL(), rdbFor(t, url), Keys{inst.cfg.KeyPrefix})
+	})
+	t.Run("two instances", func(t *testing.T) {
+		insts, rs := startCluster(t, 2)
+		resumeTokensTest(t, insts[0].wsURL(), insts[1].wsURL(), insts[1].wsURL(), rdbFor(t, rs.URL()), Keys{insts[0].cfg.KeyPrefix})
+	})
+}
+
+// pauseRedis makes a real redis-server answer nobody for d (CLIENT PAUSE): an outage that
+// keeps the data, unlike a restart.
+func pauseRedis(t *testing.T, rdb *redis.Client, d time.Duration) {
+	t.Helper()
+	if err := rdb.Do(t.Context(), "CLIENT", "PAUSE", d.Milliseconds(), "ALL").Err(); err != nil {
+		t.Fatalf("CLIENT PAUSE: %v", err)
+	}
+}
+
+// outageBound: a partner is told of a leave during a Redis outage at most this long after the
+// outage ends (the sweep retries the leave).
+const outageBound = 5 * time.Second
+
+func TestLeaveDuringRedisOutage(t *testing.T) {
+	const pause = 2 * time.Second
+	fast := func(c *Config) { c.RedisTimeout = 300 * time.Millisecond }
+	t.Run("the partner on this instance is told at once", func(t *testing.T) {
+		insts, rs := startCluster(t, 1, fast)
+		rdb, keys := rdbFor(t, rs.URL()), Keys{insts[0].cfg.KeyPrefix}
+		a, b := dial(t, insts[0].wsURL(), nil), dial(t, insts[0].wsURL(), nil)
+		m, _ := pair(t, a, b)
+		pauseRedis(t, rdb, pause)
+		paused := time.Now()
+		a.send(wire.EvLeave, nil)
+		a.expect(wire.EvToken, nil)
+		var pl wire.PartnerLeftData
+		b.expectWithin(pause, wire.EvPartnerLeft, &pl)
+		if pl.From != a.id() || time.Since(paused) >= pause {
+			t.Fatalf("partner_left %+v after %v, want it during the outage", pl, time.Since(paused))
+		}
+		// and Redis is put right once it answers again
+		waitFor(t, pause+outageBound, "the match ended in Redis", func() bool {
+			return rdb.Exists(t.Context(), keys.Match(m.MatchID)).Val() == 0 &&
+				rdb.HGet(t.Context(), keys.User(b.id()), "state").Val() == "idle"
+		})
+	})
+	t.Run("the partner on another instance is told when Redis is back", func(t *testing.T) {
+		insts, rs := startCluster(t, 2, fast)
+		rdb, keys := rdbFor(t, rs.URL()), Keys{insts[0].cfg.KeyPrefix}
+		a, b, m := crossPair(t, insts)
+		pauseRedis(t, rdb, pause)
+		paused := time.Now()
+		a.send(wire.EvLeave, nil) // the leave and its notice both need Redis
+		a.expect(wire.EvToken, nil)
+		var pl wire.PartnerLeftData
+		b.expectWithin(pause+outageBound, wire.EvPartnerLeft, &pl)
+		t.Logf("told %v after the leave (outage %v)", time.Since(paused).Round(100*time.Millisecond), pause)
+		if pl.From != a.id() || pl.Reason != wire.ReasonLeft {
+			t.Fatalf("partner_left %+v", pl)
+		}
+		if rdb.Exists(t.Context(), keys.Match(m.MatchID)).Val() != 0 {
+			t.Fatal("the match outlived the retried leave")
+		}
+		// both can search again and meet
+		b.send(wire.EvFindMatch, nil)
+		b.expect(wire.EvWaiting, nil)
+		a.send(wire.EvFindMatch, nil)
+		a.expect(wire.EvMatchFound, nil)
+	})
+}
+
+// emptyRedisBound: after Redis restarts empty, both sides of every match are told within this.
+const emptyRedisBound = 10 * time.Second
+
+func TestRedisRestartedEmptyUnderMatchedPairs(t *testing.T) {
+	insts, rs := startCluster(t, 2)
+	local1, local2 := dial(t, insts[0].wsURL(), nil), dial(t, insts[0].wsURL(), nil)
+	pair(t, local1, local2)
+	cross1, cross2, _ := crossPair(t, insts)
+	rs.Restart() // no persistence: every match is gone
+	restarted := time.Now()
+	for _, c := range []*wsClient{local1, local2, cross1, cross2} {
+		var pl wire.PartnerLeftData
+		c.expectWithin(emptyRedisBound, wire.EvPartnerLeft, &pl)
+		if pl.Reason != wire.ReasonDisconnected {
+			t.Fatalf("partner_left %+v", pl)
+		}
+	}
+	t.Logf("every side told %v after the restart (bound %v)", time.Since(restarted).Round(100*time.Millisecond), emptyRedisBound)
+	// nothing is relayed into a match that is gone: the sender hears so
+	cross1.send(wire.EvChat, map[string]any{"text": "anyone?"})
+	cross1.expectError(wire.ErrNotMatched)
+	// a late duplicate notice of the same end is ignored: the next event is a fresh match
+	cross1.send(wire.EvFindMatch, nil)
+	cross1.expect(wire.EvWaiting, nil)
+	cross2.send(wire.EvFindMatch, nil)
+	cross2.expect(wire.EvMatchFound, nil)
+}
+
+// keysWithoutTTL lists the keys under prefix that never expire.
+func keysWithoutTTL(t *testing.T, rdb *redis.Client, prefix string) []string {
+	t.Helper()
+	var out []string
+	iter := rdb.Scan(t.Context(), 0, prefix+"*", 1000).Iterator()
+	for iter.Next(t.Context()) {
+		if rdb.TTL(t.Context(), iter.Val()).Val() == -1 {
+			out = append(out, iter.Val())
+		}
+	}
+	if err := iter.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestEveryKeyExpires(t *testing.T) {
+	rs := redistest.Start(t)
+	env := processEnv(rs.URL(), "MAX_CONNS_PER_IP=0")
+	doomed, survivor := startProc(t, env), startProc(t, env)
+	prefix := envValue(env, "KEY_PREFIX")
+	rdb := rdbFor(t, rs.URL())
+
+	// waiting users with interests, a matched pair across the instances, and one identity
+	// that resumes again and again and searches with new interests each time
+	for i := range 5 {
+		w := dial(t, doomed.wsURL(), nil)
+		w.send(wire.EvFindMatch, map[string]any{"interests": []string{fmt.Sprint("topic-", i)}})
+		w.expect(wire.EvWaiting, nil)
+	}
+	x, y := dial(t, doomed.wsURL(), nil), dial(t, survivor.wsURL(), nil)
+	pair(t, x, y)
+	c := dial(t, doomed.wsURL(), nil)
+	for cycle := range 20 {
+		var interests []string
+		for i := range wire.MaxInterests {
+			interests = append(interests, fmt.Sprintf("attack-%d-%d", cycle, i))
+		}
+		c.send(wire.EvFindMatch, map[string]any{"interests": interests})
+		c.expect(wire.EvWaiting, nil)
+		c = dial(t, doomed.wsURL()+"?resume="+c.hello.ResumeToken, nil) // takes the identity over
+	}
+	// the attacker's earlier searches left no queue behind
+	n := 0
+	iter := rdb.Scan(t.Context(), 0, prefix+":queue:video:attack-*", 1000).Iterator()
+	for iter.Next(t.Context()) {
+		n++
+	}
+	if n != 0 {
+		t.Fatalf("%d interest queues of searches that ended are still there", n)
+	}
+
+	doomed.signal(syscall.SIGKILL)
+	doomed.waitExit(5 * time.Second)
+	y.expectWithin(crashBound, wire.EvPartnerLeft, nil)
+	if left := keysWithoutTTL(t, rdb, prefix); len(left) != 1 || left[0] != (Keys{prefix}).Instances() {
+		t.Fatalf("keys without a TTL: %v (only the instance set may have none)", left)
 	}
 }

@@ -35,7 +35,7 @@ type HubConfig struct {
 // in the same match (Session.relayed): ids sent by clients are never trusted.
 //
 // Locks: a session's op lock may be held when h.mu is taken; h.mu may be held when a
-// session's mu is taken (never the other way round).
+// session's mu (and then a connection's queue lock) is taken; never the other way round.
 type Hub struct {
 	cfg     HubConfig
 	mm      *Matchmaker
@@ -51,15 +51,18 @@ type Hub struct {
 	attaching sync.WaitGroup // Attach calls under way
 	pumps     sync.WaitGroup // connections' pump goroutines (counted by client.go)
 
-	mu       sync.RWMutex
-	draining atomic.Bool // set under mu: Attach and Drain decide under the same lock
-	sessions map[wire.ClientID]*Session
-	held     map[wire.ClientID]*heldSession
+	mu         sync.RWMutex
+	draining   atomic.Bool // set under mu: Attach and Drain decide under the same lock
+	stopped    bool        // under mu: no hold starts any more
+	sessions   map[wire.ClientID]*Session
+	held       map[wire.ClientID]*heldSession
+	unfinished map[*Session]*Ended // ends Redis has not confirmed yet; the sweep retries them
 
 	online      atomic.Int64 // cluster-wide, as last computed
 	onlineLocal atomic.Int64 // the local client count when online was computed
 	redisOK     atomic.Bool  // the last heartbeat reached Redis
 	redisSince  atomic.Int64 // unix nanoseconds since Redis has been reachable again
+	sweeps      int          // sweeps run (only the sweep loop touches it)
 }
 
 // heldSession is one hold of a dropped user; its identity tells a stale timer from the
@@ -76,6 +79,7 @@ func NewHub(parent context.Context, cfg HubConfig, mm *Matchmaker, bus *Bus, ice
 		cfg: cfg, mm: mm, bus: bus, ice: ice, log: log, metrics: m, now: now,
 		ctx: ctx, cancel: cancel,
 		sessions: map[wire.ClientID]*Session{}, held: map[wire.ClientID]*heldSession{},
+		unfinished: map[*Session]*Ended{},
 	}
 }
 
@@ -126,6 +130,7 @@ func (h *Hub) Stop(ctx context.Context) error {
 		h.log.Warn("shutdown: client cleanup still running at the deadline", "clients", h.ClientCount())
 	}
 	h.mu.Lock()
+	h.stopped = true
 	for id, hs := range h.held {
 		hs.timer.Stop()
 		delete(h.held, id)
@@ -159,8 +164,8 @@ func (h *Hub) Attach(conn *websocket.Conn, ip, resumeToken string, onEnd func())
 	id, token := wire.ClientID(newID()), ""
 	var resumed *ResumeResult
 	if resumeToken != "" {
-		if res, ok := h.resume(resumeToken); ok {
-			id, token, resumed = res.ID, resumeToken, &res
+		if res, next, ok := h.resume(resumeToken); ok {
+			id, token, resumed = res.ID, next, &res
 		}
 	}
 	if token == "" {
@@ -197,24 +202,24 @@ func refuse(conn *websocket.Conn, log *slog.Logger) {
 
 // --- the registry ---
 
-// register adds a connected user's session. A session the user had here before (an old
-// socket the server has not seen die yet, or a hold) is superseded: it has nothing more to do.
-// One that arrives while the instance drains is closed for a restart at once, like those
-// Drain found.
+// register adds a connected user's session. A session the user had here before is
+// superseded: an old socket the server has not seen die yet is closed with 4001 (one identity,
+// one socket), a hold is dropped. One that arrives while the instance drains is closed for a
+// restart at once, like those Drain found.
 func (h *Hub) register(s *Session) {
 	h.mu.Lock()
-	old := h.sessions[s.id]
+	if old := h.sessions[s.id]; old != nil {
+		h.step(old, (*Session).moved)
+		old.out.Close(CloseReplaced, "replaced by a newer connection")
+	}
 	h.sessions[s.id] = s
 	if hs, ok := h.held[s.id]; ok {
 		hs.timer.Stop()
 		delete(h.held, s.id)
-		old = hs.s
+		h.step(hs.s, (*Session).moved)
 	}
 	n, draining := len(h.sessions), h.draining.Load()
 	h.mu.Unlock()
-	if old != nil {
-		h.step(old, (*Session).moved)
-	}
 	h.metrics.Clients.Set(float64(n))
 	if draining {
 		s.out.Close(CloseServiceRestart, "server restarting")
@@ -317,6 +322,11 @@ func (h *Hub) handleEnvelope(env Envelope) {
 		verb = func(s *Session) Effects { return s.partnerLeft(env.From, env.Match, env.Reason) }
 	case KindMoved:
 		verb = func(s *Session) Effects { return s.partnerMoved(env.From, env.Match, env.Instance) }
+	case KindReplaced:
+		if s.token() == env.Ticket { // the socket of the token that was just used elsewhere
+			h.superseded(s)
+		}
+		return
 	default:
 		return
 	}

@@ -45,6 +45,21 @@ func problem(code, message string) *wire.ErrorData {
 	return &wire.ErrorData{Code: code, Message: message}
 }
 
+func errorFrame(code, message string) []byte {
+	return wire.MustEncode(wire.EvError, wire.ErrorData{Code: code, Message: message})
+}
+
+// receive handles one text frame from the user of session s: a valid message goes on to the
+// hub, anything else is answered with an error event.
+func receive(to inbound, s *Session, data []byte) {
+	req, bad := decode(s.id, data)
+	if bad != nil {
+		s.out.Send(errorFrame(bad.Code, bad.Message))
+		return
+	}
+	req.dispatch(to, s)
+}
+
 // decode parses and validates one client message from id, or says what is wrong with it:
 // bad input gets an error event and the connection stays usable.
 func decode(id wire.ClientID, data []byte) (request, *wire.ErrorData) {

@@ -8,6 +8,10 @@
 --          (the user resumed there), nothing is done. Empty: no such check.
 -- ARGV[5]  '1' to act only on a user held for a resume (resume.lua clears the hold): the
 --          expiry of a hold must not end a match that a resume has just taken back.
+-- ARGV[6]  SHA-256 of the user's next resume token (a Stop makes the last one worthless);
+--          empty: keep the token
+-- ARGV[7]  SHA-256 of the token the caller's session holds: if the user hash holds another (a
+--          resume took the identity over with a newer token), nothing is done. Empty: no check.
 --
 -- Returns one of
 --   {'matched', partner id, partner instance, match id}  the match was ended; tell the partner
@@ -22,6 +26,10 @@ if expected ~= '' then
   if at and at ~= expected then return {'moved'} end
 end
 if heldOnly and not redis.call('HGET', ukey, 'detached') then return {'moved'} end
+if ARGV[7] ~= '' then
+  local token = redis.call('HGET', ukey, 'token')
+  if token and token ~= ARGV[7] then return {'moved'} end
+end
 
 local function split(s)
   local out = {}
@@ -54,5 +62,6 @@ if forget then
 elseif state then
   redis.call('HSET', ukey, 'state', 'idle')
   redis.call('HDEL', ukey, 'match', 'partner')
+  if ARGV[6] ~= '' then redis.call('HSET', ukey, 'token', ARGV[6]) end
 end
 return out

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/go-megle/go-megle/internal/wire"
@@ -84,9 +86,15 @@ func (h *Hub) updateOnline() {
 	}
 }
 
-// sweep ends the matches of local users whose partner's instance has died, and reconciles
-// users that have waited a while. A partner that resumed elsewhere has told us where it lives
-// now (KindMoved), so its instance is alive.
+// matchCheckEvery: every this many sweeps, the matches of local users are checked against
+// Redis (one round trip for all of them).
+const matchCheckEvery = 3
+
+// sweep keeps local conversations true to Redis: it retries ends Redis has not taken,
+// reconciles users that have waited a while, ends matches whose partner's instance has died
+// (a partner that resumed elsewhere has told us where it lives now, KindMoved, so its
+// instance is alive), and every matchCheckEvery sweeps ends matches Redis no longer has and
+// corrects routes to partners that moved.
 func (h *Hub) sweep() {
 	type remote struct {
 		s       *Session
@@ -94,17 +102,20 @@ func (h *Hub) sweep() {
 		inst    InstanceID
 		match   wire.MatchID
 	}
-	var remotes []remote
+	var remotes, matched []remote
 	var waiting []*Session
 	seen := map[InstanceID]bool{}
 	var insts []InstanceID
 	now := h.now()
 	for _, s := range h.snapshot() {
-		if partner, inst, mid, ok := s.partnerRoute(); ok && inst != h.cfg.Self {
-			remotes = append(remotes, remote{s, partner, inst, mid})
-			if !seen[inst] {
-				seen[inst] = true
-				insts = append(insts, inst)
+		if partner, inst, mid, ok := s.partnerRoute(); ok {
+			matched = append(matched, remote{s, partner, inst, mid})
+			if inst != h.cfg.Self {
+				remotes = append(remotes, remote{s, partner, inst, mid})
+				if !seen[inst] {
+					seen[inst] = true
+					insts = append(insts, inst)
+				}
 			}
 		}
 		if _, since, ok := s.waitingSince(); ok && now.Sub(since) > h.cfg.SweepInterval {
@@ -114,7 +125,19 @@ func (h *Hub) sweep() {
 	if !h.redisOK.Load() {
 		return
 	}
+	h.retryAllUnfinished()
 	h.reconcileWaiting(waiting)
+	if h.sweeps++; h.sweeps%matchCheckEvery == 0 && len(matched) > 0 {
+		checks := make([]MatchCheck, len(matched))
+		for i, m := range matched {
+			checks[i] = MatchCheck{Match: m.match, Partner: m.partner}
+		}
+		if states, err := h.mm.MatchStates(h.ctx, checks); err == nil {
+			for i, m := range matched {
+				h.correct(m.s, m.partner, m.inst, m.match, states[i])
+			}
+		}
+	}
 	// Right after Redis comes back (or at start-up) other instances may not have renewed
 	// their heartbeats yet: a missing heartbeat means death only once everyone has had a
 	// full heartbeat TTL to renew it.
@@ -128,6 +151,41 @@ func (h *Hub) sweep() {
 	for _, r := range remotes {
 		if !alive[r.inst] {
 			h.partnerGone(r.s, r.partner, r.match)
+		}
+	}
+}
+
+// correct applies what Redis says of one local user's match: a match Redis no longer has
+// (restarted empty, or a partner_left that was lost) ends for this user, whose partner is
+// told too; a partner that lives elsewhere than we route to (a lost moved notice) is routed
+// to where it lives.
+func (h *Hub) correct(s *Session, partner wire.ClientID, inst InstanceID, mid wire.MatchID, st MatchState) {
+	switch {
+	case !st.Exists:
+		if !s.tryLockOps() {
+			return // an operation of its own is under way: the next check decides
+		}
+		defer s.unlockOps()
+		h.metrics.Reconciled.WithLabelValues("match_vanished").Inc()
+		h.finish(s, h.step(s, func(s *Session) Effects { return s.partnerGone(partner, mid, inst) }).Ended)
+	case st.PartnerInstance != "" && st.PartnerInstance != inst:
+		h.metrics.Reconciled.WithLabelValues("rerouted").Inc()
+		h.step(s, func(s *Session) Effects { return s.partnerMoved(partner, mid, st.PartnerInstance) })
+	}
+}
+
+// retryAllUnfinished runs again every end Redis has not taken yet.
+func (h *Hub) retryAllUnfinished() {
+	h.mu.RLock()
+	pending := make([]*Session, 0, len(h.unfinished))
+	for s := range h.unfinished {
+		pending = append(pending, s)
+	}
+	h.mu.RUnlock()
+	for _, s := range pending {
+		if s.tryLockOps() {
+			h.retryUnfinished(s)
+			s.unlockOps()
 		}
 	}
 }
@@ -190,7 +248,7 @@ func (h *Hub) partnerGone(s *Session, partner wire.ClientID, mid wire.MatchID) {
 	if !s.isMatchedWith(partner, mid) || h.partnerMayResume(s, partner, mid) {
 		return
 	}
-	h.finish(s, h.step(s, func(s *Session) Effects { return s.partnerGone(partner, mid) }).Ended)
+	h.finish(s, h.step(s, func(s *Session) Effects { return s.partnerGone(partner, mid, "") }).Ended)
 }
 
 // partnerMayResume is asked when the partner's instance is dead: it says whether to keep the
@@ -213,21 +271,28 @@ func (h *Hub) partnerMayResume(s *Session, partner wire.ClientID, mid wire.Match
 	return h.now().Before(p.DetachedUntil)
 }
 
-// refresh extends the Redis TTLs of local users that are waiting or matched, in one round
-// trip, so a long conversation keeps its state.
+// refresh extends the Redis TTLs of local users that are waiting or matched, and of the
+// queues they wait in, in one round trip, so a long conversation (or wait) keeps its state.
 func (h *Hub) refresh() {
 	var users []wire.ClientID
 	var matches []wire.MatchID
+	queues := map[string]bool{}
 	for _, s := range h.snapshot() {
-		user, match := s.liveKeys()
+		user, match, mode, interests := s.liveKeys()
 		if user {
 			users = append(users, s.id)
 		}
 		if match != "" {
 			matches = append(matches, match) // one side refreshes the match hash
 		}
+		if mode != "" {
+			queues[h.mm.keys.Queue(mode)] = true
+			for _, i := range interests {
+				queues[h.mm.keys.InterestQueue(mode, i)] = true
+			}
+		}
 	}
-	if err := h.mm.Refresh(h.ctx, users, matches); err != nil {
+	if err := h.mm.Refresh(h.ctx, users, matches, slices.Collect(maps.Keys(queues))); err != nil {
 		h.log.Debug("refresh failed; the next one retries", "err", err)
 	}
 }

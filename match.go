@@ -42,6 +42,7 @@ const (
 	OutcomeWaiting Outcome = iota // queued; someone will pop us, or the fallback runs later
 	OutcomeMatched                // paired with Partner
 	OutcomeStale                  // a fallback or requeue for a search that has ended; nothing done
+	OutcomeMoved                  // a newer socket owns the identity (another resume token); nothing done
 )
 
 // EnqueueRequest is one run of match.lua.
@@ -54,7 +55,7 @@ type EnqueueRequest struct {
 	Ticket    string       // this search of the client
 	Fallback  bool         // interest fallback: the plain queue is used too
 	Requeue   bool         // Redis lost this search: queue it again unless it was matched meanwhile
-	TokenHash string
+	TokenHash string       // the caller's resume token hash: nothing is done if Redis holds another
 }
 
 // EnqueueResult is match.lua's answer.
@@ -179,6 +180,8 @@ func parseMatchReply(reply []string) (res EnqueueResult, again bool, err error) 
 		return EnqueueResult{Outcome: OutcomeWaiting}, false, nil
 	case len(reply) == 1 && reply[0] == "stale":
 		return EnqueueResult{Outcome: OutcomeStale}, false, nil
+	case len(reply) == 1 && reply[0] == "moved":
+		return EnqueueResult{Outcome: OutcomeMoved}, false, nil
 	case len(reply) >= 4 && reply[0] == "matched":
 		return EnqueueResult{
 			Outcome: OutcomeMatched, Partner: wire.ClientID(reply[1]), PartnerInstance: InstanceID(reply[2]),
@@ -188,20 +191,25 @@ func parseMatchReply(reply []string) (res EnqueueResult, again bool, err error) 
 	return res, false, fmt.Errorf("match.lua: unexpected reply %q", reply)
 }
 
-// LeaveIfOn runs leave.lua: end the client's match or search, provided the client still
-// lives on inst (it may have resumed elsewhere); forget also deletes its user hash.
-func (m *Matchmaker) LeaveIfOn(ctx context.Context, id wire.ClientID, inst InstanceID, forget bool) (LeaveResult, error) {
-	return m.leaveScript(ctx, "leave", id, inst, forget, false)
+// LeaveRequest is one run of leave.lua: end a user's search or match.
+type LeaveRequest struct {
+	Client    wire.ClientID
+	Instance  InstanceID // only if the user still lives here (it may have resumed elsewhere)
+	Token     string     // and only if Redis holds this resume token hash for it (empty: any)
+	Forget    bool       // delete the user hash as well
+	HeldOnly  bool       // only if the user is held for a resume (a hold's expiry)
+	NextToken string     // replace the resume token hash (empty: keep it)
 }
 
-// ExpireHold ends a held user's match and forgets it, unless it resumed meanwhile.
-func (m *Matchmaker) ExpireHold(ctx context.Context, id wire.ClientID, inst InstanceID) (LeaveResult, error) {
-	return m.leaveScript(ctx, "expire_hold", id, inst, true, true)
-}
-
-func (m *Matchmaker) leaveScript(ctx context.Context, op string, id wire.ClientID, inst InstanceID, forget, heldOnly bool) (res LeaveResult, err error) {
+// Leave runs leave.lua.
+func (m *Matchmaker) Leave(ctx context.Context, r LeaveRequest) (res LeaveResult, err error) {
+	op := "leave"
+	if r.HeldOnly {
+		op = "expire_hold"
+	}
 	err = m.call(ctx, op, func(ctx context.Context) error {
-		reply, err := m.leave.Run(ctx, m.rdb, []string{m.keys.User(id)}, m.keys.prefix, string(id), luaFlag(forget), string(inst), luaFlag(heldOnly)).StringSlice()
+		reply, err := m.leave.Run(ctx, m.rdb, []string{m.keys.User(r.Client)}, m.keys.prefix, string(r.Client),
+			luaFlag(r.Forget), string(r.Instance), luaFlag(r.HeldOnly), r.NextToken, r.Token).StringSlice()
 		if err != nil {
 			return err
 		}
@@ -377,9 +385,9 @@ func str(v any) string {
 	return s
 }
 
-// Refresh extends the TTL of the given users' and matches' keys, in one round trip.
-func (m *Matchmaker) Refresh(ctx context.Context, users []wire.ClientID, matches []wire.MatchID) error {
-	if len(users)+len(matches) == 0 {
+// Refresh extends the TTL of the given users', matches' and queues' keys, in one round trip.
+func (m *Matchmaker) Refresh(ctx context.Context, users []wire.ClientID, matches []wire.MatchID, queues []string) error {
+	if len(users)+len(matches)+len(queues) == 0 {
 		return nil
 	}
 	return m.call(ctx, "refresh", func(ctx context.Context) error {
@@ -390,8 +398,51 @@ func (m *Matchmaker) Refresh(ctx context.Context, users []wire.ClientID, matches
 			for _, id := range matches {
 				p.Expire(ctx, m.keys.Match(id), m.matchTTL)
 			}
+			for _, q := range queues {
+				p.Expire(ctx, q, m.matchTTL)
+			}
 			return nil
 		})
 		return err
 	})
+}
+
+// MatchCheck is a match as one of its users' instance believes it.
+type MatchCheck struct {
+	Match   wire.MatchID
+	Partner wire.ClientID
+}
+
+// MatchState is what Redis says of a MatchCheck: whether the match stands, and where the
+// partner lives.
+type MatchState struct {
+	Exists          bool
+	PartnerInstance InstanceID
+}
+
+// MatchStates reads several matches and their partners' instances in one round trip.
+func (m *Matchmaker) MatchStates(ctx context.Context, checks []MatchCheck) ([]MatchState, error) {
+	out := make([]MatchState, len(checks))
+	if len(checks) == 0 {
+		return out, nil
+	}
+	err := m.call(ctx, "match_states", func(ctx context.Context) error {
+		exists := make([]*redis.IntCmd, len(checks))
+		insts := make([]*redis.StringCmd, len(checks))
+		_, err := m.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, c := range checks {
+				exists[i] = p.Exists(ctx, m.keys.Match(c.Match))
+				insts[i] = p.HGet(ctx, m.keys.User(c.Partner), "instance")
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return err
+		}
+		for i := range checks {
+			out[i] = MatchState{Exists: exists[i].Val() == 1, PartnerInstance: InstanceID(insts[i].Val())}
+		}
+		return nil
+	})
+	return out, err
 }

@@ -30,6 +30,11 @@
 --   {'waiting'}
 --   {'stale'}    (fallback run for a search that has ended)
 --   {'retry'}    (only with ARGV[12]: stale entries were dropped, more may remain)
+--   {'moved'}    the user hash holds another resume token: a newer socket owns the identity
+--
+-- Every queue the caller is added to gets the TTL too (re-armed at each add, and by the
+-- instances' refresh while their users wait), and a caller still queued from an earlier
+-- search leaves those queues first: no queue entry outlives its search.
 local prefix, me, inst, mode, mid = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local now, ttl, fallback, requeue, ticket, token = ARGV[6], tonumber(ARGV[7]), ARGV[8] == '1', ARGV[8] == '2', ARGV[9], ARGV[10]
 local ukey = KEYS[1]
@@ -51,12 +56,20 @@ end
 
 local interests = split(ARGV[11])
 
+local prev = redis.call('HMGET', ukey, 'token', 'state', 'mode', 'interests')
+if prev[1] and prev[1] ~= token then return {'moved'} end
+
 if fallback then
   local st = redis.call('HMGET', ukey, 'state', 'ticket')
   if st[1] ~= 'waiting' or st[2] ~= ticket then return {'stale'} end
 elseif requeue then
   local st = redis.call('HMGET', ukey, 'state', 'ticket')
   if st[1] == 'matched' or (st[1] == 'waiting' and st[2] ~= ticket) then return {'stale'} end
+end
+
+-- an earlier search of the caller leaves its queues (this one is queued again below on a miss)
+if prev[2] == 'waiting' and prev[3] then
+  for _, q in ipairs(queues(prev[3], split(prev[4]), true)) do redis.call('SREM', q, me) end
 end
 
 local usePlain = fallback or #interests == 0
@@ -105,5 +118,8 @@ redis.call('HSET', ukey, 'instance', inst, 'mode', mode, 'interests', ARGV[11], 
   'ticket', ticket, 'fallback', fallback and '1' or '0', 'token', token, 'since', now)
 redis.call('HDEL', ukey, 'match', 'partner')
 redis.call('EXPIRE', ukey, ttl)
-for _, q in ipairs(queues(mode, interests, usePlain)) do redis.call('SADD', q, me) end
+for _, q in ipairs(queues(mode, interests, usePlain)) do
+  redis.call('SADD', q, me)
+  redis.call('EXPIRE', q, ttl)
+end
 return {'waiting'}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"time"
 
 	"github.com/go-megle/go-megle/internal/wire"
@@ -11,37 +12,57 @@ import (
 // operation holds the session's op lock, so one user's Redis steps, and the notifications
 // they cause, keep their order.
 
+var errUnfinished = errors.New("the conversation it ends is not ended in Redis yet")
+
 // FindMatch leaves the user's current match or search ("next") and looks for a partner.
 func (h *Hub) FindMatch(s *Session, mode wire.Mode, interests []string) {
 	s.lockOps()
 	defer s.unlockOps()
+	if !h.retryUnfinished(s) {
+		// an earlier end is not in Redis yet: a new search would be written over it
+		s.out.Send(errorFrame(wire.ErrUnavailable, "matchmaking is unavailable right now; try again shortly"))
+		return
+	}
 	ticket, mid := newID(), wire.MatchID(newID())
-	fx := h.step(s, func(s *Session) Effects { return s.beginSearch(ticket, mid, mode, interests) })
-	h.finish(s, fx.Ended)
-
-	res, err := h.mm.Enqueue(h.ctx, EnqueueRequest{
-		Client: s.id, Instance: h.cfg.Self, Mode: mode, Interests: interests,
-		Match: mid, Ticket: ticket, TokenHash: s.tokenHash,
+	var ok bool
+	fx := h.step(s, func(s *Session) (fx Effects) {
+		fx, ok = s.beginSearch(ticket, mid, mode, interests)
+		return fx
 	})
+	if !ok {
+		return // the identity lives on another socket: this one has nothing to say in Redis
+	}
+	var res EnqueueResult
+	err := errUnfinished
+	if h.finish(s, fx.Ended) { // the conversation it ends is out of Redis: a search may be written
+		res, err = h.mm.Enqueue(h.ctx, EnqueueRequest{
+			Client: s.id, Instance: h.cfg.Self, Mode: mode, Interests: interests,
+			Match: mid, Ticket: ticket, TokenHash: s.token(),
+		})
+	}
 	if err != nil {
 		h.log.Warn("find_match failed", "client", s.id, "err", err)
 		// match.lua may have run although its answer was lost (a timeout): undo whatever it
 		// did, so that no partner it popped is left matched with a ghost
-		fx := h.step(s, func(s *Session) Effects { return s.abandonSearch(ticket) })
-		h.finish(s, fx.Ended)
+		h.finish(s, h.step(s, func(s *Session) Effects { return s.abandonSearch(ticket) }).Ended)
 		s.out.Send(errorFrame(wire.ErrUnavailable, "matchmaking is unavailable right now; try again shortly"))
 		return
 	}
-	switch res.Outcome {
-	case OutcomeWaiting:
-		h.step(s, func(s *Session) Effects { return s.queued(ticket) })
-	case OutcomeMatched:
-		h.applyOwnMatch(s, ticket, mid, mode, res)
-	}
+	h.applyEnqueue(s, ticket, mid, mode, res, true)
 }
 
-func errorFrame(code, message string) []byte {
-	return wire.MustEncode(wire.EvError, wire.ErrorData{Code: code, Message: message})
+// applyEnqueue applies what match.lua did for search ticket. Called with the op lock held.
+func (h *Hub) applyEnqueue(s *Session, ticket string, mid wire.MatchID, mode wire.Mode, res EnqueueResult, first bool) {
+	switch res.Outcome {
+	case OutcomeWaiting:
+		if first {
+			h.step(s, func(s *Session) Effects { return s.queued(ticket) })
+		}
+	case OutcomeMatched:
+		h.applyOwnMatch(s, ticket, mid, mode, res)
+	case OutcomeMoved:
+		h.superseded(s)
+	}
 }
 
 // armFallback schedules the interest fallback of a search (the session cancels it when the
@@ -75,39 +96,43 @@ func (h *Hub) searchAgain(s *Session, ticket string, how EnqueueRequest) {
 	}
 	res, err := h.mm.Enqueue(h.ctx, EnqueueRequest{
 		Client: s.id, Instance: h.cfg.Self, Mode: mode, Interests: interests,
-		Match: mid, Ticket: ticket, Fallback: how.Fallback, Requeue: how.Requeue, TokenHash: s.tokenHash,
+		Match: mid, Ticket: ticket, Fallback: how.Fallback, Requeue: how.Requeue, TokenHash: s.token(),
 	})
 	if err != nil {
 		h.log.Warn("searching again failed; the user stays where it waits", "client", s.id, "err", err)
 		return
 	}
-	if res.Outcome == OutcomeMatched {
-		h.applyOwnMatch(s, ticket, mid, mode, res)
-	}
+	h.applyEnqueue(s, ticket, mid, mode, res, false)
 }
 
 // applyOwnMatch applies a match that this user's own enqueue made: the user is the
-// initiator; the partner, wherever it is, is told. Called with the op lock held.
+// initiator; the partner, wherever it is, is told first, so that nothing the user sends on
+// its match_found can reach the partner before the partner knows the match. (Whatever the
+// partner sends on its own match_found before ours is applied waits in our session.)
 func (h *Hub) applyOwnMatch(s *Session, ticket string, mid wire.MatchID, mode wire.Mode, res EnqueueResult) {
-	h.step(s, func(s *Session) Effects {
-		return s.matchedOwn(ticket, mid, res.Partner, res.PartnerInstance, res.Common)
-	})
+	// The partner is matched in Redis whatever happens here, so it is always told; if this
+	// side has moved on meanwhile, the partner_left that follows reaches it after this.
+	h.route(res.PartnerInstance, &Envelope{Kind: KindMatched, To: res.Partner, From: s.id, Instance: h.cfg.Self,
+		Match: mid, Ticket: res.PartnerTicket, Mode: mode, Common: res.Common})
 	kind := "random"
 	if len(res.Common) > 0 {
 		kind = "interest"
 	}
 	h.metrics.Matches.WithLabelValues(kind).Inc()
-	// The partner is matched in Redis whatever happened here, so it is always told; if this
-	// side has moved on meanwhile, the partner_left that follows reaches it after this.
-	h.route(res.PartnerInstance, &Envelope{Kind: KindMatched, To: res.Partner, From: s.id, Instance: h.cfg.Self,
-		Match: mid, Ticket: res.PartnerTicket, Mode: mode, Common: res.Common})
+	h.step(s, func(s *Session) Effects {
+		return s.matchedOwn(ticket, mid, res.Partner, res.PartnerInstance, res.Common)
+	})
 }
 
-// Leave ends the user's match or search at its request.
+// Leave ends the user's match or search at its request, and replaces its resume token.
 func (h *Hub) Leave(s *Session) {
 	s.lockOps()
 	defer s.unlockOps()
-	h.finish(s, h.step(s, (*Session).leave).Ended)
+	if !h.retryUnfinished(s) {
+		h.log.Debug("leave while an earlier end is unfinished; the sweep retries it", "client", s.id)
+	}
+	next := newResumeToken(s.id)
+	h.finish(s, h.step(s, func(s *Session) Effects { return s.leave(next) }).Ended)
 }
 
 // Relay sends a ready-made frame to the user's current partner, and only to it.
@@ -137,70 +162,134 @@ func (h *Hub) Disconnect(s *Session, hold bool) {
 		holdIt, fx = s.disconnect(hold)
 		return fx
 	})
-	if holdIt {
-		if h.hold(s) {
-			return
-		}
-		fx = h.step(s, func(s *Session) Effects { _, fx := s.disconnect(false); return fx })
+	if holdIt && !h.hold(s) {
+		fx = h.step(s, (*Session).holdFailed)
 	}
 	h.finish(s, fx.Ended)
 }
 
-// finish ends in Redis what a session ended, and tells the partner Redis names. Called with
-// the op lock held.
-func (h *Hub) finish(s *Session, e *Ended) {
-	if !e.needsRedis() {
-		return
+// superseded: the identity lives on a newer socket; this one is closed and acts no more.
+func (h *Hub) superseded(s *Session) {
+	h.step(s, (*Session).moved)
+	s.out.Close(CloseReplaced, "replaced by a newer connection")
+}
+
+// --- ending conversations in Redis ---
+
+// finish carries out a conversation that ended: Redis is told to end it, and the partner the
+// session knew is told whatever Redis answered (with the match id, so that a stale notice is
+// ignored there), after Redis, so that a partner that hears of it finds Redis agreeing. What
+// Redis could not take is kept and retried (retryUnfinished, and the sweep) until it
+// confirms; false says so. Called with the op lock held.
+func (h *Hub) finish(s *Session, e *Ended) bool {
+	if e == nil {
+		return true
 	}
-	var res LeaveResult
-	var err error
-	if e.HeldOnly {
-		res, err = h.mm.ExpireHold(h.ctx, s.id, h.cfg.Self)
-	} else {
-		res, err = h.mm.LeaveIfOn(h.ctx, s.id, h.cfg.Self, e.Forget)
-	}
-	if err != nil {
-		h.log.Warn("leave failed", "client", s.id, "err", err)
-		if e.Was == PhaseMatched && e.PartnerInstance == h.cfg.Self {
-			// Redis is away but the partner is here: it still learns at once.
-			h.handleEnvelope(Envelope{Kind: KindLeft, To: e.Partner, From: s.id, Match: e.Match, Reason: e.Reason})
+	ok := true
+	if e.needsRedis() {
+		if err := h.endInRedis(s, e, false); err != nil {
+			h.log.Warn("ending a conversation in Redis failed; kept for a retry", "client", s.id, "err", err)
+			h.keepUnfinished(s, e)
+			ok = false
 		}
-		return
 	}
-	if res.Ended {
+	// A hold's expiry tells only whom Redis names: the held session cannot know whether the
+	// user has come back meanwhile.
+	if e.Was == PhaseMatched && !e.HeldOnly && e.PartnerInstance != "" {
+		h.route(e.PartnerInstance, &Envelope{Kind: KindLeft, To: e.Partner, From: s.id, Match: e.Match, Reason: e.Reason})
+	}
+	return ok
+}
+
+// endInRedis runs leave.lua for an ended conversation and tells whichever partner Redis names
+// that the session did not know of (a match another instance made a moment ago). A retry
+// tells the partner again: the first notice may have been lost with Redis (duplicates are
+// ignored as stale).
+func (h *Hub) endInRedis(s *Session, e *Ended, retry bool) error {
+	res, err := h.mm.Leave(h.ctx, LeaveRequest{Client: s.id, Instance: h.cfg.Self, Token: e.Token,
+		Forget: e.Forget, HeldOnly: e.HeldOnly, NextToken: e.TokenHash})
+	if err != nil {
+		return err
+	}
+	known := e.Was == PhaseMatched && !e.HeldOnly && res.Partner == e.Partner && res.Match == e.Match
+	switch {
+	case res.Ended && (retry || !known):
 		inst := res.PartnerInstance
 		if inst == "" {
 			inst = e.PartnerInstance
 		}
 		h.route(inst, &Envelope{Kind: KindLeft, To: res.Partner, From: s.id, Match: res.Match, Reason: e.Reason})
+	case retry && e.Was == PhaseMatched && !e.HeldOnly && e.PartnerInstance != "":
+		h.route(e.PartnerInstance, &Envelope{Kind: KindLeft, To: e.Partner, From: s.id, Match: e.Match, Reason: e.Reason})
 	}
+	return nil
+}
+
+// keepUnfinished records an end Redis has not taken. A later one of the same session joins
+// it: Redis still holds the state the first one ended, so one leave.lua ends both.
+func (h *Hub) keepUnfinished(s *Session, e *Ended) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if old, ok := h.unfinished[s]; ok {
+		old.Forget = old.Forget || e.Forget
+		if e.TokenHash != "" {
+			old.TokenHash = e.TokenHash
+		}
+		return
+	}
+	kept := *e
+	h.unfinished[s] = &kept
+}
+
+// retryUnfinished runs the session's unfinished end again, if it has one; false: it is still
+// unfinished. Called with the op lock held.
+func (h *Hub) retryUnfinished(s *Session) bool {
+	h.mu.Lock()
+	e, ok := h.unfinished[s]
+	h.mu.Unlock()
+	if !ok {
+		return true
+	}
+	if err := h.endInRedis(s, e, true); err != nil {
+		return false
+	}
+	h.mu.Lock()
+	delete(h.unfinished, s)
+	h.mu.Unlock()
+	return true
 }
 
 // --- resume and hold ---
 
-// resume gives a reconnecting user its identity and match back if the token is good. The
-// partner's instance is told where the user lives now; the partner itself is told nothing.
-func (h *Hub) resume(token string) (ResumeResult, bool) {
+// resume gives a reconnecting user its identity and match back if the token is good, with
+// the next token (the one presented resumes nobody again). The partner's instance is told
+// where the user lives now, and an old socket of the identity on another instance is closed;
+// the partner itself is told nothing.
+func (h *Hub) resume(token string) (res ResumeResult, next string, ok bool) {
 	id, ok := tokenOwner(token)
 	if !ok {
 		h.metrics.Resumes.WithLabelValues("invalid").Inc()
-		return ResumeResult{}, false
+		return res, "", false
 	}
-	res, found, err := h.mm.Resume(h.ctx, id, hashToken(token), h.cfg.Self)
+	next = newResumeToken(id)
+	res, found, err := h.mm.Resume(h.ctx, id, hashToken(token), hashToken(next), h.cfg.Self)
 	switch {
 	case err != nil:
 		h.log.Warn("resume failed; giving a fresh identity", "err", err)
 		h.metrics.Resumes.WithLabelValues("error").Inc()
-		return ResumeResult{}, false
+		return res, "", false
 	case !found:
 		h.metrics.Resumes.WithLabelValues("expired").Inc()
-		return ResumeResult{}, false
+		return res, "", false
 	}
 	h.metrics.Resumes.WithLabelValues("resumed").Inc()
 	if res.Match != nil {
 		h.route(res.PartnerInstance, &Envelope{Kind: KindMoved, To: res.Match.PartnerID, From: res.ID, Match: res.Match.MatchID, Instance: h.cfg.Self})
 	}
-	return res, true
+	if res.Previous != h.cfg.Self && !res.Held {
+		h.route(res.Previous, &Envelope{Kind: KindReplaced, To: id, Instance: h.cfg.Self, Ticket: hashToken(token)})
+	}
+	return res, next, true
 }
 
 // hold keeps a dropped matched user's identity and match for the grace period: its user hash
@@ -209,7 +298,7 @@ func (h *Hub) resume(token string) (ResumeResult, bool) {
 // (partnerMayResume). false: it could not be held (end it now). Called with the op lock held.
 func (h *Hub) hold(s *Session) bool {
 	deadline := h.now().Add(h.cfg.ResumeGrace)
-	held, err := h.mm.Detach(h.ctx, s.id, h.cfg.Self, deadline, h.cfg.ResumeGrace)
+	held, err := h.mm.Detach(h.ctx, s.id, h.cfg.Self, s.token(), deadline, h.cfg.ResumeGrace)
 	if err != nil {
 		h.log.Warn("could not hold the match for a resume; ending it", "client", s.id, "err", err)
 		return false
@@ -217,11 +306,11 @@ func (h *Hub) hold(s *Session) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if !held || h.sessions[s.id] != nil {
-		// it already resumed (on another instance, or here): nothing to hold or end
+		// it already lives on, resumed on another socket: nothing to hold or end
 		h.step(s, (*Session).moved)
 		return true
 	}
-	if h.ctx.Err() != nil {
+	if h.stopped {
 		return true // stopping: the partner's instance ends it at the deadline
 	}
 	h.step(s, (*Session).held)

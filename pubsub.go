@@ -28,6 +28,9 @@ const (
 	KindMoved
 	// KindEcho: an instance's probe of its own channel (see Bus.receive).
 	KindEcho
+	// KindReplaced: To resumed on another socket (on Instance) with the token whose hash is
+	// Ticket: the socket that token belonged to is closed here.
+	KindReplaced
 )
 
 // Envelope is the typed message between instances, published once on the addressee
@@ -69,7 +72,7 @@ func DecodeEnvelope(b []byte) (Envelope, error) {
 		return e, errBadEnvelope
 	}
 	e.Kind = EnvelopeKind(b[1])
-	if e.Kind < KindRelay || e.Kind > KindEcho {
+	if e.Kind < KindRelay || e.Kind > KindReplaced {
 		return e, errBadEnvelope
 	}
 	b = b[3:]

@@ -48,9 +48,9 @@ func TestResumeWhileOldSocketLingers(t *testing.T) {
 				t.Fatalf("the live user carries a stale resume deadline %s", v)
 			}
 			checkNextIsMarker(t, []*wsClient{a}, []*wsClient{b2}) // no partner_left, and it still talks
-			// and the next blip resumes as well
+			// and the next blip resumes as well, with the token the resume handed out
 			b2.close()
-			b3 := dial(t, inst.wsURL()+"?resume="+b.hello.ResumeToken, nil)
+			b3 := dial(t, inst.wsURL()+"?resume="+b2.hello.ResumeToken, nil)
 			if !b3.hello.Resumed || b3.hello.Match == nil {
 				t.Fatalf("second resume: %+v", b3.hello)
 			}

@@ -42,6 +42,10 @@ type ResumeResult struct {
 	ID              wire.ClientID
 	Match           *wire.MatchInfo // nil: the match ended meanwhile
 	PartnerInstance InstanceID
+	// Previous is where the identity lived before; unless it was Held there, an old socket of
+	// it may still be open there.
+	Previous InstanceID
+	Held     bool
 }
 
 // UserRoute is where a user lives and whether it is held for a resume.
@@ -67,23 +71,24 @@ func (m *Matchmaker) UserRoute(ctx context.Context, id wire.ClientID) (r UserRou
 	return r, err
 }
 
-// Detach marks a user held for a resume until deadline, if it still lives on inst; held
-// reports false when it lives elsewhere now.
-func (m *Matchmaker) Detach(ctx context.Context, id wire.ClientID, inst InstanceID, deadline time.Time, grace time.Duration) (held bool, err error) {
+// Detach marks a user held for a resume until deadline, if it still lives on inst under
+// token (the hash of its resume token); held reports false when it lives on elsewhere now.
+func (m *Matchmaker) Detach(ctx context.Context, id wire.ClientID, inst InstanceID, token string, deadline time.Time, grace time.Duration) (held bool, err error) {
 	err = m.call(ctx, "detach", func(ctx context.Context) error {
 		n, err := m.detach.Run(ctx, m.rdb, []string{m.keys.User(id)}, string(inst), deadline.UnixMilli(),
-			int64((grace+m.matchTTL)/time.Second)).Int()
+			int64((grace+m.matchTTL)/time.Second), token).Int()
 		held = n == 1
 		return err
 	})
 	return held, err
 }
 
-// Resume runs resume.lua: on a good token, the user now lives on inst.
-func (m *Matchmaker) Resume(ctx context.Context, id wire.ClientID, tokenHash string, inst InstanceID) (res ResumeResult, found bool, err error) {
+// Resume runs resume.lua: on a good token, the user now lives on inst, and only the token
+// whose hash is next resumes it again.
+func (m *Matchmaker) Resume(ctx context.Context, id wire.ClientID, tokenHash, next string, inst InstanceID) (res ResumeResult, found bool, err error) {
 	err = m.call(ctx, "resume", func(ctx context.Context) error {
 		reply, err := m.resume.Run(ctx, m.rdb, []string{m.keys.User(id)}, m.keys.prefix, string(id), tokenHash,
-			string(inst), int64(m.matchTTL/time.Second), m.now().UnixMilli()).StringSlice()
+			string(inst), int64(m.matchTTL/time.Second), m.now().UnixMilli(), next).StringSlice()
 		if err != nil {
 			return err
 		}
@@ -98,13 +103,14 @@ func parseResumeReply(id wire.ClientID, reply []string) (ResumeResult, bool, err
 	switch {
 	case len(reply) == 1 && reply[0] == "invalid":
 		return ResumeResult{}, false, nil
-	case len(reply) == 1 && reply[0] == "idle":
-		return ResumeResult{ID: id}, true, nil
-	case len(reply) >= 6 && reply[0] == "matched":
-		return ResumeResult{ID: id, PartnerInstance: InstanceID(reply[3]), Match: &wire.MatchInfo{
-			MatchID: wire.MatchID(reply[1]), PartnerID: wire.ClientID(reply[2]), Initiator: reply[4] == "1",
-			Mode: wire.Mode(reply[5]), CommonInterests: append([]string{}, reply[6:]...),
-		}}, true, nil
+	case len(reply) == 3 && reply[0] == "idle":
+		return ResumeResult{ID: id, Previous: InstanceID(reply[1]), Held: reply[2] == "1"}, true, nil
+	case len(reply) >= 8 && reply[0] == "matched":
+		return ResumeResult{ID: id, Previous: InstanceID(reply[1]), Held: reply[2] == "1", PartnerInstance: InstanceID(reply[5]),
+			Match: &wire.MatchInfo{
+				MatchID: wire.MatchID(reply[3]), PartnerID: wire.ClientID(reply[4]), Initiator: reply[6] == "1",
+				Mode: wire.Mode(reply[7]), CommonInterests: append([]string{}, reply[8:]...),
+			}}, true, nil
 	}
 	return ResumeResult{}, false, fmt.Errorf("resume.lua: unexpected reply %q", reply)
 }

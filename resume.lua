@@ -7,19 +7,24 @@
 -- ARGV[4]  the instance the user now lives on
 -- ARGV[5]  TTL of the user hash, seconds
 -- ARGV[6]  now, unix milliseconds: a user held past its resume deadline is not resumed
+-- ARGV[7]  SHA-256 of the next resume token: a token resumes once (the one presented is
+--          worthless afterwards)
 --
 -- Returns one of
 --   {'invalid'}                                   unknown user, wrong token, or past the grace period
---   {'idle'}                                      the identity, with no match to restore
---   {'matched', match id, partner id, partner instance, initiator '1'|'0', mode, common...}
+--   {'idle', previous instance, held '1'|'0'}     the identity, with no match to restore
+--   {'matched', previous instance, held, match id, partner id, partner instance, initiator '1'|'0', mode, common...}
+-- The previous instance is where the identity lived; unless it was held there for a resume, an
+-- old socket of it may still be open there, and must be closed.
 local prefix, me, tokenHash, inst, ttl, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local ukey = KEYS[1]
 
-local u = redis.call('HMGET', ukey, 'token', 'state', 'match', 'partner', 'mode', 'detached')
+local u = redis.call('HMGET', ukey, 'token', 'state', 'match', 'partner', 'mode', 'detached', 'instance')
 if not u[1] or u[1] ~= tokenHash then return {'invalid'} end
 if u[6] and tonumber(u[6]) < now then return {'invalid'} end
+local previous, held = u[7] or '', u[6] and '1' or '0'
 
-redis.call('HSET', ukey, 'instance', inst)
+redis.call('HSET', ukey, 'instance', inst, 'token', ARGV[7])
 redis.call('HDEL', ukey, 'detached')
 redis.call('EXPIRE', ukey, ttl)
 
@@ -29,7 +34,7 @@ if state == 'matched' and mid and partner then
   local m = redis.call('HMGET', mkey, 'a', 'common')
   local p = redis.call('HMGET', prefix .. ':user:' .. partner, 'match', 'instance')
   if m[1] and p[1] == mid then
-    local out = {'matched', mid, partner, p[2] or '', m[1] == me and '1' or '0', mode or 'video'}
+    local out = {'matched', previous, held, mid, partner, p[2] or '', m[1] == me and '1' or '0', mode or 'video'}
     if m[2] and m[2] ~= '' then
       for part in string.gmatch(m[2], '[^\n]+') do out[#out + 1] = part end
     end
@@ -48,4 +53,4 @@ if state == 'waiting' then
 end
 redis.call('HSET', ukey, 'state', 'idle')
 redis.call('HDEL', ukey, 'match', 'partner')
-return {'idle'}
+return {'idle', previous, held}

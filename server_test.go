@@ -110,6 +110,7 @@ func TestRemoveUserFromRoom(t *testing.T) {
 	ma, _ := pair(t, a, b)
 
 	a.send(wire.EvLeave, map[string]any{"target_id": b.id()})
+	a.expect(wire.EvToken, nil) // a Stop replaces the resume token
 	var pl wire.PartnerLeftData
 	b.expect(wire.EvPartnerLeft, &pl)
 	if pl.From != a.id() || pl.Reason != wire.ReasonLeft {
@@ -129,6 +130,7 @@ func TestRemoveUserFromRoom(t *testing.T) {
 	}
 	// a leave while idle is harmless, and relaying now needs a new match
 	a.send(wire.EvLeave, nil)
+	a.expect(wire.EvToken, nil)
 	a.send(wire.EvChat, map[string]any{"text": "still there?"})
 	a.expectError(wire.ErrNotMatched)
 }

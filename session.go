@@ -42,10 +42,9 @@ func (p Phase) String() string { return phaseNames[p] }
 // Transitions caused by other users (matched by someone, partner left, partner moved) take
 // only mu, so they never wait for a Redis round trip of this user.
 type Session struct {
-	id        wire.ClientID
-	tokenHash string // SHA-256 of the resume token
-	out       Conn   // the user's connection
-	now       func() time.Time
+	id  wire.ClientID
+	out Conn // the user's connection
+	now func() time.Time
 	// armFallback schedules the interest fallback of a search and returns its cancel; nil:
 	// no fallback.
 	armFallback func(ticket string) (cancel func() bool)
@@ -53,6 +52,7 @@ type Session struct {
 	op sync.Mutex
 
 	mu           sync.Mutex
+	tokenHash    string // SHA-256 of the current resume token; Redis acts for this session only while it holds the same
 	phase        Phase
 	ticket       string // the current search
 	mode         wire.Mode
@@ -63,6 +63,7 @@ type Session struct {
 	initiator    bool
 	pendingMatch wire.MatchID // the match id our own in-flight enqueue would create
 	pendingLeft  string       // the reason of a partner_left for pendingMatch that came before the match applied
+	early        []earlyFrame // frames for pendingMatch that came before the match applied
 	waitStart    time.Time
 	stopFallback func() bool
 	everQueued   bool // the user has a hash in Redis to forget at the end
@@ -93,6 +94,15 @@ type Effects struct {
 	stoppedSearching, startedSearching wire.Mode
 }
 
+// earlyFrame is a partner's frame that overtook our own match's answer.
+type earlyFrame struct {
+	from  wire.ClientID
+	frame []byte
+}
+
+// maxEarly bounds the frames kept for a match that is being applied.
+const maxEarly = 32
+
 // Ended is what a finished conversation leaves for the hub to do in Redis and for the partner.
 type Ended struct {
 	Was             Phase // searching or matched (idle: only Forget)
@@ -100,12 +110,16 @@ type Ended struct {
 	PartnerInstance InstanceID
 	Match           wire.MatchID
 	Reason          string
-	Forget          bool // delete the user hash as well: the user is gone
-	HeldOnly        bool // only if Redis still holds the user for a resume (a hold's expiry)
+	Forget          bool   // delete the user hash as well: the user is gone
+	HeldOnly        bool   // only if Redis still holds the user for a resume (a hold's expiry)
+	Token           string // the resume token hash the session acted under: Redis acts only while it holds the same
+	TokenHash       string // the user's resume token is replaced by this one (a Stop)
 }
 
 // needsRedis says whether anything of the ended conversation is in Redis.
-func (e *Ended) needsRedis() bool { return e != nil && (e.Was != PhaseIdle || e.Forget) }
+func (e *Ended) needsRedis() bool {
+	return e != nil && (e.Was != PhaseIdle || e.Forget || e.TokenHash != "")
+}
 
 func newSession(id wire.ClientID, tokenHash string, out Conn, now func() time.Time, armFallback func(*Session, string) func() bool) *Session {
 	s := &Session{id: id, tokenHash: tokenHash, out: out, now: now}
@@ -136,13 +150,6 @@ func (s *Session) step(verb func(*Session) Effects) Effects {
 	return fx
 }
 
-// read runs f under the lock, for the hub's queries of the state.
-func (s *Session) read(f func(*Session)) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f(s)
-}
-
 func (s *Session) lockOps()         { s.op.Lock() }
 func (s *Session) unlockOps()       { s.op.Unlock() }
 func (s *Session) tryLockOps() bool { return s.op.TryLock() }
@@ -151,7 +158,7 @@ func (s *Session) tryLockOps() bool { return s.op.TryLock() }
 
 // end closes the current conversation, if any, and says what of it must be undone in Redis.
 func (s *Session) end(reason string, forget bool) *Ended {
-	e := &Ended{Was: s.phase, Reason: reason, Forget: forget && s.everQueued}
+	e := &Ended{Was: s.phase, Reason: reason, Forget: forget && s.everQueued, Token: s.tokenHash}
 	switch s.phase {
 	case PhaseMatched:
 		e.Partner, e.PartnerInstance, e.Match = s.partner, s.partnerInst, s.match
@@ -161,6 +168,7 @@ func (s *Session) end(reason string, forget bool) *Ended {
 	}
 	s.cancelFallback()
 	s.phase, s.ticket, s.partner, s.partnerInst, s.match, s.initiator = PhaseIdle, "", "", "", "", false
+	s.early = nil
 	if !e.needsRedis() {
 		return nil
 	}
@@ -175,15 +183,16 @@ func (s *Session) cancelFallback() {
 }
 
 // beginSearch ends the current conversation ("next") and starts a search: ticket names it,
-// mid is the match id our own enqueue would create.
-func (s *Session) beginSearch(ticket string, mid wire.MatchID, mode wire.Mode, interests []string) Effects {
+// mid is the match id our own enqueue would create. A session that is over (its identity
+// lives elsewhere now) refuses: ok is false.
+func (s *Session) beginSearch(ticket string, mid wire.MatchID, mode wire.Mode, interests []string) (fx Effects, ok bool) {
 	if s.phase >= PhaseHeld {
-		return Effects{}
+		return Effects{}, false
 	}
 	ended := s.end(wire.ReasonNext, false)
 	s.phase, s.ticket, s.mode, s.interests = PhaseSearching, ticket, mode, interests
 	s.pendingMatch, s.pendingLeft, s.waitStart, s.everQueued = mid, "", s.now(), true
-	return Effects{Ended: ended}
+	return Effects{Ended: ended}, true
 }
 
 // queued: Redis has the search waiting in its queues.
@@ -208,7 +217,7 @@ func (s *Session) searchAgain(ticket string, mid wire.MatchID) (mode wire.Mode, 
 	if !s.searching(ticket) {
 		return "", nil, false
 	}
-	s.pendingMatch, s.pendingLeft = mid, ""
+	s.pendingMatch, s.pendingLeft, s.early = mid, "", nil
 	return s.mode, s.interests, true
 }
 
@@ -219,8 +228,17 @@ func (s *Session) matchedOwn(ticket string, mid wire.MatchID, partner wire.Clien
 	if !s.searching(ticket) {
 		return Effects{}
 	}
+	early := s.early
 	fx := s.matched(mid, partner, pinst, true, common)
-	if s.pendingMatch == mid && s.pendingLeft != "" {
+	if s.pendingMatch != mid {
+		return fx
+	}
+	for _, e := range early {
+		if e.from == partner {
+			fx.Frames = append(fx.Frames, e.frame)
+		}
+	}
+	if s.pendingLeft != "" {
 		left := s.partnerLeft(partner, mid, s.pendingLeft)
 		fx.Frames, fx.Left = append(fx.Frames, left.Frames...), left.Left
 	}
@@ -239,6 +257,7 @@ func (s *Session) matchedBy(ticket string, mid wire.MatchID, from wire.ClientID,
 func (s *Session) matched(mid wire.MatchID, partner wire.ClientID, pinst InstanceID, initiator bool, common []string) Effects {
 	s.cancelFallback()
 	s.phase, s.partner, s.partnerInst, s.match, s.initiator = PhaseMatched, partner, pinst, mid, initiator
+	s.early = nil
 	return Effects{
 		Waited: max(s.now().Sub(s.waitStart), time.Nanosecond),
 		Frames: [][]byte{wire.MustEncode(wire.EvMatchFound, wire.MatchFoundData{PartnerID: partner, Initiator: initiator,
@@ -267,23 +286,36 @@ func (s *Session) partnerMoved(from wire.ClientID, mid wire.MatchID, inst Instan
 	return Effects{}
 }
 
-// partnerGone: the partner vanished with its instance and will not resume.
-func (s *Session) partnerGone(partner wire.ClientID, mid wire.MatchID) Effects {
+// partnerGone: the match with partner is over without the partner saying so: its instance
+// died and it will not resume, or Redis has lost the match. The match is ended in Redis too,
+// and the partner told through tell (empty: it is gone with its instance).
+func (s *Session) partnerGone(partner wire.ClientID, mid wire.MatchID, tell InstanceID) Effects {
 	if !s.matchedWith(partner, mid) {
 		return Effects{}
 	}
 	fx := s.partnerLeft(partner, mid, wire.ReasonDisconnected)
-	// the match still stands in Redis: end it there too
-	fx.Ended = &Ended{Was: PhaseMatched, Partner: partner, Match: mid, Reason: wire.ReasonDisconnected}
+	fx.Ended = &Ended{Was: PhaseMatched, Partner: partner, PartnerInstance: tell, Match: mid,
+		Reason: wire.ReasonDisconnected, Token: s.tokenHash}
 	return fx
 }
 
-// leave ends the current search or match at the user's request.
-func (s *Session) leave() Effects {
+// leave ends the current search or match at the user's request. The resume token is replaced
+// by next, which the user is sent: after a Stop, the last token resumes nobody.
+func (s *Session) leave(next string) Effects {
 	if s.phase >= PhaseHeld {
 		return Effects{}
 	}
-	return Effects{Ended: s.end(wire.ReasonLeft, false)}
+	fx := Effects{Ended: s.end(wire.ReasonLeft, false)}
+	if !s.everQueued {
+		return fx // Redis holds no token of this user: the one it has resumes nobody anyway
+	}
+	if fx.Ended == nil {
+		fx.Ended = &Ended{Was: PhaseIdle, Reason: wire.ReasonLeft, Token: s.tokenHash}
+	}
+	s.tokenHash = hashToken(next)
+	fx.Ended.TokenHash = s.tokenHash
+	fx.Frames = [][]byte{wire.MustEncode(wire.EvToken, wire.TokenData{ResumeToken: next})}
+	return fx
 }
 
 // disconnect: the socket is gone. A matched user whose socket died without meaning to
@@ -299,6 +331,12 @@ func (s *Session) disconnect(hold bool) (holdIt bool, fx Effects) {
 	fx.Ended = s.end(wire.ReasonDisconnected, true)
 	s.phase = PhaseClosed
 	return false, fx
+}
+
+// holdFailed: Redis could not hold the match; it ends now, as for a closed socket.
+func (s *Session) holdFailed() Effects {
+	_, fx := s.disconnect(false)
+	return fx
 }
 
 // held: Redis holds the match for a resume (after disconnect said holdIt).
@@ -323,7 +361,7 @@ func (s *Session) expire() Effects {
 		return Effects{}
 	}
 	e := &Ended{Was: PhaseMatched, Partner: s.partner, PartnerInstance: s.partnerInst, Match: s.match,
-		Reason: wire.ReasonDisconnected, Forget: true, HeldOnly: true}
+		Reason: wire.ReasonDisconnected, Forget: true, HeldOnly: true, Token: s.tokenHash}
 	s.phase = PhaseClosed
 	return Effects{Ended: e}
 }
@@ -338,12 +376,17 @@ func (s *Session) restore(m *wire.MatchInfo, pinst InstanceID) Effects {
 	return Effects{}
 }
 
-// relayed: a frame from the partner reaches the user only within the same match.
+// relayed: a frame from the partner reaches the user only within the same match. One for the
+// match our own enqueue is applying (the partner heard of it first and answered at once) is
+// kept until the match applies.
 func (s *Session) relayed(from wire.ClientID, mid wire.MatchID, frame []byte) Effects {
-	if !s.matchedWith(from, mid) {
-		return Effects{}
+	switch {
+	case s.matchedWith(from, mid):
+		return Effects{Frames: [][]byte{frame}}
+	case s.phase == PhaseSearching && s.pendingMatch == mid && len(s.early) < maxEarly:
+		s.early = append(s.early, earlyFrame{from, frame})
 	}
-	return Effects{Frames: [][]byte{frame}}
+	return Effects{}
 }
 
 // abandonSearch ends search ticket if it is still the current one (its enqueue failed).
@@ -359,6 +402,13 @@ func (s *Session) matchedWith(partner wire.ClientID, mid wire.MatchID) bool {
 }
 
 // --- queries for the hub: each takes s.mu itself ---
+
+// token is the hash of the current resume token.
+func (s *Session) token() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tokenHash
+}
 
 // partnerRoute is where the user's messages for its partner go; ok is false when not matched.
 func (s *Session) partnerRoute() (partner wire.ClientID, pinst InstanceID, mid wire.MatchID, ok bool) {
@@ -382,12 +432,17 @@ func (s *Session) waitingSince() (ticket string, since time.Time, ok bool) {
 }
 
 // liveKeys says which of the user's Redis keys this instance keeps alive: its user hash while
-// it searches or talks, and the match hash on the initiator's side.
-func (s *Session) liveKeys() (user bool, match wire.MatchID) {
+// it searches or talks, the queues it waits in, and the match hash on the initiator's side.
+func (s *Session) liveKeys() (user bool, match wire.MatchID, waiting wire.Mode, interests []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.phase == PhaseMatched && s.initiator {
-		match = s.match
+	switch s.phase {
+	case PhaseMatched:
+		if s.initiator {
+			match = s.match
+		}
+	case PhaseSearching:
+		waiting, interests = s.mode, s.interests
 	}
-	return s.phase == PhaseSearching || s.phase == PhaseMatched, match
+	return s.phase == PhaseSearching || s.phase == PhaseMatched, match, waiting, interests
 }

@@ -18,12 +18,13 @@ const (
 	partnerP, strangerQ   = wire.ClientID("P"), wire.ClientID("Q")
 	instOther, instMoved  = InstanceID("inst-2"), InstanceID("inst-3")
 	reasonNext, reasonLft = wire.ReasonNext, wire.ReasonLeft
+	nextToken             = "ME.next-token"
 )
 
 type verb = func(*Session) Effects
 
 func search(ticket string, mid wire.MatchID, interests ...string) verb {
-	return func(s *Session) Effects { return s.beginSearch(ticket, mid, wire.ModeVideo, interests) }
+	return func(s *Session) Effects { fx, _ := s.beginSearch(ticket, mid, wire.ModeVideo, interests); return fx }
 }
 func queued(ticket string) verb { return func(s *Session) Effects { return s.queued(ticket) } }
 func own(ticket string, mid wire.MatchID, partner wire.ClientID) verb {
@@ -47,7 +48,7 @@ func moved(from wire.ClientID, mid wire.MatchID) verb {
 	return func(s *Session) Effects { return s.partnerMoved(from, mid, instMoved) }
 }
 func gone(partner wire.ClientID, mid wire.MatchID) verb {
-	return func(s *Session) Effects { return s.partnerGone(partner, mid) }
+	return func(s *Session) Effects { return s.partnerGone(partner, mid, "") }
 }
 func abandon(ticket string) verb { return func(s *Session) Effects { return s.abandonSearch(ticket) } }
 func restored(initiator bool) verb {
@@ -57,7 +58,7 @@ func restored(initiator bool) verb {
 }
 
 var (
-	leaveV  verb = (*Session).leave
+	leaveV  verb = func(s *Session) Effects { return s.leave(nextToken) }
 	heldV   verb = (*Session).held
 	movedV  verb = (*Session).moved
 	expireV verb = (*Session).expire
@@ -86,11 +87,11 @@ func TestSessionTransitions(t *testing.T) {
 		{name: "waiting never follows the match it lost to", given: []verb{search(tkCur, mCur), by(tkCur, mCur, partnerP)}, when: queued(tkCur),
 			phase: PhaseMatched},
 		{name: "Next while searching ends that search", given: []verb{search(tkOld, mOld)}, when: search(tkCur, mCur),
-			phase: PhaseSearching, ended: &Ended{Was: PhaseSearching, Reason: reasonNext}},
+			phase: PhaseSearching, ended: &Ended{Token: "hash", Was: PhaseSearching, Reason: reasonNext}},
 		{name: "Next while matched ends the match and tells whom", given: matchedWithP, when: search(tkOld, mOld),
-			phase: PhaseSearching, ended: &Ended{Was: PhaseMatched, Partner: partnerP, PartnerInstance: instOther, Match: mCur, Reason: reasonNext}},
+			phase: PhaseSearching, ended: &Ended{Token: "hash", Was: PhaseMatched, Partner: partnerP, PartnerInstance: instOther, Match: mCur, Reason: reasonNext}},
 		{name: "a failed enqueue abandons its search", given: []verb{search(tkCur, mCur)}, when: abandon(tkCur),
-			phase: PhaseIdle, ended: &Ended{Was: PhaseSearching, Reason: reasonNext}},
+			phase: PhaseIdle, ended: &Ended{Token: "hash", Was: PhaseSearching, Reason: reasonNext}},
 		{name: "abandoning a search that is over does nothing", given: []verb{search(tkOld, mOld), search(tkCur, mCur)}, when: abandon(tkOld),
 			phase: PhaseSearching},
 
@@ -126,31 +127,34 @@ func TestSessionTransitions(t *testing.T) {
 		{name: "a frame while searching is not", given: []verb{search(tkCur, mCur)}, when: relayed(partnerP, mCur), phase: PhaseSearching},
 		{name: "the partner's instance died and it will not resume", given: matchedWithP, when: gone(partnerP, mCur),
 			phase: PhaseIdle, frames: []string{wire.EvPartnerLeft}, left: wire.ReasonDisconnected,
-			ended: &Ended{Was: PhaseMatched, Partner: partnerP, Match: mCur, Reason: wire.ReasonDisconnected}},
+			ended: &Ended{Token: "hash", Was: PhaseMatched, Partner: partnerP, Match: mCur, Reason: wire.ReasonDisconnected}},
 		{name: "a dead partner of an earlier match changes nothing", given: matchedWithP, when: gone(partnerP, mOld), phase: PhaseMatched},
 
 		// leaving
 		{name: "Stop while idle and never queued: nothing in Redis", when: leaveV, phase: PhaseIdle},
-		{name: "Stop while matched", given: matchedWithP, when: leaveV, phase: PhaseIdle,
-			ended: &Ended{Was: PhaseMatched, Partner: partnerP, PartnerInstance: instOther, Match: mCur, Reason: reasonLft}},
-		{name: "Stop while searching", given: []verb{search(tkCur, mCur)}, when: leaveV, phase: PhaseIdle,
-			ended: &Ended{Was: PhaseSearching, Reason: reasonLft}},
+		{name: "Stop while matched: and the resume token is replaced", given: matchedWithP, when: leaveV, phase: PhaseIdle, frames: []string{wire.EvToken},
+			ended: &Ended{Token: "hash", Was: PhaseMatched, Partner: partnerP, PartnerInstance: instOther, Match: mCur, Reason: reasonLft, TokenHash: hashToken(nextToken)}},
+		{name: "Stop while searching", given: []verb{search(tkCur, mCur)}, when: leaveV, phase: PhaseIdle, frames: []string{wire.EvToken},
+			ended: &Ended{Token: "hash", Was: PhaseSearching, Reason: reasonLft, TokenHash: hashToken(nextToken)}},
+		{name: "Stop while idle after a match: only the token is replaced", given: append(append([]verb{}, matchedWithP...), left(partnerP, mCur, reasonLft)),
+			when: leaveV, phase: PhaseIdle, frames: []string{wire.EvToken},
+			ended: &Ended{Token: "hash", Was: PhaseIdle, Reason: reasonLft, TokenHash: hashToken(nextToken)}},
+		{name: "the next Stop acts under the new token", given: append(append([]verb{}, matchedWithP...), leaveV), when: leaveV, phase: PhaseIdle,
+			frames: []string{wire.EvToken}, ended: &Ended{Token: hashToken(nextToken), Was: PhaseIdle, Reason: reasonLft, TokenHash: hashToken(nextToken)}},
 
 		// the socket goes
 		{name: "a dropped matched socket is held, not ended", given: matchedWithP, when: disconnect(true), phase: PhaseMatched},
 		{name: "a closed matched socket ends the match and forgets the user", given: matchedWithP, when: disconnect(false), phase: PhaseClosed,
-			ended: &Ended{Was: PhaseMatched, Partner: partnerP, PartnerInstance: instOther, Match: mCur, Reason: wire.ReasonDisconnected, Forget: true}},
+			ended: &Ended{Token: "hash", Was: PhaseMatched, Partner: partnerP, PartnerInstance: instOther, Match: mCur, Reason: wire.ReasonDisconnected, Forget: true}},
 		{name: "a dropped searching socket is not held", given: []verb{search(tkCur, mCur)}, when: disconnect(true), phase: PhaseClosed,
-			ended: &Ended{Was: PhaseSearching, Reason: wire.ReasonDisconnected, Forget: true}},
+			ended: &Ended{Token: "hash", Was: PhaseSearching, Reason: wire.ReasonDisconnected, Forget: true}},
 		{name: "a socket that never searched leaves nothing to forget", when: disconnect(false), phase: PhaseClosed},
 		{name: "an idle socket that searched before is forgotten", given: []verb{search(tkCur, mCur), leaveV}, when: disconnect(false),
-			phase: PhaseClosed, ended: &Ended{Was: PhaseIdle, Reason: wire.ReasonDisconnected, Forget: true}},
+			phase: PhaseClosed, ended: &Ended{Token: hashToken(nextToken), Was: PhaseIdle, Reason: wire.ReasonDisconnected, Forget: true}},
 
 		// holding and moving
 		{name: "a held match that nobody resumed expires", given: append(append([]verb{}, matchedWithP...), heldV), when: expireV, phase: PhaseClosed,
-			ended: &Ended{Was: PhaseMatched, Partner: partnerP, PartnerInstance: instOther, Match: mCur, Reason: wire.ReasonDisconnected, Forget: true, HeldOnly: true}},
-		{name: "a held user hears nothing of its partner", given: append(append([]verb{}, matchedWithP...), heldV), when: left(partnerP, mCur, reasonLft),
-			phase: PhaseHeld},
+			ended: &Ended{Token: "hash", Was: PhaseMatched, Partner: partnerP, PartnerInstance: instOther, Match: mCur, Reason: wire.ReasonDisconnected, Forget: true, HeldOnly: true}},
 		{name: "a session resumed elsewhere does not expire", given: append(append([]verb{}, matchedWithP...), heldV, movedV), when: expireV, phase: PhaseMoved},
 		{name: "a session resumed elsewhere ends nothing when its socket goes", given: append(append([]verb{}, matchedWithP...), movedV), when: disconnect(false),
 			phase: PhaseMoved},
@@ -160,8 +164,22 @@ func TestSessionTransitions(t *testing.T) {
 		{name: "a resumed identity gets its match back", when: restored(false), phase: PhaseMatched},
 		{name: "its partner's frames reach it again", given: []verb{restored(false)}, when: relayed(partnerP, mCur),
 			phase: PhaseMatched, frames: []string{wire.EvChat}},
-		{name: "a resumed identity that leaves tells its partner", given: []verb{restored(true)}, when: leaveV, phase: PhaseIdle,
-			ended: &Ended{Was: PhaseMatched, Partner: partnerP, PartnerInstance: instOther, Match: mCur, Reason: reasonLft}},
+		{name: "a resumed identity that leaves tells its partner", given: []verb{restored(true)}, when: leaveV, phase: PhaseIdle, frames: []string{wire.EvToken},
+			ended: &Ended{Token: "hash", Was: PhaseMatched, Partner: partnerP, PartnerInstance: instOther, Match: mCur, Reason: reasonLft, TokenHash: hashToken(nextToken)}},
+		{name: "a match Redis lost ends, and the partner is told where it lives", given: matchedWithP,
+			when: func(s *Session) Effects { return s.partnerGone(partnerP, mCur, instOther) }, phase: PhaseIdle,
+			frames: []string{wire.EvPartnerLeft}, left: wire.ReasonDisconnected,
+			ended: &Ended{Token: "hash", Was: PhaseMatched, Partner: partnerP, PartnerInstance: instOther, Match: mCur, Reason: wire.ReasonDisconnected}},
+		{name: "the partner's frame that overtook our own match waits for it", given: []verb{search(tkCur, mCur)}, when: relayed(partnerP, mCur),
+			phase: PhaseSearching},
+		{name: "and arrives right after match_found", given: []verb{search(tkCur, mCur), relayed(partnerP, mCur)}, when: own(tkCur, mCur, partnerP),
+			phase: PhaseMatched, frames: []string{wire.EvMatchFound, wire.EvChat}, waited: true},
+		{name: "a frame for another match is not kept for ours", given: []verb{search(tkCur, mCur), relayed(partnerP, mOld)}, when: own(tkCur, mCur, partnerP),
+			phase: PhaseMatched, frames: []string{wire.EvMatchFound}, waited: true},
+		{name: "nor one from anyone but the partner our match names", given: []verb{search(tkCur, mCur), relayed(strangerQ, mCur)}, when: own(tkCur, mCur, partnerP),
+			phase: PhaseMatched, frames: []string{wire.EvMatchFound}, waited: true},
+		{name: "kept frames go with the search that ends", given: []verb{search(tkOld, mOld), relayed(partnerP, mOld), search(tkCur, mCur)},
+			when: own(tkCur, mCur, partnerP), phase: PhaseMatched, frames: []string{wire.EvMatchFound}, waited: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, _ := testSession(nil)
@@ -273,7 +291,7 @@ func TestSessionSearchGauge(t *testing.T) {
 	}{
 		{"a search starts", search(tkOld, mOld), wire.ModeVideo, ""},
 		{"it is queued: the same search", queued(tkOld), "", ""},
-		{"Next: one search stops, another starts", func(s *Session) Effects { return s.beginSearch(tkCur, mCur, wire.ModeText, nil) }, wire.ModeText, wire.ModeVideo},
+		{"Next: one search stops, another starts", func(s *Session) Effects { fx, _ := s.beginSearch(tkCur, mCur, wire.ModeText, nil); return fx }, wire.ModeText, wire.ModeVideo},
 		{"it is matched", by(tkCur, mCur, partnerP), "", wire.ModeText},
 		{"the partner leaves: no search", left(partnerP, mCur, reasonLft), "", ""},
 	} {

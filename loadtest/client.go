@@ -1,6 +1,8 @@
 package main
 
 import (
+	"strings"
+
 	"github.com/go-megle/go-megle/internal/wire"
 
 	"context"
@@ -157,6 +159,13 @@ func (c *client) readLoop() {
 			}
 			c.t.protocolError(c.label(gotHello), e)
 		case wire.EvOnline:
+			continue
+		case wire.EvToken:
+			// a Stop replaced the resume token: well formed, or a protocol fault
+			var tok wire.TokenData
+			if err := json.Unmarshal(ev.Data, &tok); err != nil || !strings.HasPrefix(tok.ResumeToken, c.id+".") {
+				c.t.unexpectedEvent("client %s: bad token event %s", c.id, ev.Data)
+			}
 			continue
 		}
 		if !gotHello {

@@ -42,6 +42,7 @@ const (
 	EvPartnerLeft = "partner_left"
 	EvOnline      = "online"
 	EvError       = "error"
+	EvToken       = "token"
 )
 
 // Error codes of the error event (all of them are in ErrorCodes).
@@ -175,6 +176,11 @@ type PartnerLeftData struct {
 	Reason string   `json:"reason"`
 }
 
+// TokenData replaces the client's resume token (after a Stop, the last one resumes nobody).
+type TokenData struct {
+	ResumeToken string `json:"resume_token"`
+}
+
 type OnlineData struct {
 	Count int64 `json:"count"`
 }
@@ -190,7 +196,7 @@ var (
 	ServerEvents = map[string]any{
 		EvHello: HelloData{}, EvWaiting: WaitingData{}, EvMatchFound: MatchFoundData{}, EvSignal: SignalData{},
 		EvChat: ChatData{}, EvTyping: TypingData{}, EvPartnerLeft: PartnerLeftData{}, EvOnline: OnlineData{},
-		EvError: ErrorData{},
+		EvError: ErrorData{}, EvToken: TokenData{},
 	}
 	ClientEvents = map[string]any{
 		EvFindMatch: FindMatchRequest{}, EvSignal: SignalRequest{}, EvChat: ChatRequest{}, EvTyping: TypingRequest{},

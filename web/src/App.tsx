@@ -18,6 +18,7 @@ export function describeStatus(
   peer: PeerConnection,
 ): ChatViewProps['status'] {
   if (socket === 'reconnecting') return { text: 'Connection lost. Reconnecting…', detail: null, tone: 'warn' };
+  if (socket === 'replaced') return { text: 'This chat continues in another tab or window', detail: null, tone: 'warn' };
   switch (match.phase) {
     case 'idle':
     case 'searching':
@@ -104,7 +105,14 @@ export function App({ signaling: signalingOptions }: AppProps = {}) {
           mode={mode}
           busy={starting}
           mediaError={media.error}
-          notice={match.notice ?? (signaling.status === 'reconnecting' ? 'Connection lost. Reconnecting…' : null)}
+          notice={
+            match.notice ??
+            (signaling.status === 'reconnecting'
+              ? 'Connection lost. Reconnecting…'
+              : signaling.status === 'replaced'
+                ? 'This chat continues in another tab or window. Reload to start again here.'
+                : null)
+          }
           onInterests={setInterests}
           onMode={setMode}
           onStart={(wanted) => void start(wanted)}

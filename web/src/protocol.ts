@@ -50,7 +50,9 @@ export type ServerMessage =
   | { event: 'typing'; data: { typing: boolean } }
   | { event: 'partner_left'; data: { from: string; reason: PartnerLeftReason } }
   | { event: 'online'; data: { count: number } }
-  | { event: 'error'; data: { code: ErrorCode; message: string } };
+  | { event: 'error'; data: { code: ErrorCode; message: string } }
+  // A Stop makes the last resume token worthless; this is the next one.
+  | { event: 'token'; data: { resume_token: string } };
 
 /** Client → server. */
 export type ClientMessage =
@@ -61,6 +63,9 @@ export type ClientMessage =
   | { event: 'leave'; data: Record<string, never> };
 
 export type ServerEvent = ServerMessage['event'];
+
+/** Close code of a socket whose identity was resumed on a newer connection: never resume it. */
+export const CLOSE_REPLACED = 4001;
 
 export const MAX_INTERESTS = 10;
 export const MAX_INTEREST_LENGTH = 32;
@@ -76,6 +81,7 @@ const serverEvents: ReadonlySet<string> = new Set<ServerEvent>([
   'partner_left',
   'online',
   'error',
+  'token',
 ]);
 
 /** Parses one text frame; returns null for anything that is not a known server event. */

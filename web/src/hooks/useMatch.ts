@@ -184,6 +184,8 @@ export function useMatch(signaling: Signaling, options: MatchOptions = {}): Matc
         case 'online':
           setOnline(message.data.count);
           return;
+        case 'token':
+          return; // the socket's business (the next resume token)
         case 'error': {
           const { code, message: text } = message.data;
           if (code === 'unavailable' && phaseRef.current === 'searching') setPhase('idle');

@@ -68,6 +68,32 @@ describe('useSignaling', () => {
     expect(result.current.status).toBe('open');
   });
 
+  it('resumes with the token a Stop handed out, not the one before it', () => {
+    renderHook(() => useSignaling({ baseDelayMs: 100, maxDelayMs: 1000 }));
+    const first = FakeWebSocket.latest();
+    act(() => {
+      first.serverOpen();
+      first.serverSend(hello('me', { resume_token: 'me.old' }));
+      first.serverSend({ event: 'token', data: { resume_token: 'me.new' } });
+    });
+    act(() => first.serverClose(1006));
+    act(() => vi.advanceTimersByTime(200));
+    expect(FakeWebSocket.latest().url).toBe(`ws://${window.location.host}/ws?resume=me.new`);
+  });
+
+  it('never resumes after 4001: a newer connection owns the identity', () => {
+    const { result } = renderHook(() => useSignaling({ baseDelayMs: 100, maxDelayMs: 1000 }));
+    const socket = FakeWebSocket.latest();
+    act(() => {
+      socket.serverOpen();
+      socket.serverSend(hello('me', { resume_token: 'me.token' }));
+    });
+    act(() => socket.serverClose(4001));
+    expect(result.current.status).toBe('replaced');
+    act(() => vi.advanceTimersByTime(60_000));
+    expect(FakeWebSocket.instances).toHaveLength(1);
+  });
+
   it('closes with 1000 on unmount and never reconnects', () => {
     const { unmount } = renderHook(() => useSignaling());
     const socket = FakeWebSocket.latest();

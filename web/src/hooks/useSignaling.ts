@@ -1,11 +1,12 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { parseServerMessage, type ClientMessage, type ServerMessage } from '../protocol';
+import { CLOSE_REPLACED, parseServerMessage, type ClientMessage, type ServerMessage } from '../protocol';
 
 /**
  * idle: not started; connecting: first attempt; open: socket usable;
- * reconnecting: lost the socket, retrying with backoff (and the resume token).
+ * reconnecting: lost the socket, retrying with backoff (and the resume token);
+ * replaced: the identity was resumed on a newer connection (close 4001), which now owns it.
  */
-export type SignalingStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
+export type SignalingStatus = 'connecting' | 'open' | 'reconnecting' | 'closed' | 'replaced';
 
 export type MessageHandler = (message: ServerMessage) => void;
 
@@ -86,6 +87,8 @@ export function useSignaling(options: SignalingOptions = {}): Signaling {
           if (message.event === 'hello') {
             resumeToken = message.data.resume_token;
             attempt = 0;
+          } else if (message.event === 'token') {
+            resumeToken = message.data.resume_token;
           }
           for (const handler of [...handlersRef.current]) handler(message);
         },
@@ -93,10 +96,15 @@ export function useSignaling(options: SignalingOptions = {}): Signaling {
       );
       socket.addEventListener(
         'close',
-        () => {
+        (event: CloseEvent) => {
           listeners.abort();
           if (socketRef.current === socket) socketRef.current = null;
           if (lifetime.signal.aborted) return;
+          if (event.code === CLOSE_REPLACED) {
+            // this conversation goes on in a newer tab or window: resuming would take it back
+            setStatus('replaced');
+            return;
+          }
           setStatus('reconnecting');
           retryTimer = setTimeout(connect, backoffDelay(attempt, baseDelayMs, maxDelayMs));
           attempt += 1;
