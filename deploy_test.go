@@ -3,14 +3,20 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
+	"os/exec"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/go-megle/go-megle/internal/redistest"
 )
 
 // There is no Docker engine on the test machines: the container files are checked for what
@@ -62,8 +68,9 @@ func TestComposeFile(t *testing.T) {
 		if app.Deploy == nil || app.Deploy.Replicas == nil || *app.Deploy.Replicas < 2 {
 			t.Fatal("want at least two app replicas")
 		}
-		if env(app, "REDIS_URL") != "redis://redis:6379/0" {
-			t.Fatalf("REDIS_URL %q does not name the redis service", env(app, "REDIS_URL"))
+		opt, err := redis.ParseURL(env(app, "REDIS_URL"))
+		if err != nil || opt.Addr != "redis:6379" {
+			t.Fatalf("REDIS_URL %q does not name the redis service (%v)", env(app, "REDIS_URL"), err)
 		}
 		if app.Build == nil {
 			t.Fatal("app is not built from this repository")
@@ -87,7 +94,11 @@ func TestComposeFile(t *testing.T) {
 		if len(lb.Ports) != 1 || lb.Ports[0].Published != "8080" || lb.Ports[0].Target != 8080 {
 			t.Fatalf("lb ports %+v, want 8080:8080", lb.Ports)
 		}
-		lbAddr := lb.Networks["default"].Ipv4Address
+		lbNet := lb.Networks["front"]
+		if lbNet == nil {
+			t.Fatalf("lb is not on the front network: %v", lb.Networks)
+		}
+		lbAddr := lbNet.Ipv4Address
 		if lbAddr == "" || env(app, "TRUSTED_PROXIES") != lbAddr+"/32" {
 			t.Fatalf("TRUSTED_PROXIES %q must be exactly the balancer's address %q", env(app, "TRUSTED_PROXIES"), lbAddr)
 		}
@@ -111,6 +122,131 @@ func TestComposeFile(t *testing.T) {
 			t.Fatal("app hands out no TURN servers")
 		}
 	})
+	t.Run("redis requires the password that the app's REDIS_URL carries", func(t *testing.T) {
+		for _, password := range []string{"", "0123abcd-from-the-operator"} {
+			p := p
+			if password != "" {
+				p = loadCompose(t, "REDIS_PASSWORD="+password)
+			}
+			redisSvc, app := p.Services["redis"], p.Services["app"]
+			required := redisRequirePass(t, redisSvc)
+			if required == "" || (password != "" && required != password) {
+				t.Fatalf("redis --requirepass %q with REDIS_PASSWORD=%q", required, password)
+			}
+			if password == "" && !strings.Contains(required, "insecure") {
+				t.Fatalf("the default Redis password %q is not labelled as the insecure development default", required)
+			}
+			opt, err := redis.ParseURL(env(app, "REDIS_URL"))
+			if err != nil {
+				t.Fatalf("REDIS_URL: %v", err)
+			}
+			if opt.Password != required {
+				t.Fatalf("REDIS_URL's password %q is not Redis's %q (REDIS_PASSWORD=%q)", opt.Password, required, password)
+			}
+			if env(redisSvc, "REDISCLI_AUTH") != required {
+				t.Fatalf("redis REDISCLI_AUTH %q: the health check would not authenticate with %q", env(redisSvc, "REDISCLI_AUTH"), required)
+			}
+		}
+	})
+	t.Run("Redis shares a network with the app only, coturn with nobody", func(t *testing.T) {
+		members := map[string][]string{} // network -> services on it
+		for name, svc := range p.Services {
+			if len(svc.Networks) == 0 {
+				t.Fatalf("service %s names no network: it would join the default one", name)
+			}
+			for network := range svc.Networks {
+				members[network] = append(members[network], name)
+			}
+		}
+		for _, m := range members {
+			slices.Sort(m)
+		}
+		for network := range redisSvc.Networks {
+			if !slices.Equal(members[network], []string{"app", "redis"}) {
+				t.Errorf("network %s has %v: Redis must share its networks with the app only", network, members[network])
+			}
+			if !p.Networks[network].Internal {
+				t.Errorf("Redis's network %s is not internal: true", network)
+			}
+		}
+		for network := range p.Services["coturn"].Networks {
+			if !slices.Equal(members[network], []string{"coturn"}) {
+				t.Errorf("network %s has %v: coturn relays to any peer a user names, so it must be alone on its networks", network, members[network])
+			}
+		}
+		shared := false
+		for network := range lb.Networks {
+			shared = shared || slices.Contains(members[network], "app")
+		}
+		if !shared {
+			t.Error("the balancer shares no network with the app")
+		}
+	})
+}
+
+// redisRequirePass is the value after --requirepass in the redis service's command.
+func redisRequirePass(t *testing.T, s types.ServiceConfig) string {
+	t.Helper()
+	i := slices.Index(s.Command, "--requirepass")
+	if i < 0 || i+1 >= len(s.Command) {
+		t.Fatalf("redis command %q has no --requirepass <password>", s.Command)
+	}
+	return s.Command[i+1]
+}
+
+// The compose file's Redis health check, run for real against a redis-server with the
+// compose file's password: it passes with the password the compose file gives it and fails
+// with a wrong one. (redis-cli ping exits 0 even on NOAUTH, so a check that only looks at
+// the exit code would call an unreachable Redis healthy, or hang compose up on depends_on.)
+// The app's REDIS_URL, pointed at this server, authenticates; no password is refused.
+func TestComposeRedisPasswordAndHealthcheck(t *testing.T) {
+	p := loadCompose(t)
+	redisSvc, app := p.Services["redis"], p.Services["app"]
+	password := redisRequirePass(t, redisSvc)
+	cli := redistest.CLI(t)
+	srv := redistest.Start(t, "--requirepass", password)
+
+	if redisSvc.HealthCheck == nil || len(redisSvc.HealthCheck.Test) != 2 || redisSvc.HealthCheck.Test[0] != "CMD-SHELL" {
+		t.Fatalf("redis healthcheck %+v: want [CMD-SHELL, <command>]", redisSvc.HealthCheck)
+	}
+	check := redisSvc.HealthCheck.Test[1]
+	if strings.Count(check, "redis-cli") != 1 {
+		t.Fatalf("redis healthcheck %q: want exactly one redis-cli (the test points it at its own port)", check)
+	}
+	// adapted only in where redis-cli finds the server
+	check = strings.Replace(check, "redis-cli", cli+" -p "+strconv.Itoa(srv.Port), 1)
+	runCheck := func(auth string) error {
+		cmd := exec.Command("sh", "-c", check)
+		cmd.Env = append(os.Environ(), "REDISCLI_AUTH="+auth)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("%w: %s", err, out)
+		}
+		return nil
+	}
+	if err := runCheck(env(redisSvc, "REDISCLI_AUTH")); err != nil {
+		t.Fatalf("the health check fails with the compose file's REDISCLI_AUTH: %v", err)
+	}
+	if err := runCheck("not-the-password"); err == nil {
+		t.Fatal("the health check passes with a wrong password: it cannot tell an unreachable Redis from a healthy one")
+	}
+
+	ctx := context.Background()
+	noAuth := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer noAuth.Close()
+	if err := noAuth.Ping(ctx).Err(); err == nil || !strings.Contains(err.Error(), "NOAUTH") {
+		t.Fatalf("PING without a password: %v, want NOAUTH", err)
+	}
+	opt, err := redis.ParseURL(env(app, "REDIS_URL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.Addr = srv.Addr() // the app's URL, pointed at this server
+	withURL := redis.NewClient(opt)
+	defer withURL.Close()
+	if err := withURL.Ping(ctx).Err(); err != nil {
+		t.Fatalf("PING with the app's REDIS_URL: %v", err)
+	}
 }
 
 // dockerInstruction is one Dockerfile instruction, continuation lines joined.
