@@ -4,13 +4,16 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
@@ -249,6 +252,206 @@ func TestComposeRedisPasswordAndHealthcheck(t *testing.T) {
 	}
 }
 
+// ---- coturn: what the shipped TURN server refuses to relay to ---------------------------
+
+// requiredDeniedPeers are the peer ranges the shipped coturn must refuse (issue 10): with
+// TURN credentials from /api/config anyone can allocate a relay and name any peer, so
+// coturn must never relay into a private network, the host, or through an address that
+// embeds one of those. Each is first-last or a CIDR block.
+var requiredDeniedPeers = []string{
+	// IPv4
+	"0.0.0.0/8",      // "this network"
+	"10.0.0.0/8",     // RFC 1918
+	"100.64.0.0/10",  // CGNAT
+	"127.0.0.0/8",    // loopback
+	"169.254.0.0/16", // link-local, cloud metadata services
+	"172.16.0.0/12",  // RFC 1918, Docker's networks
+	"192.0.0.0/24",   // IETF protocol assignments
+	"192.88.99.0/24", // 6to4 relay anycast
+	"192.168.0.0/16", // RFC 1918
+	"198.18.0.0/15",  // benchmarking
+	"224.0.0.0/4",    // multicast
+	"240.0.0.0/4",    // reserved, broadcast
+	// IPv6
+	"::1/128",               // loopback
+	"::1-::255.255.255.255", // IPv4-compatible (::/96; "::" itself coturn refuses on its own)
+	"::ffff:0:0/96",         // IPv4-mapped
+	"::ffff:0:0:0/96",       // IPv4-translated
+	"64:ff9b::/96",          // NAT64
+	"64:ff9b:1::/48",        // local-use NAT64
+	"100::/64",              // discard-only
+	"2002::/16",             // 6to4 (embeds an IPv4 address)
+	"fc00::/7",              // unique-local
+	"fe80::/10",             // link-local
+	"fec0::/10",             // site-local (deprecated, still routed by some)
+	"ff00::/8",              // multicast
+}
+
+// peerRange is an inclusive address range, as coturn's denied-peer-ip takes it.
+type peerRange struct{ from, to netip.Addr }
+
+func (r peerRange) String() string { return r.from.String() + "-" + r.to.String() }
+
+func (r peerRange) contains(a netip.Addr) bool {
+	return a.BitLen() == r.from.BitLen() && r.from.Compare(a) <= 0 && a.Compare(r.to) <= 0
+}
+
+// parsePeerRange reads "a-b", "a" or "a/n".
+func parsePeerRange(s string) (peerRange, error) {
+	if from, to, ok := strings.Cut(s, "-"); ok {
+		a, err := netip.ParseAddr(from)
+		if err != nil {
+			return peerRange{}, fmt.Errorf("range %q: %w", s, err)
+		}
+		b, err := netip.ParseAddr(to)
+		if err != nil {
+			return peerRange{}, fmt.Errorf("range %q: %w", s, err)
+		}
+		if a.BitLen() != b.BitLen() || b.Less(a) {
+			return peerRange{}, fmt.Errorf("range %q: not first-last of one family", s)
+		}
+		return peerRange{a, b}, nil
+	}
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return peerRange{}, fmt.Errorf("prefix %q: %w", s, err)
+		}
+		p = p.Masked()
+		last := p.Addr().As16()
+		if p.Addr().Is4() {
+			b := p.Addr().As4()
+			for i := range 32 - p.Bits() {
+				b[3-i/8] |= 1 << (i % 8)
+			}
+			return peerRange{p.Addr(), netip.AddrFrom4(b)}, nil
+		}
+		for i := range 128 - p.Bits() {
+			last[15-i/8] |= 1 << (i % 8)
+		}
+		return peerRange{p.Addr(), netip.AddrFrom16(last)}, nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return peerRange{}, fmt.Errorf("address %q: %w", s, err)
+	}
+	return peerRange{a, a}, nil
+}
+
+// covered reports whether every address of want is in one of the ranges.
+func covered(ranges []peerRange, want peerRange) bool {
+	cur := want.from
+	for {
+		var end netip.Addr
+		for _, r := range ranges {
+			if r.contains(cur) && (!end.IsValid() || end.Less(r.to)) {
+				end = r.to
+			}
+		}
+		if !end.IsValid() {
+			return false
+		}
+		if !end.Less(want.to) {
+			return true
+		}
+		cur = end.Next()
+	}
+}
+
+// flagValues returns the values of every --name=value in a command line.
+func flagValues(t *testing.T, cmd []string, name string) []string {
+	t.Helper()
+	var out []string
+	for _, arg := range cmd {
+		if arg == name {
+			t.Fatalf("%s without =value in %q: write it as %s=<value>", name, cmd, name)
+		}
+		if v, ok := strings.CutPrefix(arg, name+"="); ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// TestComposeCoturnRefusesPrivatePeers checks the compose file's coturn flags; the same flags
+// are run for real by TestTURNRelayRefusesPrivatePeers (turn_relay_test.go).
+func TestComposeCoturnRefusesPrivatePeers(t *testing.T) {
+	p := loadCompose(t)
+	turn := p.Services["coturn"]
+	cmd := turn.Command
+	for _, flag := range []string{"--no-tcp-relay", "--no-multicast-peers", "--use-auth-secret", "--no-cli"} {
+		if !slices.Contains(cmd, flag) {
+			t.Errorf("coturn %q lacks %s", cmd, flag)
+		}
+	}
+	if slices.Contains(cmd, "--allow-loopback-peers") {
+		t.Error("coturn allows loopback peers: only a test rig may")
+	}
+	var denied []peerRange
+	for _, v := range flagValues(t, cmd, "--denied-peer-ip") {
+		r, err := parsePeerRange(v)
+		if err != nil {
+			t.Fatalf("--denied-peer-ip=%s: %v", v, err)
+		}
+		if strings.Contains(v, "/") {
+			t.Errorf("--denied-peer-ip=%s: coturn 4.6 takes first-last ranges, not CIDR", v)
+		}
+		if r.from.Is6() {
+			// coturn reads a range that starts at "::" as having no lower bound, and every
+			// IPv4 address sorts below every IPv6 one: it would refuse every IPv4 peer.
+			if r.from.IsUnspecified() {
+				t.Errorf("--denied-peer-ip=%s starts at \"::\": coturn would refuse every IPv4 peer", v)
+			}
+			// coturn before 4.16 compares IPv6 addresses byte by byte (every byte within the
+			// bounds), later versions in order: a range means the same to both only if, past
+			// the first byte in which its bounds differ, they are all 00 and all ff.
+			a, b := r.from.As16(), r.to.As16()
+			i := 0
+			for i < 16 && a[i] == b[i] {
+				i++
+			}
+			for j := i + 1; j < 16; j++ {
+				if a[j] != 0 || b[j] != 0xff {
+					t.Errorf("--denied-peer-ip=%s: coturn 4.6 would read it as a smaller set than it says", v)
+					break
+				}
+			}
+		}
+		denied = append(denied, r)
+	}
+	if len(denied) == 0 {
+		t.Fatalf("coturn %q has no --denied-peer-ip", cmd)
+	}
+	for _, want := range requiredDeniedPeers {
+		r, err := parsePeerRange(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !covered(denied, r) {
+			t.Errorf("coturn does not refuse every peer in %s (%s)", want, r)
+		}
+	}
+	// An allowed address wins over a denied range: the only one allowed is coturn's own
+	// (its relay addresses, for two users relayed by this one server), on a network where
+	// nothing else lives.
+	var own []string
+	for network, cfg := range turn.Networks {
+		if cfg != nil && cfg.Ipv4Address != "" {
+			own = append(own, cfg.Ipv4Address)
+		}
+		for name, svc := range p.Services {
+			if _, on := svc.Networks[network]; on && name != "coturn" {
+				t.Errorf("%s shares network %s with coturn", name, network)
+			}
+		}
+	}
+	for _, v := range flagValues(t, cmd, "--allowed-peer-ip") {
+		if !slices.Contains(own, v) {
+			t.Errorf("--allowed-peer-ip=%s is not coturn's own address %v", v, own)
+		}
+	}
+}
+
 // dockerInstruction is one Dockerfile instruction, continuation lines joined.
 type dockerInstruction struct {
 	cmd, args string
@@ -349,5 +552,94 @@ func TestDockerfile(t *testing.T) {
 		if !strings.Contains(string(ignore), must) {
 			t.Fatalf(".dockerignore does not exclude %s", must)
 		}
+	}
+}
+
+// ---- system daemons the deployment tests run ----------------------------------------------
+
+// requireDaemon returns the path of a system daemon: $envVar if set, else command on PATH,
+// else Debian's path for it. Missing, the test is skipped with a message saying why, unless
+// one of requiredBy is "1" in the environment (CI sets them), when it fails.
+func requireDaemon(t *testing.T, command, envVar, debianPath, install string, requiredBy ...string) string {
+	t.Helper()
+	if p := os.Getenv(envVar); p != "" {
+		return p
+	}
+	if p, err := exec.LookPath(command); err == nil {
+		return p
+	}
+	if _, err := os.Stat(debianPath); err == nil {
+		return debianPath // /usr/sbin is not on an unprivileged user's PATH
+	}
+	msg := fmt.Sprintf("%s not found on PATH nor at %s (%s, or set %s)", command, debianPath, install, envVar)
+	for _, v := range requiredBy {
+		if os.Getenv(v) == "1" {
+			t.Fatalf("%s=1 but %s", v, msg)
+		}
+	}
+	t.Skipf("skipping: %s; set %s=1 to make this a failure", msg, requiredBy[0])
+	return ""
+}
+
+// daemon is a child process of the test, in the foreground, with its output in a file. It
+// dies with the test binary (redistest.DieWithParent) and is killed at cleanup.
+type daemon struct {
+	name    string
+	logFile string
+	exited  chan struct{}
+}
+
+func startDaemon(t *testing.T, name, bin string, args []string, dir string) *daemon {
+	t.Helper()
+	logFile := filepath.Join(dir, name+".log")
+	// O_APPEND: the daemon may open the same file again by name (/dev/stderr), and both
+	// descriptors must add to its end.
+	log, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = log, log
+	redistest.DieWithParent(cmd)
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	d := &daemon{name: name, logFile: logFile, exited: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(d.exited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-d.exited
+		if t.Failed() {
+			t.Logf("%s log (%s):\n%s", name, logFile, d.log())
+		}
+	})
+	return d
+}
+
+func (d *daemon) log() string {
+	b, err := os.ReadFile(d.logFile)
+	if err != nil {
+		return fmt.Sprintf("(cannot read: %v)", err)
+	}
+	return string(b)
+}
+
+// waitUntil polls ready (a readiness probe, not a wait for an outcome) until it is true;
+// the daemon exiting first, or the bound passing, fails the test.
+func (d *daemon) waitUntil(t *testing.T, what string, bound time.Duration, ready func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(bound)
+	for !ready() {
+		select {
+		case <-d.exited:
+			t.Fatalf("%s exited before %s:\n%s", d.name, what, d.log())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: no %s within %s:\n%s", d.name, what, bound, d.log())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
