@@ -2,8 +2,16 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -12,6 +20,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -641,5 +650,266 @@ func (d *daemon) waitUntil(t *testing.T, what string, bound time.Duration, ready
 			t.Fatalf("%s: no %s within %s:\n%s", d.name, what, bound, d.log())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// filesContaining lists the files under dir that contain s.
+func filesContaining(t *testing.T, dir, s string) []string {
+	t.Helper()
+	var hits []string
+	err := filepath.WalkDir(dir, func(path string, e os.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if bytes.Contains(b, []byte(s)) {
+			hits = append(hits, path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hits
+}
+
+// ---- nginx: deploy/nginx.conf run for real ------------------------------------------------
+
+// requireNginx returns Debian's nginx, or skips the test (fails it under REQUIRE_NGINX=1 or
+// REQUIRE_BROWSER=1, which CI sets).
+func requireNginx(t *testing.T) string {
+	t.Helper()
+	return requireDaemon(t, "nginx", "NGINX_PATH", "/usr/sbin/nginx", "apt-get install nginx-light", "REQUIRE_NGINX", "REQUIRE_BROWSER")
+}
+
+// replaceOnce replaces the one match of re; anything but exactly one means the config
+// changed shape, and the adapter must be updated rather than guess.
+func replaceOnce(conf string, re *regexp.Regexp, repl, what string) (string, error) {
+	if n := len(re.FindAllStringIndex(conf, -1)); n != 1 {
+		return "", fmt.Errorf("deploy/nginx.conf: %d %s, want exactly one: update adaptNginxConf", n, what)
+	}
+	return re.ReplaceAllString(conf, repl), nil
+}
+
+// adaptNginxConf is deploy/nginx.conf adapted only in its upstream servers (one line per
+// upstream, same parameters), its listen address and its files (pid, temporary directories,
+// under dir), as web/e2e/servers.ts adapts it, so that it runs on loopback beside anything.
+func adaptNginxConf(conf string, upstreams []string, listen, dir string) (string, error) {
+	upstream := regexp.MustCompile(`(?m)^([ \t]*)server app:8080 ([^;\n]*);[ \t]*$`)
+	m := upstream.FindStringSubmatch(conf)
+	if m == nil {
+		return "", errors.New(`deploy/nginx.conf: no "server app:8080 ...;" upstream line: update adaptNginxConf`)
+	}
+	var lines []string
+	for _, u := range upstreams {
+		lines = append(lines, m[1]+"server "+u+" "+m[2]+";")
+	}
+	out, err := replaceOnce(conf, upstream, strings.ReplaceAll(strings.Join(lines, "\n"), "$", "$$"), `"server app:8080" lines`)
+	if err != nil {
+		return "", err
+	}
+	if out, err = replaceOnce(out, regexp.MustCompile(`(?m)^([ \t]*)listen 8080;[ \t]*$`), "${1}listen "+listen+";", `"listen 8080;" lines`); err != nil {
+		return "", err
+	}
+	paths := regexp.MustCompile(`(?m)^([ \t]*)(pid|\w+_temp_path)[ \t]+/tmp/([^;\s]+);`)
+	if n := len(paths.FindAllString(out, -1)); n != 6 {
+		return "", fmt.Errorf("deploy/nginx.conf: %d pid and temp path lines under /tmp, want 6: update adaptNginxConf", n)
+	}
+	return paths.ReplaceAllString(out, "${1}${2} "+strings.ReplaceAll(dir, "$", "$$")+"/${3};"), nil
+}
+
+// startNginx runs nginx in the foreground with conf (written to dir) and waits until it
+// answers its own /healthz on listen.
+func startNginx(t *testing.T, bin, conf, listen, dir string) {
+	t.Helper()
+	confFile := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(confFile, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// -e: the log nginx writes before it has read the config (the default is under /var/log)
+	d := startDaemon(t, "nginx", bin, []string{"-e", "stderr", "-c", confFile, "-p", dir + "/", "-g", "daemon off;"}, dir)
+	d.waitUntil(t, "200 from its own /healthz", 15*time.Second, func() bool {
+		status, _, err := rawHTTP(listen, "GET", "/healthz", nil)
+		return err == nil && status == http.StatusOK
+	})
+}
+
+// rawHTTP sends one request with exactly this request target (no client-side cleaning or
+// re-encoding of the path) and returns the status and body.
+func rawHTTP(addr, method, target string, header map[string]string) (int, string, error) {
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		return 0, "", fmt.Errorf("dial %s: %w", addr, err)
+	}
+	defer conn.Close()
+	if err := conn.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		return 0, "", fmt.Errorf("deadline: %w", err)
+	}
+	var req strings.Builder
+	fmt.Fprintf(&req, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, target, addr)
+	for k, v := range header {
+		fmt.Fprintf(&req, "%s: %s\r\n", k, v)
+	}
+	if _, ok := header["Connection"]; !ok {
+		req.WriteString("Connection: close\r\n")
+	}
+	req.WriteString("\r\n")
+	if _, err := io.WriteString(conn, req.String()); err != nil {
+		return 0, "", fmt.Errorf("write request: %w", err)
+	}
+	res, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: method})
+	if err != nil {
+		return 0, "", fmt.Errorf("read response: %w", err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(res.Body, 1<<16))
+	if err != nil && res.StatusCode != http.StatusSwitchingProtocols {
+		return 0, "", fmt.Errorf("read body: %w", err)
+	}
+	return res.StatusCode, string(body), nil
+}
+
+func readNginxConf(t *testing.T) string {
+	t.Helper()
+	conf, err := os.ReadFile("deploy/nginx.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(conf)
+}
+
+// Resume tokens travel in the URL (GET /ws?resume=<token>). nginx writes the request line
+// into its error log with every line about a request that failed upstream, so the shipped
+// config's error log level must be one that has none of those, and it keeps no access log.
+// Run for real: two dead upstreams (so that both "connect() failed" / "no live upstreams"
+// at error and "upstream server temporarily disabled" at warn happen), three resumes, and the
+// token must be in no file nginx wrote. The control, the same config with its error log at
+// info, must show the token: that proves the requests took the failing path and that the
+// test reads what nginx writes.
+func TestNginxLogsNoResumeTokens(t *testing.T) {
+	bin := requireNginx(t)
+	conf := readNginxConf(t)
+
+	for _, m := range regexp.MustCompile(`(?m)^\s*access_log\s+([^;]*);`).FindAllStringSubmatch(conf, -1) {
+		if strings.TrimSpace(m[1]) != "off" {
+			t.Errorf("access_log %s: the shipped balancer keeps no access log (request URIs carry resume tokens)", m[1])
+		}
+	}
+	if regexp.MustCompile(`(?m)^\s*log_format\b`).MatchString(conf) {
+		t.Error("deploy/nginx.conf defines a log_format: no access log is kept, so none is needed")
+	}
+
+	dead := []string{"127.0.0.1:" + strconv.Itoa(redistest.FreePort(t)), "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))}
+	errorLog := regexp.MustCompile(`(?m)^error_log[ \t]+(\S+)[ \t]+\w+;`)
+	for _, tc := range []struct {
+		name      string
+		level     string // "": as shipped
+		wantToken bool
+	}{
+		{"as shipped", "", false},
+		{"control: the same config with its error log at info", "info", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			listen := "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
+			c, err := adaptNginxConf(conf, dead, listen, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.level != "" {
+				if c, err = replaceOnce(c, errorLog, "error_log $1 "+tc.level+";", "top-level error_log lines"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			startNginx(t, bin, c, listen, dir)
+			key := make([]byte, 16)
+			if _, err := rand.Read(key); err != nil {
+				t.Fatal(err)
+			}
+			token := "resume-" + hex.EncodeToString(key)
+			upgrade := map[string]string{
+				"Connection":            "Upgrade",
+				"Upgrade":               "websocket",
+				"Sec-WebSocket-Version": "13",
+				"Sec-WebSocket-Key":     "dGhlIHNhbXBsZSBub25jZQ==",
+			}
+			for range 3 {
+				status, _, err := rawHTTP(listen, "GET", "/ws?resume="+token, upgrade)
+				if err != nil || status != http.StatusBadGateway {
+					t.Fatalf("GET /ws?resume=… with both upstreams dead: %d %v, want 502", status, err)
+				}
+			}
+			hits := filesContaining(t, dir, token)
+			switch {
+			case tc.wantToken && len(hits) == 0:
+				t.Fatalf("the control's log has no resume token: the test does not see what nginx logs")
+			case !tc.wantToken && len(hits) > 0:
+				t.Fatalf("the resume token is in %v: nginx logs request URIs (its log follows)", hits)
+			}
+		})
+	}
+}
+
+// The balancer is the public face: /metrics and /readyz (scraped and probed on each replica
+// directly) answer 404 there, and the moderator console (/mod, /mod/api/*) is never proxied,
+// however the path is spelled. The upstream records every request it gets: only the
+// controls (the app's public paths) may reach it.
+func TestNginxDoesNotExposeInternalEndpoints(t *testing.T) {
+	bin := requireNginx(t)
+	var mu sync.Mutex
+	var proxied []string
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		proxied = append(proxied, r.RequestURI)
+		mu.Unlock()
+		_, _ = io.WriteString(w, "from a replica")
+	}))
+	t.Cleanup(upstream.Close)
+
+	dir := t.TempDir()
+	listen := "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
+	conf, err := adaptNginxConf(readNginxConf(t), []string{upstream.Listener.Addr().String()}, listen, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startNginx(t, bin, conf, listen, dir)
+	addr := listen
+
+	hidden := []string{
+		"/metrics", "/metrics?name[]=gomegle_clients_connected", "/%6Detrics", "//metrics", "/assets/../metrics",
+		"/readyz", "/%72eadyz", "//readyz",
+		"/mod", "/mod/", "/mod/api/reports", "/mod/api/reports?status=open", "/mod/api/bans/1",
+		"/%6Dod/api/reports", "//mod/api/reports", "/mod%2Fapi%2Freports", "/x/../mod/api/reports", "/mod/./api",
+	}
+	for _, target := range hidden {
+		for _, method := range []string{"GET", "HEAD", "POST"} {
+			status, body, err := rawHTTP(addr, method, target, map[string]string{"Content-Length": "0", "Connection": "close"})
+			if err != nil {
+				t.Fatalf("%s %s: %v", method, target, err)
+			}
+			if status != http.StatusNotFound || strings.Contains(body, "from a replica") {
+				t.Errorf("%s %s through the balancer: %d %q, want nginx's 404", method, target, status, body)
+			}
+		}
+	}
+	// Controls: the public paths are proxied (so the 404s above are the config's doing), and
+	// /healthz is the balancer's own.
+	public := []string{"/", "/index.html", "/assets/index-abc123.js", "/api/config", "/ws", "/modern-art.png"}
+	for _, target := range public {
+		status, body, err := rawHTTP(addr, "GET", target, nil)
+		if err != nil || status != http.StatusOK || body != "from a replica" {
+			t.Errorf("GET %s through the balancer: %d %q %v, want the replica's 200", target, status, body, err)
+		}
+	}
+	if status, body, err := rawHTTP(addr, "GET", "/healthz", nil); err != nil || status != http.StatusOK || body != "ok\n" {
+		t.Errorf("GET /healthz: %d %q %v, want the balancer's own ok", status, body, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(proxied, public) {
+		t.Errorf("the replica got %q, want exactly the public controls %q", proxied, public)
 	}
 }
