@@ -2,15 +2,33 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/go-megle/go-megle/internal/redistest"
 )
 
 // There is no Docker engine on the test machines: the container files are checked for what
@@ -62,8 +80,9 @@ func TestComposeFile(t *testing.T) {
 		if app.Deploy == nil || app.Deploy.Replicas == nil || *app.Deploy.Replicas < 2 {
 			t.Fatal("want at least two app replicas")
 		}
-		if env(app, "REDIS_URL") != "redis://redis:6379/0" {
-			t.Fatalf("REDIS_URL %q does not name the redis service", env(app, "REDIS_URL"))
+		opt, err := redis.ParseURL(env(app, "REDIS_URL"))
+		if err != nil || opt.Addr != "redis:6379" {
+			t.Fatalf("REDIS_URL %q does not name the redis service (%v)", env(app, "REDIS_URL"), err)
 		}
 		if app.Build == nil {
 			t.Fatal("app is not built from this repository")
@@ -87,7 +106,11 @@ func TestComposeFile(t *testing.T) {
 		if len(lb.Ports) != 1 || lb.Ports[0].Published != "8080" || lb.Ports[0].Target != 8080 {
 			t.Fatalf("lb ports %+v, want 8080:8080", lb.Ports)
 		}
-		lbAddr := lb.Networks["default"].Ipv4Address
+		lbNet := lb.Networks["front"]
+		if lbNet == nil {
+			t.Fatalf("lb is not on the front network: %v", lb.Networks)
+		}
+		lbAddr := lbNet.Ipv4Address
 		if lbAddr == "" || env(app, "TRUSTED_PROXIES") != lbAddr+"/32" {
 			t.Fatalf("TRUSTED_PROXIES %q must be exactly the balancer's address %q", env(app, "TRUSTED_PROXIES"), lbAddr)
 		}
@@ -111,6 +134,331 @@ func TestComposeFile(t *testing.T) {
 			t.Fatal("app hands out no TURN servers")
 		}
 	})
+	t.Run("redis requires the password that the app's REDIS_URL carries", func(t *testing.T) {
+		for _, password := range []string{"", "0123abcd-from-the-operator"} {
+			p := p
+			if password != "" {
+				p = loadCompose(t, "REDIS_PASSWORD="+password)
+			}
+			redisSvc, app := p.Services["redis"], p.Services["app"]
+			required := redisRequirePass(t, redisSvc)
+			if required == "" || (password != "" && required != password) {
+				t.Fatalf("redis --requirepass %q with REDIS_PASSWORD=%q", required, password)
+			}
+			if password == "" && !strings.Contains(required, "insecure") {
+				t.Fatalf("the default Redis password %q is not labelled as the insecure development default", required)
+			}
+			opt, err := redis.ParseURL(env(app, "REDIS_URL"))
+			if err != nil {
+				t.Fatalf("REDIS_URL: %v", err)
+			}
+			if opt.Password != required {
+				t.Fatalf("REDIS_URL's password %q is not Redis's %q (REDIS_PASSWORD=%q)", opt.Password, required, password)
+			}
+			if env(redisSvc, "REDISCLI_AUTH") != required {
+				t.Fatalf("redis REDISCLI_AUTH %q: the health check would not authenticate with %q", env(redisSvc, "REDISCLI_AUTH"), required)
+			}
+		}
+	})
+	t.Run("Redis shares a network with the app only, coturn with nobody", func(t *testing.T) {
+		members := map[string][]string{} // network -> services on it
+		for name, svc := range p.Services {
+			if len(svc.Networks) == 0 {
+				t.Fatalf("service %s names no network: it would join the default one", name)
+			}
+			for network := range svc.Networks {
+				members[network] = append(members[network], name)
+			}
+		}
+		for _, m := range members {
+			slices.Sort(m)
+		}
+		for network := range redisSvc.Networks {
+			if !slices.Equal(members[network], []string{"app", "redis"}) {
+				t.Errorf("network %s has %v: Redis must share its networks with the app only", network, members[network])
+			}
+			if !p.Networks[network].Internal {
+				t.Errorf("Redis's network %s is not internal: true", network)
+			}
+		}
+		for network := range p.Services["coturn"].Networks {
+			if !slices.Equal(members[network], []string{"coturn"}) {
+				t.Errorf("network %s has %v: coturn relays to any peer a user names, so it must be alone on its networks", network, members[network])
+			}
+		}
+		shared := false
+		for network := range lb.Networks {
+			shared = shared || slices.Contains(members[network], "app")
+		}
+		if !shared {
+			t.Error("the balancer shares no network with the app")
+		}
+	})
+}
+
+// redisRequirePass is the value after --requirepass in the redis service's command.
+func redisRequirePass(t *testing.T, s types.ServiceConfig) string {
+	t.Helper()
+	i := slices.Index(s.Command, "--requirepass")
+	if i < 0 || i+1 >= len(s.Command) {
+		t.Fatalf("redis command %q has no --requirepass <password>", s.Command)
+	}
+	return s.Command[i+1]
+}
+
+// The compose file's Redis health check, run for real against a redis-server with the
+// compose file's password: it passes with the password the compose file gives it and fails
+// with a wrong one. (redis-cli ping exits 0 even on NOAUTH, so a check that only looks at
+// the exit code would call an unreachable Redis healthy, or hang compose up on depends_on.)
+// The app's REDIS_URL, pointed at this server, authenticates; no password is refused.
+func TestComposeRedisPasswordAndHealthcheck(t *testing.T) {
+	p := loadCompose(t)
+	redisSvc, app := p.Services["redis"], p.Services["app"]
+	password := redisRequirePass(t, redisSvc)
+	cli := redistest.CLI(t)
+	srv := redistest.Start(t, "--requirepass", password)
+
+	if redisSvc.HealthCheck == nil || len(redisSvc.HealthCheck.Test) != 2 || redisSvc.HealthCheck.Test[0] != "CMD-SHELL" {
+		t.Fatalf("redis healthcheck %+v: want [CMD-SHELL, <command>]", redisSvc.HealthCheck)
+	}
+	check := redisSvc.HealthCheck.Test[1]
+	if strings.Count(check, "redis-cli") != 1 {
+		t.Fatalf("redis healthcheck %q: want exactly one redis-cli (the test points it at its own port)", check)
+	}
+	// adapted only in where redis-cli finds the server
+	check = strings.Replace(check, "redis-cli", cli+" -p "+strconv.Itoa(srv.Port), 1)
+	runCheck := func(auth string) error {
+		cmd := exec.Command("sh", "-c", check)
+		cmd.Env = append(os.Environ(), "REDISCLI_AUTH="+auth)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("%w: %s", err, out)
+		}
+		return nil
+	}
+	if err := runCheck(env(redisSvc, "REDISCLI_AUTH")); err != nil {
+		t.Fatalf("the health check fails with the compose file's REDISCLI_AUTH: %v", err)
+	}
+	if err := runCheck("not-the-password"); err == nil {
+		t.Fatal("the health check passes with a wrong password: it cannot tell an unreachable Redis from a healthy one")
+	}
+
+	ctx := context.Background()
+	noAuth := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer noAuth.Close()
+	if err := noAuth.Ping(ctx).Err(); err == nil || !strings.Contains(err.Error(), "NOAUTH") {
+		t.Fatalf("PING without a password: %v, want NOAUTH", err)
+	}
+	opt, err := redis.ParseURL(env(app, "REDIS_URL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.Addr = srv.Addr() // the app's URL, pointed at this server
+	withURL := redis.NewClient(opt)
+	defer withURL.Close()
+	if err := withURL.Ping(ctx).Err(); err != nil {
+		t.Fatalf("PING with the app's REDIS_URL: %v", err)
+	}
+}
+
+// ---- coturn: what the shipped TURN server refuses to relay to ---------------------------
+
+// requiredDeniedPeers are the peer ranges the shipped coturn must refuse (issue 10): with
+// TURN credentials from /api/config anyone can allocate a relay and name any peer, so
+// coturn must never relay into a private network, the host, or through an address that
+// embeds one of those. Each is first-last or a CIDR block.
+var requiredDeniedPeers = []string{
+	// IPv4
+	"0.0.0.0/8",      // "this network"
+	"10.0.0.0/8",     // RFC 1918
+	"100.64.0.0/10",  // CGNAT
+	"127.0.0.0/8",    // loopback
+	"169.254.0.0/16", // link-local, cloud metadata services
+	"172.16.0.0/12",  // RFC 1918, Docker's networks
+	"192.0.0.0/24",   // IETF protocol assignments
+	"192.88.99.0/24", // 6to4 relay anycast
+	"192.168.0.0/16", // RFC 1918
+	"198.18.0.0/15",  // benchmarking
+	"224.0.0.0/4",    // multicast
+	"240.0.0.0/4",    // reserved, broadcast
+	// IPv6
+	"::1/128",               // loopback
+	"::1-::255.255.255.255", // IPv4-compatible (::/96; "::" itself coturn refuses on its own)
+	"::ffff:0:0/96",         // IPv4-mapped
+	"::ffff:0:0:0/96",       // IPv4-translated
+	"64:ff9b::/96",          // NAT64
+	"64:ff9b:1::/48",        // local-use NAT64
+	"100::/64",              // discard-only
+	"2002::/16",             // 6to4 (embeds an IPv4 address)
+	"fc00::/7",              // unique-local
+	"fe80::/10",             // link-local
+	"fec0::/10",             // site-local (deprecated, still routed by some)
+	"ff00::/8",              // multicast
+}
+
+// peerRange is an inclusive address range, as coturn's denied-peer-ip takes it.
+type peerRange struct{ from, to netip.Addr }
+
+func (r peerRange) String() string { return r.from.String() + "-" + r.to.String() }
+
+func (r peerRange) contains(a netip.Addr) bool {
+	return a.BitLen() == r.from.BitLen() && r.from.Compare(a) <= 0 && a.Compare(r.to) <= 0
+}
+
+// parsePeerRange reads "a-b", "a" or "a/n".
+func parsePeerRange(s string) (peerRange, error) {
+	if from, to, ok := strings.Cut(s, "-"); ok {
+		a, err := netip.ParseAddr(from)
+		if err != nil {
+			return peerRange{}, fmt.Errorf("range %q: %w", s, err)
+		}
+		b, err := netip.ParseAddr(to)
+		if err != nil {
+			return peerRange{}, fmt.Errorf("range %q: %w", s, err)
+		}
+		if a.BitLen() != b.BitLen() || b.Less(a) {
+			return peerRange{}, fmt.Errorf("range %q: not first-last of one family", s)
+		}
+		return peerRange{a, b}, nil
+	}
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return peerRange{}, fmt.Errorf("prefix %q: %w", s, err)
+		}
+		p = p.Masked()
+		last := p.Addr().As16()
+		if p.Addr().Is4() {
+			b := p.Addr().As4()
+			for i := range 32 - p.Bits() {
+				b[3-i/8] |= 1 << (i % 8)
+			}
+			return peerRange{p.Addr(), netip.AddrFrom4(b)}, nil
+		}
+		for i := range 128 - p.Bits() {
+			last[15-i/8] |= 1 << (i % 8)
+		}
+		return peerRange{p.Addr(), netip.AddrFrom16(last)}, nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return peerRange{}, fmt.Errorf("address %q: %w", s, err)
+	}
+	return peerRange{a, a}, nil
+}
+
+// covered reports whether every address of want is in one of the ranges.
+func covered(ranges []peerRange, want peerRange) bool {
+	cur := want.from
+	for {
+		var end netip.Addr
+		for _, r := range ranges {
+			if r.contains(cur) && (!end.IsValid() || end.Less(r.to)) {
+				end = r.to
+			}
+		}
+		if !end.IsValid() {
+			return false
+		}
+		if !end.Less(want.to) {
+			return true
+		}
+		cur = end.Next()
+	}
+}
+
+// flagValues returns the values of every --name=value in a command line.
+func flagValues(t *testing.T, cmd []string, name string) []string {
+	t.Helper()
+	var out []string
+	for _, arg := range cmd {
+		if arg == name {
+			t.Fatalf("%s without =value in %q: write it as %s=<value>", name, cmd, name)
+		}
+		if v, ok := strings.CutPrefix(arg, name+"="); ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// TestComposeCoturnRefusesPrivatePeers checks the compose file's coturn flags; the same flags
+// are run for real by TestTURNRelayRefusesPrivatePeers (turn_relay_test.go).
+func TestComposeCoturnRefusesPrivatePeers(t *testing.T) {
+	p := loadCompose(t)
+	turn := p.Services["coturn"]
+	cmd := turn.Command
+	for _, flag := range []string{"--no-tcp-relay", "--no-multicast-peers", "--use-auth-secret", "--no-cli"} {
+		if !slices.Contains(cmd, flag) {
+			t.Errorf("coturn %q lacks %s", cmd, flag)
+		}
+	}
+	if slices.Contains(cmd, "--allow-loopback-peers") {
+		t.Error("coturn allows loopback peers: only a test rig may")
+	}
+	var denied []peerRange
+	for _, v := range flagValues(t, cmd, "--denied-peer-ip") {
+		r, err := parsePeerRange(v)
+		if err != nil {
+			t.Fatalf("--denied-peer-ip=%s: %v", v, err)
+		}
+		if strings.Contains(v, "/") {
+			t.Errorf("--denied-peer-ip=%s: coturn 4.6 takes first-last ranges, not CIDR", v)
+		}
+		if r.from.Is6() {
+			// coturn reads a range that starts at "::" as having no lower bound, and every
+			// IPv4 address sorts below every IPv6 one: it would refuse every IPv4 peer.
+			if r.from.IsUnspecified() {
+				t.Errorf("--denied-peer-ip=%s starts at \"::\": coturn would refuse every IPv4 peer", v)
+			}
+			// coturn before 4.16 compares IPv6 addresses byte by byte (every byte within the
+			// bounds), later versions in order: a range means the same to both only if, past
+			// the first byte in which its bounds differ, they are all 00 and all ff.
+			a, b := r.from.As16(), r.to.As16()
+			i := 0
+			for i < 16 && a[i] == b[i] {
+				i++
+			}
+			for j := i + 1; j < 16; j++ {
+				if a[j] != 0 || b[j] != 0xff {
+					t.Errorf("--denied-peer-ip=%s: coturn 4.6 would read it as a smaller set than it says", v)
+					break
+				}
+			}
+		}
+		denied = append(denied, r)
+	}
+	if len(denied) == 0 {
+		t.Fatalf("coturn %q has no --denied-peer-ip", cmd)
+	}
+	for _, want := range requiredDeniedPeers {
+		r, err := parsePeerRange(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !covered(denied, r) {
+			t.Errorf("coturn does not refuse every peer in %s (%s)", want, r)
+		}
+	}
+	// An allowed address wins over a denied range: the only one allowed is coturn's own
+	// (its relay addresses, for two users relayed by this one server), on a network where
+	// nothing else lives.
+	var own []string
+	for network, cfg := range turn.Networks {
+		if cfg != nil && cfg.Ipv4Address != "" {
+			own = append(own, cfg.Ipv4Address)
+		}
+		for name, svc := range p.Services {
+			if _, on := svc.Networks[network]; on && name != "coturn" {
+				t.Errorf("%s shares network %s with coturn", name, network)
+			}
+		}
+	}
+	for _, v := range flagValues(t, cmd, "--allowed-peer-ip") {
+		if !slices.Contains(own, v) {
+			t.Errorf("--allowed-peer-ip=%s is not coturn's own address %v", v, own)
+		}
+	}
 }
 
 // dockerInstruction is one Dockerfile instruction, continuation lines joined.
@@ -213,5 +561,355 @@ func TestDockerfile(t *testing.T) {
 		if !strings.Contains(string(ignore), must) {
 			t.Fatalf(".dockerignore does not exclude %s", must)
 		}
+	}
+}
+
+// ---- system daemons the deployment tests run ----------------------------------------------
+
+// requireDaemon returns the path of a system daemon: $envVar if set, else command on PATH,
+// else Debian's path for it. Missing, the test is skipped with a message saying why, unless
+// one of requiredBy is "1" in the environment (CI sets them), when it fails.
+func requireDaemon(t *testing.T, command, envVar, debianPath, install string, requiredBy ...string) string {
+	t.Helper()
+	if p := os.Getenv(envVar); p != "" {
+		return p
+	}
+	if p, err := exec.LookPath(command); err == nil {
+		return p
+	}
+	if _, err := os.Stat(debianPath); err == nil {
+		return debianPath // /usr/sbin is not on an unprivileged user's PATH
+	}
+	msg := fmt.Sprintf("%s not found on PATH nor at %s (%s, or set %s)", command, debianPath, install, envVar)
+	for _, v := range requiredBy {
+		if os.Getenv(v) == "1" {
+			t.Fatalf("%s=1 but %s", v, msg)
+		}
+	}
+	t.Skipf("skipping: %s; set %s=1 to make this a failure", msg, requiredBy[0])
+	return ""
+}
+
+// daemon is a child process of the test, in the foreground, with its output in a file. It
+// dies with the test binary (redistest.DieWithParent) and is killed at cleanup.
+type daemon struct {
+	name    string
+	logFile string
+	exited  chan struct{}
+}
+
+func startDaemon(t *testing.T, name, bin string, args []string, dir string) *daemon {
+	t.Helper()
+	logFile := filepath.Join(dir, name+".log")
+	// O_APPEND: the daemon may open the same file again by name (/dev/stderr), and both
+	// descriptors must add to its end.
+	log, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = log, log
+	redistest.DieWithParent(cmd)
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	d := &daemon{name: name, logFile: logFile, exited: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(d.exited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-d.exited
+		if t.Failed() {
+			t.Logf("%s log (%s):\n%s", name, logFile, d.log())
+		}
+	})
+	return d
+}
+
+func (d *daemon) log() string {
+	b, err := os.ReadFile(d.logFile)
+	if err != nil {
+		return fmt.Sprintf("(cannot read: %v)", err)
+	}
+	return string(b)
+}
+
+// waitUntil polls ready (a readiness probe, not a wait for an outcome) until it is true;
+// the daemon exiting first, or the bound passing, fails the test.
+func (d *daemon) waitUntil(t *testing.T, what string, bound time.Duration, ready func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(bound)
+	for !ready() {
+		select {
+		case <-d.exited:
+			t.Fatalf("%s exited before %s:\n%s", d.name, what, d.log())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: no %s within %s:\n%s", d.name, what, bound, d.log())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// filesContaining lists the files under dir that contain s.
+func filesContaining(t *testing.T, dir, s string) []string {
+	t.Helper()
+	var hits []string
+	err := filepath.WalkDir(dir, func(path string, e os.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if bytes.Contains(b, []byte(s)) {
+			hits = append(hits, path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hits
+}
+
+// ---- nginx: deploy/nginx.conf run for real ------------------------------------------------
+
+// requireNginx returns Debian's nginx, or skips the test (fails it under REQUIRE_NGINX=1 or
+// REQUIRE_BROWSER=1, which CI sets).
+func requireNginx(t *testing.T) string {
+	t.Helper()
+	return requireDaemon(t, "nginx", "NGINX_PATH", "/usr/sbin/nginx", "apt-get install nginx-light", "REQUIRE_NGINX", "REQUIRE_BROWSER")
+}
+
+// replaceOnce replaces the one match of re; anything but exactly one means the config
+// changed shape, and the adapter must be updated rather than guess.
+func replaceOnce(conf string, re *regexp.Regexp, repl, what string) (string, error) {
+	if n := len(re.FindAllStringIndex(conf, -1)); n != 1 {
+		return "", fmt.Errorf("deploy/nginx.conf: %d %s, want exactly one: update adaptNginxConf", n, what)
+	}
+	return re.ReplaceAllString(conf, repl), nil
+}
+
+// adaptNginxConf is deploy/nginx.conf adapted only in its upstream servers (one line per
+// upstream, same parameters), its listen address and its files (pid, temporary directories,
+// under dir), as web/e2e/servers.ts adapts it, so that it runs on loopback beside anything.
+func adaptNginxConf(conf string, upstreams []string, listen, dir string) (string, error) {
+	upstream := regexp.MustCompile(`(?m)^([ \t]*)server app:8080 ([^;\n]*);[ \t]*$`)
+	m := upstream.FindStringSubmatch(conf)
+	if m == nil {
+		return "", errors.New(`deploy/nginx.conf: no "server app:8080 ...;" upstream line: update adaptNginxConf`)
+	}
+	var lines []string
+	for _, u := range upstreams {
+		lines = append(lines, m[1]+"server "+u+" "+m[2]+";")
+	}
+	out, err := replaceOnce(conf, upstream, strings.ReplaceAll(strings.Join(lines, "\n"), "$", "$$"), `"server app:8080" lines`)
+	if err != nil {
+		return "", err
+	}
+	if out, err = replaceOnce(out, regexp.MustCompile(`(?m)^([ \t]*)listen 8080;[ \t]*$`), "${1}listen "+listen+";", `"listen 8080;" lines`); err != nil {
+		return "", err
+	}
+	paths := regexp.MustCompile(`(?m)^([ \t]*)(pid|\w+_temp_path)[ \t]+/tmp/([^;\s]+);`)
+	if n := len(paths.FindAllString(out, -1)); n != 6 {
+		return "", fmt.Errorf("deploy/nginx.conf: %d pid and temp path lines under /tmp, want 6: update adaptNginxConf", n)
+	}
+	return paths.ReplaceAllString(out, "${1}${2} "+strings.ReplaceAll(dir, "$", "$$")+"/${3};"), nil
+}
+
+// startNginx runs nginx in the foreground with conf (written to dir) and waits until it
+// answers its own /healthz on listen.
+func startNginx(t *testing.T, bin, conf, listen, dir string) {
+	t.Helper()
+	confFile := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(confFile, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// -e: the log nginx writes before it has read the config (the default is under /var/log)
+	d := startDaemon(t, "nginx", bin, []string{"-e", "stderr", "-c", confFile, "-p", dir + "/", "-g", "daemon off;"}, dir)
+	d.waitUntil(t, "200 from its own /healthz", 15*time.Second, func() bool {
+		status, _, err := rawHTTP(listen, "GET", "/healthz", nil)
+		return err == nil && status == http.StatusOK
+	})
+}
+
+// rawHTTP sends one request with exactly this request target (no client-side cleaning or
+// re-encoding of the path) and returns the status and body.
+func rawHTTP(addr, method, target string, header map[string]string) (int, string, error) {
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		return 0, "", fmt.Errorf("dial %s: %w", addr, err)
+	}
+	defer conn.Close()
+	if err := conn.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		return 0, "", fmt.Errorf("deadline: %w", err)
+	}
+	var req strings.Builder
+	fmt.Fprintf(&req, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, target, addr)
+	for k, v := range header {
+		fmt.Fprintf(&req, "%s: %s\r\n", k, v)
+	}
+	if _, ok := header["Connection"]; !ok {
+		req.WriteString("Connection: close\r\n")
+	}
+	req.WriteString("\r\n")
+	if _, err := io.WriteString(conn, req.String()); err != nil {
+		return 0, "", fmt.Errorf("write request: %w", err)
+	}
+	res, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: method})
+	if err != nil {
+		return 0, "", fmt.Errorf("read response: %w", err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(res.Body, 1<<16))
+	if err != nil && res.StatusCode != http.StatusSwitchingProtocols {
+		return 0, "", fmt.Errorf("read body: %w", err)
+	}
+	return res.StatusCode, string(body), nil
+}
+
+func readNginxConf(t *testing.T) string {
+	t.Helper()
+	conf, err := os.ReadFile("deploy/nginx.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(conf)
+}
+
+// Resume tokens travel in the URL (GET /ws?resume=<token>). nginx writes the request line
+// into its error log with every line about a request that failed upstream, so the shipped
+// config's error log level must be one that has none of those, and it keeps no access log.
+// Run for real: two dead upstreams (so that both "connect() failed" / "no live upstreams"
+// at error and "upstream server temporarily disabled" at warn happen), three resumes, and the
+// token must be in no file nginx wrote. The control, the same config with its error log at
+// info, must show the token: that proves the requests took the failing path and that the
+// test reads what nginx writes.
+func TestNginxLogsNoResumeTokens(t *testing.T) {
+	bin := requireNginx(t)
+	conf := readNginxConf(t)
+
+	for _, m := range regexp.MustCompile(`(?m)^\s*access_log\s+([^;]*);`).FindAllStringSubmatch(conf, -1) {
+		if strings.TrimSpace(m[1]) != "off" {
+			t.Errorf("access_log %s: the shipped balancer keeps no access log (request URIs carry resume tokens)", m[1])
+		}
+	}
+	if regexp.MustCompile(`(?m)^\s*log_format\b`).MatchString(conf) {
+		t.Error("deploy/nginx.conf defines a log_format: no access log is kept, so none is needed")
+	}
+
+	dead := []string{"127.0.0.1:" + strconv.Itoa(redistest.FreePort(t)), "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))}
+	errorLog := regexp.MustCompile(`(?m)^error_log[ \t]+(\S+)[ \t]+\w+;`)
+	for _, tc := range []struct {
+		name      string
+		level     string // "": as shipped
+		wantToken bool
+	}{
+		{"as shipped", "", false},
+		{"control: the same config with its error log at info", "info", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			listen := "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
+			c, err := adaptNginxConf(conf, dead, listen, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.level != "" {
+				if c, err = replaceOnce(c, errorLog, "error_log $1 "+tc.level+";", "top-level error_log lines"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			startNginx(t, bin, c, listen, dir)
+			key := make([]byte, 16)
+			if _, err := rand.Read(key); err != nil {
+				t.Fatal(err)
+			}
+			token := "resume-" + hex.EncodeToString(key)
+			upgrade := map[string]string{
+				"Connection":            "Upgrade",
+				"Upgrade":               "websocket",
+				"Sec-WebSocket-Version": "13",
+				"Sec-WebSocket-Key":     "dGhlIHNhbXBsZSBub25jZQ==",
+			}
+			for range 3 {
+				status, _, err := rawHTTP(listen, "GET", "/ws?resume="+token, upgrade)
+				if err != nil || status != http.StatusBadGateway {
+					t.Fatalf("GET /ws?resume=… with both upstreams dead: %d %v, want 502", status, err)
+				}
+			}
+			hits := filesContaining(t, dir, token)
+			switch {
+			case tc.wantToken && len(hits) == 0:
+				t.Fatalf("the control's log has no resume token: the test does not see what nginx logs")
+			case !tc.wantToken && len(hits) > 0:
+				t.Fatalf("the resume token is in %v: nginx logs request URIs (its log follows)", hits)
+			}
+		})
+	}
+}
+
+// The balancer is the public face: /metrics and /readyz (scraped and probed on each replica
+// directly) answer 404 there, and the moderator console (/mod, /mod/api/*) is never proxied,
+// however the path is spelled. The upstream records every request it gets: only the
+// controls (the app's public paths) may reach it.
+func TestNginxDoesNotExposeInternalEndpoints(t *testing.T) {
+	bin := requireNginx(t)
+	var mu sync.Mutex
+	var proxied []string
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		proxied = append(proxied, r.RequestURI)
+		mu.Unlock()
+		_, _ = io.WriteString(w, "from a replica")
+	}))
+	t.Cleanup(upstream.Close)
+
+	dir := t.TempDir()
+	listen := "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
+	conf, err := adaptNginxConf(readNginxConf(t), []string{upstream.Listener.Addr().String()}, listen, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startNginx(t, bin, conf, listen, dir)
+	addr := listen
+
+	hidden := []string{
+		"/metrics", "/metrics?name[]=gomegle_clients_connected", "/%6Detrics", "//metrics", "/assets/../metrics",
+		"/readyz", "/%72eadyz", "//readyz",
+		"/mod", "/mod/", "/mod/api/reports", "/mod/api/reports?status=open", "/mod/api/bans/1",
+		"/%6Dod/api/reports", "//mod/api/reports", "/mod%2Fapi%2Freports", "/x/../mod/api/reports", "/mod/./api",
+	}
+	for _, target := range hidden {
+		for _, method := range []string{"GET", "HEAD", "POST"} {
+			status, body, err := rawHTTP(addr, method, target, map[string]string{"Content-Length": "0", "Connection": "close"})
+			if err != nil {
+				t.Fatalf("%s %s: %v", method, target, err)
+			}
+			if status != http.StatusNotFound || strings.Contains(body, "from a replica") {
+				t.Errorf("%s %s through the balancer: %d %q, want nginx's 404", method, target, status, body)
+			}
+		}
+	}
+	// Controls: the public paths are proxied (so the 404s above are the config's doing), and
+	// /healthz is the balancer's own.
+	public := []string{"/", "/index.html", "/assets/index-abc123.js", "/api/config", "/ws", "/modern-art.png"}
+	for _, target := range public {
+		status, body, err := rawHTTP(addr, "GET", target, nil)
+		if err != nil || status != http.StatusOK || body != "from a replica" {
+			t.Errorf("GET %s through the balancer: %d %q %v, want the replica's 200", target, status, body, err)
+		}
+	}
+	if status, body, err := rawHTTP(addr, "GET", "/healthz", nil); err != nil || status != http.StatusOK || body != "ok\n" {
+		t.Errorf("GET /healthz: %d %q %v, want the balancer's own ok", status, body, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(proxied, public) {
+		t.Errorf("the replica got %q, want exactly the public controls %q", proxied, public)
 	}
 }

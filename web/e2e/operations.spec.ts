@@ -35,6 +35,15 @@ test('two strangers through nginx (deploy/nginx.conf) in front of two instances 
     for (const socket of webSockets) expect(new URL(socket).host).toBe(nginxHost);
   }
 
+  // The balancer keeps the internal endpoints internal: /metrics and /readyz are
+  // the replicas' own (scraped below, on each instance directly) and the
+  // moderator console is never proxied.
+  for (const path of ['/metrics', '/readyz', '/mod', '/mod/', '/mod/api/reports']) {
+    const response = await fetch(`${balancer.url}${path}`);
+    expect(response.status, `${path} through the balancer`).toBe(404);
+  }
+  for (const server of instances) expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+
   // nginx proxies to both instances, one upstream server line each.
   const conf = readFileSync(balancer.confFile, 'utf8');
   for (const upstream of balancer.upstreams) expect(conf).toContain(`server ${upstream} max_fails=1 fail_timeout=10s;`);

@@ -197,8 +197,14 @@ export async function startNginx(name: string, upstreams: string[]): Promise<Ngi
   // /var/log needs root). The config itself logs errors to stderr.
   const proc = withScratchDir(launch(name, nginxPath, ['-e', 'stderr', '-c', confFile, '-p', `${dir}/`, '-g', 'daemon off;'], process.env), dir);
   const url = `http://127.0.0.1:${port}`;
-  // Ready when a request is proxied to an instance, not just when nginx listens.
-  await stopOnFailure(proc, until(proc, 'proxied /readyz', async () => (await fetch(`${url}/readyz`)).ok, 15_000));
+  // Ready when a request is proxied to an instance, not just when nginx listens
+  // (the app's page: /readyz is not served through the balancer).
+  const proxiedPage = async () => {
+    const response = await fetch(`${url}/`);
+    await response.arrayBuffer(); // read to the end, so the connection is done with
+    return response.ok;
+  };
+  await stopOnFailure(proc, until(proc, 'proxied /', proxiedPage, 15_000));
   return { ...proc, url, confFile, upstreams, sharedUpstreamZone };
 }
 
