@@ -4,10 +4,18 @@
 import i18next, { type BackendModule, type i18n as I18n } from 'i18next';
 import { initReactI18next } from 'react-i18next';
 import en from './locales/en/translation.json';
-import { defaultLanguage, detectLanguage, languages, matchLanguage, textDirection, type LanguageCode } from './languages';
+import {
+  defaultLanguage,
+  detectLanguage,
+  LANGUAGE_STORAGE_KEY,
+  languages,
+  matchLanguage,
+  textDirection,
+  type LanguageCode,
+} from './languages';
 
-/** Where the switcher's choice is remembered. */
-export const LANGUAGE_STORAGE_KEY = 'gomegle.language';
+export { LANGUAGE_STORAGE_KEY };
+
 
 type Resources = Record<string, unknown>;
 

@@ -25,6 +25,9 @@ export type LanguageCode = (typeof languages)[number]['code'];
 
 export const defaultLanguage: LanguageCode = 'en';
 
+/** Where the switcher's choice is remembered (localStorage). */
+export const LANGUAGE_STORAGE_KEY = 'gomegle.language';
+
 const byCode: ReadonlyMap<string, Language> = new Map(languages.map((language) => [language.code, language]));
 
 /** The supported language for a BCP 47 tag ('pt-BR' → 'pt'), or null. */

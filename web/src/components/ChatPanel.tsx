@@ -18,6 +18,7 @@ export function ChatPanel({ lines, partnerTyping, commonInterests, canSend, onSe
   const { t } = useTranslation();
   const [draft, setDraft] = useState('');
   const logRef = useRef<HTMLDivElement>(null);
+  const inputRef = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
     const log = logRef.current;
@@ -29,6 +30,7 @@ export function ChatPanel({ lines, partnerTyping, commonInterests, canSend, onSe
     if (!draft.trim()) return;
     onSend(draft);
     setDraft('');
+    inputRef.current?.focus(); // the Send button is disabled now: keep the keyboard user in the message box
   };
 
   return (
@@ -69,6 +71,7 @@ export function ChatPanel({ lines, partnerTyping, commonInterests, canSend, onSe
         </label>
         <input
           id="chat-input"
+          ref={inputRef}
           type="text"
           dir="auto"
           autoComplete="off"

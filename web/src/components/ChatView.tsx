@@ -66,6 +66,7 @@ export function ChatView(props: ChatViewProps) {
   return (
     <main className={`chat-view ${video ? 'mode-video' : 'mode-text'}`} ref={viewRef} data-phase={phase} data-call={props.call}>
       <div className="chat-head">
+        <h1 className="visually-hidden">{t('chat.heading')}</h1>
         <StatusBar text={status.text} detail={status.detail} tone={status.tone} />
         {props.notice && (
           <p className="notice notice-warn" role="alert">
@@ -76,7 +77,7 @@ export function ChatView(props: ChatViewProps) {
       {video && (
         <section className="videos" aria-label={t('video.region')}>
           <VideoTile
-            stream={props.remoteStream}
+            stream={props.call === 'failed' ? null : props.remoteStream}
             label={t('video.stranger')}
             videoLabel={t('video.strangerVideo')}
             placeholder={remotePlaceholder}
