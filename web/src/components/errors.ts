@@ -1,7 +1,9 @@
 // Server error codes the page words itself (the server's own message is English).
-const worded = new Set(['unavailable', 'rate_limited', 'too_large']);
+const worded = ['unavailable', 'rate_limited', 'too_large'] as const;
+
+type Worded = (typeof worded)[number];
 
 /** The translation key for an error code from the server. */
-export function errorKey(code: string): string {
-  return worded.has(code) ? `errors.${code}` : 'errors.generic';
+export function errorKey(code: string): `errors.${Worded}` | 'errors.generic' {
+  return (worded as readonly string[]).includes(code) ? `errors.${code as Worded}` : 'errors.generic';
 }
