@@ -91,9 +91,10 @@ export function useCallOutcome(options: CallOutcomeOptions): CallStatus {
       setStatus('connected');
       if (!watch.reported) {
         watch.reported = true;
-        const setupMs = Math.max(0, Math.round(nowRef.current() - watch.startedAt));
+        const elapsed = Math.max(0, Math.round(nowRef.current() - watch.startedAt));
+        // Sent even if the match ends before getStats answers: it is this call's outcome.
         void candidateRef.current().then((candidate) => {
-          send({ event: 'rtc_stats', data: { outcome: 'connected', setup_ms: setupMs, ...(candidate ? { candidate } : {}) } });
+          send({ event: 'rtc_stats', data: { outcome: 'connected', setup_ms: elapsed, ...(candidate ? { candidate } : {}) } });
         });
       }
       return;
