@@ -1,4 +1,4 @@
-import { expect, expectVideoFlowing, needProgram, screenshot, startChat, status, test } from './fixtures';
+import { expect, expectVideoFlowing, needProgram, screenshot, sentEvents, startChat, status, test } from './fixtures';
 import { programs } from './env';
 
 test('two strangers press Start and see each other (video decoded on both sides)', async ({ goServer, stranger }) => {
@@ -17,6 +17,16 @@ test('two strangers press Start and see each other (video decoded on both sides)
   );
   expect(sent).toEqual(['audio:false', 'video:false']);
   await expect(a.page.getByRole('button', { name: 'Unmute' })).toHaveAttribute('aria-pressed', 'true');
+
+  // Each page reported its call once: connected, over a host candidate (loopback, no STUN here).
+  for (const page of [a, b]) {
+    await expect.poll(() => sentEvents(page, 'rtc_stats').length, { message: 'rtc_stats sent' }).toBe(1);
+    const [report] = sentEvents(page, 'rtc_stats');
+    expect(report.data).toEqual({ outcome: 'connected', setup_ms: expect.any(Number), candidate: 'host' });
+    expect(report.data.setup_ms).toBeGreaterThan(0);
+    // Today's server answers an event it does not know with unknown_event; the page never shows it.
+    await expect(page.page.getByRole('alert')).toHaveCount(0);
+  }
 });
 
 test('two strangers on two server instances sharing one redis-server connect', async ({ goServer, redis, stranger }) => {

@@ -1,7 +1,8 @@
+import AxeBuilder from '@axe-core/playwright';
 import { test as base, chromium, expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseServerMessage, type ServerMessage } from '../src/protocol';
+import { parseServerMessage, type ClientMessage, type ServerMessage } from '../src/protocol';
 import {
   chromiumArgsWithoutCameraPermission,
   chromiumPath,
@@ -38,12 +39,18 @@ export interface Stranger {
   webSockets: string[];
   /** Every server message the page received, in order. */
   received: ServerMessage[];
+  /** Every message the page sent, in order. */
+  sent: ClientMessage[];
 }
 
 export interface StrangerOptions {
   browser?: Browser;
   /** Every RTCPeerConnection the page creates gets this policy ('relay': TURN only). */
   iceTransportPolicy?: RTCIceTransportPolicy;
+  /** The browser's language (navigator.languages, Accept-Language), e.g. 'ar'. */
+  locale?: string;
+  /** Shorter call timeouts, through the page's test hook (window.goMegleTest). */
+  callTimeouts?: { setupMs?: number; recoveryMs?: number };
 }
 
 interface Fixtures {
@@ -118,12 +125,21 @@ export const test = base.extend<Fixtures>({
     const opened: Stranger[] = [];
     const frames: string[] = [];
     await use(async (url, options = {}) => {
-      const context = await (options.browser ?? browser).newContext({ viewport: { width: 1280, height: 800 } });
+      const context = await (options.browser ?? browser).newContext({
+        viewport: { width: 1280, height: 800 },
+        ...(options.locale ? { locale: options.locale } : {}),
+      });
       await context.addInitScript(recordPeerConnections);
+      if (options.callTimeouts) {
+        await context.addInitScript(({ setupMs, recoveryMs }) => {
+          window.goMegleTest = { callSetupMs: setupMs, callRecoveryMs: recoveryMs };
+        }, options.callTimeouts);
+      }
       if (options.iceTransportPolicy) await context.addInitScript(forceIceTransportPolicy, options.iceTransportPolicy);
       const foreignRequests: string[] = [];
       const webSockets: string[] = [];
       const received: ServerMessage[] = [];
+      const sent: ClientMessage[] = [];
       const allowed = new URL(url).host;
       context.on('request', (request) => {
         const target = new URL(request.url());
@@ -148,11 +164,18 @@ export const test = base.extend<Fixtures>({
           const message = parseServerMessage(typeof payload === 'string' ? payload : payload.toString());
           if (message) received.push(message);
         });
-        socket.on('framesent', ({ payload }) => log('->', payload));
+        socket.on('framesent', ({ payload }) => {
+          log('->', payload);
+          try {
+            sent.push(JSON.parse(String(payload)) as ClientMessage);
+          } catch {
+            // not JSON: nothing this app sends
+          }
+        });
         socket.on('close', () => frames.push(`${new Date().toISOString()} ${label} closed`));
       });
       await page.goto(url);
-      const stranger = { page, context, foreignRequests, webSockets, received };
+      const stranger = { page, context, foreignRequests, webSockets, received, sent };
       opened.push(stranger);
       return stranger;
     });
@@ -226,8 +249,14 @@ export async function mediaState(page: Page): Promise<MediaState> {
   });
 }
 
-/** Both pages connected peer to peer and decoding the other's video. */
+/** Both pages connected peer to peer and decoding the other's video (and saying so, in English). */
 export async function expectVideoFlowing(...pages: Page[]) {
+  await expectMediaFlowing(...pages);
+  for (const page of pages) await expect(status(page)).toHaveText(/^Connected/);
+}
+
+/** The pages' peer connections connected and decoding the other's video, whatever the page's language. */
+export async function expectMediaFlowing(...pages: Page[]) {
   for (const page of pages) {
     await expect
       .poll(async () => {
@@ -236,7 +265,6 @@ export async function expectVideoFlowing(...pages: Page[]) {
       }, { message: 'peer connection connected and decoding remote video', timeout: 20_000 })
       .toEqual({ connectionState: 'connected', decoding: true });
     await expect(page.getByTestId('remote-video').locator('video')).toBeVisible();
-    await expect(status(page)).toHaveText(/^Connected/);
   }
 }
 
@@ -287,4 +315,28 @@ export async function selectedCandidatePair(page: Page): Promise<CandidatePair |
       remote: { candidateType: String(remote.candidateType), address: `${remote.address}:${remote.port}` },
     };
   });
+}
+
+// ---- accessibility -----------------------------------------------------------
+
+/**
+ * Runs axe-core (every rule but the experimental ones: WCAG 2.0–2.2 A and AA,
+ * colour contrast included, and best practices) on the page as it is now and
+ * fails on any violation. Each view is checked with one line:
+ * `await expectAccessible(page, 'partner left')`.
+ */
+export async function expectAccessible(page: Page, view: string) {
+  const results = await new AxeBuilder({ page }).options({ resultTypes: ['violations'] }).analyze();
+  const testInfo = test.info();
+  await testInfo.attach(`axe ${view}`, { body: JSON.stringify(results.violations, null, 2), contentType: 'application/json' });
+  const summary = results.violations.map(
+    (violation) => `${violation.id} (${violation.impact}): ${violation.help} — ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`,
+  );
+  expect(summary, `axe-core violations on the ${view} view`).toEqual([]);
+  testInfo.annotations.push({ type: 'axe', description: `${view}: ${results.passes.length} rules passed, no violations` });
+}
+
+/** The messages of one event the page sent. */
+export function sentEvents<E extends ClientMessage['event']>(stranger: Stranger, event: E): Extract<ClientMessage, { event: E }>[] {
+  return stranger.sent.filter((message): message is Extract<ClientMessage, { event: E }> => message.event === event);
 }

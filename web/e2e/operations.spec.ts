@@ -4,7 +4,7 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { programs } from './env';
-import { expect, expectVideoFlowing, lastHello, needProgram, selectedCandidatePair, startChat, test } from './fixtures';
+import { expect, expectVideoFlowing, lastHello, needProgram, selectedCandidatePair, sentEvents, startChat, test } from './fixtures';
 import { scrapeMetric } from './metrics';
 
 test('two strangers through nginx (deploy/nginx.conf) in front of two instances connect, sockets balanced over both', async ({
@@ -108,5 +108,10 @@ test('two strangers forced to relay-only connect through coturn with the credent
     expect(pair, 'a selected candidate pair').not.toBeNull();
     expect(pair!.local.candidateType, 'the local end of the selected pair is a TURN relay').toBe('relay');
     expect(pair!.local.address).toMatch(/^127\.0\.0\.1:\d+$/);
+  }
+  // The pages' rtc_stats say the same: connected, over a relay candidate.
+  for (const page of [a, b]) {
+    await expect.poll(() => sentEvents(page, 'rtc_stats').map((report) => report.data.candidate)).toEqual(['relay']);
+    expect(sentEvents(page, 'rtc_stats')[0].data.outcome).toBe('connected');
   }
 });

@@ -1,9 +1,9 @@
-import { act, render, screen, waitFor } from '@testing-library/react';
+import { act, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { App } from './App';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { App, SOUNDS_STORAGE_KEY, type AppProps } from './App';
 import type { MatchInfo, ServerMessage } from './protocol';
-import { fakeCameraStream, FakeRTCPeerConnection, FakeWebSocket, hello, installBrowserFakes } from './test/fakes';
+import { fakeCameraStream, FakeMediaStream, FakeMediaStreamTrack, FakeRTCPeerConnection, FakeWebSocket, hello, installBrowserFakes, statsWithSelectedLocal } from './test/fakes';
 
 const found = (overrides: Partial<MatchInfo> = {}): Extract<ServerMessage, { event: 'match_found' }> => ({
   event: 'match_found',
@@ -12,9 +12,9 @@ const found = (overrides: Partial<MatchInfo> = {}): Extract<ServerMessage, { eve
 
 let getUserMedia: ReturnType<typeof vi.fn<() => Promise<unknown>>>;
 
-function renderApp() {
-  const user = userEvent.setup();
-  render(<App />, { reactStrictMode: true });
+function renderApp(props: AppProps = {}, options: { advanceTimers?: (ms: number) => void } = {}) {
+  const user = userEvent.setup(options.advanceTimers ? { advanceTimers: options.advanceTimers } : {});
+  render(<App {...props} />, { reactStrictMode: true });
   const socket = () => FakeWebSocket.latest();
   act(() => {
     socket().serverOpen();
@@ -262,5 +262,136 @@ describe('App', () => {
     act(() => socket().serverSend({ event: 'error', data: { code: 'unavailable', message: 'redis down' } }));
     expect(screen.getByRole('alert')).toHaveTextContent(/matchmaking is unavailable/i);
     expect(screen.getByRole('button', { name: 'Start' })).toBeInTheDocument();
+  });
+
+  describe('a video call that does not connect', () => {
+    beforeEach(() => vi.useFakeTimers({ shouldAdvanceTime: true }));
+    afterEach(() => vi.useRealTimers());
+
+    it('says so plainly after the setup timeout, offers Next, keeps text chat, and reports rtc_stats once', async () => {
+      const { user, socket } = renderApp({ callTimeouts: { setupMs: 3_000 } }, { advanceTimers: vi.advanceTimersByTime });
+      await user.click(screen.getByRole('button', { name: 'Start' }));
+      act(() => socket().serverSend(found({ mode: 'video', initiator: true })));
+      expect(status()).toHaveTextContent('starting video…');
+
+      act(() => vi.advanceTimersByTime(3_000));
+      expect(status()).toHaveTextContent("Couldn't connect to this stranger's video; their network or yours blocks it");
+      expect(screen.getByTestId('remote-video')).toHaveTextContent('Video unavailable');
+      expect(socket().sentEvents('rtc_stats')).toEqual([{ event: 'rtc_stats', data: { outcome: 'failed', setup_ms: 3_000 } }]);
+
+      // Today's server does not know rtc_stats yet: its answer is never shown.
+      act(() => socket().serverSend({ event: 'error', data: { code: 'unknown_event', message: 'unknown event "rtc_stats"' } }));
+      expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+
+      // Text chat goes on.
+      act(() => socket().serverSend({ event: 'chat', data: { text: 'no video here either' } }));
+      expect(screen.getByTestId('chat-log')).toHaveTextContent('Stranger: no video here either');
+      await user.type(screen.getByRole('textbox', { name: 'Message' }), 'text it is{Enter}');
+      expect(socket().sent).toContainEqual({ event: 'chat', data: { text: 'text it is' } });
+
+      await user.click(screen.getByRole('button', { name: /^Next/ }));
+      expect(socket().sentEvents('find_match')).toHaveLength(2);
+      expect(status()).toHaveTextContent('Looking for someone…');
+      act(() => vi.advanceTimersByTime(60_000));
+      expect(socket().sentEvents('rtc_stats')).toHaveLength(1);
+    });
+
+    it('a connected call reports its setup time and candidate type, and shows no failure', async () => {
+      const { user, socket } = renderApp({}, { advanceTimers: vi.advanceTimersByTime });
+      await user.click(screen.getByRole('button', { name: 'Start' }));
+      act(() => socket().serverSend(found({ mode: 'video', initiator: true })));
+      const [pc] = FakeRTCPeerConnection.instances.filter((p) => !p.closed);
+      pc.stats = statsWithSelectedLocal('host');
+      act(() => vi.advanceTimersByTime(800));
+      await act(async () => pc.fireConnectionState('connected'));
+      await waitFor(() => expect(socket().sentEvents('rtc_stats')).toHaveLength(1));
+      const [report] = socket().sentEvents('rtc_stats');
+      expect(report).toEqual({ event: 'rtc_stats', data: { outcome: 'connected', setup_ms: expect.any(Number), candidate: 'host' } });
+      expect((report.data as { setup_ms: number }).setup_ms).toBeGreaterThanOrEqual(800);
+      act(() => vi.advanceTimersByTime(60_000));
+      expect(status()).toHaveTextContent('Connected to a stranger');
+      expect(status()).not.toHaveTextContent("Couldn't connect");
+    });
+  });
+
+  it("the stranger's volume: a labelled slider on the remote video", async () => {
+    const { user, socket } = renderApp();
+    await user.click(screen.getByRole('button', { name: 'Start' }));
+    act(() => socket().serverSend(found({ mode: 'video', initiator: true })));
+    expect(screen.queryByRole('slider', { name: "Stranger's volume" })).not.toBeInTheDocument(); // no picture yet
+    const [pc] = FakeRTCPeerConnection.instances.filter((p) => !p.closed);
+    act(() => pc.fireTrack(new FakeMediaStream([new FakeMediaStreamTrack('video')])));
+    const slider = screen.getByRole('slider', { name: "Stranger's volume" });
+    const remote = screen.getByLabelText("Stranger's video") as HTMLVideoElement;
+    expect(remote.volume).toBe(1);
+    fireEvent.change(slider, { target: { value: '0.4' } });
+    expect(remote.volume).toBeCloseTo(0.4);
+    expect(slider).toHaveAttribute('aria-valuetext', '40%');
+    expect(screen.getByLabelText('Your video')).toHaveProperty('muted', true);
+  });
+
+  it('switch camera: shown only with two cameras; replaces the sent track, the call goes on', async () => {
+    getUserMedia.mockImplementation(async () => fakeCameraStream());
+    installBrowserFakes(getUserMedia, { cameras: 2 });
+    const { user, socket } = renderApp();
+    await user.click(screen.getByRole('button', { name: 'Start' }));
+    act(() => socket().serverSend(found({ mode: 'video', initiator: true })));
+    const [pc] = FakeRTCPeerConnection.instances.filter((p) => !p.closed);
+    await user.click(await screen.findByRole('button', { name: 'Switch camera' }));
+    const videoSender = pc.senders.find((sender) => sender.track?.kind === 'video')!;
+    await waitFor(() => expect(videoSender.replaced).toHaveLength(1));
+    expect(getUserMedia).toHaveBeenLastCalledWith({ video: { facingMode: 'environment' }, audio: false });
+    expect(pc.closed).toBe(false);
+  });
+
+  it('no switch-camera button with one camera', async () => {
+    const { user, socket } = renderApp();
+    await user.click(screen.getByRole('button', { name: 'Start' }));
+    act(() => socket().serverSend(found({ mode: 'video', initiator: true })));
+    expect(await screen.findByRole('button', { name: 'Mute' })).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Switch camera' })).not.toBeInTheDocument();
+  });
+
+  describe('in a background tab', () => {
+    let visibility: DocumentVisibilityState = 'visible';
+    beforeEach(() => {
+      visibility = 'visible';
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => visibility });
+    });
+    afterEach(() => Reflect.deleteProperty(document, 'visibilityState'));
+    const show = (state: DocumentVisibilityState) =>
+      act(() => {
+        visibility = state;
+        document.dispatchEvent(new Event('visibilitychange'));
+      });
+
+    it('a stranger connecting or writing changes the title and chimes; the title comes back; sounds off is remembered', async () => {
+      const playAlert = vi.fn();
+      const { user, socket } = renderApp({ playAlert });
+      expect(document.title).toBe('Go-Megle: talk to strangers');
+      await user.click(screen.getByRole('radio', { name: /text only/i }));
+      await user.click(screen.getByRole('button', { name: 'Start' }));
+      show('hidden');
+      act(() => socket().serverSend(found()));
+      await waitFor(() => expect(document.title).toBe('● Stranger connected'));
+      expect(playAlert).toHaveBeenCalledTimes(1);
+      show('visible');
+      expect(document.title).toBe('Go-Megle: talk to strangers');
+
+      await user.click(screen.getByRole('checkbox', { name: 'Alert sounds' }));
+      expect(window.localStorage.getItem(SOUNDS_STORAGE_KEY)).toBe('0');
+      show('hidden');
+      act(() => socket().serverSend({ event: 'chat', data: { text: 'you there?' } }));
+      await waitFor(() => expect(document.title).toBe('● New message'));
+      expect(playAlert).toHaveBeenCalledTimes(1); // muted
+      show('visible');
+      expect(document.title).toBe('Go-Megle: talk to strangers');
+    });
+
+    it('remembers sounds off across page loads', () => {
+      window.localStorage.setItem(SOUNDS_STORAGE_KEY, '0');
+      renderApp();
+      expect(screen.getByRole('checkbox', { name: 'Alert sounds' })).not.toBeChecked();
+    });
   });
 });

@@ -54,13 +54,31 @@ export type ServerMessage =
   // A Stop makes the last resume token worthless; this is the next one.
   | { event: 'token'; data: { resume_token: string } };
 
+/** How a video call's setup ended: connected peer to peer, or given up on. */
+export type CallOutcome = 'connected' | 'failed';
+
+/** The local ICE candidate type of the selected candidate pair (RTCIceCandidateType). */
+export type CandidateType = 'host' | 'srflx' | 'relay' | 'prflx';
+
+/**
+ * rtc_stats's data: sent once per video match, when the call connected or the
+ * page gave up on it. setup_ms counts from match_found; candidate is there only
+ * when the call connected.
+ */
+export interface RTCStatsRequest {
+  outcome: CallOutcome;
+  setup_ms: number;
+  candidate?: CandidateType;
+}
+
 /** Client → server. */
 export type ClientMessage =
   | { event: 'find_match'; data: { interests?: string[]; mode?: Mode } }
   | { event: 'signal'; data: { type: SignalType; payload: unknown } }
   | { event: 'chat'; data: { text: string } }
   | { event: 'typing'; data: { typing: boolean } }
-  | { event: 'leave'; data: Record<string, never> };
+  | { event: 'leave'; data: Record<string, never> }
+  | { event: 'rtc_stats'; data: RTCStatsRequest };
 
 export type ServerEvent = ServerMessage['event'];
 

@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import { MAX_CHAT_LENGTH } from '../protocol';
 import type { ChatLine } from '../hooks/useMatch';
 
@@ -11,11 +12,13 @@ export interface ChatPanelProps {
   onTyping: (typing: boolean) => void;
 }
 
-const speaker: Record<ChatLine['from'], string> = { me: 'You', stranger: 'Stranger', system: '' };
+const systemText = { matched: 'chat.matched', partner_left: 'chat.partnerLeft' } as const;
 
 export function ChatPanel({ lines, partnerTyping, commonInterests, canSend, onSend, onTyping }: ChatPanelProps) {
+  const { t } = useTranslation();
   const [draft, setDraft] = useState('');
-  const logRef = useRef<HTMLOListElement>(null);
+  const logRef = useRef<HTMLDivElement>(null);
+  const inputRef = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
     const log = logRef.current;
@@ -27,35 +30,52 @@ export function ChatPanel({ lines, partnerTyping, commonInterests, canSend, onSe
     if (!draft.trim()) return;
     onSend(draft);
     setDraft('');
+    inputRef.current?.focus(); // the Send button is disabled now: keep the keyboard user in the message box
   };
 
   return (
-    <section className="chat" aria-label="Text chat">
+    <section className="chat" aria-label={t('chat.region')}>
       {commonInterests.length > 0 && (
         <p className="common" data-testid="common-interests">
-          You both like: {commonInterests.map((tag) => <span className="tag" key={tag}>{tag}</span>)}
+          {t('chat.bothLike')}{' '}
+          {commonInterests.map((tag) => (
+            <span className="tag" key={tag} dir="auto">
+              {tag}
+            </span>
+          ))}
         </p>
       )}
-      <ol className="chat-log" ref={logRef} aria-live="polite" aria-label="Messages" data-testid="chat-log">
-        {lines.map((line) => (
-          <li key={line.id} className={`line line-${line.from}`}>
-            {line.from !== 'system' && <strong>{speaker[line.from]}: </strong>}
-            <span>{line.text}</span>
-          </li>
-        ))}
-      </ol>
+      {/* A log: screen readers read out each new line, politely. */}
+      <div className="chat-log" ref={logRef} role="log" aria-live="polite" aria-label={t('chat.messages')} data-testid="chat-log">
+        <ol>
+          {lines.map((line) =>
+            line.from === 'system' ? (
+              <li key={line.id} className="line line-system">
+                {t(systemText[line.notice])}
+              </li>
+            ) : (
+              <li key={line.id} className={`line line-${line.from}`}>
+                <strong>{t('chat.speaker', { name: line.from === 'me' ? t('chat.you') : t('chat.stranger') })} </strong>
+                <span dir="auto">{line.text}</span>
+              </li>
+            ),
+          )}
+        </ol>
+      </div>
       <p className="typing" aria-live="polite" data-testid="typing">
-        {partnerTyping ? 'Stranger is typing…' : ''}
+        {partnerTyping ? t('chat.typing') : ''}
       </p>
       <form className="chat-form" onSubmit={submit}>
         <label htmlFor="chat-input" className="visually-hidden">
-          Message
+          {t('chat.message')}
         </label>
         <input
           id="chat-input"
+          ref={inputRef}
           type="text"
+          dir="auto"
           autoComplete="off"
-          placeholder={canSend ? 'Type a message' : 'Waiting for a stranger…'}
+          placeholder={canSend ? t('chat.placeholder') : t('chat.placeholderWaiting')}
           maxLength={MAX_CHAT_LENGTH}
           value={draft}
           disabled={!canSend}
@@ -66,7 +86,7 @@ export function ChatPanel({ lines, partnerTyping, commonInterests, canSend, onSe
           onBlur={() => onTyping(false)}
         />
         <button type="submit" disabled={!canSend || !draft.trim()}>
-          Send
+          {t('chat.send')}
         </button>
       </form>
     </section>

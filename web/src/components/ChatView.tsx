@@ -1,23 +1,32 @@
 import { useEffect, useRef } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { Mode } from '../protocol';
+import type { CallStatus } from '../hooks/useCallOutcome';
 import type { ChatLine, Phase } from '../hooks/useMatch';
 import { ChatPanel } from './ChatPanel';
 import { Controls } from './Controls';
-import { StatusBar } from './StatusBar';
+import { errorKey } from './errors';
+import { StatusBar, type StatusBarProps } from './StatusBar';
 import { VideoTile } from './VideoTile';
 
 export interface ChatViewProps {
   phase: Exclude<Phase, 'idle'>;
   mode: Mode;
-  status: { text: string; detail: string | null; tone: 'info' | 'ok' | 'warn' };
+  status: StatusBarProps;
+  call: CallStatus;
+  /** An error code from the server to tell the user about. */
   notice: string | null;
   localStream: MediaStream | null;
   remoteStream: MediaStream | null;
+  /** The local picture is mirrored only for the front camera. */
+  mirrorLocal: boolean;
+  remoteVolume: number;
   lines: ChatLine[];
   partnerTyping: boolean;
   commonInterests: string[];
   audioEnabled: boolean;
   videoEnabled: boolean;
+  canSwitchCamera: boolean;
   autoNext: boolean;
   onNext: () => void;
   onStop: () => void;
@@ -25,10 +34,13 @@ export interface ChatViewProps {
   onTyping: (typing: boolean) => void;
   onToggleAudio: () => void;
   onToggleVideo: () => void;
+  onSwitchCamera: () => void;
+  onRemoteVolume: (value: number) => void;
   onAutoNext: (value: boolean) => void;
 }
 
 export function ChatView(props: ChatViewProps) {
+  const { t } = useTranslation();
   const { phase, mode, status } = props;
   const video = mode === 'video';
   const viewRef = useRef<HTMLElement>(null);
@@ -42,29 +54,43 @@ export function ChatView(props: ChatViewProps) {
     if (phase === 'partner_left') root.querySelector<HTMLButtonElement>('.controls .primary')?.focus();
   }, [phase]);
 
+  const remotePlaceholder =
+    phase === 'searching'
+      ? t('video.searching')
+      : phase === 'partner_left'
+        ? t('video.nobody')
+        : props.call === 'failed'
+          ? t('video.failed')
+          : t('video.connecting');
+
   return (
-    <main className={`chat-view ${video ? 'mode-video' : 'mode-text'}`} ref={viewRef} data-phase={phase}>
+    <main className={`chat-view ${video ? 'mode-video' : 'mode-text'}`} ref={viewRef} data-phase={phase} data-call={props.call}>
       <div className="chat-head">
+        <h1 className="visually-hidden">{t('chat.heading')}</h1>
         <StatusBar text={status.text} detail={status.detail} tone={status.tone} />
         {props.notice && (
           <p className="notice notice-warn" role="alert">
-            {props.notice}
+            {t(errorKey(props.notice))}
           </p>
         )}
       </div>
       {video && (
-        <section className="videos" aria-label="Video">
+        <section className="videos" aria-label={t('video.region')}>
           <VideoTile
-            stream={props.remoteStream}
-            label="Stranger"
-            placeholder={phase === 'matched' ? 'Connecting video…' : phase === 'searching' ? 'Looking for someone…' : 'No one here'}
+            stream={props.call === 'failed' ? null : props.remoteStream}
+            label={t('video.stranger')}
+            videoLabel={t('video.strangerVideo')}
+            placeholder={remotePlaceholder}
             testID="remote-video"
+            volume={{ value: props.remoteVolume, label: t('video.volume'), onChange: props.onRemoteVolume }}
           />
           <VideoTile
             stream={props.localStream}
-            label="You"
+            label={t('video.you')}
+            videoLabel={t('video.yourVideo')}
             self
-            placeholder={props.videoEnabled ? 'No camera' : 'Camera off'}
+            mirrored={props.mirrorLocal}
+            placeholder={props.videoEnabled ? t('video.noCamera') : t('video.cameraOff')}
             testID="local-video"
           />
         </section>
@@ -81,12 +107,14 @@ export function ChatView(props: ChatViewProps) {
         video={video}
         audioEnabled={props.audioEnabled}
         videoEnabled={props.videoEnabled}
+        canSwitchCamera={props.canSwitchCamera}
         autoNext={props.autoNext}
-        nextLabel={phase === 'partner_left' ? 'New stranger' : 'Next'}
+        nextLabel={phase === 'partner_left' ? 'newStranger' : 'next'}
         onNext={props.onNext}
         onStop={props.onStop}
         onToggleAudio={props.onToggleAudio}
         onToggleVideo={props.onToggleVideo}
+        onSwitchCamera={props.onSwitchCamera}
         onAutoNext={props.onAutoNext}
       />
     </main>

@@ -1,39 +1,50 @@
+import { useTranslation } from 'react-i18next';
+
 export interface ControlsProps {
   video: boolean;
   audioEnabled: boolean;
   videoEnabled: boolean;
   autoNext: boolean;
-  nextLabel: string;
+  /** Next while someone is (or is being) found; New stranger once they left. */
+  nextLabel: 'next' | 'newStranger';
+  canSwitchCamera: boolean;
   onNext: () => void;
   onStop: () => void;
   onToggleAudio: () => void;
   onToggleVideo: () => void;
+  onSwitchCamera: () => void;
   onAutoNext: (value: boolean) => void;
 }
 
 export function Controls(props: ControlsProps) {
+  const { t } = useTranslation();
   const { video, audioEnabled, videoEnabled, autoNext, nextLabel } = props;
   return (
-    <div className="controls" role="toolbar" aria-label="Call controls">
+    <div className="controls" role="toolbar" aria-label={t('controls.toolbar')}>
       <button type="button" className="primary" onClick={props.onNext} aria-keyshortcuts="Escape">
-        {nextLabel} <kbd>Esc</kbd>
+        {t(`controls.${nextLabel}`)} <kbd aria-hidden="true">{t('controls.escKey')}</kbd>
       </button>
       <button type="button" className="danger" onClick={props.onStop}>
-        Stop
+        {t('controls.stop')}
       </button>
       {video && (
         <>
           <button type="button" aria-pressed={!audioEnabled} onClick={props.onToggleAudio}>
-            {audioEnabled ? 'Mute' : 'Unmute'}
+            {audioEnabled ? t('controls.mute') : t('controls.unmute')}
           </button>
           <button type="button" aria-pressed={!videoEnabled} onClick={props.onToggleVideo}>
-            {videoEnabled ? 'Camera off' : 'Camera on'}
+            {videoEnabled ? t('controls.cameraOff') : t('controls.cameraOn')}
           </button>
+          {props.canSwitchCamera && (
+            <button type="button" onClick={props.onSwitchCamera} data-testid="switch-camera">
+              {t('controls.switchCamera')}
+            </button>
+          )}
         </>
       )}
       <label className="check">
         <input type="checkbox" checked={autoNext} onChange={(event) => props.onAutoNext(event.target.checked)} />
-        Find a new stranger automatically
+        {t('controls.autoNext')}
       </label>
     </div>
   );

@@ -1,4 +1,5 @@
 import { useState, type KeyboardEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import { MAX_INTEREST_LENGTH, MAX_INTERESTS, normaliseInterest } from '../protocol';
 
 export interface InterestsInputProps {
@@ -8,11 +9,13 @@ export interface InterestsInputProps {
 
 /** A tag field: Enter or comma adds a tag, Backspace on an empty field removes the last. */
 export function InterestsInput({ value, onChange }: InterestsInputProps) {
+  const { t } = useTranslation();
   const [draft, setDraft] = useState('');
   const full = value.length >= MAX_INTERESTS;
 
   const commit = (raw: string) => {
-    const tags = raw.split(',').map(normaliseInterest).filter((tag): tag is string => tag !== null);
+    // Interests are the user's own words: matched as typed, in any language.
+    const tags = raw.split(/[,،]/).map(normaliseInterest).filter((tag): tag is string => tag !== null);
     const next = [...value];
     for (const tag of tags) if (!next.includes(tag) && next.length < MAX_INTERESTS) next.push(tag);
     if (next.length !== value.length) onChange(next);
@@ -20,7 +23,7 @@ export function InterestsInput({ value, onChange }: InterestsInputProps) {
   };
 
   const onKeyDown = (event: KeyboardEvent<HTMLInputElement>) => {
-    if (event.key === 'Enter' || event.key === ',') {
+    if (event.key === 'Enter' || event.key === ',' || event.key === '،') {
       event.preventDefault();
       commit(draft);
     } else if (event.key === 'Backspace' && draft === '' && value.length > 0) {
@@ -30,12 +33,12 @@ export function InterestsInput({ value, onChange }: InterestsInputProps) {
 
   return (
     <div className="interests">
-      <label htmlFor="interests-input">Interests (optional)</label>
-      <ul className="tags" aria-label="Your interests">
+      <label htmlFor="interests-input">{t('interests.label')}</label>
+      <ul className="tags" aria-label={t('interests.yours')}>
         {value.map((tag) => (
-          <li key={tag} className="tag">
+          <li key={tag} className="tag" dir="auto">
             {tag}
-            <button type="button" aria-label={`Remove ${tag}`} onClick={() => onChange(value.filter((t) => t !== tag))}>
+            <button type="button" aria-label={t('interests.remove', { tag })} onClick={() => onChange(value.filter((other) => other !== tag))}>
               ×
             </button>
           </li>
@@ -44,22 +47,23 @@ export function InterestsInput({ value, onChange }: InterestsInputProps) {
       <input
         id="interests-input"
         type="text"
+        dir="auto"
         autoComplete="off"
         value={draft}
         maxLength={MAX_INTEREST_LENGTH * 2}
         disabled={full}
-        placeholder={full ? 'That is plenty' : 'e.g. music, chess — press Enter to add'}
+        placeholder={full ? t('interests.full') : t('interests.placeholder')}
         aria-describedby="interests-help"
         onChange={(event) => {
           const text = event.target.value;
-          if (text.includes(',')) commit(text);
+          if (/[,،]/.test(text)) commit(text);
           else setDraft(text);
         }}
         onKeyDown={onKeyDown}
         onBlur={() => draft.trim() && commit(draft)}
       />
       <p id="interests-help" className="help">
-        We pair you with someone who shares one, if anyone does. Up to {MAX_INTERESTS}.
+        {t('interests.help', { max: MAX_INTERESTS })}
       </p>
     </div>
   );

@@ -1,6 +1,9 @@
 import type { FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { Mode } from '../protocol';
 import type { MediaError } from '../hooks/useUserMedia';
+import type { SignalingStatus } from '../hooks/useSignaling';
+import { errorKey } from './errors';
 import { InterestsInput } from './InterestsInput';
 
 export interface LandingProps {
@@ -8,67 +11,65 @@ export interface LandingProps {
   mode: Mode;
   busy: boolean;
   mediaError: MediaError | null;
+  /** An error code from the server to tell the user about. */
   notice: string | null;
+  /** The socket's state: a lost or superseded socket is worth a word. */
+  connection: SignalingStatus;
   onInterests: (tags: string[]) => void;
   onMode: (mode: Mode) => void;
   onStart: (mode: Mode) => void;
 }
 
-const mediaErrorText: Record<MediaError, string> = {
-  denied: 'Camera and microphone access was denied, so video chat is not possible.',
-  missing: 'No camera or microphone was found on this device.',
-  busy: 'Your camera or microphone is in use by another application.',
-  unsupported: 'This browser cannot use a camera here (video needs https or localhost).',
-  failed: 'Your camera or microphone could not be started.',
-};
-
-export function Landing({ interests, mode, busy, mediaError, notice, onInterests, onMode, onStart }: LandingProps) {
+export function Landing({ interests, mode, busy, mediaError, notice, connection, onInterests, onMode, onStart }: LandingProps) {
+  const { t } = useTranslation();
   const submit = (event: FormEvent) => {
     event.preventDefault();
     onStart(mode);
   };
   return (
     <main className="landing">
-      <h1>Talk to strangers</h1>
-      <p className="tagline">One click pairs you with a random stranger for a video or text chat. No sign-up.</p>
+      <h1>{t('landing.heading')}</h1>
+      <p className="tagline">{t('landing.tagline')}</p>
 
       {mediaError && (
         <div className="notice notice-warn" role="alert" data-testid="media-error">
-          <p>{mediaErrorText[mediaError]} You can still chat by text.</p>
+          <p>
+            {t(`media.${mediaError}`)} {t('landing.textStillPossible')}
+          </p>
           <div className="notice-actions">
             <button type="button" className="primary" onClick={() => onStart('text')}>
-              Continue with text only
+              {t('landing.continueText')}
             </button>
             <button type="button" onClick={() => onStart('video')}>
-              Try the camera again
+              {t('landing.retryCamera')}
             </button>
           </div>
         </div>
       )}
-      {notice && (
+      {(notice || connection === 'reconnecting' || connection === 'replaced') && (
         <p className="notice notice-warn" role="alert">
-          {notice}
+          {notice ? t(errorKey(notice)) : t(connection === 'replaced' ? 'status.replaced' : 'status.reconnecting')}
         </p>
       )}
 
       <form className="start-form" onSubmit={submit} aria-busy={busy}>
         <InterestsInput value={interests} onChange={onInterests} />
         <fieldset className="modes">
-          <legend>Chat with</legend>
+          <legend>{t('landing.chatWith')}</legend>
           <label>
             <input type="radio" name="mode" value="video" checked={mode === 'video'} onChange={() => onMode('video')} />
-            Video and text
+            {t('landing.modeVideo')}
           </label>
           <label>
             <input type="radio" name="mode" value="text" checked={mode === 'text'} onChange={() => onMode('text')} />
-            Text only
+            {t('landing.modeText')}
           </label>
         </fieldset>
         <button type="submit" className="primary start" disabled={busy}>
-          {busy ? 'Starting camera…' : 'Start'}
+          {busy ? t('landing.starting') : t('landing.start')}
         </button>
       </form>
-      <p className="fineprint">Be kind. Strangers are people too. You can leave any chat at any time with Stop.</p>
+      <p className="fineprint">{t('landing.fineprint')}</p>
     </main>
   );
 }

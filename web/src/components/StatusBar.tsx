@@ -1,15 +1,23 @@
+import { useTranslation } from 'react-i18next';
+
+/** The status line's main text. */
+export type StatusText = 'reconnecting' | 'replaced' | 'searching' | 'partnerLeft' | 'connected' | 'videoFailed';
+/** What follows it after a dot. */
+export type StatusDetail = 'textChat' | 'startingVideo' | 'recoveringVideo' | 'videoFailedDetail';
+
 export interface StatusBarProps {
-  text: string;
-  detail?: string | null;
+  text: StatusText;
+  detail?: StatusDetail | null;
   tone: 'info' | 'ok' | 'warn';
 }
 
 /** The one-line status; a polite live region so screen readers hear each change. */
 export function StatusBar({ text, detail, tone }: StatusBarProps) {
+  const { t } = useTranslation();
   return (
-    <p className={`status status-${tone}`} role="status" aria-live="polite" data-testid="status">
-      <span className="status-text">{text}</span>
-      {detail ? <span className="status-detail"> · {detail}</span> : null}
+    <p className={`status status-${tone}`} role="status" aria-live="polite" data-testid="status" data-status={text}>
+      <span className="status-text">{t(`status.${text}`)}</span>
+      {detail ? <span className="status-detail"> · {t(`status.${detail}`)}</span> : null}
     </p>
   );
 }

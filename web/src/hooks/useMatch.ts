@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import {
   assertNever,
   MAX_CHAT_LENGTH,
+  type ErrorCode,
   type ICEServer,
   type MatchInfo,
   type Mode,
@@ -12,11 +13,12 @@ import type { Signaling } from './useSignaling';
 /** idle → searching → matched → (partner_left | searching via Next) → … */
 export type Phase = 'idle' | 'searching' | 'matched' | 'partner_left';
 
-export interface ChatLine {
-  id: number;
-  from: 'me' | 'stranger' | 'system';
-  text: string;
-}
+/** What the page itself says in the chat log (the components word it). */
+export type SystemNotice = 'matched' | 'partner_left';
+
+export type ChatLine =
+  | { id: number; from: 'me' | 'stranger'; text: string }
+  | { id: number; from: 'system'; notice: SystemNotice };
 
 export interface Preferences {
   interests: string[];
@@ -31,8 +33,8 @@ export interface MatchState {
   iceServers: RTCIceServer[];
   lines: ChatLine[];
   partnerTyping: boolean;
-  /** Last problem the server reported, in words for the page; null when none. */
-  notice: string | null;
+  /** The error code of the last problem the server reported that the user should hear of; null when none. */
+  notice: ErrorCode | (string & {}) | null;
   start: (prefs: Preferences) => void;
   next: () => void;
   stop: () => void;
@@ -55,10 +57,10 @@ export function toRTCIceServers(servers: ICEServer[] | null | undefined): RTCIce
 
 const TYPING_PAUSE_MS = 5_000;
 
-const errorNotices: Record<string, string> = {
-  unavailable: 'Matchmaking is unavailable right now. Please try again in a moment.',
-  rate_limited: 'Slow down a little: too many messages.',
-};
+// Errors that are not the user's to act on: not_matched races a partner_left;
+// unknown_event answers an event this server does not know yet (rtc_stats,
+// before the server that counts it is deployed).
+const silentErrors: ReadonlySet<string> = new Set<ErrorCode>(['not_matched', 'unknown_event']);
 
 /**
  * The matchmaking state machine on top of the signaling socket: what the user
@@ -74,7 +76,7 @@ export function useMatch(signaling: Signaling, options: MatchOptions = {}): Matc
   const [iceServers, setIceServers] = useState<RTCIceServer[]>([]);
   const [lines, setLines] = useState<ChatLine[]>([]);
   const [partnerTyping, setPartnerTyping] = useState(false);
-  const [notice, setNotice] = useState<string | null>(null);
+  const [notice, setNotice] = useState<MatchState['notice']>(null);
 
   // The socket handler runs outside React's render, so it reads these refs,
   // which every transition below keeps in step with the state.
@@ -95,9 +97,14 @@ export function useMatch(signaling: Signaling, options: MatchOptions = {}): Matc
     matchRef.current = next;
     setMatchState(next);
   }, []);
-  const addLine = useCallback((from: ChatLine['from'], text: string) => {
+  const addLine = useCallback((from: 'me' | 'stranger', text: string) => {
     lineIDRef.current += 1;
-    const line = { id: lineIDRef.current, from, text };
+    const line: ChatLine = { id: lineIDRef.current, from, text };
+    setLines((current) => [...current, line]);
+  }, []);
+  const addNotice = useCallback((notice: SystemNotice) => {
+    lineIDRef.current += 1;
+    const line: ChatLine = { id: lineIDRef.current, from: 'system', notice };
     setLines((current) => [...current, line]);
   }, []);
 
@@ -114,14 +121,14 @@ export function useMatch(signaling: Signaling, options: MatchOptions = {}): Matc
     () => {
       setMatch(null);
       setPartnerTyping(false);
-      addLine('system', 'Stranger has disconnected.');
+      addNotice('partner_left');
       if (autoNextRef.current) {
         findMatch();
       } else {
         setPhase('partner_left');
       }
     },
-    [addLine, findMatch, setMatch, setPhase],
+    [addNotice, findMatch, setMatch, setPhase],
   );
 
   useEffect(() => {
@@ -161,7 +168,7 @@ export function useMatch(signaling: Signaling, options: MatchOptions = {}): Matc
           setPartnerTyping(false);
           typingSentRef.current = false;
           setLines([]);
-          addLine('system', "You're now chatting with a random stranger. Say hi!");
+          addNotice('matched');
           setNotice(null);
           setPhase('matched');
           return;
@@ -187,10 +194,10 @@ export function useMatch(signaling: Signaling, options: MatchOptions = {}): Matc
         case 'token':
           return; // the socket's business (the next resume token)
         case 'error': {
-          const { code, message: text } = message.data;
+          const { code } = message.data;
           if (code === 'unavailable' && phaseRef.current === 'searching') setPhase('idle');
-          if (code === 'not_matched') return; // raced with partner_left; nothing to say
-          setNotice(errorNotices[code] ?? text);
+          if (silentErrors.has(code)) return;
+          setNotice(code);
           return;
         }
         default:
@@ -198,7 +205,7 @@ export function useMatch(signaling: Signaling, options: MatchOptions = {}): Matc
       }
     };
     return subscribe(onMessage);
-  }, [subscribe, addLine, findMatch, partnerGone, setMatch, setPhase]);
+  }, [subscribe, addLine, addNotice, findMatch, partnerGone, setMatch, setPhase]);
 
   const start = useCallback(
     (prefs: Preferences) => {

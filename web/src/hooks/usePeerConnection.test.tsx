@@ -1,6 +1,6 @@
 import { act, renderHook, waitFor } from '@testing-library/react';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { fakeCameraStream, FakeRTCPeerConnection, FakeWebSocket, installBrowserFakes } from '../test/fakes';
+import { fakeCameraStream, FakeMediaStreamTrack, FakeRTCPeerConnection, FakeWebSocket, installBrowserFakes, statsWithSelectedLocal } from '../test/fakes';
 import type { MatchInfo, ServerMessage } from '../protocol';
 import { useSignaling } from './useSignaling';
 import { usePeerConnection } from './usePeerConnection';
@@ -117,5 +117,31 @@ describe('usePeerConnection', () => {
     rerender({ match: video({ common_interests: ['x'] }) }); // new object, same match id
     expect(pc.closed).toBe(false);
     expect(livePC()).toEqual([pc]);
+  });
+
+  it('replaces the sent video track on the same sender (a camera switch), without renegotiating', async () => {
+    const { result, socket } = setup(video({ initiator: true }));
+    const [pc] = livePC();
+    await waitFor(() => expect(socket.sentEvents('signal')).toHaveLength(1));
+    const rear = new FakeMediaStreamTrack('video', 'environment');
+    let replaced = false;
+    await act(async () => {
+      replaced = await result.current.replaceVideoTrack(rear as unknown as MediaStreamTrack);
+    });
+    expect(replaced).toBe(true);
+    const videoSender = pc.senders.find((sender) => sender.track?.kind === 'video')!;
+    expect(videoSender.replaced).toEqual([rear]);
+    expect(pc.senders.find((sender) => sender.track?.kind === 'audio')!.replaced).toEqual([]);
+    expect(pc.calls.filter((call) => call.startsWith('createOffer'))).toHaveLength(1);
+  });
+
+  it('reads the local candidate type of the selected pair; none without a connection', async () => {
+    const { result, rerender } = setup(video());
+    const [pc] = livePC();
+    pc.stats = statsWithSelectedLocal('srflx');
+    await expect(result.current.localCandidateType()).resolves.toBe('srflx');
+    rerender({ match: null });
+    await expect(result.current.localCandidateType()).resolves.toBeNull();
+    await expect(result.current.replaceVideoTrack(new FakeMediaStreamTrack('video') as unknown as MediaStreamTrack)).resolves.toBe(false);
   });
 });

@@ -1,5 +1,5 @@
-import { useEffect, useRef, useState } from 'react';
-import type { MatchInfo, ServerMessage } from '../protocol';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { CandidateType, MatchInfo, ServerMessage } from '../protocol';
 import type { Signaling } from './useSignaling';
 
 type SignalMessage = Extract<ServerMessage, { event: 'signal' }>['data'];
@@ -15,9 +15,36 @@ export interface PeerConnectionOptions {
 export interface PeerConnection {
   remoteStream: MediaStream | null;
   connectionState: RTCPeerConnectionState | 'none';
+  /** The local candidate type of the selected candidate pair (getStats), or null. */
+  localCandidateType: () => Promise<CandidateType | null>;
+  /**
+   * Sends this video track instead of the current one (another camera), on the
+   * same sender: no renegotiation, the call goes on. False when there is no call.
+   */
+  replaceVideoTrack: (track: MediaStreamTrack) => Promise<boolean>;
 }
 
 const LOG_LIMIT = 500;
+
+/** What selectedLocalCandidateType reads: an RTCStatsReport, or a Map of reports by id in tests. */
+export interface StatsReports {
+  forEach(callback: (report: any, id: string) => void): void;
+}
+
+/** The local candidate type of the selected candidate pair in a getStats() report, or null. */
+export function selectedLocalCandidateType(stats: StatsReports): CandidateType | null {
+  const reports = new Map<string, Record<string, unknown>>();
+  stats.forEach((report: Record<string, unknown>, id: string) => reports.set(id, report));
+  const all = [...reports.values()];
+  const selectedID = all.find((report) => report.type === 'transport' && report.selectedCandidatePairId)?.selectedCandidatePairId;
+  const pair =
+    (typeof selectedID === 'string' ? reports.get(selectedID) : undefined) ??
+    all.find((report) => report.type === 'candidate-pair' && report.selected === true) ??
+    all.find((report) => report.type === 'candidate-pair' && report.nominated === true && report.state === 'succeeded');
+  if (!pair || typeof pair.localCandidateId !== 'string') return null;
+  const type = reports.get(pair.localCandidateId)?.candidateType;
+  return type === 'host' || type === 'srflx' || type === 'relay' || type === 'prflx' ? type : null;
+}
 
 /** The plain {type, sdp} the other browser's setRemoteDescription takes. */
 function sessionInit(description: RTCSessionDescriptionInit): RTCSessionDescriptionInit {
@@ -46,6 +73,7 @@ export function usePeerConnection(options: PeerConnectionOptions): PeerConnectio
   // match_found and the effect below running, and StrictMode runs that effect
   // twice: each connection it creates replays this log (from its partner only).
   const logRef = useRef<SignalMessage[]>([]);
+  const pcRef = useRef<RTCPeerConnection | null>(null);
   const handlerRef = useRef<((signal: SignalMessage) => void) | null>(null);
 
   useEffect(
@@ -71,6 +99,7 @@ export function usePeerConnection(options: PeerConnectionOptions): PeerConnectio
       return;
     }
     const pc = new RTCPeerConnection({ iceServers: iceServersRef.current });
+    pcRef.current = pc;
     const listeners = new AbortController();
     const { signal } = listeners;
     let closed = false;
@@ -176,6 +205,7 @@ export function usePeerConnection(options: PeerConnectionOptions): PeerConnectio
     return () => {
       closed = true;
       handlerRef.current = null;
+      if (pcRef.current === pc) pcRef.current = null;
       listeners.abort();
       pc.close();
       setRemoteStream(null);
@@ -183,5 +213,24 @@ export function usePeerConnection(options: PeerConnectionOptions): PeerConnectio
     };
   }, [matchID, partnerID, initiator, send]);
 
-  return { remoteStream, connectionState };
+  const localCandidateType = useCallback(async () => {
+    const pc = pcRef.current;
+    if (!pc) return null;
+    try {
+      return selectedLocalCandidateType(await pc.getStats());
+    } catch {
+      return null;
+    }
+  }, []);
+
+  const replaceVideoTrack = useCallback(async (track: MediaStreamTrack) => {
+    const pc = pcRef.current;
+    if (!pc) return false;
+    const sender = pc.getSenders().find((candidate) => candidate.track?.kind === 'video');
+    if (!sender) return false;
+    await sender.replaceTrack(track);
+    return true;
+  }, []);
+
+  return { remoteStream, connectionState, localCandidateType, replaceVideoTrack };
 }

@@ -1,6 +1,6 @@
 import { act, renderHook } from '@testing-library/react';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { fakeCameraStream, type FakeMediaStream, installBrowserFakes } from '../test/fakes';
+import { fakeCameraStream, FakeMediaStream, FakeMediaStreamTrack, installBrowserFakes } from '../test/fakes';
 import { classifyMediaError, useUserMedia } from './useUserMedia';
 
 describe('classifyMediaError', () => {
@@ -83,5 +83,83 @@ describe('useUserMedia', () => {
     resolve(stream);
     expect(await pending).toBeNull();
     expect(stream.getTracks().every((track) => track.stopped)).toBe(true);
+  });
+});
+
+describe('useUserMedia: switching between front and rear camera', () => {
+  // The camera getUserMedia opens: the one asked for by facingMode.
+  const open = vi.fn(async (constraints?: MediaStreamConstraints) => {
+    const video = constraints?.video;
+    const facing = typeof video === 'object' && typeof video.facingMode === 'string' ? video.facingMode : 'user';
+    const tracks = [new FakeMediaStreamTrack('video', facing)];
+    if (constraints?.audio) tracks.unshift(new FakeMediaStreamTrack('audio'));
+    return new FakeMediaStream(tracks);
+  });
+  beforeEach(() => open.mockClear());
+
+  async function started(cameras: number) {
+    const devices = installBrowserFakes(open, { cameras });
+    const hook = renderHook(() => useUserMedia());
+    await act(async () => {
+      await hook.result.current.request();
+    });
+    return { ...hook, devices };
+  }
+
+  it('offers switching only with more than one camera, and follows devices being plugged in', async () => {
+    const { result, devices } = await started(1);
+    expect(result.current.canSwitchCamera).toBe(false);
+    devices.cameras = 2;
+    await act(async () => {
+      devices.emit('devicechange', {});
+    });
+    expect(result.current.canSwitchCamera).toBe(true);
+  });
+
+  it('opens the other camera, keeps the microphone, stops the old camera and hands back the new track', async () => {
+    const { result } = await started(2);
+    expect(result.current.canSwitchCamera).toBe(true);
+    expect(result.current.facingMode).toBe('user');
+    const before = result.current.stream as unknown as FakeMediaStream;
+    const [microphone] = before.getAudioTracks();
+    const [front] = before.getVideoTracks();
+    act(() => result.current.toggleVideo()); // camera off stays off on the other camera
+
+    let track: MediaStreamTrack | null = null;
+    await act(async () => {
+      track = await result.current.switchCamera();
+    });
+    expect(open).toHaveBeenLastCalledWith({ video: { facingMode: 'environment' }, audio: false });
+    const rear = track as unknown as FakeMediaStreamTrack;
+    expect(rear.facingMode).toBe('environment');
+    expect(rear.enabled).toBe(false);
+    expect(front.stopped).toBe(true);
+    expect(microphone.stopped).toBe(false);
+    const after = result.current.stream as unknown as FakeMediaStream;
+    expect(after).not.toBe(before);
+    expect(after.getTracks()).toEqual([microphone, rear]);
+    expect(result.current.facingMode).toBe('environment');
+
+    await act(async () => {
+      track = await result.current.switchCamera();
+    });
+    expect((track as unknown as FakeMediaStreamTrack).facingMode).toBe('user');
+    expect(rear.stopped).toBe(true);
+
+    act(() => result.current.release());
+    expect((result.current.stream as unknown) ?? null).toBeNull();
+    expect((track as unknown as FakeMediaStreamTrack).stopped).toBe(true);
+  });
+
+  it('when the other camera cannot be opened, goes back to the one it had', async () => {
+    const { result } = await started(2);
+    open.mockRejectedValueOnce(new DOMException('no rear camera', 'OverconstrainedError'));
+    let track: MediaStreamTrack | null = null;
+    await act(async () => {
+      track = await result.current.switchCamera();
+    });
+    expect((track as unknown as FakeMediaStreamTrack).facingMode).toBe('user');
+    expect(result.current.facingMode).toBe('user');
+    expect(result.current.error).toBeNull();
   });
 });

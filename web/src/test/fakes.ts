@@ -82,7 +82,11 @@ export class FakeWebSocket extends Emitter {
 export class FakeMediaStreamTrack {
   enabled = true;
   stopped = false;
-  constructor(public kind: 'audio' | 'video') {}
+  constructor(
+    public kind: 'audio' | 'video',
+    /** Which camera this track is from (getUserMedia's facingMode). */
+    public facingMode?: string,
+  ) {}
   stop() {
     this.stopped = true;
   }
@@ -105,6 +109,27 @@ export function fakeCameraStream(): FakeMediaStream {
   return new FakeMediaStream([new FakeMediaStreamTrack('audio'), new FakeMediaStreamTrack('video')]);
 }
 
+export class FakeRTCRtpSender {
+  replaced: FakeMediaStreamTrack[] = [];
+  constructor(public track: FakeMediaStreamTrack | null) {}
+  async replaceTrack(track: FakeMediaStreamTrack | null) {
+    if (track) this.replaced.push(track);
+    this.track = track;
+  }
+}
+
+/** getStats() reports of a connection whose selected pair's local end is of this type. */
+export function statsWithSelectedLocal(candidateType: string): Map<string, Record<string, unknown>> {
+  return new Map<string, Record<string, unknown>>([
+    ['T1', { id: 'T1', type: 'transport', selectedCandidatePairId: 'CP1' }],
+    ['CP1', { id: 'CP1', type: 'candidate-pair', localCandidateId: 'L1', remoteCandidateId: 'R1', state: 'succeeded', nominated: true }],
+    ['CP2', { id: 'CP2', type: 'candidate-pair', localCandidateId: 'L2', remoteCandidateId: 'R1', state: 'failed' }],
+    ['L1', { id: 'L1', type: 'local-candidate', candidateType }],
+    ['L2', { id: 'L2', type: 'local-candidate', candidateType: 'host' }],
+    ['R1', { id: 'R1', type: 'remote-candidate', candidateType: 'host' }],
+  ]);
+}
+
 export class FakeRTCPeerConnection extends Emitter {
   static instances: FakeRTCPeerConnection[] = [];
   static reset() {
@@ -116,6 +141,9 @@ export class FakeRTCPeerConnection extends Emitter {
   connectionState: RTCPeerConnectionState = 'new';
   closed = false;
   addedTracks: unknown[] = [];
+  senders: FakeRTCRtpSender[] = [];
+  /** What getStats() resolves to: reports by id. */
+  stats = new Map<string, Record<string, unknown>>();
   candidates: RTCIceCandidateInit[] = [];
   /** Everything the app did, in order, to check ordering (e.g. candidates after the remote description). */
   calls: string[] = [];
@@ -126,6 +154,15 @@ export class FakeRTCPeerConnection extends Emitter {
   }
   addTrack(track: unknown) {
     this.addedTracks.push(track);
+    const sender = new FakeRTCRtpSender(track as FakeMediaStreamTrack);
+    this.senders.push(sender);
+    return sender;
+  }
+  getSenders() {
+    return this.senders;
+  }
+  async getStats() {
+    return this.stats;
   }
   addTransceiver(kind: string) {
     this.calls.push(`transceiver:${kind}`);
@@ -171,8 +208,25 @@ export class FakeRTCPeerConnection extends Emitter {
   }
 }
 
-/** Installs the fakes on globalThis; returns the getUserMedia mock's controller. */
-export function installBrowserFakes(getUserMedia: () => Promise<unknown>) {
+/** navigator.mediaDevices with a test-driven getUserMedia and a number of cameras. */
+export class FakeMediaDevices extends Emitter {
+  constructor(
+    public getUserMedia: (constraints?: MediaStreamConstraints) => Promise<unknown>,
+    public cameras = 1,
+  ) {
+    super();
+  }
+  async enumerateDevices() {
+    const cameras = Array.from({ length: this.cameras }, (_, i) => ({ kind: 'videoinput', deviceId: `camera-${i}` }));
+    return [...cameras, { kind: 'audioinput', deviceId: 'microphone' }];
+  }
+}
+
+/** Installs the fakes on globalThis; returns navigator.mediaDevices. */
+export function installBrowserFakes(
+  getUserMedia: (constraints?: MediaStreamConstraints) => Promise<unknown>,
+  options: { cameras?: number } = {},
+): FakeMediaDevices {
   FakeWebSocket.reset();
   FakeRTCPeerConnection.reset();
   Object.assign(globalThis, {
@@ -180,10 +234,8 @@ export function installBrowserFakes(getUserMedia: () => Promise<unknown>) {
     RTCPeerConnection: FakeRTCPeerConnection,
     MediaStream: FakeMediaStream,
   });
-  Object.defineProperty(navigator, 'mediaDevices', {
-    configurable: true,
-    value: { getUserMedia },
-  });
+  const mediaDevices = new FakeMediaDevices(getUserMedia, options.cameras);
+  Object.defineProperty(navigator, 'mediaDevices', { configurable: true, value: mediaDevices });
   // jsdom has no media playback; VideoTile only assigns srcObject.
   Object.defineProperty(HTMLMediaElement.prototype, 'srcObject', {
     configurable: true,
@@ -194,6 +246,7 @@ export function installBrowserFakes(getUserMedia: () => Promise<unknown>) {
       (this as any)._srcObject = value;
     },
   });
+  return mediaDevices;
 }
 
 export function hello(id: string, extra: Partial<Extract<ServerMessage, { event: 'hello' }>['data']> = {}): ServerMessage {

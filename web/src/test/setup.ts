@@ -1,5 +1,14 @@
 import '@testing-library/jest-dom/vitest';
 import { cleanup } from '@testing-library/react';
-import { afterEach } from 'vitest';
+import { afterEach, beforeAll } from 'vitest';
+import { i18n, initI18n } from '../i18n';
 
-afterEach(() => cleanup());
+beforeAll(async () => {
+  await initI18n({ language: 'en', storage: null });
+});
+
+afterEach(async () => {
+  cleanup();
+  if (i18n.language !== 'en') await i18n.changeLanguage('en');
+  window.localStorage.clear();
+});

@@ -1,0 +1,57 @@
+// The page in the browser's language: Arabic, right to left, and the switcher
+// remembered across a reload.
+import { LANGUAGE_STORAGE_KEY } from '../src/languages';
+import { expect, expectAccessible, expectMediaFlowing, screenshot, test } from './fixtures';
+
+test('a browser in Arabic gets Arabic, right to left; the switcher changes the language and it is remembered', async ({ goServer, stranger }) => {
+  const server = await goServer();
+  const a = await stranger(server.url, { locale: 'ar' });
+  const page = a.page;
+
+  await expect(page.locator('html')).toHaveAttribute('lang', 'ar');
+  await expect(page.locator('html')).toHaveAttribute('dir', 'rtl');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('تحدّث مع الغرباء');
+  await expect(page.getByRole('button', { name: 'ابدأ' })).toBeVisible();
+  await expect(page).toHaveTitle('Go-Megle: تحدّث مع الغرباء');
+  // Mirrored: the brand is at the right edge of the top bar, the settings at the left.
+  const brand = (await page.locator('.brand').boundingBox())!;
+  const settings = (await page.locator('.settings').boundingBox())!;
+  expect(brand.x).toBeGreaterThan(settings.x);
+  await expectAccessible(page, 'landing (Arabic)');
+  await screenshot(page, '6-landing-arabic');
+
+  // The switcher: English, then a reload keeps it.
+  await page.getByRole('combobox', { name: 'اللغة' }).selectOption('en');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Talk to strangers');
+  await expect(page.locator('html')).toHaveAttribute('dir', 'ltr');
+  await expect(page.locator('html')).toHaveAttribute('lang', 'en');
+  expect(await page.evaluate((key) => localStorage.getItem(key), LANGUAGE_STORAGE_KEY)).toBe('en');
+  await page.reload();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Talk to strangers');
+  await expect(page.locator('html')).toHaveAttribute('dir', 'ltr');
+
+  // Another language, loaded as its own chunk from this server, also remembered.
+  await page.getByRole('combobox', { name: 'Language' }).selectOption('fr');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Parlez à des inconnus');
+  await page.reload();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Parlez à des inconnus');
+  await expect(page.locator('html')).toHaveAttribute('lang', 'fr');
+});
+
+test('two strangers in Arabic: the connected view right to left (screenshot)', async ({ goServer, stranger }) => {
+  const server = await goServer();
+  const a = await stranger(server.url, { locale: 'ar' });
+  const b = await stranger(server.url, { locale: 'ar-EG' });
+  for (const page of [a.page, b.page]) await page.getByRole('button', { name: 'ابدأ' }).click();
+  for (const page of [a.page, b.page]) await expect(page.getByRole('status')).toHaveText(/^أنت متصل بغريب/);
+  await expectMediaFlowing(a.page, b.page);
+  await b.page.getByRole('textbox', { name: 'الرسالة' }).fill('مرحبًا! كيف حالك؟');
+  await b.page.getByRole('textbox', { name: 'الرسالة' }).press('Enter');
+  await expect(a.page.getByTestId('chat-log')).toContainText('مرحبًا! كيف حالك؟');
+  // Mirrored: the videos are on the right, the chat on the left.
+  const videos = (await a.page.locator('.videos').boundingBox())!;
+  const chat = (await a.page.locator('.chat').boundingBox())!;
+  expect(videos.x).toBeGreaterThan(chat.x);
+  await expectAccessible(a.page, 'connected (Arabic)');
+  await screenshot(a.page, '7-connected-arabic');
+});
