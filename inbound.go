@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -18,6 +19,7 @@ type inbound interface {
 	FindMatch(s *Session, mode wire.Mode, interests []string)
 	Relay(s *Session, event string, frame []byte)
 	Leave(s *Session)
+	CallStats(s *Session, stats wire.RTCStatsRequest)
 	Disconnect(s *Session, hold bool)
 }
 
@@ -27,6 +29,7 @@ type request struct {
 	mode      wire.Mode // find_match
 	interests []string  // find_match
 	frame     []byte    // signal, chat, typing: the frame for the partner
+	stats     wire.RTCStatsRequest
 }
 
 // dispatch hands the request on for session s.
@@ -36,6 +39,8 @@ func (r request) dispatch(to inbound, s *Session) {
 		to.FindMatch(s, r.mode, r.interests)
 	case wire.EvLeave:
 		to.Leave(s)
+	case wire.EvRTCStats:
+		to.CallStats(s, r.stats)
 	default:
 		to.Relay(s, r.event, r.frame)
 	}
@@ -123,8 +128,14 @@ func decode(id wire.ClientID, data []byte) (request, *wire.ErrorData) {
 		if err := json.Unmarshal(body, &r); err != nil {
 			return req, problem(wire.ErrBadRequest, "leave data must be an object")
 		}
+	case wire.EvRTCStats:
+		r := &req.stats
+		if err := json.Unmarshal(body, r); err != nil || !slices.Contains(wire.CallOutcomes, r.Outcome) ||
+			r.SetupMS < 0 || r.SetupMS > wire.MaxSetupMS || r.Candidate != "" && !slices.Contains(wire.CandidateTypes, r.Candidate) {
+			return req, problem(wire.ErrBadRequest, "rtc_stats data must be {outcome: \"connected\"|\"failed\", setup_ms: 0-600000, candidate?: \"host\"|\"srflx\"|\"relay\"|\"prflx\"}")
+		}
 	default:
-		return req, problem(wire.ErrUnknownEvent, "unknown event; expected find_match, signal, chat, typing or leave")
+		return req, problem(wire.ErrUnknownEvent, "unknown event; expected find_match, signal, chat, typing, leave or rtc_stats")
 	}
 	return req, nil
 }

@@ -27,6 +27,8 @@ type Metrics struct {
 	RedisErrors    *prometheus.CounterVec
 	RedisDuration  *prometheus.HistogramVec
 	InstancesAlive prometheus.Gauge
+	Calls          *prometheus.CounterVec
+	CallSetup      prometheus.Histogram
 }
 
 // NewMetrics creates and registers every metric, plus the Go and process collectors.
@@ -64,9 +66,15 @@ func NewMetrics() *Metrics {
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1}}, []string{"op"}),
 		InstancesAlive: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "instances_alive",
 			Help: "Instances with a live heartbeat, as last seen by this instance."}),
+		Calls: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "calls_total",
+			Help: "Video calls as the pages report them (rtc_stats, once per user and match), by outcome (connected, failed) and the local candidate type of the connected pair (host, srflx, relay, prflx; none when failed)."},
+			[]string{"outcome", "candidate"}),
+		CallSetup: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "call_setup_seconds",
+			Help:    "Time from match_found to a connected video call, as the pages report it.",
+			Buckets: []float64{.1, .25, .5, 1, 2, 3, 5, 8, 12, 20, 30}}),
 	}
 	m.Registry.MustRegister(m.Clients, m.Waiting, m.Matches, m.MatchWait, m.Relayed, m.Dropped, m.RateLimited,
-		m.Resumes, m.PartnerLeft, m.Reconciled, m.Disconnects, m.RedisErrors, m.RedisDuration, m.InstancesAlive,
+		m.Resumes, m.PartnerLeft, m.Reconciled, m.Disconnects, m.RedisErrors, m.RedisDuration, m.InstancesAlive, m.Calls, m.CallSetup,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, mode := range []wire.Mode{wire.ModeVideo, wire.ModeText} {
 		m.Waiting.WithLabelValues(string(mode))

@@ -150,6 +150,24 @@ func (h *Hub) Relay(s *Session, event string, frame []byte) {
 	h.route(pinst, &Envelope{Kind: KindRelay, To: partner, From: s.id, Match: mid, Frame: frame})
 }
 
+// CallStats counts how a call of the current match went: once per user and match, ignored
+// outside a match.
+func (h *Hub) CallStats(s *Session, st wire.RTCStatsRequest) {
+	var ok bool
+	h.step(s, func(s *Session) Effects { ok = s.callStats(); return Effects{} })
+	if !ok {
+		return
+	}
+	candidate := st.Candidate
+	if candidate == "" {
+		candidate = "none"
+	}
+	h.metrics.Calls.WithLabelValues(st.Outcome, candidate).Inc()
+	if st.Outcome == "connected" {
+		h.metrics.CallSetup.Observe(float64(st.SetupMS) / 1000)
+	}
+}
+
 // Disconnect cleans up after a user whose socket is gone. A matched user whose socket died
 // without a close frame (or that this instance closed for a restart) is held for the resume
 // grace period; everyone else ends at once.

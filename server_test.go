@@ -208,6 +208,11 @@ func TestHandleMessage(t *testing.T) {
 		{"typing of the wrong type", `{"event":"typing","data":{"typing":"yes"}}`, wire.ErrBadRequest},
 		{"chat of the wrong type", `{"event":"chat","data":{"text":42}}`, wire.ErrBadRequest},
 		{"leave of the wrong type", `{"event":"leave","data":[1]}`, wire.ErrBadRequest},
+		{"rtc_stats with an unknown outcome", `{"event":"rtc_stats","data":{"outcome":"great","setup_ms":10}}`, wire.ErrBadRequest},
+		{"rtc_stats with a negative setup time", `{"event":"rtc_stats","data":{"outcome":"connected","setup_ms":-1,"candidate":"host"}}`, wire.ErrBadRequest},
+		{"rtc_stats with a setup time over ten minutes", `{"event":"rtc_stats","data":{"outcome":"failed","setup_ms":600001}}`, wire.ErrBadRequest},
+		{"rtc_stats with an unknown candidate type", `{"event":"rtc_stats","data":{"outcome":"connected","setup_ms":5,"candidate":"carrier-pigeon"}}`, wire.ErrBadRequest},
+		{"rtc_stats of the wrong type", `{"event":"rtc_stats","data":{"outcome":"connected","setup_ms":"fast"}}`, wire.ErrBadRequest},
 	}
 	// stillUsable: the connection answers the next message as usual
 	stillUsable := func(c *wsClient) {
@@ -412,5 +417,50 @@ func TestLeaveChatSession(t *testing.T) {
 		if st := rdb.HGet(context.Background(), keys.User(c.id()), "state").Val(); st != "idle" {
 			t.Fatalf("state of %s: %q", c.id(), st)
 		}
+	}
+}
+
+func TestCallStats(t *testing.T) {
+	_, url := startMiniredis(t)
+	inst := startInstance(t, testConfig(t, url))
+	a, b := dial(t, inst.wsURL(), nil), dial(t, inst.wsURL(), nil)
+	loner := dial(t, inst.wsURL(), nil)
+	loner.send(wire.EvRTCStats, map[string]any{"outcome": "connected", "setup_ms": 900, "candidate": "relay"}) // outside a match: ignored
+	pair(t, a, b)
+	for range 3 { // once per match counts
+		a.send(wire.EvRTCStats, map[string]any{"outcome": "connected", "setup_ms": 1500, "candidate": "host"})
+	}
+	b.send(wire.EvRTCStats, map[string]any{"outcome": "failed", "setup_ms": 15000})
+	checkNextIsMarker(t, []*wsClient{a}, []*wsClient{b}) // no error came back to anyone, and the reports are in
+	loner.send(wire.EvTyping, map[string]any{"typing": true})
+	loner.expectError(wire.ErrNotMatched) // its report got no answer before this one
+
+	m := scrapeMetrics(t, inst.srv.URL+"/metrics")
+	for _, c := range []struct {
+		labels map[string]string
+		want   float64
+	}{
+		{map[string]string{"outcome": "connected", "candidate": "host"}, 1},
+		{map[string]string{"outcome": "failed", "candidate": "none"}, 1},
+		{map[string]string{"candidate": "relay"}, 0},
+	} {
+		if got := metricValue(m, "gomegle_calls_total", c.labels); got != c.want {
+			t.Errorf("calls_total%v = %v, want %v", c.labels, got, c.want)
+		}
+	}
+	if n := metricValue(m, "gomegle_call_setup_seconds", nil); n != 1 {
+		t.Errorf("call_setup_seconds has %v observations, want 1 (the connected call)", n)
+	}
+	// a new match takes a new report
+	a.send(wire.EvFindMatch, nil)
+	b.expect(wire.EvPartnerLeft, nil)
+	a.expect(wire.EvWaiting, nil)
+	b.send(wire.EvFindMatch, nil)
+	b.expect(wire.EvMatchFound, nil)
+	a.expect(wire.EvMatchFound, nil)
+	a.send(wire.EvRTCStats, map[string]any{"outcome": "connected", "setup_ms": 700, "candidate": "host"})
+	checkNextIsMarker(t, []*wsClient{a}, []*wsClient{b})
+	if got := metricValue(scrapeMetrics(t, inst.srv.URL+"/metrics"), "gomegle_calls_total", map[string]string{"outcome": "connected"}); got != 2 {
+		t.Errorf("calls_total{connected} = %v after a second match, want 2", got)
 	}
 }

@@ -66,7 +66,8 @@ type Session struct {
 	early        []earlyFrame // frames for pendingMatch that came before the match applied
 	waitStart    time.Time
 	stopFallback func() bool
-	everQueued   bool // the user has a hash in Redis to forget at the end
+	everQueued   bool         // the user has a hash in Redis to forget at the end
+	callReported wire.MatchID // the match whose rtc_stats this user sent
 }
 
 // Conn is what a session needs of its user's connection.
@@ -387,6 +388,16 @@ func (s *Session) relayed(from wire.ClientID, mid wire.MatchID, frame []byte) Ef
 		s.early = append(s.early, earlyFrame{from, frame})
 	}
 	return Effects{}
+}
+
+// callStats: the user reports how its call went; counted once per match, and only while in
+// it (ok).
+func (s *Session) callStats() (ok bool) {
+	if s.phase != PhaseMatched || s.callReported == s.match {
+		return false
+	}
+	s.callReported = s.match
+	return true
 }
 
 // abandonSearch ends search ticket if it is still the current one (its enqueue failed).

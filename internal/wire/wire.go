@@ -32,6 +32,7 @@ const (
 	EvChat      = "chat"
 	EvTyping    = "typing"
 	EvLeave     = "leave"
+	EvRTCStats  = "rtc_stats"
 )
 
 // Outbound event names (server -> client). Signal, chat and typing go both ways.
@@ -115,6 +116,24 @@ type TypingRequest struct {
 
 // LeaveRequest is leave's data: an object, whose target_id is ignored like signal's.
 type LeaveRequest struct{}
+
+// RTCStatsRequest is rtc_stats's data: how the video call of the current match went, sent
+// once per match by each side. Candidate is the local candidate type of the selected pair
+// (host, srflx, relay, prflx), only when the call connected.
+type RTCStatsRequest struct {
+	Outcome   string `json:"outcome"` // connected | failed
+	SetupMS   int64  `json:"setup_ms"`
+	Candidate string `json:"candidate,omitempty"`
+}
+
+// Values of rtc_stats.
+var (
+	CallOutcomes   = []string{"connected", "failed"}
+	CandidateTypes = []string{"host", "srflx", "relay", "prflx"}
+)
+
+// MaxSetupMS bounds rtc_stats.setup_ms (ten minutes).
+const MaxSetupMS = 600_000
 
 // --- server -> client ---
 
@@ -200,7 +219,7 @@ var (
 	}
 	ClientEvents = map[string]any{
 		EvFindMatch: FindMatchRequest{}, EvSignal: SignalRequest{}, EvChat: ChatRequest{}, EvTyping: TypingRequest{},
-		EvLeave: LeaveRequest{},
+		EvLeave: LeaveRequest{}, EvRTCStats: RTCStatsRequest{},
 	}
 )
 
