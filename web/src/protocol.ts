@@ -52,7 +52,10 @@ export type ServerMessage =
   | { event: 'online'; data: { count: number } }
   | { event: 'error'; data: { code: ErrorCode; message: string } }
   // A Stop makes the last resume token worthless; this is the next one.
-  | { event: 'token'; data: { resume_token: string } };
+  | { event: 'token'; data: { resume_token: string } }
+  | { event: 'reported'; data: ReportedData }
+  // Followed by a close with CLOSE_BANNED; repeated on every new connection while the ban lasts.
+  | { event: 'banned'; data: BannedData };
 
 /** How a video call's setup ended: connected peer to peer, or given up on. */
 export type CallOutcome = 'connected' | 'failed';
@@ -71,6 +74,41 @@ export interface RTCStatsRequest {
   candidate?: CandidateType;
 }
 
+/** Why a user reports the stranger (the order the report dialog lists them in). */
+export const REPORT_REASONS = ['nudity', 'sexual', 'harassment', 'spam', 'underage', 'other'] as const;
+
+export type ReportReason = (typeof REPORT_REASONS)[number];
+
+/** One chat line of the reported conversation, as the reporter saw it ("stranger" is the reported user). */
+export interface ReportChatLine {
+  from: 'you' | 'stranger';
+  text: string;
+}
+
+/**
+ * report's data: about the current partner, or the last one for REPORT_WINDOW_MS after
+ * the match ended; one per match. The evidence is what the browser already holds: a
+ * still of the stranger's video (a JPEG data: URL of at most MAX_REPORT_FRAME_BYTES
+ * decoded, MAX_REPORT_FRAME_WIDTH wide) and the last chat lines.
+ */
+export interface ReportRequest {
+  reason: ReportReason;
+  note?: string;
+  frame?: string;
+  chat?: ReportChatLine[];
+}
+
+/** reported's data: the report about this match is stored. */
+export interface ReportedData {
+  match_id: string;
+}
+
+/** banned's data: until is an RFC 3339 UTC timestamp; reason is the moderator's words. */
+export interface BannedData {
+  until: string;
+  reason: string;
+}
+
 /** Client → server. */
 export type ClientMessage =
   | { event: 'find_match'; data: { interests?: string[]; mode?: Mode } }
@@ -78,16 +116,27 @@ export type ClientMessage =
   | { event: 'chat'; data: { text: string } }
   | { event: 'typing'; data: { typing: boolean } }
   | { event: 'leave'; data: Record<string, never> }
-  | { event: 'rtc_stats'; data: RTCStatsRequest };
+  | { event: 'rtc_stats'; data: RTCStatsRequest }
+  | { event: 'report'; data: ReportRequest };
 
 export type ServerEvent = ServerMessage['event'];
 
 /** Close code of a socket whose identity was resumed on a newer connection: never resume it. */
 export const CLOSE_REPLACED = 4001;
+/** Close code after banned: this address may not chat until the ban ends; never reconnect. */
+export const CLOSE_BANNED = 4003;
 
 export const MAX_INTERESTS = 10;
 export const MAX_INTEREST_LENGTH = 32;
 export const MAX_CHAT_LENGTH = 2000;
+
+/** A report is accepted while matched and for this long after the match ended. */
+export const REPORT_WINDOW_MS = 60_000;
+export const MAX_REPORT_NOTE_LENGTH = 500;
+export const MAX_REPORT_CHAT_LINES = 20;
+export const MAX_REPORT_FRAME_WIDTH = 640;
+/** The frame's JPEG bytes (base64-decoded): 150 kB, counted as 150 000 so it is within 150 KiB too. */
+export const MAX_REPORT_FRAME_BYTES = 150_000;
 
 const serverEvents: ReadonlySet<string> = new Set<ServerEvent>([
   'hello',
@@ -100,6 +149,8 @@ const serverEvents: ReadonlySet<string> = new Set<ServerEvent>([
   'online',
   'error',
   'token',
+  'reported',
+  'banned',
 ]);
 
 /** Parses one text frame; returns null for anything that is not a known server event. */

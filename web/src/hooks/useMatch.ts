@@ -45,6 +45,11 @@ export interface MatchState {
 export interface MatchOptions {
   /** Look for a new stranger as soon as the current one leaves. */
   autoNext?: boolean;
+  /**
+   * Offered every server error first: true when it answers another concern's request
+   * (a report's, see useReport), which then words it; the match's notice stays as it was.
+   */
+  claimError?: (code: ErrorCode) => boolean;
 }
 
 export function toRTCIceServers(servers: ICEServer[] | null | undefined): RTCIceServer[] {
@@ -85,9 +90,11 @@ export function useMatch(signaling: Signaling, options: MatchOptions = {}): Matc
   const prefsRef = useRef<Preferences>({ interests: [], mode: 'video' });
   const selfIDRef = useRef<string | null>(null);
   const autoNextRef = useRef(Boolean(options.autoNext));
+  const claimErrorRef = useRef(options.claimError);
   const typingSentRef = useRef(false);
   const lineIDRef = useRef(0);
   autoNextRef.current = Boolean(options.autoNext);
+  claimErrorRef.current = options.claimError;
 
   const setPhase = useCallback((next: Phase) => {
     phaseRef.current = next;
@@ -193,8 +200,13 @@ export function useMatch(signaling: Signaling, options: MatchOptions = {}): Matc
           return;
         case 'token':
           return; // the socket's business (the next resume token)
+        case 'reported':
+          return; // useReport's business
+        case 'banned':
+          return; // useBan's and the socket's business
         case 'error': {
           const { code } = message.data;
+          if (claimErrorRef.current?.(code)) return;
           if (code === 'unavailable' && phaseRef.current === 'searching') setPhase('idle');
           if (silentErrors.has(code)) return;
           setNotice(code);

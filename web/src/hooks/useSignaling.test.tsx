@@ -94,6 +94,46 @@ describe('useSignaling', () => {
     expect(FakeWebSocket.instances).toHaveLength(1);
   });
 
+  it('never reconnects after 4003: banned, and a new connection would only be refused again', () => {
+    const { result } = renderHook(() => useSignaling({ baseDelayMs: 100, maxDelayMs: 1000 }));
+    const socket = FakeWebSocket.latest();
+    const seen: string[] = [];
+    result.current.subscribe((message) => seen.push(message.event));
+    act(() => {
+      socket.serverOpen();
+      socket.serverSend(hello('me', { resume_token: 'me.token' }));
+      socket.serverSend({ event: 'banned', data: { until: '2031-01-02T03:04:05Z', reason: 'spam' } });
+    });
+    expect(seen).toEqual(['hello', 'banned']);
+    act(() => socket.serverClose(4003));
+    expect(result.current.status).toBe('banned');
+    act(() => vi.advanceTimersByTime(60_000));
+    expect(FakeWebSocket.instances).toHaveLength(1);
+  });
+
+  it('after a banned message a close without 4003 (1006) does not reconnect either', () => {
+    const { result } = renderHook(() => useSignaling({ baseDelayMs: 100, maxDelayMs: 1000 }));
+    const socket = FakeWebSocket.latest();
+    act(() => {
+      socket.serverOpen();
+      socket.serverSend(hello('me'));
+      socket.serverSend({ event: 'banned', data: { until: '2031-01-02T03:04:05Z', reason: 'spam' } });
+    });
+    act(() => socket.serverClose(1006));
+    expect(result.current.status).toBe('banned');
+    act(() => vi.advanceTimersByTime(60_000));
+    expect(FakeWebSocket.instances).toHaveLength(1);
+  });
+
+  it('a 4003 without the message first is banned too (no resume)', () => {
+    const { result } = renderHook(() => useSignaling({ baseDelayMs: 100, maxDelayMs: 1000 }));
+    act(() => FakeWebSocket.latest().serverOpen());
+    act(() => FakeWebSocket.latest().serverClose(4003));
+    expect(result.current.status).toBe('banned');
+    act(() => vi.advanceTimersByTime(60_000));
+    expect(FakeWebSocket.instances).toHaveLength(1);
+  });
+
   it('closes with 1000 on unmount and never reconnects', () => {
     const { unmount } = renderHook(() => useSignaling());
     const socket = FakeWebSocket.latest();

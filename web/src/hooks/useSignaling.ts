@@ -1,12 +1,13 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { CLOSE_REPLACED, parseServerMessage, type ClientMessage, type ServerMessage } from '../protocol';
+import { CLOSE_BANNED, CLOSE_REPLACED, parseServerMessage, type ClientMessage, type ServerMessage } from '../protocol';
 
 /**
  * idle: not started; connecting: first attempt; open: socket usable;
  * reconnecting: lost the socket, retrying with backoff (and the resume token);
- * replaced: the identity was resumed on a newer connection (close 4001), which now owns it.
+ * replaced: the identity was resumed on a newer connection (close 4001), which now owns it;
+ * banned: the server said banned and closed (4003); a reconnect would only be refused again.
  */
-export type SignalingStatus = 'connecting' | 'open' | 'reconnecting' | 'closed' | 'replaced';
+export type SignalingStatus = 'connecting' | 'open' | 'reconnecting' | 'closed' | 'replaced' | 'banned';
 
 export type MessageHandler = (message: ServerMessage) => void;
 
@@ -60,6 +61,8 @@ export function useSignaling(options: SignalingOptions = {}): Signaling {
     const lifetime = new AbortController();
     let resumeToken = '';
     let attempt = 0;
+    // Set by the banned message, so a close that lost its 4003 (1006) does not reconnect either.
+    let banned = false;
     let retryTimer: ReturnType<typeof setTimeout> | undefined;
 
     const connect = () => {
@@ -89,6 +92,8 @@ export function useSignaling(options: SignalingOptions = {}): Signaling {
             attempt = 0;
           } else if (message.event === 'token') {
             resumeToken = message.data.resume_token;
+          } else if (message.event === 'banned') {
+            banned = true;
           }
           for (const handler of [...handlersRef.current]) handler(message);
         },
@@ -103,6 +108,11 @@ export function useSignaling(options: SignalingOptions = {}): Signaling {
           if (event.code === CLOSE_REPLACED) {
             // this conversation goes on in a newer tab or window: resuming would take it back
             setStatus('replaced');
+            return;
+          }
+          if (event.code === CLOSE_BANNED || banned) {
+            // the server repeats the ban on every new connection until it ends
+            setStatus('banned');
             return;
           }
           setStatus('reconnecting');
