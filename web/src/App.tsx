@@ -1,16 +1,24 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Mode } from './protocol';
+import { captureFrame as captureVideoFrame } from './evidence';
 import { useAttention } from './hooks/useAttention';
+import { useBan } from './hooks/useBan';
 import { useCallOutcome, type CallStatus, type CallTimeouts } from './hooks/useCallOutcome';
 import { useLanguage } from './hooks/useLanguage';
+import { useLastPartner, type ReportTarget } from './hooks/useLastPartner';
 import { useMatch, type MatchState } from './hooks/useMatch';
 import { usePeerConnection } from './hooks/usePeerConnection';
 import { usePersistentFlag } from './hooks/usePersistentFlag';
+import { useReport, type ReportChoice } from './hooks/useReport';
 import { useSignaling, type SignalingOptions, type SignalingStatus } from './hooks/useSignaling';
 import { useUserMedia } from './hooks/useUserMedia';
+import { BannedNotice } from './components/BannedNotice';
 import { ChatView } from './components/ChatView';
+import type { ReportButton } from './components/Controls';
 import { Landing } from './components/Landing';
+import { ReportDialog } from './components/ReportDialog';
+import { ReportNotice } from './components/ReportNotice';
 import type { StatusBarProps } from './components/StatusBar';
 import { TopBar } from './components/TopBar';
 
@@ -20,6 +28,8 @@ export interface AppProps {
   callTimeouts?: Partial<CallTimeouts>;
   /** Plays the background-tab alert sound (tests). */
   playAlert?: () => void;
+  /** Takes the report's still from the stranger's <video> (tests pass a fake). */
+  captureFrame?: (video: HTMLVideoElement | null) => string | null;
 }
 
 export const SOUNDS_STORAGE_KEY = 'gomegle.sounds';
@@ -51,12 +61,16 @@ export function describeStatus(socket: SignalingStatus, match: Pick<MatchState, 
   }
 }
 
-export function App({ signaling: signalingOptions, callTimeouts, playAlert }: AppProps = {}) {
+export function App({ signaling: signalingOptions, callTimeouts, playAlert, captureFrame = captureVideoFrame }: AppProps = {}) {
   const { t } = useTranslation();
   const language = useLanguage();
   const signaling = useSignaling(signalingOptions);
+  const ban = useBan(signaling);
   const [autoNext, setAutoNext] = useState(false);
-  const match = useMatch(signaling, { autoNext });
+  const report = useReport(signaling);
+  const match = useMatch(signaling, { autoNext, claimError: report.claimError });
+  const lastPartner = useLastPartner({ match: match.match, lines: match.lines });
+  const remoteVideoRef = useRef<HTMLVideoElement | null>(null);
   const media = useUserMedia();
   const peer = usePeerConnection({
     signaling,
@@ -108,8 +122,37 @@ export function App({ signaling: signalingOptions, callTimeouts, playAlert }: Ap
     if (track) await replaceVideoTrack(track);
   }, [openOtherCamera, replaceVideoTrack]);
 
+  // The Report button: pressing it takes the evidence at that moment (the stranger's
+  // video as it is now, the conversation's last lines) and opens the dialog.
+  const { open: openReport, submit: submitReport } = report;
+  const beginReport = useCallback(
+    (target: ReportTarget) => {
+      const frame = target.current && target.mode === 'video' ? captureFrame(remoteVideoRef.current) : null;
+      openReport({ matchID: target.matchID, frame, chat: target.chat });
+    },
+    [captureFrame, openReport],
+  );
+  const sendReport = useCallback(
+    (choice: ReportChoice) => {
+      if (submitReport(choice, lastPartner)) next(); // reported: move on, as Next does
+    },
+    [submitReport, lastPartner, next],
+  );
+  const reportButton: ReportButton | null =
+    lastPartner && !report.isReported(lastPartner.matchID)
+      ? { label: lastPartner.current ? 'report' : 'reportLast', onReport: () => beginReport(lastPartner) }
+      : null;
+
+  // Banned: nothing more happens on this page; the camera goes off.
+  const banned = ban !== null;
   useEffect(() => {
-    if (phase === 'idle') return;
+    if (!banned) return;
+    stopMatch();
+    releaseMedia();
+  }, [banned, stopMatch, releaseMedia]);
+
+  useEffect(() => {
+    if (phase === 'idle' || banned) return;
     const listeners = new AbortController();
     window.addEventListener(
       'keydown',
@@ -121,7 +164,53 @@ export function App({ signaling: signalingOptions, callTimeouts, playAlert }: Ap
       { signal: listeners.signal },
     );
     return () => listeners.abort();
-  }, [phase, next]);
+  }, [phase, banned, next]);
+
+  const view =
+    phase === 'idle' ? (
+      <Landing
+        interests={interests}
+        mode={mode}
+        busy={starting}
+        mediaError={media.error}
+        notice={match.notice}
+        connection={signaling.status}
+        report={reportButton}
+        onInterests={setInterests}
+        onMode={setMode}
+        onStart={(wanted) => void start(wanted)}
+      />
+    ) : (
+      <ChatView
+        phase={phase}
+        mode={match.mode}
+        status={describeStatus(signaling.status, match, call)}
+        call={call}
+        notice={match.notice}
+        localStream={media.stream}
+        remoteStream={peer.remoteStream}
+        mirrorLocal={media.facingMode === 'user'}
+        remoteVolume={remoteVolume}
+        lines={match.lines}
+        partnerTyping={match.partnerTyping}
+        commonInterests={match.match?.common_interests ?? []}
+        audioEnabled={media.audioEnabled}
+        videoEnabled={media.videoEnabled}
+        canSwitchCamera={media.canSwitchCamera}
+        autoNext={autoNext}
+        report={reportButton}
+        remoteVideoRef={remoteVideoRef}
+        onNext={next}
+        onStop={stop}
+        onSend={match.sendChat}
+        onTyping={match.setTyping}
+        onToggleAudio={media.toggleAudio}
+        onToggleVideo={media.toggleVideo}
+        onSwitchCamera={() => void switchCamera()}
+        onRemoteVolume={setRemoteVolume}
+        onAutoNext={setAutoNext}
+      />
+    );
 
   return (
     <div className="app">
@@ -133,46 +222,21 @@ export function App({ signaling: signalingOptions, callTimeouts, playAlert }: Ap
         onLanguage={language.setLanguage}
         onSounds={setSounds}
       />
-      {phase === 'idle' ? (
-        <Landing
-          interests={interests}
-          mode={mode}
-          busy={starting}
-          mediaError={media.error}
-          notice={match.notice}
-          connection={signaling.status}
-          onInterests={setInterests}
-          onMode={setMode}
-          onStart={(wanted) => void start(wanted)}
-        />
+      {ban ? (
+        <BannedNotice ban={ban} />
       ) : (
-        <ChatView
-          phase={phase}
-          mode={match.mode}
-          status={describeStatus(signaling.status, match, call)}
-          call={call}
-          notice={match.notice}
-          localStream={media.stream}
-          remoteStream={peer.remoteStream}
-          mirrorLocal={media.facingMode === 'user'}
-          remoteVolume={remoteVolume}
-          lines={match.lines}
-          partnerTyping={match.partnerTyping}
-          commonInterests={match.match?.common_interests ?? []}
-          audioEnabled={media.audioEnabled}
-          videoEnabled={media.videoEnabled}
-          canSwitchCamera={media.canSwitchCamera}
-          autoNext={autoNext}
-          onNext={next}
-          onStop={stop}
-          onSend={match.sendChat}
-          onTyping={match.setTyping}
-          onToggleAudio={media.toggleAudio}
-          onToggleVideo={media.toggleVideo}
-          onSwitchCamera={() => void switchCamera()}
-          onRemoteVolume={setRemoteVolume}
-          onAutoNext={setAutoNext}
-        />
+        <>
+          <ReportNotice notice={report.notice} onDismiss={report.dismissNotice} />
+          {view}
+          {report.draft && (
+            <ReportDialog
+              hasFrame={report.draft.frame !== null}
+              chatLines={report.draft.chat.length}
+              onSubmit={sendReport}
+              onCancel={report.cancel}
+            />
+          )}
+        </>
       )}
     </div>
   );

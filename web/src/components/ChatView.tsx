@@ -1,10 +1,10 @@
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, type RefObject } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Mode } from '../protocol';
 import type { CallStatus } from '../hooks/useCallOutcome';
 import type { ChatLine, Phase } from '../hooks/useMatch';
 import { ChatPanel } from './ChatPanel';
-import { Controls } from './Controls';
+import { Controls, type ReportButton } from './Controls';
 import { errorKey } from './errors';
 import { StatusBar, type StatusBarProps } from './StatusBar';
 import { VideoTile } from './VideoTile';
@@ -28,6 +28,9 @@ export interface ChatViewProps {
   videoEnabled: boolean;
   canSwitchCamera: boolean;
   autoNext: boolean;
+  report: ReportButton | null;
+  /** Gets the stranger's <video> element. */
+  remoteVideoRef?: RefObject<HTMLVideoElement | null>;
   onNext: () => void;
   onStop: () => void;
   onSend: (text: string) => void;
@@ -82,6 +85,7 @@ export function ChatView(props: ChatViewProps) {
             videoLabel={t('video.strangerVideo')}
             placeholder={remotePlaceholder}
             testID="remote-video"
+            videoRef={props.remoteVideoRef}
             volume={{ value: props.remoteVolume, label: t('video.volume'), onChange: props.onRemoteVolume }}
           />
           <VideoTile
@@ -109,6 +113,7 @@ export function ChatView(props: ChatViewProps) {
         videoEnabled={props.videoEnabled}
         canSwitchCamera={props.canSwitchCamera}
         autoNext={props.autoNext}
+        report={props.report}
         nextLabel={phase === 'partner_left' ? 'newStranger' : 'next'}
         onNext={props.onNext}
         onStop={props.onStop}

@@ -1,5 +1,10 @@
 import { useTranslation } from 'react-i18next';
 
+export interface ReportButton {
+  label: 'report' | 'reportLast';
+  onReport: () => void;
+}
+
 export interface ControlsProps {
   video: boolean;
   audioEnabled: boolean;
@@ -8,6 +13,8 @@ export interface ControlsProps {
   /** Next while someone is (or is being) found; New stranger once they left. */
   nextLabel: 'next' | 'newStranger';
   canSwitchCamera: boolean;
+  /** The Report button: about the current stranger, or the last one (shortly after they left); null: none. */
+  report: ReportButton | null;
   onNext: () => void;
   onStop: () => void;
   onToggleAudio: () => void;
@@ -41,6 +48,11 @@ export function Controls(props: ControlsProps) {
             </button>
           )}
         </>
+      )}
+      {props.report && (
+        <button type="button" className="report" aria-haspopup="dialog" onClick={props.report.onReport} data-testid="report">
+          {t(`controls.${props.report.label}`)}
+        </button>
       )}
       <label className="check">
         <input type="checkbox" checked={autoNext} onChange={(event) => props.onAutoNext(event.target.checked)} />

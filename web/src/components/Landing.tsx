@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import type { Mode } from '../protocol';
 import type { MediaError } from '../hooks/useUserMedia';
 import type { SignalingStatus } from '../hooks/useSignaling';
+import type { ReportButton } from './Controls';
 import { errorKey } from './errors';
 import { InterestsInput } from './InterestsInput';
 
@@ -15,12 +16,14 @@ export interface LandingProps {
   notice: string | null;
   /** The socket's state: a lost or superseded socket is worth a word. */
   connection: SignalingStatus;
+  /** Reporting the stranger of the chat that was just stopped (for a short while after); null: nothing to report. */
+  report: ReportButton | null;
   onInterests: (tags: string[]) => void;
   onMode: (mode: Mode) => void;
   onStart: (mode: Mode) => void;
 }
 
-export function Landing({ interests, mode, busy, mediaError, notice, connection, onInterests, onMode, onStart }: LandingProps) {
+export function Landing({ interests, mode, busy, mediaError, notice, connection, report, onInterests, onMode, onStart }: LandingProps) {
   const { t } = useTranslation();
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -49,6 +52,14 @@ export function Landing({ interests, mode, busy, mediaError, notice, connection,
       {(notice || connection === 'reconnecting' || connection === 'replaced') && (
         <p className="notice notice-warn" role="alert">
           {notice ? t(errorKey(notice)) : t(connection === 'replaced' ? 'status.replaced' : 'status.reconnecting')}
+        </p>
+      )}
+
+      {report && (
+        <p className="report-last">
+          <button type="button" className="report" aria-haspopup="dialog" onClick={report.onReport} data-testid="report">
+            {t(`controls.${report.label}`)}
+          </button>
         </p>
       )}
 

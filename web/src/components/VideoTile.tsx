@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, type RefObject } from 'react';
 import { useTranslation } from 'react-i18next';
 
 export interface VideoTileProps {
@@ -14,12 +14,15 @@ export interface VideoTileProps {
   testID: string;
   /** The stranger's picture: 0–1, and the slider's label; none for your own. */
   volume?: { value: number; label: string; onChange: (value: number) => void };
+  /** Gets the <video> element (the report's still is drawn from the stranger's). */
+  videoRef?: RefObject<HTMLVideoElement | null>;
 }
 
 /** One <video> bound to a MediaStream; shows a placeholder while there is none. */
-export function VideoTile({ stream, label, videoLabel, self = false, mirrored = self, placeholder, testID, volume }: VideoTileProps) {
+export function VideoTile({ stream, label, videoLabel, self = false, mirrored = self, placeholder, testID, volume, videoRef: outerRef }: VideoTileProps) {
   const { i18n } = useTranslation();
-  const videoRef = useRef<HTMLVideoElement>(null);
+  const ownRef = useRef<HTMLVideoElement>(null);
+  const videoRef = outerRef ?? ownRef;
   const level = volume?.value;
 
   useEffect(() => {

@@ -18,6 +18,7 @@ const technicalAttributes = new Set([
   'target', 'method', 'action', 'autoComplete', 'inputMode', 'enterKeyHint', 'testID', 'tone', 'text', 'detail',
   'nextLabel', 'mode', 'phase', 'call', 'aria-live', 'aria-keyshortcuts', 'aria-hidden', 'aria-describedby',
   'aria-labelledby', 'aria-controls', 'aria-pressed', 'aria-busy', 'aria-current', 'aria-relevant', 'aria-atomic',
+  'aria-haspopup', 'aria-modal', 'aria-invalid', 'aria-expanded', 'dateTime', 'autoCapitalize', 'spellCheck',
 ]);
 
 const hasLetter = /\p{L}/u;
