@@ -27,9 +27,11 @@ type Config struct {
 	KeyPrefix           string
 	RedisTimeout        time.Duration
 
-	AllowedOrigins []string
-	TrustedProxies []netip.Prefix
-	MaxConnsPerIP  int
+	AllowedOrigins  []string
+	TrustedProxies  []netip.Prefix
+	ForwardedHeader string
+	MaxConnsPerIP   int
+	BanSecret       string
 
 	InterestFallback  time.Duration
 	MatchTTL          time.Duration
@@ -83,7 +85,9 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 	fs.StringVar(&c.KeyPrefix, "key-prefix", "{mm}", "prefix of every matchmaking key; must be a Redis Cluster hash tag such as {mm}")
 	fs.StringVar(&origins, "allowed-origins", "", "comma list of allowed WebSocket Origins, e.g. https://example.com (default: the request's own host)")
 	fs.StringVar(&proxies, "trusted-proxies", "", "comma list of proxy CIDRs whose X-Forwarded-For is believed (default: none)")
-	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", 100, "WebSocket connections allowed per client IP (0: no limit)")
+	fs.StringVar(&c.ForwardedHeader, "forwarded-header", HeaderXForwardedFor, "the header trusted proxies name the client in: x-forwarded-for or forwarded (RFC 7239)")
+	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", 100, "WebSocket connections allowed per client address (an IPv4 address or an IPv6 /64) across all instances (0: no limit)")
+	fs.StringVar(&c.BanSecret, "ban-secret", "", "key of the hashes under which Redis knows client addresses (connection counts, reports, bans); the same on every replica (default: random, for one instance only)")
 	fs.DurationVar(&c.InterestFallback, "interest-fallback", 5*time.Second, "how long a user with interests waits before random strangers are also offered (0: never)")
 	fs.DurationVar(&c.MatchTTL, "match-ttl", 10*time.Minute, "lifetime of match and user keys in Redis, refreshed while users are connected")
 	fs.DurationVar(&c.ResumeGrace, "resume-grace", 20*time.Second, "how long a dropped connection's identity and match are held for a resume")
@@ -139,6 +143,7 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 	if c.InstanceID == "" {
 		c.InstanceID = InstanceID(newID())
 	}
+	c.ForwardedHeader = strings.ToLower(c.ForwardedHeader)
 	c.AllowedOrigins = splitList(origins)
 	c.STUNURLs = splitList(stun)
 	c.TURNURLs = splitList(turn)
@@ -222,6 +227,9 @@ func (c *Config) validate() error {
 	}
 	if c.RateLimit < 0 || c.RateBurst < 1 || c.RateStrike < 1 || c.MaxConnsPerIP < 0 {
 		bad("RATE_LIMIT, MAX_CONNS_PER_IP must not be negative; RATE_BURST and RATE_STRIKES must be positive")
+	}
+	if c.ForwardedHeader != HeaderXForwardedFor && c.ForwardedHeader != HeaderForwarded {
+		bad("FORWARDED_HEADER must be x-forwarded-for or forwarded")
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		bad("LOG_FORMAT must be text or json")

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"syscall"
 	"testing"
@@ -378,5 +379,104 @@ func TestEveryKeyExpires(t *testing.T) {
 	y.expectWithin(crashBound, wire.EvPartnerLeft, nil)
 	if left := keysWithoutTTL(t, rdb, prefix); len(left) != 1 || left[0] != (Keys{prefix}).Instances() {
 		t.Fatalf("keys without a TTL: %v (only the instance set may have none)", left)
+	}
+}
+
+func TestClientAddress(t *testing.T) {
+	proxies := mustPrefixes(t, "10.0.0.0/8", "2001:db8:ffff::/48")
+	h := func(kv ...string) http.Header {
+		out := http.Header{}
+		for i := 0; i < len(kv); i += 2 {
+			out.Add(kv[i], kv[i+1])
+		}
+		return out
+	}
+	xff, fwd := HeaderXForwardedFor, HeaderForwarded
+	for _, tc := range []struct {
+		name, peer string
+		header     http.Header
+		which      string
+		want       string
+	}{
+		{"a direct client", "198.51.100.7:4000", nil, xff, "198.51.100.7"},
+		{"a direct client's X-Forwarded-For is ignored", "198.51.100.7:4000", h("X-Forwarded-For", "203.0.113.1"), xff, "198.51.100.7"},
+		{"behind a trusted proxy", "10.0.0.2:4000", h("X-Forwarded-For", "203.0.113.1"), xff, "203.0.113.1"},
+		{"the proxy's appended line wins over the client's own line", "10.0.0.2:4000",
+			h("X-Forwarded-For", "192.0.2.66", "X-Forwarded-For", "203.0.113.1"), xff, "203.0.113.1"},
+		{"a spoofed first hop does not count", "10.0.0.2:4000", h("X-Forwarded-For", "192.0.2.66, 203.0.113.1"), xff, "203.0.113.1"},
+		{"walks past every trusted proxy", "10.0.0.2:4000", h("X-Forwarded-For", "203.0.113.1, 10.1.1.1, 10.2.2.2"), xff, "203.0.113.1"},
+		{"a hop with a port", "10.0.0.2:4000", h("X-Forwarded-For", "198.51.100.23:51000"), xff, "198.51.100.23"},
+		{"an IPv6 hop with a port", "10.0.0.2:4000", h("X-Forwarded-For", "[2001:db8:1:2::9]:443"), xff, "2001:db8:1:2::/64"},
+		{"an IPv4-mapped hop", "10.0.0.2:4000", h("X-Forwarded-For", "::ffff:203.0.113.1"), xff, "203.0.113.1"},
+		{"an unparsable hop counts as the client", "10.0.0.2:4000", h("X-Forwarded-For", "203.0.113.1, garbage"), xff, "garbage"},
+		{"only proxies: the leftmost", "10.0.0.2:4000", h("X-Forwarded-For", "10.9.9.9"), xff, "10.9.9.9"},
+		{"no header from a proxy: the proxy", "10.0.0.2:4000", nil, xff, "10.0.0.2"},
+		{"IPv6 clients count per /64", "[2001:db8:1:2:aaaa::1]:4000", nil, xff, "2001:db8:1:2::/64"},
+		{"Forwarded", "10.0.0.2:4000", h("Forwarded", `for=192.0.2.66, for="[2001:db8:5:6::1]:4711";proto=https`), fwd, "2001:db8:5:6::/64"},
+		{"Forwarded, every line", "10.0.0.2:4000", h("Forwarded", "for=192.0.2.66", "Forwarded", "For=203.0.113.8;by=10.0.0.2"), fwd, "203.0.113.8"},
+		{"Forwarded past a trusted IPv6 proxy", "[2001:db8:ffff::1]:80", h("Forwarded", `for=203.0.113.8, for="[2001:db8:ffff::2]"`), fwd, "203.0.113.8"},
+		{"X-Forwarded-For is ignored when Forwarded is the header", "10.0.0.2:4000", h("X-Forwarded-For", "192.0.2.66"), fwd, "10.0.0.2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := clientAddress(tc.peer, tc.header, proxies, tc.which); got != tc.want {
+				t.Fatalf("client %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestAddressCapAcrossInstances(t *testing.T) {
+	insts, _ := startCluster(t, 2, func(c *Config) {
+		c.MaxConnsPerIP = 2
+		c.TrustedProxies = mustPrefixes(t, "127.0.0.1/32")
+		c.BanSecret = "test-secret"
+	})
+	from := func(addr string) http.Header { return http.Header{"X-Forwarded-For": {addr}} }
+	one := dial(t, insts[0].wsURL(), from("203.0.113.9"))
+	dial(t, insts[1].wsURL(), from("203.0.113.9"))
+	if _, err := tryDial(t, insts[0].wsURL(), from("203.0.113.9")); err == nil {
+		t.Fatal("a third connection of one address was accepted (one on each instance already)")
+	}
+	// one IPv6 subscriber, two addresses in its /64, on two instances
+	dial(t, insts[0].wsURL(), from("2001:db8:7:7::1"))
+	dial(t, insts[1].wsURL(), from("2001:db8:7:7:ffff::2"))
+	if _, err := tryDial(t, insts[1].wsURL(), from("2001:db8:7:7::3")); err == nil {
+		t.Fatal("a third connection from one IPv6 /64 was accepted")
+	}
+	dial(t, insts[1].wsURL(), from("2001:db8:7:8::1")) // the next /64 is someone else
+	// a connection that ends frees its place, cluster-wide
+	one.closeClean()
+	waitFor(t, 5*time.Second, "the place freed", func() bool {
+		c, err := tryDial(t, insts[1].wsURL(), from("203.0.113.9"))
+		if err == nil {
+			c.close()
+		}
+		return err == nil
+	})
+}
+
+func TestConfigEndpointHandsOutNoTURNCredentials(t *testing.T) {
+	_, url := startMiniredis(t)
+	inst := startInstance(t, testConfig(t, url, func(c *Config) {
+		c.STUNURLs, c.TURNURLs, c.TURNSecret = []string{"stun:stun.example:3478"}, []string{"turn:turn.example:3478"}, "s3cret"
+	}))
+	resp, err := http.Get(inst.srv.URL + "/api/config")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got struct {
+		ICEServers []wire.ICEServer `json:"ice_servers"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.ICEServers) != 1 || got.ICEServers[0].URLs[0] != "stun:stun.example:3478" || got.ICEServers[0].Credential != "" {
+		t.Fatalf("/api/config answered %+v: want the STUN server only", got.ICEServers)
+	}
+	// a connected user gets TURN in hello
+	c := dial(t, inst.wsURL(), nil)
+	if len(c.hello.ICEServers) != 2 || c.hello.ICEServers[1].Credential == "" {
+		t.Fatalf("hello's ice_servers %+v: want STUN and TURN with a credential", c.hello.ICEServers)
 	}
 }

@@ -130,11 +130,26 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		},
 	}, mm, bus, ice, log, metrics, time.Now)
 	hub.Run()
-	srv := NewServer(cfg, hub, log, metrics, ice, uiFS(cfg.WebDir))
+	secret := []byte(cfg.BanSecret)
+	if len(secret) == 0 {
+		secret = []byte(newID())
+		if cfg.RedisURL != "" || len(cfg.RedisClusterAddrs)+len(cfg.RedisSentinelAddrs) > 0 {
+			log.Warn("BAN_SECRET is not set: address limits and bans hold on this instance only; set the same BAN_SECRET on every replica")
+		}
+	}
+	addrs := NewAddressCap(rdb, keys, cfg.InstanceID, cfg.MaxConnsPerIP, secret, mm.redisCalls, log)
+	addrsCtx, stopAddrs := context.WithCancel(ctx)
+	addrsDone := make(chan struct{})
+	go func() {
+		defer close(addrsDone)
+		addrs.Run(addrsCtx)
+	}()
+	srv := NewServer(cfg, hub, addrs, log, metrics, ice, uiFS(cfg.WebDir))
 	if srv.ui == nil {
 		log.Warn("the web UI is not built; / explains how to build it", "web_dir", cfg.WebDir)
 	}
-	return &App{cfg: cfg, log: log, Metrics: metrics, Hub: hub, Server: srv, Redis: rdb, closeRedis: closeRedis}, nil
+	return &App{cfg: cfg, log: log, Metrics: metrics, Hub: hub, Server: srv, Redis: rdb,
+		closeRedis: func() { stopAddrs(); <-addrsDone; closeRedis() }}, nil
 }
 
 // Handler is the instance's HTTP handler.
