@@ -50,11 +50,17 @@ type Config struct {
 	RateLimit    float64
 	RateBurst    int
 	RateStrike   int
+	FindRate     float64
+	FindBurst    int
 
 	STUNURLs   []string
 	TURNURLs   []string
 	TURNSecret string
 	TURNTTL    time.Duration
+
+	HTTPTimeout     time.Duration
+	HTTPIdleTimeout time.Duration
+	MetricsAddr     string
 
 	LogLevel  slog.Level
 	LogFormat string
@@ -104,6 +110,11 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 	fs.Float64Var(&c.RateLimit, "rate-limit", 50, "inbound messages per second allowed per connection, sustained (0: no limit)")
 	fs.IntVar(&c.RateBurst, "rate-burst", 200, "inbound message burst allowed per connection (ICE candidates come in bursts)")
 	fs.IntVar(&c.RateStrike, "rate-strikes", 50, "rate-limited messages after which the connection is closed with 1008")
+	fs.Float64Var(&c.FindRate, "find-match-rate", 2, "find_match (each runs matchmaking scripts) per second allowed per connection, sustained (0: no own limit)")
+	fs.IntVar(&c.FindBurst, "find-match-burst", 10, "find_match burst allowed per connection")
+	fs.DurationVar(&c.HTTPTimeout, "http-timeout", 10*time.Second, "longest a request's headers (every route) and a plain request's body and response (every route but the WebSocket) may take")
+	fs.DurationVar(&c.HTTPIdleTimeout, "http-idle-timeout", 60*time.Second, "how long an idle keep-alive HTTP connection is kept open")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "address of a separate listener for /metrics, e.g. :9100 (then the public listener does not serve it)")
 	fs.StringVar(&stun, "stun-urls", "", "comma list of STUN URLs given to clients (default: none, so nothing calls a third party)")
 	fs.StringVar(&turn, "turn-urls", "", "comma list of TURN URLs given to clients with time-limited credentials")
 	fs.StringVar(&c.TURNSecret, "turn-secret", "", "shared secret of the TURN server (coturn use-auth-secret)")
@@ -201,6 +212,7 @@ func (c *Config) validate() error {
 		"MATCH_TTL": c.MatchTTL, "REDIS_TIMEOUT": c.RedisTimeout, "RESUME_GRACE": c.ResumeGrace, "SHUTDOWN_TIMEOUT": c.ShutdownTimeout,
 		"HEARTBEAT_INTERVAL": c.HeartbeatInterval, "SWEEP_INTERVAL": c.SweepInterval,
 		"ONLINE_INTERVAL": c.OnlineInterval, "PING_INTERVAL": c.PingInterval, "TURN_TTL": c.TURNTTL,
+		"HTTP_TIMEOUT": c.HTTPTimeout, "HTTP_IDLE_TIMEOUT": c.HTTPIdleTimeout,
 	}
 	for name, d := range positive {
 		if d <= 0 {
@@ -224,6 +236,9 @@ func (c *Config) validate() error {
 	}
 	if c.SendBytes < 2*int(c.ReadLimit) || c.PublishBytes < 2*int(c.ReadLimit) {
 		bad("SEND_QUEUE_BYTES and PUBLISH_QUEUE_BYTES must be at least twice READ_LIMIT (one relayed message must fit)")
+	}
+	if c.FindRate < 0 || c.FindBurst < 1 {
+		bad("FIND_MATCH_RATE must not be negative and FIND_MATCH_BURST must be positive")
 	}
 	if c.RateLimit < 0 || c.RateBurst < 1 || c.RateStrike < 1 || c.MaxConnsPerIP < 0 {
 		bad("RATE_LIMIT, MAX_CONNS_PER_IP must not be negative; RATE_BURST and RATE_STRIKES must be positive")

@@ -480,3 +480,133 @@ func TestConfigEndpointHandsOutNoTURNCredentials(t *testing.T) {
 		t.Fatalf("hello's ice_servers %+v: want STUN and TURN with a credential", c.hello.ICEServers)
 	}
 }
+
+func TestHTTPTimeouts(t *testing.T) {
+	_, url := startMiniredis(t)
+	const bound = 300 * time.Millisecond
+	inst := startInstance(t, testConfig(t, url, func(c *Config) { c.HTTPTimeout, c.HTTPIdleTimeout = bound, bound }))
+	addr := strings.TrimPrefix(inst.srv.URL, "http://")
+	closedWithin := func(t *testing.T, conn net.Conn, d time.Duration) {
+		t.Helper()
+		if err := conn.SetReadDeadline(time.Now().Add(d)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.Copy(io.Discard, conn); err != nil {
+			t.Fatalf("the server did not close the connection within %v: %v", d, err)
+		}
+	}
+	t.Run("an idle keep-alive connection is closed", func(t *testing.T) {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if _, err := io.WriteString(conn, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		closedWithin(t, conn, 10*bound) // the response, then the close after the idle timeout
+	})
+	t.Run("a client that sends its headers slowly is cut off", func(t *testing.T) {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if _, err := io.WriteString(conn, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: "); err != nil {
+			t.Fatal(err)
+		}
+		closedWithin(t, conn, 10*bound) // and it never finished its headers
+	})
+	t.Run("a WebSocket outlives the HTTP timeouts", func(t *testing.T) {
+		a, b := dial(t, inst.wsURL(), nil), dial(t, inst.wsURL(), nil)
+		pair(t, a, b)
+		time.Sleep(3 * bound) // longer than every HTTP timeout: nothing may cut the sockets
+		checkNextIsMarker(t, []*wsClient{a}, []*wsClient{b})
+	})
+}
+
+func TestFindMatchHasItsOwnRateLimit(t *testing.T) {
+	_, url := startMiniredis(t)
+	inst := startInstance(t, testConfig(t, url, func(c *Config) { c.FindRate, c.FindBurst = 0.5, 3 }))
+	c := dial(t, inst.wsURL(), nil)
+	for range 3 {
+		c.send(wire.EvFindMatch, nil)
+		c.expect(wire.EvWaiting, nil)
+	}
+	c.send(wire.EvFindMatch, nil)
+	c.expectError(wire.ErrRateLimited)
+	for range 20 { // other events are not held to it
+		c.send(wire.EvTyping, map[string]any{"typing": true})
+		c.expectError(wire.ErrNotMatched)
+	}
+}
+
+func TestMetricsOnTheirOwnListener(t *testing.T) {
+	rs := redistest.Start(t)
+	metricsAddr := fmt.Sprintf("127.0.0.1:%d", redistest.FreePort(t))
+	p := startProc(t, processEnv(rs.URL(), "METRICS_ADDR="+metricsAddr))
+	resp, err := probe.Get(p.httpURL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		t.Fatal("the public listener serves /metrics although METRICS_ADDR is set")
+	}
+	waitFor(t, 5*time.Second, "metrics on METRICS_ADDR", func() bool {
+		resp, err := probe.Get("http://" + metricsAddr + "/metrics")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	if _, ok := scrapeMetrics(t, "http://"+metricsAddr+"/metrics")["gomegle_clients_connected"]; !ok {
+		t.Fatal("METRICS_ADDR serves no gomegle metrics")
+	}
+}
+
+// hookConn is a fakeConn that runs a hook on every frame it is sent.
+type hookConn struct {
+	fakeConn
+	hook func(frame []byte)
+}
+
+func (h *hookConn) Send(frame []byte) bool {
+	h.hook(frame)
+	return h.fakeConn.Send(frame)
+}
+
+func TestPartnerKnowsTheMatchBeforeTheInitiator(t *testing.T) {
+	// A search that another goroutine than the read pump completes (the interest fallback, a
+	// reconciliation) must not let the initiator's first signal reach a partner that does not
+	// know the match yet: the partner is told first.
+	_, url := startMiniredis(t)
+	hub := quietApp(t, testConfig(t, url, func(c *Config) { c.InterestFallback = 0 })).Hub
+	partner, pc := attachFake(hub)
+	hub.FindMatch(partner, wire.ModeVideo, nil) // waits in the plain queue
+	initiatorConn := &hookConn{}
+	initiator := newSession(wire.ClientID(newID()), "hash", initiatorConn, hub.now, nil)
+	partnerKnew := false
+	initiatorConn.hook = func(frame []byte) {
+		if strings.Contains(string(frame), wire.EvMatchFound) {
+			for _, f := range pc.take() {
+				partnerKnew = partnerKnew || strings.Contains(string(f), wire.EvMatchFound)
+			}
+		}
+	}
+	hub.register(initiator)
+	hub.FindMatch(initiator, wire.ModeVideo, []string{"chess"}) // waits with an interest
+	hub.runFallback(initiator, currentTicket(initiator))        // the fallback finds the partner
+	if _, _, _, ok := initiator.partnerRoute(); !ok {
+		t.Fatal("the fallback did not match the two")
+	}
+	if !partnerKnew {
+		t.Fatal("the initiator heard of the match before its partner did: its first signal could be dropped")
+	}
+}
+
+func currentTicket(s *Session) string {
+	ticket, _, _ := s.waitingSince()
+	return ticket
+}

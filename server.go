@@ -49,7 +49,9 @@ func (s *Server) Handler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", s.serveReady)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}))
+	if s.cfg.MetricsAddr == "" { // otherwise on its own listener only
+		mux.Handle("GET /metrics", s.metricsHandler())
+	}
 	// STUN only: TURN credentials go to connected users, in hello, after the origin check
 	// and the per-address cap
 	mux.HandleFunc("GET /api/config", func(w http.ResponseWriter, _ *http.Request) {
@@ -68,6 +70,10 @@ func (s *Server) serveReady(w http.ResponseWriter, _ *http.Request) {
 		status = http.StatusServiceUnavailable
 	}
 	writeJSON(w, status, map[string]string{"status": why})
+}
+
+func (s *Server) metricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{})
 }
 
 // serveWS upgrades a connection and hands it to the hub, within the per-address cap.
