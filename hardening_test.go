@@ -610,3 +610,23 @@ func currentTicket(s *Session) string {
 	ticket, _, _ := s.waitingSince()
 	return ticket
 }
+
+func TestStaleRouteIsCorrected(t *testing.T) {
+	// as if a moved notice was lost: b's instance routes a's messages to an instance a never
+	// lived on; the sweep reads where a lives and corrects it
+	insts, _ := startCluster(t, 2)
+	a, b, m := crossPair(t, insts)
+	s := insts[1].app.Hub.lookup(b.id())
+	insts[1].app.Hub.step(s, func(s *Session) Effects { return s.partnerMoved(a.id(), m.MatchID, "an-instance-that-never-was") })
+	if _, inst, _, _ := s.partnerRoute(); inst != "an-instance-that-never-was" {
+		t.Fatalf("the test could not break the route (it is %s)", inst)
+	}
+	waitFor(t, 5*time.Second, "the route corrected", func() bool {
+		_, inst, _, _ := s.partnerRoute()
+		return inst == insts[0].cfg.InstanceID
+	})
+	checkNextIsMarker(t, []*wsClient{a}, []*wsClient{b})
+	if n := metricValue(scrapeMetrics(t, insts[1].srv.URL+"/metrics"), "gomegle_reconciled_total", map[string]string{"kind": "rerouted"}); n != 1 {
+		t.Fatalf("reconciled_total{rerouted} = %v, want 1", n)
+	}
+}
