@@ -1,6 +1,9 @@
 package main
 
 import (
+	"strconv"
+	"strings"
+
 	"github.com/go-megle/go-megle/internal/wire"
 
 	"context"
@@ -49,6 +52,79 @@ func BenchmarkMatchPair(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkRedisMatchThroughput measures what one redis-server sustains with the matchmaking
+// scripts, the design's single-shard bound (every matchmaking key shares one hash slot): many
+// clients at once, each match made as in real use (one waits, one pops it: match.lua twice;
+// both leave: leave.lua twice). It reports matches per second.
+func BenchmarkRedisMatchThroughput(b *testing.B) {
+	rs := redistest.Start(b)
+	opt, err := redis.ParseURL(rs.URL())
+	if err != nil {
+		b.Fatal(err)
+	}
+	opt.PoolSize = 256
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+	ctx := context.Background()
+	mm, err := NewMatchmaker(ctx, rdb, MatchmakerConfig{Keys: Keys{prefix: "{bench}"}, MatchTTL: time.Minute, Timeout: 10 * time.Second, Now: time.Now, Metrics: NewMetrics()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := mm.Heartbeat(ctx, "bench", 0, time.Hour); err != nil {
+		b.Fatal(err)
+	}
+	if err := rdb.ConfigResetStat(ctx).Err(); err != nil {
+		b.Fatal(err)
+	}
+	b.SetParallelism(32) // 32 goroutines per CPU, each a pair of users
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			// each worker's own interest keeps its pair together (other workers' users are
+			// not popped), as in a real burst where every caller finds someone
+			topic := newID()
+			x, y := wire.ClientID(newID()), wire.ClientID(newID())
+			r1, err := mm.Enqueue(ctx, EnqueueRequest{Client: x, Instance: "bench", Mode: wire.ModeVideo, Interests: []string{topic}, Match: wire.MatchID(newID()), Ticket: "t"})
+			if err != nil || r1.Outcome != OutcomeWaiting {
+				b.Errorf("first enqueue: %+v %v", r1, err)
+				return
+			}
+			r2, err := mm.Enqueue(ctx, EnqueueRequest{Client: y, Instance: "bench", Mode: wire.ModeVideo, Interests: []string{topic}, Match: wire.MatchID(newID()), Ticket: "t"})
+			if err != nil || r2.Outcome != OutcomeMatched || r2.Partner != x {
+				b.Errorf("second enqueue: %+v %v", r2, err)
+				return
+			}
+			for _, id := range []wire.ClientID{y, x} {
+				if _, err := mm.Leave(ctx, LeaveRequest{Client: id, Instance: "bench", Forget: true}); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "matches/s")
+	// Redis's own time per match (the scripts' CPU, from INFO commandstats): the bound one
+	// redis-server sets, whatever the clients around it cost
+	stats, err := rdb.Info(ctx, "commandstats").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var usec float64
+	for _, line := range strings.Split(stats, "\n") {
+		if _, rest, ok := strings.Cut(line, "usec="); ok {
+			v, _, _ := strings.Cut(rest, ",")
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				b.Fatalf("commandstats line %q: %v", line, err)
+			}
+			usec += n
+		}
+	}
+	perMatch := usec / float64(b.N)
+	b.ReportMetric(perMatch, "redis-µs/match")
+	b.ReportMetric(1e6/perMatch, "bound-matches/s")
 }
 
 // BenchmarkRelayLocal measures a signal's trip through one instance: decode, route to the
@@ -119,7 +195,7 @@ func BenchmarkHandleSignal(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		receive(app.Hub, s, frame)
+		receive(app.Hub, s, frame, nil)
 	}
 	b.StopTimer()
 	if n := testutil.ToFloat64(app.Metrics.Relayed.WithLabelValues(wire.EvSignal, "remote")); int(n) != b.N {

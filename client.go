@@ -34,6 +34,8 @@ type ClientLimits struct {
 	RateLimit    float64
 	RateBurst    int
 	RateStrikes  int
+	FindRate     float64 // find_match per second (0: only the general limit)
+	FindBurst    int
 	PingInterval time.Duration
 }
 
@@ -62,6 +64,7 @@ type Client struct {
 	metrics *Metrics
 	limits  ClientLimits
 	limiter *rate.Limiter // nil: no limit
+	finds   *rate.Limiter // find_match's own, stricter limit (it runs scripts); nil: none
 	pumps   *sync.WaitGroup
 
 	qmu       sync.Mutex // guards everything below; the last lock taken (see Session)
@@ -83,6 +86,9 @@ func newClient(id wire.ClientID, ip string, to inbound, conn *websocket.Conn, pu
 	}
 	if l.RateLimit > 0 {
 		c.limiter = rate.NewLimiter(rate.Limit(l.RateLimit), l.RateBurst)
+	}
+	if l.FindRate > 0 {
+		c.finds = rate.NewLimiter(rate.Limit(l.FindRate), l.FindBurst)
 	}
 	return c
 }
@@ -287,11 +293,20 @@ func (c *Client) readPump() {
 			c.Send(errorFrame(wire.ErrBadRequest, "binary frames are not supported; send JSON text frames"))
 			continue
 		}
-		receive(c.to, c.sess, data)
+		receive(c.to, c.sess, data, c.allow)
 	}
 	close(c.readDone)
 	c.Close(0, "") // the writer closes the socket, unless a close is under way
 	c.to.Disconnect(c.sess, hold)
+}
+
+// allow applies the limits of particular events: find_match has its own.
+func (c *Client) allow(event string) bool {
+	if event == wire.EvFindMatch && c.finds != nil && !c.finds.Allow() {
+		c.metrics.RateLimited.Inc()
+		return false
+	}
+	return true
 }
 
 // ended records why the connection ended and says whether to hold the match for a resume.

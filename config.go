@@ -27,9 +27,11 @@ type Config struct {
 	KeyPrefix           string
 	RedisTimeout        time.Duration
 
-	AllowedOrigins []string
-	TrustedProxies []netip.Prefix
-	MaxConnsPerIP  int
+	AllowedOrigins  []string
+	TrustedProxies  []netip.Prefix
+	ForwardedHeader string
+	MaxConnsPerIP   int
+	BanSecret       string
 
 	InterestFallback  time.Duration
 	MatchTTL          time.Duration
@@ -48,11 +50,17 @@ type Config struct {
 	RateLimit    float64
 	RateBurst    int
 	RateStrike   int
+	FindRate     float64
+	FindBurst    int
 
 	STUNURLs   []string
 	TURNURLs   []string
 	TURNSecret string
 	TURNTTL    time.Duration
+
+	HTTPTimeout     time.Duration
+	HTTPIdleTimeout time.Duration
+	MetricsAddr     string
 
 	LogLevel  slog.Level
 	LogFormat string
@@ -83,7 +91,9 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 	fs.StringVar(&c.KeyPrefix, "key-prefix", "{mm}", "prefix of every matchmaking key; must be a Redis Cluster hash tag such as {mm}")
 	fs.StringVar(&origins, "allowed-origins", "", "comma list of allowed WebSocket Origins, e.g. https://example.com (default: the request's own host)")
 	fs.StringVar(&proxies, "trusted-proxies", "", "comma list of proxy CIDRs whose X-Forwarded-For is believed (default: none)")
-	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", 100, "WebSocket connections allowed per client IP (0: no limit)")
+	fs.StringVar(&c.ForwardedHeader, "forwarded-header", HeaderXForwardedFor, "the header trusted proxies name the client in: x-forwarded-for or forwarded (RFC 7239)")
+	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", 100, "WebSocket connections allowed per client address (an IPv4 address or an IPv6 /64) across all instances (0: no limit)")
+	fs.StringVar(&c.BanSecret, "ban-secret", "", "key of the hashes under which Redis knows client addresses (connection counts, reports, bans); the same on every replica (default: random, for one instance only)")
 	fs.DurationVar(&c.InterestFallback, "interest-fallback", 5*time.Second, "how long a user with interests waits before random strangers are also offered (0: never)")
 	fs.DurationVar(&c.MatchTTL, "match-ttl", 10*time.Minute, "lifetime of match and user keys in Redis, refreshed while users are connected")
 	fs.DurationVar(&c.ResumeGrace, "resume-grace", 20*time.Second, "how long a dropped connection's identity and match are held for a resume")
@@ -100,6 +110,11 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 	fs.Float64Var(&c.RateLimit, "rate-limit", 50, "inbound messages per second allowed per connection, sustained (0: no limit)")
 	fs.IntVar(&c.RateBurst, "rate-burst", 200, "inbound message burst allowed per connection (ICE candidates come in bursts)")
 	fs.IntVar(&c.RateStrike, "rate-strikes", 50, "rate-limited messages after which the connection is closed with 1008")
+	fs.Float64Var(&c.FindRate, "find-match-rate", 2, "find_match (each runs matchmaking scripts) per second allowed per connection, sustained (0: no own limit)")
+	fs.IntVar(&c.FindBurst, "find-match-burst", 10, "find_match burst allowed per connection")
+	fs.DurationVar(&c.HTTPTimeout, "http-timeout", 10*time.Second, "longest a request's headers (every route) and a plain request's body and response (every route but the WebSocket) may take")
+	fs.DurationVar(&c.HTTPIdleTimeout, "http-idle-timeout", 60*time.Second, "how long an idle keep-alive HTTP connection is kept open")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "address of a separate listener for /metrics, e.g. :9100 (then the public listener does not serve it)")
 	fs.StringVar(&stun, "stun-urls", "", "comma list of STUN URLs given to clients (default: none, so nothing calls a third party)")
 	fs.StringVar(&turn, "turn-urls", "", "comma list of TURN URLs given to clients with time-limited credentials")
 	fs.StringVar(&c.TURNSecret, "turn-secret", "", "shared secret of the TURN server (coturn use-auth-secret)")
@@ -139,6 +154,7 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 	if c.InstanceID == "" {
 		c.InstanceID = InstanceID(newID())
 	}
+	c.ForwardedHeader = strings.ToLower(c.ForwardedHeader)
 	c.AllowedOrigins = splitList(origins)
 	c.STUNURLs = splitList(stun)
 	c.TURNURLs = splitList(turn)
@@ -196,6 +212,7 @@ func (c *Config) validate() error {
 		"MATCH_TTL": c.MatchTTL, "REDIS_TIMEOUT": c.RedisTimeout, "RESUME_GRACE": c.ResumeGrace, "SHUTDOWN_TIMEOUT": c.ShutdownTimeout,
 		"HEARTBEAT_INTERVAL": c.HeartbeatInterval, "SWEEP_INTERVAL": c.SweepInterval,
 		"ONLINE_INTERVAL": c.OnlineInterval, "PING_INTERVAL": c.PingInterval, "TURN_TTL": c.TURNTTL,
+		"HTTP_TIMEOUT": c.HTTPTimeout, "HTTP_IDLE_TIMEOUT": c.HTTPIdleTimeout,
 	}
 	for name, d := range positive {
 		if d <= 0 {
@@ -220,8 +237,14 @@ func (c *Config) validate() error {
 	if c.SendBytes < 2*int(c.ReadLimit) || c.PublishBytes < 2*int(c.ReadLimit) {
 		bad("SEND_QUEUE_BYTES and PUBLISH_QUEUE_BYTES must be at least twice READ_LIMIT (one relayed message must fit)")
 	}
+	if c.FindRate < 0 || c.FindBurst < 1 {
+		bad("FIND_MATCH_RATE must not be negative and FIND_MATCH_BURST must be positive")
+	}
 	if c.RateLimit < 0 || c.RateBurst < 1 || c.RateStrike < 1 || c.MaxConnsPerIP < 0 {
 		bad("RATE_LIMIT, MAX_CONNS_PER_IP must not be negative; RATE_BURST and RATE_STRIKES must be positive")
+	}
+	if c.ForwardedHeader != HeaderXForwardedFor && c.ForwardedHeader != HeaderForwarded {
+		bad("FORWARDED_HEADER must be x-forwarded-for or forwarded")
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		bad("LOG_FORMAT must be text or json")

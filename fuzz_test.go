@@ -34,7 +34,7 @@ func FuzzHandleMessage(f *testing.F) {
 		wire.EvTyping: true, wire.EvPartnerLeft: true, wire.EvOnline: true, wire.EvError: true, wire.EvToken: true}
 
 	f.Fuzz(func(t *testing.T, frame []byte) {
-		receive(hub, a, frame) // what the read pump does with a text frame
+		receive(hub, a, frame, nil) // what the read pump does with a text frame
 		for _, c := range []*fakeConn{ca, cb, cby} {
 			for _, out := range c.take() {
 				var ev wire.Inbound

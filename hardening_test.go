@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"syscall"
 	"testing"
@@ -378,5 +379,254 @@ func TestEveryKeyExpires(t *testing.T) {
 	y.expectWithin(crashBound, wire.EvPartnerLeft, nil)
 	if left := keysWithoutTTL(t, rdb, prefix); len(left) != 1 || left[0] != (Keys{prefix}).Instances() {
 		t.Fatalf("keys without a TTL: %v (only the instance set may have none)", left)
+	}
+}
+
+func TestClientAddress(t *testing.T) {
+	proxies := mustPrefixes(t, "10.0.0.0/8", "2001:db8:ffff::/48")
+	h := func(kv ...string) http.Header {
+		out := http.Header{}
+		for i := 0; i < len(kv); i += 2 {
+			out.Add(kv[i], kv[i+1])
+		}
+		return out
+	}
+	xff, fwd := HeaderXForwardedFor, HeaderForwarded
+	for _, tc := range []struct {
+		name, peer string
+		header     http.Header
+		which      string
+		want       string
+	}{
+		{"a direct client", "198.51.100.7:4000", nil, xff, "198.51.100.7"},
+		{"a direct client's X-Forwarded-For is ignored", "198.51.100.7:4000", h("X-Forwarded-For", "203.0.113.1"), xff, "198.51.100.7"},
+		{"behind a trusted proxy", "10.0.0.2:4000", h("X-Forwarded-For", "203.0.113.1"), xff, "203.0.113.1"},
+		{"the proxy's appended line wins over the client's own line", "10.0.0.2:4000",
+			h("X-Forwarded-For", "192.0.2.66", "X-Forwarded-For", "203.0.113.1"), xff, "203.0.113.1"},
+		{"a spoofed first hop does not count", "10.0.0.2:4000", h("X-Forwarded-For", "192.0.2.66, 203.0.113.1"), xff, "203.0.113.1"},
+		{"walks past every trusted proxy", "10.0.0.2:4000", h("X-Forwarded-For", "203.0.113.1, 10.1.1.1, 10.2.2.2"), xff, "203.0.113.1"},
+		{"a hop with a port", "10.0.0.2:4000", h("X-Forwarded-For", "198.51.100.23:51000"), xff, "198.51.100.23"},
+		{"an IPv6 hop with a port", "10.0.0.2:4000", h("X-Forwarded-For", "[2001:db8:1:2::9]:443"), xff, "2001:db8:1:2::/64"},
+		{"an IPv4-mapped hop", "10.0.0.2:4000", h("X-Forwarded-For", "::ffff:203.0.113.1"), xff, "203.0.113.1"},
+		{"an unparsable hop counts as the client", "10.0.0.2:4000", h("X-Forwarded-For", "203.0.113.1, garbage"), xff, "garbage"},
+		{"only proxies: the leftmost", "10.0.0.2:4000", h("X-Forwarded-For", "10.9.9.9"), xff, "10.9.9.9"},
+		{"no header from a proxy: the proxy", "10.0.0.2:4000", nil, xff, "10.0.0.2"},
+		{"IPv6 clients count per /64", "[2001:db8:1:2:aaaa::1]:4000", nil, xff, "2001:db8:1:2::/64"},
+		{"Forwarded", "10.0.0.2:4000", h("Forwarded", `for=192.0.2.66, for="[2001:db8:5:6::1]:4711";proto=https`), fwd, "2001:db8:5:6::/64"},
+		{"Forwarded, every line", "10.0.0.2:4000", h("Forwarded", "for=192.0.2.66", "Forwarded", "For=203.0.113.8;by=10.0.0.2"), fwd, "203.0.113.8"},
+		{"Forwarded past a trusted IPv6 proxy", "[2001:db8:ffff::1]:80", h("Forwarded", `for=203.0.113.8, for="[2001:db8:ffff::2]"`), fwd, "203.0.113.8"},
+		{"X-Forwarded-For is ignored when Forwarded is the header", "10.0.0.2:4000", h("X-Forwarded-For", "192.0.2.66"), fwd, "10.0.0.2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := clientAddress(tc.peer, tc.header, proxies, tc.which); got != tc.want {
+				t.Fatalf("client %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestAddressCapAcrossInstances(t *testing.T) {
+	insts, _ := startCluster(t, 2, func(c *Config) {
+		c.MaxConnsPerIP = 2
+		c.TrustedProxies = mustPrefixes(t, "127.0.0.1/32")
+		c.BanSecret = "test-secret"
+	})
+	from := func(addr string) http.Header { return http.Header{"X-Forwarded-For": {addr}} }
+	one := dial(t, insts[0].wsURL(), from("203.0.113.9"))
+	dial(t, insts[1].wsURL(), from("203.0.113.9"))
+	if _, err := tryDial(t, insts[0].wsURL(), from("203.0.113.9")); err == nil {
+		t.Fatal("a third connection of one address was accepted (one on each instance already)")
+	}
+	// one IPv6 subscriber, two addresses in its /64, on two instances
+	dial(t, insts[0].wsURL(), from("2001:db8:7:7::1"))
+	dial(t, insts[1].wsURL(), from("2001:db8:7:7:ffff::2"))
+	if _, err := tryDial(t, insts[1].wsURL(), from("2001:db8:7:7::3")); err == nil {
+		t.Fatal("a third connection from one IPv6 /64 was accepted")
+	}
+	dial(t, insts[1].wsURL(), from("2001:db8:7:8::1")) // the next /64 is someone else
+	// a connection that ends frees its place, cluster-wide
+	one.closeClean()
+	waitFor(t, 5*time.Second, "the place freed", func() bool {
+		c, err := tryDial(t, insts[1].wsURL(), from("203.0.113.9"))
+		if err == nil {
+			c.close()
+		}
+		return err == nil
+	})
+}
+
+func TestConfigEndpointHandsOutNoTURNCredentials(t *testing.T) {
+	_, url := startMiniredis(t)
+	inst := startInstance(t, testConfig(t, url, func(c *Config) {
+		c.STUNURLs, c.TURNURLs, c.TURNSecret = []string{"stun:stun.example:3478"}, []string{"turn:turn.example:3478"}, "s3cret"
+	}))
+	resp, err := http.Get(inst.srv.URL + "/api/config")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got struct {
+		ICEServers []wire.ICEServer `json:"ice_servers"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.ICEServers) != 1 || got.ICEServers[0].URLs[0] != "stun:stun.example:3478" || got.ICEServers[0].Credential != "" {
+		t.Fatalf("/api/config answered %+v: want the STUN server only", got.ICEServers)
+	}
+	// a connected user gets TURN in hello
+	c := dial(t, inst.wsURL(), nil)
+	if len(c.hello.ICEServers) != 2 || c.hello.ICEServers[1].Credential == "" {
+		t.Fatalf("hello's ice_servers %+v: want STUN and TURN with a credential", c.hello.ICEServers)
+	}
+}
+
+func TestHTTPTimeouts(t *testing.T) {
+	_, url := startMiniredis(t)
+	const bound = 300 * time.Millisecond
+	inst := startInstance(t, testConfig(t, url, func(c *Config) { c.HTTPTimeout, c.HTTPIdleTimeout = bound, bound }))
+	addr := strings.TrimPrefix(inst.srv.URL, "http://")
+	closedWithin := func(t *testing.T, conn net.Conn, d time.Duration) {
+		t.Helper()
+		if err := conn.SetReadDeadline(time.Now().Add(d)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.Copy(io.Discard, conn); err != nil {
+			t.Fatalf("the server did not close the connection within %v: %v", d, err)
+		}
+	}
+	t.Run("an idle keep-alive connection is closed", func(t *testing.T) {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if _, err := io.WriteString(conn, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		closedWithin(t, conn, 10*bound) // the response, then the close after the idle timeout
+	})
+	t.Run("a client that sends its headers slowly is cut off", func(t *testing.T) {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if _, err := io.WriteString(conn, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: "); err != nil {
+			t.Fatal(err)
+		}
+		closedWithin(t, conn, 10*bound) // and it never finished its headers
+	})
+	t.Run("a WebSocket outlives the HTTP timeouts", func(t *testing.T) {
+		a, b := dial(t, inst.wsURL(), nil), dial(t, inst.wsURL(), nil)
+		pair(t, a, b)
+		time.Sleep(3 * bound) // longer than every HTTP timeout: nothing may cut the sockets
+		checkNextIsMarker(t, []*wsClient{a}, []*wsClient{b})
+	})
+}
+
+func TestFindMatchHasItsOwnRateLimit(t *testing.T) {
+	_, url := startMiniredis(t)
+	inst := startInstance(t, testConfig(t, url, func(c *Config) { c.FindRate, c.FindBurst = 0.5, 3 }))
+	c := dial(t, inst.wsURL(), nil)
+	for range 3 {
+		c.send(wire.EvFindMatch, nil)
+		c.expect(wire.EvWaiting, nil)
+	}
+	c.send(wire.EvFindMatch, nil)
+	c.expectError(wire.ErrRateLimited)
+	for range 20 { // other events are not held to it
+		c.send(wire.EvTyping, map[string]any{"typing": true})
+		c.expectError(wire.ErrNotMatched)
+	}
+}
+
+func TestMetricsOnTheirOwnListener(t *testing.T) {
+	rs := redistest.Start(t)
+	metricsAddr := fmt.Sprintf("127.0.0.1:%d", redistest.FreePort(t))
+	p := startProc(t, processEnv(rs.URL(), "METRICS_ADDR="+metricsAddr))
+	resp, err := probe.Get(p.httpURL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		t.Fatal("the public listener serves /metrics although METRICS_ADDR is set")
+	}
+	waitFor(t, 5*time.Second, "metrics on METRICS_ADDR", func() bool {
+		resp, err := probe.Get("http://" + metricsAddr + "/metrics")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	if _, ok := scrapeMetrics(t, "http://"+metricsAddr+"/metrics")["gomegle_clients_connected"]; !ok {
+		t.Fatal("METRICS_ADDR serves no gomegle metrics")
+	}
+}
+
+// hookConn is a fakeConn that runs a hook on every frame it is sent.
+type hookConn struct {
+	fakeConn
+	hook func(frame []byte)
+}
+
+func (h *hookConn) Send(frame []byte) bool {
+	h.hook(frame)
+	return h.fakeConn.Send(frame)
+}
+
+func TestPartnerKnowsTheMatchBeforeTheInitiator(t *testing.T) {
+	// A search that another goroutine than the read pump completes (the interest fallback, a
+	// reconciliation) must not let the initiator's first signal reach a partner that does not
+	// know the match yet: the partner is told first.
+	_, url := startMiniredis(t)
+	hub := quietApp(t, testConfig(t, url, func(c *Config) { c.InterestFallback = 0 })).Hub
+	partner, pc := attachFake(hub)
+	hub.FindMatch(partner, wire.ModeVideo, nil) // waits in the plain queue
+	initiatorConn := &hookConn{}
+	initiator := newSession(wire.ClientID(newID()), "hash", initiatorConn, hub.now, nil)
+	partnerKnew := false
+	initiatorConn.hook = func(frame []byte) {
+		if strings.Contains(string(frame), wire.EvMatchFound) {
+			for _, f := range pc.take() {
+				partnerKnew = partnerKnew || strings.Contains(string(f), wire.EvMatchFound)
+			}
+		}
+	}
+	hub.register(initiator)
+	hub.FindMatch(initiator, wire.ModeVideo, []string{"chess"}) // waits with an interest
+	hub.runFallback(initiator, currentTicket(initiator))        // the fallback finds the partner
+	if _, _, _, ok := initiator.partnerRoute(); !ok {
+		t.Fatal("the fallback did not match the two")
+	}
+	if !partnerKnew {
+		t.Fatal("the initiator heard of the match before its partner did: its first signal could be dropped")
+	}
+}
+
+func currentTicket(s *Session) string {
+	ticket, _, _ := s.waitingSince()
+	return ticket
+}
+
+func TestStaleRouteIsCorrected(t *testing.T) {
+	// as if a moved notice was lost: b's instance routes a's messages to an instance a never
+	// lived on; the sweep reads where a lives and corrects it
+	insts, _ := startCluster(t, 2)
+	a, b, m := crossPair(t, insts)
+	s := insts[1].app.Hub.lookup(b.id())
+	insts[1].app.Hub.step(s, func(s *Session) Effects { return s.partnerMoved(a.id(), m.MatchID, "an-instance-that-never-was") })
+	if _, inst, _, _ := s.partnerRoute(); inst != "an-instance-that-never-was" {
+		t.Fatalf("the test could not break the route (it is %s)", inst)
+	}
+	waitFor(t, 5*time.Second, "the route corrected", func() bool {
+		_, inst, _, _ := s.partnerRoute()
+		return inst == insts[0].cfg.InstanceID
+	})
+	checkNextIsMarker(t, []*wsClient{a}, []*wsClient{b})
+	if n := metricValue(scrapeMetrics(t, insts[1].srv.URL+"/metrics"), "gomegle_reconciled_total", map[string]string{"kind": "rerouted"}); n != 1 {
+		t.Fatalf("reconciled_total{rerouted} = %v, want 1", n)
 	}
 }

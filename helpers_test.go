@@ -43,7 +43,7 @@ func testConfig(t testing.TB, redisURL string, overrides ...func(*Config)) Confi
 	cfg.HeartbeatInterval, cfg.HeartbeatTTL = 100*time.Millisecond, time.Second
 	cfg.SweepInterval, cfg.OnlineInterval = 100*time.Millisecond, 100*time.Millisecond
 	cfg.MaxConnsPerIP = 0
-	cfg.RateLimit = 0
+	cfg.RateLimit, cfg.FindRate = 0, 0
 	cfg.WebDir = t.TempDir() // no UI
 	for _, o := range overrides {
 		o(&cfg)
@@ -74,7 +74,9 @@ func startInstance(t testing.TB, cfg Config) *testInstance {
 	if err != nil {
 		t.Fatalf("start instance: %v", err)
 	}
-	srv := httptest.NewServer(app.Handler())
+	srv := httptest.NewUnstartedServer(app.Handler())
+	srv.Config = app.HTTPServer() // the real timeouts
+	srv.Start()
 	ti := &testInstance{app: app, srv: srv, cfg: cfg}
 	t.Cleanup(func() {
 		srv.CloseClientConnections()
@@ -355,7 +357,7 @@ func processEnv(redisURL string, extra ...string) []string {
 	return append([]string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
 		"REDIS_URL=" + redisURL, "KEY_PREFIX={mm-" + strings.ToLower(newID()[:8]) + "}",
-		"MAX_CONNS_PER_IP=0", "RATE_LIMIT=0", "LOG_LEVEL=warn", "WEB_DIR=/nonexistent",
+		"MAX_CONNS_PER_IP=0", "RATE_LIMIT=0", "FIND_MATCH_RATE=0", "LOG_LEVEL=warn", "WEB_DIR=/nonexistent",
 	}, extra...)
 }
 

@@ -54,15 +54,18 @@ func errorFrame(code, message string) []byte {
 	return wire.MustEncode(wire.EvError, wire.ErrorData{Code: code, Message: message})
 }
 
-// receive handles one text frame from the user of session s: a valid message goes on to the
-// hub, anything else is answered with an error event.
-func receive(to inbound, s *Session, data []byte) {
+// receive handles one text frame from the user of session s: a valid message that allow
+// (nil: any) lets through goes on to the hub, anything else is answered with an error event.
+func receive(to inbound, s *Session, data []byte, allow func(event string) bool) {
 	req, bad := decode(s.id, data)
-	if bad != nil {
+	switch {
+	case bad != nil:
 		s.out.Send(errorFrame(bad.Code, bad.Message))
-		return
+	case allow != nil && !allow(req.event):
+		s.out.Send(errorFrame(wire.ErrRateLimited, req.event+": too many; slow down"))
+	default:
+		req.dispatch(to, s)
 	}
-	req.dispatch(to, s)
 }
 
 // decode parses and validates one client message from id, or says what is wrong with it:

@@ -264,7 +264,10 @@ func (h *Hub) partnerMayResume(s *Session, partner wire.ClientID, mid wire.Match
 	}
 	if p.Instance != "" {
 		if alive, err := h.mm.Alive(h.ctx, []InstanceID{p.Instance}); err == nil && alive[p.Instance] {
-			h.step(s, func(s *Session) Effects { return s.partnerMoved(partner, mid, p.Instance) })
+			if _, inst, _, _ := s.partnerRoute(); inst != p.Instance {
+				h.metrics.Reconciled.WithLabelValues("rerouted").Inc()
+				h.step(s, func(s *Session) Effects { return s.partnerMoved(partner, mid, p.Instance) })
+			}
 			return true
 		}
 	}

@@ -61,12 +61,15 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 		log.Error("listen failed", "addr", cfg.Addr, "err", err)
 		return 1
 	}
-	httpSrv := &http.Server{Handler: app.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	httpSrv := app.HTTPServer()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpSrv.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "instance", cfg.InstanceID)
 	if cfg.PprofAddr != "" {
 		go servePprof(cfg.PprofAddr, log)
+	}
+	if cfg.MetricsAddr != "" {
+		go serveMetrics(cfg.MetricsAddr, app, log)
 	}
 
 	select {
@@ -126,19 +129,44 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		SweepInterval: cfg.SweepInterval, OnlineInterval: cfg.OnlineInterval, PingInterval: cfg.PingInterval,
 		Limits: ClientLimits{
 			ReadLimit: cfg.ReadLimit, SendQueue: cfg.SendQueue, SendBytes: cfg.SendBytes, RateLimit: cfg.RateLimit,
-			RateBurst: cfg.RateBurst, RateStrikes: cfg.RateStrike, PingInterval: cfg.PingInterval,
+			RateBurst: cfg.RateBurst, RateStrikes: cfg.RateStrike, FindRate: cfg.FindRate, FindBurst: cfg.FindBurst,
+			PingInterval: cfg.PingInterval,
 		},
 	}, mm, bus, ice, log, metrics, time.Now)
 	hub.Run()
-	srv := NewServer(cfg, hub, log, metrics, ice, uiFS(cfg.WebDir))
+	secret := []byte(cfg.BanSecret)
+	if len(secret) == 0 {
+		secret = []byte(newID())
+		if cfg.RedisURL != "" || len(cfg.RedisClusterAddrs)+len(cfg.RedisSentinelAddrs) > 0 {
+			log.Warn("BAN_SECRET is not set: address limits and bans hold on this instance only; set the same BAN_SECRET on every replica")
+		}
+	}
+	addrs := NewAddressCap(rdb, keys, cfg.InstanceID, cfg.MaxConnsPerIP, secret, mm.redisCalls, log)
+	addrsCtx, stopAddrs := context.WithCancel(ctx)
+	addrsDone := make(chan struct{})
+	go func() {
+		defer close(addrsDone)
+		addrs.Run(addrsCtx)
+	}()
+	srv := NewServer(cfg, hub, addrs, log, metrics, ice, uiFS(cfg.WebDir))
 	if srv.ui == nil {
 		log.Warn("the web UI is not built; / explains how to build it", "web_dir", cfg.WebDir)
 	}
-	return &App{cfg: cfg, log: log, Metrics: metrics, Hub: hub, Server: srv, Redis: rdb, closeRedis: closeRedis}, nil
+	return &App{cfg: cfg, log: log, Metrics: metrics, Hub: hub, Server: srv, Redis: rdb,
+		closeRedis: func() { stopAddrs(); <-addrsDone; closeRedis() }}, nil
 }
 
 // Handler is the instance's HTTP handler.
 func (a *App) Handler() http.Handler { return a.Server.Handler() }
+
+// HTTPServer is the public listener's server, with its timeouts: a slow or idle client holds
+// a connection for a bounded time (the WebSocket sets its own deadlines once upgraded).
+func (a *App) HTTPServer() *http.Server {
+	return &http.Server{
+		Handler: a.Handler(), ReadHeaderTimeout: a.cfg.HTTPTimeout,
+		ReadTimeout: a.cfg.HTTPTimeout, WriteTimeout: a.cfg.HTTPTimeout, IdleTimeout: a.cfg.HTTPIdleTimeout,
+	}
+}
 
 // Shutdown drains: stop accepting, close every socket with 1012 (clients resume elsewhere),
 // wait for the cleanup, stop the loops, close Redis; bounded by ctx.
@@ -172,6 +200,17 @@ func servePprof(addr string, log *slog.Logger) {
 	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	if err := srv.ListenAndServe(); err != nil {
 		log.Error("pprof listener stopped", "err", err)
+	}
+}
+
+// serveMetrics serves /metrics on its own listener (METRICS_ADDR), apart from the public one.
+func serveMetrics(addr string, a *App, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", a.Server.metricsHandler())
+	log.Info("metrics listening", "addr", addr)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
+	if err := srv.ListenAndServe(); err != nil {
+		log.Error("metrics listener stopped", "err", err)
 	}
 }
 

@@ -35,6 +35,9 @@ func (k Keys) InterestQueue(m wire.Mode, interest string) string {
 }
 func (k Keys) Channel(id InstanceID) string { return "signals:{" + string(id) + "}" }
 
+// Conns counts one address's connections, per instance (the address's keyed hash).
+func (k Keys) Conns(addrHash string) string { return k.prefix + ":conns:" + addrHash }
+
 // Outcome is what an enqueue did.
 type Outcome int
 
@@ -91,12 +94,11 @@ type MatchmakerConfig struct {
 // instance heartbeats. It holds no local state besides its configuration. Every operation
 // goes through call, which bounds it by the operation timeout, times it and counts its errors.
 type Matchmaker struct {
+	redisCalls
 	rdb      redis.UniversalClient
 	keys     Keys
 	matchTTL time.Duration
-	timeout  time.Duration
 	now      func() time.Time
-	metrics  *Metrics
 	match    *redis.Script
 	leave    *redis.Script
 	resume   *redis.Script
@@ -108,7 +110,8 @@ type Matchmaker struct {
 // the matchmaker returned with a load error is still usable once Redis can be reached.
 func NewMatchmaker(ctx context.Context, rdb redis.UniversalClient, cfg MatchmakerConfig) (*Matchmaker, error) {
 	m := &Matchmaker{
-		rdb: rdb, keys: cfg.Keys, matchTTL: cfg.MatchTTL, timeout: cfg.Timeout, now: cfg.Now, metrics: cfg.Metrics,
+		redisCalls: redisCalls{timeout: cfg.Timeout, metrics: cfg.Metrics},
+		rdb:        rdb, keys: cfg.Keys, matchTTL: cfg.MatchTTL, now: cfg.Now,
 		match:  redis.NewScript(matchScriptSource),
 		leave:  redis.NewScript(leaveScriptSource),
 		resume: redis.NewScript(resumeScriptSource),
@@ -122,14 +125,21 @@ func NewMatchmaker(ctx context.Context, rdb redis.UniversalClient, cfg Matchmake
 	return m, nil
 }
 
+// redisCalls bounds, times and counts Redis operations: every Redis call of the hub's parts
+// (matchmaker, address cap) goes through call.
+type redisCalls struct {
+	timeout time.Duration
+	metrics *Metrics
+}
+
 // call runs one Redis operation within the operation timeout, records its latency and any
 // error under op, and wraps the error in ErrRedis.
-func (m *Matchmaker) call(ctx context.Context, op string, f func(context.Context) error) error {
-	ctx, cancel := context.WithTimeout(ctx, m.timeout)
+func (r redisCalls) call(ctx context.Context, op string, f func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	start := time.Now()
 	err := f(ctx)
-	m.metrics.observeRedis(op, start, err)
+	r.metrics.observeRedis(op, start, err)
 	if err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrRedis, op, err)
 	}

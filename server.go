@@ -4,9 +4,7 @@ import (
 	"encoding/json"
 	"io/fs"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -27,14 +25,12 @@ type Server struct {
 	ice      *ICEProvider
 	ui       fs.FS // nil: the UI is not built
 	upgrader websocket.Upgrader
-
-	ipMu  sync.Mutex
-	perIP map[string]int
+	addrs    *AddressCap
 }
 
 // NewServer wires the HTTP surface.
-func NewServer(cfg Config, hub *Hub, log *slog.Logger, m *Metrics, ice *ICEProvider, ui fs.FS) *Server {
-	s := &Server{cfg: cfg, hub: hub, log: log, metrics: m, ice: ice, ui: ui, perIP: map[string]int{}}
+func NewServer(cfg Config, hub *Hub, addrs *AddressCap, log *slog.Logger, m *Metrics, ice *ICEProvider, ui fs.FS) *Server {
+	s := &Server{cfg: cfg, hub: hub, addrs: addrs, log: log, metrics: m, ice: ice, ui: ui}
 	s.upgrader = websocket.Upgrader{
 		ReadBufferSize:  1024,
 		WriteBufferSize: 4096,
@@ -53,11 +49,15 @@ func (s *Server) Handler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", s.serveReady)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}))
+	if s.cfg.MetricsAddr == "" { // otherwise on its own listener only
+		mux.Handle("GET /metrics", s.metricsHandler())
+	}
+	// STUN only: TURN credentials go to connected users, in hello, after the origin check
+	// and the per-address cap
 	mux.HandleFunc("GET /api/config", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, struct {
 			ICEServers []wire.ICEServer `json:"ice_servers"`
-		}{s.ice.Servers(wire.ClientID(newID()))})
+		}{s.ice.STUN()})
 	})
 	mux.Handle("GET /", s.uiHandler())
 	return securityHeaders(mux)
@@ -72,25 +72,30 @@ func (s *Server) serveReady(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, status, map[string]string{"status": why})
 }
 
+func (s *Server) metricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{})
+}
+
 // serveWS upgrades a connection and hands it to the hub, within the per-address cap.
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if s.hub.Draining() {
 		http.Error(w, "server is shutting down; reconnect", http.StatusServiceUnavailable)
 		return
 	}
-	ip := s.clientIP(r)
-	if !s.acquireIP(ip) {
+	addr := clientAddress(r.RemoteAddr, r.Header, s.cfg.TrustedProxies, s.cfg.ForwardedHeader)
+	release, ok := s.addrs.Acquire(r.Context(), addr)
+	if !ok {
 		s.metrics.Disconnects.WithLabelValues("ip_cap").Inc()
 		http.Error(w, "too many connections from your address", http.StatusTooManyRequests)
 		return
 	}
 	conn, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
-		s.releaseIP(ip)
+		release()
 		s.log.Debug("websocket upgrade refused", "err", err, "origin", r.Header.Get("Origin"))
 		return // the upgrader has answered with an HTTP error
 	}
-	s.hub.Attach(conn, ip, r.URL.Query().Get("resume"), func() { s.releaseIP(ip) })
+	s.hub.Attach(conn, addr, r.URL.Query().Get("resume"), release)
 }
 
 // checkOrigin allows the configured origins, or by default only the request's own host.
@@ -107,64 +112,6 @@ func (s *Server) checkOrigin(r *http.Request) bool {
 	return slices.ContainsFunc(s.cfg.AllowedOrigins, func(o string) bool {
 		return o == "*" || strings.EqualFold(strings.TrimSuffix(o, "/"), origin)
 	})
-}
-
-// clientIP is the peer address, or the last address X-Forwarded-For names before our trusted
-// proxies, when the peer is one of them.
-func (s *Server) clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	peer, err := netip.ParseAddr(host)
-	if err != nil {
-		return host
-	}
-	peer = peer.Unmap()
-	if !s.trusted(peer) {
-		return peer.String()
-	}
-	hops := strings.Split(r.Header.Get("X-Forwarded-For"), ",")
-	for i := len(hops) - 1; i >= 0; i-- {
-		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
-			break
-		}
-		a = a.Unmap()
-		if !s.trusted(a) {
-			return a.String()
-		}
-		peer = a
-	}
-	return peer.String()
-}
-
-func (s *Server) trusted(a netip.Addr) bool {
-	return slices.ContainsFunc(s.cfg.TrustedProxies, func(p netip.Prefix) bool { return p.Contains(a) })
-}
-
-func (s *Server) acquireIP(ip string) bool {
-	if s.cfg.MaxConnsPerIP == 0 {
-		return true
-	}
-	s.ipMu.Lock()
-	defer s.ipMu.Unlock()
-	if s.perIP[ip] >= s.cfg.MaxConnsPerIP {
-		return false
-	}
-	s.perIP[ip]++
-	return true
-}
-
-func (s *Server) releaseIP(ip string) {
-	if s.cfg.MaxConnsPerIP == 0 {
-		return
-	}
-	s.ipMu.Lock()
-	defer s.ipMu.Unlock()
-	if s.perIP[ip]--; s.perIP[ip] <= 0 {
-		delete(s.perIP, ip)
-	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -237,10 +237,12 @@ func TestHandleMessage(t *testing.T) {
 		stillUsable(c)
 	})
 
-	t.Run("after bad input every event works", func(t *testing.T) {
+	t.Run("after all of that bad input, every event works", func(t *testing.T) {
 		a, b := dial(t, inst.wsURL(), nil), dial(t, inst.wsURL(), nil)
-		a.sendRaw(`{"event":`)
-		a.expectError(wire.ErrBadJSON)
+		for _, tc := range bad { // one connection takes every bad frame in a row
+			a.sendRaw(tc.frame)
+			a.expectError(tc.code)
+		}
 		_, mb := pair(t, a, b)
 		if !mb.Initiator {
 			t.Fatal("b should initiate")
@@ -292,7 +294,9 @@ func TestHandleMessage(t *testing.T) {
 		if err != nil || ev.Event != "close" || string(ev.Data) != fmt.Sprint(websocket.CloseMessageTooBig) {
 			t.Fatalf("got %v %v, want close 1009", ev, err)
 		}
-		stillUsable(other) // everyone else is unaffected
+		stillUsable(other) // everyone else is unaffected, matchmaking included
+		other.send(wire.EvFindMatch, nil)
+		other.expect(wire.EvWaiting, nil)
 	})
 }
 

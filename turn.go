@@ -39,6 +39,14 @@ func (p *ICEProvider) Servers(id wire.ClientID) []wire.ICEServer {
 	return out
 }
 
+// STUN returns the STUN servers alone: what anyone may learn without connecting.
+func (p *ICEProvider) STUN() []wire.ICEServer {
+	if len(p.stun) == 0 {
+		return []wire.ICEServer{}
+	}
+	return []wire.ICEServer{{URLs: p.stun}}
+}
+
 func turnCredential(secret []byte, id wire.ClientID, expiry time.Time) (username, credential string) {
 	username = strconv.FormatInt(expiry.Unix(), 10) + ":" + string(id)
 	mac := hmac.New(sha1.New, secret)

@@ -255,6 +255,23 @@ describe('App', () => {
     expect(status()).toHaveTextContent('Stranger has disconnected');
   });
 
+  it('resumed while searching: the server dropped the search, so the page searches again', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    const { user, socket } = renderApp();
+    await user.click(screen.getByRole('radio', { name: /text only/i }));
+    await user.click(screen.getByRole('button', { name: 'Start' }));
+    const before = socket();
+    expect(before.sentEvents('find_match')).toHaveLength(1);
+    act(() => before.serverClose(1006));
+    await waitFor(() => expect(socket()).not.toBe(before), { timeout: 2000 });
+    act(() => {
+      socket().serverOpen();
+      socket().serverSend(hello('me', { resumed: true }));
+    });
+    expect(socket().sentEvents('find_match')).toEqual([{ event: 'find_match', data: { interests: [], mode: 'text' } }]);
+    expect(status()).toHaveTextContent('Looking for someone…');
+  });
+
   it('shows server errors in words', async () => {
     const { user, socket } = renderApp();
     await user.click(screen.getByRole('radio', { name: /text only/i }));

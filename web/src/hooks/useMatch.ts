@@ -148,12 +148,15 @@ export function useMatch(signaling: Signaling, options: MatchOptions = {}): Matc
           setOnline(count);
           setIceServers(toRTCIceServers(ice_servers));
           if (resumed) {
-            // Same identity: the server kept our queue entry or match.
+            // Same identity: the server kept our match, if any. It never keeps a search
+            // (a resume leaves the queues), so a page that was searching searches again.
             if (resumedMatch && phaseRef.current !== 'idle') {
               setMatch(resumedMatch);
               setPhase('matched');
             } else if (!resumedMatch && phaseRef.current === 'matched') {
               partnerGone(); // the match ended while we were away
+            } else if (!resumedMatch && phaseRef.current === 'searching') {
+              findMatch();
             }
             return;
           }

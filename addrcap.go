@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	_ "embed"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+//go:embed conns.lua
+var connsScriptSource string
+
+// connsTTL is how long an address's cluster-wide count outlives its last change; every
+// instance also writes its own counts again every connsSync, which heals a count a failed
+// release left too high.
+const (
+	connsTTL  = time.Hour
+	connsSync = time.Minute
+)
+
+// AddressCap caps the WebSocket connections of one client address (an IPv4 address or an
+// IPv6 /64) across the whole cluster: each instance counts its own in Redis
+// (conns.lua, under the address's keyed hash), and an acquire adds up the live instances'
+// counts. When Redis cannot be reached, each instance still enforces the cap on its own.
+type AddressCap struct {
+	redisCalls
+	rdb    redis.UniversalClient
+	keys   Keys
+	self   InstanceID
+	max    int // 0: no cap
+	secret []byte
+	log    *slog.Logger
+	script *redis.Script
+
+	mu    sync.Mutex
+	local map[string]int // address key -> connections here
+}
+
+// NewAddressCap creates the cap (max 0: none).
+func NewAddressCap(rdb redis.UniversalClient, keys Keys, self InstanceID, max int, secret []byte, calls redisCalls, log *slog.Logger) *AddressCap {
+	return &AddressCap{redisCalls: calls, rdb: rdb, keys: keys, self: self, max: max, secret: secret, log: log,
+		script: redis.NewScript(connsScriptSource), local: map[string]int{}}
+}
+
+// Acquire counts a new connection of addr, unless that puts addr over the cap; the release
+// func undoes it when the connection ends.
+func (c *AddressCap) Acquire(ctx context.Context, addr string) (release func(), ok bool) {
+	if c.max == 0 {
+		return func() {}, true
+	}
+	c.mu.Lock()
+	if c.local[addr] >= c.max {
+		c.mu.Unlock()
+		return nil, false
+	}
+	c.local[addr]++
+	c.mu.Unlock()
+	counted, err := c.run(ctx, addr, "acquire", c.max)
+	if err == nil && !counted {
+		c.forget(addr)
+		return nil, false
+	}
+	if err != nil {
+		c.log.Debug("cluster-wide address cap unavailable; this instance's cap holds", "err", err)
+	}
+	return func() {
+		c.forget(addr)
+		if err == nil { // only what Redis counted is released there
+			if _, err := c.run(context.WithoutCancel(ctx), addr, "release", 0); err != nil {
+				c.log.Debug("address count release failed; the next sync heals it", "err", err)
+			}
+		}
+	}, true
+}
+
+func (c *AddressCap) forget(addr string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.local[addr]--; c.local[addr] <= 0 {
+		delete(c.local, addr)
+	}
+}
+
+func (c *AddressCap) run(ctx context.Context, addr, op string, n int) (bool, error) {
+	var done bool
+	err := c.call(ctx, "conns", func(ctx context.Context) error {
+		r, err := c.script.Run(ctx, c.rdb, []string{c.keys.Conns(addressHash(c.secret, addr))}, c.keys.prefix, string(c.self),
+			op, strconv.Itoa(n), int64(connsTTL/time.Second)).Int()
+		done = r == 1
+		return err
+	})
+	return done, err
+}
+
+// Run writes this instance's counts to Redis every connsSync until ctx ends.
+func (c *AddressCap) Run(ctx context.Context) {
+	if c.max == 0 {
+		return
+	}
+	t := time.NewTicker(connsSync)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			c.mu.Lock()
+			counts := make(map[string]int, len(c.local))
+			for a, n := range c.local {
+				counts[a] = n
+			}
+			c.mu.Unlock()
+			for a, n := range counts {
+				if _, err := c.run(ctx, a, "set", n); err != nil {
+					break // Redis is away: the next sync
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"net"
+	"net/http"
+	"net/netip"
+	"slices"
+	"strings"
+)
+
+// Who a request comes from. The peer's address counts, unless the peer is a trusted proxy:
+// then the forwarding header (X-Forwarded-For, or the standard Forwarded, whichever the
+// operator's proxies set: FORWARDED_HEADER) is walked from the right past trusted proxies,
+// and the first address that is not one is the client. Every line of the header counts (a
+// client's own line cannot hide the one its proxy appended), hops may carry a port, and a hop
+// that is not an address at all counts as the client (nothing to its left can be believed).
+//
+// Limits and bans count an address key: an IPv4 address, or the /64 of an IPv6 address (one
+// subscriber's network).
+
+// Forwarding headers FORWARDED_HEADER can name.
+const (
+	HeaderXForwardedFor = "x-forwarded-for"
+	HeaderForwarded     = "forwarded"
+)
+
+// maxHopLen bounds an unparsable hop used as a client key.
+const maxHopLen = 64
+
+// clientAddress is the address key of the client of a request with this peer address and
+// headers.
+func clientAddress(remoteAddr string, h http.Header, trusted []netip.Prefix, header string) string {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		host = remoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil {
+		return truncate(host)
+	}
+	peer = peer.Unmap()
+	isTrusted := func(a netip.Addr) bool {
+		return slices.ContainsFunc(trusted, func(p netip.Prefix) bool { return p.Contains(a) })
+	}
+	if !isTrusted(peer) {
+		return addressKey(peer)
+	}
+	hops := forwardedHops(h, header)
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, ok := parseHop(hops[i])
+		if !ok {
+			return truncate(strings.TrimSpace(hops[i]))
+		}
+		if !isTrusted(a) {
+			return addressKey(a)
+		}
+		peer = a
+	}
+	return addressKey(peer) // only proxies: the leftmost is as close to the client as we get
+}
+
+// forwardedHops lists the hops of every line of the forwarding header, left to right.
+func forwardedHops(h http.Header, header string) []string {
+	var hops []string
+	if header == HeaderForwarded {
+		for _, line := range h.Values("Forwarded") {
+			for _, element := range strings.Split(line, ",") {
+				for _, pair := range strings.Split(element, ";") {
+					k, v, ok := strings.Cut(strings.TrimSpace(pair), "=")
+					if ok && strings.EqualFold(k, "for") {
+						hops = append(hops, v)
+					}
+				}
+			}
+		}
+		return hops
+	}
+	for _, line := range h.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(line, ",")...)
+	}
+	return hops
+}
+
+// parseHop reads one hop: addr, addr:port, [v6] or [v6]:port, optionally quoted.
+func parseHop(s string) (netip.Addr, bool) {
+	s = strings.Trim(strings.TrimSpace(s), `"`)
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap(), true
+	}
+	a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(s, "["), "]"))
+	if err != nil || a.Zone() != "" {
+		return netip.Addr{}, false
+	}
+	return a.Unmap(), true
+}
+
+// addressKey is an IPv4 address, or an IPv6 address's /64.
+func addressKey(a netip.Addr) string {
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	p, err := a.Prefix(64)
+	if err != nil {
+		return a.String()
+	}
+	return p.String()
+}
+
+func truncate(s string) string {
+	if len(s) > maxHopLen {
+		return s[:maxHopLen]
+	}
+	return s
+}
+
+// addressHash is the keyed hash of an address key under which Redis knows an address
+// (connection counts, reports, bans): HMAC-SHA-256 with BAN_SECRET, so that whoever reads
+// Redis cannot tell the addresses by hashing every IPv4 address.
+func addressHash(secret []byte, key string) string {
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte(key)) // hash.Hash.Write never fails
+	return hex.EncodeToString(mac.Sum(nil)[:16])
+}
