@@ -19,7 +19,10 @@ export { LANGUAGE_STORAGE_KEY };
 
 type Resources = Record<string, unknown>;
 
-const lazyLocales = import.meta.glob<Resources>(['./locales/*/translation.json', '!./locales/en/translation.json'], {
+// Every namespace of every language but English's main one: `translation` is the
+// app's, `mod` the moderator console's (loaded only by the console, so strangers
+// never download it, English included).
+const lazyLocales = import.meta.glob<Resources>(['./locales/*/*.json', '!./locales/en/translation.json'], {
   import: 'default',
 });
 

@@ -2,10 +2,12 @@
 // t('key') that English lacks does not type-check.
 import 'i18next';
 import type en from './locales/en/translation.json';
+import type enMod from './locales/en/mod.json';
 
 declare module 'i18next' {
   interface CustomTypeOptions {
-    resources: { translation: typeof en };
+    defaultNS: 'translation';
+    resources: { translation: typeof en; mod: typeof enMod };
     returnNull: false;
   }
 }

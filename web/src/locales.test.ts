@@ -6,7 +6,13 @@ import { languages } from './languages';
 type Tree = { [key: string]: string | Tree };
 
 const localesDir = join(import.meta.dirname, 'locales');
-const load = (code: string): Tree => JSON.parse(readFileSync(join(localesDir, code, 'translation.json'), 'utf8')) as Tree;
+// One file per namespace: translation (the app), mod (the moderator console).
+const namespaces = readdirSync(join(localesDir, 'en'))
+  .filter((name) => name.endsWith('.json'))
+  .map((name) => name.replace(/\.json$/, ''))
+  .sort();
+const load = (code: string, namespace: string): Tree =>
+  JSON.parse(readFileSync(join(localesDir, code, `${namespace}.json`), 'utf8')) as Tree;
 
 function flatten(tree: Tree, prefix = ''): Map<string, string> {
   const out = new Map<string, string>();
@@ -28,9 +34,6 @@ function baseKeys(keys: Iterable<string>): Set<string> {
 
 const placeholders = (text: string) => [...text.matchAll(/\{\{\s*([\w.]+)/g)].map((m) => m[1]).sort();
 
-const english = flatten(load('en'));
-const englishPlurals = new Set([...english.keys()].filter((key) => pluralSuffix.test(key)).map((key) => key.replace(pluralSuffix, '')));
-
 describe('locales', () => {
   it('has a folder for exactly the languages of the switcher', () => {
     const folders = readdirSync(localesDir).sort();
@@ -38,8 +41,16 @@ describe('locales', () => {
     expect(folders).toEqual(expect.arrayContaining(['en', 'es', 'pt', 'fr', 'de', 'ru', 'hi', 'ar']));
   });
 
-  describe.each(languages.filter((l) => l.code !== 'en').map((l) => [l.code]))('%s', (code) => {
-    const strings = flatten(load(code));
+  it('has the same namespace files in every language', () => {
+    expect(namespaces).toEqual(['mod', 'translation']);
+    for (const { code } of languages) expect(readdirSync(join(localesDir, code)).sort(), code).toEqual(namespaces.map((ns) => `${ns}.json`));
+  });
+
+  const cases = languages.filter((l) => l.code !== 'en').flatMap((l) => namespaces.map((namespace) => [l.code, namespace]));
+  describe.each(cases)('%s/%s', (code, namespace) => {
+    const english = flatten(load('en', namespace));
+    const englishPlurals = new Set([...english.keys()].filter((key) => pluralSuffix.test(key)).map((key) => key.replace(pluralSuffix, '')));
+    const strings = flatten(load(code, namespace));
 
     it('has exactly the keys of English (plural forms aside)', () => {
       expect([...baseKeys(strings.keys())].sort()).toEqual([...baseKeys(english.keys())].sort());

@@ -1,5 +1,6 @@
 import { useTranslation } from 'react-i18next';
 import type { Language, LanguageCode } from '../languages';
+import { LanguageSelect } from './LanguageSelect';
 
 export interface TopBarProps {
   online: number | null;
@@ -24,16 +25,7 @@ export function TopBar({ online, language, languages, sounds, onLanguage, onSoun
           <input type="checkbox" checked={sounds} onChange={(event) => onSounds(event.target.checked)} data-testid="alert-sounds" />
           {t('app.alertSounds')}
         </label>
-        <label className="language">
-          <span>{t('app.language')}</span>
-          <select value={language} onChange={(event) => onLanguage(event.target.value as LanguageCode)} data-testid="language">
-            {languages.map((option) => (
-              <option key={option.code} value={option.code} lang={option.code} dir={option.dir}>
-                {option.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <LanguageSelect language={language} languages={languages} onLanguage={onLanguage} />
       </div>
     </header>
   );
