@@ -3,7 +3,8 @@ import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 
 // The Go server listens on 8080; in `npm run dev` Vite proxies the socket and
-// the API to it (the Go server then needs ALLOWED_ORIGINS=http://localhost:5173).
+// the APIs to it (the Go server then needs ALLOWED_ORIGINS=http://localhost:5173).
+// /mod itself is the app's page (Vite serves index.html), /mod/api the server's.
 const backend = process.env.GOMEGLE_BACKEND ?? 'http://localhost:8080';
 
 export default defineConfig({
@@ -14,6 +15,7 @@ export default defineConfig({
     proxy: {
       '/ws': { target: backend.replace(/^http/, 'ws'), ws: true },
       '/api': { target: backend },
+      '/mod/api': { target: backend },
     },
   },
   build: {

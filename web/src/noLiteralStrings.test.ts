@@ -58,6 +58,7 @@ describe('findLiteralStrings (the check itself)', () => {
     ['types', "type Mode = 'Video And Text' | 'x'; let v: 'Hello world';"],
     ['developer messages', "console.warn('offer failed', err); throw new Error('missing root');"],
     ['imports', "import x from 'Some Module';"],
+    ['HTTP protocol words', "const h = { Authorization: `Bearer ${token}` }; r.headers.get('Content-Type');"],
     ['comments', '// Say hello to the stranger\nconst a = 1;'],
   ])('allows %s', (_name, code) => {
     expect(check(code)).toEqual([]);

@@ -32,7 +32,10 @@ function setup(props: AppProps = {}, advanceTimers?: (ms: number) => void) {
   };
   const report = async (reason: string, note = '') => {
     await user.click(screen.getByRole('radio', { name: reason }));
-    if (note) await user.type(screen.getByRole('textbox', { name: 'What happened? (optional)' }), note);
+    if (note) {
+      await user.click(screen.getByRole('textbox', { name: 'What happened? (optional)' }));
+      await user.paste(note);
+    }
     await user.click(screen.getByRole('button', { name: 'Send report' }));
   };
   const sent = (event: ClientMessage['event']) => socket().sentEvents(event);

@@ -21,6 +21,9 @@ const technicalAttributes = new Set([
   'aria-haspopup', 'aria-modal', 'aria-invalid', 'aria-expanded', 'dateTime', 'autoCapitalize', 'spellCheck',
 ]);
 
+/** Words of the HTTP protocol, not of the UI (header names, the auth scheme). */
+const protocolWords = new Set(['Authorization', 'Accept', 'Bearer', 'Content-Type']);
+
 const hasLetter = /\p{L}/u;
 // Words with a space between, a capitalised word, or any non-ASCII letter: prose, not a key or an identifier.
 const looksLikeProse = (text: string) => /\p{L}\s+\p{L}/u.test(text) || /^\s*\p{Lu}\p{Ll}/u.test(text) || /[^\x00-\x7f]/.test(text.replace(/[^\p{L}]/gu, ''));
@@ -103,6 +106,7 @@ export function findLiteralStrings(source: string, file: string): LiteralString[
     }
     if (type === 'Literal' && typeof node.value === 'string') {
       const text = node.value;
+      if (!inAttribute && protocolWords.has(text)) return;
       if (inAttribute ? hasLetter.test(text) : looksLikeProse(text)) {
         report(node, text, inAttribute ? `attribute ${inAttribute}` : 'string literal');
       }
@@ -110,6 +114,7 @@ export function findLiteralStrings(source: string, file: string): LiteralString[
     }
     if (type === 'TemplateElement') {
       const text = String((node.value as { cooked?: string; raw: string }).cooked ?? (node.value as { raw: string }).raw);
+      if (!inAttribute && protocolWords.has(text.trim())) return;
       if (inAttribute ? hasLetter.test(text) : looksLikeProse(text)) {
         report(node, text, inAttribute ? `attribute ${inAttribute}` : 'template literal');
       }

@@ -11,4 +11,5 @@ afterEach(async () => {
   cleanup();
   if (i18n.language !== 'en') await i18n.changeLanguage('en');
   window.localStorage.clear();
+  window.sessionStorage.clear();
 });

@@ -1,0 +1,262 @@
+import { act, render, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { i18n } from '../i18n';
+import { isConsolePath } from '../routes';
+import { modAPI, TOKEN_STORAGE_KEY, type ModBan, type ModReport } from './api';
+import { loadConsoleStrings, ModConsole } from './index';
+
+const TOKEN = 'mod-token-1';
+
+/** An in-memory moderator API behind a fake fetch: the contract's answers, and every request. */
+class FakeServer {
+  reports: ModReport[] = [];
+  bans: ModBan[] = [];
+  enabled = true;
+  requests: { method: string; path: string; auth: string | undefined; body: unknown }[] = [];
+  /** The next answer to give instead of the normal one. */
+  next: Response | null = null;
+
+  fetch = vi.fn(async (path: string, init: RequestInit): Promise<Response> => {
+    const method = init.method ?? 'GET';
+    const auth = (init.headers as Record<string, string> | undefined)?.Authorization;
+    const body = init.body ? JSON.parse(String(init.body)) : undefined;
+    this.requests.push({ method, path, auth, body });
+    const json = (status: number, value: unknown) => new Response(JSON.stringify(value), { status, headers: { 'Content-Type': 'application/json' } });
+    if (!this.enabled) return json(404, { error: 'not found' });
+    if (auth !== `Bearer ${TOKEN}`) return json(401, { error: 'unauthorized' });
+    if (this.next) {
+      const answer = this.next;
+      this.next = null;
+      return answer;
+    }
+    if (method === 'GET' && path === '/mod/api/reports?status=open') return json(200, { reports: this.reports });
+    if (method === 'GET' && path === '/mod/api/bans') return json(200, { bans: this.bans });
+    const action = /^\/mod\/api\/reports\/([^/]+)\/(ban|dismiss)$/.exec(path);
+    if (method === 'POST' && action) {
+      const id = decodeURIComponent(action[1]);
+      if (!this.reports.some((report) => report.id === id)) return json(404, { error: 'no such report' });
+      this.reports = this.reports.filter((report) => report.id !== id);
+      if (action[2] === 'dismiss') return new Response(null, { status: 204 });
+      const { reason } = body as { duration: string; reason: string };
+      const ban: ModBan = { id: `B-${id}`, until: '2031-01-02T03:04:05Z', reason, source: 'moderator', created: '2031-01-01T03:04:05Z' };
+      this.bans.push(ban);
+      return json(200, { ban });
+    }
+    const lift = /^\/mod\/api\/bans\/([^/]+)$/.exec(path);
+    if (method === 'DELETE' && lift) {
+      this.bans = this.bans.filter((ban) => ban.id !== decodeURIComponent(lift[1]));
+      return new Response(null, { status: 204 });
+    }
+    return json(404, { error: 'not found' });
+  });
+}
+
+const report = (id: string, extra: Partial<ModReport> = {}): ModReport => ({
+  id,
+  created: '2031-01-01T12:00:00Z',
+  reason: 'nudity',
+  note: 'showed nudity on camera',
+  reporter: `reporter-${id}`,
+  reported: `reported-${id}`,
+  reporters: 2,
+  frame: 'data:image/jpeg;base64,/9j/AAAA',
+  chat: [
+    { from: 'you', text: 'hello' },
+    { from: 'stranger', text: 'hi there' },
+  ],
+  ...extra,
+});
+
+let server: FakeServer;
+
+function renderConsole() {
+  const user = userEvent.setup();
+  render(<ModConsole api={(token) => modAPI(token, server.fetch)} />, { reactStrictMode: true });
+  return user;
+}
+
+async function signIn(user: ReturnType<typeof userEvent.setup>, token = TOKEN) {
+  await user.type(screen.getByLabelText('Moderator token'), token);
+  await user.click(screen.getByRole('button', { name: 'Sign in' }));
+}
+
+describe('the moderator console', () => {
+  beforeAll(async () => {
+    await loadConsoleStrings();
+  });
+  beforeEach(() => {
+    server = new FakeServer();
+    server.reports = [report('R2'), report('R1', { reason: 'spam', note: '', frame: '', chat: [], reporters: 1 })];
+    server.bans = [{ id: 'B0', until: '2031-02-01T00:00:00Z', reason: 'Spam', source: 'auto', created: '2031-01-01T00:00:00Z' }];
+  });
+
+  it('is at /mod and under it, nowhere else', () => {
+    expect(['/mod', '/mod/', '/mod/reports'].map(isConsolePath)).toEqual([true, true, true]);
+    expect(['/', '/moderator', '/x/mod'].map(isConsolePath)).toEqual([false, false, false]);
+  });
+
+  it('asks for the token in a password field, then lists the open reports newest first and the bans', async () => {
+    const user = renderConsole();
+    expect(document.title).toBe('Go-Megle moderation');
+    const field = screen.getByLabelText('Moderator token');
+    expect(field).toHaveAttribute('type', 'password');
+    expect(field).toHaveFocus();
+    expect(server.fetch).not.toHaveBeenCalled();
+    await signIn(user);
+
+    const cards = await screen.findAllByTestId('report-card');
+    expect(cards.map((card) => within(card).getByRole('heading', { level: 3 }).textContent)).toEqual(['Report: Nudity', 'Report: Spam, scams or advertising']);
+    expect(screen.getByRole('heading', { level: 1, name: 'Moderator console' })).toHaveFocus();
+    for (const request of server.requests) expect(request.auth).toBe(`Bearer ${TOKEN}`);
+
+    const first = within(cards[0]);
+    expect(first.getByText('reported-R2')).toBeInTheDocument();
+    expect(first.getByText('reporter-R2')).toBeInTheDocument();
+    expect(first.getByTestId('reporters')).toHaveTextContent('2');
+    expect(first.getByText('showed nudity on camera')).toHaveAttribute('dir', 'auto');
+    const frame = first.getByRole('img', { name: "Still of the reported user's video when the report was made" });
+    expect(frame).toHaveAttribute('src', 'data:image/jpeg;base64,/9j/AAAA');
+    expect(first.getByTestId('report-chat')).toHaveTextContent('Reporter: hello');
+    expect(first.getByTestId('report-chat')).toHaveTextContent('Reported user: hi there');
+    expect(first.getByText(new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeStyle: 'short' }).format(new Date('2031-01-01T12:00:00Z')))).toHaveAttribute(
+      'dateTime',
+      '2031-01-01T12:00:00Z',
+    );
+
+    const second = within(cards[1]);
+    expect(second.queryByRole('img')).not.toBeInTheDocument();
+    expect(second.getByText('No video still (text chat, or no picture)')).toBeInTheDocument();
+    expect(second.getByText('No messages')).toBeInTheDocument();
+    expect(second.getByText('No note')).toBeInTheDocument();
+
+    const bans = within(screen.getByTestId('bans'));
+    expect(bans.getByText('Spam')).toBeInTheDocument();
+    expect(bans.getByText('Automatic')).toBeInTheDocument();
+
+    // The token is kept for this tab only.
+    expect(window.sessionStorage.getItem(TOKEN_STORAGE_KEY)).toBe(TOKEN);
+    expect(Object.keys(window.localStorage)).toEqual([]);
+  });
+
+  it('a wrong token: says so and asks again; nothing is kept', async () => {
+    const user = renderConsole();
+    await signIn(user, 'not-it');
+    expect(await screen.findByTestId('wrong-token')).toHaveTextContent('Wrong token. Please try again.');
+    expect(screen.getByLabelText('Moderator token')).toHaveValue('');
+    expect(window.sessionStorage.getItem(TOKEN_STORAGE_KEY)).toBeNull();
+    await signIn(user);
+    expect(await screen.findAllByTestId('report-card')).toHaveLength(2);
+    expect(screen.queryByTestId('wrong-token')).not.toBeInTheDocument();
+  });
+
+  it('a token kept from earlier in this tab signs in by itself; a 401 later (rotated token) asks again', async () => {
+    window.sessionStorage.setItem(TOKEN_STORAGE_KEY, TOKEN);
+    const user = renderConsole();
+    expect(await screen.findAllByTestId('report-card')).toHaveLength(2);
+    server.next = new Response(JSON.stringify({ error: 'unauthorized' }), { status: 401, headers: { 'Content-Type': 'application/json' } });
+    await user.click(screen.getByRole('button', { name: 'Refresh' }));
+    expect(await screen.findByTestId('wrong-token')).toBeInTheDocument();
+    expect(screen.getByLabelText('Moderator token')).toBeInTheDocument();
+    expect(window.sessionStorage.getItem(TOKEN_STORAGE_KEY)).toBeNull();
+  });
+
+  it('ban: a duration and a reason the user will see; the report leaves the list and the ban appears', async () => {
+    const user = renderConsole();
+    await signIn(user);
+    const card = within((await screen.findAllByTestId('report-card'))[0]);
+    const duration = card.getByRole('combobox', { name: 'Ban for' });
+    expect([...(duration as HTMLSelectElement).options].map((option) => [option.value, option.text])).toEqual([
+      ['1h', '1 hour'],
+      ['24h', '24 hours'],
+      ['168h', '7 days'],
+      ['720h', '30 days'],
+    ]);
+    expect(duration).toHaveValue('24h');
+
+    // The reason is required.
+    await user.click(card.getByRole('button', { name: 'Ban' }));
+    expect(card.getByRole('alert')).toHaveTextContent('Write the reason the user will see.');
+    expect(server.requests.filter((request) => request.method === 'POST')).toEqual([]);
+
+    await user.selectOptions(duration, '168h');
+    await user.type(card.getByRole('textbox', { name: 'Reason shown to the user' }), 'Nudity on camera');
+    await user.click(card.getByRole('button', { name: 'Ban' }));
+
+    await waitFor(() => expect(screen.getAllByTestId('report-card')).toHaveLength(1));
+    expect(server.requests.at(-1)).toMatchObject({ method: 'POST', path: '/mod/api/reports/R2/ban', body: { duration: '168h', reason: 'Nudity on camera' } });
+    expect(within(screen.getByTestId('bans')).getByText('Nudity on camera')).toBeInTheDocument();
+    expect(screen.getByTestId('console-message')).toHaveTextContent(/^Banned until /);
+    expect(screen.getByRole('heading', { level: 2, name: /Open reports/ })).toHaveFocus();
+  });
+
+  it('dismiss: the report leaves the list', async () => {
+    const user = renderConsole();
+    await signIn(user);
+    const cards = await screen.findAllByTestId('report-card');
+    await user.click(within(cards[1]).getByRole('button', { name: 'Dismiss report' }));
+    await waitFor(() => expect(screen.getAllByTestId('report-card')).toHaveLength(1));
+    expect(server.requests.at(-1)).toMatchObject({ method: 'POST', path: '/mod/api/reports/R1/dismiss' });
+    expect(screen.getByTestId('console-message')).toHaveTextContent('Report dismissed.');
+  });
+
+  it('lift: the ban leaves the list', async () => {
+    const user = renderConsole();
+    await signIn(user);
+    await screen.findAllByTestId('report-card');
+    await user.click(within(screen.getByTestId('bans')).getByRole('button', { name: 'Lift ban' }));
+    expect(await screen.findByText('No active bans.')).toBeInTheDocument();
+    expect(server.requests.at(-1)).toMatchObject({ method: 'DELETE', path: '/mod/api/bans/B0' });
+    expect(screen.getByTestId('console-message')).toHaveTextContent('Ban lifted.');
+  });
+
+  it('a report another moderator handled meanwhile (404): says so and reloads the lists', async () => {
+    const user = renderConsole();
+    await signIn(user);
+    const cards = await screen.findAllByTestId('report-card');
+    server.reports = server.reports.filter((item) => item.id !== 'R1'); // gone on the server
+    await user.click(within(cards[1]).getByRole('button', { name: 'Dismiss report' }));
+    expect(await screen.findByText('That report or ban is gone; the lists are up to date again.')).toBeInTheDocument();
+    await waitFor(() => expect(screen.getAllByTestId('report-card')).toHaveLength(1));
+  });
+
+  it('rate limited (429): says so, the lists stay', async () => {
+    const user = renderConsole();
+    await signIn(user);
+    await screen.findAllByTestId('report-card');
+    server.next = new Response(JSON.stringify({ error: 'slow down' }), { status: 429, headers: { 'Content-Type': 'application/json' } });
+    await user.click(screen.getByRole('button', { name: 'Refresh' }));
+    expect(await screen.findByText('Too many requests. Wait a moment and try again.')).toBeInTheDocument();
+    expect(screen.getAllByTestId('report-card')).toHaveLength(2);
+  });
+
+  it('a server without MOD_TOKEN (404): the console is not enabled', async () => {
+    server.enabled = false;
+    const user = renderConsole();
+    await signIn(user);
+    expect(await screen.findByTestId('console-disabled')).toHaveTextContent('The moderator console is not enabled on this server.');
+    expect(screen.queryByLabelText('Moderator token')).not.toBeInTheDocument();
+  });
+
+  it('sign out forgets the token', async () => {
+    const user = renderConsole();
+    await signIn(user);
+    await screen.findAllByTestId('report-card');
+    await user.click(screen.getByRole('button', { name: 'Sign out' }));
+    expect(screen.getByLabelText('Moderator token')).toBeInTheDocument();
+    expect(window.sessionStorage.getItem(TOKEN_STORAGE_KEY)).toBeNull();
+  });
+
+  it('speaks the page language (German), reasons included', async () => {
+    await act(async () => {
+      await i18n.changeLanguage('de');
+    });
+    const user = renderConsole();
+    expect(screen.getByRole('heading', { level: 1 })).toHaveTextContent('Moderationskonsole');
+    await user.type(screen.getByLabelText('Moderations-Token'), TOKEN);
+    await user.click(screen.getByRole('button', { name: 'Anmelden' }));
+    const cards = await screen.findAllByTestId('report-card');
+    expect(within(cards[0]).getByRole('heading', { level: 3 })).toHaveTextContent('Meldung: Nacktheit');
+    expect(within(cards[0]).getByRole('combobox', { name: 'Sperren für' })).toBeInTheDocument();
+  });
+});

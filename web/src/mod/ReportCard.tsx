@@ -1,0 +1,130 @@
+import { useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import { REPORT_REASONS, type ReportReason } from '../protocol';
+import { BAN_DURATIONS, type BanDuration, type ModReport } from './api';
+import { useDateTime } from './useDateTime';
+
+export interface ReportCardProps {
+  report: ModReport;
+  /** Its position in the list (element ids). */
+  index: number;
+  busy: boolean;
+  onBan: (duration: BanDuration, reason: string) => void;
+  onDismiss: () => void;
+}
+
+/** The most a ban reason may be here (it is shown on the banned user's page). */
+export const MAX_BAN_REASON_LENGTH = 200;
+
+const JPEG = 'data:image/jpeg;base64,';
+
+const isReason = (value: string): value is ReportReason => (REPORT_REASONS as readonly string[]).includes(value);
+
+/** One open report: what happened, the evidence, and what the moderator does about it. */
+export function ReportCard({ report, index, busy, onBan, onDismiss }: ReportCardProps) {
+  const { t, i18n } = useTranslation('mod');
+  const formatDateTime = useDateTime();
+  const [duration, setDuration] = useState<BanDuration>('24h');
+  const [reason, setReason] = useState('');
+  const [missingReason, setMissingReason] = useState(false);
+  const id = `report-${index}`;
+  const reasonLabel = isReason(report.reason) ? t(`report.reasons.${report.reason}`, { ns: 'translation' }) : report.reason;
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const text = reason.trim();
+    if (!text) {
+      setMissingReason(true);
+      return;
+    }
+    onBan(duration, text);
+  };
+
+  return (
+    <article className="report-card" aria-labelledby={`${id}-title`} data-testid="report-card">
+      <h3 id={`${id}-title`}>{t('reports.title', { reason: reasonLabel })}</h3>
+      <dl className="facts">
+        <dt>{t('reports.created')}</dt>
+        <dd>
+          <time dateTime={report.created}>{formatDateTime(report.created)}</time>
+        </dd>
+        <dt>{t('reports.reported')}</dt>
+        <dd>
+          <code>{report.reported}</code>
+        </dd>
+        <dt>{t('reports.reporter')}</dt>
+        <dd>
+          <code>{report.reporter}</code>
+        </dd>
+        <dt>{t('reports.reporters')}</dt>
+        <dd data-testid="reporters">{new Intl.NumberFormat(i18n.language).format(report.reporters)}</dd>
+        <dt>{t('reports.note')}</dt>
+        <dd dir="auto" className={report.note ? undefined : 'muted'}>
+          {report.note || t('reports.noNote')}
+        </dd>
+      </dl>
+      <div className="evidence">
+        {report.frame.startsWith(JPEG) ? (
+          <img className="frame" src={report.frame} alt={t('reports.frameAlt')} data-testid="report-frame" />
+        ) : (
+          <p className="no-frame">{t('reports.noFrame')}</p>
+        )}
+        <div className="transcript">
+          <h4>{t('reports.chat')}</h4>
+          {report.chat.length > 0 ? (
+            <ol data-testid="report-chat">
+              {report.chat.map((line, n) => (
+                <li key={n} className={line.from === 'you' ? 'from-reporter' : 'from-reported'}>
+                  <strong>{line.from === 'you' ? t('reports.fromReporter') : t('reports.fromReported')}</strong>{' '}
+                  <span dir="auto">{line.text}</span>
+                </li>
+              ))}
+            </ol>
+          ) : (
+            <p className="muted">{t('reports.noChat')}</p>
+          )}
+        </div>
+      </div>
+      <div className="actions">
+        <form className="ban-form" onSubmit={submit} noValidate>
+          <fieldset disabled={busy}>
+            <legend>{t('ban.legend')}</legend>
+            <label htmlFor={`${id}-duration`}>{t('ban.duration')}</label>
+            <select id={`${id}-duration`} value={duration} onChange={(event) => setDuration(event.target.value as BanDuration)}>
+              {BAN_DURATIONS.map((value) => (
+                <option key={value} value={value}>
+                  {t(`ban.durations.${value}`)}
+                </option>
+              ))}
+            </select>
+            <label htmlFor={`${id}-reason`}>{t('ban.reason')}</label>
+            <input
+              id={`${id}-reason`}
+              type="text"
+              dir="auto"
+              maxLength={MAX_BAN_REASON_LENGTH}
+              value={reason}
+              aria-invalid={missingReason || undefined}
+              aria-describedby={missingReason ? `${id}-reason-error` : undefined}
+              onChange={(event) => {
+                setReason(event.target.value);
+                if (event.target.value.trim()) setMissingReason(false);
+              }}
+            />
+            {missingReason && (
+              <p id={`${id}-reason-error`} className="field-error" role="alert">
+                {t('ban.reasonRequired')}
+              </p>
+            )}
+            <button type="submit" className="danger">
+              {t('ban.submit')}
+            </button>
+          </fieldset>
+        </form>
+        <button type="button" onClick={onDismiss} disabled={busy}>
+          {t('dismiss')}
+        </button>
+      </div>
+    </article>
+  );
+}
