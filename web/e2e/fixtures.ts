@@ -51,6 +51,12 @@ export interface StrangerOptions {
   locale?: string;
   /** Shorter call timeouts, through the page's test hook (window.goMegleTest). */
   callTimeouts?: { setupMs?: number; recoveryMs?: number };
+  /**
+   * The client address this page claims, in X-Forwarded-For on every request and
+   * WebSocket upgrade; a server with TRUSTED_PROXIES=127.0.0.1/32 believes it. Bans and
+   * per-address limits count addresses, and every page here really comes from 127.0.0.1.
+   */
+  forwardedFor?: string;
 }
 
 interface Fixtures {
@@ -128,6 +134,7 @@ export const test = base.extend<Fixtures>({
       const context = await (options.browser ?? browser).newContext({
         viewport: { width: 1280, height: 800 },
         ...(options.locale ? { locale: options.locale } : {}),
+        ...(options.forwardedFor ? { extraHTTPHeaders: { 'X-Forwarded-For': options.forwardedFor } } : {}),
       });
       await context.addInitScript(recordPeerConnections);
       if (options.callTimeouts) {

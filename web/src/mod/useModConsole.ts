@@ -100,6 +100,21 @@ export function useModConsole(options: ModConsoleOptions = {}): ModConsole {
     [fail],
   );
 
+  // Signed out: one request without a token tells a server without a console
+  // (404) from one asking for the token (401), so the page says which at once.
+  useEffect(() => {
+    if (token) return;
+    let current = true;
+    makeAPIRef.current('')
+      .reports()
+      .catch((error: unknown) => {
+        if (current && error instanceof ModAPIError && error.kind === 'disabled') setPhase('disabled');
+      });
+    return () => {
+      current = false;
+    };
+  }, [token]);
+
   useEffect(() => {
     if (!token) {
       apiRef.current = null;
