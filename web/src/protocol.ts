@@ -52,7 +52,43 @@ export type ServerMessage =
   | { event: 'online'; data: { count: number } }
   | { event: 'error'; data: { code: ErrorCode; message: string } }
   // A Stop makes the last resume token worthless; this is the next one.
-  | { event: 'token'; data: { resume_token: string } };
+  | { event: 'token'; data: { resume_token: string } }
+  | { event: 'reported'; data: ReportedData }
+  | { event: 'banned'; data: BannedData };
+
+/** report's reasons. */
+export const REPORT_REASONS = ['nudity', 'sexual', 'harassment', 'spam', 'underage', 'other'] as const;
+export type ReportReason = (typeof REPORT_REASONS)[number];
+
+/** One line of a report's chat evidence, as the reporter saw it. */
+export interface ChatLine {
+  from: 'you' | 'stranger';
+  text: string;
+}
+
+/** report's data: the partner now, or the one of the last minute. */
+export interface ReportRequest {
+  reason: ReportReason;
+  note?: string;
+  /** data:image/jpeg;base64,… at most 640 px wide and 150 KB. */
+  frame?: string;
+  chat?: ChatLine[];
+}
+
+/** reported's data: the report is stored. */
+export interface ReportedData {
+  match_id: string;
+}
+
+/** banned's data (the socket then closes with CLOSE_BANNED). */
+export interface BannedData {
+  /** RFC 3339, UTC. */
+  until: string;
+  reason: string;
+}
+
+/** Close code of a banned address's socket: do not reconnect. */
+export const CLOSE_BANNED = 4003;
 
 /** How a video call's setup ended: connected peer to peer, or given up on. */
 export type CallOutcome = 'connected' | 'failed';
@@ -78,7 +114,8 @@ export type ClientMessage =
   | { event: 'chat'; data: { text: string } }
   | { event: 'typing'; data: { typing: boolean } }
   | { event: 'leave'; data: Record<string, never> }
-  | { event: 'rtc_stats'; data: RTCStatsRequest };
+  | { event: 'rtc_stats'; data: RTCStatsRequest }
+  | { event: 'report'; data: ReportRequest };
 
 export type ServerEvent = ServerMessage['event'];
 
@@ -100,6 +137,8 @@ const serverEvents: ReadonlySet<string> = new Set<ServerEvent>([
   'online',
   'error',
   'token',
+  'reported',
+  'banned',
 ]);
 
 /** Parses one text frame; returns null for anything that is not a known server event. */

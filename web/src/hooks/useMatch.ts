@@ -196,6 +196,9 @@ export function useMatch(signaling: Signaling, options: MatchOptions = {}): Matc
           return;
         case 'token':
           return; // the socket's business (the next resume token)
+        case 'reported':
+        case 'banned':
+          return; // trust and safety's business
         case 'error': {
           const { code } = message.data;
           if (code === 'unavailable' && phaseRef.current === 'searching') setPhase('idle');
