@@ -189,7 +189,7 @@ func BenchmarkHandleSignal(b *testing.B) {
 	app := quietApp(b, testConfig(b, url))
 	s, _ := attachFake(app.Hub)
 	app.Hub.step(s, func(s *Session) Effects {
-		return s.restore(&wire.MatchInfo{PartnerID: "P", MatchID: "M", Mode: wire.ModeVideo}, "elsewhere")
+		return s.restore(&wire.MatchInfo{PartnerID: "P", MatchID: "M", Mode: wire.ModeVideo}, "elsewhere", "")
 	})
 	frame := []byte(`{"event":"signal","data":{"type":"candidate","payload":{"candidate":"candidate:1 1 udp 2122260223 127.0.0.1 54321 typ host","sdpMid":"0","sdpMLineIndex":0}}}`)
 	b.ReportAllocs()

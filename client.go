@@ -18,6 +18,7 @@ const (
 	ClosePolicy         = websocket.ClosePolicyViolation
 	CloseTooBig         = websocket.CloseMessageTooBig
 	CloseReplaced       = 4001 // the identity was resumed on a newer connection: do not resume
+	CloseBanned         = 4003 // the address is banned (a banned event said until when and why)
 )
 
 const (

@@ -11,6 +11,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/go-megle/go-megle/internal/wire"
 )
 
 // Config is every setting of the server. LoadConfig is the only reader of the environment:
@@ -62,6 +64,14 @@ type Config struct {
 	HTTPIdleTimeout time.Duration
 	MetricsAddr     string
 
+	RematchCooldown  time.Duration
+	ReportTTL        time.Duration
+	ReportRate       int
+	AutobanReporters int
+	AutobanWindow    time.Duration
+	AutobanDuration  time.Duration
+	ModToken         string
+
 	LogLevel  slog.Level
 	LogFormat string
 	PprofAddr string
@@ -103,7 +113,7 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 	fs.DurationVar(&c.SweepInterval, "sweep-interval", 2*time.Second, "how often partners on other instances are checked for liveness")
 	fs.DurationVar(&c.OnlineInterval, "online-interval", 5*time.Second, "how often the cluster-wide online count is computed and sent when it changed")
 	fs.DurationVar(&c.PingInterval, "ping-interval", 20*time.Second, "WebSocket ping period; a client silent for twice this is dropped")
-	fs.Int64Var(&c.ReadLimit, "read-limit", 64<<10, "largest inbound WebSocket message in bytes; larger closes the socket with 1009")
+	fs.Int64Var(&c.ReadLimit, "read-limit", 384<<10, "largest inbound WebSocket message in bytes (a report with its evidence is the largest); larger closes the socket with 1009. Relayed messages (signal, chat, typing) are held to 64 KiB")
 	fs.IntVar(&c.SendQueue, "send-queue", 256, "outbound messages queued per client; a client whose queue overflows is disconnected")
 	fs.IntVar(&c.SendBytes, "send-queue-bytes", 1<<20, "outbound bytes queued per client (including what is being written); a client over it is disconnected")
 	fs.IntVar(&c.PublishBytes, "publish-queue-bytes", 32<<20, "bytes queued for other instances; messages over it are dropped (counted)")
@@ -115,6 +125,13 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 	fs.DurationVar(&c.HTTPTimeout, "http-timeout", 10*time.Second, "longest a request's headers (every route) and a plain request's body and response (every route but the WebSocket) may take")
 	fs.DurationVar(&c.HTTPIdleTimeout, "http-idle-timeout", 60*time.Second, "how long an idle keep-alive HTTP connection is kept open")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "address of a separate listener for /metrics, e.g. :9100 (then the public listener does not serve it)")
+	fs.DurationVar(&c.RematchCooldown, "rematch-cooldown", 5*time.Minute, "two users whose match ended are not paired again for this long (0: they may be)")
+	fs.DurationVar(&c.ReportTTL, "report-ttl", 7*24*time.Hour, "how long a report and its evidence are kept for moderators (and the two users kept apart)")
+	fs.IntVar(&c.ReportRate, "report-rate", 10, "reports per hour one address may make")
+	fs.IntVar(&c.AutobanReporters, "autoban-reporters", 3, "distinct reporting addresses within AUTOBAN_WINDOW that ban an address automatically (0: never)")
+	fs.DurationVar(&c.AutobanWindow, "autoban-window", time.Hour, "the window in which AUTOBAN_REPORTERS count")
+	fs.DurationVar(&c.AutobanDuration, "autoban-duration", 24*time.Hour, "an automatic ban's length; each further one within 30 days doubles it (at most 30 days)")
+	fs.StringVar(&c.ModToken, "mod-token", "", "bearer token of the moderator console at /mod and /mod/api (empty: the console is off and answers 404)")
 	fs.StringVar(&stun, "stun-urls", "", "comma list of STUN URLs given to clients (default: none, so nothing calls a third party)")
 	fs.StringVar(&turn, "turn-urls", "", "comma list of TURN URLs given to clients with time-limited credentials")
 	fs.StringVar(&c.TURNSecret, "turn-secret", "", "shared secret of the TURN server (coturn use-auth-secret)")
@@ -234,8 +251,15 @@ func (c *Config) validate() error {
 	if c.SendQueue < 8 {
 		bad("SEND_QUEUE must be at least 8")
 	}
-	if c.SendBytes < 2*int(c.ReadLimit) || c.PublishBytes < 2*int(c.ReadLimit) {
-		bad("SEND_QUEUE_BYTES and PUBLISH_QUEUE_BYTES must be at least twice READ_LIMIT (one relayed message must fit)")
+	if c.SendBytes < 2*wire.MaxRelayBytes || c.PublishBytes < 2*wire.MaxRelayBytes {
+		bad("SEND_QUEUE_BYTES and PUBLISH_QUEUE_BYTES must be at least 128 KiB (two relayed messages must fit)")
+	}
+	if c.RematchCooldown < 0 || c.ReportTTL < time.Minute || c.ReportRate < 1 || c.AutobanReporters < 0 ||
+		c.AutobanWindow <= 0 || c.AutobanDuration <= 0 {
+		bad("REMATCH_COOLDOWN must not be negative, REPORT_TTL at least 1m, REPORT_RATE at least 1, AUTOBAN_REPORTERS not negative, AUTOBAN_WINDOW and AUTOBAN_DURATION positive")
+	}
+	if c.ModToken != "" && len(c.ModToken) < 16 {
+		bad("MOD_TOKEN must be at least 16 characters (it guards bans and every report's evidence)")
 	}
 	if c.FindRate < 0 || c.FindBurst < 1 {
 		bad("FIND_MATCH_RATE must not be negative and FIND_MATCH_BURST must be positive")

@@ -248,7 +248,7 @@ const outageBound = 5 * time.Second
 
 func TestLeaveDuringRedisOutage(t *testing.T) {
 	const pause = 2 * time.Second
-	fast := func(c *Config) { c.RedisTimeout = 300 * time.Millisecond }
+	fast := func(c *Config) { c.RedisTimeout, c.RematchCooldown = 300*time.Millisecond, 0 }
 	t.Run("the partner on this instance is told at once", func(t *testing.T) {
 		insts, rs := startCluster(t, 1, fast)
 		rdb, keys := rdbFor(t, rs.URL()), Keys{insts[0].cfg.KeyPrefix}
@@ -586,7 +586,7 @@ func TestPartnerKnowsTheMatchBeforeTheInitiator(t *testing.T) {
 	partner, pc := attachFake(hub)
 	hub.FindMatch(partner, wire.ModeVideo, nil) // waits in the plain queue
 	initiatorConn := &hookConn{}
-	initiator := newSession(wire.ClientID(newID()), "hash", initiatorConn, hub.now, nil)
+	initiator := newSession(wire.ClientID(newID()), "hash", "addr-initiator", initiatorConn, hub.now, nil)
 	partnerKnew := false
 	initiatorConn.hook = func(frame []byte) {
 		if strings.Contains(string(frame), wire.EvMatchFound) {

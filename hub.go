@@ -40,6 +40,7 @@ type Hub struct {
 	cfg     HubConfig
 	mm      *Matchmaker
 	bus     *Bus
+	safety  *Safety
 	ice     *ICEProvider
 	log     *slog.Logger
 	metrics *Metrics
@@ -73,10 +74,10 @@ type heldSession struct {
 }
 
 // NewHub creates a hub; Run starts its background loops.
-func NewHub(parent context.Context, cfg HubConfig, mm *Matchmaker, bus *Bus, ice *ICEProvider, log *slog.Logger, m *Metrics, now func() time.Time) *Hub {
+func NewHub(parent context.Context, cfg HubConfig, mm *Matchmaker, bus *Bus, safety *Safety, ice *ICEProvider, log *slog.Logger, m *Metrics, now func() time.Time) *Hub {
 	ctx, cancel := context.WithCancel(parent)
 	return &Hub{
-		cfg: cfg, mm: mm, bus: bus, ice: ice, log: log, metrics: m, now: now,
+		cfg: cfg, mm: mm, bus: bus, safety: safety, ice: ice, log: log, metrics: m, now: now,
 		ctx: ctx, cancel: cancel,
 		sessions: map[wire.ClientID]*Session{}, held: map[wire.ClientID]*heldSession{},
 		unfinished: map[*Session]*Ended{},
@@ -145,21 +146,34 @@ func (h *Hub) Stop(ctx context.Context) error {
 	return h.mm.Deregister(dctx, h.cfg.Self)
 }
 
-// Attach takes a new connection: it admits it unless the instance drains, resumes its
-// identity if it brought a good resume token, registers its session, sends hello and starts
-// the connection's pumps. onEnd runs once the connection's cleanup is done. A connection
-// that lost the race with a drain is sent on with 1012 at once, before any resume.
+// Attach takes a new connection from address ip: it admits it unless the instance drains,
+// turns it away if the address is banned, resumes its identity if it brought a good resume
+// token, registers its session, sends hello and starts the connection's pumps. onEnd runs
+// once the connection's cleanup is done. A connection that lost the race with a drain is sent
+// on with 1012 at once, before any resume.
 func (h *Hub) Attach(conn *websocket.Conn, ip, resumeToken string, onEnd func()) {
 	h.mu.Lock()
 	if h.draining.Load() {
 		h.mu.Unlock()
-		refuse(conn, h.log)
+		closeWith(conn, nil, CloseServiceRestart, "server restarting", h.log)
 		onEnd()
 		return
 	}
 	h.attaching.Add(1)
 	h.mu.Unlock()
 	defer h.attaching.Done()
+
+	addr := h.safety.AddrHash(ip)
+	ban, err := h.safety.BanOf(h.ctx, addr)
+	if err != nil {
+		h.log.Warn("could not check the address for a ban; letting it in", "err", err)
+	}
+	if ban != nil {
+		h.metrics.BannedConnections.Inc()
+		closeWith(conn, bannedFrame(ban), CloseBanned, "banned", h.log)
+		onEnd()
+		return
+	}
 
 	id, token := wire.ClientID(newID()), ""
 	var resumed *ResumeResult
@@ -177,12 +191,14 @@ func (h *Hub) Attach(conn *websocket.Conn, ip, resumeToken string, onEnd func())
 	if h.cfg.InterestFallback > 0 {
 		arm = h.armFallback
 	}
-	s := newSession(id, hashToken(token), c, h.now, arm)
+	s := newSession(id, hashToken(token), addr, c, h.now, arm)
 	c.sess = s
 	hello := wire.HelloData{ID: id, ResumeToken: token, ICEServers: h.ice.Servers(id), Resumed: resumed != nil}
 	if resumed != nil {
 		hello.Match = resumed.Match
-		h.step(s, func(s *Session) Effects { return s.restore(resumed.Match, resumed.PartnerInstance) })
+		h.step(s, func(s *Session) Effects {
+			return s.restore(resumed.Match, resumed.PartnerInstance, resumed.PartnerAddr)
+		})
 	}
 	h.register(s)
 	hello.Online = h.Online()
@@ -190,14 +206,26 @@ func (h *Hub) Attach(conn *websocket.Conn, ip, resumeToken string, onEnd func())
 	c.start(onEnd)
 }
 
-func refuse(conn *websocket.Conn, log *slog.Logger) {
-	msg := websocket.FormatCloseMessage(CloseServiceRestart, "server restarting")
-	if err := conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(closeWriteWait)); err != nil {
-		log.Debug("close frame to a late connection", "err", err)
+// closeWith sends a connection that is not let in a last frame (if any) and a close code.
+func closeWith(conn *websocket.Conn, frame []byte, code int, text string, log *slog.Logger) {
+	deadline := time.Now().Add(closeWriteWait)
+	if frame != nil {
+		if err := conn.SetWriteDeadline(deadline); err == nil {
+			if err := conn.WriteMessage(websocket.TextMessage, frame); err != nil {
+				log.Debug("last frame to a connection not let in", "err", err)
+			}
+		}
+	}
+	if err := conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), deadline); err != nil {
+		log.Debug("close frame to a connection not let in", "err", err)
 	}
 	if err := conn.Close(); err != nil {
-		log.Debug("close a late connection", "err", err)
+		log.Debug("close a connection not let in", "err", err)
 	}
+}
+
+func bannedFrame(b *Ban) []byte {
+	return wire.MustEncode(wire.EvBanned, wire.BannedData{Until: b.Until.UTC().Format(time.RFC3339), Reason: b.Reason})
 }
 
 // --- the registry ---
@@ -303,6 +331,10 @@ func (h *Hub) route(inst InstanceID, env *Envelope) {
 
 // handleEnvelope applies a message for a local user. It never blocks.
 func (h *Hub) handleEnvelope(env Envelope) {
+	if env.Kind == KindBan {
+		h.closeBanned(env.Addr, &wire.BannedData{Until: env.Ticket, Reason: env.Reason})
+		return
+	}
 	s := h.lookup(env.To)
 	if s == nil {
 		if env.Kind == KindRelay {
@@ -316,7 +348,7 @@ func (h *Hub) handleEnvelope(env Envelope) {
 		verb = func(s *Session) Effects { return s.relayed(env.From, env.Match, env.Frame) }
 	case KindMatched:
 		verb = func(s *Session) Effects {
-			return s.matchedBy(env.Ticket, env.Match, env.From, env.Instance, env.Mode, env.Common)
+			return s.matchedBy(env.Ticket, env.Match, env.From, env.Instance, env.Addr, env.Mode, env.Common)
 		}
 	case KindLeft:
 		verb = func(s *Session) Effects { return s.partnerLeft(env.From, env.Match, env.Reason) }
@@ -332,5 +364,16 @@ func (h *Hub) handleEnvelope(env Envelope) {
 	}
 	if fx := h.step(s, verb); env.Kind == KindRelay && len(fx.Frames) == 0 {
 		h.metrics.Dropped.WithLabelValues("not_matched").Inc()
+	}
+}
+
+// closeBanned tells every local user of a banned address so and closes its socket with 4003.
+func (h *Hub) closeBanned(addr string, ban *wire.BannedData) {
+	frame := wire.MustEncode(wire.EvBanned, *ban)
+	for _, s := range h.snapshot() {
+		if s.addr == addr {
+			s.out.Send(frame)
+			s.out.Close(CloseBanned, "banned")
+		}
 	}
 }

@@ -23,7 +23,10 @@ func validIDText(s string) bool {
 	return true
 }
 
-const defaultWaitingMsg = "Looking for someone you can chat with..."
+const (
+	defaultWaitingMsg    = "Looking for someone you can chat with..."
+	newPartnerWaitingMsg = "Waiting for someone new..."
+)
 
 func nonNil(s []string) []string {
 	if s == nil {

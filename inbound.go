@@ -20,6 +20,7 @@ type inbound interface {
 	Relay(s *Session, event string, frame []byte)
 	Leave(s *Session)
 	CallStats(s *Session, stats wire.RTCStatsRequest)
+	Report(s *Session, r wire.ReportRequest)
 	Disconnect(s *Session, hold bool)
 }
 
@@ -30,6 +31,7 @@ type request struct {
 	interests []string  // find_match
 	frame     []byte    // signal, chat, typing: the frame for the partner
 	stats     wire.RTCStatsRequest
+	report    wire.ReportRequest
 }
 
 // dispatch hands the request on for session s.
@@ -41,6 +43,8 @@ func (r request) dispatch(to inbound, s *Session) {
 		to.Leave(s)
 	case wire.EvRTCStats:
 		to.CallStats(s, r.stats)
+	case wire.EvReport:
+		to.Report(s, r.report)
 	default:
 		to.Relay(s, r.event, r.frame)
 	}
@@ -83,6 +87,9 @@ func decode(id wire.ClientID, data []byte) (request, *wire.ErrorData) {
 		body = []byte("{}")
 	}
 	req := request{event: in.Event}
+	if relayed := in.Event == wire.EvSignal || in.Event == wire.EvChat || in.Event == wire.EvTyping; relayed && len(data) > wire.MaxRelayBytes {
+		return req, problem(wire.ErrBadRequest, in.Event+" is larger than a relayed message may be (64 KiB)")
+	}
 	switch in.Event {
 	case wire.EvFindMatch:
 		var r wire.FindMatchRequest
@@ -137,8 +144,15 @@ func decode(id wire.ClientID, data []byte) (request, *wire.ErrorData) {
 			r.SetupMS < 0 || r.SetupMS > wire.MaxSetupMS || r.Candidate != "" && !slices.Contains(wire.CandidateTypes, r.Candidate) {
 			return req, problem(wire.ErrBadRequest, "rtc_stats data must be {outcome: \"connected\"|\"failed\", setup_ms: 0-600000, candidate?: \"host\"|\"srflx\"|\"relay\"|\"prflx\"}")
 		}
+	case wire.EvReport:
+		if err := json.Unmarshal(body, &req.report); err != nil {
+			return req, problem(wire.ErrBadRequest, "report data must be {reason, note?, frame?, chat?}")
+		}
+		if bad := validateReport(&req.report); bad != "" {
+			return req, problem(wire.ErrBadRequest, bad)
+		}
 	default:
-		return req, problem(wire.ErrUnknownEvent, "unknown event; expected find_match, signal, chat, typing, leave or rtc_stats")
+		return req, problem(wire.ErrUnknownEvent, "unknown event; expected find_match, signal, chat, typing, leave, rtc_stats or report")
 	}
 	return req, nil
 }

@@ -12,6 +12,9 @@
 --          empty: keep the token
 -- ARGV[7]  SHA-256 of the token the caller's session holds: if the user hash holds another (a
 --          resume took the identity over with a newer token), nothing is done. Empty: no check.
+-- ARGV[8]  REMATCH_COOLDOWN, seconds: the two users of an ended match may not meet again for
+--          that long (each in the other's <prefix>:met:<id>; 0: no cooldown)
+-- ARGV[9]  now, unix milliseconds
 --
 -- Returns one of
 --   {'matched', partner id, partner instance, match id}  the match was ended; tell the partner
@@ -53,6 +56,17 @@ elseif state == 'matched' and mid and partner then
   if p[1] == mid then
     redis.call('HSET', pkey, 'state', 'idle')
     redis.call('HDEL', pkey, 'match', 'partner')
+  end
+  local cooldown, now = tonumber(ARGV[8]), tonumber(ARGV[9])
+  if cooldown > 0 then
+    for _, pair in ipairs({{me, partner}, {partner, me}}) do
+      local met = prefix .. ':met:' .. pair[1]
+      redis.call('ZREMRANGEBYSCORE', met, '-inf', now)
+      local metUntil = now + cooldown * 1000
+      local old = redis.call('ZSCORE', met, pair[2])
+      if not old or tonumber(old) < metUntil then redis.call('ZADD', met, metUntil, pair[2]) end
+      if redis.call('TTL', met) < cooldown then redis.call('EXPIRE', met, cooldown) end
+    end
   end
   out = {'matched', partner, p[2] or '', mid}
 end

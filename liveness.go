@@ -232,7 +232,7 @@ func (h *Hub) reconcileOne(s *Session, st UserState) {
 		}
 		h.metrics.Reconciled.WithLabelValues("match_applied").Inc()
 		h.step(s, func(s *Session) Effects {
-			return s.matchedBy(ticket, st.Match, st.Partner, m.PartnerInstance, m.Mode, m.Common)
+			return s.matchedBy(ticket, st.Match, st.Partner, m.PartnerInstance, m.PartnerAddr, m.Mode, m.Common)
 		})
 	case st.State != "waiting":
 		h.metrics.Reconciled.WithLabelValues("requeued").Inc()

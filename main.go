@@ -112,7 +112,8 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	metrics := NewMetrics()
 	keys := Keys{prefix: cfg.KeyPrefix}
-	mm, err := NewMatchmaker(ctx, rdb, MatchmakerConfig{Keys: keys, MatchTTL: cfg.MatchTTL, Timeout: cfg.RedisTimeout, Now: time.Now, Metrics: metrics})
+	mm, err := NewMatchmaker(ctx, rdb, MatchmakerConfig{Keys: keys, MatchTTL: cfg.MatchTTL, Timeout: cfg.RedisTimeout,
+		Now: time.Now, Metrics: metrics, RematchCooldown: cfg.RematchCooldown})
 	var rerr redis.Error
 	if errors.As(err, &rerr) {
 		closeRedis()
@@ -122,6 +123,16 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		log.Warn("Redis not reachable at start-up; starting not ready", "err", err)
 	}
 	bus := NewBus(rdb, keys, cfg.InstanceID, 8192, cfg.PublishBytes, log, metrics)
+	secret := []byte(cfg.BanSecret)
+	if len(secret) == 0 {
+		secret = []byte(newID())
+		if cfg.RedisURL != "" || len(cfg.RedisClusterAddrs)+len(cfg.RedisSentinelAddrs) > 0 {
+			log.Warn("BAN_SECRET is not set: address limits and bans hold on this instance only; set the same BAN_SECRET on every replica")
+		}
+	}
+	safety := NewSafety(rdb, keys, SafetyConfig{ReportTTL: cfg.ReportTTL, ReportRate: cfg.ReportRate,
+		AutobanReporters: cfg.AutobanReporters, AutobanWindow: cfg.AutobanWindow, AutobanDuration: cfg.AutobanDuration,
+		Secret: secret}, mm.redisCalls, time.Now)
 	ice := NewICEProvider(cfg.STUNURLs, cfg.TURNURLs, cfg.TURNSecret, cfg.TURNTTL, time.Now)
 	hub := NewHub(ctx, HubConfig{
 		Self: cfg.InstanceID, InterestFallback: cfg.InterestFallback, MatchTTL: cfg.MatchTTL,
@@ -132,15 +143,8 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			RateBurst: cfg.RateBurst, RateStrikes: cfg.RateStrike, FindRate: cfg.FindRate, FindBurst: cfg.FindBurst,
 			PingInterval: cfg.PingInterval,
 		},
-	}, mm, bus, ice, log, metrics, time.Now)
+	}, mm, bus, safety, ice, log, metrics, time.Now)
 	hub.Run()
-	secret := []byte(cfg.BanSecret)
-	if len(secret) == 0 {
-		secret = []byte(newID())
-		if cfg.RedisURL != "" || len(cfg.RedisClusterAddrs)+len(cfg.RedisSentinelAddrs) > 0 {
-			log.Warn("BAN_SECRET is not set: address limits and bans hold on this instance only; set the same BAN_SECRET on every replica")
-		}
-	}
 	addrs := NewAddressCap(rdb, keys, cfg.InstanceID, cfg.MaxConnsPerIP, secret, mm.redisCalls, log)
 	addrsCtx, stopAddrs := context.WithCancel(ctx)
 	addrsDone := make(chan struct{})
@@ -148,7 +152,13 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		defer close(addrsDone)
 		addrs.Run(addrsCtx)
 	}()
-	srv := NewServer(cfg, hub, addrs, log, metrics, ice, uiFS(cfg.WebDir))
+	var console *Console
+	if cfg.ModToken != "" {
+		console = NewConsole(cfg.ModToken, safety, hub, metrics, log, func(r *http.Request) string {
+			return clientAddress(r.RemoteAddr, r.Header, cfg.TrustedProxies, cfg.ForwardedHeader)
+		})
+	}
+	srv := NewServer(cfg, hub, addrs, console, log, metrics, ice, uiFS(cfg.WebDir))
 	if srv.ui == nil {
 		log.Warn("the web UI is not built; / explains how to build it", "web_dir", cfg.WebDir)
 	}

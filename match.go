@@ -38,6 +38,15 @@ func (k Keys) Channel(id InstanceID) string { return "signals:{" + string(id) + 
 // Conns counts one address's connections, per instance (the address's keyed hash).
 func (k Keys) Conns(addrHash string) string { return k.prefix + ":conns:" + addrHash }
 
+// Trust and safety (report.lua and ban.lua build the rest from the prefix).
+func (k Keys) Report(id string) string          { return k.prefix + ":report:" + id }
+func (k Keys) ReportsOpen() string              { return k.prefix + ":reports:open" }
+func (k Keys) Reporters(addrHash string) string { return k.prefix + ":reporters:" + addrHash }
+func (k Keys) Ban(addrHash string) string       { return k.prefix + ":ban:" + addrHash }
+func (k Keys) BanRecord(id string) string       { return k.prefix + ":banrec:" + id }
+func (k Keys) Bans() string                     { return k.prefix + ":bans" }
+func (k Keys) Met(id wire.ClientID) string      { return k.prefix + ":met:" + string(id) }
+
 // Outcome is what an enqueue did.
 type Outcome int
 
@@ -59,6 +68,7 @@ type EnqueueRequest struct {
 	Fallback  bool         // interest fallback: the plain queue is used too
 	Requeue   bool         // Redis lost this search: queue it again unless it was matched meanwhile
 	TokenHash string       // the caller's resume token hash: nothing is done if Redis holds another
+	Addr      string       // the caller's address, as its keyed hash
 }
 
 // EnqueueResult is match.lua's answer.
@@ -67,7 +77,9 @@ type EnqueueResult struct {
 	Partner         wire.ClientID
 	PartnerInstance InstanceID
 	PartnerTicket   string
+	PartnerAddr     string // the partner's address, as its keyed hash
 	Common          []string
+	PassedOver      bool // waiting: someone the caller met recently was passed over
 }
 
 // LeaveResult is leave.lua's answer. When Ended, Partner must be told.
@@ -88,6 +100,8 @@ type MatchmakerConfig struct {
 	Timeout  time.Duration // upper bound of one operation
 	Now      func() time.Time
 	Metrics  *Metrics
+	// RematchCooldown: two users whose match ended are not paired again for this long
+	RematchCooldown time.Duration
 }
 
 // Matchmaker owns the shared matchmaking state in Redis: queues, user and match hashes,
@@ -98,6 +112,7 @@ type Matchmaker struct {
 	rdb      redis.UniversalClient
 	keys     Keys
 	matchTTL time.Duration
+	cooldown time.Duration
 	now      func() time.Time
 	match    *redis.Script
 	leave    *redis.Script
@@ -111,7 +126,7 @@ type Matchmaker struct {
 func NewMatchmaker(ctx context.Context, rdb redis.UniversalClient, cfg MatchmakerConfig) (*Matchmaker, error) {
 	m := &Matchmaker{
 		redisCalls: redisCalls{timeout: cfg.Timeout, metrics: cfg.Metrics},
-		rdb:        rdb, keys: cfg.Keys, matchTTL: cfg.MatchTTL, now: cfg.Now,
+		rdb:        rdb, keys: cfg.Keys, matchTTL: cfg.MatchTTL, cooldown: cfg.RematchCooldown, now: cfg.Now,
 		match:  redis.NewScript(matchScriptSource),
 		leave:  redis.NewScript(leaveScriptSource),
 		resume: redis.NewScript(resumeScriptSource),
@@ -168,7 +183,7 @@ func (m *Matchmaker) Enqueue(ctx context.Context, r EnqueueRequest) (res Enqueue
 			reply, err := m.match.Run(ctx, m.rdb, []string{m.keys.User(r.Client)},
 				m.keys.prefix, string(r.Client), string(r.Instance), string(r.Mode), string(r.Match),
 				m.now().UnixMilli(), int64(m.matchTTL/time.Second), how, r.Ticket, r.TokenHash,
-				strings.Join(r.Interests, "\n"), retry).StringSlice()
+				strings.Join(r.Interests, "\n"), retry, r.Addr).StringSlice()
 			if err != nil {
 				return err
 			}
@@ -186,16 +201,16 @@ func parseMatchReply(reply []string) (res EnqueueResult, again bool, err error) 
 	switch {
 	case len(reply) == 1 && reply[0] == "retry":
 		return res, true, nil
-	case len(reply) == 1 && reply[0] == "waiting":
-		return EnqueueResult{Outcome: OutcomeWaiting}, false, nil
+	case len(reply) == 2 && reply[0] == "waiting":
+		return EnqueueResult{Outcome: OutcomeWaiting, PassedOver: reply[1] == "new"}, false, nil
 	case len(reply) == 1 && reply[0] == "stale":
 		return EnqueueResult{Outcome: OutcomeStale}, false, nil
 	case len(reply) == 1 && reply[0] == "moved":
 		return EnqueueResult{Outcome: OutcomeMoved}, false, nil
-	case len(reply) >= 4 && reply[0] == "matched":
+	case len(reply) >= 5 && reply[0] == "matched":
 		return EnqueueResult{
 			Outcome: OutcomeMatched, Partner: wire.ClientID(reply[1]), PartnerInstance: InstanceID(reply[2]),
-			PartnerTicket: reply[3], Common: append([]string{}, reply[4:]...),
+			PartnerTicket: reply[3], PartnerAddr: reply[4], Common: append([]string{}, reply[5:]...),
 		}, false, nil
 	}
 	return res, false, fmt.Errorf("match.lua: unexpected reply %q", reply)
@@ -219,7 +234,8 @@ func (m *Matchmaker) Leave(ctx context.Context, r LeaveRequest) (res LeaveResult
 	}
 	err = m.call(ctx, op, func(ctx context.Context) error {
 		reply, err := m.leave.Run(ctx, m.rdb, []string{m.keys.User(r.Client)}, m.keys.prefix, string(r.Client),
-			luaFlag(r.Forget), string(r.Instance), luaFlag(r.HeldOnly), r.NextToken, r.Token).StringSlice()
+			luaFlag(r.Forget), string(r.Instance), luaFlag(r.HeldOnly), r.NextToken, r.Token,
+			int64(m.cooldown/time.Second), m.now().UnixMilli()).StringSlice()
 		if err != nil {
 			return err
 		}
@@ -328,6 +344,32 @@ func (m *Matchmaker) Online(ctx context.Context) (clients int64, instances int, 
 	return clients, instances, err
 }
 
+// LiveInstances lists the instances with a live heartbeat.
+func (m *Matchmaker) LiveInstances(ctx context.Context) ([]InstanceID, error) {
+	var ids []InstanceID
+	err := m.call(ctx, "instances", func(ctx context.Context) error {
+		members, err := m.rdb.SMembers(ctx, m.keys.Instances()).Result()
+		if err != nil {
+			return err
+		}
+		for _, id := range members {
+			ids = append(ids, InstanceID(id))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	alive, err := m.Alive(ctx, ids)
+	live := ids[:0]
+	for _, id := range ids {
+		if alive[id] {
+			live = append(live, id)
+		}
+	}
+	return live, err
+}
+
 // UserState is what Redis says of one user's search.
 type UserState struct {
 	State   string // waiting, matched, idle; empty when Redis has no such user
@@ -364,23 +406,23 @@ type MatchView struct {
 	Mode            wire.Mode
 	Common          []string
 	PartnerInstance InstanceID
+	PartnerAddr     string
 }
 
 // MatchOf reads a match and where its other user lives.
 func (m *Matchmaker) MatchOf(ctx context.Context, mid wire.MatchID, partner wire.ClientID) (view MatchView, err error) {
 	err = m.call(ctx, "match_of", func(ctx context.Context) error {
-		var match *redis.SliceCmd
-		var inst *redis.StringCmd
+		var match, user *redis.SliceCmd
 		_, err := m.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			match = p.HMGet(ctx, m.keys.Match(mid), "mode", "common")
-			inst = p.HGet(ctx, m.keys.User(partner), "instance")
+			user = p.HMGet(ctx, m.keys.User(partner), "instance", "addr")
 			return nil
 		})
-		if err != nil && !errors.Is(err, redis.Nil) {
+		if err != nil {
 			return err
 		}
-		v := match.Val()
-		view = MatchView{Mode: wire.Mode(str(v[0])), PartnerInstance: InstanceID(inst.Val())}
+		v, u := match.Val(), user.Val()
+		view = MatchView{Mode: wire.Mode(str(v[0])), PartnerInstance: InstanceID(str(u[0])), PartnerAddr: str(u[1])}
 		if common := str(v[1]); common != "" {
 			view.Common = strings.Split(common, "\n")
 		}

@@ -20,14 +20,20 @@
 -- ARGV[11] interests, joined by "\n" (may be empty); already normalised and validated
 -- ARGV[12] '1' to answer {'retry'} when the budget of dropped stale entries runs out before
 --          the queues do (the caller runs the script again); otherwise the caller is queued
+-- ARGV[13] the caller's address as its keyed hash (kept in the user hash: a report of the
+--          caller reaches the address)
+--
+-- No rematch: a live waiting candidate the caller met recently (its id in <prefix>:met:<caller>,
+-- a sorted set of ids scored by the unix ms until which they may not meet again; leave.lua and
+-- report.lua write it, both ways) is skipped and put back where it waited.
 --
 -- User hash fields: instance, mode, interests, state (waiting | matched | idle), ticket,
---   fallback, since, match, partner, token.
+--   fallback, since, match, partner, token, addr.
 -- Match hash fields: a, b (user ids; a is the initiator), mode, common, created.
 --
 -- Returns one of
---   {'matched', partner id, partner instance, partner ticket, common interest 1, ...}
---   {'waiting'}
+--   {'matched', partner id, partner instance, partner ticket, partner address hash, common interest 1, ...}
+--   {'waiting', 'new' when someone met recently was passed over, else ''}
 --   {'stale'}    (fallback run for a search that has ended)
 --   {'retry'}    (only with ARGV[12]: stale entries were dropped, more may remain)
 --   {'moved'}    the user hash holds another resume token: a newer socket owns the identity
@@ -74,6 +80,10 @@ end
 
 local usePlain = fallback or #interests == 0
 local budget = 256 -- stale entries dropped per call at most, so one call stays short
+local metKey, skipped = prefix .. ':met:' .. me, {}
+local function putBack()
+  for _, s in ipairs(skipped) do redis.call('SADD', s[1], s[2]) end
+end
 for _, q in ipairs(queues(mode, interests, usePlain)) do
   while budget > 0 do
     local cand = redis.call('SPOP', q)
@@ -81,9 +91,13 @@ for _, q in ipairs(queues(mode, interests, usePlain)) do
     budget = budget - 1
     if cand ~= me then
       local ckey = prefix .. ':user:' .. cand
-      local c = redis.call('HMGET', ckey, 'state', 'mode', 'instance', 'interests', 'ticket', 'fallback')
-      if c[1] == 'waiting' and c[2] == mode and c[3]
-        and redis.call('EXISTS', prefix .. ':instance:' .. c[3]) == 1 then
+      local c = redis.call('HMGET', ckey, 'state', 'mode', 'instance', 'interests', 'ticket', 'fallback', 'addr')
+      local live = c[1] == 'waiting' and c[2] == mode and c[3]
+        and redis.call('EXISTS', prefix .. ':instance:' .. c[3]) == 1
+      local metUntil = live and redis.call('ZSCORE', metKey, cand)
+      if metUntil and tonumber(metUntil) > tonumber(now) then
+        skipped[#skipped + 1] = {q, cand} -- met recently: it waits on, for someone new
+      elseif live then
         -- a hit: take both users out of every queue they are in
         local cints = split(c[4])
         for _, cq in ipairs(queues(mode, cints, true)) do redis.call('SREM', cq, cand) end
@@ -96,11 +110,12 @@ for _, q in ipairs(queues(mode, interests, usePlain)) do
         redis.call('HSET', mkey, 'a', me, 'b', cand, 'mode', mode, 'common', commonText, 'created', now)
         redis.call('EXPIRE', mkey, ttl)
         redis.call('HSET', ukey, 'instance', inst, 'mode', mode, 'interests', ARGV[11], 'state', 'matched',
-          'ticket', ticket, 'match', mid, 'partner', cand, 'token', token, 'since', now)
+          'ticket', ticket, 'match', mid, 'partner', cand, 'token', token, 'since', now, 'addr', ARGV[13])
         redis.call('EXPIRE', ukey, ttl)
         redis.call('HSET', ckey, 'state', 'matched', 'match', mid, 'partner', me)
         redis.call('EXPIRE', ckey, ttl)
-        local out = {'matched', cand, c[3], c[5] or ''}
+        putBack()
+        local out = {'matched', cand, c[3], c[5] or '', c[7] or ''}
         for _, i in ipairs(common) do out[#out + 1] = i end
         return out
       end
@@ -111,15 +126,19 @@ end
 
 -- Out of budget with entries left (say, many waiting users of a crashed instance): the caller
 -- runs again rather than wait behind them unseen.
-if budget == 0 and ARGV[12] == '1' then return {'retry'} end
+if budget == 0 and ARGV[12] == '1' then
+  putBack()
+  return {'retry'}
+end
+putBack()
 
 -- a miss: wait in the queues
 redis.call('HSET', ukey, 'instance', inst, 'mode', mode, 'interests', ARGV[11], 'state', 'waiting',
-  'ticket', ticket, 'fallback', fallback and '1' or '0', 'token', token, 'since', now)
+  'ticket', ticket, 'fallback', fallback and '1' or '0', 'token', token, 'since', now, 'addr', ARGV[13])
 redis.call('HDEL', ukey, 'match', 'partner')
 redis.call('EXPIRE', ukey, ttl)
 for _, q in ipairs(queues(mode, interests, usePlain)) do
   redis.call('SADD', q, me)
   redis.call('EXPIRE', q, ttl)
 end
-return {'waiting'}
+return {'waiting', #skipped > 0 and 'new' or ''}

@@ -29,6 +29,10 @@ type Metrics struct {
 	InstancesAlive prometheus.Gauge
 	Calls          *prometheus.CounterVec
 	CallSetup      prometheus.Histogram
+
+	Reports           *prometheus.CounterVec
+	Bans              *prometheus.CounterVec
+	BannedConnections prometheus.Counter
 }
 
 // NewMetrics creates and registers every metric, plus the Go and process collectors.
@@ -72,12 +76,25 @@ func NewMetrics() *Metrics {
 		CallSetup: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "call_setup_seconds",
 			Help:    "Time from match_found to a connected video call, as the pages report it.",
 			Buckets: []float64{.1, .25, .5, 1, 2, 3, 5, 8, 12, 20, 30}}),
+		Reports: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "reports_total",
+			Help: "Reports stored, by reason."}, []string{"reason"}),
+		Bans: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "bans_total",
+			Help: "Bans made, by source: auto (enough distinct reporters) or moderator."}, []string{"source"}),
+		BannedConnections: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "banned_connections_total",
+			Help: "Connections from a banned address, told so and closed with 4003."}),
 	}
 	m.Registry.MustRegister(m.Clients, m.Waiting, m.Matches, m.MatchWait, m.Relayed, m.Dropped, m.RateLimited,
 		m.Resumes, m.PartnerLeft, m.Reconciled, m.Disconnects, m.RedisErrors, m.RedisDuration, m.InstancesAlive, m.Calls, m.CallSetup,
+		m.Reports, m.Bans, m.BannedConnections,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, mode := range []wire.Mode{wire.ModeVideo, wire.ModeText} {
 		m.Waiting.WithLabelValues(string(mode))
+	}
+	for _, reason := range wire.ReportReasons {
+		m.Reports.WithLabelValues(reason)
+	}
+	for _, source := range []string{"auto", "moderator"} {
+		m.Bans.WithLabelValues(source)
 	}
 	return m
 }

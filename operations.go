@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/go-megle/go-megle/internal/wire"
@@ -37,7 +38,7 @@ func (h *Hub) FindMatch(s *Session, mode wire.Mode, interests []string) {
 	if h.finish(s, fx.Ended) { // the conversation it ends is out of Redis: a search may be written
 		res, err = h.mm.Enqueue(h.ctx, EnqueueRequest{
 			Client: s.id, Instance: h.cfg.Self, Mode: mode, Interests: interests,
-			Match: mid, Ticket: ticket, TokenHash: s.token(),
+			Match: mid, Ticket: ticket, TokenHash: s.token(), Addr: s.addr,
 		})
 	}
 	if err != nil {
@@ -56,7 +57,7 @@ func (h *Hub) applyEnqueue(s *Session, ticket string, mid wire.MatchID, mode wir
 	switch res.Outcome {
 	case OutcomeWaiting:
 		if first {
-			h.step(s, func(s *Session) Effects { return s.queued(ticket) })
+			h.step(s, func(s *Session) Effects { return s.queued(ticket, res.PassedOver) })
 		}
 	case OutcomeMatched:
 		h.applyOwnMatch(s, ticket, mid, mode, res)
@@ -96,7 +97,7 @@ func (h *Hub) searchAgain(s *Session, ticket string, how EnqueueRequest) {
 	}
 	res, err := h.mm.Enqueue(h.ctx, EnqueueRequest{
 		Client: s.id, Instance: h.cfg.Self, Mode: mode, Interests: interests,
-		Match: mid, Ticket: ticket, Fallback: how.Fallback, Requeue: how.Requeue, TokenHash: s.token(),
+		Match: mid, Ticket: ticket, Fallback: how.Fallback, Requeue: how.Requeue, TokenHash: s.token(), Addr: s.addr,
 	})
 	if err != nil {
 		h.log.Warn("searching again failed; the user stays where it waits", "client", s.id, "err", err)
@@ -113,14 +114,14 @@ func (h *Hub) applyOwnMatch(s *Session, ticket string, mid wire.MatchID, mode wi
 	// The partner is matched in Redis whatever happens here, so it is always told; if this
 	// side has moved on meanwhile, the partner_left that follows reaches it after this.
 	h.route(res.PartnerInstance, &Envelope{Kind: KindMatched, To: res.Partner, From: s.id, Instance: h.cfg.Self,
-		Match: mid, Ticket: res.PartnerTicket, Mode: mode, Common: res.Common})
+		Match: mid, Ticket: res.PartnerTicket, Mode: mode, Common: res.Common, Addr: s.addr})
 	kind := "random"
 	if len(res.Common) > 0 {
 		kind = "interest"
 	}
 	h.metrics.Matches.WithLabelValues(kind).Inc()
 	h.step(s, func(s *Session) Effects {
-		return s.matchedOwn(ticket, mid, res.Partner, res.PartnerInstance, res.Common)
+		return s.matchedOwn(ticket, mid, res.Partner, res.PartnerInstance, res.PartnerAddr, res.Common)
 	})
 }
 
@@ -165,6 +166,53 @@ func (h *Hub) CallStats(s *Session, st wire.RTCStatsRequest) {
 	h.metrics.Calls.WithLabelValues(st.Outcome, candidate).Inc()
 	if st.Outcome == "connected" {
 		h.metrics.CallSetup.Observe(float64(st.SetupMS) / 1000)
+	}
+}
+
+// Report files the user's report of its partner (or the partner it had in the last minute):
+// the reporter hears `reported`, the two never meet again while it is open, and when enough
+// addresses have reported the same one it is banned at once, everywhere.
+func (h *Hub) Report(s *Session, r wire.ReportRequest) {
+	s.lockOps()
+	defer s.unlockOps()
+	var t lastMatch
+	var ok bool
+	h.step(s, func(s *Session) Effects { t, ok = s.reportTarget(); return Effects{} })
+	if !ok {
+		s.out.Send(errorFrame(wire.ErrNotMatched, "report is about your partner, now or in the last minute"))
+		return
+	}
+	filed, err := h.safety.File(h.ctx, Report{Reporter: s.id, Reported: t.partner, ReporterAddr: s.addr,
+		ReportedAddr: t.partnerAddr, Match: t.match, ReportRequest: r})
+	switch {
+	case errors.Is(err, ErrReportLimit):
+		s.out.Send(errorFrame(wire.ErrRateLimited, "one report per conversation, and a few an hour"))
+		return
+	case err != nil:
+		h.log.Warn("storing a report failed", "err", err)
+		s.out.Send(errorFrame(wire.ErrUnavailable, "the report could not be stored right now; try again shortly"))
+		return
+	}
+	h.metrics.Reports.WithLabelValues(r.Reason).Inc()
+	s.out.Send(wire.MustEncode(wire.EvReported, wire.ReportedData{MatchID: t.match}))
+	if filed.Ban != nil {
+		h.metrics.Bans.WithLabelValues("auto").Inc()
+		h.broadcastBan(*filed.Ban)
+	}
+}
+
+// broadcastBan closes the sockets of a banned address on every instance.
+func (h *Hub) broadcastBan(b Ban) {
+	insts, err := h.mm.LiveInstances(h.ctx)
+	if err != nil {
+		h.log.Warn("telling the instances of a ban failed; it holds from the next connection on", "err", err)
+	}
+	if !slices.Contains(insts, h.cfg.Self) {
+		insts = append(insts, h.cfg.Self)
+	}
+	env := Envelope{Kind: KindBan, Addr: b.Addr, Ticket: b.Until.UTC().Format(time.RFC3339), Reason: b.Reason}
+	for _, inst := range insts {
+		h.route(inst, &env)
 	}
 }
 

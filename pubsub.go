@@ -31,12 +31,17 @@ const (
 	// KindReplaced: To resumed on another socket (on Instance) with the token whose hash is
 	// Ticket: the socket that token belonged to is closed here.
 	KindReplaced
+	// KindBan: the address whose keyed hash is Addr is banned until Ticket (RFC 3339) for
+	// Reason: every local socket of it is told and closed. Sent to every instance.
+	KindBan
 )
 
 // Envelope is the typed message between instances, published once on the addressee
 // instance's channel. It is encoded in a small binary form: a version byte, the kind, a
 // flags byte, then length-prefixed fields; the client frame inside a relay is carried as
-// ready-to-send bytes so the receiving instance does not re-encode it.
+// ready-to-send bytes so the receiving instance does not re-encode it. Flag 1 says an Addr
+// field follows the frame (an instance without it would refuse such an envelope, which is
+// then lost like any pub/sub message: the sweep puts a lost match notice right).
 type Envelope struct {
 	Kind     EnvelopeKind
 	To       wire.ClientID
@@ -48,6 +53,7 @@ type Envelope struct {
 	Mode     wire.Mode
 	Common   []string
 	Frame    []byte
+	Addr     string // an address's keyed hash: From's (KindMatched), the banned one (KindBan)
 }
 
 const envelopeVersion = 1
@@ -56,14 +62,25 @@ var errBadEnvelope = errors.New("malformed envelope")
 
 // AppendBinary appends the encoded envelope to b.
 func (e *Envelope) AppendBinary(b []byte) []byte {
-	b = append(b, envelopeVersion, byte(e.Kind), 0) // the flags byte: none defined yet
+	var flags byte
+	if e.Addr != "" {
+		flags |= flagAddr
+	}
+	b = append(b, envelopeVersion, byte(e.Kind), flags)
 	for _, s := range [...]string{string(e.To), string(e.From), string(e.Match), string(e.Instance), e.Ticket, e.Reason, string(e.Mode), strings.Join(e.Common, "\n")} {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
 	b = binary.AppendUvarint(b, uint64(len(e.Frame)))
-	return append(b, e.Frame...)
+	b = append(b, e.Frame...)
+	if e.Addr != "" {
+		b = binary.AppendUvarint(b, uint64(len(e.Addr)))
+		b = append(b, e.Addr...)
+	}
+	return b
 }
+
+const flagAddr = 1
 
 // DecodeEnvelope parses an envelope; Frame aliases b.
 func DecodeEnvelope(b []byte) (Envelope, error) {
@@ -71,8 +88,9 @@ func DecodeEnvelope(b []byte) (Envelope, error) {
 	if len(b) < 3 || b[0] != envelopeVersion {
 		return e, errBadEnvelope
 	}
+	flags := b[2]
 	e.Kind = EnvelopeKind(b[1])
-	if e.Kind < KindRelay || e.Kind > KindReplaced {
+	if e.Kind < KindRelay || e.Kind > KindBan || flags&^flagAddr != 0 {
 		return e, errBadEnvelope
 	}
 	b = b[3:]
@@ -85,8 +103,12 @@ func DecodeEnvelope(b []byte) (Envelope, error) {
 		b = b[w+int(n):]
 		return f, nil
 	}
-	var fields [9][]byte
-	for i := range fields {
+	var fields [10][]byte
+	n := 9
+	if flags&flagAddr != 0 {
+		n = 10
+	}
+	for i := range fields[:n] {
 		f, err := field()
 		if err != nil {
 			return e, err
@@ -101,7 +123,7 @@ func DecodeEnvelope(b []byte) (Envelope, error) {
 	if len(fields[7]) > 0 {
 		e.Common = strings.Split(string(fields[7]), "\n")
 	}
-	e.Frame = fields[8]
+	e.Frame, e.Addr = fields[8], string(fields[9])
 	return e, nil
 }
 

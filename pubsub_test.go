@@ -14,6 +14,8 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 		{Kind: KindMatched, To: "A", From: "B", Instance: "i-1", Match: "M", Ticket: "T", Mode: wire.ModeText, Common: []string{"cats", "jazz music"}},
 		{Kind: KindLeft, To: "A", From: "B", Match: "M", Reason: wire.ReasonNext},
 		{Kind: KindMoved, To: "A", From: "B", Match: "M", Instance: "i-2"},
+		{Kind: KindMatched, To: "A", From: "B", Match: "M", Ticket: "T", Addr: "0f1e2d"},
+		{Kind: KindBan, Addr: "0f1e2d", Ticket: "2026-12-02T10:00:00Z", Reason: "nudity"},
 	}
 	for _, e := range cases {
 		got, err := DecodeEnvelope(e.AppendBinary(nil))
@@ -32,12 +34,14 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 func TestDecodeEnvelopeRejectsGarbage(t *testing.T) {
 	good := (&Envelope{Kind: KindRelay, To: "A", From: "B", Match: "M", Frame: []byte("x")}).AppendBinary(nil)
 	for name, b := range map[string][]byte{
-		"empty":         nil,
-		"wrong version": append([]byte{9}, good[1:]...),
-		"unknown kind":  append([]byte{envelopeVersion, 77}, good[2:]...),
-		"truncated":     good[:len(good)-1],
-		"trailing":      append(bytes.Clone(good), 0),
-		"huge length":   {envelopeVersion, byte(KindRelay), 0, 0xff, 0xff, 0xff, 0xff, 0x0f},
+		"empty":                  nil,
+		"wrong version":          append([]byte{9}, good[1:]...),
+		"unknown kind":           append([]byte{envelopeVersion, 77}, good[2:]...),
+		"unknown flag":           append([]byte{envelopeVersion, byte(KindRelay), 4}, good[3:]...),
+		"flag without its field": append([]byte{envelopeVersion, byte(KindRelay), flagAddr}, good[3:]...),
+		"truncated":              good[:len(good)-1],
+		"trailing":               append(bytes.Clone(good), 0),
+		"huge length":            {envelopeVersion, byte(KindRelay), 0, 0xff, 0xff, 0xff, 0xff, 0x0f},
 	} {
 		if _, err := DecodeEnvelope(b); err == nil {
 			t.Errorf("%s: accepted", name)

@@ -42,6 +42,7 @@ type ResumeResult struct {
 	ID              wire.ClientID
 	Match           *wire.MatchInfo // nil: the match ended meanwhile
 	PartnerInstance InstanceID
+	PartnerAddr     string
 	// Previous is where the identity lived before; unless it was Held there, an old socket of
 	// it may still be open there.
 	Previous InstanceID
@@ -105,11 +106,12 @@ func parseResumeReply(id wire.ClientID, reply []string) (ResumeResult, bool, err
 		return ResumeResult{}, false, nil
 	case len(reply) == 3 && reply[0] == "idle":
 		return ResumeResult{ID: id, Previous: InstanceID(reply[1]), Held: reply[2] == "1"}, true, nil
-	case len(reply) >= 8 && reply[0] == "matched":
+	case len(reply) >= 9 && reply[0] == "matched":
 		return ResumeResult{ID: id, Previous: InstanceID(reply[1]), Held: reply[2] == "1", PartnerInstance: InstanceID(reply[5]),
+			PartnerAddr: reply[8],
 			Match: &wire.MatchInfo{
 				MatchID: wire.MatchID(reply[3]), PartnerID: wire.ClientID(reply[4]), Initiator: reply[6] == "1",
-				Mode: wire.Mode(reply[7]), CommonInterests: append([]string{}, reply[8:]...),
+				Mode: wire.Mode(reply[7]), CommonInterests: append([]string{}, reply[9:]...),
 			}}, true, nil
 	}
 	return ResumeResult{}, false, fmt.Errorf("resume.lua: unexpected reply %q", reply)

@@ -13,7 +13,8 @@
 -- Returns one of
 --   {'invalid'}                                   unknown user, wrong token, or past the grace period
 --   {'idle', previous instance, held '1'|'0'}     the identity, with no match to restore
---   {'matched', previous instance, held, match id, partner id, partner instance, initiator '1'|'0', mode, common...}
+--   {'matched', previous instance, held, match id, partner id, partner instance, initiator '1'|'0', mode,
+--    partner's address hash, common...}
 -- The previous instance is where the identity lived; unless it was held there for a resume, an
 -- old socket of it may still be open there, and must be closed.
 local prefix, me, tokenHash, inst, ttl, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
@@ -32,9 +33,9 @@ local state, mid, partner, mode = u[2], u[3], u[4], u[5]
 if state == 'matched' and mid and partner then
   local mkey = prefix .. ':match:' .. mid
   local m = redis.call('HMGET', mkey, 'a', 'common')
-  local p = redis.call('HMGET', prefix .. ':user:' .. partner, 'match', 'instance')
+  local p = redis.call('HMGET', prefix .. ':user:' .. partner, 'match', 'instance', 'addr')
   if m[1] and p[1] == mid then
-    local out = {'matched', previous, held, mid, partner, p[2] or '', m[1] == me and '1' or '0', mode or 'video'}
+    local out = {'matched', previous, held, mid, partner, p[2] or '', m[1] == me and '1' or '0', mode or 'video', p[3] or ''}
     if m[2] and m[2] ~= '' then
       for part in string.gmatch(m[2], '[^\n]+') do out[#out + 1] = part end
     end

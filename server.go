@@ -26,11 +26,12 @@ type Server struct {
 	ui       fs.FS // nil: the UI is not built
 	upgrader websocket.Upgrader
 	addrs    *AddressCap
+	console  *Console // nil: the moderator console is off
 }
 
 // NewServer wires the HTTP surface.
-func NewServer(cfg Config, hub *Hub, addrs *AddressCap, log *slog.Logger, m *Metrics, ice *ICEProvider, ui fs.FS) *Server {
-	s := &Server{cfg: cfg, hub: hub, addrs: addrs, log: log, metrics: m, ice: ice, ui: ui}
+func NewServer(cfg Config, hub *Hub, addrs *AddressCap, console *Console, log *slog.Logger, m *Metrics, ice *ICEProvider, ui fs.FS) *Server {
+	s := &Server{cfg: cfg, hub: hub, addrs: addrs, console: console, log: log, metrics: m, ice: ice, ui: ui}
 	s.upgrader = websocket.Upgrader{
 		ReadBufferSize:  1024,
 		WriteBufferSize: 4096,
@@ -59,7 +60,24 @@ func (s *Server) Handler() http.Handler {
 			ICEServers []wire.ICEServer `json:"ice_servers"`
 		}{s.ice.STUN()})
 	})
-	mux.Handle("GET /", s.uiHandler())
+	if s.console != nil {
+		s.console.Register(mux) // and /mod itself is a page of the web app
+	} else {
+		off := func(w http.ResponseWriter, _ *http.Request) {
+			apiError(w, http.StatusNotFound, "the moderator console is not enabled on this server (MOD_TOKEN)")
+		}
+		mux.HandleFunc("/mod", off)
+		mux.HandleFunc("/mod/", off)
+	}
+	ui := s.uiHandler() // for every method, so that no pattern above conflicts with it
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		ui.ServeHTTP(w, r)
+	})
 	return securityHeaders(mux)
 }
 
@@ -82,7 +100,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "server is shutting down; reconnect", http.StatusServiceUnavailable)
 		return
 	}
-	addr := clientAddress(r.RemoteAddr, r.Header, s.cfg.TrustedProxies, s.cfg.ForwardedHeader)
+	addr := s.clientAddress(r)
 	release, ok := s.addrs.Acquire(r.Context(), addr)
 	if !ok {
 		s.metrics.Disconnects.WithLabelValues("ip_cap").Inc()
@@ -96,6 +114,11 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader has answered with an HTTP error
 	}
 	s.hub.Attach(conn, addr, r.URL.Query().Get("resume"), release)
+}
+
+// clientAddress is the address key of the request's client.
+func (s *Server) clientAddress(r *http.Request) string {
+	return clientAddress(r.RemoteAddr, r.Header, s.cfg.TrustedProxies, s.cfg.ForwardedHeader)
 }
 
 // checkOrigin allows the configured origins, or by default only the request's own host.

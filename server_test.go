@@ -385,7 +385,7 @@ func TestBroadcastMessage(t *testing.T) {
 
 func TestLeaveChatSession(t *testing.T) {
 	_, url := startMiniredis(t)
-	cfg := testConfig(t, url)
+	cfg := testConfig(t, url, func(c *Config) { c.RematchCooldown = 0 }) // the same two meet again below
 	inst := startInstance(t, cfg)
 	a, b := dial(t, inst.wsURL(), nil), dial(t, inst.wsURL(), nil)
 	first, _ := pair(t, a, b)
@@ -426,7 +426,7 @@ func TestLeaveChatSession(t *testing.T) {
 
 func TestCallStats(t *testing.T) {
 	_, url := startMiniredis(t)
-	inst := startInstance(t, testConfig(t, url))
+	inst := startInstance(t, testConfig(t, url, func(c *Config) { c.RematchCooldown = 0 }))
 	a, b := dial(t, inst.wsURL(), nil), dial(t, inst.wsURL(), nil)
 	loner := dial(t, inst.wsURL(), nil)
 	loner.send(wire.EvRTCStats, map[string]any{"outcome": "connected", "setup_ms": 900, "candidate": "relay"}) // outside a match: ignored

@@ -42,9 +42,10 @@ func (p Phase) String() string { return phaseNames[p] }
 // Transitions caused by other users (matched by someone, partner left, partner moved) take
 // only mu, so they never wait for a Redis round trip of this user.
 type Session struct {
-	id  wire.ClientID
-	out Conn // the user's connection
-	now func() time.Time
+	id   wire.ClientID
+	addr string // the user's address as its keyed hash (reports and bans find it by this)
+	out  Conn   // the user's connection
+	now  func() time.Time
 	// armFallback schedules the interest fallback of a search and returns its cancel; nil:
 	// no fallback.
 	armFallback func(ticket string) (cancel func() bool)
@@ -59,8 +60,10 @@ type Session struct {
 	interests    []string
 	partner      wire.ClientID
 	partnerInst  InstanceID
+	partnerAddr  string
 	match        wire.MatchID
 	initiator    bool
+	last         lastMatch    // the match that ended last, for a report within reportWindow
 	pendingMatch wire.MatchID // the match id our own in-flight enqueue would create
 	pendingLeft  string       // the reason of a partner_left for pendingMatch that came before the match applied
 	early        []earlyFrame // frames for pendingMatch that came before the match applied
@@ -95,6 +98,17 @@ type Effects struct {
 	stoppedSearching, startedSearching wire.Mode
 }
 
+// lastMatch is a match that has ended, as a report of it needs it.
+type lastMatch struct {
+	match       wire.MatchID
+	partner     wire.ClientID
+	partnerAddr string
+	ended       time.Time
+}
+
+// reportWindow: a user may report its last partner this long after their match ended.
+const reportWindow = 60 * time.Second
+
 // earlyFrame is a partner's frame that overtook our own match's answer.
 type earlyFrame struct {
 	from  wire.ClientID
@@ -122,8 +136,8 @@ func (e *Ended) needsRedis() bool {
 	return e != nil && (e.Was != PhaseIdle || e.Forget || e.TokenHash != "")
 }
 
-func newSession(id wire.ClientID, tokenHash string, out Conn, now func() time.Time, armFallback func(*Session, string) func() bool) *Session {
-	s := &Session{id: id, tokenHash: tokenHash, out: out, now: now}
+func newSession(id wire.ClientID, tokenHash, addr string, out Conn, now func() time.Time, armFallback func(*Session, string) func() bool) *Session {
+	s := &Session{id: id, tokenHash: tokenHash, addr: addr, out: out, now: now}
 	if armFallback != nil {
 		s.armFallback = func(ticket string) func() bool { return armFallback(s, ticket) }
 	}
@@ -168,7 +182,7 @@ func (s *Session) end(reason string, forget bool) *Ended {
 		e.Was = PhaseIdle
 	}
 	s.cancelFallback()
-	s.phase, s.ticket, s.partner, s.partnerInst, s.match, s.initiator = PhaseIdle, "", "", "", "", false
+	s.toIdle()
 	s.early = nil
 	if !e.needsRedis() {
 		return nil
@@ -196,16 +210,29 @@ func (s *Session) beginSearch(ticket string, mid wire.MatchID, mode wire.Mode, i
 	return Effects{Ended: ended}, true
 }
 
-// queued: Redis has the search waiting in its queues.
-func (s *Session) queued(ticket string) Effects {
+// toIdle leaves a match or search; a match is remembered for a report.
+func (s *Session) toIdle() {
+	if s.phase == PhaseMatched {
+		s.last = lastMatch{match: s.match, partner: s.partner, partnerAddr: s.partnerAddr, ended: s.now()}
+	}
+	s.phase, s.ticket, s.partner, s.partnerInst, s.partnerAddr, s.match, s.initiator = PhaseIdle, "", "", "", "", "", false
+}
+
+// queued: Redis has the search waiting in its queues; passedOver says someone the user met
+// recently was passed over (it waits for someone new).
+func (s *Session) queued(ticket string, passedOver bool) Effects {
 	if !s.searching(ticket) {
 		return Effects{} // matched meanwhile (waiting must never follow that match_found), or moved on
 	}
 	if len(s.interests) > 0 && s.armFallback != nil {
 		s.stopFallback = s.armFallback(ticket)
 	}
+	msg := defaultWaitingMsg
+	if passedOver {
+		msg = newPartnerWaitingMsg
+	}
 	return Effects{Frames: [][]byte{wire.MustEncode(wire.EvWaiting, wire.WaitingData{
-		Message: defaultWaitingMsg, Interests: nonNil(s.interests), Mode: s.mode})}}
+		Message: msg, Interests: nonNil(s.interests), Mode: s.mode})}}
 }
 
 func (s *Session) searching(ticket string) bool {
@@ -225,12 +252,12 @@ func (s *Session) searchAgain(ticket string, mid wire.MatchID) (mode wire.Mode, 
 // matchedOwn: our own enqueue for ticket paired us with partner in match mid; we initiate.
 // If the partner already left that match (its partner_left overtook our answer), the user
 // learns both at once.
-func (s *Session) matchedOwn(ticket string, mid wire.MatchID, partner wire.ClientID, pinst InstanceID, common []string) Effects {
+func (s *Session) matchedOwn(ticket string, mid wire.MatchID, partner wire.ClientID, pinst InstanceID, paddr string, common []string) Effects {
 	if !s.searching(ticket) {
 		return Effects{}
 	}
 	early := s.early
-	fx := s.matched(mid, partner, pinst, true, common)
+	fx := s.matched(mid, partner, pinst, paddr, true, common)
 	if s.pendingMatch != mid {
 		return fx
 	}
@@ -247,17 +274,17 @@ func (s *Session) matchedOwn(ticket string, mid wire.MatchID, partner wire.Clien
 }
 
 // matchedBy: someone else's enqueue paired our search ticket with from in match mid.
-func (s *Session) matchedBy(ticket string, mid wire.MatchID, from wire.ClientID, finst InstanceID, mode wire.Mode, common []string) Effects {
+func (s *Session) matchedBy(ticket string, mid wire.MatchID, from wire.ClientID, finst InstanceID, faddr string, mode wire.Mode, common []string) Effects {
 	if !s.searching(ticket) {
 		return Effects{} // a stale search: our own leave or next has ended that match
 	}
 	s.mode = mode
-	return s.matched(mid, from, finst, false, common)
+	return s.matched(mid, from, finst, faddr, false, common)
 }
 
-func (s *Session) matched(mid wire.MatchID, partner wire.ClientID, pinst InstanceID, initiator bool, common []string) Effects {
+func (s *Session) matched(mid wire.MatchID, partner wire.ClientID, pinst InstanceID, paddr string, initiator bool, common []string) Effects {
 	s.cancelFallback()
-	s.phase, s.partner, s.partnerInst, s.match, s.initiator = PhaseMatched, partner, pinst, mid, initiator
+	s.phase, s.partner, s.partnerInst, s.partnerAddr, s.match, s.initiator = PhaseMatched, partner, pinst, paddr, mid, initiator
 	s.early = nil
 	return Effects{
 		Waited: max(s.now().Sub(s.waitStart), time.Nanosecond),
@@ -271,7 +298,7 @@ func (s *Session) matched(mid wire.MatchID, partner wire.ClientID, pinst Instanc
 func (s *Session) partnerLeft(from wire.ClientID, mid wire.MatchID, reason string) Effects {
 	switch {
 	case s.matchedWith(from, mid):
-		s.phase, s.ticket, s.partner, s.partnerInst, s.match, s.initiator = PhaseIdle, "", "", "", "", false
+		s.toIdle()
 		return Effects{Left: reason, Frames: [][]byte{wire.MustEncode(wire.EvPartnerLeft, wire.PartnerLeftData{From: from, Reason: reason})}}
 	case s.phase == PhaseSearching && s.pendingMatch == mid:
 		s.pendingLeft = reason
@@ -368,10 +395,10 @@ func (s *Session) expire() Effects {
 }
 
 // restore gives a resumed identity its match back (nil: none survived).
-func (s *Session) restore(m *wire.MatchInfo, pinst InstanceID) Effects {
+func (s *Session) restore(m *wire.MatchInfo, pinst InstanceID, paddr string) Effects {
 	s.everQueued = true
 	if m != nil {
-		s.phase, s.partner, s.partnerInst, s.match = PhaseMatched, m.PartnerID, pinst, m.MatchID
+		s.phase, s.partner, s.partnerInst, s.partnerAddr, s.match = PhaseMatched, m.PartnerID, pinst, paddr, m.MatchID
 		s.initiator, s.mode = m.Initiator, m.Mode
 	}
 	return Effects{}
@@ -410,6 +437,18 @@ func (s *Session) abandonSearch(ticket string) Effects {
 
 func (s *Session) matchedWith(partner wire.ClientID, mid wire.MatchID) bool {
 	return s.phase == PhaseMatched && s.partner == partner && s.match == mid
+}
+
+// reportTarget is whom a report of the user is about: its partner, or the partner it had in
+// the last reportWindow; ok is false when there is none.
+func (s *Session) reportTarget() (t lastMatch, ok bool) {
+	if s.phase == PhaseMatched {
+		return lastMatch{match: s.match, partner: s.partner, partnerAddr: s.partnerAddr}, true
+	}
+	if s.last.match != "" && s.now().Sub(s.last.ended) <= reportWindow {
+		return s.last, true
+	}
+	return lastMatch{}, false
 }
 
 // --- queries for the hub: each takes s.mu itself ---

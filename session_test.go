@@ -26,13 +26,15 @@ type verb = func(*Session) Effects
 func search(ticket string, mid wire.MatchID, interests ...string) verb {
 	return func(s *Session) Effects { fx, _ := s.beginSearch(ticket, mid, wire.ModeVideo, interests); return fx }
 }
-func queued(ticket string) verb { return func(s *Session) Effects { return s.queued(ticket) } }
+func queued(ticket string) verb { return func(s *Session) Effects { return s.queued(ticket, false) } }
 func own(ticket string, mid wire.MatchID, partner wire.ClientID) verb {
-	return func(s *Session) Effects { return s.matchedOwn(ticket, mid, partner, instOther, nil) }
+	return func(s *Session) Effects {
+		return s.matchedOwn(ticket, mid, partner, instOther, "addr-"+string(partner), nil)
+	}
 }
 func by(ticket string, mid wire.MatchID, from wire.ClientID) verb {
 	return func(s *Session) Effects {
-		return s.matchedBy(ticket, mid, from, instOther, wire.ModeVideo, []string{"jazz"})
+		return s.matchedBy(ticket, mid, from, instOther, "addr-"+string(from), wire.ModeVideo, []string{"jazz"})
 	}
 }
 func left(from wire.ClientID, mid wire.MatchID, reason string) verb {
@@ -53,7 +55,7 @@ func gone(partner wire.ClientID, mid wire.MatchID) verb {
 func abandon(ticket string) verb { return func(s *Session) Effects { return s.abandonSearch(ticket) } }
 func restored(initiator bool) verb {
 	return func(s *Session) Effects {
-		return s.restore(&wire.MatchInfo{PartnerID: partnerP, MatchID: mCur, Initiator: initiator, Mode: wire.ModeText}, instOther)
+		return s.restore(&wire.MatchInfo{PartnerID: partnerP, MatchID: mCur, Initiator: initiator, Mode: wire.ModeText}, instOther, "addr-P")
 	}
 }
 
@@ -307,7 +309,7 @@ func testSession(arm func(*Session, string) func() bool) (*Session, *fakeConn) {
 	conn := &fakeConn{}
 	clock := time.Unix(1_700_000_000, 0)
 	now := func() time.Time { clock = clock.Add(time.Second); return clock }
-	return newSession("ME", "hash", conn, now, arm), conn
+	return newSession("ME", "hash", "addr-me", conn, now, arm), conn
 }
 
 func frameEvents(t *testing.T, frames [][]byte) []string {
@@ -321,4 +323,37 @@ func frameEvents(t *testing.T, frames [][]byte) []string {
 		out = append(out, in.Event)
 	}
 	return out
+}
+
+func TestSessionReportTarget(t *testing.T) {
+	clock := time.Unix(1_700_000_000, 0)
+	s := newSession("ME", "hash", "addr-me", &fakeConn{}, func() time.Time { return clock }, nil)
+	target := func() (lastMatch, bool) {
+		var t lastMatch
+		var ok bool
+		s.step(func(s *Session) Effects { t, ok = s.reportTarget(); return Effects{} })
+		return t, ok
+	}
+	if _, ok := target(); ok {
+		t.Fatal("a report target before any match")
+	}
+	for _, v := range matchedWithP {
+		s.step(v)
+	}
+	if m, ok := target(); !ok || m.partner != partnerP || m.match != mCur || m.partnerAddr != "addr-P" {
+		t.Fatalf("while matched: %+v %v", m, ok)
+	}
+	s.step(left(partnerP, mCur, reasonLft))
+	clock = clock.Add(reportWindow)
+	if m, ok := target(); !ok || m.partner != partnerP || m.partnerAddr != "addr-P" {
+		t.Fatalf("a minute after the end: %+v %v, want the last partner", m, ok)
+	}
+	s.step(search(tkOld, mOld)) // searching again: still the last partner
+	if m, ok := target(); !ok || m.partner != partnerP {
+		t.Fatalf("searching after the end: %+v %v", m, ok)
+	}
+	clock = clock.Add(time.Second)
+	if m, ok := target(); ok {
+		t.Fatalf("past the minute: %+v", m)
+	}
 }

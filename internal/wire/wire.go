@@ -33,6 +33,7 @@ const (
 	EvTyping    = "typing"
 	EvLeave     = "leave"
 	EvRTCStats  = "rtc_stats"
+	EvReport    = "report"
 )
 
 // Outbound event names (server -> client). Signal, chat and typing go both ways.
@@ -44,6 +45,8 @@ const (
 	EvOnline      = "online"
 	EvError       = "error"
 	EvToken       = "token"
+	EvReported    = "reported"
+	EvBanned      = "banned"
 )
 
 // Error codes of the error event (all of them are in ErrorCodes).
@@ -74,6 +77,7 @@ const (
 	MaxInterestLen   = 32 // characters
 	MaxChatLen       = 2000
 	MaxSignalTypeLen = 32
+	MaxRelayBytes    = 64 << 10 // a relayed message (signal, chat, typing); a report may be larger
 )
 
 // Inbound is every client message before its data is decoded.
@@ -134,6 +138,32 @@ var (
 
 // MaxSetupMS bounds rtc_stats.setup_ms (ten minutes).
 const MaxSetupMS = 600_000
+
+// ReportRequest is report's data: why the user reports its partner (or the partner it had in
+// the last minute), and the evidence its browser holds.
+type ReportRequest struct {
+	Reason string     `json:"reason"`
+	Note   string     `json:"note,omitempty"`
+	Frame  string     `json:"frame,omitempty"` // data:image/jpeg;base64,...
+	Chat   []ChatLine `json:"chat,omitempty"`
+}
+
+// ChatLine is one line of a report's chat evidence, as the reporter saw it.
+type ChatLine struct {
+	From string `json:"from"` // you | stranger
+	Text string `json:"text"`
+}
+
+// Report limits and values.
+const (
+	MaxReportNote       = 500       // characters
+	MaxReportFrameBytes = 150 << 10 // the decoded JPEG
+	MaxReportFrameWidth = 640       // pixels
+	MaxReportChatLines  = 20
+	ReportFramePrefix   = "data:image/jpeg;base64,"
+)
+
+var ReportReasons = []string{"nudity", "sexual", "harassment", "spam", "underage", "other"}
 
 // --- server -> client ---
 
@@ -200,6 +230,17 @@ type TokenData struct {
 	ResumeToken string `json:"resume_token"`
 }
 
+// ReportedData confirms a stored report.
+type ReportedData struct {
+	MatchID MatchID `json:"match_id"`
+}
+
+// BannedData tells a banned user until when, and why; the socket closes with 4003 after it.
+type BannedData struct {
+	Until  string `json:"until"` // RFC 3339, UTC
+	Reason string `json:"reason"`
+}
+
 type OnlineData struct {
 	Count int64 `json:"count"`
 }
@@ -215,11 +256,11 @@ var (
 	ServerEvents = map[string]any{
 		EvHello: HelloData{}, EvWaiting: WaitingData{}, EvMatchFound: MatchFoundData{}, EvSignal: SignalData{},
 		EvChat: ChatData{}, EvTyping: TypingData{}, EvPartnerLeft: PartnerLeftData{}, EvOnline: OnlineData{},
-		EvError: ErrorData{}, EvToken: TokenData{},
+		EvError: ErrorData{}, EvToken: TokenData{}, EvReported: ReportedData{}, EvBanned: BannedData{},
 	}
 	ClientEvents = map[string]any{
 		EvFindMatch: FindMatchRequest{}, EvSignal: SignalRequest{}, EvChat: ChatRequest{}, EvTyping: TypingRequest{},
-		EvLeave: LeaveRequest{}, EvRTCStats: RTCStatsRequest{},
+		EvLeave: LeaveRequest{}, EvRTCStats: RTCStatsRequest{}, EvReport: ReportRequest{},
 	}
 )
 
