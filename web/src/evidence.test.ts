@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { captureFrame, dataURLBytes, encodeWithinLimit, FRAME_QUALITIES, frameSize, reportChat, type FrameSource } from './evidence';
+import { captureFrame, cleanNote, dataURLBytes, encodeWithinLimit, fitReport, FRAME_QUALITIES, frameSize, reportChat, type FrameSource } from './evidence';
 import type { ChatLine } from './hooks/useMatch';
 import { MAX_REPORT_FRAME_BYTES } from './protocol';
 
@@ -153,5 +153,39 @@ describe('captureFrame', () => {
       },
     };
     expect(captureFrame(video(640, 480), { createCanvas: () => canvas as unknown as HTMLCanvasElement })).toBeNull();
+  });
+});
+
+describe('cleanNote', () => {
+  it('keeps line breaks and tabs, drops other control characters, trims, and holds 500 characters', () => {
+    expect(cleanNote('  line one\nline\ttwo\u0007\u0000  ')).toBe('line one\nline\ttwo');
+    expect(cleanNote('x'.repeat(600))).toHaveLength(500);
+    expect(cleanNote(' \u0007 ')).toBe('');
+  });
+});
+
+describe('fitReport', () => {
+  const line = (n: number, text = 'x'.repeat(1000)) => ({ from: n % 2 ? ('you' as const) : ('stranger' as const), text: `${n} ${text}` });
+  const bytes = (data: object) => new TextEncoder().encode(JSON.stringify({ event: 'report', data })).length;
+
+  it('leaves a report that fits as it is', () => {
+    const data = { reason: 'nudity' as const, frame: jpegOf(100_000), chat: [line(1), line(2)] };
+    expect(fitReport(data)).toBe(data);
+  });
+
+  it('drops the oldest chat lines first, then the still, to stay within the read limit', () => {
+    // Chat the stranger filled with characters JSON writes as \u0001: six bytes each.
+    const escaped = '\u0001'.repeat(1990);
+    const chat = Array.from({ length: 20 }, (_, n) => line(n, escaped));
+    const data = { reason: 'nudity' as const, frame: jpegOf(150_000), chat };
+    expect(bytes(data)).toBeGreaterThan(380_000);
+    const fitted = fitReport(data);
+    expect(bytes(fitted)).toBeLessThanOrEqual(380_000);
+    expect(fitted.frame).toBe(data.frame);
+    expect(fitted.chat!.length).toBeLessThan(20);
+    expect(fitted.chat!.at(-1)).toBe(chat.at(-1)); // the newest lines stay
+
+    const tiny = fitReport(data, 1_000);
+    expect(tiny).toEqual({ reason: 'nudity' });
   });
 });

@@ -6,7 +6,9 @@ import {
   MAX_REPORT_CHAT_LINES,
   MAX_REPORT_FRAME_BYTES,
   MAX_REPORT_FRAME_WIDTH,
+  MAX_REPORT_NOTE_LENGTH,
   type ReportChatLine,
+  type ReportRequest,
 } from './protocol';
 import type { ChatLine } from './hooks/useMatch';
 
@@ -93,4 +95,44 @@ export function captureFrame(video: FrameSource | null | undefined, options: Cap
     console.warn('frame capture failed', error);
     return null;
   }
+}
+
+// Control characters other than line breaks and tabs: the server refuses a note with them.
+const CONTROL = /[\p{Cc}]/gu;
+const KEPT_CONTROLS = new Set(['\n', '\r', '\t']);
+
+/** The note as the server takes it: no other control characters, trimmed, at most 500 characters. */
+export function cleanNote(note: string): string {
+  return note
+    .replace(CONTROL, (c) => (KEPT_CONTROLS.has(c) ? c : ''))
+    .trim()
+    .slice(0, MAX_REPORT_NOTE_LENGTH)
+    .trim();
+}
+
+/**
+ * The largest report frame this page sends (bytes of its JSON text): within the
+ * server's read limit for a report (384 KiB), with room for the envelope. Only chat
+ * full of characters JSON escapes to six bytes each gets near it.
+ */
+export const MAX_REPORT_MESSAGE_BYTES = 380_000;
+
+const encodedBytes = (data: ReportRequest) => new TextEncoder().encode(JSON.stringify({ event: 'report', data })).length;
+
+/**
+ * A report that fits in maxBytes: the oldest chat lines go first, then the
+ * still; a socket closed for an oversize frame would lose the report altogether.
+ */
+export function fitReport(data: ReportRequest, maxBytes = MAX_REPORT_MESSAGE_BYTES): ReportRequest {
+  let fitted = data;
+  while (encodedBytes(fitted) > maxBytes && fitted.chat && fitted.chat.length > 0) {
+    const chat = fitted.chat.slice(1);
+    fitted = { ...fitted, chat };
+    if (chat.length === 0) delete fitted.chat;
+  }
+  if (encodedBytes(fitted) > maxBytes && fitted.frame) {
+    fitted = { ...fitted };
+    delete fitted.frame;
+  }
+  return fitted;
 }

@@ -134,6 +134,7 @@ describe('Report', () => {
     ['not_matched', 'That chat ended too long ago to report it.'],
     ['rate_limited', 'You have sent too many reports. Please try again later.'],
     ['bad_request', 'The server could not accept this report.'],
+    ['unavailable', 'The report could not be stored right now. Please try again shortly.'],
     ['unknown_event', "Reporting isn't available on this server right now."],
   ])('the server answers %s: said in words of its own, not as a chat error', async (code, words) => {
     const { user, server, start, report, reportNotice } = setup();
@@ -144,10 +145,13 @@ describe('Report', () => {
     server({ event: 'error', data: { code, message: 'x' } });
     expect(reportNotice()).toHaveTextContent(words);
     expect(screen.queryByRole('alert')).not.toBeInTheDocument(); // not "Slow down a little: too many messages."
+    expect(screen.getByRole('status')).toHaveTextContent('Looking for someone…'); // the search goes on
+    // Not reported: the last stranger can be reported again while the window lasts.
+    expect(screen.getByRole('button', { name: 'Report last stranger' })).toBeInTheDocument();
 
     // The next error is the chat's again.
-    server({ event: 'error', data: { code: 'rate_limited', message: 'x' } });
-    expect(screen.getByRole('alert')).toHaveTextContent('Slow down a little: too many messages.');
+    server({ event: 'error', data: { code: 'bad_request', message: 'x' } });
+    expect(screen.getByRole('alert')).toHaveTextContent('Something went wrong. Please try again.');
   });
 
   it('a new stranger arriving while the dialog is open: the report is not sent (it would be about them)', async () => {

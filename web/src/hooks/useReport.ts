@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { MAX_REPORT_NOTE_LENGTH, type ErrorCode, type ReportChatLine, type ReportReason, type ReportRequest } from '../protocol';
+import { type ErrorCode, type ReportChatLine, type ReportReason, type ReportRequest } from '../protocol';
+import { cleanNote, fitReport } from '../evidence';
 import type { Signaling } from './useSignaling';
 import type { ReportTarget } from './useLastPartner';
 
@@ -21,7 +22,7 @@ export interface ReportChoice {
  * the server's refusals, or expired (the page did not send it: that conversation
  * was over and the report would have been about someone else, or no one).
  */
-export type ReportNotice = 'sent' | 'not_matched' | 'rate_limited' | 'bad_request' | 'failed' | 'expired';
+export type ReportNotice = 'sent' | 'not_matched' | 'rate_limited' | 'bad_request' | 'unavailable' | 'failed' | 'expired';
 
 export interface ReportState {
   draft: ReportDraft | null;
@@ -43,11 +44,14 @@ export interface ReportState {
   claimError: (code: ErrorCode) => boolean;
 }
 
-// The server's answers to a report; unknown_event: a server without reports.
+// The server's answers to a report: not that partner (any more), a second report of
+// the match or too many an hour, bad evidence, the store unavailable; unknown_event:
+// a server without reports.
 const answers: Readonly<Partial<Record<ErrorCode, ReportNotice>>> = {
   not_matched: 'not_matched',
   rate_limited: 'rate_limited',
   bad_request: 'bad_request',
+  unavailable: 'unavailable',
   unknown_event: 'failed',
 };
 
@@ -87,6 +91,7 @@ export function useReport(signaling: Pick<Signaling, 'send' | 'subscribe'>): Rep
       if (!sendingRef.current || !answer) return false;
       setSending(false);
       setNotice(answer);
+      setReportedID(null); // not reported: the button comes back while that stranger can still be
       return true;
     },
     [setSending],
@@ -114,11 +119,11 @@ export function useReport(signaling: Pick<Signaling, 'send' | 'subscribe'>): Rep
         return false;
       }
       const data: ReportRequest = { reason };
-      const trimmed = note.trim().slice(0, MAX_REPORT_NOTE_LENGTH);
-      if (trimmed) data.note = trimmed;
+      const cleaned = cleanNote(note);
+      if (cleaned) data.note = cleaned;
       if (current.frame) data.frame = current.frame;
       if (current.chat.length > 0) data.chat = current.chat;
-      send({ event: 'report', data });
+      send({ event: 'report', data: fitReport(data) });
       setReportedID(current.matchID);
       setSending(true);
       setNotice(null);
