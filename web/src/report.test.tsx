@@ -43,7 +43,8 @@ function setup(props: AppProps = {}, advanceTimers?: (ms: number) => void) {
   return { user, socket, server, start, say, report, sent, reportNotice };
 }
 
-describe('Report', () => {
+// Whole-page tests with StrictMode and typing: slow on a loaded 2-core machine, so a roomier limit.
+describe('Report', { timeout: 20_000 }, () => {
   beforeEach(() => {
     installBrowserFakes(async () => fakeCameraStream());
   });
