@@ -584,7 +584,7 @@ func TestPartnerKnowsTheMatchBeforeTheInitiator(t *testing.T) {
 	_, url := startMiniredis(t)
 	hub := quietApp(t, testConfig(t, url, func(c *Config) { c.InterestFallback = 0 })).Hub
 	partner, pc := attachFake(hub)
-	hub.FindMatch(partner, wire.ModeVideo, nil) // waits in the plain queue
+	hub.FindMatch(partner, wire.ModeVideo, nil, "") // waits in the plain queue
 	initiatorConn := &hookConn{}
 	initiator := newSession(wire.ClientID(newID()), "hash", "addr-initiator", initiatorConn, hub.now, nil)
 	partnerKnew := false
@@ -596,8 +596,8 @@ func TestPartnerKnowsTheMatchBeforeTheInitiator(t *testing.T) {
 		}
 	}
 	hub.register(initiator)
-	hub.FindMatch(initiator, wire.ModeVideo, []string{"chess"}) // waits with an interest
-	hub.runFallback(initiator, currentTicket(initiator))        // the fallback finds the partner
+	hub.FindMatch(initiator, wire.ModeVideo, []string{"chess"}, "") // waits with an interest
+	hub.runFallback(initiator, currentTicket(initiator))            // the fallback finds the partner
 	if _, _, _, ok := initiator.partnerRoute(); !ok {
 		t.Fatal("the fallback did not match the two")
 	}

@@ -41,6 +41,7 @@ type Hub struct {
 	mm      *Matchmaker
 	bus     *Bus
 	safety  *Safety
+	pow     *PowGate // nil: no proof of work
 	ice     *ICEProvider
 	log     *slog.Logger
 	metrics *Metrics
@@ -74,10 +75,10 @@ type heldSession struct {
 }
 
 // NewHub creates a hub; Run starts its background loops.
-func NewHub(parent context.Context, cfg HubConfig, mm *Matchmaker, bus *Bus, safety *Safety, ice *ICEProvider, log *slog.Logger, m *Metrics, now func() time.Time) *Hub {
+func NewHub(parent context.Context, cfg HubConfig, mm *Matchmaker, bus *Bus, safety *Safety, pow *PowGate, ice *ICEProvider, log *slog.Logger, m *Metrics, now func() time.Time) *Hub {
 	ctx, cancel := context.WithCancel(parent)
 	return &Hub{
-		cfg: cfg, mm: mm, bus: bus, safety: safety, ice: ice, log: log, metrics: m, now: now,
+		cfg: cfg, mm: mm, bus: bus, safety: safety, pow: pow, ice: ice, log: log, metrics: m, now: now,
 		ctx: ctx, cancel: cancel,
 		sessions: map[wire.ClientID]*Session{}, held: map[wire.ClientID]*heldSession{},
 		unfinished: map[*Session]*Ended{},
@@ -194,7 +195,9 @@ func (h *Hub) Attach(conn *websocket.Conn, ip, resumeToken string, onEnd func())
 	s := newSession(id, hashToken(token), addr, c, h.now, arm)
 	c.sess = s
 	hello := wire.HelloData{ID: id, ResumeToken: token, ICEServers: h.ice.Servers(id), Resumed: resumed != nil}
-	if resumed != nil {
+	if resumed == nil {
+		hello.Pow = h.pow.Challenge()
+	} else {
 		hello.Match = resumed.Match
 		h.step(s, func(s *Session) Effects {
 			return s.restore(resumed.Match, resumed.PartnerInstance, resumed.PartnerAddr)

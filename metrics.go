@@ -33,6 +33,7 @@ type Metrics struct {
 	Reports           *prometheus.CounterVec
 	Bans              *prometheus.CounterVec
 	BannedConnections prometheus.Counter
+	PowRefused        prometheus.Counter
 }
 
 // NewMetrics creates and registers every metric, plus the Go and process collectors.
@@ -82,10 +83,12 @@ func NewMetrics() *Metrics {
 			Help: "Bans made, by source: auto (enough distinct reporters) or moderator."}, []string{"source"}),
 		BannedConnections: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "banned_connections_total",
 			Help: "Connections from a banned address, told so and closed with 4003."}),
+		PowRefused: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "pow_refused_total",
+			Help: "find_match refused for a missing, wrong, expired or replayed proof of work."}),
 	}
 	m.Registry.MustRegister(m.Clients, m.Waiting, m.Matches, m.MatchWait, m.Relayed, m.Dropped, m.RateLimited,
 		m.Resumes, m.PartnerLeft, m.Reconciled, m.Disconnects, m.RedisErrors, m.RedisDuration, m.InstancesAlive, m.Calls, m.CallSetup,
-		m.Reports, m.Bans, m.BannedConnections,
+		m.Reports, m.Bans, m.BannedConnections, m.PowRefused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, mode := range []wire.Mode{wire.ModeVideo, wire.ModeText} {
 		m.Waiting.WithLabelValues(string(mode))
