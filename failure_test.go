@@ -4,7 +4,6 @@ import (
 	"github.com/go-megle/go-megle/internal/wire"
 
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"syscall"
@@ -180,14 +179,7 @@ func TestSlowClientAloneIsDropped(t *testing.T) {
 	inst := startInstance(t, testConfig(t, url))
 
 	// the slow client never reads, and its socket buffer is small
-	d := websocket.Dialer{NetDial: func(network, addr string) (net.Conn, error) {
-		conn, err := net.Dial(network, addr)
-		if err == nil {
-			err = conn.(*net.TCPConn).SetReadBuffer(4096)
-		}
-		return conn, err
-	}}
-	slowConn, _, err := d.Dial(inst.wsURL(), nil)
+	slowConn, err := dialSlowReader(inst.wsURL())
 	if err != nil {
 		t.Fatal(err)
 	}

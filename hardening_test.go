@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/go-megle/go-megle/internal/redistest"
@@ -80,14 +79,7 @@ func TestSlowReaderCannotPinMemory(t *testing.T) {
 	p := startProc(t, processEnv(rs.URL(), "RATE_LIMIT=50", "RATE_BURST=200"))
 
 	// the slow reader: a small socket buffer, one frame every 2 s
-	d := websocket.Dialer{NetDial: func(network, addr string) (net.Conn, error) {
-		conn, err := net.Dial(network, addr)
-		if err == nil {
-			err = conn.(*net.TCPConn).SetReadBuffer(4096)
-		}
-		return conn, err
-	}}
-	slow, _, err := d.Dial(p.wsURL(), nil)
+	slow, err := dialSlowReader(p.wsURL())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -756,4 +757,21 @@ func quietApp(tb testing.TB, cfg Config) *App {
 	}
 	tb.Cleanup(app.Close)
 	return app
+}
+
+// dialSlowReader connects with a small socket receive buffer, so that a client that does not
+// read fills up quickly.
+func dialSlowReader(url string) (*websocket.Conn, error) {
+	d := websocket.Dialer{NetDial: func(network, addr string) (net.Conn, error) {
+		conn, err := net.Dial(network, addr)
+		if err == nil {
+			err = conn.(*net.TCPConn).SetReadBuffer(4096)
+		}
+		return conn, err
+	}}
+	conn, resp, err := d.Dial(url, nil)
+	if resp != nil && resp.Body != nil {
+		resp.Body.Close()
+	}
+	return conn, err
 }
