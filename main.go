@@ -144,6 +144,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			PingInterval: cfg.PingInterval,
 		},
 	}, mm, bus, safety, NewPowGate(rdb, keys, secret, cfg.PowMaxNumber, cfg.PowTTL, mm.redisCalls, time.Now), ice, log, metrics, time.Now)
+	metrics.SetReadiness(func() bool { ok, _ := hub.Ready(); return ok })
 	hub.Run()
 	addrs := NewAddressCap(rdb, keys, cfg.InstanceID, cfg.MaxConnsPerIP, secret, mm.redisCalls, log)
 	addrsCtx, stopAddrs := context.WithCancel(ctx)
