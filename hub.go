@@ -60,11 +60,12 @@ type Hub struct {
 	held       map[wire.ClientID]*heldSession
 	unfinished map[*Session]*Ended // ends Redis has not confirmed yet; the sweep retries them
 
-	online      atomic.Int64 // cluster-wide, as last computed
-	onlineLocal atomic.Int64 // the local client count when online was computed
-	redisOK     atomic.Bool  // the last heartbeat reached Redis
-	redisSince  atomic.Int64 // unix nanoseconds since Redis has been reachable again
-	sweeps      int          // sweeps run (only the sweep loop touches it)
+	online      atomic.Int64              // cluster-wide, as last computed
+	onlineLocal atomic.Int64              // the local client count when online was computed
+	redisOK     atomic.Bool               // the last heartbeat reached Redis
+	redisSince  atomic.Int64              // unix nanoseconds since Redis has been reachable again
+	sweeps      int                       // sweeps run (only the sweep loop touches it)
+	missing     map[*Session]wire.MatchID // matches the last check found missing (the sweep's)
 }
 
 // heldSession is one hold of a dropped user; its identity tells a stale timer from the
