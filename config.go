@@ -71,6 +71,8 @@ type Config struct {
 	AutobanWindow    time.Duration
 	AutobanDuration  time.Duration
 	ModToken         string
+	PowMaxNumber     int64
+	PowTTL           time.Duration
 
 	LogLevel  slog.Level
 	LogFormat string
@@ -131,6 +133,8 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 	fs.IntVar(&c.AutobanReporters, "autoban-reporters", 3, "distinct reporting addresses within AUTOBAN_WINDOW that ban an address automatically (0: never)")
 	fs.DurationVar(&c.AutobanWindow, "autoban-window", time.Hour, "the window in which AUTOBAN_REPORTERS count")
 	fs.DurationVar(&c.AutobanDuration, "autoban-duration", 24*time.Hour, "an automatic ban's length; each further one within 30 days doubles it (at most 30 days)")
+	fs.Int64Var(&c.PowMaxNumber, "pow-max-number", 100_000, "difficulty of the proof of work before a connection's first find_match: the range of the number to find (0: no proof of work, for load tests and local development)")
+	fs.DurationVar(&c.PowTTL, "pow-ttl", 10*time.Minute, "how long a proof-of-work challenge may be solved and used")
 	fs.StringVar(&c.ModToken, "mod-token", "", "bearer token of the moderator console at /mod and /mod/api (empty: the console is off and answers 404)")
 	fs.StringVar(&stun, "stun-urls", "", "comma list of STUN URLs given to clients (default: none, so nothing calls a third party)")
 	fs.StringVar(&turn, "turn-urls", "", "comma list of TURN URLs given to clients with time-limited credentials")
@@ -257,6 +261,9 @@ func (c *Config) validate() error {
 	if c.RematchCooldown < 0 || c.ReportTTL < time.Minute || c.ReportRate < 1 || c.AutobanReporters < 0 ||
 		c.AutobanWindow <= 0 || c.AutobanDuration <= 0 {
 		bad("REMATCH_COOLDOWN must not be negative, REPORT_TTL at least 1m, REPORT_RATE at least 1, AUTOBAN_REPORTERS not negative, AUTOBAN_WINDOW and AUTOBAN_DURATION positive")
+	}
+	if c.PowMaxNumber < 0 || c.PowMaxNumber > 100_000_000 || c.PowTTL < time.Minute {
+		bad("POW_MAX_NUMBER must be 0 to 100000000, POW_TTL at least 1m")
 	}
 	if c.ModToken != "" && len(c.ModToken) < 16 {
 		bad("MOD_TOKEN must be at least 16 characters (it guards bans and every report's evidence)")

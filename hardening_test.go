@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/go-megle/go-megle/internal/redistest"
@@ -80,14 +79,7 @@ func TestSlowReaderCannotPinMemory(t *testing.T) {
 	p := startProc(t, processEnv(rs.URL(), "RATE_LIMIT=50", "RATE_BURST=200"))
 
 	// the slow reader: a small socket buffer, one frame every 2 s
-	d := websocket.Dialer{NetDial: func(network, addr string) (net.Conn, error) {
-		conn, err := net.Dial(network, addr)
-		if err == nil {
-			err = conn.(*net.TCPConn).SetReadBuffer(4096)
-		}
-		return conn, err
-	}}
-	slow, _, err := d.Dial(p.wsURL(), nil)
+	slow, err := dialSlowReader(p.wsURL())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -584,7 +576,7 @@ func TestPartnerKnowsTheMatchBeforeTheInitiator(t *testing.T) {
 	_, url := startMiniredis(t)
 	hub := quietApp(t, testConfig(t, url, func(c *Config) { c.InterestFallback = 0 })).Hub
 	partner, pc := attachFake(hub)
-	hub.FindMatch(partner, wire.ModeVideo, nil) // waits in the plain queue
+	hub.FindMatch(partner, wire.ModeVideo, nil, "") // waits in the plain queue
 	initiatorConn := &hookConn{}
 	initiator := newSession(wire.ClientID(newID()), "hash", "addr-initiator", initiatorConn, hub.now, nil)
 	partnerKnew := false
@@ -596,8 +588,8 @@ func TestPartnerKnowsTheMatchBeforeTheInitiator(t *testing.T) {
 		}
 	}
 	hub.register(initiator)
-	hub.FindMatch(initiator, wire.ModeVideo, []string{"chess"}) // waits with an interest
-	hub.runFallback(initiator, currentTicket(initiator))        // the fallback finds the partner
+	hub.FindMatch(initiator, wire.ModeVideo, []string{"chess"}, "") // waits with an interest
+	hub.runFallback(initiator, currentTicket(initiator))            // the fallback finds the partner
 	if _, _, _, ok := initiator.partnerRoute(); !ok {
 		t.Fatal("the fallback did not match the two")
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -44,6 +45,7 @@ func testConfig(t testing.TB, redisURL string, overrides ...func(*Config)) Confi
 	cfg.SweepInterval, cfg.OnlineInterval = 100*time.Millisecond, 100*time.Millisecond
 	cfg.MaxConnsPerIP = 0
 	cfg.RateLimit, cfg.FindRate = 0, 0
+	cfg.PowMaxNumber = 0     // the gate has tests of its own
 	cfg.WebDir = t.TempDir() // no UI
 	for _, o := range overrides {
 		o(&cfg)
@@ -357,7 +359,7 @@ func processEnv(redisURL string, extra ...string) []string {
 	return append([]string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
 		"REDIS_URL=" + redisURL, "KEY_PREFIX={mm-" + strings.ToLower(newID()[:8]) + "}",
-		"MAX_CONNS_PER_IP=0", "RATE_LIMIT=0", "FIND_MATCH_RATE=0", "LOG_LEVEL=warn", "WEB_DIR=/nonexistent",
+		"MAX_CONNS_PER_IP=0", "RATE_LIMIT=0", "FIND_MATCH_RATE=0", "POW_MAX_NUMBER=0", "LOG_LEVEL=warn", "WEB_DIR=/nonexistent",
 	}, extra...)
 }
 
@@ -755,4 +757,21 @@ func quietApp(tb testing.TB, cfg Config) *App {
 	}
 	tb.Cleanup(app.Close)
 	return app
+}
+
+// dialSlowReader connects with a small socket receive buffer, so that a client that does not
+// read fills up quickly.
+func dialSlowReader(url string) (*websocket.Conn, error) {
+	d := websocket.Dialer{NetDial: func(network, addr string) (net.Conn, error) {
+		conn, err := net.Dial(network, addr)
+		if err == nil {
+			err = conn.(*net.TCPConn).SetReadBuffer(4096)
+		}
+		return conn, err
+	}}
+	conn, resp, err := d.Dial(url, nil)
+	if resp != nil && resp.Body != nil {
+		resp.Body.Close()
+	}
+	return conn, err
 }

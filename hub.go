@@ -41,6 +41,7 @@ type Hub struct {
 	mm      *Matchmaker
 	bus     *Bus
 	safety  *Safety
+	pow     *PowGate // nil: no proof of work
 	ice     *ICEProvider
 	log     *slog.Logger
 	metrics *Metrics
@@ -59,11 +60,12 @@ type Hub struct {
 	held       map[wire.ClientID]*heldSession
 	unfinished map[*Session]*Ended // ends Redis has not confirmed yet; the sweep retries them
 
-	online      atomic.Int64 // cluster-wide, as last computed
-	onlineLocal atomic.Int64 // the local client count when online was computed
-	redisOK     atomic.Bool  // the last heartbeat reached Redis
-	redisSince  atomic.Int64 // unix nanoseconds since Redis has been reachable again
-	sweeps      int          // sweeps run (only the sweep loop touches it)
+	online      atomic.Int64              // cluster-wide, as last computed
+	onlineLocal atomic.Int64              // the local client count when online was computed
+	redisOK     atomic.Bool               // the last heartbeat reached Redis
+	redisSince  atomic.Int64              // unix nanoseconds since Redis has been reachable again
+	sweeps      int                       // sweeps run (only the sweep loop touches it)
+	missing     map[*Session]wire.MatchID // matches the last check found missing (the sweep's)
 }
 
 // heldSession is one hold of a dropped user; its identity tells a stale timer from the
@@ -74,10 +76,10 @@ type heldSession struct {
 }
 
 // NewHub creates a hub; Run starts its background loops.
-func NewHub(parent context.Context, cfg HubConfig, mm *Matchmaker, bus *Bus, safety *Safety, ice *ICEProvider, log *slog.Logger, m *Metrics, now func() time.Time) *Hub {
+func NewHub(parent context.Context, cfg HubConfig, mm *Matchmaker, bus *Bus, safety *Safety, pow *PowGate, ice *ICEProvider, log *slog.Logger, m *Metrics, now func() time.Time) *Hub {
 	ctx, cancel := context.WithCancel(parent)
 	return &Hub{
-		cfg: cfg, mm: mm, bus: bus, safety: safety, ice: ice, log: log, metrics: m, now: now,
+		cfg: cfg, mm: mm, bus: bus, safety: safety, pow: pow, ice: ice, log: log, metrics: m, now: now,
 		ctx: ctx, cancel: cancel,
 		sessions: map[wire.ClientID]*Session{}, held: map[wire.ClientID]*heldSession{},
 		unfinished: map[*Session]*Ended{},
@@ -194,7 +196,9 @@ func (h *Hub) Attach(conn *websocket.Conn, ip, resumeToken string, onEnd func())
 	s := newSession(id, hashToken(token), addr, c, h.now, arm)
 	c.sess = s
 	hello := wire.HelloData{ID: id, ResumeToken: token, ICEServers: h.ice.Servers(id), Resumed: resumed != nil}
-	if resumed != nil {
+	if resumed == nil {
+		hello.Pow = h.pow.Challenge()
+	} else {
 		hello.Match = resumed.Match
 		h.step(s, func(s *Session) Effects {
 			return s.restore(resumed.Match, resumed.PartnerInstance, resumed.PartnerAddr)

@@ -16,7 +16,7 @@ import (
 
 // inbound is what a connection hands each valid message to (the hub).
 type inbound interface {
-	FindMatch(s *Session, mode wire.Mode, interests []string)
+	FindMatch(s *Session, mode wire.Mode, interests []string, pow string)
 	Relay(s *Session, event string, frame []byte)
 	Leave(s *Session)
 	CallStats(s *Session, stats wire.RTCStatsRequest)
@@ -29,6 +29,7 @@ type request struct {
 	event     string
 	mode      wire.Mode // find_match
 	interests []string  // find_match
+	pow       string    // find_match
 	frame     []byte    // signal, chat, typing: the frame for the partner
 	stats     wire.RTCStatsRequest
 	report    wire.ReportRequest
@@ -38,7 +39,7 @@ type request struct {
 func (r request) dispatch(to inbound, s *Session) {
 	switch r.event {
 	case wire.EvFindMatch:
-		to.FindMatch(s, r.mode, r.interests)
+		to.FindMatch(s, r.mode, r.interests, r.pow)
 	case wire.EvLeave:
 		to.Leave(s)
 	case wire.EvRTCStats:
@@ -97,6 +98,7 @@ func decode(id wire.ClientID, data []byte) (request, *wire.ErrorData) {
 			return req, problem(wire.ErrBadRequest, "find_match data must be {interests?: [string], mode?: \"video\"|\"text\"}")
 		}
 		var bad string
+		req.pow = r.Pow
 		if req.mode, req.interests, bad = validateFindMatch(r); bad != "" {
 			return req, problem(wire.ErrBadRequest, bad)
 		}

@@ -87,7 +87,7 @@ func (h *Hub) updateOnline() {
 }
 
 // matchCheckEvery: every this many sweeps, the matches of local users are checked against
-// Redis (one round trip for all of them).
+// Redis (one round trip for all of them); a match missing twice in a row is over.
 const matchCheckEvery = 3
 
 // sweep keeps local conversations true to Redis: it retries ends Redis has not taken,
@@ -133,9 +133,14 @@ func (h *Hub) sweep() {
 			checks[i] = MatchCheck{Match: m.match, Partner: m.partner}
 		}
 		if states, err := h.mm.MatchStates(h.ctx, checks); err == nil {
+			missing := map[*Session]wire.MatchID{}
 			for i, m := range matched {
+				if !states[i].Exists {
+					missing[m.s] = m.match
+				}
 				h.correct(m.s, m.partner, m.inst, m.match, states[i])
 			}
+			h.missing = missing
 		}
 	}
 	// Right after Redis comes back (or at start-up) other instances may not have renewed
@@ -158,9 +163,12 @@ func (h *Hub) sweep() {
 // correct applies what Redis says of one local user's match: a match Redis no longer has
 // (restarted empty, or a partner_left that was lost) ends for this user, whose partner is
 // told too; a partner that lives elsewhere than we route to (a lost moved notice) is routed
-// to where it lives.
+// to where it lives. A match found missing is only ended when the previous check found it
+// missing too: one that just ended has its own partner_left on the way, with its own reason.
 func (h *Hub) correct(s *Session, partner wire.ClientID, inst InstanceID, mid wire.MatchID, st MatchState) {
 	switch {
+	case !st.Exists && h.missing[s] != mid:
+		// first seen missing: the next check decides
 	case !st.Exists:
 		if !s.tryLockOps() {
 			return // an operation of its own is under way: the next check decides

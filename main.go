@@ -143,7 +143,8 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			RateBurst: cfg.RateBurst, RateStrikes: cfg.RateStrike, FindRate: cfg.FindRate, FindBurst: cfg.FindBurst,
 			PingInterval: cfg.PingInterval,
 		},
-	}, mm, bus, safety, ice, log, metrics, time.Now)
+	}, mm, bus, safety, NewPowGate(rdb, keys, secret, cfg.PowMaxNumber, cfg.PowTTL, mm.redisCalls, time.Now), ice, log, metrics, time.Now)
+	metrics.SetReadiness(func() bool { ok, _ := hub.Ready(); return ok })
 	hub.Run()
 	addrs := NewAddressCap(rdb, keys, cfg.InstanceID, cfg.MaxConnsPerIP, secret, mm.redisCalls, log)
 	addrsCtx, stopAddrs := context.WithCancel(ctx)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-megle/go-megle/internal/wire"
@@ -30,10 +32,35 @@ type Metrics struct {
 	Calls          *prometheus.CounterVec
 	CallSetup      prometheus.Histogram
 
-	Reports           *prometheus.CounterVec
-	Bans              *prometheus.CounterVec
+	// Trust and safety (issue 14): counted by the reporting and ban code.
+	Reports           *prometheus.CounterVec // reason: one of wire.ReportReasons
+	Bans              *prometheus.CounterVec // source: one of BanSources
 	BannedConnections prometheus.Counter
+	PowRefused        prometheus.Counter
+
+	readiness     atomic.Pointer[func() bool]
+	readinessOnce sync.Once
 }
+
+// The label values every vec is created with, so that each series is in the first scrape
+// of a fresh instance (a counter that appears only at its first increment hides that
+// increment from rate() and increase(), and from the alert rules in deploy/prometheus).
+var (
+	matchKinds      = []string{"interest", "random"}
+	relayPaths      = []string{"local", "remote"}
+	relayEvents     = []string{wire.EvSignal, wire.EvChat, wire.EvTyping}
+	dropReasons     = []string{"send_queue_full", "publish_queue_full", "publish_failed", "not_matched", "bad_envelope"}
+	resumeResults   = []string{"resumed", "expired", "invalid", "error"}
+	reconcileKinds  = []string{"match_applied", "requeued", "match_vanished", "rerouted"}
+	disconnectCause = []string{"client_closed", "dropped", "server_closed", "too_large", "ip_cap"}
+	redisOps        = []string{"match", "leave", "expire_hold", "resume", "detach", "user_route", "user_states", "match_of",
+		"match_states", "alive", "heartbeat", "deregister", "online", "refresh", "load", "publish", "conns", "instances",
+		"report", "ban_of", "reports", "ban", "dismiss", "lift", "bans", "pow"}
+	callCandidates = append(append([]string{}, wire.CandidateTypes...), "none")
+
+	// BanSources: who banned (report reasons are wire.ReportReasons).
+	BanSources = []string{"auto", "moderator"}
+)
 
 // NewMetrics creates and registers every metric, plus the Go and process collectors.
 func NewMetrics() *Metrics {
@@ -56,7 +83,7 @@ func NewMetrics() *Metrics {
 		RateLimited: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "rate_limited_total",
 			Help: "Inbound messages refused by the per-connection rate limit."}),
 		Resumes: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "resumes_total",
-			Help: "Resume attempts, by result (resumed, expired, invalid)."}, []string{"result"}),
+			Help: "Resume attempts, by result (resumed, expired, invalid, error)."}, []string{"result"}),
 		PartnerLeft: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "partner_left_total",
 			Help: "partner_left events sent by this instance, by reason."}, []string{"reason"}),
 		Reconciled: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "reconciled_total",
@@ -77,26 +104,69 @@ func NewMetrics() *Metrics {
 			Help:    "Time from match_found to a connected video call, as the pages report it.",
 			Buckets: []float64{.1, .25, .5, 1, 2, 3, 5, 8, 12, 20, 30}}),
 		Reports: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "reports_total",
-			Help: "Reports stored, by reason."}, []string{"reason"}),
+			Help: "Reports of a partner received by this instance, by reason (nudity, sexual, harassment, spam, underage, other)."}, []string{"reason"}),
 		Bans: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "bans_total",
-			Help: "Bans made, by source: auto (enough distinct reporters) or moderator."}, []string{"source"}),
+			Help: "Bans issued, by source: auto (by the report threshold) or moderator (through /mod/api)."}, []string{"source"}),
 		BannedConnections: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "banned_connections_total",
-			Help: "Connections from a banned address, told so and closed with 4003."}),
+			Help: "Connections from a banned address, answered with banned and closed with 4003."}),
+		PowRefused: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "pow_refused_total",
+			Help: "find_match refused for a missing, wrong, expired or replayed proof of work."}),
 	}
 	m.Registry.MustRegister(m.Clients, m.Waiting, m.Matches, m.MatchWait, m.Relayed, m.Dropped, m.RateLimited,
 		m.Resumes, m.PartnerLeft, m.Reconciled, m.Disconnects, m.RedisErrors, m.RedisDuration, m.InstancesAlive, m.Calls, m.CallSetup,
-		m.Reports, m.Bans, m.BannedConnections,
+		m.Reports, m.Bans, m.BannedConnections, m.PowRefused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, mode := range []wire.Mode{wire.ModeVideo, wire.ModeText} {
 		m.Waiting.WithLabelValues(string(mode))
 	}
-	for _, reason := range wire.ReportReasons {
-		m.Reports.WithLabelValues(reason)
+	precreate(m.Matches, matchKinds)
+	for _, event := range relayEvents {
+		for _, path := range relayPaths {
+			m.Relayed.WithLabelValues(event, path)
+		}
 	}
-	for _, source := range []string{"auto", "moderator"} {
-		m.Bans.WithLabelValues(source)
+	precreate(m.Dropped, dropReasons)
+	precreate(m.Resumes, resumeResults)
+	precreate(m.PartnerLeft, wire.Reasons)
+	precreate(m.Reconciled, reconcileKinds)
+	precreate(m.Disconnects, disconnectCause)
+	precreate(m.RedisErrors, redisOps)
+	for _, op := range redisOps {
+		m.RedisDuration.WithLabelValues(op)
 	}
+	for _, outcome := range wire.CallOutcomes {
+		for _, candidate := range callCandidates {
+			m.Calls.WithLabelValues(outcome, candidate)
+		}
+	}
+	precreate(m.Reports, wire.ReportReasons)
+	precreate(m.Bans, BanSources)
 	return m
+}
+
+// precreate makes a one-label counter vec's series for each value, at zero.
+func precreate(v *prometheus.CounterVec, values []string) {
+	for _, value := range values {
+		v.WithLabelValues(value)
+	}
+}
+
+// SetReadiness exports ready() as the gauge gomegle_ready (1 ready, 0 not), read at each
+// scrape, so that an alert sees a replica that is up but failing /readyz. main.go wires it
+// to the hub: metrics.SetReadiness(func() bool { ok, _ := hub.Ready(); return ok }). Calling
+// it again replaces the function.
+func (m *Metrics) SetReadiness(ready func() bool) {
+	m.readiness.Store(&ready)
+	m.readinessOnce.Do(func() {
+		m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "gomegle", Name: "ready",
+			Help: "1 when this instance is ready (what /readyz answers 200 for: Redis reachable, subscription live, not draining), 0 otherwise."},
+			func() float64 {
+				if (*m.readiness.Load())() {
+					return 1
+				}
+				return 0
+			}))
+	})
 }
 
 // observeRedis records one Redis operation's latency and, if it failed, the error.

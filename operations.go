@@ -16,9 +16,19 @@ import (
 var errUnfinished = errors.New("the conversation it ends is not ended in Redis yet")
 
 // FindMatch leaves the user's current match or search ("next") and looks for a partner.
-func (h *Hub) FindMatch(s *Session, mode wire.Mode, interests []string) {
+// A connection's first find_match carries the solution of its proof of work (pow).
+func (h *Hub) FindMatch(s *Session, mode wire.Mode, interests []string, pow string) {
 	s.lockOps()
 	defer s.unlockOps()
+	if h.pow != nil && s.needsPow() {
+		if err := h.pow.Verify(h.ctx, pow); err != nil {
+			h.metrics.PowRefused.Inc()
+			s.out.Send(wire.MustEncode(wire.EvError, wire.ErrorData{Code: wire.ErrPowRequired,
+				Message: "solve this proof of work first (find_match.pow)", Pow: h.pow.Challenge()}))
+			return
+		}
+		h.step(s, (*Session).powSolved)
+	}
 	if !h.retryUnfinished(s) {
 		// an earlier end is not in Redis yet: a new search would be written over it
 		s.out.Send(errorFrame(wire.ErrUnavailable, "matchmaking is unavailable right now; try again shortly"))

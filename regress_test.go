@@ -61,7 +61,9 @@ func TestResumeWhileOldSocketLingers(t *testing.T) {
 
 func TestMatchingGetsPastManyStaleEntries(t *testing.T) {
 	_, url := startMiniredis(t)
-	cfg := testConfig(t, url)
+	// miniredis runs Lua slowly under -race on a busy machine: the 32 script runs that get
+	// past 1000 stale entries may take longer than the default timeout
+	cfg := testConfig(t, url, func(c *Config) { c.RedisTimeout = 30 * time.Second })
 	inst := startInstance(t, cfg)
 	rdb := rdbFor(t, url)
 	keys := Keys{cfg.KeyPrefix}

@@ -71,6 +71,7 @@ type Session struct {
 	stopFallback func() bool
 	everQueued   bool         // the user has a hash in Redis to forget at the end
 	callReported wire.MatchID // the match whose rtc_stats this user sent
+	powPassed    bool         // this connection solved its proof of work (or did not need to)
 }
 
 // Conn is what a session needs of its user's connection.
@@ -396,7 +397,7 @@ func (s *Session) expire() Effects {
 
 // restore gives a resumed identity its match back (nil: none survived).
 func (s *Session) restore(m *wire.MatchInfo, pinst InstanceID, paddr string) Effects {
-	s.everQueued = true
+	s.everQueued, s.powPassed = true, true // a resumed connection does not solve again
 	if m != nil {
 		s.phase, s.partner, s.partnerInst, s.partnerAddr, s.match = PhaseMatched, m.PartnerID, pinst, paddr, m.MatchID
 		s.initiator, s.mode = m.Initiator, m.Mode
@@ -425,6 +426,19 @@ func (s *Session) callStats() (ok bool) {
 	}
 	s.callReported = s.match
 	return true
+}
+
+// powSolved: the connection's proof of work opened the gate, for good.
+func (s *Session) powSolved() Effects {
+	s.powPassed = true
+	return Effects{}
+}
+
+// needsPow says whether the connection still has to solve its proof of work.
+func (s *Session) needsPow() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.powPassed
 }
 
 // abandonSearch ends search ticket if it is still the current one (its enqueue failed).

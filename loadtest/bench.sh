@@ -46,7 +46,7 @@ start_stack() {
 	for ((i = 0; i < n; i++)); do
 		port=${inst_ports[$i]}
 		ADDR=127.0.0.1:$port REDIS_URL=redis://127.0.0.1:$redis_port/0 INSTANCE_ID=bench-$i \
-			LOG_LEVEL=warn MAX_CONNS_PER_IP=0 RATE_LIMIT=0 FIND_MATCH_RATE=0 "$work/go-megle" >"$work/instance-$i.log" 2>&1 &
+			LOG_LEVEL=warn MAX_CONNS_PER_IP=0 RATE_LIMIT=0 FIND_MATCH_RATE=0 POW_MAX_NUMBER=0 "$work/go-megle" >"$work/instance-$i.log" 2>&1 &
 		started+=($!)
 		pids+="${pids:+,}$!"
 		urls+="${urls:+,}ws://127.0.0.1:$port/ws"

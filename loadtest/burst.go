@@ -114,7 +114,7 @@ func (m *matcher) burst(ctx context.Context, clients []*client, linger time.Dura
 			ready.Done()
 			<-release
 			m.sentAt[c.idx].Store(time.Now().UnixNano())
-			if err := c.send(m.frames[c.idx]); err != nil {
+			if err := c.sendFindMatch(m.frames[c.idx]); err != nil {
 				m.t.unexpectedEvent("find_match: %v", err)
 			}
 		}()

@@ -90,7 +90,7 @@ func (m *churnMode) violation(format string, args ...any) {
 // queue sends find_match; p.mu is held.
 func (m *churnMode) queue(c *client, p *churnPeer) {
 	p.state, p.since, p.flagged, p.partner = churnAwaitMatch, time.Now(), false, ""
-	if err := c.send(m.findMatch[c.idx]); err != nil {
+	if err := c.sendFindMatch(m.findMatch[c.idx]); err != nil {
 		m.t.unexpectedEvent("churn: find_match: %v", err)
 	}
 }

@@ -85,7 +85,9 @@ type client struct {
 
 	wmu sync.Mutex
 
-	id      string        // written by the reader before hello closes; read-only after
+	id      string // written by the reader before hello closes; read-only after
+	pow     string // the solution of hello.pow, for the first find_match; same rule
+	powUsed atomic.Bool
 	hello   chan struct{} // closed on the first hello
 	done    chan struct{} // closed when the reader exits
 	closing atomic.Bool   // set before we close the socket on purpose
@@ -102,6 +104,24 @@ func (c *client) send(msg []byte) error {
 		return fmt.Errorf("client %d: write: %w", c.idx, err)
 	}
 	return nil
+}
+
+// sendFindMatch sends a find_match frame; the first one carries the proof of work when the
+// server asked for one.
+func (c *client) sendFindMatch(frame []byte) error {
+	if c.pow == "" || c.powUsed.Swap(true) {
+		return c.send(frame)
+	}
+	var msg wire.Outbound[wire.FindMatchRequest]
+	if err := json.Unmarshal(frame, &msg); err != nil {
+		return fmt.Errorf("client %d: find_match frame: %w", c.idx, err)
+	}
+	msg.Data.Pow = c.pow
+	withPow, err := json.Marshal(msg)
+	if err != nil {
+		return fmt.Errorf("client %d: find_match frame: %w", c.idx, err)
+	}
+	return c.send(withPow)
 }
 
 // close sends a close frame and closes the socket; safe to call more than once.
@@ -149,6 +169,13 @@ func (c *client) readLoop() {
 				continue
 			}
 			c.id = string(h.ID)
+			if h.Pow != nil { // the server wants a proof of work before the first find_match
+				pow, ok := wire.SolvePow(*h.Pow)
+				if !ok {
+					c.t.unexpectedEvent("client %s: a proof-of-work challenge without a solution", c.id)
+				}
+				c.pow = pow
+			}
 			gotHello = true
 			close(c.hello)
 			continue

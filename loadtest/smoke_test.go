@@ -55,7 +55,7 @@ func buildServer(t *testing.T) string {
 
 // startInstance runs the server binary on a free port with the shared Redis, waits for its
 // /readyz and kills it at cleanup.
-func startInstance(t *testing.T, bin, redisURL, id string) instance {
+func startInstance(t *testing.T, bin, redisURL, id string, env ...string) instance {
 	t.Helper()
 	addr := "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
 	cmd := exec.Command(bin)
@@ -64,7 +64,8 @@ func startInstance(t *testing.T, bin, redisURL, id string) instance {
 	// person does: the per-IP connection cap and the per-connection rate limit are for
 	// abuse, not for this test, so they are off.
 	cmd.Env = append(os.Environ(), "ADDR="+addr, "REDIS_URL="+redisURL, "INSTANCE_ID="+id, "LOG_LEVEL=warn",
-		"MAX_CONNS_PER_IP=0", "RATE_LIMIT=0", "FIND_MATCH_RATE=0")
+		"MAX_CONNS_PER_IP=0", "RATE_LIMIT=0", "FIND_MATCH_RATE=0", "POW_MAX_NUMBER=0")
+	cmd.Env = append(cmd.Env, env...)
 	logs := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
@@ -198,6 +199,14 @@ func TestSmokeTwoInstances(t *testing.T) {
 		}
 		if rr.CrossPairs != rr.Pairs || rr.OffPlan != 0 {
 			t.Fatalf("-cross: %d of %d pairs across instances, %d clients off plan", rr.CrossPairs, rr.Pairs, rr.OffPlan)
+		}
+	})
+	t.Run("burst through the proof-of-work gate", func(t *testing.T) {
+		gated := startInstance(t, bin, redis.URL(), "smoke-pow", "POW_MAX_NUMBER=2000", "BAN_SECRET=smoke")
+		res := run(context.Background(), quickConfig(modeBurst, 100, gated.url), io.Discard)
+		check(t, res) // a client that did not solve would get error pow_required
+		if br := res.Burst; br.Lost != 0 || br.Matched != 100 {
+			t.Fatalf("burst: %+v", br)
 		}
 	})
 	for _, next := range []bool{false, true} {

@@ -8,7 +8,11 @@ package wire
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
+	"strconv"
 )
 
 // Distinct identifier types, so a match id can never be passed where a client id is meant.
@@ -57,6 +61,7 @@ const (
 	ErrNotMatched   = "not_matched"
 	ErrRateLimited  = "rate_limited"
 	ErrUnavailable  = "unavailable"
+	ErrPowRequired  = "pow_required"
 )
 
 // Reasons of partner_left (all of them are in Reasons).
@@ -67,7 +72,7 @@ const (
 )
 
 var (
-	ErrorCodes = []string{ErrBadJSON, ErrUnknownEvent, ErrBadRequest, ErrNotMatched, ErrRateLimited, ErrUnavailable}
+	ErrorCodes = []string{ErrBadJSON, ErrUnknownEvent, ErrBadRequest, ErrNotMatched, ErrRateLimited, ErrUnavailable, ErrPowRequired}
 	Reasons    = []string{ReasonLeft, ReasonNext, ReasonDisconnected}
 )
 
@@ -98,6 +103,9 @@ type Outbound[T any] struct {
 type FindMatchRequest struct {
 	Interests []string `json:"interests,omitempty"`
 	Mode      Mode     `json:"mode,omitempty"`
+	// Pow is the solution of hello.pow (base64 of the ALTCHA payload JSON), needed by a
+	// connection's first find_match when the server asks for one
+	Pow string `json:"pow,omitempty"`
 }
 
 // SignalRequest is signal's data. A target_id, which clients of the reference protocol send,
@@ -184,12 +192,23 @@ type MatchInfo struct {
 }
 
 type HelloData struct {
-	ID          ClientID    `json:"id"`
-	ResumeToken string      `json:"resume_token"`
-	Online      int64       `json:"online"`
-	ICEServers  []ICEServer `json:"ice_servers"`
-	Resumed     bool        `json:"resumed"`
-	Match       *MatchInfo  `json:"match,omitempty"`
+	ID          ClientID      `json:"id"`
+	ResumeToken string        `json:"resume_token"`
+	Online      int64         `json:"online"`
+	ICEServers  []ICEServer   `json:"ice_servers"`
+	Resumed     bool          `json:"resumed"`
+	Match       *MatchInfo    `json:"match,omitempty"`
+	Pow         *PowChallenge `json:"pow,omitempty"` // solve it before the first find_match
+}
+
+// PowChallenge is a proof-of-work challenge in the ALTCHA format: find the number n in
+// [0, maxnumber] with SHA-256(salt + n) = challenge (hex); signature is the server's.
+type PowChallenge struct {
+	Algorithm string `json:"algorithm"` // SHA-256
+	Challenge string `json:"challenge"`
+	MaxNumber int64  `json:"maxnumber"`
+	Salt      string `json:"salt"`
+	Signature string `json:"signature"`
 }
 
 type WaitingData struct {
@@ -246,8 +265,9 @@ type OnlineData struct {
 }
 
 type ErrorData struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
+	Code    string        `json:"code"`
+	Message string        `json:"message"`
+	Pow     *PowChallenge `json:"pow,omitempty"` // with pow_required: a fresh challenge
 }
 
 // ServerEvents and ClientEvents name the data type of every event, for the test that holds
@@ -286,4 +306,22 @@ func MustEncode[T any](event string, data T) []byte {
 		panic("encode " + event + ": " + err.Error())
 	}
 	return b
+}
+
+// SolvePow finds the number of a proof-of-work challenge and returns the payload find_match
+// carries (what ALTCHA's widget sends): for clients that are programs, such as the load
+// generator. ok is false when no number in range fits.
+func SolvePow(c PowChallenge) (payload string, ok bool) {
+	for n := int64(0); n <= c.MaxNumber; n++ {
+		sum := sha256.Sum256([]byte(c.Salt + strconv.FormatInt(n, 10)))
+		if hex.EncodeToString(sum[:]) == c.Challenge {
+			b, err := json.Marshal(map[string]any{"algorithm": c.Algorithm, "challenge": c.Challenge, "number": n,
+				"salt": c.Salt, "signature": c.Signature})
+			if err != nil {
+				return "", false
+			}
+			return base64.StdEncoding.EncodeToString(b), true
+		}
+	}
+	return "", false
 }

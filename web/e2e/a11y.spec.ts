@@ -111,7 +111,8 @@ async function startByKeyboard(page: Page, key: 'Enter' | ' ') {
 }
 
 test('a whole conversation with the keyboard alone: Start, chat and Send, Mute, Camera, Next (Esc), Stop', async ({ goServer, stranger }) => {
-  const server = await goServer();
+  // the two pages meet again after Next: no rematch cooldown here (it has its own tests)
+  const server = await goServer({ env: { REMATCH_COOLDOWN: '0s' } });
   const a = await stranger(server.url);
   const b = await stranger(server.url);
 

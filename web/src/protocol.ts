@@ -27,7 +27,21 @@ export type ErrorCode =
   | 'bad_request'
   | 'not_matched'
   | 'rate_limited'
-  | 'unavailable';
+  | 'unavailable'
+  | 'pow_required';
+
+/**
+ * A proof-of-work challenge in the ALTCHA format: find n in [0, maxnumber] with
+ * SHA-256(salt + n) = challenge; find_match.pow is base64 of the JSON
+ * {algorithm, challenge, number, salt, signature}.
+ */
+export interface PowChallenge {
+  algorithm: 'SHA-256';
+  challenge: string;
+  maxnumber: number;
+  salt: string;
+  signature: string;
+}
 
 /** Server → client. */
 export type ServerMessage =
@@ -40,6 +54,8 @@ export type ServerMessage =
         ice_servers: ICEServer[] | null;
         resumed?: boolean;
         match?: MatchInfo | null;
+        /** Solve it before the first find_match (absent: no proof of work needed). */
+        pow?: PowChallenge;
       };
     }
   | { event: 'waiting'; data: { message: string; interests: string[] | null; mode: Mode } }
@@ -50,7 +66,7 @@ export type ServerMessage =
   | { event: 'typing'; data: { typing: boolean } }
   | { event: 'partner_left'; data: { from: string; reason: PartnerLeftReason } }
   | { event: 'online'; data: { count: number } }
-  | { event: 'error'; data: { code: ErrorCode; message: string } }
+  | { event: 'error'; data: { code: ErrorCode; message: string; pow?: PowChallenge } }
   // A Stop makes the last resume token worthless; this is the next one.
   | { event: 'token'; data: { resume_token: string } }
   | { event: 'reported'; data: ReportedData }
@@ -111,7 +127,7 @@ export interface BannedData {
 
 /** Client → server. */
 export type ClientMessage =
-  | { event: 'find_match'; data: { interests?: string[]; mode?: Mode } }
+  | { event: 'find_match'; data: { interests?: string[]; mode?: Mode; pow?: string } }
   | { event: 'signal'; data: { type: SignalType; payload: unknown } }
   | { event: 'chat'; data: { text: string } }
   | { event: 'typing'; data: { typing: boolean } }
