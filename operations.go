@@ -188,7 +188,7 @@ func (h *Hub) Report(s *Session, r wire.ReportRequest) {
 	var t lastMatch
 	var ok bool
 	h.step(s, func(s *Session) Effects { t, ok = s.reportTarget(); return Effects{} })
-	if !ok {
+	if !ok || r.MatchID != "" && r.MatchID != t.match {
 		s.out.Send(errorFrame(wire.ErrNotMatched, "report is about your partner, now or in the last minute"))
 		return
 	}

@@ -144,6 +144,14 @@ func TestReports(t *testing.T) {
 			t.Fatalf("reported %+v, want the last match %s", r, m.MatchID)
 		}
 	})
+	t.Run("a report that names another match is refused", func(t *testing.T) {
+		a, b := dial(t, inst.wsURL(), from("198.51.100.7")), dial(t, inst.wsURL(), from("198.51.100.8"))
+		m, _ := pair(t, a, b)
+		a.sendRaw(reportFrame(t, map[string]any{"reason": "spam", "match_id": "an-earlier-match"}))
+		a.expectError(wire.ErrNotMatched)
+		a.sendRaw(reportFrame(t, map[string]any{"reason": "spam", "match_id": m.MatchID}))
+		a.expect(wire.EvReported, nil)
+	})
 	t.Run("nobody to report", func(t *testing.T) {
 		e := dial(t, inst.wsURL(), from("198.51.100.5"))
 		e.sendRaw(reportFrame(t, map[string]any{"reason": "spam"}))
@@ -162,8 +170,8 @@ func TestReports(t *testing.T) {
 			}
 		}
 	})
-	if n := metricValue(scrapeMetrics(t, inst.srv.URL+"/metrics"), "gomegle_reports_total", nil); n != 4 {
-		t.Fatalf("reports_total = %v, want 4", n)
+	if n := metricValue(scrapeMetrics(t, inst.srv.URL+"/metrics"), "gomegle_reports_total", nil); n != 5 {
+		t.Fatalf("reports_total = %v, want 5", n)
 	}
 }
 
