@@ -83,9 +83,11 @@ type EnqueueResult struct {
 	PassedOver      bool // waiting: someone the caller met recently was passed over
 }
 
-// LeaveResult is leave.lua's answer. When Ended, Partner must be told.
+// LeaveResult is leave.lua's answer. When Ended, Partner must be told; Moved: the user lives
+// on another socket now (instance or token), and nothing was done.
 type LeaveResult struct {
 	Ended           bool
+	Moved           bool
 	Partner         wire.ClientID
 	PartnerInstance InstanceID
 	Match           wire.MatchID
@@ -258,7 +260,9 @@ func parseLeaveReply(reply []string) (LeaveResult, error) {
 	switch {
 	case len(reply) == 4 && reply[0] == "matched":
 		return LeaveResult{Ended: true, Partner: wire.ClientID(reply[1]), PartnerInstance: InstanceID(reply[2]), Match: wire.MatchID(reply[3])}, nil
-	case len(reply) == 1 && (reply[0] == "waiting" || reply[0] == "idle" || reply[0] == "moved"):
+	case len(reply) == 1 && reply[0] == "moved":
+		return LeaveResult{Moved: true}, nil
+	case len(reply) == 1 && (reply[0] == "waiting" || reply[0] == "idle"):
 		return LeaveResult{}, nil
 	}
 	return LeaveResult{}, fmt.Errorf("leave.lua: unexpected reply %q", reply)
@@ -462,18 +466,22 @@ func (m *Matchmaker) Refresh(ctx context.Context, users []wire.ClientID, matches
 
 // MatchCheck is a match as one of its users' instance believes it.
 type MatchCheck struct {
+	User    wire.ClientID
 	Match   wire.MatchID
 	Partner wire.ClientID
 }
 
-// MatchState is what Redis says of a MatchCheck: whether the match stands, and where the
-// partner lives.
+// MatchState is what Redis says of a MatchCheck: whether the match stands, where the partner
+// lives, and where and under which resume token the user itself lives.
 type MatchState struct {
 	Exists          bool
 	PartnerInstance InstanceID
+	Instance        InstanceID
+	Token           string
 }
 
-// MatchStates reads several matches and their partners' instances in one round trip.
+// MatchStates reads several matches, their partners' instances and their users' own
+// instances and tokens, in one round trip.
 func (m *Matchmaker) MatchStates(ctx context.Context, checks []MatchCheck) ([]MatchState, error) {
 	out := make([]MatchState, len(checks))
 	if len(checks) == 0 {
@@ -482,10 +490,12 @@ func (m *Matchmaker) MatchStates(ctx context.Context, checks []MatchCheck) ([]Ma
 	err := m.call(ctx, "match_states", func(ctx context.Context) error {
 		exists := make([]*redis.IntCmd, len(checks))
 		insts := make([]*redis.StringCmd, len(checks))
+		own := make([]*redis.SliceCmd, len(checks))
 		_, err := m.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i, c := range checks {
 				exists[i] = p.Exists(ctx, m.keys.Match(c.Match))
 				insts[i] = p.HGet(ctx, m.keys.User(c.Partner), "instance")
+				own[i] = p.HMGet(ctx, m.keys.User(c.User), "instance", "token")
 			}
 			return nil
 		})
@@ -493,7 +503,9 @@ func (m *Matchmaker) MatchStates(ctx context.Context, checks []MatchCheck) ([]Ma
 			return err
 		}
 		for i := range checks {
-			out[i] = MatchState{Exists: exists[i].Val() == 1, PartnerInstance: InstanceID(insts[i].Val())}
+			u := own[i].Val()
+			out[i] = MatchState{Exists: exists[i].Val() == 1, PartnerInstance: InstanceID(insts[i].Val()),
+				Instance: InstanceID(str(u[0])), Token: str(u[1])}
 		}
 		return nil
 	})

@@ -463,3 +463,33 @@ func TestBannedReportersCountForNothing(t *testing.T) {
 		t.Fatalf("keys without a TTL: %v (only the test's own hand-made ban)", left)
 	}
 }
+
+func TestEvidenceIsBounded(t *testing.T) {
+	rs := redistest.Start(t)
+	rdb := rdbFor(t, rs.URL())
+	keys := Keys{"{ev-" + strings.ToLower(newID()[:6]) + "}"}
+	clock := time.Now()
+	tick := func() time.Time { clock = clock.Add(time.Second); return clock } // each report its own time
+	sf := NewSafety(rdb, keys, SafetyConfig{ReportTTL: time.Hour, ReportRate: 10, AutobanReporters: 0,
+		AutobanWindow: time.Hour, AutobanDuration: time.Hour, EvidenceMax: 1, Secret: []byte("s")},
+		redisCalls{timeout: 5 * time.Second, metrics: NewMetrics()}, tick)
+	frame := jpegFrame(t, 64, 48)
+	for i := range 2 {
+		if _, err := sf.File(t.Context(), Report{Reporter: wire.ClientID(newID()), Reported: "R", ReporterAddr: fmt.Sprint("r", i),
+			ReportedAddr: "x", Match: wire.MatchID(newID()), ReportRequest: wire.ReportRequest{Reason: "nudity", Frame: frame,
+				Chat: []wire.ChatLine{{From: "stranger", Text: "<b>&</b>"}}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page, err := sf.OpenReports(t.Context(), 0)
+	if err != nil || len(page.Reports) != 2 {
+		t.Fatalf("open reports %+v %v", page, err)
+	}
+	newest, oldest := page.Reports[0], page.Reports[1]
+	if oldest.Frame != frame || len(oldest.Chat) != 1 || oldest.Chat[0].Text != "<b>&</b>" {
+		t.Fatalf("the first report lost its evidence: %+v", oldest)
+	}
+	if newest.Frame != "" || len(newest.Chat) != 0 || newest.Reason != "nudity" {
+		t.Fatalf("past REPORT_EVIDENCE_MAX a report keeps its evidence: %+v", newest)
+	}
+}

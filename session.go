@@ -42,10 +42,11 @@ func (p Phase) String() string { return phaseNames[p] }
 // Transitions caused by other users (matched by someone, partner left, partner moved) take
 // only mu, so they never wait for a Redis round trip of this user.
 type Session struct {
-	id   wire.ClientID
-	addr string // the user's address as its keyed hash (reports and bans find it by this)
-	out  Conn   // the user's connection
-	now  func() time.Time
+	id       wire.ClientID
+	addr     string // the user's address as its keyed hash (reports and bans find it by this)
+	reporter string // the keyed hash its reports count under (IPv6: its /48)
+	out      Conn   // the user's connection
+	now      func() time.Time
 	// armFallback schedules the interest fallback of a search and returns its cancel; nil:
 	// no fallback.
 	armFallback func(ticket string) (cancel func() bool)
@@ -137,8 +138,8 @@ func (e *Ended) needsRedis() bool {
 	return e != nil && (e.Was != PhaseIdle || e.Forget || e.TokenHash != "")
 }
 
-func newSession(id wire.ClientID, tokenHash, addr string, out Conn, now func() time.Time, armFallback func(*Session, string) func() bool) *Session {
-	s := &Session{id: id, tokenHash: tokenHash, addr: addr, out: out, now: now}
+func newSession(id wire.ClientID, tokenHash, addr, reporter string, out Conn, now func() time.Time, armFallback func(*Session, string) func() bool) *Session {
+	s := &Session{id: id, tokenHash: tokenHash, addr: addr, reporter: reporter, out: out, now: now}
 	if armFallback != nil {
 		s.armFallback = func(ticket string) func() bool { return armFallback(s, ticket) }
 	}
@@ -307,10 +308,14 @@ func (s *Session) partnerLeft(from wire.ClientID, mid wire.MatchID, reason strin
 	return Effects{}
 }
 
-// partnerMoved: the partner of match mid lives on inst now.
-func (s *Session) partnerMoved(from wire.ClientID, mid wire.MatchID, inst InstanceID) Effects {
+// partnerMoved: the partner of match mid lives on inst now, and comes from addr (its keyed
+// hash; empty: as before), so that a report of it reaches where it is.
+func (s *Session) partnerMoved(from wire.ClientID, mid wire.MatchID, inst InstanceID, addr string) Effects {
 	if s.matchedWith(from, mid) {
 		s.partnerInst = inst
+		if addr != "" {
+			s.partnerAddr = addr
+		}
 	}
 	return Effects{}
 }
