@@ -28,7 +28,7 @@ import { RulesDialog } from './components/RulesDialog';
 import type { StatusBarProps } from './components/StatusBar';
 import { TopBar } from './components/TopBar';
 import type { ClassifierFactory } from './nsfw/classifier';
-import { DEFAULT_NUDITY_CONFIG, type NudityConfig } from './nsfw/config';
+import { BLUR_STORAGE_KEY, DEFAULT_NUDITY_CONFIG, type NudityConfig } from './nsfw/config';
 import type { PowSolver } from './pow/solve';
 
 export interface AppProps {
@@ -54,8 +54,7 @@ export interface AppProps {
 }
 
 export const SOUNDS_STORAGE_KEY = 'gomegle.sounds';
-/** "Blur unsafe video", on unless the user turned it off. */
-export const BLUR_STORAGE_KEY = 'gomegle.blurUnsafe';
+export { BLUR_STORAGE_KEY };
 
 /** The status line: what the user most needs to know right now. */
 export function describeStatus(socket: SignalingStatus, match: Pick<MatchState, 'phase' | 'mode'>, call: CallStatus): StatusBarProps {

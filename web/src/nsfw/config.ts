@@ -4,6 +4,9 @@ import { DEFAULT_BACKENDS } from './classifier';
 import type { Backend } from './protocol';
 import { DEFAULT_THRESHOLDS, thresholdsFrom, type Thresholds } from './scores';
 
+/** "Blur unsafe video" (localStorage): on unless the user turned it off. */
+export const BLUR_STORAGE_KEY = 'gomegle.blurUnsafe';
+
 export interface NudityConfig {
   /** How often a still of the stranger's video is classified. */
   intervalMs: number;
