@@ -37,13 +37,14 @@ type AddressCap struct {
 	script *redis.Script
 
 	mu    sync.Mutex
-	local map[string]int // address key -> connections here
+	local map[string]int      // address key -> connections here
+	stale map[string]struct{} // addresses whose release Redis did not take: the next sync rewrites them
 }
 
 // NewAddressCap creates the cap (max 0: none).
 func NewAddressCap(rdb redis.UniversalClient, keys Keys, self InstanceID, max int, secret []byte, calls redisCalls, log *slog.Logger) *AddressCap {
 	return &AddressCap{redisCalls: calls, rdb: rdb, keys: keys, self: self, max: max, secret: secret, log: log,
-		script: redis.NewScript(connsScriptSource), local: map[string]int{}}
+		script: redis.NewScript(connsScriptSource), local: map[string]int{}, stale: map[string]struct{}{}}
 }
 
 // Acquire counts a new connection of addr, unless that puts addr over the cap; the release
@@ -72,6 +73,9 @@ func (c *AddressCap) Acquire(ctx context.Context, addr string) (release func(), 
 		if err == nil { // only what Redis counted is released there
 			if _, err := c.run(context.WithoutCancel(ctx), addr, "release", 0); err != nil {
 				c.log.Debug("address count release failed; the next sync heals it", "err", err)
+				c.mu.Lock()
+				c.stale[addr] = struct{}{}
+				c.mu.Unlock()
 			}
 		}
 	}, true
@@ -108,17 +112,34 @@ func (c *AddressCap) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			c.sync(ctx)
+		}
+	}
+}
+
+// sync writes this instance's count of every address it has connections of, and of every
+// address whose release Redis did not take (0 then).
+func (c *AddressCap) sync(ctx context.Context) {
+	c.mu.Lock()
+	counts := make(map[string]int, len(c.local)+len(c.stale))
+	for a := range c.stale {
+		counts[a] = 0
+	}
+	for a, n := range c.local {
+		counts[a] = n
+	}
+	c.stale = map[string]struct{}{}
+	c.mu.Unlock()
+	for a, n := range counts {
+		if _, err := c.run(ctx, a, "set", n); err != nil {
 			c.mu.Lock()
-			counts := make(map[string]int, len(c.local))
-			for a, n := range c.local {
-				counts[a] = n
-			}
-			c.mu.Unlock()
-			for a, n := range counts {
-				if _, err := c.run(ctx, a, "set", n); err != nil {
-					break // Redis is away: the next sync
+			for a := range counts { // Redis is away: all of them next time
+				if c.local[a] == 0 {
+					c.stale[a] = struct{}{}
 				}
 			}
+			c.mu.Unlock()
+			return
 		}
 	}
 }

@@ -110,6 +110,20 @@ func addressKey(a netip.Addr) string {
 	return p.String()
 }
 
+// reporterKey is the address key reporters are counted by: an IPv4 address, or an IPv6 /48
+// (what one subscriber is commonly given, so that one home line is not several reporters).
+func reporterKey(key string) string {
+	p, err := netip.ParsePrefix(key)
+	if err != nil || !p.Addr().Is6() {
+		return key
+	}
+	wide, err := p.Addr().Prefix(48)
+	if err != nil {
+		return key
+	}
+	return wide.String()
+}
+
 func truncate(s string) string {
 	if len(s) > maxHopLen {
 		return s[:maxHopLen]

@@ -40,5 +40,6 @@ redis.call('HSET', ban, 'id', banID, 'until', untilMs, 'reason', ARGV[6], 'sourc
 redis.call('EXPIRE', ban, seconds)
 redis.call('SET', prefix .. ':banrec:' .. banID, addr, 'EX', seconds)
 redis.call('ZADD', prefix .. ':bans', untilMs, banID)
+redis.call('ZREMRANGEBYSCORE', prefix .. ':bans', '-inf', now)
 redis.call('EXPIRE', prefix .. ':bans', tonumber(ARGV[8]))
 return {'banned', addr}

@@ -70,6 +70,7 @@ type Config struct {
 	AutobanReporters int
 	AutobanWindow    time.Duration
 	AutobanDuration  time.Duration
+	EvidenceMax      int
 	ModToken         string
 	PowMaxNumber     int64
 	PowTTL           time.Duration
@@ -137,6 +138,7 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 	// Chromium on a 2-CPU machine, in a worker, before Start (BENCHMARKS.md).
 	fs.Int64Var(&c.PowMaxNumber, "pow-max-number", 30_000, "difficulty of the proof of work before a connection's first find_match: the range of the number to find (0: no proof of work, for load tests and local development)")
 	fs.DurationVar(&c.PowTTL, "pow-ttl", 10*time.Minute, "how long a proof-of-work challenge may be solved and used")
+	fs.IntVar(&c.EvidenceMax, "report-evidence-max", 1000, "open reports that keep their evidence (still and chat lines, up to about 350 KB each); further reports are kept without it, so that Redis's memory stays bounded")
 	fs.StringVar(&c.ModToken, "mod-token", "", "bearer token of the moderator console at /mod and /mod/api (empty: the console is off and answers 404)")
 	fs.StringVar(&stun, "stun-urls", "", "comma list of STUN URLs given to clients (default: none, so nothing calls a third party)")
 	fs.StringVar(&turn, "turn-urls", "", "comma list of TURN URLs given to clients with time-limited credentials")
@@ -260,7 +262,7 @@ func (c *Config) validate() error {
 	if c.SendBytes < 2*wire.MaxRelayBytes || c.PublishBytes < 2*wire.MaxRelayBytes {
 		bad("SEND_QUEUE_BYTES and PUBLISH_QUEUE_BYTES must be at least 128 KiB (two relayed messages must fit)")
 	}
-	if c.RematchCooldown < 0 || c.ReportTTL < time.Minute || c.ReportRate < 1 || c.AutobanReporters < 0 ||
+	if c.RematchCooldown < 0 || c.ReportTTL < time.Minute || c.ReportRate < 1 || c.AutobanReporters < 0 || c.EvidenceMax < 0 ||
 		c.AutobanWindow <= 0 || c.AutobanDuration <= 0 {
 		bad("REMATCH_COOLDOWN must not be negative, REPORT_TTL at least 1m, REPORT_RATE at least 1, AUTOBAN_REPORTERS not negative, AUTOBAN_WINDOW and AUTOBAN_DURATION positive")
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -118,14 +119,20 @@ func (c *Console) listReports(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, "status must be open (acted-on reports are deleted with their evidence)")
 		return
 	}
-	reports, err := c.safety.OpenReports(r.Context())
+	var before int64
+	if b := r.URL.Query().Get("before"); b != "" {
+		var err error
+		if before, err = strconv.ParseInt(b, 10, 64); err != nil || before <= 0 {
+			apiError(w, http.StatusBadRequest, "before must be a unix time in milliseconds (a page's next_before)")
+			return
+		}
+	}
+	page, err := c.safety.OpenReports(r.Context(), before)
 	if err != nil {
 		c.storeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, struct {
-		Reports []OpenReport `json:"reports"`
-	}{reports})
+	writeJSON(w, http.StatusOK, page)
 }
 
 // banView is a ban as the console shows it (no address, not even hashed).

@@ -418,7 +418,7 @@ func TestClientAddress(t *testing.T) {
 }
 
 func TestAddressCapAcrossInstances(t *testing.T) {
-	insts, _ := startCluster(t, 2, func(c *Config) {
+	insts, rs := startCluster(t, 2, func(c *Config) {
 		c.MaxConnsPerIP = 2
 		c.TrustedProxies = mustPrefixes(t, "127.0.0.1/32")
 		c.BanSecret = "test-secret"
@@ -436,6 +436,9 @@ func TestAddressCapAcrossInstances(t *testing.T) {
 		t.Fatal("a third connection from one IPv6 /64 was accepted")
 	}
 	dial(t, insts[1].wsURL(), from("2001:db8:7:8::1")) // the next /64 is someone else
+	if left := keysWithoutTTL(t, rdbFor(t, rs.URL()), insts[0].cfg.KeyPrefix+":conns:"); len(left) != 0 {
+		t.Fatalf("connection counts without a TTL: %v", left)
+	}
 	// a connection that ends frees its place, cluster-wide
 	one.closeClean()
 	waitFor(t, 5*time.Second, "the place freed", func() bool {
@@ -578,7 +581,7 @@ func TestPartnerKnowsTheMatchBeforeTheInitiator(t *testing.T) {
 	partner, pc := attachFake(hub)
 	hub.FindMatch(partner, wire.ModeVideo, nil, "") // waits in the plain queue
 	initiatorConn := &hookConn{}
-	initiator := newSession(wire.ClientID(newID()), "hash", "addr-initiator", initiatorConn, hub.now, nil)
+	initiator := newSession(wire.ClientID(newID()), "hash", "addr-initiator", "", initiatorConn, hub.now, nil)
 	partnerKnew := false
 	initiatorConn.hook = func(frame []byte) {
 		if strings.Contains(string(frame), wire.EvMatchFound) {
@@ -609,7 +612,7 @@ func TestStaleRouteIsCorrected(t *testing.T) {
 	insts, _ := startCluster(t, 2)
 	a, b, m := crossPair(t, insts)
 	s := insts[1].app.Hub.lookup(b.id())
-	insts[1].app.Hub.step(s, func(s *Session) Effects { return s.partnerMoved(a.id(), m.MatchID, "an-instance-that-never-was") })
+	insts[1].app.Hub.step(s, func(s *Session) Effects { return s.partnerMoved(a.id(), m.MatchID, "an-instance-that-never-was", "") })
 	if _, inst, _, _ := s.partnerRoute(); inst != "an-instance-that-never-was" {
 		t.Fatalf("the test could not break the route (it is %s)", inst)
 	}

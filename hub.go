@@ -180,7 +180,7 @@ func (h *Hub) Attach(conn *websocket.Conn, ip, resumeToken string, onEnd func())
 	id, token := wire.ClientID(newID()), ""
 	var resumed *ResumeResult
 	if resumeToken != "" {
-		if res, next, ok := h.resume(resumeToken); ok {
+		if res, next, ok := h.resume(resumeToken, addr); ok {
 			id, token, resumed = res.ID, next, &res
 		}
 	}
@@ -193,7 +193,7 @@ func (h *Hub) Attach(conn *websocket.Conn, ip, resumeToken string, onEnd func())
 	if h.cfg.InterestFallback > 0 {
 		arm = h.armFallback
 	}
-	s := newSession(id, hashToken(token), addr, c, h.now, arm)
+	s := newSession(id, hashToken(token), addr, h.safety.AddrHash(reporterKey(ip)), c, h.now, arm)
 	c.sess = s
 	hello := wire.HelloData{ID: id, ResumeToken: token, ICEServers: h.ice.Servers(id), Resumed: resumed != nil}
 	if resumed == nil {
@@ -357,7 +357,7 @@ func (h *Hub) handleEnvelope(env Envelope) {
 	case KindLeft:
 		verb = func(s *Session) Effects { return s.partnerLeft(env.From, env.Match, env.Reason) }
 	case KindMoved:
-		verb = func(s *Session) Effects { return s.partnerMoved(env.From, env.Match, env.Instance) }
+		verb = func(s *Session) Effects { return s.partnerMoved(env.From, env.Match, env.Instance, env.Addr) }
 	case KindReplaced:
 		if s.token() == env.Ticket { // the socket of the token that was just used elsewhere
 			h.superseded(s)

@@ -130,7 +130,7 @@ func (h *Hub) sweep() {
 	if h.sweeps++; h.sweeps%matchCheckEvery == 0 && len(matched) > 0 {
 		checks := make([]MatchCheck, len(matched))
 		for i, m := range matched {
-			checks[i] = MatchCheck{Match: m.match, Partner: m.partner}
+			checks[i] = MatchCheck{User: m.s.id, Match: m.match, Partner: m.partner}
 		}
 		if states, err := h.mm.MatchStates(h.ctx, checks); err == nil {
 			missing := map[*Session]wire.MatchID{}
@@ -160,13 +160,18 @@ func (h *Hub) sweep() {
 	}
 }
 
-// correct applies what Redis says of one local user's match: a match Redis no longer has
+// correct applies what Redis says of one local user's match: a socket whose identity Redis
+// knows elsewhere (another instance or token) is closed as superseded; a match Redis no longer has
 // (restarted empty, or a partner_left that was lost) ends for this user, whose partner is
 // told too; a partner that lives elsewhere than we route to (a lost moved notice) is routed
 // to where it lives. A match found missing is only ended when the previous check found it
 // missing too: one that just ended has its own partner_left on the way, with its own reason.
 func (h *Hub) correct(s *Session, partner wire.ClientID, inst InstanceID, mid wire.MatchID, st MatchState) {
 	switch {
+	case st.Instance != "" && st.Instance != h.cfg.Self || st.Token != "" && st.Token != s.token():
+		// the identity lives on a newer socket (its replaced notice was lost): this one goes
+		h.metrics.Reconciled.WithLabelValues("superseded").Inc()
+		h.superseded(s)
 	case !st.Exists && h.missing[s] != mid:
 		// first seen missing: the next check decides
 	case !st.Exists:
@@ -178,7 +183,7 @@ func (h *Hub) correct(s *Session, partner wire.ClientID, inst InstanceID, mid wi
 		h.finish(s, h.step(s, func(s *Session) Effects { return s.partnerGone(partner, mid, inst) }).Ended)
 	case st.PartnerInstance != "" && st.PartnerInstance != inst:
 		h.metrics.Reconciled.WithLabelValues("rerouted").Inc()
-		h.step(s, func(s *Session) Effects { return s.partnerMoved(partner, mid, st.PartnerInstance) })
+		h.step(s, func(s *Session) Effects { return s.partnerMoved(partner, mid, st.PartnerInstance, "") })
 	}
 }
 
@@ -274,7 +279,7 @@ func (h *Hub) partnerMayResume(s *Session, partner wire.ClientID, mid wire.Match
 		if alive, err := h.mm.Alive(h.ctx, []InstanceID{p.Instance}); err == nil && alive[p.Instance] {
 			if _, inst, _, _ := s.partnerRoute(); inst != p.Instance {
 				h.metrics.Reconciled.WithLabelValues("rerouted").Inc()
-				h.step(s, func(s *Session) Effects { return s.partnerMoved(partner, mid, p.Instance) })
+				h.step(s, func(s *Session) Effects { return s.partnerMoved(partner, mid, p.Instance, "") })
 			}
 			return true
 		}

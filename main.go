@@ -18,6 +18,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -129,10 +130,12 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		if cfg.RedisURL != "" || len(cfg.RedisClusterAddrs)+len(cfg.RedisSentinelAddrs) > 0 {
 			log.Warn("BAN_SECRET is not set: address limits and bans hold on this instance only; set the same BAN_SECRET on every replica")
 		}
+	} else if strings.HasPrefix(cfg.BanSecret, "insecure-dev") {
+		log.Warn("BAN_SECRET is the public development default: anyone can forge proof-of-work challenges and reverse address hashes; set your own")
 	}
 	safety := NewSafety(rdb, keys, SafetyConfig{ReportTTL: cfg.ReportTTL, ReportRate: cfg.ReportRate,
 		AutobanReporters: cfg.AutobanReporters, AutobanWindow: cfg.AutobanWindow, AutobanDuration: cfg.AutobanDuration,
-		Secret: secret}, mm.redisCalls, time.Now)
+		EvidenceMax: cfg.EvidenceMax, Secret: secret}, mm.redisCalls, time.Now)
 	ice := NewICEProvider(cfg.STUNURLs, cfg.TURNURLs, cfg.TURNSecret, cfg.TURNTTL, time.Now)
 	hub := NewHub(ctx, HubConfig{
 		Self: cfg.InstanceID, InterestFallback: cfg.InterestFallback, MatchTTL: cfg.MatchTTL,

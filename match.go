@@ -5,7 +5,6 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -19,34 +18,6 @@ var matchScriptSource string
 
 //go:embed leave.lua
 var leaveScriptSource string
-
-// Keys builds every Redis key and channel name from one prefix. The prefix holds a hash tag
-// ({mm}) so that all matchmaking keys live in one cluster slot and match.lua can touch them
-// atomically; each instance's channel carries its own tag so channels spread over shards.
-type Keys struct{ prefix string }
-
-func (k Keys) User(id wire.ClientID) string  { return k.prefix + ":user:" + string(id) }
-func (k Keys) Match(id wire.MatchID) string  { return k.prefix + ":match:" + string(id) }
-func (k Keys) Instance(id InstanceID) string { return k.prefix + ":instance:" + string(id) }
-func (k Keys) Instances() string             { return k.prefix + ":instances" }
-func (k Keys) Queue(m wire.Mode) string      { return k.prefix + ":queue:" + string(m) }
-func (k Keys) InterestQueue(m wire.Mode, interest string) string {
-	return k.prefix + ":queue:" + string(m) + ":" + interest
-}
-func (k Keys) Channel(id InstanceID) string { return "signals:{" + string(id) + "}" }
-
-// Conns counts one address's connections, per instance (the address's keyed hash).
-func (k Keys) Conns(addrHash string) string { return k.prefix + ":conns:" + addrHash }
-
-// Trust and safety (report.lua and ban.lua build the rest from the prefix).
-func (k Keys) Report(id string) string          { return k.prefix + ":report:" + id }
-func (k Keys) ReportsOpen() string              { return k.prefix + ":reports:open" }
-func (k Keys) Reporters(addrHash string) string { return k.prefix + ":reporters:" + addrHash }
-func (k Keys) Ban(addrHash string) string       { return k.prefix + ":ban:" + addrHash }
-func (k Keys) BanRecord(id string) string       { return k.prefix + ":banrec:" + id }
-func (k Keys) Bans() string                     { return k.prefix + ":bans" }
-func (k Keys) Met(id wire.ClientID) string      { return k.prefix + ":met:" + string(id) }
-func (k Keys) PowUsed(challenge string) string  { return k.prefix + ":pow:" + challenge }
 
 // Outcome is what an enqueue did.
 type Outcome int
@@ -83,9 +54,11 @@ type EnqueueResult struct {
 	PassedOver      bool // waiting: someone the caller met recently was passed over
 }
 
-// LeaveResult is leave.lua's answer. When Ended, Partner must be told.
+// LeaveResult is leave.lua's answer. When Ended, Partner must be told; Moved: the user lives
+// on another socket now (instance or token), and nothing was done.
 type LeaveResult struct {
 	Ended           bool
+	Moved           bool
 	Partner         wire.ClientID
 	PartnerInstance InstanceID
 	Match           wire.MatchID
@@ -258,117 +231,12 @@ func parseLeaveReply(reply []string) (LeaveResult, error) {
 	switch {
 	case len(reply) == 4 && reply[0] == "matched":
 		return LeaveResult{Ended: true, Partner: wire.ClientID(reply[1]), PartnerInstance: InstanceID(reply[2]), Match: wire.MatchID(reply[3])}, nil
-	case len(reply) == 1 && (reply[0] == "waiting" || reply[0] == "idle" || reply[0] == "moved"):
+	case len(reply) == 1 && reply[0] == "moved":
+		return LeaveResult{Moved: true}, nil
+	case len(reply) == 1 && (reply[0] == "waiting" || reply[0] == "idle"):
 		return LeaveResult{}, nil
 	}
 	return LeaveResult{}, fmt.Errorf("leave.lua: unexpected reply %q", reply)
-}
-
-// Heartbeat marks the instance alive for ttl and records its local client count, which the
-// online count adds up.
-func (m *Matchmaker) Heartbeat(ctx context.Context, id InstanceID, clients int, ttl time.Duration) error {
-	return m.call(ctx, "heartbeat", func(ctx context.Context) error {
-		_, err := m.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			p.Set(ctx, m.keys.Instance(id), clients, ttl)
-			p.SAdd(ctx, m.keys.Instances(), string(id))
-			return nil
-		})
-		return err
-	})
-}
-
-// Deregister removes the instance's heartbeat at a clean shutdown.
-func (m *Matchmaker) Deregister(ctx context.Context, id InstanceID) error {
-	return m.call(ctx, "deregister", func(ctx context.Context) error {
-		_, err := m.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			p.Del(ctx, m.keys.Instance(id))
-			p.SRem(ctx, m.keys.Instances(), string(id))
-			return nil
-		})
-		return err
-	})
-}
-
-// Alive reports which of the instances have a live heartbeat.
-func (m *Matchmaker) Alive(ctx context.Context, ids []InstanceID) (map[InstanceID]bool, error) {
-	out := make(map[InstanceID]bool, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	keys := make([]string, len(ids))
-	for i, id := range ids {
-		keys[i] = m.keys.Instance(id)
-	}
-	err := m.call(ctx, "alive", func(ctx context.Context) error {
-		vals, err := m.rdb.MGet(ctx, keys...).Result()
-		for i, v := range vals {
-			out[ids[i]] = v != nil
-		}
-		return err
-	})
-	return out, err
-}
-
-// Online adds up the client counts of every live instance, counts the live instances, and
-// forgets dead ones.
-func (m *Matchmaker) Online(ctx context.Context) (clients int64, instances int, err error) {
-	err = m.call(ctx, "online", func(ctx context.Context) error {
-		members, err := m.rdb.SMembers(ctx, m.keys.Instances()).Result()
-		if err != nil || len(members) == 0 {
-			return err
-		}
-		keys := make([]string, len(members))
-		for i, s := range members {
-			keys[i] = m.keys.Instance(InstanceID(s))
-		}
-		vals, err := m.rdb.MGet(ctx, keys...).Result()
-		if err != nil {
-			return err
-		}
-		var dead []any
-		for i, v := range vals {
-			s, ok := v.(string)
-			if !ok {
-				dead = append(dead, members[i])
-				continue
-			}
-			instances++
-			if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-				clients += n
-			}
-		}
-		if len(dead) > 0 {
-			return m.rdb.SRem(ctx, m.keys.Instances(), dead...).Err()
-		}
-		return nil
-	})
-	return clients, instances, err
-}
-
-// LiveInstances lists the instances with a live heartbeat.
-func (m *Matchmaker) LiveInstances(ctx context.Context) ([]InstanceID, error) {
-	var ids []InstanceID
-	err := m.call(ctx, "instances", func(ctx context.Context) error {
-		members, err := m.rdb.SMembers(ctx, m.keys.Instances()).Result()
-		if err != nil {
-			return err
-		}
-		for _, id := range members {
-			ids = append(ids, InstanceID(id))
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	alive, err := m.Alive(ctx, ids)
-	live := ids[:0]
-	for _, id := range ids {
-		if alive[id] {
-			live = append(live, id)
-		}
-	}
-	return live, err
 }
 
 // UserState is what Redis says of one user's search.
@@ -462,18 +330,22 @@ func (m *Matchmaker) Refresh(ctx context.Context, users []wire.ClientID, matches
 
 // MatchCheck is a match as one of its users' instance believes it.
 type MatchCheck struct {
+	User    wire.ClientID
 	Match   wire.MatchID
 	Partner wire.ClientID
 }
 
-// MatchState is what Redis says of a MatchCheck: whether the match stands, and where the
-// partner lives.
+// MatchState is what Redis says of a MatchCheck: whether the match stands, where the partner
+// lives, and where and under which resume token the user itself lives.
 type MatchState struct {
 	Exists          bool
 	PartnerInstance InstanceID
+	Instance        InstanceID
+	Token           string
 }
 
-// MatchStates reads several matches and their partners' instances in one round trip.
+// MatchStates reads several matches, their partners' instances and their users' own
+// instances and tokens, in one round trip.
 func (m *Matchmaker) MatchStates(ctx context.Context, checks []MatchCheck) ([]MatchState, error) {
 	out := make([]MatchState, len(checks))
 	if len(checks) == 0 {
@@ -482,10 +354,12 @@ func (m *Matchmaker) MatchStates(ctx context.Context, checks []MatchCheck) ([]Ma
 	err := m.call(ctx, "match_states", func(ctx context.Context) error {
 		exists := make([]*redis.IntCmd, len(checks))
 		insts := make([]*redis.StringCmd, len(checks))
+		own := make([]*redis.SliceCmd, len(checks))
 		_, err := m.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i, c := range checks {
 				exists[i] = p.Exists(ctx, m.keys.Match(c.Match))
 				insts[i] = p.HGet(ctx, m.keys.User(c.Partner), "instance")
+				own[i] = p.HMGet(ctx, m.keys.User(c.User), "instance", "token")
 			}
 			return nil
 		})
@@ -493,7 +367,9 @@ func (m *Matchmaker) MatchStates(ctx context.Context, checks []MatchCheck) ([]Ma
 			return err
 		}
 		for i := range checks {
-			out[i] = MatchState{Exists: exists[i].Val() == 1, PartnerInstance: InstanceID(insts[i].Val())}
+			u := own[i].Val()
+			out[i] = MatchState{Exists: exists[i].Val() == 1, PartnerInstance: InstanceID(insts[i].Val()),
+				Instance: InstanceID(str(u[0])), Token: str(u[1])}
 		}
 		return nil
 	})

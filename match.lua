@@ -80,12 +80,15 @@ end
 
 local usePlain = fallback or #interests == 0
 local budget = 256 -- stale entries dropped per call at most, so one call stays short
+-- Users met recently are put back, and do not count against the budget (a retry would meet
+-- them again): at most maxSkip of them are looked at, then the caller waits.
+local maxSkip = 32
 local metKey, skipped = prefix .. ':met:' .. me, {}
 local function putBack()
   for _, s in ipairs(skipped) do redis.call('SADD', s[1], s[2]) end
 end
 for _, q in ipairs(queues(mode, interests, usePlain)) do
-  while budget > 0 do
+  while budget > 0 and #skipped < maxSkip do
     local cand = redis.call('SPOP', q)
     if not cand then break end
     budget = budget - 1
@@ -97,6 +100,7 @@ for _, q in ipairs(queues(mode, interests, usePlain)) do
       local metUntil = live and redis.call('ZSCORE', metKey, cand)
       if metUntil and tonumber(metUntil) > tonumber(now) then
         skipped[#skipped + 1] = {q, cand} -- met recently: it waits on, for someone new
+        budget = budget + 1
       elseif live then
         -- a hit: take both users out of every queue they are in
         local cints = split(c[4])

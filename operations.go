@@ -13,7 +13,10 @@ import (
 // operation holds the session's op lock, so one user's Redis steps, and the notifications
 // they cause, keep their order.
 
-var errUnfinished = errors.New("the conversation it ends is not ended in Redis yet")
+var (
+	errUnfinished = errors.New("the conversation it ends is not ended in Redis yet")
+	errMoved      = errors.New("the identity lives on a newer socket")
+)
 
 // FindMatch leaves the user's current match or search ("next") and looks for a partner.
 // A connection's first find_match carries the solution of its proof of work (pow).
@@ -188,11 +191,11 @@ func (h *Hub) Report(s *Session, r wire.ReportRequest) {
 	var t lastMatch
 	var ok bool
 	h.step(s, func(s *Session) Effects { t, ok = s.reportTarget(); return Effects{} })
-	if !ok {
+	if !ok || r.MatchID != "" && r.MatchID != t.match {
 		s.out.Send(errorFrame(wire.ErrNotMatched, "report is about your partner, now or in the last minute"))
 		return
 	}
-	filed, err := h.safety.File(h.ctx, Report{Reporter: s.id, Reported: t.partner, ReporterAddr: s.addr,
+	filed, err := h.safety.File(h.ctx, Report{Reporter: s.id, Reported: t.partner, ReporterAddr: s.reporter,
 		ReportedAddr: t.partnerAddr, Match: t.match, ReportRequest: r})
 	switch {
 	case errors.Is(err, ErrReportLimit):
@@ -263,7 +266,12 @@ func (h *Hub) finish(s *Session, e *Ended) bool {
 	}
 	ok := true
 	if e.needsRedis() {
-		if err := h.endInRedis(s, e, false); err != nil {
+		switch err := h.endInRedis(s, e, false); {
+		case errors.Is(err, errMoved):
+			// a newer socket owns the identity and its conversation: this one ends nothing
+			h.superseded(s)
+			return true
+		case err != nil:
 			h.log.Warn("ending a conversation in Redis failed; kept for a retry", "client", s.id, "err", err)
 			h.keepUnfinished(s, e)
 			ok = false
@@ -286,6 +294,9 @@ func (h *Hub) endInRedis(s *Session, e *Ended, retry bool) error {
 		Forget: e.Forget, HeldOnly: e.HeldOnly, NextToken: e.TokenHash})
 	if err != nil {
 		return err
+	}
+	if res.Moved {
+		return errMoved
 	}
 	known := e.Was == PhaseMatched && !e.HeldOnly && res.Partner == e.Partner && res.Match == e.Match
 	switch {
@@ -326,7 +337,9 @@ func (h *Hub) retryUnfinished(s *Session) bool {
 	if !ok {
 		return true
 	}
-	if err := h.endInRedis(s, e, true); err != nil {
+	if err := h.endInRedis(s, e, true); errors.Is(err, errMoved) {
+		h.superseded(s)
+	} else if err != nil {
 		return false
 	}
 	h.mu.Lock()
@@ -341,14 +354,14 @@ func (h *Hub) retryUnfinished(s *Session) bool {
 // the next token (the one presented resumes nobody again). The partner's instance is told
 // where the user lives now, and an old socket of the identity on another instance is closed;
 // the partner itself is told nothing.
-func (h *Hub) resume(token string) (res ResumeResult, next string, ok bool) {
+func (h *Hub) resume(token, addr string) (res ResumeResult, next string, ok bool) {
 	id, ok := tokenOwner(token)
 	if !ok {
 		h.metrics.Resumes.WithLabelValues("invalid").Inc()
 		return res, "", false
 	}
 	next = newResumeToken(id)
-	res, found, err := h.mm.Resume(h.ctx, id, hashToken(token), hashToken(next), h.cfg.Self)
+	res, found, err := h.mm.Resume(h.ctx, id, hashToken(token), hashToken(next), h.cfg.Self, addr)
 	switch {
 	case err != nil:
 		h.log.Warn("resume failed; giving a fresh identity", "err", err)
@@ -360,7 +373,8 @@ func (h *Hub) resume(token string) (res ResumeResult, next string, ok bool) {
 	}
 	h.metrics.Resumes.WithLabelValues("resumed").Inc()
 	if res.Match != nil {
-		h.route(res.PartnerInstance, &Envelope{Kind: KindMoved, To: res.Match.PartnerID, From: res.ID, Match: res.Match.MatchID, Instance: h.cfg.Self})
+		h.route(res.PartnerInstance, &Envelope{Kind: KindMoved, To: res.Match.PartnerID, From: res.ID, Match: res.Match.MatchID,
+			Instance: h.cfg.Self, Addr: addr})
 	}
 	if res.Previous != h.cfg.Self && !res.Held {
 		h.route(res.Previous, &Envelope{Kind: KindReplaced, To: id, Instance: h.cfg.Self, Ticket: hashToken(token)})

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -79,6 +81,9 @@ func TestPowGate(t *testing.T) {
 	}
 	if err := g.Verify(t.Context(), good); err != errPow {
 		t.Fatalf("a replayed solution: %v", err)
+	}
+	if left := keysWithoutTTL(t, g.rdb.(*redis.Client), "{pow}"); len(left) != 0 {
+		t.Fatalf("used solutions kept for ever: %v", left)
 	}
 	late := solve(t, g.Challenge())
 	clock = clock.Add(time.Minute)

@@ -13,6 +13,8 @@
 -- ARGV[15] AUTOBAN_WINDOW, milliseconds      ARGV[16] AUTOBAN_REPORTERS
 -- ARGV[17] AUTOBAN_DURATION, seconds (doubled by each earlier automatic ban in 30 days)
 -- ARGV[18] the longest ban, seconds      ARGV[19] an id for the ban, should there be one
+-- ARGV[20] REPORT_EVIDENCE_MAX: open reports that keep their evidence; beyond it a report is
+--          stored without its still and chat lines (Redis's memory is bounded, not the queue)
 --
 -- Returns one of
 --   {'rate_limited'}                   the reporter's address made REPORT_RATE reports this hour
@@ -30,12 +32,14 @@ if not redis.call('SET', prefix .. ':reported:' .. mid .. ':' .. reporter, '1', 
   return {'duplicate'}
 end
 
-redis.call('HSET', KEYS[1], 'created', now, 'reason', ARGV[11], 'note', ARGV[12], 'frame', ARGV[13],
-  'chat', ARGV[14], 'reporter_addr', reporterAddr, 'reported_addr', reportedAddr, 'match', mid)
-redis.call('EXPIRE', KEYS[1], ttl)
 local open = prefix .. ':reports:open'
-redis.call('ZADD', open, now, rid)
 redis.call('ZREMRANGEBYSCORE', open, '-inf', now - ttl * 1000)
+local frame, chat = ARGV[13], ARGV[14]
+if redis.call('ZCARD', open) >= tonumber(ARGV[20]) then frame, chat = '', '[]' end
+redis.call('HSET', KEYS[1], 'created', now, 'reason', ARGV[11], 'note', ARGV[12], 'frame', frame,
+  'chat', chat, 'reporter_addr', reporterAddr, 'reported_addr', reportedAddr, 'match', mid)
+redis.call('EXPIRE', KEYS[1], ttl)
+redis.call('ZADD', open, now, rid)
 redis.call('EXPIRE', open, ttl)
 
 -- the two never meet again while the report is open
@@ -69,5 +73,6 @@ redis.call('HSET', ban, 'id', id, 'until', untilMs, 'reason', reason, 'source', 
 redis.call('EXPIRE', ban, math.ceil(seconds))
 redis.call('SET', prefix .. ':banrec:' .. id, reportedAddr, 'EX', math.ceil(seconds))
 redis.call('ZADD', prefix .. ':bans', untilMs, id)
+redis.call('ZREMRANGEBYSCORE', prefix .. ':bans', '-inf', now)
 redis.call('EXPIRE', prefix .. ':bans', tonumber(ARGV[18]))
 return {'stored', count, id, untilMs, reason}

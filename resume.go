@@ -84,12 +84,12 @@ func (m *Matchmaker) Detach(ctx context.Context, id wire.ClientID, inst Instance
 	return held, err
 }
 
-// Resume runs resume.lua: on a good token, the user now lives on inst, and only the token
-// whose hash is next resumes it again.
-func (m *Matchmaker) Resume(ctx context.Context, id wire.ClientID, tokenHash, next string, inst InstanceID) (res ResumeResult, found bool, err error) {
+// Resume runs resume.lua: on a good token, the user now lives on inst, comes from addr (a
+// keyed hash), and only the token whose hash is next resumes it again.
+func (m *Matchmaker) Resume(ctx context.Context, id wire.ClientID, tokenHash, next string, inst InstanceID, addr string) (res ResumeResult, found bool, err error) {
 	err = m.call(ctx, "resume", func(ctx context.Context) error {
 		reply, err := m.resume.Run(ctx, m.rdb, []string{m.keys.User(id)}, m.keys.prefix, string(id), tokenHash,
-			string(inst), int64(m.matchTTL/time.Second), m.now().UnixMilli(), next).StringSlice()
+			string(inst), int64(m.matchTTL/time.Second), m.now().UnixMilli(), next, addr).StringSlice()
 		if err != nil {
 			return err
 		}

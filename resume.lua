@@ -9,6 +9,7 @@
 -- ARGV[6]  now, unix milliseconds: a user held past its resume deadline is not resumed
 -- ARGV[7]  SHA-256 of the next resume token: a token resumes once (the one presented is
 --          worthless afterwards)
+-- ARGV[8]  the address the user resumes from, as its keyed hash (a report reaches this one)
 --
 -- Returns one of
 --   {'invalid'}                                   unknown user, wrong token, or past the grace period
@@ -25,7 +26,7 @@ if not u[1] or u[1] ~= tokenHash then return {'invalid'} end
 if u[6] and tonumber(u[6]) < now then return {'invalid'} end
 local previous, held = u[7] or '', u[6] and '1' or '0'
 
-redis.call('HSET', ukey, 'instance', inst, 'token', ARGV[7])
+redis.call('HSET', ukey, 'instance', inst, 'token', ARGV[7], 'addr', ARGV[8])
 redis.call('HDEL', ukey, 'detached')
 redis.call('EXPIRE', ukey, ttl)
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -35,6 +36,7 @@ type SafetyConfig struct {
 	AutobanReporters int           // distinct reporting addresses in AutobanWindow that ban
 	AutobanWindow    time.Duration
 	AutobanDuration  time.Duration // the first automatic ban; each further one in 30 days doubles it
+	EvidenceMax      int           // open reports that keep their evidence
 	Secret           []byte        // BAN_SECRET: the key of every address hash
 }
 
@@ -97,10 +99,13 @@ type Filed struct {
 // File stores a report (report.lua). ErrReportLimit when the reporter's address is over
 // REPORT_RATE or reported this match already.
 func (sf *Safety) File(ctx context.Context, r Report) (Filed, error) {
-	chat, err := json.Marshal(r.Chat)
-	if err != nil {
+	var chatJSON bytes.Buffer // stored as written: no character grows into an escape
+	enc := json.NewEncoder(&chatJSON)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(nonNilLines(r.Chat)); err != nil {
 		return Filed{}, fmt.Errorf("report chat: %w", err)
 	}
+	chat := bytes.TrimSpace(chatJSON.Bytes())
 	f := Filed{ID: newID()}
 	now := sf.now()
 	banID := newID()
@@ -108,12 +113,12 @@ func (sf *Safety) File(ctx context.Context, r Report) (Filed, error) {
 	if autoban == 0 {
 		autoban = math.MaxInt32 // never
 	}
-	err = sf.call(ctx, "report", func(ctx context.Context) error {
+	err := sf.call(ctx, "report", func(ctx context.Context) error {
 		reply, err := sf.report.Run(ctx, sf.rdb, []string{sf.keys.Report(f.ID)}, sf.keys.prefix, f.ID, now.UnixMilli(),
 			int64(sf.cfg.ReportTTL/time.Second), sf.cfg.ReportRate, r.ReporterAddr, r.ReportedAddr,
 			string(r.Reporter), string(r.Reported), string(r.Match), r.Reason, r.Note, r.Frame, string(chat),
 			sf.cfg.AutobanWindow.Milliseconds(), autoban, int64(sf.cfg.AutobanDuration/time.Second),
-			int64(maxBan/time.Second), banID).Slice()
+			int64(maxBan/time.Second), banID, sf.cfg.EvidenceMax).Slice()
 		if err != nil {
 			return err
 		}
@@ -123,6 +128,13 @@ func (sf *Safety) File(ctx context.Context, r Report) (Filed, error) {
 		return Filed{}, ErrReportLimit // a refusal, not Redis trouble
 	}
 	return f, err
+}
+
+func nonNilLines(l []wire.ChatLine) []wire.ChatLine {
+	if l == nil {
+		return []wire.ChatLine{}
+	}
+	return l
 }
 
 // parseReportReply reads report.lua's answer into f.
@@ -182,15 +194,39 @@ type OpenReport struct {
 	reportedAddr string
 }
 
-// maxListed is how many open reports one listing returns, newest first.
-const maxListed = 200
+// maxListed is how many open reports (or bans) one listing returns.
+const maxListed = 50
 
-// OpenReports lists the open reports, newest first.
-func (sf *Safety) OpenReports(ctx context.Context) ([]OpenReport, error) {
-	out := []OpenReport{}
+// ReportPage is one page of open reports, newest first: Total open in all, and Next, the
+// `before` of the next page (0: this was the last).
+type ReportPage struct {
+	Reports []OpenReport `json:"reports"`
+	Total   int64        `json:"total"`
+	Next    int64        `json:"next_before,omitempty"`
+}
+
+// OpenReports lists the open reports made before the unix millisecond before (0: now),
+// newest first, maxListed at a time.
+func (sf *Safety) OpenReports(ctx context.Context, before int64) (ReportPage, error) {
+	page := ReportPage{Reports: []OpenReport{}}
+	out := &page.Reports
 	err := sf.call(ctx, "reports", func(ctx context.Context) error {
-		ids, err := sf.rdb.ZRevRange(ctx, sf.keys.ReportsOpen(), 0, maxListed-1).Result()
-		if err != nil || len(ids) == 0 {
+		max := "+inf"
+		if before > 0 {
+			max = "(" + strconv.FormatInt(before, 10)
+		}
+		byTime, err := sf.rdb.ZRevRangeByScoreWithScores(ctx, sf.keys.ReportsOpen(), &redis.ZRangeBy{Min: "-inf", Max: max, Count: maxListed}).Result()
+		if err != nil || len(byTime) == 0 {
+			return err
+		}
+		ids := make([]string, len(byTime))
+		for i, z := range byTime {
+			ids[i], _ = z.Member.(string)
+		}
+		if len(byTime) == maxListed {
+			page.Next = int64(byTime[len(byTime)-1].Score)
+		}
+		if page.Total, err = sf.rdb.ZCard(ctx, sf.keys.ReportsOpen()).Result(); err != nil {
 			return err
 		}
 		recs := make([]*redis.MapStringStringCmd, len(ids))
@@ -217,27 +253,27 @@ func (sf *Safety) OpenReports(ctx context.Context) ([]OpenReport, error) {
 			if err := json.Unmarshal([]byte(v["chat"]), &r.Chat); err != nil || r.Chat == nil {
 				r.Chat = []wire.ChatLine{}
 			}
-			out = append(out, r)
+			*out = append(*out, r)
 		}
 		if len(gone) > 0 {
 			if err := sf.rdb.ZRem(ctx, sf.keys.ReportsOpen(), gone...).Err(); err != nil {
 				return err
 			}
 		}
-		counts := make([]*redis.IntCmd, len(out))
+		counts := make([]*redis.IntCmd, len(*out))
 		since := strconv.FormatInt(sf.now().Add(-sf.cfg.AutobanWindow).UnixMilli(), 10)
 		_, err = sf.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i, r := range out {
+			for i, r := range *out {
 				counts[i] = p.ZCount(ctx, sf.keys.Reporters(r.reportedAddr), since, "+inf")
 			}
 			return nil
 		})
 		for i, c := range counts {
-			out[i].Reporters = int(c.Val())
+			(*out)[i].Reporters = int(c.Val())
 		}
 		return err
 	})
-	return out, err
+	return page, err
 }
 
 // label is an opaque name of one side of one report: the same person has another in every

@@ -144,6 +144,14 @@ func TestReports(t *testing.T) {
 			t.Fatalf("reported %+v, want the last match %s", r, m.MatchID)
 		}
 	})
+	t.Run("a report that names another match is refused", func(t *testing.T) {
+		a, b := dial(t, inst.wsURL(), from("198.51.100.7")), dial(t, inst.wsURL(), from("198.51.100.8"))
+		m, _ := pair(t, a, b)
+		a.sendRaw(reportFrame(t, map[string]any{"reason": "spam", "match_id": "an-earlier-match"}))
+		a.expectError(wire.ErrNotMatched)
+		a.sendRaw(reportFrame(t, map[string]any{"reason": "spam", "match_id": m.MatchID}))
+		a.expect(wire.EvReported, nil)
+	})
 	t.Run("nobody to report", func(t *testing.T) {
 		e := dial(t, inst.wsURL(), from("198.51.100.5"))
 		e.sendRaw(reportFrame(t, map[string]any{"reason": "spam"}))
@@ -162,8 +170,8 @@ func TestReports(t *testing.T) {
 			}
 		}
 	})
-	if n := metricValue(scrapeMetrics(t, inst.srv.URL+"/metrics"), "gomegle_reports_total", nil); n != 4 {
-		t.Fatalf("reports_total = %v, want 4", n)
+	if n := metricValue(scrapeMetrics(t, inst.srv.URL+"/metrics"), "gomegle_reports_total", nil); n != 5 {
+		t.Fatalf("reports_total = %v, want 5", n)
 	}
 }
 
@@ -453,5 +461,35 @@ func TestBannedReportersCountForNothing(t *testing.T) {
 	// every key the reports wrote expires
 	if left := keysWithoutTTL(t, rdb, keys.prefix); len(left) != 1 || left[0] != keys.Ban("banned-reporter") {
 		t.Fatalf("keys without a TTL: %v (only the test's own hand-made ban)", left)
+	}
+}
+
+func TestEvidenceIsBounded(t *testing.T) {
+	rs := redistest.Start(t)
+	rdb := rdbFor(t, rs.URL())
+	keys := Keys{"{ev-" + strings.ToLower(newID()[:6]) + "}"}
+	clock := time.Now()
+	tick := func() time.Time { clock = clock.Add(time.Second); return clock } // each report its own time
+	sf := NewSafety(rdb, keys, SafetyConfig{ReportTTL: time.Hour, ReportRate: 10, AutobanReporters: 0,
+		AutobanWindow: time.Hour, AutobanDuration: time.Hour, EvidenceMax: 1, Secret: []byte("s")},
+		redisCalls{timeout: 5 * time.Second, metrics: NewMetrics()}, tick)
+	frame := jpegFrame(t, 64, 48)
+	for i := range 2 {
+		if _, err := sf.File(t.Context(), Report{Reporter: wire.ClientID(newID()), Reported: "R", ReporterAddr: fmt.Sprint("r", i),
+			ReportedAddr: "x", Match: wire.MatchID(newID()), ReportRequest: wire.ReportRequest{Reason: "nudity", Frame: frame,
+				Chat: []wire.ChatLine{{From: "stranger", Text: "<b>&</b>"}}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page, err := sf.OpenReports(t.Context(), 0)
+	if err != nil || len(page.Reports) != 2 {
+		t.Fatalf("open reports %+v %v", page, err)
+	}
+	newest, oldest := page.Reports[0], page.Reports[1]
+	if oldest.Frame != frame || len(oldest.Chat) != 1 || oldest.Chat[0].Text != "<b>&</b>" {
+		t.Fatalf("the first report lost its evidence: %+v", oldest)
+	}
+	if newest.Frame != "" || len(newest.Chat) != 0 || newest.Reason != "nudity" {
+		t.Fatalf("past REPORT_EVIDENCE_MAX a report keeps its evidence: %+v", newest)
 	}
 }

@@ -42,10 +42,11 @@ func (p Phase) String() string { return phaseNames[p] }
 // Transitions caused by other users (matched by someone, partner left, partner moved) take
 // only mu, so they never wait for a Redis round trip of this user.
 type Session struct {
-	id   wire.ClientID
-	addr string // the user's address as its keyed hash (reports and bans find it by this)
-	out  Conn   // the user's connection
-	now  func() time.Time
+	id       wire.ClientID
+	addr     string // the user's address as its keyed hash (reports and bans find it by this)
+	reporter string // the keyed hash its reports count under (IPv6: its /48)
+	out      Conn   // the user's connection
+	now      func() time.Time
 	// armFallback schedules the interest fallback of a search and returns its cancel; nil:
 	// no fallback.
 	armFallback func(ticket string) (cancel func() bool)
@@ -74,71 +75,8 @@ type Session struct {
 	powPassed    bool         // this connection solved its proof of work (or did not need to)
 }
 
-// Conn is what a session needs of its user's connection.
-type Conn interface {
-	// Send queues a frame and never blocks; false when the connection is closing or full.
-	Send(frame []byte) bool
-	// Close ends the connection with a close code (none for 0).
-	Close(code int, text string)
-	// Ping asks for a keep-alive ping.
-	Ping()
-}
-
-// Effects is what a transition asks of the hub besides the frames, which step has queued.
-type Effects struct {
-	Frames [][]byte
-	// Ended is a conversation that ended: leave.lua must end it in Redis, and its partner
-	// be told.
-	Ended *Ended
-	// Waited is set when a search of this user ended in a match, after Waited.
-	Waited time.Duration
-	// Left is the reason of a partner_left this user was sent.
-	Left string
-
-	// the searching gauge's movement, set by step
-	stoppedSearching, startedSearching wire.Mode
-}
-
-// lastMatch is a match that has ended, as a report of it needs it.
-type lastMatch struct {
-	match       wire.MatchID
-	partner     wire.ClientID
-	partnerAddr string
-	ended       time.Time
-}
-
-// reportWindow: a user may report its last partner this long after their match ended.
-const reportWindow = 60 * time.Second
-
-// earlyFrame is a partner's frame that overtook our own match's answer.
-type earlyFrame struct {
-	from  wire.ClientID
-	frame []byte
-}
-
-// maxEarly bounds the frames kept for a match that is being applied.
-const maxEarly = 32
-
-// Ended is what a finished conversation leaves for the hub to do in Redis and for the partner.
-type Ended struct {
-	Was             Phase // searching or matched (idle: only Forget)
-	Partner         wire.ClientID
-	PartnerInstance InstanceID
-	Match           wire.MatchID
-	Reason          string
-	Forget          bool   // delete the user hash as well: the user is gone
-	HeldOnly        bool   // only if Redis still holds the user for a resume (a hold's expiry)
-	Token           string // the resume token hash the session acted under: Redis acts only while it holds the same
-	TokenHash       string // the user's resume token is replaced by this one (a Stop)
-}
-
-// needsRedis says whether anything of the ended conversation is in Redis.
-func (e *Ended) needsRedis() bool {
-	return e != nil && (e.Was != PhaseIdle || e.Forget || e.TokenHash != "")
-}
-
-func newSession(id wire.ClientID, tokenHash, addr string, out Conn, now func() time.Time, armFallback func(*Session, string) func() bool) *Session {
-	s := &Session{id: id, tokenHash: tokenHash, addr: addr, out: out, now: now}
+func newSession(id wire.ClientID, tokenHash, addr, reporter string, out Conn, now func() time.Time, armFallback func(*Session, string) func() bool) *Session {
+	s := &Session{id: id, tokenHash: tokenHash, addr: addr, reporter: reporter, out: out, now: now}
 	if armFallback != nil {
 		s.armFallback = func(ticket string) func() bool { return armFallback(s, ticket) }
 	}
@@ -307,10 +245,14 @@ func (s *Session) partnerLeft(from wire.ClientID, mid wire.MatchID, reason strin
 	return Effects{}
 }
 
-// partnerMoved: the partner of match mid lives on inst now.
-func (s *Session) partnerMoved(from wire.ClientID, mid wire.MatchID, inst InstanceID) Effects {
+// partnerMoved: the partner of match mid lives on inst now, and comes from addr (its keyed
+// hash; empty: as before), so that a report of it reaches where it is.
+func (s *Session) partnerMoved(from wire.ClientID, mid wire.MatchID, inst InstanceID, addr string) Effects {
 	if s.matchedWith(from, mid) {
 		s.partnerInst = inst
+		if addr != "" {
+			s.partnerAddr = addr
+		}
 	}
 	return Effects{}
 }
@@ -434,13 +376,6 @@ func (s *Session) powSolved() Effects {
 	return Effects{}
 }
 
-// needsPow says whether the connection still has to solve its proof of work.
-func (s *Session) needsPow() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return !s.powPassed
-}
-
 // abandonSearch ends search ticket if it is still the current one (its enqueue failed).
 func (s *Session) abandonSearch(ticket string) Effects {
 	if !s.searching(ticket) {
@@ -463,50 +398,4 @@ func (s *Session) reportTarget() (t lastMatch, ok bool) {
 		return s.last, true
 	}
 	return lastMatch{}, false
-}
-
-// --- queries for the hub: each takes s.mu itself ---
-
-// token is the hash of the current resume token.
-func (s *Session) token() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.tokenHash
-}
-
-// partnerRoute is where the user's messages for its partner go; ok is false when not matched.
-func (s *Session) partnerRoute() (partner wire.ClientID, pinst InstanceID, mid wire.MatchID, ok bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.partner, s.partnerInst, s.match, s.phase == PhaseMatched
-}
-
-// isMatchedWith says whether the user is in match mid with partner.
-func (s *Session) isMatchedWith(partner wire.ClientID, mid wire.MatchID) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.matchedWith(partner, mid)
-}
-
-// waitingSince is the current search and when it began; ok is false when not searching.
-func (s *Session) waitingSince() (ticket string, since time.Time, ok bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.ticket, s.waitStart, s.phase == PhaseSearching
-}
-
-// liveKeys says which of the user's Redis keys this instance keeps alive: its user hash while
-// it searches or talks, the queues it waits in, and the match hash on the initiator's side.
-func (s *Session) liveKeys() (user bool, match wire.MatchID, waiting wire.Mode, interests []string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	switch s.phase {
-	case PhaseMatched:
-		if s.initiator {
-			match = s.match
-		}
-	case PhaseSearching:
-		waiting, interests = s.mode, s.interests
-	}
-	return s.phase == PhaseSearching || s.phase == PhaseMatched, match, waiting, interests
 }

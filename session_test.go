@@ -47,7 +47,7 @@ func relayed(from wire.ClientID, mid wire.MatchID) verb {
 	return func(s *Session) Effects { return s.relayed(from, mid, []byte(`{"event":"chat","data":{"text":"hi"}}`)) }
 }
 func moved(from wire.ClientID, mid wire.MatchID) verb {
-	return func(s *Session) Effects { return s.partnerMoved(from, mid, instMoved) }
+	return func(s *Session) Effects { return s.partnerMoved(from, mid, instMoved, "") }
 }
 func gone(partner wire.ClientID, mid wire.MatchID) verb {
 	return func(s *Session) Effects { return s.partnerGone(partner, mid, "") }
@@ -309,7 +309,7 @@ func testSession(arm func(*Session, string) func() bool) (*Session, *fakeConn) {
 	conn := &fakeConn{}
 	clock := time.Unix(1_700_000_000, 0)
 	now := func() time.Time { clock = clock.Add(time.Second); return clock }
-	return newSession("ME", "hash", "addr-me", conn, now, arm), conn
+	return newSession("ME", "hash", "addr-me", "", conn, now, arm), conn
 }
 
 func frameEvents(t *testing.T, frames [][]byte) []string {
@@ -327,7 +327,7 @@ func frameEvents(t *testing.T, frames [][]byte) []string {
 
 func TestSessionReportTarget(t *testing.T) {
 	clock := time.Unix(1_700_000_000, 0)
-	s := newSession("ME", "hash", "addr-me", &fakeConn{}, func() time.Time { return clock }, nil)
+	s := newSession("ME", "hash", "addr-me", "", &fakeConn{}, func() time.Time { return clock }, nil)
 	target := func() (lastMatch, bool) {
 		var t lastMatch
 		var ok bool

@@ -154,6 +154,9 @@ type ReportRequest struct {
 	Note   string     `json:"note,omitempty"`
 	Frame  string     `json:"frame,omitempty"` // data:image/jpeg;base64,...
 	Chat   []ChatLine `json:"chat,omitempty"`
+	// MatchID, when given, is the match the report is about: a report that would land on
+	// another match (a new stranger arrived meanwhile) is refused with not_matched
+	MatchID MatchID `json:"match_id,omitempty"`
 }
 
 // ChatLine is one line of a report's chat evidence, as the reporter saw it.

@@ -112,6 +112,8 @@ export interface ReportRequest {
   note?: string;
   frame?: string;
   chat?: ReportChatLine[];
+  /** The match reported: the server refuses (not_matched) a report that would land on another. */
+  match_id?: string;
 }
 
 /** reported's data: the report about this match is stored. */

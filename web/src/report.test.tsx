@@ -69,6 +69,7 @@ describe('Report', { timeout: 20_000 }, () => {
       {
         event: 'report',
         data: {
+          match_id: 'm1',
           reason: 'nudity',
           note: 'showed nudity on camera',
           frame: FRAME,
@@ -105,7 +106,7 @@ describe('Report', { timeout: 20_000 }, () => {
     expect(screen.getByRole('dialog')).toHaveAccessibleDescription('Your report includes the last messages of this chat.');
     await report('Spam, scams or advertising');
     expect(captureFrame).not.toHaveBeenCalled();
-    expect(sent('report')).toEqual([{ event: 'report', data: { reason: 'spam', chat: [{ from: 'you', text: 'hello' }] } }]);
+    expect(sent('report')).toEqual([{ event: 'report', data: { reason: 'spam', match_id: 'm1', chat: [{ from: 'you', text: 'hello' }] } }]);
   });
 
   it('video without a picture yet: no still, and the dialog says so', async () => {
@@ -115,7 +116,7 @@ describe('Report', { timeout: 20_000 }, () => {
     await user.click(screen.getByRole('button', { name: 'Report' }));
     expect(screen.getByRole('dialog')).toHaveAccessibleDescription('Your report includes only the reason and your note.');
     await report('Something else');
-    expect(sent('report')).toEqual([{ event: 'report', data: { reason: 'other' } }]);
+    expect(sent('report')).toEqual([{ event: 'report', data: { reason: 'other', match_id: 'm1' } }]);
   });
 
   it('Cancel sends nothing, keeps the chat, and the button stays', async () => {
@@ -180,7 +181,7 @@ describe('Report', { timeout: 20_000 }, () => {
     await user.click(screen.getByRole('button', { name: 'Stop' }));
     await user.click(screen.getByRole('button', { name: 'Report last stranger' }));
     await report('Seems to be under 18');
-    expect(sent('report')).toEqual([{ event: 'report', data: { reason: 'underage', chat: [{ from: 'you', text: 'bye' }] } }]);
+    expect(sent('report')).toEqual([{ event: 'report', data: { reason: 'underage', match_id: 'm1', chat: [{ from: 'you', text: 'bye' }] } }]);
     expect(sent('find_match')).toHaveLength(1);
     expect(screen.getByRole('button', { name: 'Start' })).toHaveFocus();
   });
@@ -210,6 +211,7 @@ describe('Report', { timeout: 20_000 }, () => {
         {
           event: 'report',
           data: {
+            match_id: 'm1',
             reason: 'nudity',
             chat: [
               { from: 'stranger', text: 'from bob' },
@@ -239,6 +241,7 @@ describe('Report', { timeout: 20_000 }, () => {
       await user.click(screen.getByRole('button', { name: 'Report last stranger' }));
       await report('Harassment, threats or hate');
       expect(sent('report')[0].data).toEqual({
+        match_id: 'm1',
         reason: 'harassment',
         chat: [
           { from: 'stranger', text: 'from bob' },
@@ -255,7 +258,7 @@ describe('Report', { timeout: 20_000 }, () => {
       act(() => vi.advanceTimersByTime(10_000));
       await user.click(screen.getByRole('button', { name: 'Report' }));
       await report('Spam, scams or advertising');
-      expect(sent('report')[0].data).toEqual({ reason: 'spam', frame: FRAME, chat: [{ from: 'you', text: 'to carol' }] });
+      expect(sent('report')[0].data).toEqual({ reason: 'spam', match_id: 'm2', frame: FRAME, chat: [{ from: 'you', text: 'to carol' }] });
       // Carol's report moved on (Next): only carol is the last partner now, and she is reported.
       expect(screen.queryByRole('button', { name: /^Report/ })).not.toBeInTheDocument();
     });

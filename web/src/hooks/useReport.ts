@@ -120,7 +120,7 @@ export function useReport(signaling: Pick<Signaling, 'send' | 'subscribe'>): Rep
         setNotice('expired');
         return false;
       }
-      const data: ReportRequest = { reason };
+      const data: ReportRequest = { reason, match_id: current.matchID };
       const cleaned = cleanNote(note);
       if (cleaned) data.note = cleaned;
       if (current.frame) data.frame = current.frame;

@@ -16,6 +16,8 @@ class FakeServer {
   requests: { method: string; path: string; auth: string | undefined; body: unknown }[] = [];
   /** The next answer to give instead of the normal one. */
   next: Response | null = null;
+  /** Reports per page (0: all on one). */
+  pageSize = 0;
 
   fetch = vi.fn(async (path: string, init: RequestInit): Promise<Response> => {
     const method = init.method ?? 'GET';
@@ -30,7 +32,13 @@ class FakeServer {
       this.next = null;
       return answer;
     }
-    if (method === 'GET' && path === '/mod/api/reports?status=open') return json(200, { reports: this.reports });
+    if (method === 'GET' && path === '/mod/api/reports?status=open') {
+      if (!this.pageSize || this.reports.length <= this.pageSize) return json(200, { reports: this.reports, total: this.reports.length });
+      return json(200, { reports: this.reports.slice(0, this.pageSize), total: this.reports.length, next_before: 1 });
+    }
+    if (method === 'GET' && path === '/mod/api/reports?status=open&before=1') {
+      return json(200, { reports: this.reports.slice(this.pageSize), total: this.reports.length });
+    }
     if (method === 'GET' && path === '/mod/api/bans') return json(200, { bans: this.bans });
     const action = /^\/mod\/api\/reports\/([^/]+)\/(ban|dismiss)$/.exec(path);
     if (method === 'POST' && action) {
@@ -94,6 +102,19 @@ describe('the moderator console', () => {
   it('is at /mod and under it, nowhere else', () => {
     expect(['/mod', '/mod/', '/mod/reports'].map(isConsolePath)).toEqual([true, true, true]);
     expect(['/', '/moderator', '/x/mod'].map(isConsolePath)).toEqual([false, false, false]);
+  });
+
+  it('pages through the open reports: the count is of all of them, older ones come on request', async () => {
+    server.reports.push(report('R0', { reason: 'underage' }));
+    server.pageSize = 2;
+    const user = renderConsole();
+    await signIn(user);
+    expect(await screen.findAllByTestId('report-card')).toHaveLength(2);
+    expect(screen.getByRole('heading', { level: 2, name: /Open reports \(3\)/ })).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Older reports' }));
+    await waitFor(() => expect(screen.getAllByTestId('report-card')).toHaveLength(3));
+    expect(server.requests.at(-1)).toMatchObject({ method: 'GET', path: '/mod/api/reports?status=open&before=1' });
+    expect(screen.queryByRole('button', { name: 'Older reports' })).not.toBeInTheDocument();
   });
 
   it('asks for the token in a password field, then lists the open reports newest first and the bans', async () => {

@@ -88,7 +88,7 @@ export function ModConsole(options: ModConsoleProps) {
             <section className="console-section" aria-labelledby="reports-heading">
               <div className="section-head">
                 <h2 id="reports-heading" ref={reportsRef} tabIndex={-1}>
-                  {t('reports.heading')} <span className="count">({mod.reports.length})</span>
+                  {t('reports.heading')} <span className="count">({mod.total})</span>
                 </h2>
                 <button type="button" onClick={mod.refresh}>
                   {t('refresh')}
@@ -110,6 +110,11 @@ export function ModConsole(options: ModConsoleProps) {
                     </li>
                   ))}
                 </ol>
+              )}
+              {mod.more && (
+                <button type="button" onClick={mod.loadOlder}>
+                  {t('reports.older')}
+                </button>
               )}
             </section>
             <section className="console-section" aria-labelledby="bans-heading">

@@ -51,8 +51,16 @@ export class ModAPIError extends Error {
   }
 }
 
+/** One page of open reports: newest first; next is the `before` of the page after it (0: none). */
+export interface ReportPage {
+  reports: ModReport[];
+  total: number;
+  next: number;
+}
+
 export interface ModAPI {
   reports: () => Promise<ModReport[]>;
+  reportPage: (before?: number) => Promise<ReportPage>;
   ban: (reportID: string, duration: BanDuration, reason: string) => Promise<ModBan>;
   dismiss: (reportID: string) => Promise<void>;
   bans: () => Promise<ModBan[]>;
@@ -119,9 +127,14 @@ export function modAPI(token: string, fetchImpl: Fetch = (input, init) => fetch(
   const record = (id: string) => encodeURIComponent(id);
 
   return {
+    async reportPage(before) {
+      const path = `/mod/api/reports?status=open${before ? `&before=${before}` : ''}`;
+      const body = (await call('GET', path, 'list')) as { reports?: ModReport[] | null; total?: number; next_before?: number };
+      const reports = (body.reports ?? []).map((report) => ({ ...report, note: report.note ?? '', frame: report.frame ?? '', chat: report.chat ?? [] }));
+      return { reports, total: body.total ?? reports.length, next: body.next_before ?? 0 };
+    },
     async reports() {
-      const body = (await call('GET', '/mod/api/reports?status=open', 'list')) as { reports?: ModReport[] | null };
-      return (body.reports ?? []).map((report) => ({ ...report, note: report.note ?? '', frame: report.frame ?? '', chat: report.chat ?? [] }));
+      return (await this.reportPage()).reports;
     },
     async ban(reportID, duration, reason) {
       const body = (await call('POST', `/mod/api/reports/${record(reportID)}/ban`, 'action', { duration, reason })) as { ban: ModBan };

@@ -19,6 +19,10 @@ export interface ModConsole {
   /** The last token tried was refused (401). */
   wrongToken: boolean;
   reports: ModReport[];
+  /** Open reports in all, of which reports holds the newest pages. */
+  total: number;
+  /** There are older reports to load. */
+  more: boolean;
   bans: ModBan[];
   /** The id of the report or ban an action is running on. */
   busy: string | null;
@@ -26,6 +30,8 @@ export interface ModConsole {
   signIn: (token: string) => void;
   signOut: () => void;
   refresh: () => void;
+  /** Loads the next page of older reports. */
+  loadOlder: () => void;
   ban: (reportID: string, duration: BanDuration, reason: string) => void;
   dismiss: (reportID: string) => void;
   lift: (banID: string) => void;
@@ -49,6 +55,8 @@ export function useModConsole(options: ModConsoleOptions = {}): ModConsole {
   const [phase, setPhase] = useState<ConsolePhase>(() => (token ? 'loading' : 'signed_out'));
   const [wrongToken, setWrongToken] = useState(false);
   const [reports, setReports] = useState<ModReport[]>([]);
+  const [total, setTotal] = useState(0);
+  const [next, setNext] = useState(0);
   const [bans, setBans] = useState<ModBan[]>([]);
   const [busy, setBusy] = useState<string | null>(null);
   const [message, setMessage] = useState<ConsoleMessage | null>(null);
@@ -85,9 +93,11 @@ export function useModConsole(options: ModConsoleOptions = {}): ModConsole {
   const load = useCallback(
     async (api: ModAPI, generation: number) => {
       try {
-        const [openReports, activeBans] = await Promise.all([api.reports(), api.bans()]);
+        const [page, activeBans] = await Promise.all([api.reportPage(), api.bans()]);
         if (generation !== generationRef.current) return;
-        setReports(openReports);
+        setReports(page.reports);
+        setTotal(page.total);
+        setNext(page.next);
         setBans(activeBans);
         setWrongToken(false);
         setPhase('ready');
@@ -154,6 +164,21 @@ export function useModConsole(options: ModConsoleOptions = {}): ModConsole {
     void load(api, generationRef.current);
   }, [load]);
 
+  const loadOlder = useCallback(() => {
+    const api = apiRef.current;
+    if (!api || !next) return;
+    const generation = generationRef.current;
+    api
+      .reportPage(next)
+      .then((page) => {
+        if (generation !== generationRef.current) return;
+        setReports((list) => [...list, ...page.reports.filter((report) => !list.some((have) => have.id === report.id))]);
+        setTotal(page.total);
+        setNext(page.next);
+      })
+      .catch((error: unknown) => fail(error, generation));
+  }, [next, fail]);
+
   /** Runs one action on a record; gone (404) means the lists are stale: reload them. */
   const act = useCallback(
     async (id: string, action: (api: ModAPI) => Promise<ConsoleMessage>, done: () => void) => {
@@ -188,6 +213,7 @@ export function useModConsole(options: ModConsoleOptions = {}): ModConsole {
         },
         () => {
           setReports((list) => list.filter((report) => report.id !== reportID));
+          setTotal((n) => Math.max(0, n - 1));
           const added = created;
           if (added) setBans((list) => [added, ...list.filter((item) => item.id !== added.id)]);
         },
@@ -204,7 +230,10 @@ export function useModConsole(options: ModConsoleOptions = {}): ModConsole {
           await api.dismiss(reportID);
           return { kind: 'dismissed' };
         },
-        () => setReports((list) => list.filter((report) => report.id !== reportID)),
+        () => {
+          setReports((list) => list.filter((report) => report.id !== reportID));
+          setTotal((n) => Math.max(0, n - 1));
+        },
       );
     },
     [act],
@@ -224,5 +253,5 @@ export function useModConsole(options: ModConsoleOptions = {}): ModConsole {
     [act],
   );
 
-  return { phase, wrongToken, reports, bans, busy, message, signIn, signOut, refresh, ban, dismiss, lift };
+  return { phase, wrongToken, reports, total, more: next > 0, bans, busy, message, signIn, signOut, refresh, loadOlder, ban, dismiss, lift };
 }

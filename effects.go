@@ -1,0 +1,73 @@
+package main
+
+import (
+	"time"
+
+	"github.com/go-megle/go-megle/internal/wire"
+)
+
+// What a session's verbs hand the hub (Effects, Ended), what a session needs of its
+// connection (Conn), and the small records a session keeps (lastMatch, earlyFrame).
+
+// Conn is what a session needs of its user's connection.
+type Conn interface {
+	// Send queues a frame and never blocks; false when the connection is closing or full.
+	Send(frame []byte) bool
+	// Close ends the connection with a close code (none for 0).
+	Close(code int, text string)
+	// Ping asks for a keep-alive ping.
+	Ping()
+}
+
+// Effects is what a transition asks of the hub besides the frames, which step has queued.
+type Effects struct {
+	Frames [][]byte
+	// Ended is a conversation that ended: leave.lua must end it in Redis, and its partner
+	// be told.
+	Ended *Ended
+	// Waited is set when a search of this user ended in a match, after Waited.
+	Waited time.Duration
+	// Left is the reason of a partner_left this user was sent.
+	Left string
+
+	// the searching gauge's movement, set by step
+	stoppedSearching, startedSearching wire.Mode
+}
+
+// lastMatch is a match that has ended, as a report of it needs it.
+type lastMatch struct {
+	match       wire.MatchID
+	partner     wire.ClientID
+	partnerAddr string
+	ended       time.Time
+}
+
+// reportWindow: a user may report its last partner this long after their match ended.
+const reportWindow = 60 * time.Second
+
+// earlyFrame is a partner's frame that overtook our own match's answer.
+type earlyFrame struct {
+	from  wire.ClientID
+	frame []byte
+}
+
+// maxEarly bounds the frames kept for a match that is being applied.
+const maxEarly = 32
+
+// Ended is what a finished conversation leaves for the hub to do in Redis and for the partner.
+type Ended struct {
+	Was             Phase // searching or matched (idle: only Forget)
+	Partner         wire.ClientID
+	PartnerInstance InstanceID
+	Match           wire.MatchID
+	Reason          string
+	Forget          bool   // delete the user hash as well: the user is gone
+	HeldOnly        bool   // only if Redis still holds the user for a resume (a hold's expiry)
+	Token           string // the resume token hash the session acted under: Redis acts only while it holds the same
+	TokenHash       string // the user's resume token is replaced by this one (a Stop)
+}
+
+// needsRedis says whether anything of the ended conversation is in Redis.
+func (e *Ended) needsRedis() bool {
+	return e != nil && (e.Was != PhaseIdle || e.Forget || e.TokenHash != "")
+}
