@@ -134,7 +134,9 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 	fs.IntVar(&c.AutobanReporters, "autoban-reporters", 3, "distinct reporting addresses within AUTOBAN_WINDOW that ban an address automatically (0: never)")
 	fs.DurationVar(&c.AutobanWindow, "autoban-window", time.Hour, "the window in which AUTOBAN_REPORTERS count")
 	fs.DurationVar(&c.AutobanDuration, "autoban-duration", 24*time.Hour, "an automatic ban's length; each further one within 30 days doubles it (at most 30 days)")
-	fs.Int64Var(&c.PowMaxNumber, "pow-max-number", 100_000, "difficulty of the proof of work before a connection's first find_match: the range of the number to find (0: no proof of work, for load tests and local development)")
+	// 30 000: the web page solves it in about 0.4 s (median; p95 about 0.8 s) in headless
+	// Chromium on a 2-CPU machine, in a worker, before Start (BENCHMARKS.md).
+	fs.Int64Var(&c.PowMaxNumber, "pow-max-number", 30_000, "difficulty of the proof of work before a connection's first find_match: the range of the number to find (0: no proof of work, for load tests and local development)")
 	fs.DurationVar(&c.PowTTL, "pow-ttl", 10*time.Minute, "how long a proof-of-work challenge may be solved and used")
 	fs.IntVar(&c.EvidenceMax, "report-evidence-max", 1000, "open reports that keep their evidence (still and chat lines, up to about 350 KB each); further reports are kept without it, so that Redis's memory stays bounded")
 	fs.StringVar(&c.ModToken, "mod-token", "", "bearer token of the moderator console at /mod and /mod/api (empty: the console is off and answers 404)")

@@ -91,6 +91,7 @@ async function tabTo(page: Page, target: Locator, key = 'Tab') {
 async function startByKeyboard(page: Page, key: 'Enter' | ' ') {
   const order = [
     page.getByRole('checkbox', { name: 'Alert sounds' }),
+    page.getByRole('checkbox', { name: 'Blur unsafe video' }),
     page.getByRole('combobox', { name: 'Language' }),
     page.getByRole('textbox', { name: 'Interests (optional)' }),
     page.getByRole('radio', { name: 'Video and text' }),

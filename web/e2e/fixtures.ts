@@ -1,7 +1,8 @@
 import AxeBuilder from '@axe-core/playwright';
-import { test as base, chromium, expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { test as base, chromium, expect, type Browser, type BrowserContext, type Page, type WebSocketRoute } from '@playwright/test';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { RULES_STORAGE_KEY, RULES_VERSION } from '../src/hooks/useRules';
 import { parseServerMessage, type ClientMessage, type ServerMessage } from '../src/protocol';
 import {
   chromiumArgsWithoutCameraPermission,
@@ -51,6 +52,16 @@ export interface StrangerOptions {
   locale?: string;
   /** Shorter call timeouts, through the page's test hook (window.goMegleTest). */
   callTimeouts?: { setupMs?: number; recoveryMs?: number };
+  /** The nudity check's interval, thresholds or TF.js backends, through the same hook. */
+  nudity?: { intervalMs?: number; unsafe?: number; sexy?: number; backends?: string[] };
+  /**
+   * This browser agreed to the rules before (the flag the rules dialog remembers, set in
+   * localStorage before the page runs), so Start goes straight to the search. Default
+   * true; the rules' own tests set false and meet the dialog.
+   */
+  rulesAgreed?: boolean;
+  /** Stands between the page and the server's /ws (context.routeWebSocket), to change what the page sends. */
+  routeWebSocket?: (route: WebSocketRoute) => void;
   /**
    * The client address this page claims, in X-Forwarded-For on every request and
    * WebSocket upgrade; a server with TRUSTED_PROXIES=127.0.0.1/32 believes it. Bans and
@@ -137,12 +148,29 @@ export const test = base.extend<Fixtures>({
         ...(options.forwardedFor ? { extraHTTPHeaders: { 'X-Forwarded-For': options.forwardedFor } } : {}),
       });
       await context.addInitScript(recordPeerConnections);
-      if (options.callTimeouts) {
-        await context.addInitScript(({ setupMs, recoveryMs }) => {
-          window.goMegleTest = { callSetupMs: setupMs, callRecoveryMs: recoveryMs };
-        }, options.callTimeouts);
+      if (options.callTimeouts || options.nudity) {
+        await context.addInitScript(
+          ({ callTimeouts, nudity }) => {
+            window.goMegleTest = { callSetupMs: callTimeouts?.setupMs, callRecoveryMs: callTimeouts?.recoveryMs, nudity };
+          },
+          { callTimeouts: options.callTimeouts, nudity: options.nudity },
+        );
+      }
+      if (options.rulesAgreed ?? true) {
+        await context.addInitScript(
+          ({ key, version }) => {
+            // Only where the test has not set it itself (the rules tests change it and reload).
+            try {
+              if (window.localStorage.getItem(key) === null) window.localStorage.setItem(key, String(version));
+            } catch {
+              // about:blank (the fixture's last page) has no storage
+            }
+          },
+          { key: RULES_STORAGE_KEY, version: RULES_VERSION },
+        );
       }
       if (options.iceTransportPolicy) await context.addInitScript(forceIceTransportPolicy, options.iceTransportPolicy);
+      if (options.routeWebSocket) await context.routeWebSocket(/\/ws(\?|$)/, options.routeWebSocket);
       const foreignRequests: string[] = [];
       const webSockets: string[] = [];
       const received: ServerMessage[] = [];

@@ -87,8 +87,6 @@ export async function startGoServer(options: GoServerOptions): Promise<GoServer>
     ...process.env,
     ADDR: `127.0.0.1:${port}`,
     WEB_DIR: distDir,
-    // the page does not solve the proof-of-work gate yet: tests that do set it in env
-    POW_MAX_NUMBER: '0',
     REDIS_URL: options.redisURL ?? '',
     ...(options.instanceID ? { INSTANCE_ID: options.instanceID } : {}),
     ...options.env,

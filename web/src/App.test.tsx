@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { App, SOUNDS_STORAGE_KEY, type AppProps } from './App';
 import type { MatchInfo, ServerMessage } from './protocol';
-import { fakeCameraStream, FakeMediaStream, FakeMediaStreamTrack, FakeRTCPeerConnection, FakeWebSocket, hello, installBrowserFakes, statsWithSelectedLocal } from './test/fakes';
+import { fakeCameraStream, FakeMediaStream, FakeMediaStreamTrack, FakeRTCPeerConnection, FakeWebSocket, agreeToRules, hello, installBrowserFakes, statsWithSelectedLocal } from './test/fakes';
 
 const found = (overrides: Partial<MatchInfo> = {}): Extract<ServerMessage, { event: 'match_found' }> => ({
   event: 'match_found',
@@ -29,6 +29,7 @@ describe('App', () => {
   beforeEach(() => {
     getUserMedia = vi.fn<() => Promise<unknown>>(async () => fakeCameraStream());
     installBrowserFakes(getUserMedia);
+    agreeToRules();
   });
 
   it('shows the landing view with the online count', () => {

@@ -1,16 +1,21 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Mode } from './protocol';
 import { captureFrame as captureVideoFrame } from './evidence';
 import { useAttention } from './hooks/useAttention';
 import { useBan } from './hooks/useBan';
 import { useCallOutcome, type CallStatus, type CallTimeouts } from './hooks/useCallOutcome';
+import { classifierSupported, defaultClassifierFactory, useClassifier } from './hooks/useClassifier';
 import { useLanguage } from './hooks/useLanguage';
 import { useLastPartner, type ReportTarget } from './hooks/useLastPartner';
 import { useMatch, type MatchState } from './hooks/useMatch';
+import { useNudityScreening } from './hooks/useNudityScreening';
 import { usePeerConnection } from './hooks/usePeerConnection';
 import { usePersistentFlag } from './hooks/usePersistentFlag';
+import { useProofOfWork } from './hooks/useProofOfWork';
 import { useReport, type ReportChoice } from './hooks/useReport';
+import { useRules } from './hooks/useRules';
+import { useSelfCheck } from './hooks/useSelfCheck';
 import { useSignaling, type SignalingOptions, type SignalingStatus } from './hooks/useSignaling';
 import { useUserMedia } from './hooks/useUserMedia';
 import { BannedNotice } from './components/BannedNotice';
@@ -19,8 +24,12 @@ import type { ReportButton } from './components/Controls';
 import { Landing } from './components/Landing';
 import { ReportDialog } from './components/ReportDialog';
 import { ReportNotice } from './components/ReportNotice';
+import { RulesDialog } from './components/RulesDialog';
 import type { StatusBarProps } from './components/StatusBar';
 import { TopBar } from './components/TopBar';
+import type { ClassifierFactory } from './nsfw/classifier';
+import { BLUR_STORAGE_KEY, DEFAULT_NUDITY_CONFIG, type NudityConfig } from './nsfw/config';
+import type { PowSolver } from './pow/solve';
 
 export interface AppProps {
   signaling?: SignalingOptions;
@@ -30,9 +39,22 @@ export interface AppProps {
   playAlert?: () => void;
   /** Takes the report's still from the stranger's <video> (tests pass a fake). */
   captureFrame?: (video: HTMLVideoElement | null) => string | null;
+  /** Solves the server's proof of work (default: altcha-lib in a worker; tests pass a fake). */
+  solvePow?: PowSolver;
+  /** Creates the nudity classifier (default: nsfwjs in a worker, where the browser can run it; tests pass a fake). */
+  createClassifier?: ClassifierFactory;
+  /** The nudity check's interval and thresholds (the browser tests' hook may change them). */
+  nudity?: Partial<NudityConfig>;
+  /** Stills for the nudity check and their encoding as a report's frame (tests pass fakes). */
+  stills?: {
+    remote?: (video: HTMLVideoElement, signal: AbortSignal) => Promise<ImageBitmap | null>;
+    own?: (stream: MediaStream, signal: AbortSignal) => Promise<ImageBitmap | null>;
+    encode?: (still: ImageBitmap) => string | null;
+  };
 }
 
 export const SOUNDS_STORAGE_KEY = 'gomegle.sounds';
+export { BLUR_STORAGE_KEY };
 
 /** The status line: what the user most needs to know right now. */
 export function describeStatus(socket: SignalingStatus, match: Pick<MatchState, 'phase' | 'mode'>, call: CallStatus): StatusBarProps {
@@ -61,14 +83,26 @@ export function describeStatus(socket: SignalingStatus, match: Pick<MatchState, 
   }
 }
 
-export function App({ signaling: signalingOptions, callTimeouts, playAlert, captureFrame = captureVideoFrame }: AppProps = {}) {
+export function App({
+  signaling: signalingOptions,
+  callTimeouts,
+  playAlert,
+  captureFrame = captureVideoFrame,
+  solvePow,
+  createClassifier,
+  nudity: nudityOptions,
+  stills,
+}: AppProps = {}) {
   const { t } = useTranslation();
   const language = useLanguage();
   const signaling = useSignaling(signalingOptions);
+  // find_match goes through the proof-of-work gate; everything else straight to the socket.
+  const gated = useProofOfWork(signaling, { solve: solvePow });
   const ban = useBan(signaling);
   const [autoNext, setAutoNext] = useState(false);
   const report = useReport(signaling);
-  const match = useMatch(signaling, { autoNext, claimError: report.claimError });
+  const match = useMatch(gated, { autoNext, claimError: report.claimError });
+  const rules = useRules();
   const lastPartner = useLastPartner({ match: match.match, lines: match.lines });
   const remoteVideoRef = useRef<HTMLVideoElement | null>(null);
   const media = useUserMedia();
@@ -80,6 +114,30 @@ export function App({ signaling: signalingOptions, callTimeouts, playAlert, capt
   });
   const call = useCallOutcome({ signaling, match: match.match, peer, timeouts: callTimeouts });
   const [sounds, setSounds] = usePersistentFlag(SOUNDS_STORAGE_KEY, true);
+  const [protect, setProtect] = usePersistentFlag(BLUR_STORAGE_KEY, true);
+
+  // Nudity protection (README: privacy): the classifier is created by the first video
+  // Start, never on the landing page or for text chats.
+  const nudity = { ...DEFAULT_NUDITY_CONFIG, ...nudityOptions };
+  const factory = useMemo(() => createClassifier ?? defaultClassifierFactory(nudity.backends), [createClassifier, nudity.backends]);
+  const classifier = useClassifier(factory);
+  const selfCheck = useSelfCheck({
+    classifier: classifier.get,
+    supported: createClassifier !== undefined || classifierSupported(),
+    thresholds: nudity.thresholds,
+    takeStill: stills?.own,
+  });
+  const screening = useNudityScreening({
+    classifier: classifier.classifier,
+    video: remoteVideoRef,
+    stream: peer.remoteStream,
+    matchID: match.match?.mode === 'video' ? match.match.match_id : null,
+    protect,
+    intervalMs: nudity.intervalMs,
+    thresholds: nudity.thresholds,
+    takeStill: stills?.remote,
+    encode: stills?.encode,
+  });
   useAttention({
     title: t('app.title'),
     alertTitles: { connected: t('attention.connected'), message: t('attention.message') },
@@ -91,26 +149,56 @@ export function App({ signaling: signalingOptions, callTimeouts, playAlert, capt
   const [interests, setInterests] = useState<string[]>([]);
   const [mode, setMode] = useState<Mode>('video');
   const [starting, setStarting] = useState(false);
+  const [checking, setChecking] = useState(false);
+  const [rulesFor, setRulesFor] = useState<Mode | null>(null);
   const [remoteVolume, setRemoteVolume] = useState(1);
   const { start: startMatch, stop: stopMatch, next, phase } = match;
   const { request: requestMedia, release: releaseMedia, switchCamera: openOtherCamera } = media;
   const { replaceVideoTrack } = peer;
+  const { get: loadClassifier, release: releaseClassifier } = classifier;
+  const { beforeFirstSearch } = selfCheck;
 
   const start = useCallback(
     async (wanted: Mode) => {
       setMode(wanted);
       if (wanted === 'video') {
         setStarting(true);
+        loadClassifier(); // the model loads while the camera starts
         const stream = await requestMedia();
+        if (!stream) {
+          setStarting(false);
+          return; // Landing shows why and offers text only
+        }
+        setChecking(true);
+        const go = await beforeFirstSearch(stream);
+        setChecking(false);
         setStarting(false);
-        if (!stream) return; // Landing shows why and offers text only
+        if (go === 'warned') return; // Landing shows the warning; Start again goes ahead
       } else {
         releaseMedia();
+        releaseClassifier();
       }
       startMatch({ interests, mode: wanted });
     },
-    [interests, requestMedia, releaseMedia, startMatch],
+    [interests, requestMedia, releaseMedia, startMatch, loadClassifier, releaseClassifier, beforeFirstSearch],
   );
+
+  // A browser's first Start shows the rules; Start goes ahead once they are agreed to.
+  const { agreed, agree } = rules;
+  const requestStart = useCallback(
+    (wanted: Mode) => {
+      if (agreed) void start(wanted);
+      else setRulesFor(wanted);
+    },
+    [agreed, start],
+  );
+  const agreeToRules = useCallback(() => {
+    agree();
+    const wanted = rulesFor;
+    setRulesFor(null);
+    if (wanted) void start(wanted);
+  }, [agree, rulesFor, start]);
+  const closeRules = useCallback(() => setRulesFor(null), []);
 
   const stop = useCallback(() => {
     stopMatch();
@@ -138,6 +226,16 @@ export function App({ signaling: signalingOptions, callTimeouts, playAlert, capt
     },
     [submitReport, lastPartner, next],
   );
+  // After repeatedly flagged stills: one click reports nudity with the last flagged still.
+  const { sendNow: sendReportNow } = report;
+  const offer = screening.offer;
+  const canOffer = offer !== null && lastPartner?.matchID === offer.matchID && !report.isReported(offer.matchID);
+  const reportNudity = useCallback(() => {
+    if (!offer || lastPartner?.matchID !== offer.matchID) return;
+    const draft = { matchID: offer.matchID, frame: offer.frame, chat: lastPartner.chat };
+    if (sendReportNow(draft, { reason: 'nudity', note: '' }, lastPartner)) next();
+  }, [offer, lastPartner, sendReportNow, next]);
+
   const reportButton: ReportButton | null =
     lastPartner && !report.isReported(lastPartner.matchID)
       ? { label: lastPartner.current ? 'report' : 'reportLast', onReport: () => beginReport(lastPartner) }
@@ -172,13 +270,15 @@ export function App({ signaling: signalingOptions, callTimeouts, playAlert, capt
         interests={interests}
         mode={mode}
         busy={starting}
+        checking={checking}
+        selfWarning={selfCheck.warning}
         mediaError={media.error}
         notice={match.notice}
         connection={signaling.status}
         report={reportButton}
         onInterests={setInterests}
         onMode={setMode}
-        onStart={(wanted) => void start(wanted)}
+        onStart={requestStart}
       />
     ) : (
       <ChatView
@@ -200,6 +300,9 @@ export function App({ signaling: signalingOptions, callTimeouts, playAlert, capt
         autoNext={autoNext}
         report={reportButton}
         remoteVideoRef={remoteVideoRef}
+        remoteShield={protect ? { blurred: screening.blurred, verdict: screening.verdict, onShow: screening.showAnyway } : null}
+        onReportNudity={canOffer ? reportNudity : null}
+        onDismissSelfWarning={selfCheck.warning ? selfCheck.dismiss : null}
         onNext={next}
         onStop={stop}
         onSend={match.sendChat}
@@ -219,8 +322,10 @@ export function App({ signaling: signalingOptions, callTimeouts, playAlert, capt
         language={language.language}
         languages={language.languages}
         sounds={sounds}
+        protect={protect}
         onLanguage={language.setLanguage}
         onSounds={setSounds}
+        onProtect={setProtect}
       />
       {ban ? (
         <BannedNotice ban={ban} />
@@ -228,6 +333,7 @@ export function App({ signaling: signalingOptions, callTimeouts, playAlert, capt
         <>
           <ReportNotice notice={report.notice} onDismiss={report.dismissNotice} />
           {view}
+          {rulesFor && <RulesDialog onAgree={agreeToRules} onCancel={closeRules} />}
           {report.draft && (
             <ReportDialog
               hasFrame={report.draft.frame !== null}

@@ -6,7 +6,7 @@ import { BannedNotice } from './components/BannedNotice';
 import { toBan } from './hooks/useBan';
 import { i18n } from './i18n';
 import type { MatchInfo } from './protocol';
-import { fakeCameraStream, FakeMediaStream, FakeWebSocket, hello, installBrowserFakes } from './test/fakes';
+import { agreeToRules, fakeCameraStream, FakeMediaStream, FakeWebSocket, hello, installBrowserFakes } from './test/fakes';
 
 const until = '2031-01-02T03:04:05Z';
 const longDate = (language: string, iso = until) =>
@@ -48,6 +48,7 @@ describe('App, banned', () => {
   beforeEach(() => {
     camera = fakeCameraStream();
     installBrowserFakes(vi.fn(async () => camera));
+    agreeToRules();
   });
 
   it('banned then 4003: the whole page says so, the camera goes off, and it never reconnects', async () => {

@@ -79,17 +79,26 @@ const HAVE_CURRENT_DATA = 2;
  * made small enough.
  */
 export function captureFrame(video: FrameSource | null | undefined, options: CaptureOptions = {}): string | null {
-  const { maxWidth = MAX_REPORT_FRAME_WIDTH, maxBytes = MAX_REPORT_FRAME_BYTES } = options;
   if (!video || video.readyState < HAVE_CURRENT_DATA || video.videoWidth === 0 || video.videoHeight === 0) return null;
+  return encodeStill(video, video.videoWidth, video.videoHeight, options);
+}
+
+/**
+ * The same for a still already taken (the nudity check's ImageBitmap of the
+ * stranger's video): drawn at most maxWidth wide and encoded within maxBytes, or null.
+ */
+export function encodeStill(image: CanvasImageSource, imageWidth: number, imageHeight: number, options: CaptureOptions = {}): string | null {
+  const { maxWidth = MAX_REPORT_FRAME_WIDTH, maxBytes = MAX_REPORT_FRAME_BYTES } = options;
+  if (imageWidth === 0 || imageHeight === 0) return null;
   const createCanvas = options.createCanvas ?? (() => document.createElement('canvas'));
   try {
-    const { width, height } = frameSize(video.videoWidth, video.videoHeight, maxWidth);
+    const { width, height } = frameSize(imageWidth, imageHeight, maxWidth);
     const canvas = createCanvas();
     canvas.width = width;
     canvas.height = height;
     const context = canvas.getContext('2d') as CanvasRenderingContext2D | null;
     if (!context) return null;
-    context.drawImage(video, 0, 0, width, height);
+    context.drawImage(image, 0, 0, width, height);
     return encodeWithinLimit((quality) => canvas.toDataURL('image/jpeg', quality), maxBytes);
   } catch (error) {
     console.warn('frame capture failed', error);

@@ -3,23 +3,32 @@ import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { callTimeoutsFrom } from './hooks/useCallOutcome';
 import { initI18n } from './i18n';
+import { nudityConfigFrom } from './nsfw/config';
 import { isConsolePath } from './routes';
 import './styles.css';
 
 declare global {
   interface Window {
-    /** Set only by the browser tests (shorter call timeouts); users never need it. */
-    goMegleTest?: { callSetupMs?: number; callRecoveryMs?: number };
+    /**
+     * Set only by the browser tests (shorter call timeouts; the nudity check's interval,
+     * thresholds and TF.js backends); users never need it.
+     */
+    goMegleTest?: {
+      callSetupMs?: number;
+      callRecoveryMs?: number;
+      nudity?: { intervalMs?: number; unsafe?: number; sexy?: number; backends?: string[] };
+    };
   }
 }
 
 const root = document.getElementById('root');
 if (!root) throw new Error('missing #root');
 const callTimeouts = callTimeoutsFrom(window.goMegleTest);
+const nudity = nudityConfigFrom(window.goMegleTest?.nudity);
 
 // The moderator console is a chunk of its own, fetched only at /mod.
 async function page(): Promise<ReactNode> {
-  if (!isConsolePath(window.location.pathname)) return <App callTimeouts={callTimeouts} />;
+  if (!isConsolePath(window.location.pathname)) return <App callTimeouts={callTimeouts} nudity={nudity} />;
   const { ModConsole, loadConsoleStrings } = await import('./mod');
   await loadConsoleStrings();
   return <ModConsole />;

@@ -5,7 +5,7 @@ import userEvent from '@testing-library/user-event';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { App, type AppProps } from './App';
 import type { ClientMessage, ErrorCode, MatchInfo, Mode, ServerMessage } from './protocol';
-import { fakeCameraStream, FakeWebSocket, hello, installBrowserFakes } from './test/fakes';
+import { agreeToRules, fakeCameraStream, FakeWebSocket, hello, installBrowserFakes } from './test/fakes';
 
 const FRAME = 'data:image/jpeg;base64,/9j/AAAA';
 
@@ -47,6 +47,7 @@ function setup(props: AppProps = {}, advanceTimers?: (ms: number) => void) {
 describe('Report', { timeout: 20_000 }, () => {
   beforeEach(() => {
     installBrowserFakes(async () => fakeCameraStream());
+    agreeToRules();
   });
 
   it('video: takes the still when pressed, sends the reason, note, still and chat, moves on as Next, and thanks on reported', async () => {

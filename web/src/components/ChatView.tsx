@@ -8,6 +8,14 @@ import { Controls, type ReportButton } from './Controls';
 import { errorKey } from './errors';
 import { StatusBar, type StatusBarProps } from './StatusBar';
 import { VideoTile } from './VideoTile';
+import type { Verdict } from '../nsfw/policy';
+
+/** The nudity protection of the stranger's video, as the page shows it. */
+export interface RemoteShield {
+  blurred: boolean;
+  verdict: Verdict;
+  onShow: () => void;
+}
 
 export interface ChatViewProps {
   phase: Exclude<Phase, 'idle'>;
@@ -31,6 +39,12 @@ export interface ChatViewProps {
   report: ReportButton | null;
   /** Gets the stranger's <video> element. */
   remoteVideoRef?: RefObject<HTMLVideoElement | null>;
+  /** The stranger's video screened for nudity; null: not screened ("Blur unsafe video" off). */
+  remoteShield?: RemoteShield | null;
+  /** The one-click nudity report after repeatedly flagged stills; null: not offered. */
+  onReportNudity?: (() => void) | null;
+  /** The user's own camera scored unsafe: the warning, and its dismissal; null: no warning. */
+  onDismissSelfWarning?: (() => void) | null;
   onNext: () => void;
   onStop: () => void;
   onSend: (text: string) => void;
@@ -76,6 +90,26 @@ export function ChatView(props: ChatViewProps) {
             {t(errorKey(props.notice))}
           </p>
         )}
+        {props.onDismissSelfWarning && (
+          <div className="notice notice-warn notice-row" role="alert" data-testid="self-warning">
+            <p>
+              <strong>{t('nudity.selfWarning')}</strong> {t('nudity.selfFlagged')}
+            </p>
+            <button type="button" className="notice-close" onClick={props.onDismissSelfWarning} aria-label={t('nudity.dismiss')}>
+              ×
+            </button>
+          </div>
+        )}
+        <div className="nudity-offer" aria-live="polite" data-testid="nudity-offer">
+          {props.onReportNudity && (
+            <div className="notice notice-warn notice-row">
+              <p>{t('nudity.offer')}</p>
+              <button type="button" className="report" onClick={props.onReportNudity} data-testid="report-nudity">
+                {t('nudity.report')}
+              </button>
+            </div>
+          )}
+        </div>
       </div>
       {video && (
         <section className="videos" aria-label={t('video.region')}>
@@ -87,6 +121,15 @@ export function ChatView(props: ChatViewProps) {
             testID="remote-video"
             videoRef={props.remoteVideoRef}
             volume={{ value: props.remoteVolume, label: t('video.volume'), onChange: props.onRemoteVolume }}
+            shield={
+              props.remoteShield
+                ? {
+                    ...props.remoteShield,
+                    message: t(`nudity.${props.remoteShield.verdict === 'safe' ? 'pending' : props.remoteShield.verdict}`),
+                    showLabel: t('nudity.showAnyway'),
+                  }
+                : null
+            }
           />
           <VideoTile
             stream={props.localStream}

@@ -11,6 +11,10 @@ export interface LandingProps {
   interests: string[];
   mode: Mode;
   busy: boolean;
+  /** The first Start checks the user's own camera for nudity before searching. */
+  checking: boolean;
+  /** That check scored the camera unsafe: the warning, and no search until Start is pressed again. */
+  selfWarning: boolean;
   mediaError: MediaError | null;
   /** An error code from the server to tell the user about. */
   notice: string | null;
@@ -23,7 +27,7 @@ export interface LandingProps {
   onStart: (mode: Mode) => void;
 }
 
-export function Landing({ interests, mode, busy, mediaError, notice, connection, report, onInterests, onMode, onStart }: LandingProps) {
+export function Landing({ interests, mode, busy, checking, selfWarning, mediaError, notice, connection, report, onInterests, onMode, onStart }: LandingProps) {
   const { t } = useTranslation();
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -47,6 +51,16 @@ export function Landing({ interests, mode, busy, mediaError, notice, connection,
               {t('landing.retryCamera')}
             </button>
           </div>
+        </div>
+      )}
+      {selfWarning && (
+        <div className="notice notice-warn" role="alert" data-testid="self-warning">
+          <p>
+            <strong>{t('nudity.selfWarning')}</strong>
+          </p>
+          <p>
+            {t('nudity.selfFlagged')} {t('nudity.selfStartAgain')}
+          </p>
         </div>
       )}
       {(notice || connection === 'reconnecting' || connection === 'replaced') && (
@@ -77,7 +91,7 @@ export function Landing({ interests, mode, busy, mediaError, notice, connection,
           </label>
         </fieldset>
         <button type="submit" className="primary start" disabled={busy}>
-          {busy ? t('landing.starting') : t('landing.start')}
+          {checking ? t('landing.checking') : busy ? t('landing.starting') : t('landing.start')}
         </button>
       </form>
       <p className="fineprint">{t('landing.fineprint')}</p>

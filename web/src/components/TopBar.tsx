@@ -7,12 +7,15 @@ export interface TopBarProps {
   language: LanguageCode;
   languages: readonly Language[];
   sounds: boolean;
+  /** "Blur unsafe video": the stranger's video is screened for nudity and blurred when unsafe. */
+  protect: boolean;
   onLanguage: (code: LanguageCode) => void;
   onSounds: (on: boolean) => void;
+  onProtect: (on: boolean) => void;
 }
 
-/** Brand, online count, the language switcher and the alert-sound toggle. */
-export function TopBar({ online, language, languages, sounds, onLanguage, onSounds }: TopBarProps) {
+/** Brand, online count, the language switcher, the alert-sound and the blur toggles. */
+export function TopBar({ online, language, languages, sounds, protect, onLanguage, onSounds, onProtect }: TopBarProps) {
   const { t } = useTranslation();
   return (
     <header className="topbar">
@@ -24,6 +27,10 @@ export function TopBar({ online, language, languages, sounds, onLanguage, onSoun
         <label className="check">
           <input type="checkbox" checked={sounds} onChange={(event) => onSounds(event.target.checked)} data-testid="alert-sounds" />
           {t('app.alertSounds')}
+        </label>
+        <label className="check">
+          <input type="checkbox" checked={protect} onChange={(event) => onProtect(event.target.checked)} data-testid="blur-unsafe" />
+          {t('app.blurUnsafe')}
         </label>
         <LanguageSelect language={language} languages={languages} onLanguage={onLanguage} />
       </div>

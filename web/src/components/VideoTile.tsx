@@ -1,5 +1,17 @@
 import { useEffect, useRef, type RefObject } from 'react';
 import { useTranslation } from 'react-i18next';
+import type { Verdict } from '../nsfw/policy';
+
+/** The nudity protection of the stranger's picture: blurred or not, and what the blur says. */
+export interface VideoShield {
+  blurred: boolean;
+  verdict: Verdict;
+  /** Why it is blurred (translated). */
+  message: string;
+  /** The button that shows it anyway (translated). */
+  showLabel: string;
+  onShow: () => void;
+}
 
 export interface VideoTileProps {
   stream: MediaStream | null;
@@ -16,10 +28,12 @@ export interface VideoTileProps {
   volume?: { value: number; label: string; onChange: (value: number) => void };
   /** Gets the <video> element (the report's still is drawn from the stranger's). */
   videoRef?: RefObject<HTMLVideoElement | null>;
+  /** The stranger's picture, screened for nudity; none for your own. */
+  shield?: VideoShield | null;
 }
 
 /** One <video> bound to a MediaStream; shows a placeholder while there is none. */
-export function VideoTile({ stream, label, videoLabel, self = false, mirrored = self, placeholder, testID, volume, videoRef: outerRef }: VideoTileProps) {
+export function VideoTile({ stream, label, videoLabel, self = false, mirrored = self, placeholder, testID, volume, videoRef: outerRef, shield }: VideoTileProps) {
   const { i18n } = useTranslation();
   const ownRef = useRef<HTMLVideoElement>(null);
   const videoRef = outerRef ?? ownRef;
@@ -39,10 +53,29 @@ export function VideoTile({ stream, label, videoLabel, self = false, mirrored = 
     if (video && level !== undefined) video.volume = level;
   }, [level, stream]);
 
+  const blurred = Boolean(shield?.blurred && stream);
   return (
-    <figure className={`tile ${self ? 'tile-self' : 'tile-remote'}${mirrored ? ' tile-mirrored' : ''}`} data-testid={testID}>
+    <figure
+      className={`tile ${self ? 'tile-self' : 'tile-remote'}${mirrored ? ' tile-mirrored' : ''}${blurred ? ' tile-blurred' : ''}`}
+      data-testid={testID}
+      data-verdict={shield?.verdict}
+      data-blurred={self ? undefined : String(blurred)}
+    >
       <video ref={videoRef} autoPlay playsInline muted={self} aria-label={videoLabel} hidden={!stream} />
       {!stream && <div className="tile-placeholder">{placeholder}</div>}
+      {shield && stream && (
+        // There before it has anything to say, so a blur that comes back is announced.
+        <div className="tile-shield" aria-live="polite" data-testid="video-shield">
+          {blurred && (
+            <>
+              <p>{shield.message}</p>
+              <button type="button" onClick={shield.onShow} data-testid="show-anyway">
+                {shield.showLabel}
+              </button>
+            </>
+          )}
+        </div>
+      )}
       <figcaption className="tile-label">{label}</figcaption>
       {volume && stream && (
         <input

@@ -39,6 +39,8 @@ export interface ReportState {
    * sent (the caller then moves on, as Next does), false when it was not.
    */
   submit: (choice: ReportChoice, target: ReportTarget | null) => boolean;
+  /** The same without the dialog: sends this draft with this choice now (the one-click nudity report). */
+  sendNow: (draft: ReportDraft, choice: ReportChoice, target: ReportTarget | null) => boolean;
   dismissNotice: () => void;
   /** For useMatch: true when this server error answers the report just sent (and is worded here). */
   claimError: (code: ErrorCode) => boolean;
@@ -132,8 +134,16 @@ export function useReport(signaling: Pick<Signaling, 'send' | 'subscribe'>): Rep
     [send, setSending],
   );
 
+  const sendNow = useCallback(
+    (next: ReportDraft, choice: ReportChoice, target: ReportTarget | null) => {
+      draftRef.current = next;
+      return submit(choice, target);
+    },
+    [submit],
+  );
+
   const dismissNotice = useCallback(() => setNotice(null), []);
   const isReported = useCallback((matchID: string) => matchID === reportedID, [reportedID]);
 
-  return { draft, sending, notice, isReported, open, cancel, submit, dismissNotice, claimError };
+  return { draft, sending, notice, isReported, open, cancel, submit, sendNow, dismissNotice, claimError };
 }

@@ -1,5 +1,6 @@
 // Test doubles for the browser APIs jsdom lacks: WebSocket (driven by the
 // test), RTCPeerConnection and getUserMedia (recording what the app did).
+import { RULES_STORAGE_KEY, RULES_VERSION } from '../hooks/useRules';
 import type { ClientMessage, ServerMessage } from '../protocol';
 
 type Listener = (event: any) => void;
@@ -254,4 +255,12 @@ export function hello(id: string, extra: Partial<Extract<ServerMessage, { event:
     event: 'hello',
     data: { id, resume_token: `token-${id}`, online: 2, ice_servers: [], resumed: false, ...extra },
   };
+}
+
+/**
+ * This browser agreed to the current rules (as the rules dialog remembers it), so a
+ * test that presses Start goes straight to the search; the rules' own tests leave it out.
+ */
+export function agreeToRules() {
+  window.localStorage.setItem(RULES_STORAGE_KEY, String(RULES_VERSION));
 }

@@ -1,0 +1,54 @@
+// Stills for the nudity check: of the stranger's <video>, and of the user's own
+// camera before the first Start (its <video> is not on the page yet).
+
+// HTMLMediaElement.HAVE_CURRENT_DATA: a frame is there to draw.
+const HAVE_CURRENT_DATA = 2;
+
+function hasFrame(video: HTMLVideoElement): boolean {
+  return video.readyState >= HAVE_CURRENT_DATA && video.videoWidth > 0 && video.videoHeight > 0;
+}
+
+/** Resolves once video has a frame to take (at once if it has one); rejects when signal aborts. */
+export function frameReady(video: HTMLVideoElement, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    if (hasFrame(video)) return resolve();
+    const listeners = new AbortController();
+    const done = () => {
+      if (!hasFrame(video)) return;
+      listeners.abort();
+      resolve();
+    };
+    for (const type of ['loadeddata', 'resize', 'playing']) video.addEventListener(type, done, { signal: listeners.signal });
+    signal.addEventListener(
+      'abort',
+      () => {
+        listeners.abort();
+        reject(signal.reason);
+      },
+      { signal: listeners.signal },
+    );
+  });
+}
+
+/** One still of the video as it is now, at its own size (the CSS blur does not touch it), or null without a frame. */
+export async function stillOf(video: HTMLVideoElement): Promise<ImageBitmap | null> {
+  if (!hasFrame(video)) return null;
+  return createImageBitmap(video);
+}
+
+/** One still of a camera stream, through a <video> that is never on the page. */
+export async function stillOfStream(stream: MediaStream, signal: AbortSignal): Promise<ImageBitmap | null> {
+  const video = document.createElement('video');
+  video.muted = true;
+  video.playsInline = true;
+  video.srcObject = stream;
+  try {
+    await video.play();
+    await frameReady(video, signal);
+    return await stillOf(video);
+  } finally {
+    video.pause();
+    video.srcObject = null;
+  }
+}

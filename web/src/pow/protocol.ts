@@ -1,0 +1,10 @@
+// Messages between the page and the proof-of-work worker.
+import type { PowChallenge } from '../protocol';
+
+export type SolverRequest = Pick<PowChallenge, 'algorithm' | 'challenge' | 'maxnumber' | 'salt'>;
+
+export type SolverResponse =
+  | { type: 'solved'; number: number }
+  /** No number in range hashes to the challenge: not a challenge of ours. */
+  | { type: 'unsolved' }
+  | { type: 'failed'; message: string };
