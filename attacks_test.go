@@ -248,3 +248,41 @@ func TestOneIPv6SubscriberIsOneReporter(t *testing.T) {
 		}
 	}
 }
+
+// The sweep reads its match checks without the sessions' locks. A user who pressed Next
+// between that read and its use has a new resume token (every leave hands one out), so the
+// token Redis had looks like another socket's: the sweep must not close a churning user as
+// superseded (under the churn bench, several connections a run were closed with 4001).
+func TestSweepDoesNotSupersedeAUserWhoMovedOn(t *testing.T) {
+	_, url := startMiniredis(t)
+	hub := quietApp(t, testConfig(t, url)).Hub
+	a, ac := attachFake(hub)
+	b, _ := attachFake(hub)
+	hub.FindMatch(a, wire.ModeVideo, nil, "")
+	hub.FindMatch(b, wire.ModeVideo, nil, "")
+	partner, inst, mid, ok := a.partnerRoute()
+	if !ok || partner != b.id {
+		t.Fatal("a and b were not matched")
+	}
+	// the sweep's read, before a's leave
+	states, err := hub.mm.MatchStates(t.Context(), []MatchCheck{{User: a.id, Match: mid, Partner: partner}})
+	if err != nil || !states[0].Exists || states[0].Token == "" {
+		t.Fatalf("match state %+v, %v", states, err)
+	}
+	before := a.token()
+	hub.Leave(a)
+	if a.token() == before {
+		t.Fatal("a leave handed out no new token: the test no longer tests the race it is for")
+	}
+	hub.correct(a, partner, inst, mid, states[0]) // the sweep applies its (now stale) read
+	ac.mu.Lock()
+	closed := ac.closed
+	ac.mu.Unlock()
+	if closed != 0 {
+		t.Fatalf("a user who pressed Next was closed with %d by a stale sweep read", closed)
+	}
+	hub.FindMatch(a, wire.ModeVideo, nil, "") // and it can search again
+	if _, _, ok := a.waitingSince(); !ok {
+		t.Fatal("a cannot search after the sweep")
+	}
+}

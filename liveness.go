@@ -166,7 +166,19 @@ func (h *Hub) sweep() {
 // told too; a partner that lives elsewhere than we route to (a lost moved notice) is routed
 // to where it lives. A match found missing is only ended when the previous check found it
 // missing too: one that just ended has its own partner_left on the way, with its own reason.
+//
+// What Redis said is only news while the session is still in the match that was checked and
+// no operation of its own is under way: the read is not atomic with the session, and a user
+// who pressed Next or Stop since has a new match, or none, and a new resume token (a churning
+// user's token would otherwise look like another socket's).
 func (h *Hub) correct(s *Session, partner wire.ClientID, inst InstanceID, mid wire.MatchID, st MatchState) {
+	if !s.tryLockOps() {
+		return // an operation of its own is under way: the next check decides
+	}
+	defer s.unlockOps()
+	if !s.isMatchedWith(partner, mid) {
+		return // moved on since the check was read
+	}
 	switch {
 	case st.Instance != "" && st.Instance != h.cfg.Self || st.Token != "" && st.Token != s.token():
 		// the identity lives on a newer socket (its replaced notice was lost): this one goes
@@ -175,10 +187,6 @@ func (h *Hub) correct(s *Session, partner wire.ClientID, inst InstanceID, mid wi
 	case !st.Exists && h.missing[s] != mid:
 		// first seen missing: the next check decides
 	case !st.Exists:
-		if !s.tryLockOps() {
-			return // an operation of its own is under way: the next check decides
-		}
-		defer s.unlockOps()
 		h.metrics.Reconciled.WithLabelValues("match_vanished").Inc()
 		h.finish(s, h.step(s, func(s *Session) Effects { return s.partnerGone(partner, mid, inst) }).Ended)
 	case st.PartnerInstance != "" && st.PartnerInstance != inst:
