@@ -79,9 +79,11 @@ func decode(id wire.ClientID, data []byte) (request, *wire.ErrorData) {
 	if !utf8.Valid(data) {
 		return request{}, problem(wire.ErrBadJSON, "message is not valid UTF-8")
 	}
-	var in wire.Inbound
-	if err := json.Unmarshal(data, &in); err != nil {
-		return request{}, problem(wire.ErrBadJSON, "message is not a JSON object {\"event\": ..., \"data\": {...}}")
+	in, ok := splitEnvelope(data)
+	if !ok {
+		if err := json.Unmarshal(data, &in); err != nil {
+			return request{}, problem(wire.ErrBadJSON, "message is not a JSON object {\"event\": ..., \"data\": {...}}")
+		}
 	}
 	body := in.Data
 	if len(body) == 0 || bytes.Equal(body, []byte("null")) {
@@ -137,8 +139,10 @@ func decode(id wire.ClientID, data []byte) (request, *wire.ErrorData) {
 		req.frame = wire.MustEncode(wire.EvTyping, wire.TypingData(r))
 	case wire.EvLeave:
 		var r wire.LeaveRequest
-		if err := json.Unmarshal(body, &r); err != nil {
-			return req, problem(wire.ErrBadRequest, "leave data must be an object")
+		if body[0] != '{' || !ok { // a valid object (splitEnvelope checked it) is all leave needs
+			if err := json.Unmarshal(body, &r); err != nil {
+				return req, problem(wire.ErrBadRequest, "leave data must be an object")
+			}
 		}
 	case wire.EvRTCStats:
 		r := &req.stats
@@ -158,6 +162,43 @@ func decode(id wire.ClientID, data []byte) (request, *wire.ErrorData) {
 	}
 	return req, nil
 }
+
+// splitEnvelope reads the envelope in the form every client sends it, {"event":"<name>"} or
+// {"event":"<name>","data":<JSON value>} with nothing in between, without reflection; ok is
+// false for any other form (then json.Unmarshal decides, as for everything else). In that
+// form the result is what json.Unmarshal gives: the name has no escapes or control
+// characters, and data is checked to be one valid JSON value.
+func splitEnvelope(b []byte) (in wire.Inbound, ok bool) {
+	rest, found := bytes.CutPrefix(b, []byte(`{"event":"`))
+	if !found {
+		return in, false
+	}
+	end := bytes.IndexByte(rest, '"')
+	if end < 0 {
+		return in, false
+	}
+	for _, c := range rest[:end] {
+		if c < 0x20 || c == '\\' || c >= utf8.RuneSelf {
+			return in, false
+		}
+	}
+	in.Event, rest = string(rest[:end]), rest[end+1:]
+	if len(rest) == 1 && rest[0] == '}' {
+		return in, true
+	}
+	data, found := bytes.CutPrefix(rest, []byte(`,"data":`))
+	if !found || len(data) < 2 || data[len(data)-1] != '}' {
+		return in, false
+	}
+	data = data[:len(data)-1]
+	if isJSONSpace(data[0]) || isJSONSpace(data[len(data)-1]) || !json.Valid(data) {
+		return in, false // json.Unmarshal would leave the spaces out
+	}
+	in.Data = data
+	return in, true
+}
+
+func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // validateFindMatch normalises a find_match request or says what is wrong with it.
 func validateFindMatch(r wire.FindMatchRequest) (wire.Mode, []string, string) {

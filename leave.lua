@@ -24,15 +24,10 @@
 local prefix, me, forget, expected, heldOnly = ARGV[1], ARGV[2], ARGV[3] == '1', ARGV[4], ARGV[5] == '1'
 local ukey = KEYS[1]
 
-if expected ~= '' then
-  local at = redis.call('HGET', ukey, 'instance')
-  if at and at ~= expected then return {'moved'} end
-end
-if heldOnly and not redis.call('HGET', ukey, 'detached') then return {'moved'} end
-if ARGV[7] ~= '' then
-  local token = redis.call('HGET', ukey, 'token')
-  if token and token ~= ARGV[7] then return {'moved'} end
-end
+local u = redis.call('HMGET', ukey, 'instance', 'detached', 'token', 'state', 'mode', 'interests', 'match', 'partner')
+if expected ~= '' and u[1] and u[1] ~= expected then return {'moved'} end
+if heldOnly and not u[2] then return {'moved'} end
+if ARGV[7] ~= '' and u[3] and u[3] ~= ARGV[7] then return {'moved'} end
 
 local function split(s)
   local out = {}
@@ -41,12 +36,11 @@ local function split(s)
   return out
 end
 
-local u = redis.call('HMGET', ukey, 'state', 'mode', 'interests', 'match', 'partner')
-local state, mode, mid, partner = u[1], u[2], u[4], u[5]
+local state, mode, mid, partner = u[4], u[5], u[7], u[8]
 local out = {'idle'}
 
 if state == 'waiting' and mode then
-  for _, i in ipairs(split(u[3])) do redis.call('SREM', prefix .. ':queue:' .. mode .. ':' .. i, me) end
+  for _, i in ipairs(split(u[6])) do redis.call('SREM', prefix .. ':queue:' .. mode .. ':' .. i, me) end
   redis.call('SREM', prefix .. ':queue:' .. mode, me)
   out = {'waiting'}
 elseif state == 'matched' and mid and partner then
@@ -74,8 +68,11 @@ end
 if forget then
   redis.call('DEL', ukey)
 elseif state then
-  redis.call('HSET', ukey, 'state', 'idle')
-  redis.call('HDEL', ukey, 'match', 'partner')
-  if ARGV[6] ~= '' then redis.call('HSET', ukey, 'token', ARGV[6]) end
+  if ARGV[6] ~= '' then
+    redis.call('HSET', ukey, 'state', 'idle', 'token', ARGV[6])
+  else
+    redis.call('HSET', ukey, 'state', 'idle')
+  end
+  if mid or partner then redis.call('HDEL', ukey, 'match', 'partner') end
 end
 return out

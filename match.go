@@ -88,6 +88,7 @@ type Matchmaker struct {
 	matchTTL time.Duration
 	cooldown time.Duration
 	now      func() time.Time
+	scripts  *scriptBatcher // every script run of the hub's operations shares round trips through it
 	match    *redis.Script
 	leave    *redis.Script
 	resume   *redis.Script
@@ -101,10 +102,11 @@ func NewMatchmaker(ctx context.Context, rdb redis.UniversalClient, cfg Matchmake
 	m := &Matchmaker{
 		redisCalls: redisCalls{timeout: cfg.Timeout, metrics: cfg.Metrics},
 		rdb:        rdb, keys: cfg.Keys, matchTTL: cfg.MatchTTL, cooldown: cfg.RematchCooldown, now: cfg.Now,
-		match:  redis.NewScript(matchScriptSource),
-		leave:  redis.NewScript(leaveScriptSource),
-		resume: redis.NewScript(resumeScriptSource),
-		detach: redis.NewScript(detachScriptSource),
+		scripts: newScriptBatcher(rdb, cfg.Timeout),
+		match:   redis.NewScript(matchScriptSource),
+		leave:   redis.NewScript(leaveScriptSource),
+		resume:  redis.NewScript(resumeScriptSource),
+		detach:  redis.NewScript(detachScriptSource),
 	}
 	for name, s := range map[string]*redis.Script{"match.lua": m.match, "leave.lua": m.leave, "resume.lua": m.resume, "detach.lua": m.detach} {
 		if err := m.call(ctx, "load", func(ctx context.Context) error { return s.Load(ctx, rdb).Err() }); err != nil {
@@ -154,7 +156,7 @@ func (m *Matchmaker) Enqueue(ctx context.Context, r EnqueueRequest) (res Enqueue
 			if attempt == maxEnqueueAttempts {
 				retry = "0" // the last run queues the caller whatever is left
 			}
-			reply, err := m.match.Run(ctx, m.rdb, []string{m.keys.User(r.Client)},
+			reply, err := m.scripts.run(ctx, m.match, []string{m.keys.User(r.Client)},
 				m.keys.prefix, string(r.Client), string(r.Instance), string(r.Mode), string(r.Match),
 				m.now().UnixMilli(), int64(m.matchTTL/time.Second), how, r.Ticket, r.TokenHash,
 				strings.Join(r.Interests, "\n"), retry, r.Addr).StringSlice()
@@ -207,7 +209,7 @@ func (m *Matchmaker) Leave(ctx context.Context, r LeaveRequest) (res LeaveResult
 		op = "expire_hold"
 	}
 	err = m.call(ctx, op, func(ctx context.Context) error {
-		reply, err := m.leave.Run(ctx, m.rdb, []string{m.keys.User(r.Client)}, m.keys.prefix, string(r.Client),
+		reply, err := m.scripts.run(ctx, m.leave, []string{m.keys.User(r.Client)}, m.keys.prefix, string(r.Client),
 			luaFlag(r.Forget), string(r.Instance), luaFlag(r.HeldOnly), r.NextToken, r.Token,
 			int64(m.cooldown/time.Second), m.now().UnixMilli()).StringSlice()
 		if err != nil {

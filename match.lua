@@ -42,7 +42,8 @@
 -- instances' refresh while their users wait), and a caller still queued from an earlier
 -- search leaves those queues first: no queue entry outlives its search.
 local prefix, me, inst, mode, mid = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local now, ttl, fallback, requeue, ticket, token = ARGV[6], tonumber(ARGV[7]), ARGV[8] == '1', ARGV[8] == '2', ARGV[9], ARGV[10]
+-- (ttl stays a string: a Lua number handed to redis.call is formatted anew every time)
+local now, ttl, fallback, requeue, ticket, token = ARGV[6], ARGV[7], ARGV[8] == '1', ARGV[8] == '2', ARGV[9], ARGV[10]
 local ukey = KEYS[1]
 
 local function split(s)
@@ -62,7 +63,7 @@ end
 
 local interests = split(ARGV[11])
 
-local prev = redis.call('HMGET', ukey, 'token', 'state', 'mode', 'interests')
+local prev = redis.call('HMGET', ukey, 'token', 'state', 'mode', 'interests', 'match')
 if prev[1] and prev[1] ~= token then return {'moved'} end
 
 if fallback then
@@ -73,7 +74,9 @@ elseif requeue then
   if st[1] == 'matched' or (st[1] == 'waiting' and st[2] ~= ticket) then return {'stale'} end
 end
 
--- an earlier search of the caller leaves its queues (this one is queued again below on a miss)
+-- an earlier search of the caller leaves its queues (this one is queued again below on a miss):
+-- from here on the caller is in no queue (only waiting users are, and a user stops waiting
+-- only by a script that takes it out of every queue it was in)
 if prev[2] == 'waiting' and prev[3] then
   for _, q in ipairs(queues(prev[3], split(prev[4]), true)) do redis.call('SREM', q, me) end
 end
@@ -102,10 +105,12 @@ for _, q in ipairs(queues(mode, interests, usePlain)) do
         skipped[#skipped + 1] = {q, cand} -- met recently: it waits on, for someone new
         budget = budget + 1
       elseif live then
-        -- a hit: take both users out of every queue they are in
+        -- a hit: take the partner out of the other queues it waits in (SPOP took it out of
+        -- this one; the caller is in none)
         local cints = split(c[4])
-        for _, cq in ipairs(queues(mode, cints, true)) do redis.call('SREM', cq, cand) end
-        for _, mq in ipairs(queues(mode, interests, true)) do redis.call('SREM', mq, me) end
+        for _, cq in ipairs(queues(mode, cints, true)) do
+          if cq ~= q then redis.call('SREM', cq, cand) end
+        end
         local mine, common = {}, {}
         for _, i in ipairs(interests) do mine[i] = true end
         for _, i in ipairs(cints) do if mine[i] then common[#common + 1] = i end end
@@ -139,7 +144,7 @@ putBack()
 -- a miss: wait in the queues
 redis.call('HSET', ukey, 'instance', inst, 'mode', mode, 'interests', ARGV[11], 'state', 'waiting',
   'ticket', ticket, 'fallback', fallback and '1' or '0', 'token', token, 'since', now, 'addr', ARGV[13])
-redis.call('HDEL', ukey, 'match', 'partner')
+if prev[5] then redis.call('HDEL', ukey, 'match', 'partner') end -- match and partner come and go together
 redis.call('EXPIRE', ukey, ttl)
 for _, q in ipairs(queues(mode, interests, usePlain)) do
   redis.call('SADD', q, me)

@@ -76,7 +76,7 @@ func (m *Matchmaker) UserRoute(ctx context.Context, id wire.ClientID) (r UserRou
 // token (the hash of its resume token); held reports false when it lives on elsewhere now.
 func (m *Matchmaker) Detach(ctx context.Context, id wire.ClientID, inst InstanceID, token string, deadline time.Time, grace time.Duration) (held bool, err error) {
 	err = m.call(ctx, "detach", func(ctx context.Context) error {
-		n, err := m.detach.Run(ctx, m.rdb, []string{m.keys.User(id)}, string(inst), deadline.UnixMilli(),
+		n, err := m.scripts.run(ctx, m.detach, []string{m.keys.User(id)}, string(inst), deadline.UnixMilli(),
 			int64((grace+m.matchTTL)/time.Second), token).Int()
 		held = n == 1
 		return err
@@ -88,7 +88,7 @@ func (m *Matchmaker) Detach(ctx context.Context, id wire.ClientID, inst Instance
 // keyed hash), and only the token whose hash is next resumes it again.
 func (m *Matchmaker) Resume(ctx context.Context, id wire.ClientID, tokenHash, next string, inst InstanceID, addr string) (res ResumeResult, found bool, err error) {
 	err = m.call(ctx, "resume", func(ctx context.Context) error {
-		reply, err := m.resume.Run(ctx, m.rdb, []string{m.keys.User(id)}, m.keys.prefix, string(id), tokenHash,
+		reply, err := m.scripts.run(ctx, m.resume, []string{m.keys.User(id)}, m.keys.prefix, string(id), tokenHash,
 			string(inst), int64(m.matchTTL/time.Second), m.now().UnixMilli(), next, addr).StringSlice()
 		if err != nil {
 			return err

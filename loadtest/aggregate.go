@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 )
@@ -47,9 +48,20 @@ func (r Result) metrics() []metric {
 	}
 	if s := r.Churn; s != nil {
 		add("cycles per second", "1/s", s.CyclesPerSec)
+		add("matches per second", "1/s", s.MatchesPerSec)
 		add("wait p50", "ms", s.Wait.P50)
 		add("wait p99", "ms", s.Wait.P99)
 		add("errors", "events", float64(s.Lost+s.PartnerLost+s.Violations))
+		if u := r.CPU; u != nil && s.Cycles > 0 {
+			perMatch := func(secs float64) float64 { return secs * 1e6 / (float64(s.Cycles) / 2) }
+			if u.ServerSeconds != nil {
+				add("server CPU per match, all instances", "µs", perMatch(*u.ServerSeconds))
+			}
+			if u.RedisSeconds != nil {
+				add("Redis CPU per 1 000 matches", "ms", perMatch(*u.RedisSeconds)) // µs per match = ms per 1000
+			}
+			add("load generator CPU per match", "µs", perMatch(u.LoadgenSeconds))
+		}
 	}
 	var errs int
 	for _, n := range r.ErrorEvents {
@@ -106,6 +118,57 @@ func aggregateRuns(runs []Result) []aggregate {
 		out = append(out, aggregate{Name: name, Unit: units[name], Median: med, Min: v[0], Max: v[len(v)-1], Runs: len(v)})
 	}
 	return out
+}
+
+// rate is a run's headline throughput and its name: matches (burst, churn) or round trips
+// (relay) per second; ok is false for a load without one (idle).
+func (r Result) rate() (name string, v float64, ok bool) {
+	switch {
+	case r.Churn != nil:
+		return "matches per second", r.Churn.MatchesPerSec, true
+	case r.Burst != nil:
+		return "matches per second", r.Burst.MatchesPerSec, true
+	case r.Relay != nil:
+		return "round trips per second", r.Relay.RoundTripsSec, true
+	}
+	return "", 0, false
+}
+
+// rateRatio is the ratio of each run's rate to that of the run of base with the same number
+// (run i of both files ran back to back, so they shared the machine's state), over every
+// pair in which both runs passed the checker.
+func rateRatio(runs, base []Result, baseName string) (aggregate, bool) {
+	var ratios []float64
+	var name string
+	for i := range min(len(runs), len(base)) {
+		n, v, ok := runs[i].rate()
+		_, bv, bok := base[i].rate()
+		if !ok || !bok || bv <= 0 || !runs[i].OK || !base[i].OK {
+			continue
+		}
+		name = n
+		ratios = append(ratios, v/bv)
+	}
+	if len(ratios) == 0 {
+		return aggregate{}, false
+	}
+	med := median(ratios) // sorts
+	return aggregate{Name: name + " ÷ " + baseName + "'s, same run", Unit: "×", Median: med,
+		Min: ratios[0], Max: ratios[len(ratios)-1], Runs: len(ratios)}, true
+}
+
+// readResultsFile reads the -json results in a file.
+func readResultsFile(path string) ([]Result, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	runs, err := readResults(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return runs, nil
 }
 
 // readResults reads one JSON Result per line, as written by -json.

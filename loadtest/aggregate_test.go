@@ -83,3 +83,23 @@ func TestNum(t *testing.T) {
 		}
 	}
 }
+
+func TestRateRatio(t *testing.T) {
+	churn := func(rate float64, ok bool) Result { return Result{Churn: &ChurnResult{MatchesPerSec: rate}, OK: ok} }
+	runs := []Result{churn(60, true), churn(50, true), churn(90, false), churn(70, true)}
+	base := []Result{churn(100, true), churn(100, true), churn(100, true)}
+	got, ok := rateRatio(runs, base, "the ceiling")
+	if !ok {
+		t.Fatal("no ratio")
+	}
+	// the failed run and the run without a partner do not count
+	if got.Runs != 2 || got.Min != 0.5 || got.Max != 0.6 || got.Median != 0.55 || got.Unit != "×" {
+		t.Fatalf("ratio %+v", got)
+	}
+	if want := "matches per second ÷ the ceiling's, same run"; got.Name != want {
+		t.Fatalf("name %q, want %q", got.Name, want)
+	}
+	if _, ok := rateRatio([]Result{{Idle: &IdleResult{}, OK: true}}, base, "x"); ok {
+		t.Fatal("a ratio of idle runs")
+	}
+}

@@ -31,22 +31,35 @@ trap 'stop_started; rm -rf "$work"' EXIT
 ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 go build -o "$work/go-megle" .
 go build -o "$work/loadtest" ./loadtest
+go build -o "$work/ceiling" ./loadtest/ceiling
 
 redis_port=$BASE_PORT
 inst_ports=($((BASE_PORT + 1)) $((BASE_PORT + 2)))
+ceiling_port=$((BASE_PORT + 3))
 
-# start_stack N: a fresh redis-server and N instances; sets urls and pids.
+# start_stack N: a fresh redis-server and N instances; sets urls, pids and redis_pid.
+# N = ceiling: the in-memory pairing server (loadtest/ceiling) alone, no Redis.
 start_stack() {
 	local n=$1 i port
+	if [[ $n == ceiling ]]; then
+		"$work/ceiling" -addr "127.0.0.1:$ceiling_port" >"$work/ceiling.log" 2>&1 &
+		started+=($!)
+		pids=$! redis_pid=0 urls="ws://127.0.0.1:$ceiling_port/ws"
+		for _ in $(seq 200); do curl -fs "http://127.0.0.1:$ceiling_port/readyz" >/dev/null 2>&1 && break; sleep 0.05; done
+		curl -fs "http://127.0.0.1:$ceiling_port/readyz" >/dev/null
+		return
+	fi
 	redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
 		--protected-mode no --daemonize no --dir "$work" >"$work/redis.log" 2>&1 &
 	started+=($!)
+	redis_pid=$!
 	for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.05; done
 	urls="" pids=""
 	for ((i = 0; i < n; i++)); do
 		port=${inst_ports[$i]}
-		ADDR=127.0.0.1:$port REDIS_URL=redis://127.0.0.1:$redis_port/0 INSTANCE_ID=bench-$i \
-			LOG_LEVEL=warn MAX_CONNS_PER_IP=0 RATE_LIMIT=0 FIND_MATCH_RATE=0 POW_MAX_NUMBER=0 "$work/go-megle" >"$work/instance-$i.log" 2>&1 &
+		env ADDR=127.0.0.1:$port REDIS_URL=redis://127.0.0.1:$redis_port/0 INSTANCE_ID=bench-$i \
+			LOG_LEVEL=warn MAX_CONNS_PER_IP=0 RATE_LIMIT=0 FIND_MATCH_RATE=0 POW_MAX_NUMBER=0 "${extra_env[@]}" \
+			"$work/go-megle" >"$work/instance-$i.log" 2>&1 &
 		started+=($!)
 		pids+="${pids:+,}$!"
 		urls+="${urls:+,}ws://127.0.0.1:$port/ws"
@@ -54,6 +67,8 @@ start_stack() {
 		curl -fs "http://127.0.0.1:$port/readyz" >/dev/null
 	done
 }
+
+extra_env=() # settings for the instances of the next loads only
 
 table="$work/table.md"
 : >"$table"
@@ -83,36 +98,67 @@ wait_quiet() {
 	done
 }
 
+# run_once JSONL LABEL RUN INSTANCES ARGS...: one run of the load generator on fresh processes
+# (INSTANCES: 1, 2 or ceiling), its result appended to JSONL; a run that starts on a busy
+# machine is discarded and repeated.
+run_once() {
+	local jsonl=$1 label=$2 r=$3 n=$4 attempt rc
+	shift 4
+	for ((attempt = 1; ; attempt++)); do
+		wait_quiet
+		start_stack "$n"
+		local args=("$@")
+		args=("${args[@]//@PIDS@/$pids}")
+		args=("${args[@]//@REDIS@/$redis_pid}")
+		echo ">> $label, run $r/$RUNS: loadtest -urls $urls ${args[*]}" >&2
+		rc=0
+		"$work/loadtest" -json -busy-sample 1s -max-busy "$MAX_BUSY" -urls "$urls" "${args[@]}" >>"$jsonl" 2>"$work/last.log" || rc=$?
+		stop_started
+		if ((rc == 3 && attempt < 5)); then
+			echo "   (machine busy: $(tail -n 1 "$work/last.log"); again)" >&2
+			continue
+		fi
+		if ((rc != 0)); then
+			echo "   (exit $rc; see below)" >&2
+			tail -n 20 "$work/last.log" >&2
+		fi
+		break
+	done
+}
+
+jsonl_of() { echo "$work/$(echo "$1" | tr -c 'a-zA-Z0-9' _).jsonl"; }
+
 # load LABEL INSTANCES ARGS...: RUNS runs of the load generator, aggregated into the table.
 load() {
 	local label=$1 n=$2
 	shift 2
 	if [[ -n $ONLY && $label != *"$ONLY"* ]]; then return; fi
-	local jsonl="$work/$(echo "$label" | tr -c 'a-zA-Z0-9' _).jsonl" r
+	local jsonl r
+	jsonl=$(jsonl_of "$label")
 	: >"$jsonl"
 	for ((r = 1; r <= RUNS; r++)); do
-		local attempt rc
-		for ((attempt = 1; ; attempt++)); do
-			wait_quiet
-			start_stack "$n"
-			local args=("$@")
-			args=("${args[@]//@PIDS@/$pids}")
-			echo ">> $label, run $r/$RUNS: loadtest -urls $urls ${args[*]}" >&2
-			rc=0
-			"$work/loadtest" -json -busy-sample 1s -max-busy "$MAX_BUSY" -urls "$urls" "${args[@]}" >>"$jsonl" 2>"$work/last.log" || rc=$?
-			stop_started
-			if ((rc == 3 && attempt < 5)); then
-				echo "   (machine busy: $(tail -n 1 "$work/last.log"); again)" >&2
-				continue
-			fi
-			if ((rc != 0)); then
-				echo "   (exit $rc; see below)" >&2
-				tail -n 20 "$work/last.log" >&2
-			fi
-			break
-		done
+		run_once "$jsonl" "$label" "$r" "$n" "$@"
 	done
 	"$work/loadtest" -aggregate "$jsonl" -label "$label" >>"$table" || true
+}
+
+# versus LABEL CEILING_LABEL INSTANCES ARGS...: like load, but each run is a pair: the same load
+# against the in-memory ceiling (loadtest/ceiling) and then against the real instances, back to
+# back, so both see the same machine; the real rows carry the ratio of each pair.
+versus() {
+	local label=$1 clabel=$2 n=$3
+	shift 3
+	if [[ -n $ONLY && $label != *"$ONLY"* && $clabel != *"$ONLY"* ]]; then return; fi
+	local jsonl cjsonl r
+	jsonl=$(jsonl_of "$label") cjsonl=$(jsonl_of "$clabel")
+	: >"$jsonl"
+	: >"$cjsonl"
+	for ((r = 1; r <= RUNS; r++)); do
+		run_once "$cjsonl" "$clabel" "$r" ceiling "$@"
+		run_once "$jsonl" "$label" "$r" "$n" "$@"
+	done
+	"$work/loadtest" -aggregate "$cjsonl" -label "$clabel" >>"$table" || true
+	"$work/loadtest" -aggregate "$jsonl" -label "$label" -versus "$cjsonl" -versus-name "the ceiling" >>"$table" || true
 }
 
 load "idle 10 000, 1 instance" 1 -mode idle -n 10000 -src-ips 4 -settle 3s -duration 4s -pids @PIDS@
@@ -120,7 +166,11 @@ if [[ $BIG == 1 ]]; then
 	load "idle 100 000, 1 instance" 1 -mode idle -n 100000 -src-ips 8 -connect-concurrency 512 -settle 5s -duration 6s -pids @PIDS@ -timeout 10m
 fi
 load "burst 2000, 2 instances" 2 -mode burst -n 2000
-load "churn 200, 2 instances" 2 -mode churn -n 200 -duration 10s
+# The churn's 200 clients meet everyone within a second or two: with the rematch cooldown on,
+# they would soon wait for ever. BenchmarkRedisMatchThroughput measures the cooldown's cost.
+extra_env=(REMATCH_COOLDOWN=0)
+versus "churn 200, 2 instances" "churn 200, in-memory ceiling (loadtest/ceiling, no Redis)" 2 -mode churn -n 200 -duration 10s -pids @PIDS@ -redis-pid @REDIS@
+extra_env=()
 load "relay paced 2000/s, 1000 clients, 2 instances, every pair across" 2 -mode relay -cross -n 1000 -rate 2000 -duration 10s
 load "relay saturated, 200 clients, 1 instance" 1 -mode relay -n 200 -duration 10s
 load "relay saturated, 200 clients, 2 instances, every pair across" 2 -mode relay -cross -n 200 -duration 10s

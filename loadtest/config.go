@@ -40,11 +40,14 @@ type Config struct {
 	ReadBuffer         int           // gorilla read buffer per connection
 	WriteBuffer        int           // gorilla write buffer (pooled)
 	Origin             string        // Origin header (empty: none, like a native client)
-	PIDs               []int         // idle: server processes whose VmRSS is read
+	PIDs               []int         // idle: server processes whose VmRSS is read; churn: whose CPU time is read
+	RedisPID           int           // churn: the redis-server whose CPU time is read (0: none)
 	Settle             time.Duration // idle: wait after the last hello before reading VmRSS
 	JSON               bool          // print one JSON object on stdout
 	Aggregate          string        // instead of a load: summarise the -json results in this file
 	Label              string        // -aggregate: the load's name in the Markdown rows
+	Versus             string        // -aggregate: also the ratio of each run's rate to the same-numbered run's in this file
+	VersusName         string        // -versus: what that file's runs are, in the ratio's name
 	CPUProfile         string        // write the load generator's own CPU profile here
 	BusySample         time.Duration // sample the machine's CPU use this long before the load (0: not)
 	MaxBusy            float64       // with BusySample: skip the run (exit 3) when the CPUs were busier than this, percent
@@ -90,7 +93,8 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.IntVar(&cfg.ReadBuffer, "read-buffer", 1024, "read buffer per connection, bytes")
 	fs.IntVar(&cfg.WriteBuffer, "write-buffer", 1024, "write buffer (pooled), bytes")
 	fs.StringVar(&cfg.Origin, "origin", "", "Origin header to send (empty: none)")
-	fs.StringVar(&pids, "pids", "", "idle: comma-separated server PIDs whose VmRSS is read before and after")
+	fs.StringVar(&pids, "pids", "", "idle: comma-separated server PIDs whose VmRSS is read before and after; churn: whose CPU time during the load is reported per match")
+	fs.IntVar(&cfg.RedisPID, "redis-pid", 0, "churn: the redis-server PID whose CPU time during the load is reported per 1000 matches (0: none)")
 	fs.DurationVar(&cfg.Settle, "settle", 2*time.Second, "idle: wait after the last hello before reading VmRSS")
 	fs.BoolVar(&cfg.JSON, "json", false, "print one JSON object of results on stdout (the summary goes to stderr)")
 	fs.StringVar(&cfg.Aggregate, "aggregate", "", "no load: read JSON results (one per line, from -json) from this file and print each metric's median, min and max as Markdown table rows")
@@ -98,6 +102,8 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.Float64Var(&cfg.MaxBusy, "max-busy", 0, "with -busy-sample: when more than this percentage of the CPUs was busy, run no load and exit 3 (0: always run)")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write the load generator's own CPU profile to this file (to check it is not the bottleneck)")
 	fs.StringVar(&cfg.Label, "label", "", "-aggregate: the load's name in the first column")
+	fs.StringVar(&cfg.Versus, "versus", "", "-aggregate: another -json results file, run for run beside this one (the bench alternates them); adds the median ratio of each run's rate to its partner's")
+	fs.StringVar(&cfg.VersusName, "versus-name", "the -versus run", "-versus: what the other file's runs are, for the ratio's name")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}

@@ -80,15 +80,9 @@ func mainExit(args []string, stdout, stderr io.Writer) int {
 // aggregateFile prints the Markdown rows of the results in cfg.Aggregate; it fails when
 // any of those runs failed the checker.
 func aggregateFile(cfg Config, stdout, stderr io.Writer) int {
-	f, err := os.Open(cfg.Aggregate)
+	runs, err := readResultsFile(cfg.Aggregate)
 	if err != nil {
 		fmt.Fprintf(stderr, "loadtest: %v\n", err)
-		return 2
-	}
-	defer f.Close()
-	runs, err := readResults(f)
-	if err != nil {
-		fmt.Fprintf(stderr, "loadtest: %s: %v\n", cfg.Aggregate, err)
 		return 2
 	}
 	failed := 0
@@ -97,7 +91,21 @@ func aggregateFile(cfg Config, stdout, stderr io.Writer) int {
 			failed++
 		}
 	}
-	if err := writeMarkdown(stdout, cfg.Label, aggregateRuns(runs), failed); err != nil {
+	aggs := aggregateRuns(runs)
+	if cfg.Versus != "" {
+		base, err := readResultsFile(cfg.Versus)
+		if err != nil {
+			fmt.Fprintf(stderr, "loadtest: %v\n", err)
+			return 2
+		}
+		ratio, ok := rateRatio(runs, base, cfg.VersusName)
+		if !ok {
+			fmt.Fprintf(stderr, "loadtest: %s and %s: no pair of runs with a rate to compare\n", cfg.Aggregate, cfg.Versus)
+			return 1
+		}
+		aggs = append([]aggregate{ratio}, aggs...)
+	}
+	if err := writeMarkdown(stdout, cfg.Label, aggs, failed); err != nil {
 		fmt.Fprintf(stderr, "loadtest: %v\n", err)
 		return 1
 	}
@@ -156,9 +164,11 @@ func run(ctx context.Context, cfg Config, logw io.Writer) Result {
 	res.Connected, res.ConnectFailed = len(clients), failed
 	res.Examples = append(res.Examples, examples...)
 	if failed == 0 || cfg.Mode == modeIdle {
+		cpu := startCPU(cfg, logw)
 		loadStart := time.Now()
 		m.run(ctx, clients, &res)
 		res.LoadSeconds = time.Since(loadStart).Seconds()
+		res.CPU = cpu.stop(logw)
 	}
 	// From here on the clients close: partner_left and the like are expected, not checked.
 	t.ended.Store(true)
@@ -189,4 +199,60 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// cpuSample is the CPU time of the processes under test (and of this one) when the load began.
+type cpuSample struct {
+	server, redis []int
+	before        map[int]time.Duration
+}
+
+// startCPU reads the CPU time of the -pids and -redis-pid processes and of the load generator.
+func startCPU(cfg Config, logw io.Writer) *cpuSample {
+	s := &cpuSample{server: cfg.PIDs, before: map[int]time.Duration{}}
+	if cfg.RedisPID > 0 {
+		s.redis = []int{cfg.RedisPID}
+	}
+	for _, pid := range append(append([]int{os.Getpid()}, s.server...), s.redis...) {
+		t, err := readCPU(pid)
+		if err != nil {
+			fmt.Fprintf(logw, "loadtest: warning: %v\n", err)
+			continue
+		}
+		s.before[pid] = t
+	}
+	return s
+}
+
+// stop returns the CPU time used since startCPU, nil when the load generator's own is unknown.
+func (s *cpuSample) stop(logw io.Writer) *CPUUse {
+	used := func(pids []int) *float64 {
+		var sum time.Duration
+		for _, pid := range pids {
+			t0, ok := s.before[pid]
+			if !ok {
+				return nil
+			}
+			t1, err := readCPU(pid)
+			if err != nil {
+				fmt.Fprintf(logw, "loadtest: warning: %v\n", err)
+				return nil
+			}
+			sum += t1 - t0
+		}
+		secs := sum.Seconds()
+		return &secs
+	}
+	self := used([]int{os.Getpid()})
+	if self == nil {
+		return nil
+	}
+	u := &CPUUse{LoadgenSeconds: *self}
+	if len(s.server) > 0 {
+		u.ServerSeconds = used(s.server)
+	}
+	if len(s.redis) > 0 {
+		u.RedisSeconds = used(s.redis)
+	}
+	return u
 }

@@ -25,6 +25,7 @@ type Result struct {
 	Disconnected   int64          `json:"disconnected"`
 	BusyBefore     *float64       `json:"cpu_busy_before_pct,omitempty"` // -busy-sample: share of the machine's CPU busy just before the load (other work skews every figure)
 	Skipped        string         `json:"skipped,omitempty"`             // why no load ran (-max-busy); not a result
+	CPU            *CPUUse        `json:"cpu,omitempty"`                 // CPU time used during the load
 
 	Idle  *IdleResult  `json:"idle,omitempty"`
 	Burst *BurstResult `json:"burst,omitempty"`
@@ -75,6 +76,15 @@ type RelayResult struct {
 	Misrouted     int64   `json:"misrouted"`
 	PairProblems  int     `json:"pair_problems"`
 	OffPlan       int     `json:"off_plan,omitempty"` // -cross: clients not paired with the planned partner
+}
+
+// CPUUse is the CPU time (user + system, seconds) processes used during the load, read from
+// /proc: the server processes of -pids together, the redis-server of -redis-pid, and the load
+// generator itself (which shares the machine with them).
+type CPUUse struct {
+	ServerSeconds  *float64 `json:"server_seconds,omitempty"`
+	RedisSeconds   *float64 `json:"redis_seconds,omitempty"`
+	LoadgenSeconds float64  `json:"loadgen_seconds"`
 }
 
 // ChurnResult is the churn load's rate and its errors.
@@ -187,6 +197,17 @@ func (r Result) writeSummary(w io.Writer) error {
 		fmt.Fprintf(&b, "  %s: %d cycles in %.2fs = %.0f cycles/s (%.0f matches/s)\n", how, s.Cycles, r.LoadSeconds, s.CyclesPerSec, s.MatchesPerSec)
 		fmt.Fprintf(&b, "  wait %s\n", s.Wait)
 		fmt.Fprintf(&b, "  lost %d, partner_left missing %d, violations %d, self/foreign matches %d\n", s.Lost, s.PartnerLost, s.Violations, s.SelfOrForeign)
+		if u := r.CPU; u != nil && s.Cycles > 0 {
+			perMatch := func(secs float64) float64 { return secs * 1e6 / (float64(s.Cycles) / 2) }
+			fmt.Fprintf(&b, "  CPU per match: load generator %.1f µs", perMatch(u.LoadgenSeconds))
+			if u.ServerSeconds != nil {
+				fmt.Fprintf(&b, ", servers %.1f µs", perMatch(*u.ServerSeconds))
+			}
+			if u.RedisSeconds != nil {
+				fmt.Fprintf(&b, ", Redis %.1f µs", perMatch(*u.RedisSeconds))
+			}
+			b.WriteString("\n")
+		}
 	}
 	if r.OK {
 		b.WriteString("PASS\n")

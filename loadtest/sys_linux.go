@@ -133,3 +133,30 @@ func cpuTimes() (idle, total uint64, err error) {
 	}
 	return idle, total, nil
 }
+
+// clockTicks is USER_HZ, the unit of the CPU times in /proc/<pid>/stat: 100 on every Linux
+// architecture Go supports.
+const clockTicks = 100
+
+// readCPU returns the CPU time (user + system) a process has used, from /proc/<pid>/stat.
+func readCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("read cpu time: %w", err)
+	}
+	// the command name (field 2) is in parentheses and may hold spaces: count from after it
+	_, rest, ok := strings.Cut(string(b), ") ")
+	fields := strings.Fields(rest)
+	if !ok || len(fields) < 13 {
+		return 0, fmt.Errorf("read cpu time of %d: unexpected stat line", pid)
+	}
+	var ticks uint64
+	for _, f := range fields[11:13] { // utime, stime: fields 14 and 15 of the line
+		v, err := strconv.ParseUint(f, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("read cpu time of %d: %w", pid, err)
+		}
+		ticks += v
+	}
+	return time.Duration(ticks) * time.Second / clockTicks, nil
+}

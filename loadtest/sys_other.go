@@ -18,3 +18,5 @@ func raiseFileLimit(uint64) (uint64, error) { return 0, errUnsupported }
 func readRSS(int) (int64, error) { return 0, errUnsupported }
 
 func cpuBusy(context.Context, time.Duration) (float64, error) { return 0, errUnsupported }
+
+func readCPU(int) (time.Duration, error) { return 0, errUnsupported }

@@ -290,8 +290,13 @@ var (
 // Encode marshals one message. It does not HTML-escape, so a relayed json.RawMessage leaves
 // as long as it came (json.Marshal would turn each '<' into six bytes). The types above cannot
 // fail to marshal except through an invalid json.RawMessage, which the server validates on the
-// way in; the error is still returned, never dropped.
+// way in; the error is still returned, never dropped. The frames of every match (match_found,
+// waiting, partner_left, token, error, signal) are appended by hand (appendFast), byte for byte
+// what encoding/json writes (a fuzz test holds them to it); the others go through reflection.
 func Encode[T any](event string, data T) ([]byte, error) {
+	if b, ok := appendFast(nil, event, any(data)); ok {
+		return b, nil
+	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
