@@ -294,7 +294,7 @@ describe('nudity protection', { timeout: 20_000 }, () => {
     await user.click(within(offer).getByRole('button', { name: 'Report nudity' }));
 
     expect(socket().sentEvents('report')).toEqual([
-      { event: 'report', data: { reason: 'nudity', frame: 'data:image/jpeg;base64,/9j/flagged' } },
+      { event: 'report', data: { reason: 'nudity', frame: 'data:image/jpeg;base64,/9j/flagged', match_id: 'm1' } },
     ]);
     expect(socket().sent.map((m) => m.event).filter((e) => e === 'report' || e === 'find_match').slice(-2)).toEqual(['report', 'find_match']);
     expect(screen.queryByRole('dialog')).not.toBeInTheDocument(); // one click: no dialog
