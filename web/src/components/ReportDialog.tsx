@@ -1,7 +1,8 @@
-import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { MAX_REPORT_NOTE_LENGTH, REPORT_REASONS, type ReportReason } from '../protocol';
 import type { ReportChoice } from '../hooks/useReport';
+import { useModal } from './useModal';
 
 export interface ReportDialogProps {
   /** A still of the stranger's video goes with the report. */
@@ -16,23 +17,6 @@ export interface ReportDialogProps {
 // (a report was sent: that stranger cannot be reported again): Next, or Start.
 const FOCUS_FALLBACK = '.controls .primary, .start-form .start';
 
-const FOCUSABLE = 'button, input, textarea, select, a[href], [tabindex]:not([tabindex="-1"])';
-
-/** What Tab visits in root, in order: a radio group is one stop (its checked radio, or its first). */
-export function tabStops(root: HTMLElement): HTMLElement[] {
-  const seenGroups = new Set<string>();
-  return [...root.querySelectorAll<HTMLElement>(FOCUSABLE)].filter((element) => {
-    if ((element as HTMLButtonElement).disabled || element.hidden) return false;
-    if (!(element instanceof HTMLInputElement) || element.type !== 'radio' || !element.name) return true;
-    if (seenGroups.has(element.name)) return false;
-    const group = [...root.querySelectorAll<HTMLInputElement>(`input[type="radio"][name="${element.name}"]`)];
-    const stop = group.find((radio) => radio.checked) ?? group[0];
-    if (stop !== element) return false;
-    seenGroups.add(element.name);
-    return true;
-  });
-}
-
 /**
  * The report dialog: a modal (focus stays inside until it closes, then returns
  * to where it was), Esc cancels. A reason is required; the note is optional and
@@ -46,49 +30,15 @@ export function ReportDialog({ hasFrame, chatLines, onSubmit, onCancel }: Report
   const dialogRef = useRef<HTMLDivElement>(null);
   const firstReasonRef = useRef<HTMLInputElement>(null);
 
-  useEffect(() => {
-    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-    firstReasonRef.current?.focus();
-    // Focus that lands outside (a click on the page behind, the page moving focus
-    // when a stranger arrives) is brought back in.
-    const listeners = new AbortController();
-    document.addEventListener(
-      'focusin',
-      (event) => {
-        const dialog = dialogRef.current;
-        if (dialog && event.target instanceof Node && !dialog.contains(event.target)) tabStops(dialog)[0]?.focus();
-      },
-      { signal: listeners.signal },
-    );
-    return () => {
-      listeners.abort();
-      const back = opener?.isConnected ? opener : document.querySelector<HTMLElement>(FOCUS_FALLBACK);
-      back?.focus();
-    };
-  }, []);
-
-  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
-    if (event.key === 'Escape') {
-      event.preventDefault(); // not Next: the page's Esc shortcut skips handled keys
-      event.stopPropagation();
-      onCancel();
-      return;
-    }
-    if (event.key !== 'Tab' || !dialogRef.current) return;
-    const stops = tabStops(dialogRef.current);
-    if (stops.length === 0) return;
-    const first = stops[0];
-    const last = stops[stops.length - 1];
-    const active = document.activeElement;
-    const inFirst = active === first || (first instanceof HTMLInputElement && active instanceof HTMLInputElement && active.name === first.name && first.name !== '');
-    if (event.shiftKey && inFirst) {
-      event.preventDefault();
-      last.focus();
-    } else if (!event.shiftKey && active === last) {
-      event.preventDefault();
-      first.focus();
-    }
-  };
+  const onKeyDown = useModal({
+    dialogRef,
+    initialFocus: firstReasonRef,
+    fallback: FOCUS_FALLBACK,
+    onCancel,
+    // Shift+Tab leaves the reasons from any of them (a radio group is one stop)
+    atFirst: (active, first) =>
+      active === first || (first instanceof HTMLInputElement && active instanceof HTMLInputElement && active.name === first.name && first.name !== ''),
+  });
 
   const submit = (event: FormEvent) => {
     event.preventDefault();

@@ -1,6 +1,6 @@
-import { useEffect, useRef, type KeyboardEvent } from 'react';
+import { useRef } from 'react';
 import { useTranslation } from 'react-i18next';
-import { tabStops } from './ReportDialog';
+import { useModal } from './useModal';
 
 export interface RulesDialogProps {
   onAgree: () => void;
@@ -25,46 +25,14 @@ export function RulesDialog({ onAgree, onCancel }: RulesDialogProps) {
   const dialogRef = useRef<HTMLDivElement>(null);
   const headingRef = useRef<HTMLHeadingElement>(null);
 
-  useEffect(() => {
-    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-    headingRef.current?.focus();
-    const listeners = new AbortController();
-    document.addEventListener(
-      'focusin',
-      (event) => {
-        const dialog = dialogRef.current;
-        if (dialog && event.target instanceof Node && !dialog.contains(event.target)) tabStops(dialog)[0]?.focus();
-      },
-      { signal: listeners.signal },
-    );
-    return () => {
-      listeners.abort();
-      const back = opener?.isConnected ? opener : document.querySelector<HTMLElement>(FOCUS_FALLBACK);
-      back?.focus();
-    };
-  }, []);
-
-  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
-    if (event.key === 'Escape') {
-      event.preventDefault();
-      event.stopPropagation();
-      onCancel();
-      return;
-    }
-    if (event.key !== 'Tab' || !dialogRef.current) return;
-    const stops = tabStops(dialogRef.current);
-    if (stops.length === 0) return;
-    const first = stops[0];
-    const last = stops[stops.length - 1];
-    const active = document.activeElement;
-    if (event.shiftKey && (active === first || active === headingRef.current)) {
-      event.preventDefault();
-      last.focus();
-    } else if (!event.shiftKey && active === last) {
-      event.preventDefault();
-      first.focus();
-    }
-  };
+  // Shift+Tab from the heading (where focus starts) goes round to the last stop too
+  const onKeyDown = useModal({
+    dialogRef,
+    initialFocus: headingRef,
+    fallback: FOCUS_FALLBACK,
+    onCancel,
+    atFirst: (active, first) => active === first || active === headingRef.current,
+  });
 
   return (
     <div className="modal-backdrop">
