@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -52,21 +54,40 @@ type ClientLimits struct {
 // writer touches the connection's data path; Close marks the queue closed, so nothing is
 // queued after the writer's last look. That is the whole safety argument.
 //
-// Every pump goroutine (the read pump, each writer) is counted in pumps, so that a shutdown
-// can wait for them: the read pump holds the count above zero for as long as anything can
-// start a writer (after it ends, the client is closed and no writer starts again).
+// The read pump, too, runs only while there is something to read: at a message boundary with
+// nothing buffered it parks the connection on the Poller and its goroutine ends; the poller
+// runs it again when the socket is readable. Pongs waiting at a boundary are taken there
+// (gorilla would otherwise wait inside its read for the next message), and a parked client
+// silent for twice the ping interval is woken by the hub's ping round to find its read deadline
+// passed. rmu makes park and wake one step each, so one read pump runs at a time.
+//
+// Every pump (the read pump, from its start to its end across its parks, and each writer) is
+// counted in pumps, so that a shutdown can wait for them: the read pump holds the count above
+// zero for as long as anything can start a writer (after it ends, the client is closed and no
+// writer starts again).
 type Client struct {
 	id      wire.ClientID // for log lines
 	ip      string
 	sess    *Session
 	to      inbound
 	conn    *websocket.Conn
+	idle    IdleWait
 	log     *slog.Logger
 	metrics *Metrics
 	limits  ClientLimits
 	limiter *rate.Limiter // nil: no limit
 	finds   *rate.Limiter // find_match's own, stricter limit (it runs scripts); nil: none
 	pumps   *sync.WaitGroup
+	onEnd   func()
+
+	// the read pump's own, across its parks (one runs at a time)
+	strikes    int
+	lastStrike time.Time
+	lastRead   atomic.Int64 // when the last frame was read, since clockStart (for the ping round)
+
+	rmu    sync.Mutex // guards parked; taken before the poller's lock
+	parked bool       // the read pump has parked: the next wake runs it again
+	wakeFn func()     // c.wake, made once (a method value allocates)
 
 	qmu       sync.Mutex // guards everything below; the last lock taken (see Session)
 	queue     [][]byte
@@ -80,9 +101,17 @@ type Client struct {
 	readDone  chan struct{} // closed when the read pump stops reading
 }
 
-func newClient(id wire.ClientID, ip string, to inbound, conn *websocket.Conn, pumps *sync.WaitGroup, log *slog.Logger, m *Metrics, l ClientLimits) *Client {
+// IdleWait is what parking an idle connection needs: gorilla's read buffer (nothing in it
+// means nothing read and not yet handled) and the connection's registration with the Poller.
+// The zero value parks nothing: the read pump then waits in a read.
+type IdleWait struct {
+	Buffered *bufio.Reader
+	Watch    *PollWatch
+}
+
+func newClient(id wire.ClientID, ip string, to inbound, conn *websocket.Conn, idle IdleWait, pumps *sync.WaitGroup, log *slog.Logger, m *Metrics, l ClientLimits) *Client {
 	c := &Client{
-		id: id, ip: ip, to: to, conn: conn, pumps: pumps, log: log, metrics: m, limits: l,
+		id: id, ip: ip, to: to, conn: conn, idle: idle, pumps: pumps, log: log, metrics: m, limits: l,
 		done: make(chan struct{}), readDone: make(chan struct{}),
 	}
 	if l.RateLimit > 0 {
@@ -96,19 +125,35 @@ func newClient(id wire.ClientID, ip string, to inbound, conn *websocket.Conn, pu
 
 // start runs the read pump; onEnd runs after the client's cleanup.
 func (c *Client) start(onEnd func()) {
-	c.pumps.Add(1)
-	go func() {
-		defer c.pumps.Done()
-		defer onEnd()
-		c.readPump()
-	}()
+	c.onEnd, c.wakeFn = onEnd, c.wake
+	c.conn.SetReadLimit(c.limits.ReadLimit)
+	c.extend()
+	c.conn.SetPongHandler(func(string) error { c.extend(); return nil })
+	c.pumps.Add(1) // until the read pump's end
+	if !c.park() {
+		go c.readPump()
+	}
 }
 
 var _ Conn = (*Client)(nil)
 
 // Send queues a frame for the client without ever blocking. A full queue means the client
 // cannot keep up: it is disconnected, and nobody else waits for it.
-func (c *Client) Send(frame []byte) bool {
+func (c *Client) Send(frame []byte) bool { return c.enqueue(frame, true) }
+
+// SendNow is Send for the hub's rounds over every connection: with no writer running, it
+// writes on the caller's goroutine (within writeWait), so that a round over 10 000 idle
+// connections runs on a few goroutines instead of starting 10 000 writers, a stack each.
+func (c *Client) SendNow(frame []byte) bool {
+	if !c.enqueue(frame, false) {
+		return false
+	}
+	c.writeHere()
+	return true
+}
+
+// enqueue queues a frame, starting a writer when wake says so.
+func (c *Client) enqueue(frame []byte, wake bool) bool {
 	c.qmu.Lock()
 	if c.closing {
 		c.qmu.Unlock()
@@ -127,18 +172,26 @@ func (c *Client) Send(frame []byte) bool {
 	}
 	c.queue = append(c.queue, frame)
 	c.bytes += len(frame)
-	c.wakeWriter()
+	if wake {
+		c.wakeWriter()
+	}
 	c.qmu.Unlock()
 	return true
 }
 
-// Ping asks the writer to send a ping (the hub does, every PING_INTERVAL).
+// Ping sends a ping (the hub's round does, every PING_INTERVAL), like SendNow on the caller's
+// goroutine when no writer runs. A parked client that has sent nothing, not even a pong, for
+// twice the interval is woken: its read finds the deadline passed, and it ends as dropped.
 func (c *Client) Ping() {
 	c.qmu.Lock()
-	defer c.qmu.Unlock()
-	if !c.closing {
-		c.pingDue = true
-		c.wakeWriter()
+	due := !c.closing
+	c.pingDue = c.pingDue || due
+	c.qmu.Unlock()
+	if due {
+		c.writeHere()
+	}
+	if c.overdue() {
+		c.wake()
 	}
 }
 
@@ -164,6 +217,19 @@ func (c *Client) wakeWriter() {
 	c.writing = true
 	c.pumps.Add(1)
 	go c.writeLoop()
+}
+
+// writeHere runs the writer on the caller's goroutine, unless one runs already.
+func (c *Client) writeHere() {
+	c.qmu.Lock()
+	if c.writing {
+		c.qmu.Unlock()
+		return
+	}
+	c.writing = true
+	c.pumps.Add(1)
+	c.qmu.Unlock()
+	c.writeLoop()
 }
 
 // writeLoop writes what is queued until the queue is empty, then ends; after a close it
@@ -223,6 +289,7 @@ func (c *Client) finish(batch [][]byte) {
 		if err := c.conn.Close(); err != nil {
 			c.log.Debug("close connection", "client", c.id, "err", err)
 		}
+		c.wake() // a parked read pump hears of the close from its read, not from the poller
 	}()
 	deadline := time.Now().Add(closeWriteWait)
 	for _, frame := range batch {
@@ -246,59 +313,156 @@ func (c *Client) finish(batch [][]byte) {
 	}
 }
 
-// readPump reads and hands on messages until the connection ends, then hands the session to
-// Disconnect, saying whether the socket ended without the client meaning it (no close frame),
-// in which case a match is held for a resume.
+// readPump runs when the connection is readable (or was woken for its deadline or its close).
+// It reads and hands on messages until nothing is left to read, then parks, or until the
+// connection ends, when it hands the session to Disconnect, saying whether the socket ended
+// without the client meaning it (no close frame), in which case a match is held for a resume.
 func (c *Client) readPump() {
-	pongWait := 2 * c.limits.PingInterval
-	c.conn.SetReadLimit(c.limits.ReadLimit)
-	extend := func() {
-		if err := c.conn.SetReadDeadline(time.Now().Add(pongWait)); err != nil {
-			c.log.Debug("set read deadline", "client", c.id, "err", err)
-		}
+	if c.fill() && c.park() {
+		return // only pongs had arrived
 	}
-	extend()
-	c.conn.SetPongHandler(func(string) error { extend(); return nil })
-
-	var strikes int
-	var lastStrike time.Time
-	var hold bool
 	for {
 		kind, data, err := c.conn.ReadMessage()
 		if err != nil {
-			hold = c.ended(err)
-			break
+			c.end(c.ended(err))
+			return
 		}
-		extend()
-		select {
-		case <-c.done:
-			continue // closing: what the client sends now is read only to reach its close frame
-		default:
+		c.extend()
+		c.handle(kind, data)
+		if c.park() {
+			return // the poller runs the read pump again
 		}
-		if c.limiter != nil && !c.limiter.Allow() {
-			now := time.Now()
-			if now.Sub(lastStrike) > strikeWindow {
-				strikes = 0
-			}
-			strikes, lastStrike = strikes+1, now
-			c.metrics.RateLimited.Inc()
-			if strikes >= c.limits.RateStrikes {
-				c.log.Warn("sustained rate-limit violation; closing", "client", c.id, "ip", c.ip)
-				c.Close(ClosePolicy, "rate limit exceeded")
-				continue // keep reading until the close completes
-			}
-			c.Send(errorFrame(wire.ErrRateLimited, "too many messages; slow down"))
-			continue
-		}
-		if kind != websocket.TextMessage {
-			c.Send(errorFrame(wire.ErrBadRequest, "binary frames are not supported; send JSON text frames"))
-			continue
-		}
-		receive(c.to, c.sess, data, c.allow)
 	}
+}
+
+// fill reads what a woken connection has into the read buffer itself (gorilla's read would
+// take a pong and then wait inside for a message), and says whether the connection may park
+// again once pongs are taken: not when the read failed (gorilla's read reports why) nor when
+// the client is overdue (gorilla's read finds the deadline passed).
+func (c *Client) fill() bool {
+	if c.idle.Watch == nil || c.overdue() {
+		return false
+	}
+	if c.idle.Buffered.Buffered() == 0 {
+		if _, err := c.idle.Buffered.Peek(1); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *Client) pongWait() time.Duration { return 2 * c.limits.PingInterval }
+
+// clockStart makes lastRead a reading of the monotonic clock.
+var clockStart = time.Now()
+
+// extend records that the client is alive: a frame or a pong arrived.
+func (c *Client) extend() {
+	now := time.Now()
+	c.lastRead.Store(int64(now.Sub(clockStart)))
+	if err := c.conn.SetReadDeadline(now.Add(c.pongWait())); err != nil {
+		c.log.Debug("set read deadline", "client", c.id, "err", err)
+	}
+}
+
+// overdue says whether the client has sent nothing, not even a pong, within its read deadline.
+func (c *Client) overdue() bool {
+	return time.Since(clockStart)-time.Duration(c.lastRead.Load()) > c.pongWait()
+}
+
+// handle applies the rate limits to one message and hands it on.
+func (c *Client) handle(kind int, data []byte) {
+	select {
+	case <-c.done:
+		return // closing: what the client sends now is read only to reach its close frame
+	default:
+	}
+	if c.limiter != nil && !c.limiter.Allow() {
+		now := time.Now()
+		if now.Sub(c.lastStrike) > strikeWindow {
+			c.strikes = 0
+		}
+		c.strikes, c.lastStrike = c.strikes+1, now
+		c.metrics.RateLimited.Inc()
+		if c.strikes >= c.limits.RateStrikes {
+			c.log.Warn("sustained rate-limit violation; closing", "client", c.id, "ip", c.ip)
+			c.Close(ClosePolicy, "rate limit exceeded")
+			return // keep reading until the close completes
+		}
+		c.Send(errorFrame(wire.ErrRateLimited, "too many messages; slow down"))
+		return
+	}
+	if kind != websocket.TextMessage {
+		c.Send(errorFrame(wire.ErrBadRequest, "binary frames are not supported; send JSON text frames"))
+		return
+	}
+	receive(c.to, c.sess, data, c.allow)
+}
+
+// end is the read pump's last step.
+func (c *Client) end(hold bool) {
 	close(c.readDone)
 	c.Close(0, "") // the writer closes the socket, unless a close is under way
 	c.to.Disconnect(c.sess, hold)
+	if c.idle.Watch != nil {
+		c.idle.Watch.Forget()
+	}
+	c.onEnd()
+	c.pumps.Done()
+}
+
+// park leaves the connection to the poller when the read pump is at a message boundary with
+// nothing buffered, and says whether it did (then the read pump's goroutine ends). Pongs
+// waiting at the boundary are taken first. It parks nothing without a poller, or when the
+// registration fails (a closed connection, say): the read pump then reads, and finds out.
+func (c *Client) park() bool {
+	if c.idle.Watch == nil || c.overdue() {
+		return false
+	}
+	for c.idle.Buffered.Buffered() > 0 {
+		if !takePong(c.idle.Buffered) {
+			return false // a message (or something for gorilla to judge) is waiting
+		}
+		c.extend() // as gorilla's pong handler would
+	}
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	if err := c.idle.Watch.Arm(c.wakeFn); err != nil {
+		return false
+	}
+	c.parked = true
+	return true
+}
+
+// wake runs a parked read pump again (from the poller, the ping round or the close).
+func (c *Client) wake() {
+	c.rmu.Lock()
+	parked := c.parked
+	c.parked = false
+	c.rmu.Unlock()
+	if parked {
+		go c.readPump()
+	}
+}
+
+// takePong takes one whole pong frame from the front of a read buffer at a message boundary,
+// and says whether there was one. Anything else, a pong not read whole yet included, is left
+// to gorilla's read: a client's frames are masked (RFC 6455 5.3), a pong is final with at most
+// 125 bytes of payload (5.5).
+func takePong(br *bufio.Reader) bool {
+	if br.Buffered() < 2 {
+		return false
+	}
+	head, err := br.Peek(2) // buffered: reads nothing
+	if err != nil || head[0] != 0x80|websocket.PongMessage || head[1]&0x80 == 0 || head[1]&0x7f > 125 {
+		return false
+	}
+	size := 2 + 4 + int(head[1]&0x7f)
+	if br.Buffered() < size {
+		return false
+	}
+	_, err = br.Discard(size) // buffered: cannot fail
+	return err == nil
 }
 
 // allow applies the limits of particular events: find_match has its own.

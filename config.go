@@ -115,7 +115,7 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 	fs.DurationVar(&c.HeartbeatTTL, "heartbeat-ttl", 5*time.Second, "lifetime of the heartbeat key: an instance silent this long is dead")
 	fs.DurationVar(&c.SweepInterval, "sweep-interval", 2*time.Second, "how often partners on other instances are checked for liveness")
 	fs.DurationVar(&c.OnlineInterval, "online-interval", 5*time.Second, "how often the cluster-wide online count is computed and sent when it changed")
-	fs.DurationVar(&c.PingInterval, "ping-interval", 20*time.Second, "WebSocket ping period; a client silent for twice this is dropped")
+	fs.DurationVar(&c.PingInterval, "ping-interval", 20*time.Second, "WebSocket ping period; a client silent for twice this is dropped (at the next ping round, so within three)")
 	fs.Int64Var(&c.ReadLimit, "read-limit", 384<<10, "largest inbound WebSocket message in bytes (a report with its evidence is the largest); larger closes the socket with 1009. Relayed messages (signal, chat, typing) are held to 64 KiB")
 	fs.IntVar(&c.SendQueue, "send-queue", 256, "outbound messages queued per client; a client whose queue overflows is disconnected")
 	fs.IntVar(&c.SendBytes, "send-queue-bytes", 1<<20, "outbound bytes queued per client (including what is being written); a client over it is disconnected")

@@ -15,7 +15,10 @@ type Conn interface {
 	Send(frame []byte) bool
 	// Close ends the connection with a close code (none for 0).
 	Close(code int, text string)
-	// Ping asks for a keep-alive ping.
+	// SendNow is Send for the hub's rounds over every connection: it may write on the
+	// caller's goroutine (within the write deadline).
+	SendNow(frame []byte) bool
+	// Ping sends a keep-alive ping, like SendNow.
 	Ping()
 }
 

@@ -729,6 +729,8 @@ func (f *fakeConn) Close(code int, _ string) {
 	f.closed = code
 }
 
+func (f *fakeConn) SendNow(frame []byte) bool { return f.Send(frame) }
+
 func (f *fakeConn) Ping() {}
 
 // take returns and forgets what was sent so far.

@@ -153,7 +153,7 @@ func (h *Hub) Stop(ctx context.Context) error {
 // token, registers its session, sends hello and starts the connection's pumps. onEnd runs
 // once the connection's cleanup is done. A connection that lost the race with a drain is sent
 // on with 1012 at once, before any resume.
-func (h *Hub) Attach(conn *websocket.Conn, ip, resumeToken string, onEnd func()) {
+func (h *Hub) Attach(conn *websocket.Conn, idle IdleWait, ip, resumeToken string, onEnd func()) {
 	h.mu.Lock()
 	if h.draining.Load() {
 		h.mu.Unlock()
@@ -188,7 +188,7 @@ func (h *Hub) Attach(conn *websocket.Conn, ip, resumeToken string, onEnd func())
 		token = newResumeToken(id)
 	}
 	// no per-client logger (it costs every idle connection a handler copy): log lines name the client
-	c := newClient(id, ip, h, conn, &h.pumps, h.log, h.metrics, h.cfg.Limits)
+	c := newClient(id, ip, h, conn, idle, &h.pumps, h.log, h.metrics, h.cfg.Limits)
 	var arm func(*Session, string) func() bool
 	if h.cfg.InterestFallback > 0 {
 		arm = h.armFallback
@@ -206,7 +206,7 @@ func (h *Hub) Attach(conn *websocket.Conn, ip, resumeToken string, onEnd func())
 	}
 	h.register(s)
 	hello.Online = h.Online()
-	c.Send(wire.MustEncode(wire.EvHello, hello))
+	c.SendNow(wire.MustEncode(wire.EvHello, hello)) // on this goroutine: no writer of its own to start
 	c.start(onEnd)
 }
 

@@ -3,6 +3,8 @@ package main
 import (
 	"maps"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-megle/go-megle/internal/wire"
@@ -60,12 +62,30 @@ func (h *Hub) heartbeat() {
 	}
 }
 
-// pingAll asks every connection's writer for a ping: one ticker for the instance instead of
-// a timer per connection.
-func (h *Hub) pingAll() {
-	for _, s := range h.snapshot() {
-		s.out.Ping()
+// pingAll pings every connection: one ticker for the instance instead of a timer per
+// connection.
+func (h *Hub) pingAll() { h.eachConn(Conn.Ping) }
+
+// roundWorkers bounds the goroutines of a round over every connection (pings, the online
+// count). They write themselves (Conn.SendNow, Conn.Ping): a writer goroutine per connection
+// would be 10 000 stacks at once for 10 000 idle connections, held until the next GC. A
+// connection that takes a frame slowly holds its worker up to the write deadline, and the
+// round waits for it; the next round starts after this one.
+const roundWorkers = 16
+
+// eachConn runs f for every local connection on at most roundWorkers goroutines.
+func (h *Hub) eachConn(f func(Conn)) {
+	sessions := h.snapshot()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(roundWorkers, len(sessions)) {
+		wg.Go(func() {
+			for i := next.Add(1) - 1; i < int64(len(sessions)); i = next.Add(1) - 1 {
+				f(sessions[i].out)
+			}
+		})
 	}
+	wg.Wait()
 }
 
 // updateOnline recomputes the cluster-wide count and sends it to local users when it changed.
@@ -81,9 +101,7 @@ func (h *Hub) updateOnline() {
 		return
 	}
 	frame := wire.MustEncode(wire.EvOnline, wire.OnlineData{Count: n})
-	for _, s := range h.snapshot() {
-		s.out.Send(frame)
-	}
+	h.eachConn(func(out Conn) { out.SendNow(frame) })
 }
 
 // matchCheckEvery: every this many sweeps, the matches of local users are checked against

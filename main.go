@@ -101,6 +101,7 @@ type App struct {
 	Hub        *Hub
 	Server     *Server
 	Redis      redis.UniversalClient
+	poller     *Poller // nil: none
 	closeRedis func()
 }
 
@@ -162,11 +163,15 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			return clientAddress(r.RemoteAddr, r.Header, cfg.TrustedProxies, cfg.ForwardedHeader)
 		})
 	}
-	srv := NewServer(cfg, hub, addrs, console, log, metrics, ice, uiFS(cfg.WebDir))
+	poller, err := NewPoller(log)
+	if err != nil {
+		log.Warn("no poller: every idle connection keeps a goroutine waiting in a read", "err", err)
+	}
+	srv := NewServer(cfg, hub, addrs, console, poller, log, metrics, ice, uiFS(cfg.WebDir))
 	if srv.ui == nil {
 		log.Warn("the web UI is not built; / explains how to build it", "web_dir", cfg.WebDir)
 	}
-	return &App{cfg: cfg, log: log, Metrics: metrics, Hub: hub, Server: srv, Redis: rdb,
+	return &App{cfg: cfg, log: log, Metrics: metrics, Hub: hub, Server: srv, Redis: rdb, poller: poller,
 		closeRedis: func() { stopAddrs(); <-addrsDone; closeRedis() }}, nil
 }
 
@@ -194,6 +199,7 @@ func (a *App) Shutdown(ctx context.Context, httpSrv *http.Server) {
 	if err := a.Hub.Stop(ctx); err != nil {
 		a.log.Warn("hub stop", "err", err)
 	}
+	a.poller.Close() // after the connections' cleanup: any still parked are woken by it
 	a.closeRedis()
 }
 

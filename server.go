@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -27,13 +29,20 @@ type Server struct {
 	upgrader websocket.Upgrader
 	addrs    *AddressCap
 	console  *Console // nil: the moderator console is off
+	poller   *Poller  // nil: idle connections wait in a read
 }
 
+// readBufferSize is each connection's read buffer: a message larger than this is read through
+// it in pieces, and an idle connection holds it for as long as it lives.
+const readBufferSize = 512
+
 // NewServer wires the HTTP surface.
-func NewServer(cfg Config, hub *Hub, addrs *AddressCap, console *Console, log *slog.Logger, m *Metrics, ice *ICEProvider, ui fs.FS) *Server {
-	s := &Server{cfg: cfg, hub: hub, addrs: addrs, console: console, log: log, metrics: m, ice: ice, ui: ui}
+func NewServer(cfg Config, hub *Hub, addrs *AddressCap, console *Console, poller *Poller, log *slog.Logger, m *Metrics, ice *ICEProvider, ui fs.FS) *Server {
+	s := &Server{cfg: cfg, hub: hub, addrs: addrs, console: console, poller: poller, log: log, metrics: m, ice: ice, ui: ui}
 	s.upgrader = websocket.Upgrader{
-		ReadBufferSize:  1024,
+		// 0: gorilla reads through the buffer the hijack hands it, which is ours (readBufferSize;
+		// see hijacker), so that the read pump can tell when nothing is buffered
+		ReadBufferSize:  0,
 		WriteBufferSize: 4096,
 		// A pooled write buffer is held only while a frame is written, not per idle connection.
 		WriteBufferPool: &sync.Pool{},
@@ -107,13 +116,36 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "too many connections from your address", http.StatusTooManyRequests)
 		return
 	}
-	conn, err := s.upgrader.Upgrade(w, r, nil)
+	hj := &hijacker{ResponseWriter: w}
+	conn, err := s.upgrader.Upgrade(hj, r, nil)
 	if err != nil {
 		release()
 		s.log.Debug("websocket upgrade refused", "err", err, "origin", r.Header.Get("Origin"))
 		return // the upgrader has answered with an HTTP error
 	}
-	s.hub.Attach(conn, addr, r.URL.Query().Get("resume"), release)
+	idle := IdleWait{Buffered: hj.br}
+	if hj.br != nil {
+		idle.Watch = s.poller.Watch(conn.NetConn())
+	}
+	s.hub.Attach(conn, idle, addr, r.URL.Query().Get("resume"), release)
+}
+
+// hijacker hands gorilla's upgrade a read buffer of ours in place of net/http's (4 KiB, and
+// out of reach): gorilla adopts a hijacked buffer when its own size is left at 0. Gorilla
+// refuses a client that sent data before the handshake ended; that buffer is then passed on
+// untouched, for it to see.
+type hijacker struct {
+	http.ResponseWriter
+	br *bufio.Reader // nil until a hijack succeeds with nothing buffered
+}
+
+func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
+	if err != nil || brw.Reader.Buffered() > 0 {
+		return conn, brw, err
+	}
+	h.br = bufio.NewReaderSize(conn, readBufferSize)
+	return conn, bufio.NewReadWriter(h.br, brw.Writer), nil
 }
 
 // clientAddress is the address key of the request's client.
