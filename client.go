@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"log/slog"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -191,7 +192,7 @@ func (c *Client) Ping() {
 		c.writeHere()
 	}
 	if c.overdue() {
-		c.wake()
+		c.wakeIf(c.overdue)
 	}
 }
 
@@ -219,17 +220,35 @@ func (c *Client) wakeWriter() {
 	go c.writeLoop()
 }
 
-// writeHere runs the writer on the caller's goroutine, unless one runs already.
+// writeHere writes what is queued on the caller's goroutine when no writer runs and the socket
+// can take it at once, and leaves anything else to a writer goroutine: a socket that is full
+// (a client that does not read), a close, whatever is queued meanwhile. So a round over every
+// connection spends one small write on each and never waits for one client.
 func (c *Client) writeHere() {
 	c.qmu.Lock()
-	if c.writing {
+	switch {
+	case c.writing || c.closing: // a writer runs (Close always starts one)
+		c.qmu.Unlock()
+		return
+	case c.idle.Watch == nil || !c.idle.Watch.Writable():
+		c.wakeWriter()
 		c.qmu.Unlock()
 		return
 	}
+	batch, ping := c.queue, c.pingDue
+	c.queue, c.pingDue = nil, false
 	c.writing = true
-	c.pumps.Add(1)
 	c.qmu.Unlock()
-	c.writeLoop()
+	err := c.writeBatch(batch, ping)
+	c.qmu.Lock()
+	c.writing = false
+	if len(c.queue) > 0 || c.pingDue || c.closing {
+		c.wakeWriter() // the rest, or the close that came meanwhile
+	}
+	c.qmu.Unlock()
+	if err != nil {
+		c.Close(0, "")
+	}
 }
 
 // writeLoop writes what is queued until the queue is empty, then ends; after a close it
@@ -329,10 +348,38 @@ func (c *Client) readPump() {
 		}
 		c.extend()
 		c.handle(kind, data)
-		if c.park() {
+		if c.linger() && c.park() {
 			return // the poller runs the read pump again
 		}
 	}
+}
+
+// lingerIdle is how long a read pump that has just handled a message waits for the next one
+// before it parks: a user in a conversation sends again within moments, and parking and
+// waking for every message cost the matchmaking churn about a sixth of its CPU (BENCHMARKS.md).
+const lingerIdle = 2 * time.Second
+
+// linger waits, at the message boundary and without gorilla, up to lingerIdle (at most until the
+// read deadline) for the next frame, and says whether the read pump may park now: yes when
+// nothing came or something is buffered (park looks at it), no when the read failed (gorilla's
+// read reports why).
+func (c *Client) linger() bool {
+	if c.idle.Watch == nil || c.idle.Buffered.Buffered() > 0 {
+		return true
+	}
+	deadline := clockStart.Add(time.Duration(c.lastRead.Load()) + c.pongWait())
+	wait := time.Now().Add(lingerIdle)
+	if deadline.Before(wait) {
+		wait = deadline
+	}
+	if err := c.conn.SetReadDeadline(wait); err != nil {
+		return true
+	}
+	_, err := c.idle.Buffered.Peek(1)
+	if derr := c.conn.SetReadDeadline(deadline); derr != nil {
+		c.log.Debug("set read deadline", "client", c.id, "err", derr)
+	}
+	return err == nil || errors.Is(err, os.ErrDeadlineExceeded) && !c.overdue()
 }
 
 // fill reads what a woken connection has into the read buffer itself (gorilla's read would
@@ -434,11 +481,17 @@ func (c *Client) park() bool {
 	return true
 }
 
-// wake runs a parked read pump again (from the poller, the ping round or the close).
-func (c *Client) wake() {
+// wake runs a parked read pump again (from the poller, or the close).
+func (c *Client) wake() { c.wakeIf(func() bool { return true }) }
+
+// wakeIf wakes a parked read pump if cond holds while it is parked (the ping round: if it is
+// still overdue, not since a pong the poller has handed it).
+func (c *Client) wakeIf(cond func() bool) {
 	c.rmu.Lock()
-	parked := c.parked
-	c.parked = false
+	parked := c.parked && cond()
+	if parked {
+		c.parked = false
+	}
 	c.rmu.Unlock()
 	if parked {
 		go c.readPump()

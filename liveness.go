@@ -68,9 +68,9 @@ func (h *Hub) pingAll() { h.eachConn(Conn.Ping) }
 
 // roundWorkers bounds the goroutines of a round over every connection (pings, the online
 // count). They write themselves (Conn.SendNow, Conn.Ping): a writer goroutine per connection
-// would be 10 000 stacks at once for 10 000 idle connections, held until the next GC. A
-// connection that takes a frame slowly holds its worker up to the write deadline, and the
-// round waits for it; the next round starts after this one.
+// would be 10 000 stacks at once for 10 000 idle connections, held until the next GC. They
+// write only to a socket that can take the frame at once: one that cannot (a client that does
+// not read) gets a writer goroutine of its own, so no client holds up a round.
 const roundWorkers = 16
 
 // eachConn runs f for every local connection on at most roundWorkers goroutines.

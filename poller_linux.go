@@ -8,6 +8,7 @@ import (
 	"os"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -25,7 +26,6 @@ type Poller struct {
 	epfd *os.File // waited on through Go's poller
 	fd   int      // the same descriptor, for epoll_ctl (os.File.Fd would make it blocking)
 	log  *slog.Logger
-	done chan struct{} // closed when the wait loop ends
 
 	mu      sync.Mutex
 	closed  bool
@@ -45,7 +45,12 @@ func NewPoller(log *slog.Logger) (*Poller, error) {
 		_ = unix.Close(fd)
 		return nil, fmt.Errorf("epoll: non-blocking: %w", err)
 	}
-	p := &Poller{epfd: os.NewFile(uintptr(fd), "epoll"), fd: fd, log: log, done: make(chan struct{}), waiting: map[uint64]func(){}}
+	p := &Poller{epfd: os.NewFile(uintptr(fd), "epoll"), fd: fd, log: log, waiting: map[uint64]func(){}}
+	// a descriptor Go's poller cannot wait on has no deadlines: then there is nothing to run on
+	if err := p.epfd.SetReadDeadline(time.Time{}); err != nil {
+		_ = p.epfd.Close()
+		return nil, fmt.Errorf("epoll: not pollable: %w", err)
+	}
 	raw, err := p.epfd.SyscallConn()
 	if err != nil {
 		_ = p.epfd.Close()
@@ -55,9 +60,10 @@ func NewPoller(log *slog.Logger) (*Poller, error) {
 	return p, nil
 }
 
-// loop hands out readiness until the poller is closed.
+// loop hands out readiness until the poller is closed. However it ends, the poller is closed
+// then (every parked connection woken, nothing armed again).
 func (p *Poller) loop(raw syscall.RawConn) {
-	defer close(p.done)
+	defer p.Close()
 	events := make([]unix.EpollEvent, 256)
 	for {
 		var n int
@@ -70,12 +76,13 @@ func (p *Poller) loop(raw syscall.RawConn) {
 				}
 			}
 		})
-		if err != nil { // closed
-			return
+		if err == nil && werr != nil {
+			err = werr
 		}
-		if werr != nil {
-			p.log.Error("epoll_wait failed; parked connections fall back to a blocking read", "err", werr)
-			p.Close()
+		if err != nil {
+			if !p.isClosed() {
+				p.log.Error("the poller stopped; idle connections now wait in a read", "err", err)
+			}
 			return
 		}
 		p.mu.Lock()
@@ -113,6 +120,12 @@ func (p *Poller) Close() {
 		wake()
 	}
 	_ = p.epfd.Close()
+}
+
+func (p *Poller) isClosed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closed
 }
 
 // Watch makes a registration for conn. It is nil (no parking) without a poller or for a
@@ -173,6 +186,17 @@ func (w *PollWatch) Arm(wake func()) error {
 	w.added = true
 	w.p.waiting[w.key] = wake
 	return nil
+}
+
+// Writable says whether the socket can take a small frame now (poll(2), no wait).
+func (w *PollWatch) Writable() bool {
+	ready := false
+	_ = w.raw.Control(func(fd uintptr) {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
+		n, err := unix.Poll(fds, 0)
+		ready = err == nil && n == 1 && fds[0].Revents&unix.POLLOUT != 0
+	})
+	return ready
 }
 
 // Forget drops an armed registration whose wake is not wanted any more.

@@ -27,5 +27,8 @@ type PollWatch struct{}
 // Arm cannot park.
 func (w *PollWatch) Arm(func()) error { return errors.New("no poller on this system") }
 
+// Writable is never asked here (there is no watch).
+func (w *PollWatch) Writable() bool { return false }
+
 // Forget does nothing.
 func (w *PollWatch) Forget() {}

@@ -7,6 +7,7 @@
 #   loadtest/bench.sh                  # from the repository root; RUNS=5 by default
 #   RUNS=3 BIG=1 loadtest/bench.sh     # BIG=1 adds the 100 000-connection idle run
 #   ONLY=relay loadtest/bench.sh       # only the loads whose label contains "relay"
+#   SERVER=/tmp/old OUT=- loadtest/bench.sh  # another server binary (a "before"), same loads
 #
 # Needs redis-server, curl and root (or a hard open-file limit of at least 110 000) for BIG.
 set -euo pipefail
@@ -29,7 +30,11 @@ stop_started() {
 trap 'stop_started; rm -rf "$work"' EXIT
 
 ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-go build -o "$work/go-megle" .
+if [[ -n ${SERVER:-} ]]; then # another build of the server, for a before/after comparison
+	cp "$SERVER" "$work/go-megle"
+else
+	go build -o "$work/go-megle" .
+fi
 go build -o "$work/loadtest" ./loadtest
 go build -o "$work/ceiling" ./loadtest/ceiling
 
