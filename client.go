@@ -191,9 +191,7 @@ func (c *Client) Ping() {
 	if due {
 		c.writeHere()
 	}
-	if c.overdue() {
-		c.wakeIf(c.overdue)
-	}
+	c.wakeIf(c.overdue)
 }
 
 // Close ends the connection: what is queued is sent, then a close frame with code (none for
@@ -367,7 +365,7 @@ func (c *Client) linger() bool {
 	if c.idle.Watch == nil || c.idle.Buffered.Buffered() > 0 {
 		return true
 	}
-	deadline := clockStart.Add(time.Duration(c.lastRead.Load()) + c.pongWait())
+	deadline := c.readDeadline()
 	wait := time.Now().Add(lingerIdle)
 	if deadline.Before(wait) {
 		wait = deadline
@@ -412,10 +410,13 @@ func (c *Client) extend() {
 	}
 }
 
-// overdue says whether the client has sent nothing, not even a pong, within its read deadline.
-func (c *Client) overdue() bool {
-	return time.Since(clockStart)-time.Duration(c.lastRead.Load()) > c.pongWait()
+// readDeadline is the read deadline extend last set.
+func (c *Client) readDeadline() time.Time {
+	return clockStart.Add(time.Duration(c.lastRead.Load()) + c.pongWait())
 }
+
+// overdue says whether the client has sent nothing, not even a pong, within its read deadline.
+func (c *Client) overdue() bool { return time.Now().After(c.readDeadline()) }
 
 // handle applies the rate limits to one message and hands it on.
 func (c *Client) handle(kind int, data []byte) {

@@ -15,8 +15,8 @@ type Conn interface {
 	Send(frame []byte) bool
 	// Close ends the connection with a close code (none for 0).
 	Close(code int, text string)
-	// SendNow is Send for the hub's rounds over every connection: it may write on the
-	// caller's goroutine (within the write deadline).
+	// SendNow is Send for the hub's rounds over every connection: it writes on the caller's
+	// goroutine when the socket can take the frame at once, else it leaves it to a writer.
 	SendNow(frame []byte) bool
 	// Ping sends a keep-alive ping, like SendNow.
 	Ping()
