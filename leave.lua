@@ -53,13 +53,14 @@ elseif state == 'matched' and mid and partner then
   end
   local cooldown, now = tonumber(ARGV[8]), tonumber(ARGV[9])
   if cooldown > 0 then
+    local metUntil = now + cooldown * 1000
     for _, pair in ipairs({{me, partner}, {partner, me}}) do
       local met = prefix .. ':met:' .. pair[1]
       redis.call('ZREMRANGEBYSCORE', met, '-inf', now)
-      local metUntil = now + cooldown * 1000
-      local old = redis.call('ZSCORE', met, pair[2])
-      if not old or tonumber(old) < metUntil then redis.call('ZADD', met, metUntil, pair[2]) end
-      if redis.call('TTL', met) < cooldown then redis.call('EXPIRE', met, cooldown) end
+      -- GT: never shortens a longer bar (a report's); EXPIRE GT never shortens the key's life,
+      -- and NX gives a new key (no TTL, which GT counts as endless) its first
+      redis.call('ZADD', met, 'GT', metUntil, pair[2])
+      if redis.call('EXPIRE', met, ARGV[8], 'GT') == 0 then redis.call('EXPIRE', met, ARGV[8], 'NX') end
     end
   end
   out = {'matched', partner, p[2] or '', mid}

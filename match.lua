@@ -106,9 +106,10 @@ for _, q in ipairs(queues(mode, interests, usePlain)) do
         budget = budget + 1
       elseif live then
         -- a hit: take the partner out of the other queues it waits in (SPOP took it out of
-        -- this one; the caller is in none)
+        -- this one; the caller is in none): its interests', and the plain one only if it
+        -- searched there too (a fallback, or no interests; a hash without the flag: maybe)
         local cints = split(c[4])
-        for _, cq in ipairs(queues(mode, cints, true)) do
+        for _, cq in ipairs(queues(mode, cints, c[6] ~= '0' or #cints == 0)) do
           if cq ~= q then redis.call('SREM', cq, cand) end
         end
         local mine, common = {}, {}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/go-megle/go-megle/internal/redistest"
 	"github.com/go-megle/go-megle/internal/wire"
@@ -491,5 +493,72 @@ func TestEvidenceIsBounded(t *testing.T) {
 	}
 	if newest.Frame != "" || len(newest.Chat) != 0 || newest.Reason != "nudity" {
 		t.Fatalf("past REPORT_EVIDENCE_MAX a report keeps its evidence: %+v", newest)
+	}
+}
+
+// The rematch cooldown a leave writes never shortens a longer bar (a report's) nor the life of
+// the met set, and gives a new met set its TTL; on miniredis (the embedded default) and on a
+// real redis-server alike (the scripts use ZADD GT and EXPIRE GT/NX).
+func TestRematchCooldownNeverShortensABar(t *testing.T) {
+	for _, backend := range []string{"miniredis", "redis-server"} {
+		t.Run(backend, func(t *testing.T) {
+			var url string
+			if backend == "miniredis" {
+				_, url = startMiniredis(t)
+			} else {
+				url = redistest.Start(t).URL()
+			}
+			rdb := rdbFor(t, url)
+			ctx := context.Background()
+			keys := Keys{prefix: "{cool}"}
+			const cooldown = 5 * time.Minute
+			mm, err := NewMatchmaker(ctx, rdb, MatchmakerConfig{Keys: keys, MatchTTL: time.Minute, Timeout: 5 * time.Second,
+				Now: time.Now, Metrics: NewMetrics(), RematchCooldown: cooldown})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := mm.Heartbeat(ctx, "i1", 0, time.Hour); err != nil {
+				t.Fatal(err)
+			}
+			met := func(id wire.ClientID) string { return keys.prefix + ":met:" + string(id) }
+			matchAndLeave := func(x, y wire.ClientID) {
+				t.Helper()
+				if r, err := mm.Enqueue(ctx, EnqueueRequest{Client: x, Instance: "i1", Mode: wire.ModeVideo, Match: wire.MatchID(newID()), Ticket: "t"}); err != nil || r.Outcome != OutcomeWaiting {
+					t.Fatalf("enqueue %s: %+v %v", x, r, err)
+				}
+				if r, err := mm.Enqueue(ctx, EnqueueRequest{Client: y, Instance: "i1", Mode: wire.ModeVideo, Match: wire.MatchID(newID()), Ticket: "t"}); err != nil || r.Outcome != OutcomeMatched {
+					t.Fatalf("enqueue %s: %+v %v", y, r, err)
+				}
+				if l, err := mm.Leave(ctx, LeaveRequest{Client: y, Instance: "i1"}); err != nil || !l.Ended {
+					t.Fatalf("leave: %+v %v", l, err)
+				}
+			}
+
+			// a new pair: both met sets hold the other until about now + cooldown, and live that long
+			a, b := wire.ClientID(newID()), wire.ClientID(newID())
+			matchAndLeave(a, b)
+			for _, k := range [][2]wire.ClientID{{a, b}, {b, a}} {
+				score, err := rdb.ZScore(ctx, met(k[0]), string(k[1])).Result()
+				if err != nil || time.Until(time.UnixMilli(int64(score))) < cooldown-time.Minute {
+					t.Fatalf("%s's bar on %s: %v %v, want about %v from now", k[0], k[1], score, err, cooldown)
+				}
+				if ttl := rdb.TTL(ctx, met(k[0])).Val(); ttl < cooldown-time.Minute || ttl > cooldown {
+					t.Fatalf("%s's met set lives %v, want about %v", k[0], ttl, cooldown)
+				}
+			}
+
+			// a longer bar (as a report writes) and a longer life survive the next leave
+			c, d := wire.ClientID(newID()), wire.ClientID(newID())
+			long := time.Now().Add(24 * time.Hour).UnixMilli()
+			rdb.ZAdd(ctx, met(c), redis.Z{Score: float64(long), Member: string(d)})
+			rdb.Expire(ctx, met(c), 24*time.Hour)
+			matchAndLeave(c, d)
+			if score, err := rdb.ZScore(ctx, met(c), string(d)).Result(); err != nil || int64(score) != long {
+				t.Fatalf("the 24 h bar became %v (%v): a cooldown shortened it", score, err)
+			}
+			if ttl := rdb.TTL(ctx, met(c)).Val(); ttl < 23*time.Hour {
+				t.Fatalf("the met set's life became %v: a cooldown shortened it", ttl)
+			}
+		})
 	}
 }
