@@ -550,8 +550,12 @@ func TestRematchCooldownNeverShortensABar(t *testing.T) {
 			// a longer bar (as a report writes) and a longer life survive the next leave
 			c, d := wire.ClientID(newID()), wire.ClientID(newID())
 			long := time.Now().Add(24 * time.Hour).UnixMilli()
-			rdb.ZAdd(ctx, met(c), redis.Z{Score: float64(long), Member: string(d)})
-			rdb.Expire(ctx, met(c), 24*time.Hour)
+			if err := rdb.ZAdd(ctx, met(c), redis.Z{Score: float64(long), Member: string(d)}).Err(); err != nil {
+				t.Fatal(err)
+			}
+			if err := rdb.Expire(ctx, met(c), 24*time.Hour).Err(); err != nil {
+				t.Fatal(err)
+			}
 			matchAndLeave(c, d)
 			if score, err := rdb.ZScore(ctx, met(c), string(d)).Result(); err != nil || int64(score) != long {
 				t.Fatalf("the 24 h bar became %v (%v): a cooldown shortened it", score, err)
