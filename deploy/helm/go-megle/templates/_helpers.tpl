@@ -70,6 +70,15 @@ clear failure. With secrets.existingSecret the chart writes nothing and, where i
 checks that every needed key is there.
 */}}
 {{- define "go-megle.secretData" -}}
+{{- if not (hasKey .Values "_secretDataOfThisRender") -}}
+{{- $_ := set .Values "_secretDataOfThisRender" (include "go-megle.secretDataOnce" .) -}}
+{{- end -}}
+{{- get .Values "_secretDataOfThisRender" -}}
+{{- end -}}
+
+{{/* (The Secret and the pods' checksum of it must see the same generated values: one render
+generates once, remembered above in this render's values.) */}}
+{{- define "go-megle.secretDataOnce" -}}
 {{- $name := include "go-megle.secretName" . -}}
 {{- $found := lookup "v1" "Secret" .Release.Namespace $name -}}
 {{- $kept := dig "data" dict $found -}}
