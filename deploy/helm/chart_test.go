@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -73,7 +74,7 @@ func checkDrain(t *testing.T, r *rendered) {
 	pause := time.Duration(c.Lifecycle.PreStop.Sleep.Seconds) * time.Second
 	grace := d.Spec.Template.Spec.TerminationGracePeriodSeconds
 	if grace == nil || time.Duration(*grace)*time.Second <= pause+shutdown {
-		t.Fatalf("terminationGracePeriodSeconds %v, want more than the pause %v + SHUTDOWN_TIMEOUT %v", grace, pause, shutdown)
+		t.Fatalf("terminationGracePeriodSeconds %s, want more than the pause %v + SHUTDOWN_TIMEOUT %v", ptrString(grace), pause, shutdown)
 	}
 	s := d.Spec.Strategy
 	if s.Type != appsv1.RollingUpdateDeploymentStrategyType || s.RollingUpdate == nil ||
@@ -522,6 +523,13 @@ func checkCoturn(t *testing.T, r *rendered) {
 	if !d.Spec.Template.Spec.HostNetwork {
 		t.Fatal("no NetworkPolicy for coturn")
 	}
+}
+
+func ptrString[T any](p *T) string {
+	if p == nil {
+		return "unset"
+	}
+	return fmt.Sprint(*p)
 }
 
 func flagValues(args []string, name string) []string {

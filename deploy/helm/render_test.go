@@ -59,7 +59,14 @@ func helmBinary(t *testing.T) string {
 // helm runs helm and returns its standard output; the error carries its standard error.
 func helm(t *testing.T, args ...string) (string, error) {
 	t.Helper()
+	return helmWithEnv(t, nil, args...)
+}
+
+// helmWithEnv runs helm with more environment variables.
+func helmWithEnv(t *testing.T, env []string, args ...string) (string, error) {
+	t.Helper()
 	cmd := exec.Command(helmBinary(t), args...)
+	cmd.Env = append(os.Environ(), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
