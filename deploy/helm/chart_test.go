@@ -5,7 +5,9 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -294,7 +296,7 @@ func secretDataYAML(s *corev1.Secret) string {
 // with any Redis, the instances may leave for it and for DNS only.
 func checkRedisReach(t *testing.T, r *rendered) {
 	t.Helper()
-	d, _ := r.server(t)
+	d, c := r.server(t)
 	redis := r.deployment("redis")
 	var serverPolicy, redisPolicy *networkingv1.NetworkPolicy
 	for _, p := range r.policies {
@@ -311,6 +313,7 @@ func checkRedisReach(t *testing.T, r *rendered) {
 	if !slices.Contains(serverPolicy.Spec.PolicyTypes, networkingv1.PolicyTypeEgress) {
 		t.Fatal("the server's NetworkPolicy does not restrict egress")
 	}
+	allowed := map[int]bool{}
 	for _, rule := range serverPolicy.Spec.Egress {
 		dns := len(rule.To) == 0 && len(rule.Ports) > 0
 		for _, p := range rule.Ports {
@@ -319,8 +322,20 @@ func checkRedisReach(t *testing.T, r *rendered) {
 		if dns {
 			continue
 		}
+		if len(rule.Ports) == 0 {
+			t.Errorf("the server may leave on any port: %+v", rule)
+		}
+		for _, p := range rule.Ports {
+			allowed[p.Port.IntValue()] = true
+		}
 		if redis != nil && (len(rule.To) != 1 || !selects(t, rule.To[0].PodSelector, redis.Spec.Template.Labels)) {
 			t.Errorf("the server may leave for %+v, not only the trial Redis", rule)
+		}
+	}
+	// and it may reach the Redis it is told to use
+	for _, port := range redisPorts(t, envOf(t, c)) {
+		if !allowed[port] {
+			t.Errorf("the server's NetworkPolicy does not let it reach its Redis on port %d (allowed: %v)", port, allowed)
 		}
 	}
 	if redis == nil {
@@ -523,6 +538,34 @@ func checkCoturn(t *testing.T, r *rendered) {
 	if !d.Spec.Template.Spec.HostNetwork {
 		t.Fatal("no NetworkPolicy for coturn")
 	}
+}
+
+// redisPorts are the ports of the Redis addresses in the server's environment.
+func redisPorts(t *testing.T, env map[string]corev1.EnvVar) []int {
+	t.Helper()
+	var hosts []string
+	if u, err := url.Parse(env["REDIS_URL"].Value); err == nil && u.Host != "" {
+		hosts = append(hosts, u.Host)
+	}
+	for _, name := range []string{"REDIS_SENTINEL_ADDRS", "REDIS_CLUSTER_ADDRS"} {
+		if v := env[name].Value; v != "" {
+			hosts = append(hosts, strings.Split(v, ",")...)
+		}
+	}
+	if len(hosts) == 0 {
+		t.Fatal("the server is given no Redis")
+	}
+	var ports []int
+	for _, h := range hosts {
+		port := 6379
+		if _, p, err := net.SplitHostPort(h); err == nil {
+			if port, err = strconv.Atoi(p); err != nil {
+				t.Fatalf("Redis address %q", h)
+			}
+		}
+		ports = append(ports, port)
+	}
+	return ports
 }
 
 func ptrString[T any](p *T) string {

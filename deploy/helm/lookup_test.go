@@ -116,7 +116,7 @@ func TestGeneratedSecretsAreKept(t *testing.T) {
 
 	upgrade := cluster.mustRender(t, values...)
 	if !equalData(upgrade.secrets[0].Data, first.Data) {
-		t.Fatalf("an upgrade changed the generated secrets: %v -> %v", first.Data, upgrade.secrets[0].Data)
+		t.Fatal("an upgrade changed the generated secrets")
 	}
 	d1, _ := install.server(t)
 	d2, _ := upgrade.server(t)
@@ -128,13 +128,13 @@ func TestGeneratedSecretsAreKept(t *testing.T) {
 	more := cluster.mustRender(t, append(values, "--set", "coturn.enabled=true", "--set", "coturn.host=turn.example.com", "--set", "coturn.externalIP=203.0.113.5")...)
 	got := more.secrets[0].Data
 	if string(got["BAN_SECRET"]) != string(first.Data["BAN_SECRET"]) || string(got["REDIS_PASSWORD"]) != string(first.Data["REDIS_PASSWORD"]) || len(got["TURN_SECRET"]) < 32 {
-		t.Fatalf("adding coturn: %v, want the kept secrets and a new TURN_SECRET", got)
+		t.Fatalf("adding coturn: keys %v, want the kept secrets and a new TURN_SECRET", sortedKeys(got))
 	}
 
 	// a value given in values wins (rotation)
 	rotated := cluster.mustRender(t, append(values, "--set", "secrets.BAN_SECRET=a-rotated-ban-secret-0123456789")...)
 	if string(rotated.secrets[0].Data["BAN_SECRET"]) != "a-rotated-ban-secret-0123456789" || string(rotated.secrets[0].Data["REDIS_PASSWORD"]) != string(first.Data["REDIS_PASSWORD"]) {
-		t.Fatalf("rotating BAN_SECRET: %v", rotated.secrets[0].Data)
+		t.Fatal("rotating BAN_SECRET did not replace it alone")
 	}
 }
 
