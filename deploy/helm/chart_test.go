@@ -1,10 +1,15 @@
 package helm
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"net/url"
@@ -689,5 +694,70 @@ func TestChartNeverRendersADefaultSecret(t *testing.T) {
 			}
 			seen[k] = v
 		}
+	}
+}
+
+// TestPackagedChartCarriesTheLinkedFiles: helm package stores the contents of files/alerts.yml
+// and files/gomegle.json (links to the one source of each), so a packaged chart installed
+// from anywhere renders the same rules and dashboard.
+func TestPackagedChartCarriesTheLinkedFiles(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := helm(t, "package", chartDir, "-d", dir); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	archives, err := filepath.Glob(filepath.Join(dir, "go-megle-*.tgz"))
+	if err != nil || len(archives) != 1 {
+		t.Fatalf("packaged %v (%v)", archives, err)
+	}
+	f, err := os.Open(archives[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"go-megle/files/alerts.yml": "../prometheus/alerts.yml", "go-megle/files/gomegle.json": "../grafana/dashboards/gomegle.json"}
+	tr := tar.NewReader(gz)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		source, ok := want[h.Name]
+		if !ok {
+			continue
+		}
+		got, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantBytes, err := os.ReadFile(source)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Typeflag != tar.TypeReg || !bytes.Equal(got, wantBytes) {
+			t.Fatalf("the package's %s (type %c) is not %s", h.Name, h.Typeflag, source)
+		}
+		delete(want, h.Name)
+	}
+	if len(want) != 0 {
+		t.Fatalf("the package lacks %v", sortedKeys(want))
+	}
+	out, err := helm(t, "template", release, archives[0], "--kube-version", kubeVersion, "-f", filepath.Join(chartDir, "ci", "monitoring-values.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := decode(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkMonitoring(t, r)
+	if len(r.rules) != 1 || len(r.configMaps) != 1 {
+		t.Fatalf("the packaged chart rendered %d PrometheusRules and %d dashboards", len(r.rules), len(r.configMaps))
 	}
 }
