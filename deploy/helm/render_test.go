@@ -152,47 +152,34 @@ func decode(manifest string) (*rendered, error) {
 func (r *rendered) add(meta metav1.TypeMeta) (any, error) {
 	switch meta.APIVersion + " " + meta.Kind {
 	case "apps/v1 Deployment":
-		o := &appsv1.Deployment{}
-		r.deployments = append(r.deployments, o)
-		return o, nil
+		return filed(&r.deployments), nil
 	case "v1 Service":
-		o := &corev1.Service{}
-		r.services = append(r.services, o)
-		return o, nil
+		return filed(&r.services), nil
 	case "v1 Secret":
-		o := &corev1.Secret{}
-		r.secrets = append(r.secrets, o)
-		return o, nil
+		return filed(&r.secrets), nil
 	case "v1 ConfigMap":
-		o := &corev1.ConfigMap{}
-		r.configMaps = append(r.configMaps, o)
-		return o, nil
+		return filed(&r.configMaps), nil
 	case "networking.k8s.io/v1 Ingress":
-		o := &networkingv1.Ingress{}
-		r.ingresses = append(r.ingresses, o)
-		return o, nil
+		return filed(&r.ingresses), nil
 	case "networking.k8s.io/v1 NetworkPolicy":
-		o := &networkingv1.NetworkPolicy{}
-		r.policies = append(r.policies, o)
-		return o, nil
+		return filed(&r.policies), nil
 	case "autoscaling/v2 HorizontalPodAutoscaler":
-		o := &autoscalingv2.HorizontalPodAutoscaler{}
-		r.hpas = append(r.hpas, o)
-		return o, nil
+		return filed(&r.hpas), nil
 	case "policy/v1 PodDisruptionBudget":
-		o := &policyv1.PodDisruptionBudget{}
-		r.pdbs = append(r.pdbs, o)
-		return o, nil
+		return filed(&r.pdbs), nil
 	case "monitoring.coreos.com/v1 ServiceMonitor":
-		o := &monitoringv1.ServiceMonitor{}
-		r.serviceMonitors = append(r.serviceMonitors, o)
-		return o, nil
+		return filed(&r.serviceMonitors), nil
 	case "monitoring.coreos.com/v1 PrometheusRule":
-		o := &monitoringv1.PrometheusRule{}
-		r.rules = append(r.rules, o)
-		return o, nil
+		return filed(&r.rules), nil
 	}
 	return nil, fmt.Errorf("the chart rendered %s %s, which this test does not know: add it to rendered.add", meta.APIVersion, meta.Kind)
+}
+
+// filed appends a new object to a list and returns it, to be decoded into.
+func filed[T any](list *[]*T) *T {
+	o := new(T)
+	*list = append(*list, o)
+	return o
 }
 
 func stripComments(s string) string {
