@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -35,11 +36,13 @@ func requireHelm(t *testing.T) string {
 	return requireDaemon(t, "helm", "HELM", "/usr/local/bin/helm", "build it: go install helm.sh/helm/v3/cmd/helm@v3.22.1", "REQUIRE_HELM")
 }
 
-// renderedPod is the server container of the chart's Deployment, as a kubelet reads it.
-type renderedPod struct {
-	gracePeriod time.Duration
+// renderedChart is what a kubelet reads of the chart's pods: each component's container
+// (server, redis, coturn), the server's drain and probes, and the Secrets the containers'
+// environments refer to.
+type renderedChart struct {
+	containers  map[string]renderedContainer // by app.kubernetes.io/component
+	gracePeriod time.Duration                // the server's
 	preStop     time.Duration
-	env         []renderedEnv
 	readyPath   string
 	livePath    string
 	secrets     map[string]map[string]string // the rendered Secrets' data, by name
@@ -59,6 +62,31 @@ type renderedEnv struct {
 	} `yaml:"valueFrom"`
 }
 
+type renderedContainer struct {
+	Name      string        `yaml:"name"`
+	Env       []renderedEnv `yaml:"env"`
+	EnvFrom   []any         `yaml:"envFrom"`
+	Args      []string      `yaml:"args"`
+	Command   []string      `yaml:"command"`
+	Lifecycle struct {
+		PreStop struct {
+			Sleep struct {
+				Seconds int `yaml:"seconds"`
+			} `yaml:"sleep"`
+		} `yaml:"preStop"`
+	} `yaml:"lifecycle"`
+	Readiness struct {
+		HTTPGet struct {
+			Path string `yaml:"path"`
+		} `yaml:"httpGet"`
+	} `yaml:"readinessProbe"`
+	Liveness struct {
+		HTTPGet struct {
+			Path string `yaml:"path"`
+		} `yaml:"httpGet"`
+	} `yaml:"livenessProbe"`
+}
+
 type renderedObject struct {
 	Kind     string `yaml:"kind"`
 	Metadata struct {
@@ -69,38 +97,15 @@ type renderedObject struct {
 	Spec struct {
 		Template struct {
 			Spec struct {
-				TerminationGracePeriodSeconds int `yaml:"terminationGracePeriodSeconds"`
-				Containers                    []struct {
-					Name      string        `yaml:"name"`
-					Env       []renderedEnv `yaml:"env"`
-					EnvFrom   []any         `yaml:"envFrom"`
-					Args      []string      `yaml:"args"`
-					Command   []string      `yaml:"command"`
-					Lifecycle struct {
-						PreStop struct {
-							Sleep struct {
-								Seconds int `yaml:"seconds"`
-							} `yaml:"sleep"`
-						} `yaml:"preStop"`
-					} `yaml:"lifecycle"`
-					Readiness struct {
-						HTTPGet struct {
-							Path string `yaml:"path"`
-						} `yaml:"httpGet"`
-					} `yaml:"readinessProbe"`
-					Liveness struct {
-						HTTPGet struct {
-							Path string `yaml:"path"`
-						} `yaml:"httpGet"`
-					} `yaml:"livenessProbe"`
-				} `yaml:"containers"`
+				TerminationGracePeriodSeconds int                 `yaml:"terminationGracePeriodSeconds"`
+				Containers                    []renderedContainer `yaml:"containers"`
 			} `yaml:"spec"`
 		} `yaml:"template"`
 	} `yaml:"spec"`
 }
 
-// renderChart runs helm template with the given --set values and reads the server's pod.
-func renderChart(t *testing.T, set ...string) renderedPod {
+// renderChart runs helm template with the given --set values and reads the pods.
+func renderChart(t *testing.T, set ...string) renderedChart {
 	t.Helper()
 	args := []string{"template", "rel", chartPath, "--kube-version", "1.30.0"}
 	for _, s := range set {
@@ -112,8 +117,7 @@ func renderChart(t *testing.T, set ...string) renderedPod {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("helm template: %v\n%s", err, stderr.String())
 	}
-	pod := renderedPod{secrets: map[string]map[string]string{}}
-	found := false
+	chart := renderedChart{containers: map[string]renderedContainer{}, secrets: map[string]map[string]string{}}
 	dec := yaml.NewDecoder(&stdout)
 	for {
 		var o renderedObject
@@ -124,8 +128,8 @@ func renderChart(t *testing.T, set ...string) renderedPod {
 		if err != nil {
 			t.Fatalf("rendered chart: %v", err)
 		}
-		switch {
-		case o.Kind == "Secret":
+		switch o.Kind {
+		case "Secret":
 			data := map[string]string{}
 			for k, v := range o.Data {
 				b, err := base64.StdEncoding.DecodeString(v)
@@ -134,45 +138,49 @@ func renderChart(t *testing.T, set ...string) renderedPod {
 				}
 				data[k] = string(b)
 			}
-			pod.secrets[o.Metadata.Name] = data
-		case o.Kind == "Deployment" && o.Metadata.Labels["app.kubernetes.io/component"] == "server":
-			found = true
+			chart.secrets[o.Metadata.Name] = data
+		case "Deployment":
 			spec := o.Spec.Template.Spec
-			if len(spec.Containers) != 1 {
-				t.Fatalf("the server pod has %d containers", len(spec.Containers))
+			component := o.Metadata.Labels["app.kubernetes.io/component"]
+			if len(spec.Containers) != 1 || len(spec.Containers[0].EnvFrom) != 0 {
+				t.Fatalf("the %s pod: %d containers, envFrom: read them here too", component, len(spec.Containers))
 			}
 			c := spec.Containers[0]
-			if len(c.EnvFrom) != 0 || len(c.Args) != 0 || len(c.Command) != 0 {
-				t.Fatalf("the server container has envFrom %v, args %v, command %v: read them here too", c.EnvFrom, c.Args, c.Command)
+			chart.containers[component] = c
+			if component != "server" {
+				continue
 			}
-			pod.gracePeriod = time.Duration(spec.TerminationGracePeriodSeconds) * time.Second
-			pod.preStop = time.Duration(c.Lifecycle.PreStop.Sleep.Seconds) * time.Second
-			if pod.preStop <= 0 || pod.gracePeriod <= pod.preStop {
-				t.Fatalf("preStop pause %v, grace period %v", pod.preStop, pod.gracePeriod)
+			if len(c.Args) != 0 || len(c.Command) != 0 {
+				t.Fatalf("the server container has args %v, command %v: run them here too", c.Args, c.Command)
 			}
-			pod.env, pod.readyPath, pod.livePath = c.Env, c.Readiness.HTTPGet.Path, c.Liveness.HTTPGet.Path
+			chart.gracePeriod = time.Duration(spec.TerminationGracePeriodSeconds) * time.Second
+			chart.preStop = time.Duration(c.Lifecycle.PreStop.Sleep.Seconds) * time.Second
+			if chart.preStop <= 0 || chart.gracePeriod <= chart.preStop {
+				t.Fatalf("preStop pause %v, grace period %v", chart.preStop, chart.gracePeriod)
+			}
+			chart.readyPath, chart.livePath = c.Readiness.HTTPGet.Path, c.Liveness.HTTPGet.Path
 		}
 	}
-	if !found {
+	if _, ok := chart.containers["server"]; !ok {
 		t.Fatal("the chart rendered no server Deployment")
 	}
-	return pod
+	return chart
 }
 
-// environment is what the kubelet would give the container of the pod named podName: every
-// value, the pod's name for the downward API, each secret from the rendered Secret. Anything
-// else it cannot resolve fails the test rather than being left out.
-func (p renderedPod) environment(t *testing.T, podName string) []string {
+// environment is what the kubelet would give a component's container in the pod named
+// podName: every value, the pod's name for the downward API, each secret from the rendered
+// Secret. Anything else it cannot resolve fails the test rather than being left out.
+func (r renderedChart) environment(t *testing.T, component, podName string) []string {
 	t.Helper()
 	var env []string
-	for _, e := range p.env {
+	for _, e := range r.containers[component].Env {
 		switch {
 		case e.ValueFrom == nil:
 			env = append(env, e.Name+"="+e.Value)
 		case e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == "metadata.name":
 			env = append(env, e.Name+"="+podName)
 		case e.ValueFrom.SecretKeyRef != nil:
-			v, ok := p.secrets[e.ValueFrom.SecretKeyRef.Name][e.ValueFrom.SecretKeyRef.Key]
+			v, ok := r.secrets[e.ValueFrom.SecretKeyRef.Name][e.ValueFrom.SecretKeyRef.Key]
 			if !ok {
 				t.Fatalf("%s: the rendered Secrets have no %s/%s", e.Name, e.ValueFrom.SecretKeyRef.Name, e.ValueFrom.SecretKeyRef.Key)
 			}
@@ -182,6 +190,25 @@ func (p renderedPod) environment(t *testing.T, podName string) []string {
 		}
 	}
 	return env
+}
+
+// args are a component's arguments with $(NAME) replaced from its environment, as the
+// kubelet does.
+func (r renderedChart) args(t *testing.T, component string) []string {
+	t.Helper()
+	env := r.environment(t, component, "rel-"+component)
+	var out []string
+	for _, a := range r.containers[component].Args {
+		for _, kv := range env {
+			name, value, _ := strings.Cut(kv, "=")
+			a = strings.ReplaceAll(a, "$("+name+")", value)
+		}
+		if strings.Contains(a, "$(") {
+			t.Fatalf("%s argument %q names a variable its container does not have", component, a)
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 // TestChartRollingUpdate: two server processes started with exactly the environment the
@@ -195,18 +222,19 @@ func TestChartRollingUpdate(t *testing.T) {
 	password, banSecret := strings.ToLower(newID()), newID()+newID()
 	rs := redistest.Start(t, "--requirepass", password)
 	pod := renderChart(t, "externalRedis.url="+rs.URL(), "secrets.REDIS_PASSWORD="+password, "secrets.BAN_SECRET="+banSecret)
+	server := pod.containers["server"]
 
 	// every variable the chart sets is one the server reads (an unknown one would be ignored
 	// without a word)
 	usage, _ := exec.Command(serverBinary(t), "-h").CombinedOutput() //nolint:errcheck // -h exits 0; its text is what counts
-	for _, e := range pod.env {
+	for _, e := range server.Env {
 		if !strings.Contains(string(usage), "["+e.Name+"]") {
 			t.Fatalf("the chart sets %s, which the server does not read", e.Name)
 		}
 	}
 
 	start := func(podName string) *proc {
-		env := append(pod.environment(t, podName), fmt.Sprintf("METRICS_ADDR=127.0.0.1:%d", redistest.FreePort(t)))
+		env := append(pod.environment(t, "server", podName), fmt.Sprintf("METRICS_ADDR=127.0.0.1:%d", redistest.FreePort(t)))
 		if envValue(env, "REDIS_PASSWORD") != password || envValue(env, "BAN_SECRET") != banSecret || envValue(env, "INSTANCE_ID") != podName {
 			t.Fatalf("the rendered environment lost the secrets or the pod name: %v", varNames(env))
 		}
@@ -251,6 +279,56 @@ func TestChartRollingUpdate(t *testing.T) {
 	x2, p2 := resume(x, mxy, y), resume(p, mpq, q)
 	q2 := resume(q, mpq, p)
 	checkNextIsMarker(t, []*wsClient{x2, p2}, []*wsClient{y, q2})
+}
+
+// TestChartRedis: the chart's trial Redis, its arguments run in a real redis-server (with the
+// password the kubelet would put in them, and the test's port and directory in place of the
+// pod's): it refuses a client without the password, keeps nothing on disk, and never evicts.
+func TestChartRedis(t *testing.T) {
+	password := strings.ToLower(newID())
+	chart := renderChart(t, "redis.enabled=true", "secrets.REDIS_PASSWORD="+password, "secrets.BAN_SECRET="+newID()+newID())
+	var args []string
+	rendered := chart.args(t, "redis")
+	for i := 0; i < len(rendered); i++ {
+		if rendered[i] == "--dir" { // the pod's emptyDir; the test's own directory instead
+			i++
+			continue
+		}
+		args = append(args, rendered[i])
+	}
+	rs := redistest.Start(t, args...)
+	ctx := t.Context()
+	if err := rdbFor(t, rs.URL()).Ping(ctx).Err(); err == nil || !strings.Contains(err.Error(), "NOAUTH") {
+		t.Fatalf("a client without the password: %v, want NOAUTH", err)
+	}
+	rdb := rdbFor(t, "redis://:"+password+"@"+rs.Addr()+"/0")
+	for key, want := range map[string]string{"save": "", "appendonly": "no", "maxmemory-policy": "noeviction", "maxmemory": strconv.Itoa(200 << 20)} {
+		got, err := rdb.ConfigGet(ctx, key).Result()
+		if err != nil || got[key] != want {
+			t.Fatalf("CONFIG GET %s: %v %v, want %q", key, got, err, want)
+		}
+	}
+}
+
+// TestChartCoturnRefusesPrivatePeers: the chart's coturn arguments (with the kubelet's secret,
+// on its own addresses: hostNetwork) run in Debian's coturn, through the same checks as the
+// compose file's: private, loopback, link-local and IPv4-embedding IPv6 peers refused, public
+// ones granted, no TCP relay; and its quota flags are ones coturn takes.
+func TestChartCoturnRefusesPrivatePeers(t *testing.T) {
+	chart := renderChart(t, "coturn.enabled=true", "coturn.hostNetwork=true", "coturn.host=turn.example.com",
+		"redis.enabled=true", "secrets.REDIS_PASSWORD="+newID(), "secrets.BAN_SECRET="+newID()+newID(), "secrets.TURN_SECRET="+newID()+newID())
+	var args []string
+	for _, a := range chart.args(t, "coturn") {
+		if !strings.HasPrefix(a, "--pidfile=") { // the pod's /tmp; the loopback adapter puts it in the test's directory
+			args = append(args, a)
+		}
+	}
+	for _, quota := range []string{"--user-quota", "--total-quota", "--max-bps"} {
+		if len(flagValues(t, args, quota)) != 1 {
+			t.Fatalf("the chart's coturn has no %s", quota)
+		}
+	}
+	checkTURNRefusesPrivatePeers(t, args)
 }
 
 // powPair pairs two clients that each prove the work their hello asked for.

@@ -69,10 +69,9 @@ func (s *Server) Handler() http.Handler {
 			ICEServers []wire.ICEServer `json:"ice_servers"`
 		}{s.ice.STUN()})
 	})
-	switch {
-	case s.console != nil && s.cfg.ModAddr == "":
+	if s.console != nil && s.cfg.ModAddr == "" {
 		s.console.Register(mux) // and /mod itself is a page of the web app
-	default:
+	} else {
 		why := "the moderator console is not enabled on this server (MOD_TOKEN)"
 		if s.console != nil {
 			why = "the moderator console is not served on this port (MOD_ADDR)"

@@ -31,8 +31,32 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// The secrets the server is given, each only ever from a Secret.
-var secretNames = []string{"BAN_SECRET", "TURN_SECRET", "MOD_TOKEN", "REDIS_PASSWORD"}
+// secretNames are the secrets the server is given, each only ever from a Secret: the
+// upper-case keys under secrets in values.yaml.
+func secretNames(t *testing.T) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(chartDir, "values.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var values struct {
+		Secrets map[string]any `json:"secrets"`
+	}
+	if err := yaml.Unmarshal(b, &values); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for k := range values.Secrets {
+		if k == strings.ToUpper(k) {
+			names = append(names, k)
+		}
+	}
+	if len(names) < 4 {
+		t.Fatalf("values.yaml names the secrets %v", names)
+	}
+	slices.Sort(names)
+	return names
+}
 
 func TestChartLint(t *testing.T) {
 	for _, values := range ciValues(t) {
@@ -252,7 +276,8 @@ func checkSecrets(t *testing.T, r *rendered) {
 	for _, s := range r.secrets {
 		secrets[s.Name] = s
 	}
-	for _, name := range secretNames {
+	names := secretNames(t)
+	for _, name := range names {
 		e, ok := env[name]
 		if !ok {
 			continue
@@ -280,7 +305,7 @@ func checkSecrets(t *testing.T, r *rendered) {
 	for _, o := range r.deployments {
 		for _, c := range o.Spec.Template.Spec.Containers {
 			for _, e := range c.Env {
-				if slices.Contains(secretNames, e.Name) && e.ValueFrom == nil {
+				if slices.Contains(names, e.Name) && e.ValueFrom == nil {
 					t.Fatalf("%s/%s has %s as a plain value", o.Name, c.Name, e.Name)
 				}
 			}
@@ -684,7 +709,7 @@ func TestChartNeverRendersADefaultSecret(t *testing.T) {
 		if len(r.secrets) != 1 {
 			t.Fatalf("%d Secrets", len(r.secrets))
 		}
-		for _, k := range secretNames {
+		for _, k := range secretNames(t) {
 			v := string(r.secrets[0].Data[k])
 			if len(v) < 32 {
 				t.Fatalf("generated %s %q: want at least 32 random characters", k, v)
