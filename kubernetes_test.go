@@ -221,12 +221,15 @@ func TestChartRollingUpdate(t *testing.T) {
 	requireHelm(t)
 	password, banSecret := strings.ToLower(newID()), newID()+newID()
 	rs := redistest.Start(t, "--requirepass", password)
-	pod := renderChart(t, "externalRedis.url="+rs.URL(), "secrets.REDIS_PASSWORD="+password, "secrets.BAN_SECRET="+banSecret)
-	server := pod.containers["server"]
+	chart := renderChart(t, "externalRedis.url="+rs.URL(), "secrets.REDIS_PASSWORD="+password, "secrets.BAN_SECRET="+banSecret)
+	server := chart.containers["server"]
 
 	// every variable the chart sets is one the server reads (an unknown one would be ignored
 	// without a word)
-	usage, _ := exec.Command(serverBinary(t), "-h").CombinedOutput() //nolint:errcheck // -h exits 0; its text is what counts
+	usage, err := exec.Command(serverBinary(t), "-h").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go-megle -h: %v\n%s", err, usage)
+	}
 	for _, e := range server.Env {
 		if !strings.Contains(string(usage), "["+e.Name+"]") {
 			t.Fatalf("the chart sets %s, which the server does not read", e.Name)
@@ -234,14 +237,14 @@ func TestChartRollingUpdate(t *testing.T) {
 	}
 
 	start := func(podName string) *proc {
-		env := append(pod.environment(t, "server", podName), fmt.Sprintf("METRICS_ADDR=127.0.0.1:%d", redistest.FreePort(t)))
+		env := append(chart.environment(t, "server", podName), fmt.Sprintf("METRICS_ADDR=127.0.0.1:%d", redistest.FreePort(t)))
 		if envValue(env, "REDIS_PASSWORD") != password || envValue(env, "BAN_SECRET") != banSecret || envValue(env, "INSTANCE_ID") != podName {
 			t.Fatalf("the rendered environment lost the secrets or the pod name: %v", varNames(env))
 		}
 		return startProc(t, env)
 	}
 	a, b := start("rel-go-megle-7d9c5b8f4-x2x9k"), start("rel-go-megle-7d9c5b8f4-q8h2m")
-	for _, path := range []string{pod.readyPath, pod.livePath} {
+	for _, path := range []string{chart.readyPath, chart.livePath} {
 		if code := httpStatus(t, a.httpURL()+path); code != http.StatusOK {
 			t.Fatalf("the probe's %s answers %d", path, code)
 		}
@@ -255,7 +258,7 @@ func TestChartRollingUpdate(t *testing.T) {
 
 	a.signal(syscall.SIGTERM)
 	terminated := time.Now()
-	drain := pod.gracePeriod - pod.preStop // what is left of the grace period after the pause
+	drain := chart.gracePeriod - chart.preStop // what is left of the grace period after the pause
 	for _, c := range []*wsClient{x, p, q} {
 		ev, err := c.nextEvent(drain)
 		if err != nil || ev.Event != "close" || string(ev.Data) != fmt.Sprint(websocket.CloseServiceRestart) {
@@ -266,7 +269,7 @@ func TestChartRollingUpdate(t *testing.T) {
 		t.Fatalf("exit code %d after SIGTERM", code)
 	}
 	t.Logf("drained and exited %v after SIGTERM (the grace period leaves %v after the %v pause)",
-		time.Since(terminated).Round(time.Millisecond), drain, pod.preStop)
+		time.Since(terminated).Round(time.Millisecond), drain, chart.preStop)
 
 	// the Service sends them to the pod that is left, where they resume
 	resume := func(old *wsClient, m wire.MatchFoundData, partner *wsClient) *wsClient {
