@@ -26,6 +26,7 @@ type Config struct {
 	RedisClusterAddrs   []string
 	RedisSentinelAddrs  []string
 	RedisSentinelMaster string
+	RedisPassword       string
 	KeyPrefix           string
 	RedisTimeout        time.Duration
 
@@ -63,6 +64,7 @@ type Config struct {
 	HTTPTimeout     time.Duration
 	HTTPIdleTimeout time.Duration
 	MetricsAddr     string
+	ModAddr         string
 
 	RematchCooldown  time.Duration
 	ReportTTL        time.Duration
@@ -100,6 +102,7 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 	fs.StringVar(&cluster, "redis-cluster-addrs", "", "comma list of Redis Cluster node addresses (instead of REDIS_URL)")
 	fs.StringVar(&sentinels, "redis-sentinel-addrs", "", "comma list of Redis Sentinel addresses (with REDIS_SENTINEL_MASTER)")
 	fs.StringVar(&c.RedisSentinelMaster, "redis-sentinel-master", "", "Sentinel master name")
+	fs.StringVar(&c.RedisPassword, "redis-password", "", "password of the Redis nodes, in every mode (with REDIS_URL it replaces a password in the URL); kept out of the URL so that it can come from a secret of its own")
 	fs.DurationVar(&c.RedisTimeout, "redis-timeout", 3*time.Second, "upper bound of one Redis operation, including waiting for a pooled connection; past it the user gets error unavailable")
 	fs.StringVar(&c.KeyPrefix, "key-prefix", "{mm}", "prefix of every matchmaking key; must be a Redis Cluster hash tag such as {mm}")
 	fs.StringVar(&origins, "allowed-origins", "", "comma list of allowed WebSocket Origins, e.g. https://example.com (default: the request's own host)")
@@ -140,6 +143,7 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 	fs.DurationVar(&c.PowTTL, "pow-ttl", 10*time.Minute, "how long a proof-of-work challenge may be solved and used")
 	fs.IntVar(&c.EvidenceMax, "report-evidence-max", 1000, "open reports that keep their evidence (still and chat lines, up to about 350 KB each); further reports are kept without it, so that Redis's memory stays bounded")
 	fs.StringVar(&c.ModToken, "mod-token", "", "bearer token of the moderator console at /mod and /mod/api (empty: the console is off and answers 404)")
+	fs.StringVar(&c.ModAddr, "mod-addr", "", "address of a separate listener for the moderator console, e.g. :8081 (then the public listener answers 404 for /mod and /mod/api, so that no public route reaches it)")
 	fs.StringVar(&stun, "stun-urls", "", "comma list of STUN URLs given to clients (default: none, so nothing calls a third party)")
 	fs.StringVar(&turn, "turn-urls", "", "comma list of TURN URLs given to clients with time-limited credentials")
 	fs.StringVar(&c.TURNSecret, "turn-secret", "", "shared secret of the TURN server (coturn use-auth-secret)")
@@ -268,6 +272,9 @@ func (c *Config) validate() error {
 	}
 	if c.PowMaxNumber < 0 || c.PowMaxNumber > 100_000_000 || c.PowTTL < time.Minute {
 		bad("POW_MAX_NUMBER must be 0 to 100000000, POW_TTL at least 1m")
+	}
+	if c.ModAddr != "" && c.ModToken == "" {
+		bad("MOD_ADDR needs MOD_TOKEN (the console it serves is off without one)")
 	}
 	if c.ModToken != "" && len(c.ModToken) < 16 {
 		bad("MOD_TOKEN must be at least 16 characters (it guards bans and every report's evidence)")

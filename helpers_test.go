@@ -363,10 +363,14 @@ func processEnv(redisURL string, extra ...string) []string {
 	}, extra...)
 }
 
-// startProc runs an instance and waits until it is ready.
+// startProc runs an instance and waits until it is ready. It listens on a free loopback
+// port; its id is env's INSTANCE_ID, or a new one.
 func startProc(t *testing.T, env []string) *proc {
 	t.Helper()
-	p := &proc{t: t, id: InstanceID("p-" + newID()[:8]), addr: fmt.Sprintf("127.0.0.1:%d", redistest.FreePort(t)), exited: make(chan struct{})}
+	p := &proc{t: t, id: InstanceID(envValue(env, "INSTANCE_ID")), addr: fmt.Sprintf("127.0.0.1:%d", redistest.FreePort(t)), exited: make(chan struct{})}
+	if p.id == "" {
+		p.id = InstanceID("p-" + newID()[:8])
+	}
 	p.cmd = exec.Command(serverBinary(t))
 	redistest.DieWithParent(p.cmd)
 	p.cmd.Env = append(append([]string{}, env...), "ADDR="+p.addr, "INSTANCE_ID="+string(p.id))

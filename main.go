@@ -72,6 +72,9 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 	if cfg.MetricsAddr != "" {
 		go serveMetrics(cfg.MetricsAddr, app, log)
 	}
+	if cfg.ModAddr != "" {
+		go serveMod(cfg.ModAddr, app, log)
+	}
 
 	select {
 	case err := <-serveErr:
@@ -231,6 +234,17 @@ func serveMetrics(addr string, a *App, log *slog.Logger) {
 	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
 	if err := srv.ListenAndServe(); err != nil {
 		log.Error("metrics listener stopped", "err", err)
+	}
+}
+
+// serveMod serves the moderator console on its own listener (MOD_ADDR), with the public
+// listener's timeouts, so that no route to the public port reaches it.
+func serveMod(addr string, a *App, log *slog.Logger) {
+	srv := a.HTTPServer()
+	srv.Addr, srv.Handler = addr, a.Server.ModHandler()
+	log.Info("moderator console listening", "addr", addr)
+	if err := srv.ListenAndServe(); err != nil {
+		log.Error("moderator console listener stopped", "err", err)
 	}
 }
 

@@ -69,15 +69,34 @@ func (s *Server) Handler() http.Handler {
 			ICEServers []wire.ICEServer `json:"ice_servers"`
 		}{s.ice.STUN()})
 	})
-	if s.console != nil {
+	if s.console != nil && s.cfg.ModAddr == "" {
 		s.console.Register(mux) // and /mod itself is a page of the web app
 	} else {
-		off := func(w http.ResponseWriter, _ *http.Request) {
-			apiError(w, http.StatusNotFound, "the moderator console is not enabled on this server (MOD_TOKEN)")
+		why := "the moderator console is not enabled on this server (MOD_TOKEN)"
+		if s.console != nil {
+			why = "the moderator console is not served on this port (MOD_ADDR)"
 		}
+		off := func(w http.ResponseWriter, _ *http.Request) { apiError(w, http.StatusNotFound, why) }
 		mux.HandleFunc("/mod", off)
 		mux.HandleFunc("/mod/", off)
 	}
+	s.serveUI(mux)
+	return securityHeaders(mux)
+}
+
+// ModHandler is the moderator console's own listener (MOD_ADDR): the console's API and the
+// web app (whose /mod page the moderators load), nothing else.
+func (s *Server) ModHandler() http.Handler {
+	mux := http.NewServeMux()
+	if s.console != nil {
+		s.console.Register(mux)
+	}
+	s.serveUI(mux)
+	return securityHeaders(mux)
+}
+
+// serveUI routes everything no other pattern took to the web app.
+func (s *Server) serveUI(mux *http.ServeMux) {
 	ui := s.uiHandler() // for every method, so that no pattern above conflicts with it
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -87,7 +106,6 @@ func (s *Server) Handler() http.Handler {
 		}
 		ui.ServeHTTP(w, r)
 	})
-	return securityHeaders(mux)
 }
 
 func (s *Server) serveReady(w http.ResponseWriter, _ *http.Request) {

@@ -97,16 +97,23 @@ func requireTURNServer(t *testing.T) string {
 }
 
 func TestTURNRelayRefusesPrivatePeers(t *testing.T) {
+	checkTURNRefusesPrivatePeers(t, loadCompose(t).Services["coturn"].Command)
+}
+
+// checkTURNRefusesPrivatePeers runs a shipped coturn command (the compose file's, the Helm
+// chart's) in Debian's coturn, adapted to loopback, and asks it for relays and permissions.
+func checkTURNRefusesPrivatePeers(t *testing.T, coturnCmd []string) {
+	t.Helper()
 	bin := requireTURNServer(t)
-	composeCmd := loadCompose(t).Services["coturn"].Command
 	ipv6 := loopbackIPv6(t)
-	srv := startLoopbackTURN(t, bin, composeCmd, ipv6)
+	srv := startLoopbackTURN(t, bin, coturnCmd, ipv6)
 	user, pass := turnCredential([]byte(srv.secret), "turn-relay-test", time.Now().Add(10*time.Minute))
 
-	// An allowed-peer-ip the compose file names (coturn's own address) is granted too.
+	// An allowed-peer-ip the command names (the compose file's: coturn's own address) is
+	// granted too.
 	granted4 := slices.Clone(grantedIPv4Peers)
-	for _, a := range flagValues(t, composeCmd, "--allowed-peer-ip") {
-		granted4 = append(granted4, turnPeer{a, "the compose file's --allowed-peer-ip"})
+	for _, a := range flagValues(t, coturnCmd, "--allowed-peer-ip") {
+		granted4 = append(granted4, turnPeer{a, "the command's --allowed-peer-ip"})
 	}
 
 	t.Run("IPv4 relay over UDP", func(t *testing.T) {
