@@ -1,6 +1,7 @@
 /// <reference types="vitest/config" />
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
+import { precompressBuild } from './build/precompress.ts';
 
 // The nudity classifier's worker (TF.js) and the model's chunks would bring 21 MB of
 // source maps of third-party code and base64 weights into web/dist (and the binary that
@@ -33,7 +34,7 @@ function dropThirdPartySourceMaps(): Plugin {
 const backend = process.env.GOMEGLE_BACKEND ?? 'http://localhost:8080';
 
 export default defineConfig({
-  plugins: [react(), dropThirdPartySourceMaps()],
+  plugins: [react(), dropThirdPartySourceMaps(), precompressBuild()],
   server: {
     port: 5173,
     strictPort: true,
