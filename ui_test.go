@@ -107,7 +107,7 @@ func diskFS(t testing.TB) fs.FS {
 }
 
 // rawClient neither asks for nor decodes a coding by itself: every header is the test's.
-var rawClient = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableCompression: true}}
+var rawClient = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableCompression: true, DisableKeepAlives: true}}
 
 type uiResponse struct {
 	status int
