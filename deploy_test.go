@@ -772,6 +772,19 @@ func rawHTTP(addr, method, target string, header map[string]string) (int, string
 	return res.StatusCode, string(body), nil
 }
 
+// nginxInFrontOf runs the shipped config in front of one upstream and returns its address.
+func nginxInFrontOf(t *testing.T, bin string, upstream *httptest.Server) string {
+	t.Helper()
+	dir := t.TempDir()
+	listen := "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
+	conf, err := adaptNginxConf(readNginxConf(t), []string{upstream.Listener.Addr().String()}, listen, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startNginx(t, bin, conf, listen, dir)
+	return listen
+}
+
 func readNginxConf(t *testing.T) string {
 	t.Helper()
 	conf, err := os.ReadFile("deploy/nginx.conf")
@@ -868,15 +881,7 @@ func TestNginxDoesNotExposeInternalEndpoints(t *testing.T) {
 		_, _ = io.WriteString(w, "from a replica")
 	}))
 	t.Cleanup(upstream.Close)
-
-	dir := t.TempDir()
-	listen := "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
-	conf, err := adaptNginxConf(readNginxConf(t), []string{upstream.Listener.Addr().String()}, listen, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	startNginx(t, bin, conf, listen, dir)
-	addr := listen
+	addr := nginxInFrontOf(t, bin, upstream)
 
 	hidden := []string{
 		"/metrics", "/metrics?name[]=gomegle_clients_connected", "/%6Detrics", "//metrics", "/assets/../metrics",
@@ -930,14 +935,7 @@ func TestNginxPassesCompressedUIThrough(t *testing.T) {
 		ui.ServeHTTP(w, r)
 	}))
 	t.Cleanup(upstream.Close)
-
-	dir := t.TempDir()
-	listen := "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
-	conf, err := adaptNginxConf(readNginxConf(t), []string{upstream.Listener.Addr().String()}, listen, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	startNginx(t, bin, conf, listen, dir)
+	listen := nginxInFrontOf(t, bin, upstream)
 
 	const script = "/assets/index-AbCd12_-.js"
 	for _, tc := range []struct {

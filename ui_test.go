@@ -195,6 +195,16 @@ func uiServer(t *testing.T, fsys fs.FS) string {
 	return srv.URL
 }
 
+// forEachBuild runs test against the UI handler over each shape of build.
+func forEachBuild(t *testing.T, test func(t *testing.T, base string)) {
+	for _, build := range []struct {
+		name string
+		fsys func(testing.TB) fs.FS
+	}{{"embedded", embeddedLikeFS}, {"disk", diskFS}} {
+		t.Run(build.name, func(t *testing.T) { test(t, uiServer(t, build.fsys(t))) })
+	}
+}
+
 func TestUIChoosesCodingByAcceptEncoding(t *testing.T) {
 	const js = "text/javascript; charset=utf-8"
 	cases := []struct {
@@ -223,27 +233,21 @@ func TestUIChoosesCodingByAcceptEncoding(t *testing.T) {
 		{"other parameters are ignored", []string{"br;level=1"}, "br"},
 		{"two header lines", []string{"gzip;q=0.2", "br;q=0.1"}, "gzip"},
 	}
-	for _, build := range []struct {
-		name string
-		fsys func(testing.TB) fs.FS
-	}{{"embedded", embeddedLikeFS}, {"disk", diskFS}} {
-		t.Run(build.name, func(t *testing.T) {
-			base := uiServer(t, build.fsys(t))
-			for _, tc := range cases {
-				t.Run(tc.name, func(t *testing.T) {
-					header := map[string][]string{}
-					if tc.accept != nil {
-						header["Accept-Encoding"] = tc.accept
-					}
-					res := fetchUI(t, base, "GET", "/assets/index-AbCd12_-.js", header)
-					res.checkServed(t, tc.want, js, testScript)
-					if got := res.header.Get("Cache-Control"); got != cacheImmutable {
-						t.Errorf("Cache-Control %q, want %q for a hashed name", got, cacheImmutable)
-					}
-				})
-			}
-		})
-	}
+	forEachBuild(t, func(t *testing.T, base string) {
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				header := map[string][]string{}
+				if tc.accept != nil {
+					header["Accept-Encoding"] = tc.accept
+				}
+				res := fetchUI(t, base, "GET", "/assets/index-AbCd12_-.js", header)
+				res.checkServed(t, tc.want, js, testScript)
+				if got := res.header.Get("Cache-Control"); got != cacheImmutable {
+					t.Errorf("Cache-Control %q, want %q for a hashed name", got, cacheImmutable)
+				}
+			})
+		}
+	})
 }
 
 func TestUIFilesTypesAndCaching(t *testing.T) {
@@ -297,45 +301,39 @@ func TestUIMissingAssetsAre404(t *testing.T) {
 }
 
 func TestUIHeadAndRange(t *testing.T) {
-	for _, build := range []struct {
-		name string
-		fsys func(testing.TB) fs.FS
-	}{{"embedded", embeddedLikeFS}, {"disk", diskFS}} {
-		t.Run(build.name, func(t *testing.T) {
-			base := uiServer(t, build.fsys(t))
-			const target = "/assets/index-AbCd12_-.js"
-			br := map[string][]string{"Accept-Encoding": {"br"}}
+	forEachBuild(t, func(t *testing.T, base string) {
+		const target = "/assets/index-AbCd12_-.js"
+		br := map[string][]string{"Accept-Encoding": {"br"}}
 
-			get := fetchUI(t, base, "GET", target, br)
-			head := fetchUI(t, base, "HEAD", target, br)
-			if head.status != http.StatusOK || len(head.body) != 0 {
-				t.Fatalf("HEAD: %d with %d bytes of body", head.status, len(head.body))
+		get := fetchUI(t, base, "GET", target, br)
+		head := fetchUI(t, base, "HEAD", target, br)
+		if head.status != http.StatusOK || len(head.body) != 0 {
+			t.Fatalf("HEAD: %d with %d bytes of body", head.status, len(head.body))
+		}
+		for _, k := range []string{"Content-Encoding", "Content-Length", "Content-Type", "Cache-Control", "Vary", "Last-Modified"} {
+			if head.header.Get(k) != get.header.Get(k) {
+				t.Errorf("HEAD's %s %q, GET's %q", k, head.header.Get(k), get.header.Get(k))
 			}
-			for _, k := range []string{"Content-Encoding", "Content-Length", "Content-Type", "Cache-Control", "Vary", "Last-Modified"} {
-				if head.header.Get(k) != get.header.Get(k) {
-					t.Errorf("HEAD's %s %q, GET's %q", k, head.header.Get(k), get.header.Get(k))
-				}
-			}
-			if head.header.Get("Content-Length") != strconv.Itoa(len(get.body)) {
-				t.Errorf("HEAD's Content-Length %q, GET sent %d bytes", head.header.Get("Content-Length"), len(get.body))
-			}
+		}
+		if head.header.Get("Content-Length") != strconv.Itoa(len(get.body)) {
+			t.Errorf("HEAD's Content-Length %q, GET sent %d bytes", head.header.Get("Content-Length"), len(get.body))
+		}
 
-			// A Range counts the file as stored: it gets the file itself, never a piece of a copy.
-			part := fetchUI(t, base, "GET", target, map[string][]string{"Accept-Encoding": {"br, gzip"}, "Range": {"bytes=10-29"}})
-			if part.status != http.StatusPartialContent || string(part.body) != testScript[10:30] {
-				t.Fatalf("Range: %d %q, want 206 with bytes 10-29 of the file", part.status, part.body)
-			}
-			if part.header.Get("Content-Encoding") != "" || part.header.Get("Content-Length") != "20" ||
-				part.header.Get("Content-Range") != fmt.Sprintf("bytes 10-29/%d", len(testScript)) ||
-				part.header.Get("Vary") != "Accept-Encoding" {
-				t.Errorf("Range: headers %v", part.header)
-			}
-			beyond := fetchUI(t, base, "GET", target, map[string][]string{"Accept-Encoding": {"br"}, "Range": {"bytes=999999-"}})
-			if beyond.status != http.StatusRequestedRangeNotSatisfiable || beyond.header.Get("Content-Encoding") != "" {
-				t.Errorf("Range past the end: %d, Content-Encoding %q", beyond.status, beyond.header.Get("Content-Encoding"))
-			}
-		})
-	}
+		// A Range counts the file as stored: it gets the file itself, never a piece of a copy.
+		part := fetchUI(t, base, "GET", target, map[string][]string{"Accept-Encoding": {"br, gzip"}, "Range": {"bytes=10-29"}})
+		if part.status != http.StatusPartialContent || string(part.body) != testScript[10:30] {
+			t.Fatalf("Range: %d %q, want 206 with bytes 10-29 of the file", part.status, part.body)
+		}
+		if part.header.Get("Content-Encoding") != "" || part.header.Get("Content-Length") != "20" ||
+			part.header.Get("Content-Range") != fmt.Sprintf("bytes 10-29/%d", len(testScript)) ||
+			part.header.Get("Vary") != "Accept-Encoding" {
+			t.Errorf("Range: headers %v", part.header)
+		}
+		beyond := fetchUI(t, base, "GET", target, map[string][]string{"Accept-Encoding": {"br"}, "Range": {"bytes=999999-"}})
+		if beyond.status != http.StatusRequestedRangeNotSatisfiable || beyond.header.Get("Content-Encoding") != "" {
+			t.Errorf("Range past the end: %d, Content-Encoding %q", beyond.status, beyond.header.Get("Content-Encoding"))
+		}
+	})
 }
 
 // On disk the files have times: a revalidation answers 304 without the headers of a body.
