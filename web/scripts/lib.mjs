@@ -102,14 +102,11 @@ export function startServer(command, args, { cwd, env, log = process.stderr }) {
     child.once('error', (err) => reject(new Error(`${command}: ${err.message}`)));
     child.once('exit', (code, signal) => reject(new Error(`the server exited (${signal ?? `status ${code}`}) before it listened`)));
   });
+  // Read alongside the pipe, never closed early: closing a readline pauses its stream.
   const announced = new Promise((resolve) => {
-    const lines = createInterface({ input: child.stderr });
-    lines.on('line', (line) => {
+    createInterface({ input: child.stderr }).on('line', (line) => {
       const addr = listeningAddress(line);
-      if (addr) {
-        lines.close();
-        resolve(serverURLs(addr));
-      }
+      if (addr) resolve(serverURLs(addr)); // later lines change nothing: it resolves once
     });
   });
   const listening = Promise.race([exited, announced]).then(async (urls) => {
