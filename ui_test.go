@@ -434,3 +434,30 @@ func TestUIEmbeddedBuildServesCopies(t *testing.T) {
 		t.Errorf("X-Content-Type-Options %q", res.header.Get("X-Content-Type-Options"))
 	}
 }
+
+// What one request for a hashed chunk costs the server, on disk (the default) and embedded:
+// the negotiation, the stats of the file and its copies, and sending the copy.
+func BenchmarkUIServe(b *testing.B) {
+	for _, build := range []struct {
+		name string
+		fsys func(testing.TB) fs.FS
+	}{{"embedded", embeddedLikeFS}, {"disk", diskFS}} {
+		for _, accept := range []string{"gzip, deflate, br, zstd", ""} {
+			b.Run(fmt.Sprintf("%s/accept=%q", build.name, accept), func(b *testing.B) {
+				h := (&Server{ui: build.fsys(b)}).uiHandler()
+				req := httptest.NewRequest("GET", "/assets/index-AbCd12_-.js", nil)
+				if accept != "" {
+					req.Header.Set("Accept-Encoding", accept)
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					w := httptest.NewRecorder()
+					h.ServeHTTP(w, req)
+					if w.Code != http.StatusOK {
+						b.Fatalf("status %d", w.Code)
+					}
+				}
+			})
+		}
+	}
+}
