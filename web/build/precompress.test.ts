@@ -33,7 +33,8 @@ describe('precompress', () => {
     }
   });
 
-  it('writes no copy that is not smaller than the file', async () => {
+  it('writes no copy that is not smaller than the file, and leaves none from an earlier build', async () => {
+    writeFileSync(join(dir, 'assets', 'noise-XyZ98765.bin.br'), 'a copy of what the file held before');
     const results = await precompress(dir);
     expect(existsSync(join(dir, 'assets', 'noise-XyZ98765.bin.br'))).toBe(false);
     expect(existsSync(join(dir, 'assets', 'noise-XyZ98765.bin.gz'))).toBe(false);

@@ -4,7 +4,7 @@
 // build puts there: the app's chunks, the workers, the nudity model's weights (chunks of the
 // classifier worker's build), TF.js's WebAssembly binaries, source maps, index.html and the
 // files copied from public/.
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { brotliCompress, constants, gzip } from 'node:zlib';
@@ -63,7 +63,10 @@ export async function precompress(dir: string): Promise<Precompressed[]> {
       await Promise.all(
         codings.map(async ({ suffix, encode }) => {
           const copy = await encode(data);
-          if (copy.length >= data.length) return;
+          if (copy.length >= data.length) {
+            await rm(file + suffix, { force: true }); // a copy left from an earlier build would be stale
+            return;
+          }
           await writeFile(file + suffix, copy);
           copies[suffix] = copy.length;
         }),
