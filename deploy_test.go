@@ -772,6 +772,19 @@ func rawHTTP(addr, method, target string, header map[string]string) (int, string
 	return res.StatusCode, string(body), nil
 }
 
+// nginxInFrontOf runs the shipped config in front of one upstream and returns its address.
+func nginxInFrontOf(t *testing.T, bin string, upstream *httptest.Server) string {
+	t.Helper()
+	dir := t.TempDir()
+	listen := "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
+	conf, err := adaptNginxConf(readNginxConf(t), []string{upstream.Listener.Addr().String()}, listen, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startNginx(t, bin, conf, listen, dir)
+	return listen
+}
+
 func readNginxConf(t *testing.T) string {
 	t.Helper()
 	conf, err := os.ReadFile("deploy/nginx.conf")
@@ -868,15 +881,7 @@ func TestNginxDoesNotExposeInternalEndpoints(t *testing.T) {
 		_, _ = io.WriteString(w, "from a replica")
 	}))
 	t.Cleanup(upstream.Close)
-
-	dir := t.TempDir()
-	listen := "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
-	conf, err := adaptNginxConf(readNginxConf(t), []string{upstream.Listener.Addr().String()}, listen, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	startNginx(t, bin, conf, listen, dir)
-	addr := listen
+	addr := nginxInFrontOf(t, bin, upstream)
 
 	hidden := []string{
 		"/metrics", "/metrics?name[]=gomegle_clients_connected", "/%6Detrics", "//metrics", "/assets/../metrics",
@@ -911,5 +916,65 @@ func TestNginxDoesNotExposeInternalEndpoints(t *testing.T) {
 	defer mu.Unlock()
 	if !slices.Equal(proxied, public) {
 		t.Errorf("the replica got %q, want exactly the public controls %q", proxied, public)
+	}
+}
+
+// The replicas send the UI precompressed; the balancer passes it through as it is: the
+// client's Accept-Encoding reaches the replica, and what comes back (coding, length, type,
+// Vary, caching, the bytes) is what the replica sent, never compressed again or undone. Run
+// for real, with the server's own UI handler (over a small build with its copies) upstream.
+func TestNginxPassesCompressedUIThrough(t *testing.T) {
+	bin := requireNginx(t)
+	var mu sync.Mutex
+	var accepted []string
+	ui := (&Server{ui: embeddedLikeFS(t)}).uiHandler()
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		accepted = append(accepted, r.Header.Get("Accept-Encoding"))
+		mu.Unlock()
+		ui.ServeHTTP(w, r)
+	}))
+	t.Cleanup(upstream.Close)
+	listen := nginxInFrontOf(t, bin, upstream)
+
+	const script = "/assets/index-AbCd12_-.js"
+	for _, tc := range []struct {
+		method, target string
+		header         map[string][]string
+		coding         string
+	}{
+		{"GET", script, map[string][]string{"Accept-Encoding": {"gzip, deflate, br, zstd"}}, "br"},
+		{"GET", script, map[string][]string{"Accept-Encoding": {"gzip"}}, "gzip"},
+		{"GET", script, map[string][]string{"Accept-Encoding": {"identity"}}, ""},
+		{"GET", script, nil, ""},
+		{"HEAD", script, map[string][]string{"Accept-Encoding": {"br"}}, "br"},
+		{"GET", script, map[string][]string{"Accept-Encoding": {"br"}, "Range": {"bytes=0-99"}}, ""},
+		{"GET", "/", map[string][]string{"Accept-Encoding": {"br"}}, "br"},
+		// a file with no copies, asked for gzip: nginx must not compress it itself
+		{"GET", "/favicon.svg", map[string][]string{"Accept-Encoding": {"gzip"}}, ""},
+	} {
+		t.Run(fmt.Sprintf("%s %s %v", tc.method, tc.target, tc.header), func(t *testing.T) {
+			direct := fetchUI(t, upstream.URL, tc.method, tc.target, tc.header)
+			through := fetchUI(t, "http://"+listen, tc.method, tc.target, tc.header)
+			if through.status != direct.status || !bytes.Equal(through.body, direct.body) {
+				t.Fatalf("through nginx: %d, %d bytes; from the replica: %d, %d bytes", through.status, len(through.body), direct.status, len(direct.body))
+			}
+			if got := through.header.Get("Content-Encoding"); got != tc.coding {
+				t.Errorf("Content-Encoding %q through nginx, want %q", got, tc.coding)
+			}
+			for _, k := range []string{"Content-Encoding", "Content-Length", "Content-Type", "Content-Range", "Vary", "Cache-Control"} {
+				if got, want := strings.Join(through.header.Values(k), ", "), strings.Join(direct.header.Values(k), ", "); got != want {
+					t.Errorf("%s %q through nginx, %q from the replica", k, got, want)
+				}
+			}
+		})
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	// each case twice (direct, then through nginx): the header reached the replica both times
+	for i := 0; i+1 < len(accepted); i += 2 {
+		if accepted[i] != accepted[i+1] {
+			t.Errorf("request %d: the replica got Accept-Encoding %q through nginx, %q directly", i/2, accepted[i+1], accepted[i])
+		}
 	}
 }
