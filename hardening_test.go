@@ -469,10 +469,18 @@ func TestConfigEndpointHandsOutNoTURNCredentials(t *testing.T) {
 	if len(got.ICEServers) != 1 || got.ICEServers[0].URLs[0] != "stun:stun.example:3478" || got.ICEServers[0].Credential != "" {
 		t.Fatalf("/api/config answered %+v: want the STUN server only", got.ICEServers)
 	}
-	// a connected user gets TURN in hello
-	c := dial(t, inst.wsURL(), nil)
-	if len(c.hello.ICEServers) != 2 || c.hello.ICEServers[1].Credential == "" {
-		t.Fatalf("hello's ice_servers %+v: want STUN and TURN with a credential", c.hello.ICEServers)
+	// nor does hello: a user gets TURN with a match (TestTURNCredentialsOnlyAfterTheWork)
+	a, b := dial(t, inst.wsURL(), nil), dial(t, inst.wsURL(), nil)
+	if len(a.hello.ICEServers) != 1 || a.hello.ICEServers[0].Credential != "" {
+		t.Fatalf("hello's ice_servers %+v: want the STUN server only", a.hello.ICEServers)
+	}
+	a.send(wire.EvFindMatch, nil)
+	a.expect(wire.EvWaiting, nil)
+	b.send(wire.EvFindMatch, nil)
+	var m matchFoundWithICE
+	b.expect(wire.EvMatchFound, &m)
+	if len(m.ICEServers) != 2 || m.ICEServers[1].Credential == "" {
+		t.Fatalf("match_found's ice_servers %+v: want STUN and TURN with a credential", m.ICEServers)
 	}
 }
 

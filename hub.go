@@ -194,11 +194,16 @@ func (h *Hub) Attach(conn *websocket.Conn, idle IdleWait, ip, resumeToken string
 		arm = h.armFallback
 	}
 	s := newSession(id, hashToken(token), addr, h.safety.AddrHash(reporterKey(ip)), c, h.now, arm)
+	s.iceServers = func() []wire.ICEServer { return h.ice.ForMatch(id) }
 	c.sess = s
-	hello := wire.HelloData{ID: id, ResumeToken: token, ICEServers: h.ice.Servers(id), Resumed: resumed != nil}
+	// TURN credentials only with a call to make (match_found), or to a resumed user who is in one
+	hello := wire.HelloData{ID: id, ResumeToken: token, ICEServers: h.ice.STUN(), Resumed: resumed != nil}
 	if resumed == nil {
-		hello.Pow = h.pow.Challenge()
+		hello.Pow = h.pow.Challenge(id)
 	} else {
+		if resumed.Match != nil {
+			hello.ICEServers = h.ice.Servers(id)
+		}
 		hello.Match = resumed.Match
 		h.step(s, func(s *Session) Effects {
 			return s.restore(resumed.Match, resumed.PartnerInstance, resumed.PartnerAddr)

@@ -131,8 +131,9 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		if cfg.RedisURL != "" || len(cfg.RedisClusterAddrs)+len(cfg.RedisSentinelAddrs) > 0 {
 			log.Warn("BAN_SECRET is not set: address limits and bans hold on this instance only; set the same BAN_SECRET on every replica")
 		}
-	} else if strings.HasPrefix(cfg.BanSecret, "insecure-dev") {
-		log.Warn("BAN_SECRET is the public development default: anyone can forge proof-of-work challenges and reverse address hashes; set your own")
+	}
+	if names := cfg.publicDefaults(); len(names) > 0 { // development only: validate refuses them otherwise
+		log.Warn("public development defaults in use: fine on a laptop, refused with a real Redis", "settings", strings.Join(names, ", "))
 	}
 	safety := NewSafety(rdb, keys, SafetyConfig{ReportTTL: cfg.ReportTTL, ReportRate: cfg.ReportRate,
 		AutobanReporters: cfg.AutobanReporters, AutobanWindow: cfg.AutobanWindow, AutobanDuration: cfg.AutobanDuration,
@@ -147,7 +148,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			RateBurst: cfg.RateBurst, RateStrikes: cfg.RateStrike, FindRate: cfg.FindRate, FindBurst: cfg.FindBurst,
 			PingInterval: cfg.PingInterval,
 		},
-	}, mm, bus, safety, NewPowGate(rdb, keys, secret, cfg.PowMaxNumber, cfg.PowTTL, mm.redisCalls, time.Now), ice, log, metrics, time.Now)
+	}, mm, bus, safety, NewPowGate(cfg.PowMaxNumber, cfg.PowTTL, time.Now), ice, log, metrics, time.Now)
 	metrics.SetReadiness(func() bool { ok, _ := hub.Ready(); return ok })
 	hub.Run()
 	addrs := NewAddressCap(rdb, keys, cfg.InstanceID, cfg.MaxConnsPerIP, secret, mm.redisCalls, log)

@@ -24,10 +24,10 @@ func (h *Hub) FindMatch(s *Session, mode wire.Mode, interests []string, pow stri
 	s.lockOps()
 	defer s.unlockOps()
 	if h.pow != nil && s.needsPow() {
-		if err := h.pow.Verify(h.ctx, pow); err != nil {
+		if err := h.pow.Verify(s.id, pow); err != nil {
 			h.metrics.PowRefused.Inc()
 			s.out.Send(wire.MustEncode(wire.EvError, wire.ErrorData{Code: wire.ErrPowRequired,
-				Message: "solve this proof of work first (find_match.pow)", Pow: h.pow.Challenge()}))
+				Message: "solve this proof of work first (find_match.pow)", Pow: h.pow.Challenge(s.id)}))
 			return
 		}
 		h.step(s, (*Session).powSolved)

@@ -26,13 +26,13 @@ func OpenRedis(ctx context.Context, cfg Config, log *slog.Logger) (redis.Univers
 	switch {
 	case len(cfg.RedisClusterAddrs) > 0:
 		c := redis.NewClusterClient(&redis.ClusterOptions{
-			Addrs: cfg.RedisClusterAddrs, DialTimeout: d, ReadTimeout: d, WriteTimeout: d, PoolTimeout: d, MaxRetries: noRetries,
+			Addrs: cfg.RedisClusterAddrs, Password: cfg.RedisPassword, DialTimeout: d, ReadTimeout: d, WriteTimeout: d, PoolTimeout: d, MaxRetries: noRetries,
 		})
 		log.Info("using Redis Cluster", "nodes", len(cfg.RedisClusterAddrs))
 		return c, func() { _ = c.Close() }, nil
 	case len(cfg.RedisSentinelAddrs) > 0:
 		c := redis.NewFailoverClient(&redis.FailoverOptions{
-			MasterName: cfg.RedisSentinelMaster, SentinelAddrs: cfg.RedisSentinelAddrs,
+			MasterName: cfg.RedisSentinelMaster, SentinelAddrs: cfg.RedisSentinelAddrs, Password: cfg.RedisPassword,
 			DialTimeout: d, ReadTimeout: d, WriteTimeout: d, PoolTimeout: d, MaxRetries: noRetries,
 		})
 		log.Info("using Redis Sentinel", "master", cfg.RedisSentinelMaster, "sentinels", len(cfg.RedisSentinelAddrs))
@@ -43,6 +43,9 @@ func OpenRedis(ctx context.Context, cfg Config, log *slog.Logger) (redis.Univers
 			return nil, nil, fmt.Errorf("REDIS_URL: %w", err)
 		}
 		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout, opt.PoolTimeout, opt.MaxRetries = d, d, d, d, noRetries
+		if cfg.RedisPassword != "" {
+			opt.Password = cfg.RedisPassword // from REDIS_PASSWORD(_FILE): the URL need not carry it
+		}
 		c := redis.NewClient(opt)
 		log.Info("using Redis", "addr", opt.Addr, "db", opt.DB)
 		return c, func() { _ = c.Close() }, nil

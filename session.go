@@ -50,6 +50,9 @@ type Session struct {
 	// armFallback schedules the interest fallback of a search and returns its cancel; nil:
 	// no fallback.
 	armFallback func(ticket string) (cancel func() bool)
+	// iceServers are match_found's ICE servers, with a fresh TURN credential; nil (or a nil
+	// result): none in match_found. Set once, before the session is registered.
+	iceServers func() []wire.ICEServer
 
 	op sync.Mutex
 
@@ -228,7 +231,7 @@ func (s *Session) matched(mid wire.MatchID, partner wire.ClientID, pinst Instanc
 	return Effects{
 		Waited: max(s.now().Sub(s.waitStart), time.Nanosecond),
 		Frames: [][]byte{wire.MustEncode(wire.EvMatchFound, wire.MatchFoundData{PartnerID: partner, Initiator: initiator,
-			MatchID: mid, CommonInterests: nonNil(common), Mode: s.mode})},
+			MatchID: mid, CommonInterests: nonNil(common), Mode: s.mode, ICEServers: s.matchICE()})},
 	}
 }
 
@@ -382,6 +385,14 @@ func (s *Session) abandonSearch(ticket string) Effects {
 		return Effects{}
 	}
 	return Effects{Ended: s.end(wire.ReasonNext, false)}
+}
+
+// matchICE is what match_found carries for a call (see iceServers).
+func (s *Session) matchICE() []wire.ICEServer {
+	if s.iceServers == nil {
+		return nil
+	}
+	return s.iceServers()
 }
 
 func (s *Session) matchedWith(partner wire.ClientID, mid wire.MatchID) bool {

@@ -3,7 +3,6 @@ package main
 import (
 	"crypto/rand"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/big"
@@ -17,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/pion/stun/v3"
 	"github.com/pion/transport/v4"
 	"github.com/pion/transport/v4/stdnet"
@@ -98,9 +98,11 @@ func requireTURNServer(t *testing.T) string {
 
 func TestTURNRelayRefusesPrivatePeers(t *testing.T) {
 	bin := requireTURNServer(t)
-	composeCmd := loadCompose(t).Services["coturn"].Command
+	p := loadCompose(t)
+	composeCmd := p.Services["coturn"].Command
 	ipv6 := loopbackIPv6(t)
-	srv := startLoopbackTURN(t, bin, composeCmd, ipv6)
+	srv := startLoopbackTURN(t, bin, p, ipv6)
+	// the credential the app would issue, with the TURN secret the compose file gives it
 	user, pass := turnCredential([]byte(srv.secret), "turn-relay-test", time.Now().Add(10*time.Minute))
 
 	// An allowed-peer-ip the compose file names (coturn's own address) is granted too.
@@ -154,27 +156,34 @@ type loopbackTURN struct {
 }
 
 // loopbackTURNArgs adapts the compose file's coturn command to a test on loopback and in
-// nothing else: its listening port, relay port range and secret become the test's; it
-// listens on the loopback addresses only; its pid file and (unused) user database go to dir.
-// Each flag it replaces must be there exactly once, and none that would change what this
-// test means may be there (listening or relay addresses, daemon mode, short options): a
-// command of a new shape fails here instead of quietly testing something else.
-func loopbackTURNArgs(cmd []string, port, minPort, maxPort int, secret, dir string, ipv6 bool) ([]string, error) {
+// nothing else: its listening port and relay port range become the test's; its config file
+// (the static-auth-secret the compose file's secrets service writes) is conf, from the test's
+// run of that service; it listens on the loopback addresses only; its pid file and (unused)
+// user database go to dir. Each flag it replaces must be there exactly once, and none that
+// would change what this test means may be there (listening or relay addresses, daemon mode,
+// a secret on the command line, short options but -c): a command of a new shape fails here
+// instead of quietly testing something else.
+func loopbackTURNArgs(cmd []string, port, minPort, maxPort int, conf, dir string, ipv6 bool) ([]string, error) {
 	replace := map[string]string{
-		"--listening-port":     strconv.Itoa(port),
-		"--min-port":           strconv.Itoa(minPort),
-		"--max-port":           strconv.Itoa(maxPort),
-		"--static-auth-secret": secret,
+		"--listening-port": strconv.Itoa(port),
+		"--min-port":       strconv.Itoa(minPort),
+		"--max-port":       strconv.Itoa(maxPort),
 	}
 	seen := map[string]int{}
 	var out []string
-	for _, arg := range cmd {
+	for i := 0; i < len(cmd); i++ {
+		arg := cmd[i]
 		name, _, _ := strings.Cut(arg, "=")
 		switch {
-		case arg == "-n": // no config file: everything is on the command line
+		case arg == "-c" && i+1 < len(cmd): // the config file: its value is the next argument
+			seen[arg]++
+			out = append(out, arg, conf)
+			i++
+			continue
 		case !strings.HasPrefix(arg, "--"):
-			return nil, fmt.Errorf("coturn argument %q: the adapter knows long options (--name=value) only", arg)
-		case slices.Contains([]string{"--listening-ip", "--relay-ip", "--external-ip", "--daemon", "--pidfile", "--db", "--userdb", "--allow-loopback-peers"}, name):
+			return nil, fmt.Errorf("coturn argument %q: the adapter knows long options (--name=value) and -c <file> only", arg)
+		case slices.Contains([]string{"--listening-ip", "--relay-ip", "--external-ip", "--daemon", "--pidfile", "--db", "--userdb",
+			"--allow-loopback-peers", "--static-auth-secret"}, name):
 			return nil, fmt.Errorf("coturn argument %q: the loopback test cannot run it as it is; update loopbackTURNArgs", arg)
 		}
 		if v, ok := replace[name]; ok {
@@ -183,7 +192,7 @@ func loopbackTURNArgs(cmd []string, port, minPort, maxPort int, secret, dir stri
 		}
 		out = append(out, arg)
 	}
-	for name := range replace {
+	for _, name := range []string{"--listening-port", "--min-port", "--max-port", "-c"} {
 		if seen[name] != 1 {
 			return nil, fmt.Errorf("coturn command has %s %d times, want once: update loopbackTURNArgs", name, seen[name])
 		}
@@ -198,24 +207,24 @@ func loopbackTURNArgs(cmd []string, port, minPort, maxPort int, secret, dir stri
 	), nil
 }
 
-// startLoopbackTURN runs turnserver in the foreground with the compose file's flags (see
-// loopbackTURNArgs) and waits until it answers a STUN binding request.
-func startLoopbackTURN(t *testing.T, bin string, composeCmd []string, ipv6 bool) *loopbackTURN {
+// startLoopbackTURN runs turnserver in the foreground with the compose file's flags and the
+// config its secrets service writes (see loopbackTURNArgs), then extra, and waits until it
+// answers a STUN binding request. Its secret is the one the compose file gives the app.
+func startLoopbackTURN(t *testing.T, bin string, p *types.Project, ipv6 bool, extra ...string) *loopbackTURN {
 	t.Helper()
+	composeCmd := p.Services["coturn"].Command
+	secrets := runSecretsService(t, p, nil)
+	conf := secrets.path(t, "coturn", composeConfigFile(t, p.Services["coturn"], "-c"))
+	secret := strings.TrimSpace(secrets.read(t, "app", env(p.Services["app"], "TURN_SECRET_FILE")))
 	minPort, maxPort := composeRelayPorts(t, composeCmd)
 	port := freeTURNPort(t, ipv6)
 	relayBase := freeUDPRange(t, maxPort-minPort+1, ipv6)
-	key := make([]byte, 24)
-	if _, err := rand.Read(key); err != nil {
-		t.Fatal(err)
-	}
-	secret := hex.EncodeToString(key)
 	dir := t.TempDir()
-	args, err := loopbackTURNArgs(composeCmd, port, relayBase, relayBase+maxPort-minPort, secret, dir, ipv6)
+	args, err := loopbackTURNArgs(composeCmd, port, relayBase, relayBase+maxPort-minPort, conf, dir, ipv6)
 	if err != nil {
 		t.Fatal(err)
 	}
-	proc := startDaemon(t, "turnserver", bin, args, dir)
+	proc := startDaemon(t, "turnserver", bin, append(args, extra...), dir)
 	srv := &loopbackTURN{addr4: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), secret: secret}
 	if ipv6 {
 		srv.addr6 = net.JoinHostPort("::1", strconv.Itoa(port))
