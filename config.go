@@ -84,7 +84,6 @@ type Config struct {
 	RedisPassword        string        // overrides REDIS_URL's (and is the Cluster's and Sentinel master's)
 	MessageTimeout       time.Duration // longest one inbound message may take to arrive, from its first frame
 	UnfinishedBytesPerIP int64         // bytes of unfinished inbound messages one address may hold on an instance
-	MaxHTTPConnsPerIP    int           // open connections per peer address before any request is read (0: no limit)
 }
 
 // secretSettings are the settings that may come from a file as well: X_FILE (-x-file) names
@@ -172,7 +171,6 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 	}
 	fs.DurationVar(&c.MessageTimeout, "message-timeout", 20*time.Second, "longest an inbound message may take to arrive, from its first frame to its last, pongs or not; past it the socket is closed with 1008")
 	fs.Int64Var(&c.UnfinishedBytesPerIP, "unfinished-bytes-per-ip", 1<<20, "bytes of inbound messages still arriving that one client address may hold on an instance; a message that would exceed it closes its socket with 1008")
-	fs.IntVar(&c.MaxHTTPConnsPerIP, "max-http-conns-per-ip", 256, "TCP connections one peer address may hold open before they are upgraded to WebSockets (half-sent requests included); trusted proxies are exempt (0: no limit)")
 
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: go-megle [flags]\n\nEvery flag can also be set by the environment variable in brackets; a flag wins over its variable.\n\n")
@@ -311,8 +309,8 @@ func (c *Config) validate() error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		bad("LOG_FORMAT must be text or json")
 	}
-	if c.MessageTimeout < time.Second || c.UnfinishedBytesPerIP < c.ReadLimit || c.MaxHTTPConnsPerIP < 0 {
-		bad("MESSAGE_TIMEOUT must be at least 1s, UNFINISHED_BYTES_PER_IP at least READ_LIMIT, MAX_HTTP_CONNS_PER_IP not negative")
+	if c.MessageTimeout < time.Second || c.UnfinishedBytesPerIP < c.ReadLimit {
+		bad("MESSAGE_TIMEOUT must be at least 1s, UNFINISHED_BYTES_PER_IP at least READ_LIMIT")
 	}
 	if names := c.publicDefaults(); len(names) > 0 && !c.development() {
 		bad("%s: a public development default (%s…), known to anyone with the repository: with it anyone can reverse address hashes, "+

@@ -143,7 +143,11 @@ func dial(t testing.TB, url string, header http.Header) *wsClient {
 }
 
 func tryDial(t testing.TB, url string, header http.Header) (*wsClient, error) {
-	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
+	return tryDialWith(t, websocket.Dialer{HandshakeTimeout: 5 * time.Second}, url, header)
+}
+
+// tryDialWith is tryDial with a dialer of the test's own (a local address to come from, say).
+func tryDialWith(t testing.TB, d websocket.Dialer, url string, header http.Header) (*wsClient, error) {
 	conn, resp, err := d.Dial(url, header)
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()

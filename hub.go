@@ -221,15 +221,15 @@ func closeWith(conn *websocket.Conn, frame []byte, code int, text string, log *s
 	if frame != nil {
 		if err := conn.SetWriteDeadline(deadline); err == nil {
 			if err := conn.WriteMessage(websocket.TextMessage, frame); err != nil {
-				log.Debug("last frame to a connection not let in", "err", err)
+				log.Debug("last frame to a connection not let in", "err", peerErr(err))
 			}
 		}
 	}
 	if err := conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), deadline); err != nil {
-		log.Debug("close frame to a connection not let in", "err", err)
+		log.Debug("close frame to a connection not let in", "err", peerErr(err))
 	}
 	if err := conn.Close(); err != nil {
-		log.Debug("close a connection not let in", "err", err)
+		log.Debug("close a connection not let in", "err", peerErr(err))
 	}
 }
 

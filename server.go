@@ -120,7 +120,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	conn, err := s.upgrader.Upgrade(hj, r, nil)
 	if err != nil {
 		release()
-		s.log.Debug("websocket upgrade refused", "err", err, "origin", r.Header.Get("Origin"))
+		s.log.Debug("websocket upgrade refused", "err", peerErr(err), "origin", scrubAddrs(r.Header.Get("Origin")))
 		return // the upgrader has answered with an HTTP error
 	}
 	idle := IdleWait{Buffered: hj.br}
