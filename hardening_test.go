@@ -57,7 +57,7 @@ func TestPublishQueueIsBoundedInBytes(t *testing.T) {
 	frame := make([]byte, 30<<10)
 	accepted := 0
 	for range 10 {
-		if bus.Publish("other", &Envelope{Kind: KindRelay, To: "A", From: "B", Match: "M", Frame: frame}) == nil {
+		if bus.Publish("other", &Envelope{Kind: KindRelay, To: "A", From: "B", Match: "M", Frame: frame}, "sender") == nil {
 			accepted++
 		}
 	}
@@ -632,4 +632,27 @@ func TestStaleRouteIsCorrected(t *testing.T) {
 	if n := metricValue(scrapeMetrics(t, insts[1].srv.URL+"/metrics"), "gomegle_reconciled_total", map[string]string{"kind": "rerouted"}); n != 1 {
 		t.Fatalf("reconciled_total{rerouted} = %v, want 1", n)
 	}
+}
+
+// Issue 21 (suspected): a lost 4001 notice let the superseded socket relay into the match for
+// up to three sweeps (measured: 6 s at the default SWEEP_INTERVAL, 53-56 of its chats reaching
+// the partner). Relays now say which instance sent them, and the partner, told by the moved
+// notice where its partner lives now, drops what comes from anywhere else.
+func TestSupersededSocketReachesNobody(t *testing.T) {
+	insts, _ := startCluster(t, 2)
+	a, p, m := crossPair(t, insts) // a on instance 0, p on instance 1
+	a2 := dial(t, insts[1].wsURL()+"?resume="+a.hello.ResumeToken, nil)
+	if !a2.hello.Resumed || a2.hello.Match == nil {
+		t.Fatalf("resume: %+v", a2.hello)
+	}
+	notMatched := func() float64 {
+		return metricValue(scrapeMetrics(t, insts[1].srv.URL+"/metrics"), "gomegle_messages_dropped_total", map[string]string{"reason": "not_matched"})
+	}
+	before := notMatched()
+	// what instance 0 publishes when a's old socket, whose 4001 notice was lost, sends a chat
+	stale := wire.MustEncode(wire.EvChat, wire.ChatData{Text: []byte(`"from the superseded socket"`)})
+	insts[0].app.Hub.route(insts[1].cfg.InstanceID, &Envelope{Kind: KindRelay, To: p.id(), From: a.id(),
+		Instance: insts[0].cfg.InstanceID, Match: m.MatchID, Frame: stale}, "test")
+	waitFor(t, 5*time.Second, "instance 1 to drop the superseded socket's chat", func() bool { return notMatched() == before+1 })
+	checkNextIsMarker(t, []*wsClient{a2}, []*wsClient{p}) // p's next chat is the new socket's
 }

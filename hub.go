@@ -324,8 +324,10 @@ func (h *Hub) step(s *Session, verb func(*Session) Effects) Effects {
 }
 
 // route hands an envelope to the addressee's instance: straight to the local session, or
-// once on that instance's channel. Never both, never every instance.
-func (h *Hub) route(inst InstanceID, env *Envelope) {
+// once on that instance's channel. Never both, never every instance. sender is whose doing
+// it is (the keyed hash of the address of the user whose action it carries, busSelf for the
+// instance's own), for the bus's fair share.
+func (h *Hub) route(inst InstanceID, env *Envelope, sender string) {
 	if inst == h.cfg.Self {
 		h.handleEnvelope(*env)
 		return
@@ -333,8 +335,9 @@ func (h *Hub) route(inst InstanceID, env *Envelope) {
 	if inst == "" {
 		return
 	}
-	if err := h.bus.Publish(inst, env); err != nil {
-		h.log.Warn("cross-instance message dropped", "to_instance", inst, "err", err)
+	if err := h.bus.Publish(inst, env, sender); err != nil {
+		// counted (gomegle_messages_dropped_total); a flood's drops are no reason to fill the log
+		h.log.Debug("cross-instance message dropped", "to_instance", inst, "err", err)
 	}
 }
 
@@ -354,7 +357,7 @@ func (h *Hub) handleEnvelope(env Envelope) {
 	var verb func(*Session) Effects
 	switch env.Kind {
 	case KindRelay:
-		verb = func(s *Session) Effects { return s.relayed(env.From, env.Match, env.Frame) }
+		verb = func(s *Session) Effects { return s.relayed(env.From, env.Instance, env.Match, env.Frame) }
 	case KindMatched:
 		verb = func(s *Session) Effects {
 			return s.matchedBy(env.Ticket, env.Match, env.From, env.Instance, env.Addr, env.Mode, env.Common)

@@ -350,12 +350,18 @@ func (s *Session) restore(m *wire.MatchInfo, pinst InstanceID, paddr string) Eff
 	return Effects{}
 }
 
-// relayed: a frame from the partner reaches the user only within the same match. One for the
-// match our own enqueue is applying (the partner heard of it first and answered at once) is
-// kept until the match applies.
-func (s *Session) relayed(from wire.ClientID, mid wire.MatchID, frame []byte) Effects {
+// relayed: a frame from the partner reaches the user only within the same match, and only
+// from the instance the partner lives on (finst; "" from an instance that does not say): a
+// partner that resumed on another socket has told us where it lives now, and its old socket,
+// whose 4001 notice may have been lost, relays into the match no more. One for the match our
+// own enqueue is applying (the partner heard of it first and answered at once) is kept until
+// the match applies.
+func (s *Session) relayed(from wire.ClientID, finst InstanceID, mid wire.MatchID, frame []byte) Effects {
 	switch {
 	case s.matchedWith(from, mid):
+		if finst != "" && finst != s.partnerInst {
+			return Effects{} // a superseded socket of the partner's identity
+		}
 		return Effects{Frames: [][]byte{frame}}
 	case s.phase == PhaseSearching && s.pendingMatch == mid && len(s.early) < maxEarly:
 		s.early = append(s.early, earlyFrame{from, frame})
