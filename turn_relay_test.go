@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
 	"net"
 	"net/netip"
@@ -23,6 +24,7 @@ import (
 	"github.com/pion/turn/v4"
 
 	"github.com/go-megle/go-megle/internal/redistest"
+	"github.com/go-megle/go-megle/internal/wire"
 )
 
 // The shipped TURN server must not relay into the private network (issue 10): anyone can get
@@ -588,4 +590,132 @@ func (a xorPeerAddress) AddTo(m *stun.Message) error {
 	}
 	m.Add(stun.AttrXORPeerAddress, v)
 	return nil
+}
+
+// composeQuota is the value of one of the compose file's coturn quota flags.
+func composeQuota(t *testing.T, cmd []string, name string) int {
+	t.Helper()
+	v := flagValues(t, cmd, name)
+	if len(v) != 1 {
+		t.Fatalf("coturn command has %d %s, want one: a relay without it can be made anyone's bulk relay", len(v), name)
+	}
+	n, err := strconv.Atoi(v[0])
+	if err != nil || n <= 0 {
+		t.Fatalf("%s=%s: want a positive number", name, v[0])
+	}
+	return n
+}
+
+// Issue 21, item 9: anyone with a credential from a page could hold as many allocations and
+// push as many bytes through the shipped coturn as it liked. Its quotas are in force: the
+// compose file's coturn, run for real, refuses a credential's allocation past user-quota and
+// anyone's past total-quota (486), and relays no more than max-bps of a flood to a peer,
+// where the same flags without max-bps relay nearly all of it.
+func TestTURNQuotas(t *testing.T) {
+	bin := requireTURNServer(t)
+	p := loadCompose(t)
+	cmd := p.Services["coturn"].Command
+	perUser, total, maxBPS := composeQuota(t, cmd, "--user-quota"), composeQuota(t, cmd, "--total-quota"), composeQuota(t, cmd, "--max-bps")
+	if min, max := composeRelayPorts(t, cmd); total > max-min+1 {
+		t.Fatalf("total-quota %d is more than the %d relay ports", total, max-min+1)
+	}
+	// each part has a coturn of its own (a released allocation leaves its quota a moment later)
+	credential := func(srv *loopbackTURN, name string) (string, string) {
+		return turnCredential([]byte(srv.secret), wire.ClientID(name), time.Now().Add(10*time.Minute))
+	}
+	allocate := func(t *testing.T, srv *loopbackTURN, user, pass string) error {
+		relay, err := dialTURN(t, "udp", srv.addr4, user, pass).c.Allocate()
+		if err == nil {
+			t.Cleanup(func() { _ = relay.Close() })
+		}
+		return err
+	}
+
+	t.Run("allocations per credential", func(t *testing.T) {
+		srv := startLoopbackTURN(t, bin, p, false)
+		user, pass := credential(srv, "one-user")
+		for i := range perUser {
+			if err := allocate(t, srv, user, pass); err != nil {
+				t.Fatalf("allocation %d of %d: %v", i+1, perUser, err)
+			}
+		}
+		if err := allocate(t, srv, user, pass); turnErrorCode(err) != stun.CodeAllocQuotaReached {
+			t.Fatalf("allocation %d of one credential: %v, want 486 (user-quota)", perUser+1, err)
+		}
+	})
+	t.Run("allocations in all", func(t *testing.T) {
+		srv := startLoopbackTURN(t, bin, p, false)
+		for i := range total {
+			user, pass := credential(srv, fmt.Sprint("user-", i/perUser))
+			if err := allocate(t, srv, user, pass); err != nil {
+				t.Fatalf("allocation %d of %d: %v", i+1, total, err)
+			}
+		}
+		user, pass := credential(srv, "one-more")
+		if err := allocate(t, srv, user, pass); turnErrorCode(err) != stun.CodeAllocQuotaReached {
+			t.Fatalf("allocation %d in all: %v, want 486 (total-quota)", total+1, err)
+		}
+	})
+	flood := func(t *testing.T, srv *loopbackTURN) (received int, took time.Duration) {
+		peer, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer peer.Close()
+		counted := make(chan int, 1)
+		go func() {
+			buf, n := make([]byte, 2048), 0
+			for { // until nothing more arrives for half a second
+				if err := peer.SetReadDeadline(time.Now().Add(500 * time.Millisecond)); err != nil {
+					break
+				}
+				m, _, err := peer.ReadFrom(buf)
+				if err != nil {
+					break
+				}
+				n += m
+			}
+			counted <- n
+		}()
+		user, pass := credential(srv, "flooder")
+		relay, err := dialTURN(t, "udp", srv.addr4, user, pass).c.Allocate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer relay.Close()
+		packet := make([]byte, 1000)
+		start := time.Now()
+		for i := range 8000 { // 8 MB, paced only so the loopback's socket buffers keep up
+			if _, err := relay.WriteTo(packet, peer.LocalAddr()); err != nil {
+				t.Fatal(err)
+			}
+			if i%50 == 49 {
+				time.Sleep(time.Millisecond)
+			}
+		}
+		took = time.Since(start)
+		return <-counted, took
+	}
+	t.Run("bytes per second", func(t *testing.T) {
+		// a peer on loopback that counts what reaches it: allowed here, on top of the compose
+		// file's flags, for this part only
+		loopbackPeer := []string{"--allow-loopback-peers", "--allowed-peer-ip=127.0.0.1"}
+		received, took := flood(t, startLoopbackTURN(t, bin, p, false, loopbackPeer...))
+		// what max-bps lets through in the time the flood took, with a second of burst and half again
+		bound := int(float64(maxBPS) * (took.Seconds() + 1) * 1.5)
+		t.Logf("8 MB sent in %v through a relay limited to %d B/s: %d KB reached the peer (bound %d KB)", took.Round(time.Millisecond), maxBPS, received/1000, bound/1000)
+		if received > bound {
+			t.Fatalf("%d bytes reached the peer: max-bps is not in force", received)
+		}
+		// the control: the compose file's flags but max-bps relay the same flood nearly whole
+		unlimited := *p
+		unlimited.Services = maps.Clone(p.Services)
+		coturn := unlimited.Services["coturn"]
+		coturn.Command = slices.DeleteFunc(slices.Clone(cmd), func(a string) bool { return strings.HasPrefix(a, "--max-bps=") })
+		unlimited.Services["coturn"] = coturn
+		control := startLoopbackTURN(t, bin, &unlimited, false, loopbackPeer...)
+		if got, took := flood(t, control); got <= 2*bound {
+			t.Fatalf("without max-bps only %d KB of 8 MB reached the peer in %v: the flood does not test the limit", got/1000, took)
+		}
+	})
 }
