@@ -84,6 +84,7 @@ type Config struct {
 	RedisPassword        string        // overrides REDIS_URL's (and is the Cluster's and Sentinel master's)
 	MessageTimeout       time.Duration // longest one inbound message may take to arrive, from its first frame
 	UnfinishedBytesPerIP int64         // bytes of unfinished inbound messages one address may hold on an instance
+	MaxHTTPConnsPerIP    int           // open connections per peer address not (yet) upgraded (0: no limit)
 }
 
 // secretSettings are the settings that may come from a file as well: X_FILE (-x-file) names
@@ -170,6 +171,7 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 		secretFiles[name] = fs.String(name+"-file", "", "a file holding "+settingName(name)+" (instead of the variable: for secrets mounted into the container)")
 	}
 	fs.DurationVar(&c.MessageTimeout, "message-timeout", 20*time.Second, "longest an inbound message may take to arrive, from its first frame to its last, pongs or not; past it the socket is closed with 1008")
+	fs.IntVar(&c.MaxHTTPConnsPerIP, "max-http-conns-per-ip", 256, "TCP connections one peer address may hold open on an instance before they become WebSockets (half-sent requests and keep-alive ones included); more are closed at once. Trusted proxies are exempt (0: no limit)")
 	fs.Int64Var(&c.UnfinishedBytesPerIP, "unfinished-bytes-per-ip", 1<<20, "bytes of inbound messages still arriving that one client address may hold on an instance; a message that would exceed it closes its socket with 1008")
 
 	fs.Usage = func() {
@@ -309,8 +311,8 @@ func (c *Config) validate() error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		bad("LOG_FORMAT must be text or json")
 	}
-	if c.MessageTimeout < time.Second || c.UnfinishedBytesPerIP < c.ReadLimit {
-		bad("MESSAGE_TIMEOUT must be at least 1s, UNFINISHED_BYTES_PER_IP at least READ_LIMIT")
+	if c.MessageTimeout < time.Second || c.UnfinishedBytesPerIP < c.ReadLimit || c.MaxHTTPConnsPerIP < 0 {
+		bad("MESSAGE_TIMEOUT must be at least 1s, UNFINISHED_BYTES_PER_IP at least READ_LIMIT, MAX_HTTP_CONNS_PER_IP not negative")
 	}
 	if names := c.publicDefaults(); len(names) > 0 && !c.development() {
 		bad("%s: a public development default (%s…), known to anyone with the repository: with it anyone can reverse address hashes, "+

@@ -79,7 +79,7 @@ func TestConfigHelpListsEverySetting(t *testing.T) {
 	for _, name := range []string{"ADDR", "REDIS_URL", "INSTANCE_ID", "ALLOWED_ORIGINS", "INTEREST_FALLBACK", "MATCH_TTL",
 		"RESUME_GRACE", "READ_LIMIT", "RATE_LIMIT", "MAX_CONNS_PER_IP", "TRUSTED_PROXIES", "STUN_URLS", "TURN_SECRET", "SHUTDOWN_TIMEOUT",
 		"BAN_SECRET_FILE", "TURN_SECRET_FILE", "MOD_TOKEN_FILE", "REDIS_PASSWORD", "REDIS_PASSWORD_FILE", "MESSAGE_TIMEOUT",
-		"UNFINISHED_BYTES_PER_IP"} {
+		"UNFINISHED_BYTES_PER_IP", "MAX_HTTP_CONNS_PER_IP"} {
 		if !strings.Contains(out.String(), "["+name+"]") {
 			t.Errorf("-h does not document %s", name)
 		}

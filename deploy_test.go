@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -1079,4 +1080,149 @@ func TestNginxDoesNotExposeInternalEndpoints(t *testing.T) {
 	if !slices.Equal(proxied, public) {
 		t.Errorf("the replica got %q, want exactly the public controls %q", proxied, public)
 	}
+}
+
+// Issue 21 (suspected, confirmed without a balancer): half-sent requests held a goroutine each
+// on a replica until HTTP_TIMEOUT, and the shipped nginx had no limit_conn or limit_req. Run
+// for real in Debian's nginx: a half-sent request never reaches a replica (nginx holds it,
+// until client_header_timeout); one address gets 429 past limit_req's burst of new WebSockets
+// and past limit_conn's requests in progress, while another address is served.
+func TestNginxLimitsPerAddress(t *testing.T) {
+	bin := requireNginx(t)
+	release := make(chan struct{})
+	var accepted, holding atomic.Int64
+	upstream := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/hold" { // a request that lasts, like a WebSocket
+			holding.Add(1)
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		}
+		_, _ = io.WriteString(w, "from a replica")
+	}))
+	upstream.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			accepted.Add(1)
+		}
+	}
+	upstream.Start()
+	t.Cleanup(upstream.Close)
+	t.Cleanup(func() { close(release) }) // before upstream.Close, which waits for the held requests
+
+	conf := readNginxConf(t)
+	perAddr := regexp.MustCompile(`(?m)^\s*limit_conn\s+peraddr\s+(\d+);`).FindStringSubmatch(conf)
+	burst := regexp.MustCompile(`(?m)^\s*limit_req\s+zone=upgrades\s+burst=(\d+)\s+nodelay;`).FindStringSubmatch(conf)
+	if perAddr == nil || burst == nil {
+		t.Fatal("deploy/nginx.conf has no limit_conn peraddr <n> or no limit_req zone=upgrades burst=<n> nodelay on /ws")
+	}
+	maxConns, maxBurst := mustAtoi(t, perAddr[1]), mustAtoi(t, burst[1])
+	dir := t.TempDir()
+	listen := "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
+	c, err := adaptNginxConf(conf, []string{upstream.Listener.Addr().String()}, listen, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startNginx(t, bin, c, listen, dir)
+	from := func(local string) *net.Dialer {
+		return &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}, Timeout: 5 * time.Second}
+	}
+	request := func(d *net.Dialer, target string) (net.Conn, error) {
+		conn, err := d.Dial("tcp", listen)
+		if err != nil {
+			return nil, err
+		}
+		t.Cleanup(func() { conn.Close() })
+		_, err = fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", target, listen)
+		return conn, err
+	}
+	status := func(conn net.Conn) int {
+		if err := conn.SetReadDeadline(time.Now().Add(5 * time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("read response: %v", err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+
+	t.Run("a half-sent request never reaches a replica", func(t *testing.T) {
+		before := accepted.Load()
+		var halves []net.Conn
+		for range 50 {
+			conn, err := from("127.0.0.4").Dial("tcp", listen)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { conn.Close() })
+			if _, err := io.WriteString(conn, "GET /ws HTTP/1.1\r\nHost: x\r\nX-Slow: "); err != nil {
+				t.Fatal(err)
+			}
+			halves = append(halves, conn)
+		}
+		// a whole request after them is proxied: what nginx holds is only the halves
+		whole, err := request(from("127.0.0.5"), "/")
+		if err != nil || status(whole) != http.StatusOK {
+			t.Fatalf("a whole request: %v", err)
+		}
+		if n := accepted.Load() - before; n > 1 {
+			t.Fatalf("the replica accepted %d connections for 50 half-sent requests and a whole one", n)
+		}
+		if _, err := io.WriteString(halves[0], "1\r\n\r\n"); err != nil { // finished: now it is proxied
+			t.Fatal(err)
+		}
+		if got := status(halves[0]); got != http.StatusOK {
+			t.Fatalf("a finished request: %d", got)
+		}
+	})
+	t.Run("new WebSockets from one address are paced", func(t *testing.T) {
+		ok, limited := 0, 0
+		for range maxBurst + 50 {
+			conn, err := request(from("127.0.0.6"), "/ws")
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch got := status(conn); got {
+			case http.StatusOK:
+				ok++
+			case http.StatusTooManyRequests:
+				limited++
+			default:
+				t.Fatalf("GET /ws: %d", got)
+			}
+			conn.Close()
+		}
+		if ok < int(maxBurst) || limited == 0 {
+			t.Fatalf("%d of %d upgrades let through, %d refused: want the burst (%d) through and the rest paced", ok, maxBurst+50, limited, maxBurst)
+		}
+		if conn, err := request(from("127.0.0.7"), "/ws"); err != nil || status(conn) != http.StatusOK {
+			t.Fatalf("another address was paced too: %v", err)
+		}
+	})
+	t.Run("requests in progress per address", func(t *testing.T) {
+		var held []net.Conn
+		for range maxConns {
+			conn, err := request(from("127.0.0.8"), "/hold")
+			if err != nil {
+				t.Fatal(err)
+			}
+			held = append(held, conn)
+		}
+		waitFor(t, 10*time.Second, "the held requests at the replica", func() bool { return holding.Load() >= maxConns })
+		over, err := request(from("127.0.0.8"), "/hold")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := status(over); got != http.StatusTooManyRequests {
+			t.Fatalf("request %d in progress from one address: %d, want 429", maxConns+1, got)
+		}
+		if conn, err := request(from("127.0.0.9"), "/"); err != nil || status(conn) != http.StatusOK {
+			t.Fatalf("another address was refused too: %v", err)
+		}
+		for _, conn := range held {
+			conn.Close()
+		}
+	})
 }

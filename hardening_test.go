@@ -2,12 +2,16 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -655,4 +659,72 @@ func TestSupersededSocketReachesNobody(t *testing.T) {
 		Instance: insts[0].cfg.InstanceID, Match: m.MatchID, Frame: stale}, "test")
 	waitFor(t, 5*time.Second, "instance 1 to drop the superseded socket's chat", func() bool { return notMatched() == before+1 })
 	checkNextIsMarker(t, []*wsClient{a2}, []*wsClient{p}) // p's next chat is the new socket's
+}
+
+// Issue 21 (suspected, confirmed): the per-address cap applied only at the upgrade, so
+// half-sent requests from one address each held a goroutine and about 10 KiB until
+// HTTP_TIMEOUT (measured: 4 000 of them, +4 000 goroutines and +40.7 MiB). Connections not
+// yet upgraded are now bounded per peer address (MAX_HTTP_CONNS_PER_IP); trusted proxies,
+// which do this for their clients, are exempt.
+func TestHalfSentRequestsArePerAddressBounded(t *testing.T) {
+	rs := redistest.Start(t)
+	const limit, attack = 20, 200
+	p := startProc(t, processEnv(rs.URL(), fmt.Sprint("MAX_HTTP_CONNS_PER_IP=", limit), "TRUSTED_PROXIES=127.0.0.3/32"))
+	halfSent := func(from string, n int) []net.Conn {
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+		var conns []net.Conn
+		for range n {
+			c, err := d.Dial("tcp", p.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { c.Close() })
+			if _, err := io.WriteString(c, "GET /ws HTTP/1.1\r\nHost: x\r\nX-Slow: "); err != nil && !errors.Is(err, syscall.ECONNRESET) {
+				t.Fatal(err)
+			}
+			conns = append(conns, c)
+		}
+		return conns
+	}
+	// how many of conns the server has closed: a read ends at once on those, and waits out the
+	// deadline on the others
+	closed := func(conns []net.Conn) int {
+		var n atomic.Int64
+		var wg sync.WaitGroup
+		deadline := time.Now().Add(2 * time.Second)
+		for _, c := range conns {
+			wg.Go(func() {
+				if err := c.SetReadDeadline(deadline); err != nil {
+					t.Error(err)
+				}
+				if _, err := c.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
+					n.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		return int(n.Load())
+	}
+	goroutines := func() float64 { return metricValue(p.metrics(), "go_goroutines", nil) } // from 127.0.0.1
+	before := goroutines()
+	attacker := halfSent("127.0.0.9", attack)
+	proxied := halfSent("127.0.0.3", 50) // a trusted proxy's: not bounded here
+	if n := closed(attacker); n != attack-limit {
+		t.Fatalf("%d of %d half-sent requests from one address were closed, want %d", n, attack, attack-limit)
+	}
+	if n := closed(proxied); n != 0 {
+		t.Fatalf("%d of a trusted proxy's half-sent requests were closed", n)
+	}
+	if g := goroutines(); g-before > limit+50+20 {
+		t.Fatalf("goroutines %v -> %v: the closed requests still hold theirs", before, g)
+	}
+	// other addresses are served meanwhile, the metric says what happened
+	if resp, err := probe.Get(p.httpURL() + "/healthz"); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("another address was not served: %v", err)
+	} else {
+		resp.Body.Close()
+	}
+	if n := metricValue(p.metrics(), "gomegle_disconnects_total", map[string]string{"cause": "http_ip_cap"}); n != attack-limit {
+		t.Fatalf("disconnects_total{http_ip_cap} = %v, want %d", n, attack-limit)
+	}
 }

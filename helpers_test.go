@@ -43,7 +43,7 @@ func testConfig(t testing.TB, redisURL string, overrides ...func(*Config)) Confi
 	cfg.KeyPrefix = "{mm-" + strings.ToLower(newID()[:8]) + "}" // a key space of its own per test
 	cfg.HeartbeatInterval, cfg.HeartbeatTTL = 100*time.Millisecond, time.Second
 	cfg.SweepInterval, cfg.OnlineInterval = 100*time.Millisecond, 100*time.Millisecond
-	cfg.MaxConnsPerIP = 0
+	cfg.MaxConnsPerIP, cfg.MaxHTTPConnsPerIP = 0, 0 // every client is on loopback
 	cfg.RateLimit, cfg.FindRate = 0, 0
 	cfg.PowMaxNumber = 0     // the gate has tests of its own
 	cfg.WebDir = t.TempDir() // no UI
@@ -363,7 +363,7 @@ func processEnv(redisURL string, extra ...string) []string {
 	return append([]string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
 		"REDIS_URL=" + redisURL, "KEY_PREFIX={mm-" + strings.ToLower(newID()[:8]) + "}",
-		"MAX_CONNS_PER_IP=0", "RATE_LIMIT=0", "FIND_MATCH_RATE=0", "POW_MAX_NUMBER=0", "LOG_LEVEL=warn", "WEB_DIR=/nonexistent",
+		"MAX_CONNS_PER_IP=0", "MAX_HTTP_CONNS_PER_IP=0", "RATE_LIMIT=0", "FIND_MATCH_RATE=0", "POW_MAX_NUMBER=0", "LOG_LEVEL=warn", "WEB_DIR=/nonexistent",
 	}, extra...)
 }
 

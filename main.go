@@ -102,6 +102,7 @@ type App struct {
 	Server     *Server
 	Redis      redis.UniversalClient
 	poller     *Poller // nil: none
+	httpConns  *httpConnCap
 	closeRedis func()
 }
 
@@ -173,7 +174,8 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if srv.ui == nil {
 		log.Warn("the web UI is not built; / explains how to build it", "web_dir", cfg.WebDir)
 	}
-	return &App{cfg: cfg, log: log, Metrics: metrics, Hub: hub, Server: srv, Redis: rdb, poller: poller,
+	httpConns := newHTTPConnCap(cfg.MaxHTTPConnsPerIP, cfg.TrustedProxies, metrics.Disconnects.WithLabelValues("http_ip_cap").Inc)
+	return &App{cfg: cfg, log: log, Metrics: metrics, Hub: hub, Server: srv, Redis: rdb, poller: poller, httpConns: httpConns,
 		closeRedis: func() { stopAddrs(); <-addrsDone; closeRedis() }}, nil
 }
 
@@ -186,7 +188,7 @@ func (a *App) HTTPServer() *http.Server {
 	return &http.Server{
 		Handler: a.Handler(), ReadHeaderTimeout: a.cfg.HTTPTimeout,
 		ReadTimeout: a.cfg.HTTPTimeout, WriteTimeout: a.cfg.HTTPTimeout, IdleTimeout: a.cfg.HTTPIdleTimeout,
-		ErrorLog: httpErrorLog(a.log),
+		ErrorLog: httpErrorLog(a.log), ConnState: a.httpConns.ConnState,
 	}
 }
 

@@ -52,7 +52,7 @@ var (
 	dropReasons     = []string{"send_queue_full", "publish_queue_full", "publish_failed", "not_matched", "bad_envelope"}
 	resumeResults   = []string{"resumed", "expired", "invalid", "error"}
 	reconcileKinds  = []string{"match_applied", "requeued", "match_vanished", "rerouted", "superseded"}
-	disconnectCause = []string{"client_closed", "dropped", "server_closed", "too_large", "slow_message", "unfinished_cap", "ip_cap"}
+	disconnectCause = []string{"client_closed", "dropped", "server_closed", "too_large", "slow_message", "unfinished_cap", "ip_cap", "http_ip_cap"}
 	redisOps        = []string{"match", "leave", "expire_hold", "resume", "detach", "user_route", "user_states", "match_of",
 		"match_states", "alive", "heartbeat", "deregister", "online", "refresh", "load", "publish", "conns", "instances",
 		"report", "ban_of", "reports", "ban", "dismiss", "lift", "bans"}
