@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -726,5 +727,27 @@ func TestHalfSentRequestsArePerAddressBounded(t *testing.T) {
 	}
 	if n := metricValue(p.metrics(), "gomegle_disconnects_total", map[string]string{"cause": "http_ip_cap"}); n != attack-limit {
 		t.Fatalf("disconnects_total{http_ip_cap} = %v, want %d", n, attack-limit)
+	}
+}
+
+// Issue 21 (suspected): the page's CSP allowed WebSockets to any host (connect-src 'self' ws:
+// wss:); it needs its own origin only ('self' covers ws: and wss: of it in CSP Level 3: the
+// browser test web/e2e/csp.spec.ts proves Chromium connects, and refuses another host).
+func TestCSPConnectsToTheOwnOriginOnly(t *testing.T) {
+	_, url := startMiniredis(t)
+	inst := startInstance(t, testConfig(t, url))
+	resp, err := http.Get(inst.srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var connect []string
+	for _, directive := range strings.Split(resp.Header.Get("Content-Security-Policy"), ";") {
+		if fields := strings.Fields(directive); len(fields) > 0 && fields[0] == "connect-src" {
+			connect = fields[1:]
+		}
+	}
+	if !slices.Equal(connect, []string{"'self'"}) {
+		t.Fatalf("connect-src %q, want 'self' alone", connect)
 	}
 }
