@@ -115,9 +115,47 @@ func TestComposeFile(t *testing.T) {
 		if lbNet == nil {
 			t.Fatalf("lb is not on the front network: %v", lb.Networks)
 		}
-		lbAddr := lbNet.Ipv4Address
-		if lbAddr == "" || env(app, "TRUSTED_PROXIES") != lbAddr+"/32" {
-			t.Fatalf("TRUSTED_PROXIES %q must be exactly the balancer's address %q", env(app, "TRUSTED_PROXIES"), lbAddr)
+		if lbNet.Ipv4Address == "" || lbNet.Ipv6Address == "" || env(app, "TRUSTED_PROXIES") != lbNet.Ipv4Address+"/32,"+lbNet.Ipv6Address+"/128" {
+			t.Fatalf("TRUSTED_PROXIES %q must be exactly the balancer's addresses %q and %q", env(app, "TRUSTED_PROXIES"), lbNet.Ipv4Address, lbNet.Ipv6Address)
+		}
+	})
+	// Issue 21 (suspected, confirmed by Docker's docs, "Port publishing and mapping": "Ports on
+	// the host's IPv6 addresses will map to the container's IPv4 address if no host IP is given
+	// in a port mapping, the bridge network is IPv4-only, and --userland-proxy=true (default)"):
+	// through docker-proxy every IPv6 client reached nginx as one address. The balancer's
+	// network is dual-stack, so the published port maps IPv6 to nginx's own IPv6 address
+	// (ip6tables, with the client's address kept), and nginx listens there.
+	t.Run("IPv6 clients reach the balancer with their own addresses", func(t *testing.T) {
+		var front *types.NetworkConfig
+		for name := range lb.Networks {
+			n := p.Networks[name]
+			front = &n
+		}
+		if len(lb.Networks) != 1 || front.EnableIPv6 == nil || !*front.EnableIPv6 {
+			t.Fatalf("the balancer's network %+v is not dual-stack (enable_ipv6): IPv6 clients would arrive through docker-proxy as one address", front)
+		}
+		lbAddr, err := netip.ParseAddr(lb.Networks["front"].Ipv6Address)
+		if err != nil {
+			t.Fatalf("the balancer has no fixed IPv6 address: %v", err)
+		}
+		inSubnet := false
+		for _, c := range front.Ipam.Config {
+			if prefix, err := netip.ParsePrefix(c.Subnet); err == nil && prefix.Addr().Is6() && prefix.Contains(lbAddr) {
+				inSubnet = true
+			}
+		}
+		if !inSubnet {
+			t.Fatalf("the balancer's IPv6 address %s is in none of its network's subnets %+v", lbAddr, front.Ipam.Config)
+		}
+		if len(lb.Ports) != 1 || lb.Ports[0].HostIP != "" {
+			t.Fatalf("lb ports %+v: want one published on every host address", lb.Ports)
+		}
+		conf, err := os.ReadFile("deploy/nginx.conf")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !regexp.MustCompile(`(?m)^\s*listen\s+\[::\]:8080;`).Match(conf) {
+			t.Fatal("nginx does not listen on IPv6: a dual-stack network would hand it IPv6 connections it cannot take")
 		}
 	})
 	t.Run("the app hands out TURN", func(t *testing.T) {
@@ -863,8 +901,9 @@ func replaceOnce(conf string, re *regexp.Regexp, repl, what string) (string, err
 }
 
 // adaptNginxConf is deploy/nginx.conf adapted only in its upstream servers (one line per
-// upstream, same parameters), its listen address and its files (pid, temporary directories,
-// under dir), as web/e2e/servers.ts adapts it, so that it runs on loopback beside anything.
+// upstream, same parameters), its listen address (the IPv6 one goes: the tests listen on IPv4
+// loopback) and its files (pid, temporary directories, under dir), as web/e2e/servers.ts
+// adapts it, so that it runs on loopback beside anything.
 func adaptNginxConf(conf string, upstreams []string, listen, dir string) (string, error) {
 	upstream := regexp.MustCompile(`(?m)^([ \t]*)server app:8080 ([^;\n]*);[ \t]*$`)
 	m := upstream.FindStringSubmatch(conf)
@@ -880,6 +919,9 @@ func adaptNginxConf(conf string, upstreams []string, listen, dir string) (string
 		return "", err
 	}
 	if out, err = replaceOnce(out, regexp.MustCompile(`(?m)^([ \t]*)listen 8080;[ \t]*$`), "${1}listen "+listen+";", `"listen 8080;" lines`); err != nil {
+		return "", err
+	}
+	if out, err = replaceOnce(out, regexp.MustCompile(`(?m)^[ \t]*listen \[::\]:8080;.*$`), "", `"listen [::]:8080;" lines`); err != nil {
 		return "", err
 	}
 	paths := regexp.MustCompile(`(?m)^([ \t]*)(pid|\w+_temp_path)[ \t]+/tmp/([^;\s]+);`)
