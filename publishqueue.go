@@ -20,20 +20,60 @@ type publishQueue struct {
 
 	mu        sync.Mutex
 	senders   map[string]*senderQueue // senders with something queued
-	turns     []*senderQueue          // senders in the order the publisher serves them; may hold emptied ones
+	turns     fifo[*senderQueue]      // senders in the order the publisher serves them; may hold emptied ones
 	heaviest  senderHeap              // senders by bytes queued, the most first
 	count     int                     // messages queued
 	bytes     int                     // bytes queued, and taken by the publisher and not yet published
 	ready     chan struct{}           // something was queued (one signal is enough)
 	onDropped func(n int)             // messages dropped to make room, or refused
+	free      []*senderQueue          // emptied queues, kept with their arrays: a message costs no allocation
 }
 
 type senderQueue struct {
 	key    string
-	msgs   []outgoing // oldest first
+	msgs   fifo[outgoing]
 	bytes  int
 	index  int  // in heaviest
 	inTurn bool // in turns
+}
+
+// fifo is a queue in a slice that is reused once it has been emptied (and compacted when
+// what was taken from its front is most of it), so that a steady flow allocates nothing.
+type fifo[T any] struct {
+	items []T
+	head  int
+}
+
+func (f *fifo[T]) len() int { return len(f.items) - f.head }
+
+func (f *fifo[T]) push(v T) { f.items = append(f.items, v) }
+
+func (f *fifo[T]) pop() T {
+	var zero T
+	v := f.items[f.head]
+	f.items[f.head] = zero
+	f.head++
+	switch {
+	case f.head == len(f.items):
+		f.items, f.head = f.items[:0], 0
+	case f.head >= 64 && 2*f.head >= len(f.items):
+		n := copy(f.items, f.items[f.head:])
+		clear(f.items[n:])
+		f.items, f.head = f.items[:n], 0
+	}
+	return v
+}
+
+// popBack takes the newest item.
+func (f *fifo[T]) popBack() T {
+	var zero T
+	v := f.items[len(f.items)-1]
+	f.items[len(f.items)-1] = zero
+	f.items = f.items[:len(f.items)-1]
+	if f.head == len(f.items) {
+		f.items, f.head = f.items[:0], 0
+	}
+	return v
 }
 
 func newPublishQueue(maxCount, maxBytes int, onDropped func(int)) *publishQueue {
@@ -66,18 +106,18 @@ func (q *publishQueue) push(sender string, o outgoing) bool {
 		dropped++
 	}
 	if s == nil {
-		s = &senderQueue{key: sender}
+		s = q.newSender(sender)
 		q.senders[sender] = s
 		heap.Push(&q.heaviest, s)
 	}
-	s.msgs = append(s.msgs, o)
+	s.msgs.push(o)
 	s.bytes += n
 	heap.Fix(&q.heaviest, s.index)
 	q.count++
 	q.bytes += n
 	if !s.inTurn {
 		s.inTurn = true
-		q.turns = append(q.turns, s)
+		q.turns.push(s)
 	}
 	select {
 	case q.ready <- struct{}{}:
@@ -88,23 +128,44 @@ func (q *publishQueue) push(sender string, o outgoing) bool {
 
 // dropNewest drops the newest message of s. Called with mu held.
 func (q *publishQueue) dropNewest(s *senderQueue) {
-	last := s.msgs[len(s.msgs)-1]
-	s.msgs[len(s.msgs)-1] = outgoing{}
-	s.msgs = s.msgs[:len(s.msgs)-1]
-	q.took(s, len(last.payload))
-	q.bytes -= len(last.payload)
+	n := len(s.msgs.popBack().payload)
+	q.took(s, n)
+	q.bytes -= n
 }
 
 // took accounts for a message that left s's queue. Called with mu held.
 func (q *publishQueue) took(s *senderQueue, n int) {
 	s.bytes -= n
 	q.count--
-	if len(s.msgs) == 0 {
+	if s.msgs.len() == 0 {
 		heap.Remove(&q.heaviest, s.index)
-		delete(q.senders, s.key) // still in turns, maybe: skipped there once empty
+		delete(q.senders, s.key) // still in turns, maybe: skipped there once empty, and kept then
+		if !s.inTurn {
+			q.keep(s)
+		}
 		return
 	}
 	heap.Fix(&q.heaviest, s.index)
+}
+
+// newSender is an emptied queue again, or a new one. Called with mu held.
+func (q *publishQueue) newSender(key string) *senderQueue {
+	if n := len(q.free); n > 0 {
+		s := q.free[n-1]
+		q.free[n-1] = nil
+		q.free = q.free[:n-1]
+		s.key = key
+		return s
+	}
+	return &senderQueue{key: key}
+}
+
+// keep holds on to an emptied queue that nothing refers to any more, a few of them. Called
+// with mu held.
+func (q *publishQueue) keep(s *senderQueue) {
+	if len(q.free) < 64 {
+		q.free = append(q.free, s)
+	}
 }
 
 // take takes up to max messages, one of each sender in turn, for the publisher; their bytes
@@ -112,22 +173,20 @@ func (q *publishQueue) took(s *senderQueue, n int) {
 func (q *publishQueue) take(max int, batch []outgoing) []outgoing {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for len(batch) < max && len(q.turns) > 0 {
-		s := q.turns[0]
-		q.turns[0] = nil
-		q.turns = q.turns[1:]
-		if len(s.msgs) == 0 {
+	for len(batch) < max && q.turns.len() > 0 {
+		s := q.turns.pop()
+		if s.msgs.len() == 0 { // emptied by dropNewest: out of the turns now, and free
 			s.inTurn = false
+			q.keep(s)
 			continue
 		}
-		batch = append(batch, s.msgs[0])
-		s.msgs[0] = outgoing{}
-		s.msgs = s.msgs[1:]
+		batch = append(batch, s.msgs.pop())
 		q.took(s, len(batch[len(batch)-1].payload))
-		if len(s.msgs) > 0 {
-			q.turns = append(q.turns, s)
+		if s.msgs.len() > 0 {
+			q.turns.push(s)
 		} else {
 			s.inTurn = false
+			q.keep(s)
 		}
 	}
 	return batch

@@ -241,3 +241,59 @@ func TestPublishQueueIsFair(t *testing.T) {
 		t.Fatal("a light sender was refused while a heavy one held the queue")
 	}
 }
+
+// BenchmarkPublishQueue is one message through the fair publish queue: pushed by one of 16
+// senders, taken in a batch by the publisher.
+func BenchmarkPublishQueue(b *testing.B) {
+	q := newPublishQueue(8192, 32<<20, func(int) {})
+	o := outgoing{channel: "signals:{b}", payload: make([]byte, 200)}
+	senders := make([]string, 16)
+	for i := range senders {
+		senders[i] = fmt.Sprint("sender-", i)
+	}
+	batch := make([]outgoing, 0, publishBatch)
+	b.ReportAllocs()
+	for i := range b.N {
+		q.push(senders[i%len(senders)], o)
+		if i%64 == 63 {
+			batch = q.take(publishBatch, batch[:0])
+			q.done(len(batch) * len(o.payload))
+		}
+	}
+}
+
+// The queues inside the publish queue keep their order through reuse and compaction.
+func TestFIFOKeepsOrder(t *testing.T) {
+	var f fifo[int]
+	next, want := 0, 0
+	for round := range 50 {
+		for range round%7 + 3 {
+			f.push(next)
+			next++
+		}
+		for range round%5 + 1 {
+			if f.len() == 0 {
+				break
+			}
+			if got := f.pop(); got != want {
+				t.Fatalf("popped %d, want %d", got, want)
+			}
+			want++
+		}
+	}
+	if f.len() > 0 {
+		if got := f.popBack(); got != next-1 {
+			t.Fatalf("popBack %d, want %d", got, next-1)
+		}
+		next--
+	}
+	for f.len() > 0 {
+		if got := f.pop(); got != want {
+			t.Fatalf("popped %d, want %d", got, want)
+		}
+		want++
+	}
+	if want != next {
+		t.Fatalf("%d of %d came out", want, next)
+	}
+}
