@@ -127,13 +127,7 @@ func TestUnfinishedMessagesCannotPinMemory(t *testing.T) {
 		"UNFINISHED_BYTES_PER_IP=1048576", "REMATCH_COOLDOWN=0"))
 	heap := func() float64 { return metricValue(p.metrics(), "go_memstats_heap_inuse_bytes", nil) }
 	dialFrom := func(addr string) *websocket.Conn {
-		conn, resp, err := websocket.DefaultDialer.Dial(p.wsURL(), http.Header{"X-Forwarded-For": {addr}})
-		if resp != nil && resp.Body != nil {
-			resp.Body.Close()
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+		conn := dialRaw(t, p.wsURL(), http.Header{"X-Forwarded-For": {addr}})
 		if _, _, err := conn.ReadMessage(); err != nil { // hello
 			t.Fatal(err)
 		}

@@ -765,6 +765,21 @@ func quietApp(tb testing.TB, cfg Config) *App {
 	return app
 }
 
+// dialRaw connects a bare gorilla connection (no reader of ours, nothing read yet), closed at
+// cleanup: for tests that speak to the server frame by frame.
+func dialRaw(t testing.TB, url string, header http.Header) *websocket.Conn {
+	t.Helper()
+	conn, resp, err := websocket.DefaultDialer.Dial(url, header)
+	if resp != nil && resp.Body != nil {
+		resp.Body.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
 // dialSlowReader connects with a small socket receive buffer, so that a client that does not
 // read fills up quickly.
 func dialSlowReader(url string) (*websocket.Conn, error) {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"net/http"
 	"reflect"
 	"slices"
 	"strings"
@@ -72,21 +71,6 @@ func FuzzDecodeEnvelope(f *testing.F) {
 	})
 }
 
-// floodSocket is a raw connection of an attacker that discards whatever it is sent (so the
-// server never drops it as a slow reader).
-func floodSocket(t *testing.T, url string, header http.Header) *websocket.Conn {
-	t.Helper()
-	conn, resp, err := websocket.DefaultDialer.Dial(url, header)
-	if resp != nil && resp.Body != nil {
-		resp.Body.Close()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return conn
-}
-
 // Issue 21, item 11: 95 sockets of one address bursting typing across instances filled the
 // publish queue (2 642 publish_queue_full drops in 5 s) and a bystander lost 2 of 402 chats.
 // The queue is shared fairly between senders: when it is full, the sender that holds the
@@ -123,7 +107,7 @@ func TestFloodingAddressCannotCrowdTheBus(t *testing.T) {
 		}
 	}
 	for range pairs {
-		a, b := floodSocket(t, insts[0].wsURL(), attacker), floodSocket(t, insts[1].wsURL(), attacker)
+		a, b := dialRaw(t, insts[0].wsURL(), attacker), dialRaw(t, insts[1].wsURL(), attacker)
 		expectRaw(a, wire.EvHello)
 		expectRaw(b, wire.EvHello)
 		for _, conn := range []*websocket.Conn{a, b} {
