@@ -129,7 +129,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	secret := []byte(cfg.BanSecret)
 	if len(secret) == 0 {
 		secret = []byte(newID())
-		if cfg.RedisURL != "" || len(cfg.RedisClusterAddrs)+len(cfg.RedisSentinelAddrs) > 0 {
+		if !cfg.development() {
 			log.Warn("BAN_SECRET is not set: address limits and bans hold on this instance only; set the same BAN_SECRET on every replica")
 		}
 	}
