@@ -4,6 +4,10 @@ import (
 	"context"
 	_ "embed"
 	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -140,6 +144,64 @@ func (c *AddressCap) sync(ctx context.Context) {
 			}
 			c.mu.Unlock()
 			return
+		}
+	}
+}
+
+// httpConnCap bounds the TCP connections one peer address holds open on this instance before
+// they are upgraded (MAX_HTTP_CONNS_PER_IP): requests whose headers are still arriving (a
+// slowloris: each is a goroutine and about 10 KiB until HTTP_TIMEOUT) and idle keep-alive
+// connections. It sees a connection before any byte is read, so it knows only the peer, not
+// a forwarded client: trusted proxies are exempt (they do this for their clients), and behind
+// one only MAX_CONNS_PER_IP applies. A connection over the bound is closed at once. Upgraded
+// connections leave it for MAX_CONNS_PER_IP.
+type httpConnCap struct {
+	max     int // 0: no bound
+	trusted []netip.Prefix
+	refused func()
+
+	mu   sync.Mutex
+	open map[string]int      // peer address key -> connections counted
+	keys map[net.Conn]string // the counted connections
+}
+
+func newHTTPConnCap(max int, trusted []netip.Prefix, refused func()) *httpConnCap {
+	return &httpConnCap{max: max, trusted: trusted, refused: refused, open: map[string]int{}, keys: map[net.Conn]string{}}
+}
+
+// ConnState is the http.Server's hook.
+func (c *httpConnCap) ConnState(conn net.Conn, state http.ConnState) {
+	switch state {
+	case http.StateNew:
+		if c.max == 0 {
+			return
+		}
+		ap, err := netip.ParseAddrPort(conn.RemoteAddr().String())
+		if err != nil || slices.ContainsFunc(c.trusted, func(p netip.Prefix) bool { return p.Contains(ap.Addr().Unmap()) }) {
+			return
+		}
+		key := addressKey(ap.Addr())
+		c.mu.Lock()
+		full := c.open[key] >= c.max
+		if !full {
+			c.open[key]++
+			c.keys[conn] = key
+		}
+		c.mu.Unlock()
+		if full {
+			c.refused()
+			_ = conn.Close() // the server's read finds it closed: nothing to log
+		}
+	case http.StateHijacked, http.StateClosed:
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		key, ok := c.keys[conn]
+		if !ok {
+			return
+		}
+		delete(c.keys, conn)
+		if c.open[key]--; c.open[key] <= 0 {
+			delete(c.open, key)
 		}
 	}
 }

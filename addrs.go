@@ -4,9 +4,12 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -138,4 +141,37 @@ func addressHash(secret []byte, key string) string {
 	mac := hmac.New(sha256.New, secret)
 	mac.Write([]byte(key)) // hash.Hash.Write never fails
 	return hex.EncodeToString(mac.Sum(nil)[:16])
+}
+
+// No log line carries a client's address (README, "What is stored"): connection errors name
+// both ends ("write tcp 10.0.0.1:8080->203.0.113.5:51234: broken pipe"), and so do the HTTP
+// server's own lines ("http: panic serving 203.0.113.5:51234: ..."); both are logged without
+// them. Log lines that must say whose they are name the client id or the address's keyed hash.
+
+// ipWithPort is an IPv4 address or a bracketed IPv6 one, with its port if any: how net and
+// net/http write the ends of a connection.
+var ipWithPort = regexp.MustCompile(`\b(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?\b|\[[0-9A-Fa-f:.]+(?:%[\w.-]+)?\](?::\d+)?`)
+
+// scrubAddrs replaces every IP address (and port) in s with "-".
+func scrubAddrs(s string) string { return ipWithPort.ReplaceAllString(s, "-") }
+
+// peerErr is a connection's error as a log line carries it: without the addresses of its ends.
+func peerErr(err error) string {
+	if err == nil {
+		return ""
+	}
+	return scrubAddrs(err.Error())
+}
+
+// httpErrorLog is the HTTP server's own log (a panic in a handler, say) as warnings of log,
+// without addresses.
+func httpErrorLog(l *slog.Logger) *log.Logger {
+	return log.New(logWriter(func(line string) { l.Warn("http server", "err", scrubAddrs(line)) }), "", 0)
+}
+
+type logWriter func(line string)
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w(strings.TrimSpace(string(p)))
+	return len(p), nil
 }

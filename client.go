@@ -3,8 +3,10 @@ package main
 import (
 	"bufio"
 	"errors"
+	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,21 +28,41 @@ const (
 
 const (
 	writeWait      = 10 * time.Second // longest one batch of queued frames may take to write
-	closeWriteWait = time.Second      // longest the close frame may take
+	closeWriteWait = time.Second      // longest the close frame may take (and a pong)
 	strikeWindow   = 10 * time.Second // rate-limit strikes older than this are forgiven
+)
+
+// What an unfinished inbound message may hold (issue 21): READ_LIMIT is for a report with its
+// evidence, so only a connection that may report (in a match, or within reportWindow of one,
+// and reportSlack more, so that a late report is answered rather than cut off) may send that
+// much; anyone else only smallReadLimit, which a find_match with its proof of work and ten
+// interests fits several times over. A message's buffer is charged to its address's share of
+// UNFINISHED_BYTES_PER_IP as it grows past freeMessageBytes (most messages never do: no lock).
+const (
+	smallReadLimit   = 8 << 10
+	reportSlack      = 15 * time.Second
+	freeMessageBytes = 4 << 10
+	firstReadBuffer  = 512
+)
+
+var (
+	errSlowMessage   = errors.New("a message took longer than MESSAGE_TIMEOUT to arrive")
+	errUnfinishedCap = errors.New("the address's unfinished messages are over UNFINISHED_BYTES_PER_IP")
 )
 
 // ClientLimits are the per-connection limits from Config.
 type ClientLimits struct {
-	ReadLimit    int64
-	SendQueue    int // frames
-	SendBytes    int // bytes queued or being written
-	RateLimit    float64
-	RateBurst    int
-	RateStrikes  int
-	FindRate     float64 // find_match per second (0: only the general limit)
-	FindBurst    int
-	PingInterval time.Duration
+	ReadLimit      int64
+	MessageTimeout time.Duration    // from a message's first frame to its last
+	Unfinished     *unfinishedBytes // shared by every connection of the instance
+	SendQueue      int              // frames
+	SendBytes      int              // bytes queued or being written
+	RateLimit      float64
+	RateBurst      int
+	RateStrikes    int
+	FindRate       float64 // find_match per second (0: only the general limit)
+	FindBurst      int
+	PingInterval   time.Duration
 }
 
 // Client is one WebSocket connection and nothing else: a read pump that decodes, validates
@@ -82,9 +104,11 @@ type Client struct {
 	onEnd   func()
 
 	// the read pump's own, across its parks (one runs at a time)
-	strikes    int
-	lastStrike time.Time
-	lastRead   atomic.Int64 // when the last frame was read, since clockStart (for the ping round)
+	strikes     int
+	lastStrike  time.Time
+	lastRead    atomic.Int64 // when the last frame was read, since clockStart (for the ping round)
+	msgDeadline time.Time    // while a message arrives: when it must be whole (pongs extend nothing past it)
+	charged     int64        // bytes charged to the address for the message being read or handled
 
 	rmu    sync.Mutex // guards parked; taken before the poller's lock
 	parked bool       // the read pump has parked: the next wake runs it again
@@ -100,6 +124,7 @@ type Client struct {
 	closeText string
 	done      chan struct{} // closed by Close
 	readDone  chan struct{} // closed when the read pump stops reading
+	unread    bool          // written before readDone closes: the read pump stopped mid-message
 }
 
 // IdleWait is what parking an idle connection needs: gorilla's read buffer (nothing in it
@@ -127,9 +152,24 @@ func newClient(id wire.ClientID, ip string, to inbound, conn *websocket.Conn, id
 // start runs the read pump; onEnd runs after the client's cleanup.
 func (c *Client) start(onEnd func()) {
 	c.onEnd, c.wakeFn = onEnd, c.wake
-	c.conn.SetReadLimit(c.limits.ReadLimit)
 	c.extend()
-	c.conn.SetPongHandler(func(string) error { c.extend(); return nil })
+	// control frames count toward the rate limit like messages: a ping or pong flood is
+	// closed like a chat flood, and a refused ping gets no pong
+	c.conn.SetPongHandler(func(string) error {
+		if c.admit() {
+			c.extend()
+		}
+		return nil
+	})
+	c.conn.SetPingHandler(func(data string) error {
+		if !c.admit() {
+			return nil
+		}
+		if err := c.conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(closeWriteWait)); err != nil && !errors.Is(err, websocket.ErrCloseSent) {
+			return err
+		}
+		return nil
+	})
 	c.pumps.Add(1) // until the read pump's end
 	if !c.park() {
 		go c.readPump()
@@ -167,7 +207,7 @@ func (c *Client) enqueue(frame []byte, wake bool) bool {
 		c.Close(ClosePolicy, "too slow: send queue full")
 		// a writer blocked on a full socket gives up now instead of at its deadline
 		if err := c.conn.NetConn().SetWriteDeadline(time.Now()); err != nil {
-			c.log.Debug("set write deadline", "client", c.id, "err", err)
+			c.log.Debug("set write deadline", "client", c.id, "err", peerErr(err))
 		}
 		return false
 	}
@@ -304,7 +344,7 @@ func (c *Client) writeBatch(batch [][]byte, ping bool) error {
 func (c *Client) finish(batch [][]byte) {
 	defer func() {
 		if err := c.conn.Close(); err != nil {
-			c.log.Debug("close connection", "client", c.id, "err", err)
+			c.log.Debug("close connection", "client", c.id, "err", peerErr(err))
 		}
 		c.wake() // a parked read pump hears of the close from its read, not from the poller
 	}()
@@ -318,15 +358,38 @@ func (c *Client) finish(batch [][]byte) {
 		return
 	}
 	msg := websocket.FormatCloseMessage(c.closeCode, c.closeText)
-	if err := c.conn.WriteControl(websocket.CloseMessage, msg, deadline); err != nil {
-		c.log.Debug("write close frame", "client", c.id, "err", err)
+	// ErrCloseSent: gorilla sent one itself (1009, for a frame over the read limit)
+	if err := c.conn.WriteControl(websocket.CloseMessage, msg, deadline); err != nil && !errors.Is(err, websocket.ErrCloseSent) {
+		c.log.Debug("write close frame", "client", c.id, "err", peerErr(err))
 		return
 	}
-	t := time.NewTimer(time.Until(deadline) + closeWriteWait)
+	until := deadline.Add(closeWriteWait)
+	t := time.NewTimer(time.Until(until))
 	defer t.Stop()
 	select {
 	case <-c.readDone:
+		if c.unread {
+			c.drain(until)
+		}
 	case <-t.C:
+	}
+}
+
+// drain discards what a client still sends after its read pump stopped in the middle of a
+// message (too large, too slow), until the client closes or until: that is the rest of the
+// message, and closing over it would reset the connection before the close frame is read.
+func (c *Client) drain(until time.Time) {
+	nc := c.conn.NetConn()
+	if hc, ok := nc.(interface{ CloseWrite() error }); ok {
+		if err := hc.CloseWrite(); err != nil { // the close frame is out: say so with a FIN
+			return
+		}
+	}
+	if err := nc.SetReadDeadline(until); err != nil {
+		return
+	}
+	if _, err := io.Copy(io.Discard, nc); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+		c.log.Debug("drain before close", "client", c.id, "err", peerErr(err))
 	}
 }
 
@@ -339,16 +402,88 @@ func (c *Client) readPump() {
 		return // only pongs had arrived
 	}
 	for {
-		kind, data, err := c.conn.ReadMessage()
+		kind, data, err := c.readMessage()
 		if err != nil {
 			c.end(c.ended(err))
 			return
 		}
 		c.extend()
 		c.handle(kind, data)
+		c.giveBack()
 		if c.linger() && c.park() {
 			return // the poller runs the read pump again
 		}
+	}
+}
+
+// readMessage reads the next message within what the connection may send now: up to
+// READ_LIMIT when it may report, smallReadLimit otherwise (gorilla refuses a frame that would
+// pass it: too_large); whole within MessageTimeout of its first frame, whatever pongs come
+// meanwhile (errSlowMessage); into a buffer that grows with what arrives, charged to the
+// address's share of unfinished bytes (errUnfinishedCap). The charge is given back after the
+// message is handled (giveBack).
+func (c *Client) readMessage() (int, []byte, error) {
+	limit := min(c.limits.ReadLimit, smallReadLimit)
+	if c.sess.mayReportWithin(reportSlack) {
+		limit = c.limits.ReadLimit
+	}
+	c.conn.SetReadLimit(limit)
+	kind, r, err := c.conn.NextReader()
+	if err != nil {
+		return 0, nil, err
+	}
+	c.msgDeadline = time.Now().Add(c.limits.MessageTimeout)
+	defer func() { c.msgDeadline = time.Time{} }()
+	if deadline := c.readDeadline(); c.msgDeadline.Before(deadline) {
+		if err := c.conn.SetReadDeadline(c.msgDeadline); err != nil {
+			return 0, nil, err
+		}
+	}
+	data, err := c.readAll(r, limit)
+	if errors.Is(err, os.ErrDeadlineExceeded) && !time.Now().Before(c.msgDeadline) {
+		err = errSlowMessage
+	}
+	return kind, data, err
+}
+
+// readAll reads a message of at most limit bytes into a buffer that doubles as it fills (never
+// past limit, and one spare byte to see the end), each growth past freeMessageBytes charged
+// to the address first.
+func (c *Client) readAll(r io.Reader, limit int64) ([]byte, error) {
+	b := make([]byte, 0, firstReadBuffer)
+	for {
+		if len(b) == cap(b) {
+			size := min(2*int64(cap(b)), limit+1)
+			if size > freeMessageBytes && !c.charge(size-int64(cap(b))) {
+				return nil, errUnfinishedCap
+			}
+			b = slices.Grow(b, int(size)-len(b))
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// charge counts n more bytes of the message being read against the address's share.
+func (c *Client) charge(n int64) bool {
+	if !c.limits.Unfinished.take(c.ip, n) {
+		return false
+	}
+	c.charged += n
+	return true
+}
+
+// giveBack returns what the last message was charged (it has been handled, or the read ended).
+func (c *Client) giveBack() {
+	if c.charged > 0 {
+		c.limits.Unfinished.give(c.ip, c.charged)
+		c.charged = 0
 	}
 }
 
@@ -375,7 +510,7 @@ func (c *Client) linger() bool {
 	}
 	_, err := c.idle.Buffered.Peek(1)
 	if derr := c.conn.SetReadDeadline(deadline); derr != nil {
-		c.log.Debug("set read deadline", "client", c.id, "err", derr)
+		c.log.Debug("set read deadline", "client", c.id, "err", peerErr(derr))
 	}
 	return err == nil || errors.Is(err, os.ErrDeadlineExceeded) && !c.overdue()
 }
@@ -401,12 +536,17 @@ func (c *Client) pongWait() time.Duration { return 2 * c.limits.PingInterval }
 // clockStart makes lastRead a reading of the monotonic clock.
 var clockStart = time.Now()
 
-// extend records that the client is alive: a frame or a pong arrived.
+// extend records that the client is alive: a frame or a pong arrived. While a message is
+// arriving, nothing extends the read deadline past the time the message must be whole by.
 func (c *Client) extend() {
 	now := time.Now()
 	c.lastRead.Store(int64(now.Sub(clockStart)))
-	if err := c.conn.SetReadDeadline(now.Add(c.pongWait())); err != nil {
-		c.log.Debug("set read deadline", "client", c.id, "err", err)
+	deadline := now.Add(c.pongWait())
+	if !c.msgDeadline.IsZero() && c.msgDeadline.Before(deadline) {
+		deadline = c.msgDeadline
+	}
+	if err := c.conn.SetReadDeadline(deadline); err != nil {
+		c.log.Debug("set read deadline", "client", c.id, "err", peerErr(err))
 	}
 }
 
@@ -418,26 +558,35 @@ func (c *Client) readDeadline() time.Time {
 // overdue says whether the client has sent nothing, not even a pong, within its read deadline.
 func (c *Client) overdue() bool { return time.Now().After(c.readDeadline()) }
 
-// handle applies the rate limits to one message and hands it on.
-func (c *Client) handle(kind int, data []byte) {
+// admit applies the connection's rate limit to one inbound frame, a message or a ping or
+// pong, and says whether it may be handled. Sustained refusals close the socket with 1008;
+// while it closes, what the client sends is read only to reach its close frame.
+func (c *Client) admit() bool {
 	select {
 	case <-c.done:
-		return // closing: what the client sends now is read only to reach its close frame
+		return false
 	default:
 	}
-	if c.limiter != nil && !c.limiter.Allow() {
-		now := time.Now()
-		if now.Sub(c.lastStrike) > strikeWindow {
-			c.strikes = 0
-		}
-		c.strikes, c.lastStrike = c.strikes+1, now
-		c.metrics.RateLimited.Inc()
-		if c.strikes >= c.limits.RateStrikes {
-			c.log.Warn("sustained rate-limit violation; closing", "client", c.id, "ip", c.ip)
-			c.Close(ClosePolicy, "rate limit exceeded")
-			return // keep reading until the close completes
-		}
-		c.Send(errorFrame(wire.ErrRateLimited, "too many messages; slow down"))
+	if c.limiter == nil || c.limiter.Allow() {
+		return true
+	}
+	now := time.Now()
+	if now.Sub(c.lastStrike) > strikeWindow {
+		c.strikes = 0
+	}
+	c.strikes, c.lastStrike = c.strikes+1, now
+	c.metrics.RateLimited.Inc()
+	if c.strikes >= c.limits.RateStrikes {
+		c.log.Warn("sustained rate-limit violation; closing", "client", c.id, "addr_hash", c.sess.addr)
+		c.Close(ClosePolicy, "rate limit exceeded")
+	}
+	return false
+}
+
+// handle applies the rate limits to one message and hands it on.
+func (c *Client) handle(kind int, data []byte) {
+	if !c.admit() {
+		c.Send(errorFrame(wire.ErrRateLimited, "too many messages; slow down")) // dropped once closing
 		return
 	}
 	if kind != websocket.TextMessage {
@@ -449,6 +598,7 @@ func (c *Client) handle(kind int, data []byte) {
 
 // end is the read pump's last step.
 func (c *Client) end(hold bool) {
+	c.giveBack()
 	close(c.readDone)
 	c.Close(0, "") // the writer closes the socket, unless a close is under way
 	c.to.Disconnect(c.sess, hold)
@@ -471,7 +621,9 @@ func (c *Client) park() bool {
 		if !takePong(c.idle.Buffered) {
 			return false // a message (or something for gorilla to judge) is waiting
 		}
-		c.extend() // as gorilla's pong handler would
+		if c.admit() { // as the pong handler does
+			c.extend()
+		}
 	}
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
@@ -541,8 +693,14 @@ func (c *Client) ended(err error) bool {
 	c.qmu.Unlock()
 	cause, hold := endCause(closedByUs, code, err)
 	c.metrics.Disconnects.WithLabelValues(cause).Inc()
-	if cause == "too_large" {
+	c.unread = cause == "too_large" || cause == "slow_message" || cause == "unfinished_cap"
+	switch cause {
+	case "too_large":
 		c.Close(CloseTooBig, "message too large")
+	case "slow_message":
+		c.Close(ClosePolicy, "a message took too long to arrive")
+	case "unfinished_cap":
+		c.Close(ClosePolicy, "too much unfinished from your address")
 	}
 	return hold
 }
@@ -562,6 +720,10 @@ func endCause(closedByUs bool, closeCode int, err error) (cause string, hold boo
 		return "client_closed", false // a close frame: the client meant to go (gorilla has answered it)
 	case errors.Is(err, websocket.ErrReadLimit):
 		return "too_large", false
+	case errors.Is(err, errSlowMessage):
+		return "slow_message", false
+	case errors.Is(err, errUnfinishedCap):
+		return "unfinished_cap", false
 	}
 	return "dropped", true // EOF without a close frame, a reset, or no pong in time
 }

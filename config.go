@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -80,7 +81,21 @@ type Config struct {
 	LogLevel  slog.Level
 	LogFormat string
 	PprofAddr string
+
+	// Hardening, round 2 (issue 21): what an unfinished message may hold, pre-upgrade connections
+	MessageTimeout       time.Duration // longest one inbound message may take to arrive, from its first frame
+	UnfinishedBytesPerIP int64         // bytes of unfinished inbound messages one address may hold on an instance
+	MaxHTTPConnsPerIP    int           // open connections per peer address not (yet) upgraded (0: no limit)
 }
+
+// secretSettings are the settings that may come from a file as well: X_FILE (-x-file) names
+// a file whose content (less a final newline) is X, as Docker and Kubernetes secrets are
+// handed to a container that has no shell to read them.
+var secretSettings = []string{"ban-secret", "turn-secret", "mod-token", "redis-password"}
+
+// publicDefaultPrefix starts the development defaults the compose file once carried
+// (insecure-dev-secret-set-BAN_SECRET, ...): public in every clone, so refused with a real Redis.
+const publicDefaultPrefix = "insecure-dev"
 
 // settingName maps a flag name to its environment variable: redis-url -> REDIS_URL.
 func settingName(flagName string) string {
@@ -152,6 +167,15 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "address of a separate listener for /debug/pprof, e.g. 127.0.0.1:6060 (default: off; never expose it publicly)")
 
+	// Hardening, round 2 (issue 21)
+	secretFiles := map[string]*string{}
+	for _, name := range secretSettings {
+		secretFiles[name] = fs.String(name+"-file", "", "a file holding "+settingName(name)+" (instead of the variable: for secrets mounted into the container)")
+	}
+	fs.DurationVar(&c.MessageTimeout, "message-timeout", 20*time.Second, "longest an inbound message may take to arrive, from its first frame to its last, pongs or not; past it the socket is closed with 1008")
+	fs.IntVar(&c.MaxHTTPConnsPerIP, "max-http-conns-per-ip", 256, "TCP connections one peer address may hold open on an instance before they become WebSockets (half-sent requests and keep-alive ones included); more are closed at once. Trusted proxies are exempt (0: no limit)")
+	fs.Int64Var(&c.UnfinishedBytesPerIP, "unfinished-bytes-per-ip", 1<<20, "bytes of inbound messages still arriving that one client address may hold on an instance; a message that would exceed it closes its socket with 1008")
+
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: go-megle [flags]\n\nEvery flag can also be set by the environment variable in brackets; a flag wins over its variable.\n\n")
 		fs.VisitAll(func(f *flag.Flag) {
@@ -200,6 +224,7 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: %w", err))
 	}
+	errs = append(errs, c.readSecretFiles(fs, secretFiles))
 	errs = append(errs, c.validate())
 	return c, errors.Join(errs...)
 }
@@ -291,7 +316,68 @@ func (c *Config) validate() error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		bad("LOG_FORMAT must be text or json")
 	}
+	if c.MessageTimeout < time.Second || c.UnfinishedBytesPerIP < c.ReadLimit || c.MaxHTTPConnsPerIP < 0 {
+		bad("MESSAGE_TIMEOUT must be at least 1s, UNFINISHED_BYTES_PER_IP at least READ_LIMIT, MAX_HTTP_CONNS_PER_IP not negative")
+	}
+	if names := c.publicDefaults(); len(names) > 0 && !c.development() {
+		bad("%s: a public development default (%s…), known to anyone with the repository: with it anyone can reverse address hashes, "+
+			"use the TURN server or reach Redis; set random values of your own (openssl rand -hex 32), or run the compose file, which makes them",
+			strings.Join(names, ", "), publicDefaultPrefix)
+	}
 	return errors.Join(errs...)
+}
+
+// readSecretFiles sets every secret whose _FILE setting names a file to that file's content.
+func (c *Config) readSecretFiles(fs *flag.FlagSet, files map[string]*string) error {
+	var errs []error
+	for _, name := range secretSettings {
+		path := *files[name]
+		if path == "" {
+			continue
+		}
+		secret := fs.Lookup(name)
+		if secret.Value.String() != "" {
+			errs = append(errs, fmt.Errorf("set %s or %s_FILE, not both", settingName(name), settingName(name)))
+			continue
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s_FILE: %w", settingName(name), err))
+			continue
+		}
+		value := strings.TrimRight(string(b), "\r\n")
+		if value == "" {
+			errs = append(errs, fmt.Errorf("%s_FILE: %s is empty", settingName(name), path))
+			continue
+		}
+		if err := secret.Value.Set(value); err != nil {
+			errs = append(errs, fmt.Errorf("%s_FILE: %w", settingName(name), err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// development says whether the server runs on its embedded Redis: one instance on one machine.
+func (c *Config) development() bool {
+	return c.RedisURL == "" && len(c.RedisClusterAddrs) == 0 && len(c.RedisSentinelAddrs) == 0
+}
+
+// publicDefaults names the secrets that hold a public development default.
+func (c *Config) publicDefaults() []string {
+	var names []string
+	for name, value := range map[string]string{"BAN_SECRET": c.BanSecret, "TURN_SECRET": c.TURNSecret, "MOD_TOKEN": c.ModToken,
+		"REDIS_PASSWORD": c.RedisPassword} {
+		if strings.HasPrefix(value, publicDefaultPrefix) {
+			names = append(names, name)
+		}
+	}
+	if u, err := url.Parse(c.RedisURL); err == nil && u.User != nil {
+		if p, _ := u.User.Password(); strings.HasPrefix(p, publicDefaultPrefix) {
+			names = append(names, "REDIS_URL (its password)")
+		}
+	}
+	slices.Sort(names)
+	return names
 }
 
 func splitList(s string) []string {

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -21,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -69,8 +72,10 @@ func TestComposeFile(t *testing.T) {
 		if !strings.Contains(cmd, "--save  --appendonly no") {
 			t.Fatalf("redis command %q: want --save \"\" --appendonly no", redisSvc.Command)
 		}
-		if len(redisSvc.Volumes) != 0 {
-			t.Fatal("redis must have no volume")
+		for _, v := range redisSvc.Volumes {
+			if !v.ReadOnly || !strings.HasPrefix(v.Target, "/run/secrets/") {
+				t.Fatalf("redis mounts %+v: it must have no volume but its secrets, read-only", v)
+			}
 		}
 	})
 	t.Run("app replicas have no host ports and share Redis", func(t *testing.T) {
@@ -110,59 +115,60 @@ func TestComposeFile(t *testing.T) {
 		if lbNet == nil {
 			t.Fatalf("lb is not on the front network: %v", lb.Networks)
 		}
-		lbAddr := lbNet.Ipv4Address
-		if lbAddr == "" || env(app, "TRUSTED_PROXIES") != lbAddr+"/32" {
-			t.Fatalf("TRUSTED_PROXIES %q must be exactly the balancer's address %q", env(app, "TRUSTED_PROXIES"), lbAddr)
+		if lbNet.Ipv4Address == "" || lbNet.Ipv6Address == "" || env(app, "TRUSTED_PROXIES") != lbNet.Ipv4Address+"/32,"+lbNet.Ipv6Address+"/128" {
+			t.Fatalf("TRUSTED_PROXIES %q must be exactly the balancer's addresses %q and %q", env(app, "TRUSTED_PROXIES"), lbNet.Ipv4Address, lbNet.Ipv6Address)
 		}
 	})
-	t.Run("coturn and the app share the TURN secret", func(t *testing.T) {
-		for _, secret := range []string{"", "s3cr3t-from-the-operator"} {
-			p := p
-			if secret != "" {
-				p = loadCompose(t, "TURN_SECRET="+secret)
-			}
-			app, turn := p.Services["app"], p.Services["coturn"]
-			appSecret := env(app, "TURN_SECRET")
-			if appSecret == "" || (secret != "" && appSecret != secret) {
-				t.Fatalf("app TURN_SECRET %q with TURN_SECRET=%q", appSecret, secret)
-			}
-			if !slices.Contains(turn.Command, "--static-auth-secret="+appSecret) || !slices.Contains(turn.Command, "--use-auth-secret") {
-				t.Fatalf("coturn %v does not use the app's secret %q", turn.Command, appSecret)
+	// Issue 21 (suspected, confirmed by Docker's docs, "Port publishing and mapping": "Ports on
+	// the host's IPv6 addresses will map to the container's IPv4 address if no host IP is given
+	// in a port mapping, the bridge network is IPv4-only, and --userland-proxy=true (default)"):
+	// through docker-proxy every IPv6 client reached nginx as one address. The balancer's
+	// network is dual-stack, so the published port maps IPv6 to nginx's own IPv6 address
+	// (ip6tables, with the client's address kept), and nginx listens there.
+	t.Run("IPv6 clients reach the balancer with their own addresses", func(t *testing.T) {
+		var front *types.NetworkConfig
+		for name := range lb.Networks {
+			n := p.Networks[name]
+			front = &n
+		}
+		if len(lb.Networks) != 1 || front.EnableIPv6 == nil || !*front.EnableIPv6 {
+			t.Fatalf("the balancer's network %+v is not dual-stack (enable_ipv6): IPv6 clients would arrive through docker-proxy as one address", front)
+		}
+		lbAddr, err := netip.ParseAddr(lb.Networks["front"].Ipv6Address)
+		if err != nil {
+			t.Fatalf("the balancer has no fixed IPv6 address: %v", err)
+		}
+		inSubnet := false
+		for _, c := range front.Ipam.Config {
+			if prefix, err := netip.ParsePrefix(c.Subnet); err == nil && prefix.Addr().Is6() && prefix.Contains(lbAddr) {
+				inSubnet = true
 			}
 		}
-		if env(app, "TURN_URLS") == "" {
+		if !inSubnet {
+			t.Fatalf("the balancer's IPv6 address %s is in none of its network's subnets %+v", lbAddr, front.Ipam.Config)
+		}
+		if len(lb.Ports) != 1 || lb.Ports[0].HostIP != "" {
+			t.Fatalf("lb ports %+v: want one published on every host address", lb.Ports)
+		}
+		conf, err := os.ReadFile("deploy/nginx.conf")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !regexp.MustCompile(`(?m)^\s*listen\s+\[::\]:8080;`).Match(conf) {
+			t.Fatal("nginx does not listen on IPv6: a dual-stack network would hand it IPv6 connections it cannot take")
+		}
+	})
+	t.Run("the app hands out TURN", func(t *testing.T) {
+		if env(app, "TURN_URLS") == "" || env(app, "TURN_SECRET_FILE") == "" {
 			t.Fatal("app hands out no TURN servers")
-		}
-	})
-	t.Run("redis requires the password that the app's REDIS_URL carries", func(t *testing.T) {
-		for _, password := range []string{"", "0123abcd-from-the-operator"} {
-			p := p
-			if password != "" {
-				p = loadCompose(t, "REDIS_PASSWORD="+password)
-			}
-			redisSvc, app := p.Services["redis"], p.Services["app"]
-			required := redisRequirePass(t, redisSvc)
-			if required == "" || (password != "" && required != password) {
-				t.Fatalf("redis --requirepass %q with REDIS_PASSWORD=%q", required, password)
-			}
-			if password == "" && !strings.Contains(required, "insecure") {
-				t.Fatalf("the default Redis password %q is not labelled as the insecure development default", required)
-			}
-			opt, err := redis.ParseURL(env(app, "REDIS_URL"))
-			if err != nil {
-				t.Fatalf("REDIS_URL: %v", err)
-			}
-			if opt.Password != required {
-				t.Fatalf("REDIS_URL's password %q is not Redis's %q (REDIS_PASSWORD=%q)", opt.Password, required, password)
-			}
-			if env(redisSvc, "REDISCLI_AUTH") != required {
-				t.Fatalf("redis REDISCLI_AUTH %q: the health check would not authenticate with %q", env(redisSvc, "REDISCLI_AUTH"), required)
-			}
 		}
 	})
 	t.Run("Redis shares a network with the app only, coturn with nobody", func(t *testing.T) {
 		members := map[string][]string{} // network -> services on it
 		for name, svc := range p.Services {
+			if svc.NetworkMode == "none" {
+				continue // no network at all (the secrets service)
+			}
 			if len(svc.Networks) == 0 {
 				t.Fatalf("service %s names no network: it would join the default one", name)
 			}
@@ -196,50 +202,243 @@ func TestComposeFile(t *testing.T) {
 	})
 }
 
-// redisRequirePass is the value after --requirepass in the redis service's command.
-func redisRequirePass(t *testing.T, s types.ServiceConfig) string {
-	t.Helper()
-	i := slices.Index(s.Command, "--requirepass")
-	if i < 0 || i+1 >= len(s.Command) {
-		t.Fatalf("redis command %q has no --requirepass <password>", s.Command)
-	}
-	return s.Command[i+1]
+// composeSecrets is what the compose file's secrets service wrote, run for real: its script
+// in this machine's sh, each volume it writes a directory of the test's.
+type composeSecrets struct {
+	p    *types.Project
+	dirs map[string]string // volume -> directory
 }
 
-// The compose file's Redis health check, run for real against a redis-server with the
-// compose file's password: it passes with the password the compose file gives it and fails
-// with a wrong one. (redis-cli ping exits 0 even on NOAUTH, so a check that only looks at
-// the exit code would call an unreachable Redis healthy, or hang compose up on depends_on.)
-// The app's REDIS_URL, pointed at this server, authenticates; no password is refused.
+// runSecretsService runs the secrets service's script (again, into the same directories,
+// when given a previous run).
+func runSecretsService(t *testing.T, p *types.Project, previous *composeSecrets) *composeSecrets {
+	t.Helper()
+	svc, ok := p.Services["secrets"]
+	if !ok {
+		t.Fatal("no secrets service")
+	}
+	if len(svc.Entrypoint) != 2 || svc.Entrypoint[0] != "/bin/sh" || len(svc.Command) != 1 {
+		t.Fatalf("secrets service: entrypoint %q command %q, want [/bin/sh, -<flags>] and one script", svc.Entrypoint, svc.Command)
+	}
+	cs := &composeSecrets{p: p, dirs: map[string]string{}}
+	if previous != nil {
+		cs.dirs = previous.dirs
+	}
+	script := svc.Command[0]
+	for _, v := range svc.Volumes {
+		if v.Type != types.VolumeTypeVolume || v.ReadOnly {
+			t.Fatalf("secrets service mounts %+v: want named volumes it writes", v)
+		}
+		if cs.dirs[v.Source] == "" {
+			cs.dirs[v.Source] = t.TempDir()
+		}
+		script = strings.ReplaceAll(script, v.Target+"/", cs.dirs[v.Source]+"/")
+	}
+	if strings.Contains(script, "/secrets") {
+		t.Fatalf("the secrets script writes outside its volumes:\n%s", script)
+	}
+	out, err := exec.Command(svc.Entrypoint[0], svc.Entrypoint[1], script).CombinedOutput()
+	if err != nil {
+		t.Fatalf("the secrets script: %v\n%s", err, out)
+	}
+	return cs
+}
+
+// path is the test's file for a path inside service name's container (through the volume it
+// is on, which the secrets service writes).
+func (cs *composeSecrets) path(t *testing.T, name, inContainer string) string {
+	t.Helper()
+	for _, v := range cs.p.Services[name].Volumes {
+		if rest, ok := strings.CutPrefix(inContainer, v.Target+"/"); ok && cs.dirs[v.Source] != "" {
+			return filepath.Join(cs.dirs[v.Source], rest)
+		}
+	}
+	t.Fatalf("%s's %s is on no volume the secrets service writes", name, inContainer)
+	return ""
+}
+
+func (cs *composeSecrets) read(t *testing.T, name, inContainer string) string {
+	t.Helper()
+	b, err := os.ReadFile(cs.path(t, name, inContainer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// composeConfigFile is the file a service's command names after flag (redis-server's first
+// argument when flag is "").
+func composeConfigFile(t *testing.T, s types.ServiceConfig, flag string) string {
+	t.Helper()
+	i := 1
+	if flag != "" {
+		i = slices.Index(s.Command, flag) + 1
+	}
+	if i <= 0 || i >= len(s.Command) || !strings.HasPrefix(s.Command[i], "/run/secrets/") {
+		t.Fatalf("command %q names no config file under /run/secrets after %q", s.Command, flag)
+	}
+	return s.Command[i]
+}
+
+// Issue 21, item 2: the compose file ran with public default secrets unless the operator set
+// them (the README's command for "anything reachable by others" forgot BAN_SECRET, so anyone
+// could forge proofs of work and reverse address hashes). Now it has no secret in it: a
+// one-shot service makes them once from /dev/urandom, keeps them in a named volume, and hands
+// each service only its own; the app reads them through *_FILE settings.
+func TestComposeSecrets(t *testing.T) {
+	p := loadCompose(t)
+	raw, err := os.ReadFile("docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, svc := range p.Services { // the default services (monitoring is a profile of its own)
+		all := append(slices.Clone(svc.Command), svc.Entrypoint...)
+		for k, v := range svc.Environment {
+			if v != nil {
+				all = append(all, k+"="+*v)
+			}
+		}
+		for _, s := range all {
+			if strings.Contains(s, publicDefaultPrefix) {
+				t.Errorf("service %s carries a public default: %q", name, s)
+			}
+		}
+	}
+	for _, v := range []string{"TURN_SECRET", "REDIS_PASSWORD", "BAN_SECRET"} {
+		if strings.Contains(string(raw), "${"+v) {
+			t.Errorf("docker-compose.yml still takes %s from the environment: the secrets service makes it", v)
+		}
+	}
+
+	first := runSecretsService(t, p, nil)
+	app := p.Services["app"]
+	secrets := map[string]string{}
+	for _, setting := range []string{"BAN_SECRET_FILE", "TURN_SECRET_FILE", "REDIS_PASSWORD_FILE"} {
+		file := env(app, setting)
+		if file == "" {
+			t.Fatalf("app has no %s", setting)
+		}
+		secret := first.read(t, "app", file)
+		if !regexp.MustCompile(`^[0-9a-f]{64}\n$`).MatchString(secret) {
+			t.Fatalf("%s %q: want 32 random bytes in hex", setting, secret)
+		}
+		secrets[setting] = strings.TrimSpace(secret)
+	}
+	if len(slices.Compact(slices.Sorted(maps.Values(secrets)))) != 3 {
+		t.Fatalf("the secrets are not distinct: %v", secrets)
+	}
+	t.Run("made once and kept", func(t *testing.T) {
+		again := runSecretsService(t, p, first)
+		for setting, secret := range secrets {
+			if got := strings.TrimSpace(again.read(t, "app", env(app, setting))); got != secret {
+				t.Fatalf("%s changed on the second run: %q, then %q", setting, secret, got)
+			}
+		}
+		fresh := runSecretsService(t, p, nil) // a new volume: new secrets
+		if strings.TrimSpace(fresh.read(t, "app", env(app, "BAN_SECRET_FILE"))) == secrets["BAN_SECRET_FILE"] {
+			t.Fatal("another volume got the same secret: they are not random")
+		}
+	})
+	t.Run("the app starts with them and refuses nothing", func(t *testing.T) {
+		vars := map[string]string{}
+		for k, v := range app.Environment {
+			if v != nil {
+				vars[k] = *v
+			}
+		}
+		for _, setting := range []string{"BAN_SECRET_FILE", "TURN_SECRET_FILE", "REDIS_PASSWORD_FILE"} {
+			vars[setting] = first.path(t, "app", vars[setting])
+		}
+		cfg, err := LoadConfig(nil, envOf(vars), io.Discard)
+		if err != nil {
+			t.Fatalf("the app's configuration: %v", err)
+		}
+		if cfg.BanSecret != secrets["BAN_SECRET_FILE"] || cfg.TURNSecret != secrets["TURN_SECRET_FILE"] || cfg.RedisPassword != secrets["REDIS_PASSWORD_FILE"] {
+			t.Fatal("the app did not read its secrets from the files")
+		}
+	})
+	t.Run("coturn and Redis get the app's secrets", func(t *testing.T) {
+		conf := first.read(t, "coturn", composeConfigFile(t, p.Services["coturn"], "-c"))
+		if conf != "static-auth-secret="+secrets["TURN_SECRET_FILE"]+"\n" {
+			t.Fatalf("coturn's config %q does not hold the app's TURN secret", conf)
+		}
+		conf = first.read(t, "redis", composeConfigFile(t, p.Services["redis"], ""))
+		if conf != "requirepass "+secrets["REDIS_PASSWORD_FILE"]+"\n" {
+			t.Fatalf("redis's config %q does not hold the app's password", conf)
+		}
+	})
+	t.Run("each volume is its consumer's alone, read-only, after the secrets are made", func(t *testing.T) {
+		mounts := map[string][]string{} // volume -> services mounting it
+		for name, svc := range p.Services {
+			for _, v := range svc.Volumes {
+				if v.Type != types.VolumeTypeVolume {
+					continue
+				}
+				mounts[v.Source] = append(mounts[v.Source], name)
+				if name != "secrets" && !v.ReadOnly {
+					t.Errorf("%s mounts %s writable", name, v.Source)
+				}
+			}
+			if name == "secrets" || len(svc.Volumes) == 0 || slices.ContainsFunc(svc.Volumes, func(v types.ServiceVolumeConfig) bool { return v.Type != types.VolumeTypeVolume }) {
+				continue
+			}
+			if d, ok := svc.DependsOn["secrets"]; !ok || d.Condition != types.ServiceConditionCompletedSuccessfully {
+				t.Errorf("%s does not wait for the secrets service to complete: %+v", name, svc.DependsOn)
+			}
+		}
+		for volume, want := range map[string][]string{"app-secrets": {"app", "secrets"}, "redis-secrets": {"redis", "secrets"}, "turn-secrets": {"coturn", "secrets"}} {
+			got := slices.Sorted(slices.Values(mounts[volume]))
+			if !slices.Equal(got, want) {
+				t.Errorf("volume %s is mounted by %v, want %v", volume, got, want)
+			}
+		}
+		if s := p.Services["secrets"]; s.NetworkMode != "none" || s.Restart != "no" {
+			t.Errorf("the secrets service: network_mode %q restart %q, want none and no", s.NetworkMode, s.Restart)
+		}
+	})
+}
+
+// The compose file's Redis, run for real: redis-server with the config file the secrets
+// service wrote (requirepass) and the compose file's options, and its health check as the
+// compose file has it: it passes with the password file it reads and fails with a wrong one.
+// (redis-cli ping exits 0 even on NOAUTH, so a check that only looks at the exit code would
+// call an unreachable Redis healthy, or hang compose up on depends_on.) The app's settings,
+// pointed at this server, authenticate; no password is refused.
 func TestComposeRedisPasswordAndHealthcheck(t *testing.T) {
 	p := loadCompose(t)
 	redisSvc, app := p.Services["redis"], p.Services["app"]
-	password := redisRequirePass(t, redisSvc)
+	secrets := runSecretsService(t, p, nil)
 	cli := redistest.CLI(t)
-	srv := redistest.Start(t, "--requirepass", password)
+	if redisSvc.Command[0] != "redis-server" {
+		t.Fatalf("redis command %q: want redis-server <config file> <options>", redisSvc.Command)
+	}
+	srv := redistest.StartWithConfig(t, secrets.path(t, "redis", composeConfigFile(t, redisSvc, "")), redisSvc.Command[2:]...)
 
 	if redisSvc.HealthCheck == nil || len(redisSvc.HealthCheck.Test) != 2 || redisSvc.HealthCheck.Test[0] != "CMD-SHELL" {
 		t.Fatalf("redis healthcheck %+v: want [CMD-SHELL, <command>]", redisSvc.HealthCheck)
 	}
 	check := redisSvc.HealthCheck.Test[1]
-	if strings.Count(check, "redis-cli") != 1 {
-		t.Fatalf("redis healthcheck %q: want exactly one redis-cli (the test points it at its own port)", check)
+	files := regexp.MustCompile(`/run/secrets/[\w/.-]+`).FindAllString(check, -1)
+	if strings.Count(check, "redis-cli") != 1 || len(files) != 1 {
+		t.Fatalf("redis healthcheck %q: want exactly one redis-cli and one secret file (the test points them at its own)", check)
 	}
-	// adapted only in where redis-cli finds the server
+	// adapted only in where redis-cli finds the server and where the password file is
 	check = strings.Replace(check, "redis-cli", cli+" -p "+strconv.Itoa(srv.Port), 1)
-	runCheck := func(auth string) error {
-		cmd := exec.Command("sh", "-c", check)
-		cmd.Env = append(os.Environ(), "REDISCLI_AUTH="+auth)
-		out, err := cmd.CombinedOutput()
+	runCheck := func(passwordFile string) error {
+		out, err := exec.Command("sh", "-c", strings.Replace(check, files[0], passwordFile, 1)).CombinedOutput()
 		if err != nil {
 			return fmt.Errorf("%w: %s", err, out)
 		}
 		return nil
 	}
-	if err := runCheck(env(redisSvc, "REDISCLI_AUTH")); err != nil {
-		t.Fatalf("the health check fails with the compose file's REDISCLI_AUTH: %v", err)
+	if err := runCheck(secrets.path(t, "redis", files[0])); err != nil {
+		t.Fatalf("the health check fails with the password file the secrets service wrote: %v", err)
 	}
-	if err := runCheck("not-the-password"); err == nil {
+	wrong := filepath.Join(t.TempDir(), "wrong")
+	if err := os.WriteFile(wrong, []byte("not-the-password\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := runCheck(wrong); err == nil {
 		t.Fatal("the health check passes with a wrong password: it cannot tell an unreachable Redis from a healthy one")
 	}
 
@@ -249,15 +448,22 @@ func TestComposeRedisPasswordAndHealthcheck(t *testing.T) {
 	if err := noAuth.Ping(ctx).Err(); err == nil || !strings.Contains(err.Error(), "NOAUTH") {
 		t.Fatalf("PING without a password: %v, want NOAUTH", err)
 	}
-	opt, err := redis.ParseURL(env(app, "REDIS_URL"))
+	vars := map[string]string{"REDIS_URL": env(app, "REDIS_URL"), "REDIS_PASSWORD_FILE": secrets.path(t, "app", env(app, "REDIS_PASSWORD_FILE"))}
+	cfg, err := LoadConfig(nil, envOf(vars), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	opt.Addr = srv.Addr() // the app's URL, pointed at this server
-	withURL := redis.NewClient(opt)
-	defer withURL.Close()
-	if err := withURL.Ping(ctx).Err(); err != nil {
-		t.Fatalf("PING with the app's REDIS_URL: %v", err)
+	if opt, err := redis.ParseURL(cfg.RedisURL); err != nil || opt.Addr != "redis:6379" {
+		t.Fatalf("REDIS_URL %q does not name the redis service (%v)", cfg.RedisURL, err)
+	}
+	cfg.RedisURL = srv.URL() // the app's settings, pointed at this server
+	rdb, closeRedis, err := OpenRedis(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeRedis()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		t.Fatalf("PING with the app's settings: %v", err)
 	}
 }
 
@@ -695,8 +901,9 @@ func replaceOnce(conf string, re *regexp.Regexp, repl, what string) (string, err
 }
 
 // adaptNginxConf is deploy/nginx.conf adapted only in its upstream servers (one line per
-// upstream, same parameters), its listen address and its files (pid, temporary directories,
-// under dir), as web/e2e/servers.ts adapts it, so that it runs on loopback beside anything.
+// upstream, same parameters), its listen address (the IPv6 one goes: the tests listen on IPv4
+// loopback) and its files (pid, temporary directories, under dir), as web/e2e/servers.ts
+// adapts it, so that it runs on loopback beside anything.
 func adaptNginxConf(conf string, upstreams []string, listen, dir string) (string, error) {
 	upstream := regexp.MustCompile(`(?m)^([ \t]*)server app:8080 ([^;\n]*);[ \t]*$`)
 	m := upstream.FindStringSubmatch(conf)
@@ -712,6 +919,9 @@ func adaptNginxConf(conf string, upstreams []string, listen, dir string) (string
 		return "", err
 	}
 	if out, err = replaceOnce(out, regexp.MustCompile(`(?m)^([ \t]*)listen 8080;[ \t]*$`), "${1}listen "+listen+";", `"listen 8080;" lines`); err != nil {
+		return "", err
+	}
+	if out, err = replaceOnce(out, regexp.MustCompile(`(?m)^[ \t]*listen \[::\]:8080;.*$`), "", `"listen [::]:8080;" lines`); err != nil {
 		return "", err
 	}
 	paths := regexp.MustCompile(`(?m)^([ \t]*)(pid|\w+_temp_path)[ \t]+/tmp/([^;\s]+);`)
@@ -977,4 +1187,149 @@ func TestNginxPassesCompressedUIThrough(t *testing.T) {
 			t.Errorf("request %d: the replica got Accept-Encoding %q through nginx, %q directly", i/2, accepted[i+1], accepted[i])
 		}
 	}
+}
+
+// Issue 21 (suspected, confirmed without a balancer): half-sent requests held a goroutine each
+// on a replica until HTTP_TIMEOUT, and the shipped nginx had no limit_conn or limit_req. Run
+// for real in Debian's nginx: a half-sent request never reaches a replica (nginx holds it,
+// until client_header_timeout); one address gets 429 past limit_req's burst of new WebSockets
+// and past limit_conn's requests in progress, while another address is served.
+func TestNginxLimitsPerAddress(t *testing.T) {
+	bin := requireNginx(t)
+	release := make(chan struct{})
+	var accepted, holding atomic.Int64
+	upstream := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/hold" { // a request that lasts, like a WebSocket
+			holding.Add(1)
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		}
+		_, _ = io.WriteString(w, "from a replica")
+	}))
+	upstream.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			accepted.Add(1)
+		}
+	}
+	upstream.Start()
+	t.Cleanup(upstream.Close)
+	t.Cleanup(func() { close(release) }) // before upstream.Close, which waits for the held requests
+
+	conf := readNginxConf(t)
+	perAddr := regexp.MustCompile(`(?m)^\s*limit_conn\s+peraddr\s+(\d+);`).FindStringSubmatch(conf)
+	burst := regexp.MustCompile(`(?m)^\s*limit_req\s+zone=upgrades\s+burst=(\d+)\s+nodelay;`).FindStringSubmatch(conf)
+	if perAddr == nil || burst == nil {
+		t.Fatal("deploy/nginx.conf has no limit_conn peraddr <n> or no limit_req zone=upgrades burst=<n> nodelay on /ws")
+	}
+	maxConns, maxBurst := mustAtoi(t, perAddr[1]), mustAtoi(t, burst[1])
+	dir := t.TempDir()
+	listen := "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
+	c, err := adaptNginxConf(conf, []string{upstream.Listener.Addr().String()}, listen, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startNginx(t, bin, c, listen, dir)
+	from := func(local string) *net.Dialer {
+		return &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}, Timeout: 5 * time.Second}
+	}
+	request := func(d *net.Dialer, target string) (net.Conn, error) {
+		conn, err := d.Dial("tcp", listen)
+		if err != nil {
+			return nil, err
+		}
+		t.Cleanup(func() { conn.Close() })
+		_, err = fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", target, listen)
+		return conn, err
+	}
+	status := func(conn net.Conn) int {
+		if err := conn.SetReadDeadline(time.Now().Add(5 * time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("read response: %v", err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+
+	t.Run("a half-sent request never reaches a replica", func(t *testing.T) {
+		before := accepted.Load()
+		var halves []net.Conn
+		for range 50 {
+			conn, err := from("127.0.0.4").Dial("tcp", listen)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { conn.Close() })
+			if _, err := io.WriteString(conn, "GET /ws HTTP/1.1\r\nHost: x\r\nX-Slow: "); err != nil {
+				t.Fatal(err)
+			}
+			halves = append(halves, conn)
+		}
+		// a whole request after them is proxied: what nginx holds is only the halves
+		whole, err := request(from("127.0.0.5"), "/")
+		if err != nil || status(whole) != http.StatusOK {
+			t.Fatalf("a whole request: %v", err)
+		}
+		if n := accepted.Load() - before; n > 1 {
+			t.Fatalf("the replica accepted %d connections for 50 half-sent requests and a whole one", n)
+		}
+		if _, err := io.WriteString(halves[0], "1\r\n\r\n"); err != nil { // finished: now it is proxied
+			t.Fatal(err)
+		}
+		if got := status(halves[0]); got != http.StatusOK {
+			t.Fatalf("a finished request: %d", got)
+		}
+	})
+	t.Run("new WebSockets from one address are paced", func(t *testing.T) {
+		ok, limited := 0, 0
+		for range maxBurst + 50 {
+			conn, err := request(from("127.0.0.6"), "/ws")
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch got := status(conn); got {
+			case http.StatusOK:
+				ok++
+			case http.StatusTooManyRequests:
+				limited++
+			default:
+				t.Fatalf("GET /ws: %d", got)
+			}
+			conn.Close()
+		}
+		if ok < int(maxBurst) || limited == 0 {
+			t.Fatalf("%d of %d upgrades let through, %d refused: want the burst (%d) through and the rest paced", ok, maxBurst+50, limited, maxBurst)
+		}
+		if conn, err := request(from("127.0.0.7"), "/ws"); err != nil || status(conn) != http.StatusOK {
+			t.Fatalf("another address was paced too: %v", err)
+		}
+	})
+	t.Run("requests in progress per address", func(t *testing.T) {
+		var held []net.Conn
+		for range maxConns {
+			conn, err := request(from("127.0.0.8"), "/hold")
+			if err != nil {
+				t.Fatal(err)
+			}
+			held = append(held, conn)
+		}
+		waitFor(t, 10*time.Second, "the held requests at the replica", func() bool { return holding.Load() >= maxConns })
+		over, err := request(from("127.0.0.8"), "/hold")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := status(over); got != http.StatusTooManyRequests {
+			t.Fatalf("request %d in progress from one address: %d, want 429", maxConns+1, got)
+		}
+		if conn, err := request(from("127.0.0.9"), "/"); err != nil || status(conn) != http.StatusOK {
+			t.Fatalf("another address was refused too: %v", err)
+		}
+		for _, conn := range held {
+			conn.Close()
+		}
+	})
 }

@@ -2,12 +2,17 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -57,7 +62,7 @@ func TestPublishQueueIsBoundedInBytes(t *testing.T) {
 	frame := make([]byte, 30<<10)
 	accepted := 0
 	for range 10 {
-		if bus.Publish("other", &Envelope{Kind: KindRelay, To: "A", From: "B", Match: "M", Frame: frame}) == nil {
+		if bus.Publish("other", &Envelope{Kind: KindRelay, To: "A", From: "B", Match: "M", Frame: frame}, "sender") == nil {
 			accepted++
 		}
 	}
@@ -469,10 +474,18 @@ func TestConfigEndpointHandsOutNoTURNCredentials(t *testing.T) {
 	if len(got.ICEServers) != 1 || got.ICEServers[0].URLs[0] != "stun:stun.example:3478" || got.ICEServers[0].Credential != "" {
 		t.Fatalf("/api/config answered %+v: want the STUN server only", got.ICEServers)
 	}
-	// a connected user gets TURN in hello
-	c := dial(t, inst.wsURL(), nil)
-	if len(c.hello.ICEServers) != 2 || c.hello.ICEServers[1].Credential == "" {
-		t.Fatalf("hello's ice_servers %+v: want STUN and TURN with a credential", c.hello.ICEServers)
+	// nor does hello: a user gets TURN with a match (TestTURNCredentialsOnlyAfterTheWork)
+	a, b := dial(t, inst.wsURL(), nil), dial(t, inst.wsURL(), nil)
+	if len(a.hello.ICEServers) != 1 || a.hello.ICEServers[0].Credential != "" {
+		t.Fatalf("hello's ice_servers %+v: want the STUN server only", a.hello.ICEServers)
+	}
+	a.send(wire.EvFindMatch, nil)
+	a.expect(wire.EvWaiting, nil)
+	b.send(wire.EvFindMatch, nil)
+	var m matchFoundWithICE
+	b.expect(wire.EvMatchFound, &m)
+	if len(m.ICEServers) != 2 || m.ICEServers[1].Credential == "" {
+		t.Fatalf("match_found's ice_servers %+v: want STUN and TURN with a credential", m.ICEServers)
 	}
 }
 
@@ -623,5 +636,118 @@ func TestStaleRouteIsCorrected(t *testing.T) {
 	checkNextIsMarker(t, []*wsClient{a}, []*wsClient{b})
 	if n := metricValue(scrapeMetrics(t, insts[1].srv.URL+"/metrics"), "gomegle_reconciled_total", map[string]string{"kind": "rerouted"}); n != 1 {
 		t.Fatalf("reconciled_total{rerouted} = %v, want 1", n)
+	}
+}
+
+// Issue 21 (suspected): a lost 4001 notice let the superseded socket relay into the match for
+// up to three sweeps (measured: 6 s at the default SWEEP_INTERVAL, 53-56 of its chats reaching
+// the partner). Relays now say which instance sent them, and the partner, told by the moved
+// notice where its partner lives now, drops what comes from anywhere else.
+func TestSupersededSocketReachesNobody(t *testing.T) {
+	insts, _ := startCluster(t, 2)
+	a, p, m := crossPair(t, insts) // a on instance 0, p on instance 1
+	a2 := dial(t, insts[1].wsURL()+"?resume="+a.hello.ResumeToken, nil)
+	if !a2.hello.Resumed || a2.hello.Match == nil {
+		t.Fatalf("resume: %+v", a2.hello)
+	}
+	notMatched := func() float64 {
+		return metricValue(scrapeMetrics(t, insts[1].srv.URL+"/metrics"), "gomegle_messages_dropped_total", map[string]string{"reason": "not_matched"})
+	}
+	before := notMatched()
+	// what instance 0 publishes when a's old socket, whose 4001 notice was lost, sends a chat
+	stale := wire.MustEncode(wire.EvChat, wire.ChatData{Text: []byte(`"from the superseded socket"`)})
+	insts[0].app.Hub.route(insts[1].cfg.InstanceID, &Envelope{Kind: KindRelay, To: p.id(), From: a.id(),
+		Instance: insts[0].cfg.InstanceID, Match: m.MatchID, Frame: stale}, "test")
+	waitFor(t, 5*time.Second, "instance 1 to drop the superseded socket's chat", func() bool { return notMatched() == before+1 })
+	checkNextIsMarker(t, []*wsClient{a2}, []*wsClient{p}) // p's next chat is the new socket's
+}
+
+// Issue 21 (suspected, confirmed): the per-address cap applied only at the upgrade, so
+// half-sent requests from one address each held a goroutine and about 10 KiB until
+// HTTP_TIMEOUT (measured: 4 000 of them, +4 000 goroutines and +40.7 MiB). Connections not
+// yet upgraded are now bounded per peer address (MAX_HTTP_CONNS_PER_IP); trusted proxies,
+// which do this for their clients, are exempt.
+func TestHalfSentRequestsArePerAddressBounded(t *testing.T) {
+	rs := redistest.Start(t)
+	const limit, attack = 20, 200
+	p := startProc(t, processEnv(rs.URL(), fmt.Sprint("MAX_HTTP_CONNS_PER_IP=", limit), "TRUSTED_PROXIES=127.0.0.3/32"))
+	halfSent := func(from string, n int) []net.Conn {
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+		var conns []net.Conn
+		for range n {
+			c, err := d.Dial("tcp", p.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { c.Close() })
+			if _, err := io.WriteString(c, "GET /ws HTTP/1.1\r\nHost: x\r\nX-Slow: "); err != nil && !errors.Is(err, syscall.ECONNRESET) {
+				t.Fatal(err)
+			}
+			conns = append(conns, c)
+		}
+		return conns
+	}
+	// how many of conns the server has closed: a read ends at once on those, and waits out the
+	// deadline on the others
+	closed := func(conns []net.Conn) int {
+		var n atomic.Int64
+		var wg sync.WaitGroup
+		deadline := time.Now().Add(2 * time.Second)
+		for _, c := range conns {
+			wg.Go(func() {
+				if err := c.SetReadDeadline(deadline); err != nil {
+					t.Error(err)
+				}
+				if _, err := c.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
+					n.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		return int(n.Load())
+	}
+	goroutines := func() float64 { return metricValue(p.metrics(), "go_goroutines", nil) } // from 127.0.0.1
+	before := goroutines()
+	attacker := halfSent("127.0.0.9", attack)
+	proxied := halfSent("127.0.0.3", 50) // a trusted proxy's: not bounded here
+	if n := closed(attacker); n != attack-limit {
+		t.Fatalf("%d of %d half-sent requests from one address were closed, want %d", n, attack, attack-limit)
+	}
+	if n := closed(proxied); n != 0 {
+		t.Fatalf("%d of a trusted proxy's half-sent requests were closed", n)
+	}
+	if g := goroutines(); g-before > limit+50+20 {
+		t.Fatalf("goroutines %v -> %v: the closed requests still hold theirs", before, g)
+	}
+	// other addresses are served meanwhile, the metric says what happened
+	if resp, err := probe.Get(p.httpURL() + "/healthz"); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("another address was not served: %v", err)
+	} else {
+		resp.Body.Close()
+	}
+	if n := metricValue(p.metrics(), "gomegle_disconnects_total", map[string]string{"cause": "http_ip_cap"}); n != attack-limit {
+		t.Fatalf("disconnects_total{http_ip_cap} = %v, want %d", n, attack-limit)
+	}
+}
+
+// Issue 21 (suspected): the page's CSP allowed WebSockets to any host (connect-src 'self' ws:
+// wss:); it needs its own origin only ('self' covers ws: and wss: of it in CSP Level 3: the
+// browser test web/e2e/csp.spec.ts proves Chromium connects, and refuses another host).
+func TestCSPConnectsToTheOwnOriginOnly(t *testing.T) {
+	_, url := startMiniredis(t)
+	inst := startInstance(t, testConfig(t, url))
+	resp, err := http.Get(inst.srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var connect []string
+	for _, directive := range strings.Split(resp.Header.Get("Content-Security-Policy"), ";") {
+		if fields := strings.Fields(directive); len(fields) > 0 && fields[0] == "connect-src" {
+			connect = fields[1:]
+		}
+	}
+	if !slices.Equal(connect, []string{"'self'"}) {
+		t.Fatalf("connect-src %q, want 'self' alone", connect)
 	}
 }

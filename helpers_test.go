@@ -43,7 +43,7 @@ func testConfig(t testing.TB, redisURL string, overrides ...func(*Config)) Confi
 	cfg.KeyPrefix = "{mm-" + strings.ToLower(newID()[:8]) + "}" // a key space of its own per test
 	cfg.HeartbeatInterval, cfg.HeartbeatTTL = 100*time.Millisecond, time.Second
 	cfg.SweepInterval, cfg.OnlineInterval = 100*time.Millisecond, 100*time.Millisecond
-	cfg.MaxConnsPerIP = 0
+	cfg.MaxConnsPerIP, cfg.MaxHTTPConnsPerIP = 0, 0 // every client is on loopback
 	cfg.RateLimit, cfg.FindRate = 0, 0
 	cfg.PowMaxNumber = 0     // the gate has tests of its own
 	cfg.WebDir = t.TempDir() // no UI
@@ -143,7 +143,11 @@ func dial(t testing.TB, url string, header http.Header) *wsClient {
 }
 
 func tryDial(t testing.TB, url string, header http.Header) (*wsClient, error) {
-	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
+	return tryDialWith(t, websocket.Dialer{HandshakeTimeout: 5 * time.Second}, url, header)
+}
+
+// tryDialWith is tryDial with a dialer of the test's own (a local address to come from, say).
+func tryDialWith(t testing.TB, d websocket.Dialer, url string, header http.Header) (*wsClient, error) {
 	conn, resp, err := d.Dial(url, header)
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()
@@ -359,7 +363,7 @@ func processEnv(redisURL string, extra ...string) []string {
 	return append([]string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
 		"REDIS_URL=" + redisURL, "KEY_PREFIX={mm-" + strings.ToLower(newID()[:8]) + "}",
-		"MAX_CONNS_PER_IP=0", "RATE_LIMIT=0", "FIND_MATCH_RATE=0", "POW_MAX_NUMBER=0", "LOG_LEVEL=warn", "WEB_DIR=/nonexistent",
+		"MAX_CONNS_PER_IP=0", "MAX_HTTP_CONNS_PER_IP=0", "RATE_LIMIT=0", "FIND_MATCH_RATE=0", "POW_MAX_NUMBER=0", "LOG_LEVEL=warn", "WEB_DIR=/nonexistent",
 	}, extra...)
 }
 
@@ -763,6 +767,21 @@ func quietApp(tb testing.TB, cfg Config) *App {
 	}
 	tb.Cleanup(app.Close)
 	return app
+}
+
+// dialRaw connects a bare gorilla connection (no reader of ours, nothing read yet), closed at
+// cleanup: for tests that speak to the server frame by frame.
+func dialRaw(t testing.TB, url string, header http.Header) *websocket.Conn {
+	t.Helper()
+	conn, resp, err := websocket.DefaultDialer.Dial(url, header)
+	if resp != nil && resp.Body != nil {
+		resp.Body.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
 }
 
 // dialSlowReader connects with a small socket receive buffer, so that a client that does not

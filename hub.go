@@ -194,11 +194,16 @@ func (h *Hub) Attach(conn *websocket.Conn, idle IdleWait, ip, resumeToken string
 		arm = h.armFallback
 	}
 	s := newSession(id, hashToken(token), addr, h.safety.AddrHash(reporterKey(ip)), c, h.now, arm)
+	s.iceServers = func() []wire.ICEServer { return h.ice.ForMatch(id) }
 	c.sess = s
-	hello := wire.HelloData{ID: id, ResumeToken: token, ICEServers: h.ice.Servers(id), Resumed: resumed != nil}
+	// TURN credentials only with a call to make (match_found), or to a resumed user who is in one
+	hello := wire.HelloData{ID: id, ResumeToken: token, ICEServers: h.ice.STUN(), Resumed: resumed != nil}
 	if resumed == nil {
-		hello.Pow = h.pow.Challenge()
+		hello.Pow = h.pow.Challenge(id)
 	} else {
+		if resumed.Match != nil {
+			hello.ICEServers = h.ice.Servers(id)
+		}
 		hello.Match = resumed.Match
 		h.step(s, func(s *Session) Effects {
 			return s.restore(resumed.Match, resumed.PartnerInstance, resumed.PartnerAddr)
@@ -216,15 +221,15 @@ func closeWith(conn *websocket.Conn, frame []byte, code int, text string, log *s
 	if frame != nil {
 		if err := conn.SetWriteDeadline(deadline); err == nil {
 			if err := conn.WriteMessage(websocket.TextMessage, frame); err != nil {
-				log.Debug("last frame to a connection not let in", "err", err)
+				log.Debug("last frame to a connection not let in", "err", peerErr(err))
 			}
 		}
 	}
 	if err := conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), deadline); err != nil {
-		log.Debug("close frame to a connection not let in", "err", err)
+		log.Debug("close frame to a connection not let in", "err", peerErr(err))
 	}
 	if err := conn.Close(); err != nil {
-		log.Debug("close a connection not let in", "err", err)
+		log.Debug("close a connection not let in", "err", peerErr(err))
 	}
 }
 
@@ -319,8 +324,10 @@ func (h *Hub) step(s *Session, verb func(*Session) Effects) Effects {
 }
 
 // route hands an envelope to the addressee's instance: straight to the local session, or
-// once on that instance's channel. Never both, never every instance.
-func (h *Hub) route(inst InstanceID, env *Envelope) {
+// once on that instance's channel. Never both, never every instance. sender is whose doing
+// it is (the keyed hash of the address of the user whose action it carries, busSelf for the
+// instance's own), for the bus's fair share.
+func (h *Hub) route(inst InstanceID, env *Envelope, sender string) {
 	if inst == h.cfg.Self {
 		h.handleEnvelope(*env)
 		return
@@ -328,8 +335,9 @@ func (h *Hub) route(inst InstanceID, env *Envelope) {
 	if inst == "" {
 		return
 	}
-	if err := h.bus.Publish(inst, env); err != nil {
-		h.log.Warn("cross-instance message dropped", "to_instance", inst, "err", err)
+	if err := h.bus.Publish(inst, env, sender); err != nil {
+		// counted (gomegle_messages_dropped_total); a flood's drops are no reason to fill the log
+		h.log.Debug("cross-instance message dropped", "to_instance", inst, "err", err)
 	}
 }
 
@@ -349,7 +357,7 @@ func (h *Hub) handleEnvelope(env Envelope) {
 	var verb func(*Session) Effects
 	switch env.Kind {
 	case KindRelay:
-		verb = func(s *Session) Effects { return s.relayed(env.From, env.Match, env.Frame) }
+		verb = func(s *Session) Effects { return s.relayed(env.From, env.Instance, env.Match, env.Frame) }
 	case KindMatched:
 		verb = func(s *Session) Effects {
 			return s.matchedBy(env.Ticket, env.Match, env.From, env.Instance, env.Addr, env.Mode, env.Common)

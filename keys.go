@@ -28,4 +28,3 @@ func (k Keys) Ban(addrHash string) string       { return k.prefix + ":ban:" + ad
 func (k Keys) BanRecord(id string) string       { return k.prefix + ":banrec:" + id }
 func (k Keys) Bans() string                     { return k.prefix + ":bans" }
 func (k Keys) Met(id wire.ClientID) string      { return k.prefix + ":met:" + string(id) }
-func (k Keys) PowUsed(challenge string) string  { return k.prefix + ":pow:" + challenge }

@@ -331,7 +331,10 @@ func TestChartCoturnRefusesPrivatePeers(t *testing.T) {
 			t.Fatalf("the chart's coturn has no %s", quota)
 		}
 	}
-	checkTURNRefusesPrivatePeers(t, args)
+	bin := requireTURNServer(t)
+	ipv6 := loopbackIPv6(t)
+	secret := newID() + newID()
+	checkTURNRefusesPrivatePeers(t, startTURNCommand(t, bin, args, "", secret, secret, ipv6), args, ipv6)
 }
 
 // powPair pairs two clients that each prove the work their hello asked for.

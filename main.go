@@ -105,6 +105,7 @@ type App struct {
 	Server     *Server
 	Redis      redis.UniversalClient
 	poller     *Poller // nil: none
+	httpConns  *httpConnCap
 	closeRedis func()
 }
 
@@ -131,11 +132,12 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	secret := []byte(cfg.BanSecret)
 	if len(secret) == 0 {
 		secret = []byte(newID())
-		if cfg.RedisURL != "" || len(cfg.RedisClusterAddrs)+len(cfg.RedisSentinelAddrs) > 0 {
+		if !cfg.development() {
 			log.Warn("BAN_SECRET is not set: address limits and bans hold on this instance only; set the same BAN_SECRET on every replica")
 		}
-	} else if strings.HasPrefix(cfg.BanSecret, "insecure-dev") {
-		log.Warn("BAN_SECRET is the public development default: anyone can forge proof-of-work challenges and reverse address hashes; set your own")
+	}
+	if names := cfg.publicDefaults(); len(names) > 0 { // development only: validate refuses them otherwise
+		log.Warn("public development defaults in use: fine on a laptop, refused with a real Redis", "settings", strings.Join(names, ", "))
 	}
 	safety := NewSafety(rdb, keys, SafetyConfig{ReportTTL: cfg.ReportTTL, ReportRate: cfg.ReportRate,
 		AutobanReporters: cfg.AutobanReporters, AutobanWindow: cfg.AutobanWindow, AutobanDuration: cfg.AutobanDuration,
@@ -146,11 +148,12 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		ResumeGrace: cfg.ResumeGrace, HeartbeatInterval: cfg.HeartbeatInterval, HeartbeatTTL: cfg.HeartbeatTTL,
 		SweepInterval: cfg.SweepInterval, OnlineInterval: cfg.OnlineInterval, PingInterval: cfg.PingInterval,
 		Limits: ClientLimits{
-			ReadLimit: cfg.ReadLimit, SendQueue: cfg.SendQueue, SendBytes: cfg.SendBytes, RateLimit: cfg.RateLimit,
+			ReadLimit: cfg.ReadLimit, MessageTimeout: cfg.MessageTimeout, Unfinished: newUnfinishedBytes(cfg.UnfinishedBytesPerIP),
+			SendQueue: cfg.SendQueue, SendBytes: cfg.SendBytes, RateLimit: cfg.RateLimit,
 			RateBurst: cfg.RateBurst, RateStrikes: cfg.RateStrike, FindRate: cfg.FindRate, FindBurst: cfg.FindBurst,
 			PingInterval: cfg.PingInterval,
 		},
-	}, mm, bus, safety, NewPowGate(rdb, keys, secret, cfg.PowMaxNumber, cfg.PowTTL, mm.redisCalls, time.Now), ice, log, metrics, time.Now)
+	}, mm, bus, safety, NewPowGate(cfg.PowMaxNumber, cfg.PowTTL, time.Now), ice, log, metrics, time.Now)
 	metrics.SetReadiness(func() bool { ok, _ := hub.Ready(); return ok })
 	hub.Run()
 	addrs := NewAddressCap(rdb, keys, cfg.InstanceID, cfg.MaxConnsPerIP, secret, mm.redisCalls, log)
@@ -174,7 +177,8 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if srv.ui == nil {
 		log.Warn("the web UI is not built; / explains how to build it", "web_dir", cfg.WebDir)
 	}
-	return &App{cfg: cfg, log: log, Metrics: metrics, Hub: hub, Server: srv, Redis: rdb, poller: poller,
+	httpConns := newHTTPConnCap(cfg.MaxHTTPConnsPerIP, cfg.TrustedProxies, metrics.Disconnects.WithLabelValues("http_ip_cap").Inc)
+	return &App{cfg: cfg, log: log, Metrics: metrics, Hub: hub, Server: srv, Redis: rdb, poller: poller, httpConns: httpConns,
 		closeRedis: func() { stopAddrs(); <-addrsDone; closeRedis() }}, nil
 }
 
@@ -187,6 +191,7 @@ func (a *App) HTTPServer() *http.Server {
 	return &http.Server{
 		Handler: a.Handler(), ReadHeaderTimeout: a.cfg.HTTPTimeout,
 		ReadTimeout: a.cfg.HTTPTimeout, WriteTimeout: a.cfg.HTTPTimeout, IdleTimeout: a.cfg.HTTPIdleTimeout,
+		ErrorLog: httpErrorLog(a.log), ConnState: a.httpConns.ConnState,
 	}
 }
 

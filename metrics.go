@@ -52,10 +52,10 @@ var (
 	dropReasons     = []string{"send_queue_full", "publish_queue_full", "publish_failed", "not_matched", "bad_envelope"}
 	resumeResults   = []string{"resumed", "expired", "invalid", "error"}
 	reconcileKinds  = []string{"match_applied", "requeued", "match_vanished", "rerouted", "superseded"}
-	disconnectCause = []string{"client_closed", "dropped", "server_closed", "too_large", "ip_cap"}
+	disconnectCause = []string{"client_closed", "dropped", "server_closed", "too_large", "slow_message", "unfinished_cap", "ip_cap", "http_ip_cap"}
 	redisOps        = []string{"match", "leave", "expire_hold", "resume", "detach", "user_route", "user_states", "match_of",
 		"match_states", "alive", "heartbeat", "deregister", "online", "refresh", "load", "publish", "conns", "instances",
-		"report", "ban_of", "reports", "ban", "dismiss", "lift", "bans", "pow"}
+		"report", "ban_of", "reports", "ban", "dismiss", "lift", "bans"}
 	callCandidates = append(append([]string{}, wire.CandidateTypes...), "none")
 
 	// BanSources: who banned (report reasons are wire.ReportReasons).
@@ -110,7 +110,7 @@ func NewMetrics() *Metrics {
 		BannedConnections: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "banned_connections_total",
 			Help: "Connections from a banned address, answered with banned and closed with 4003."}),
 		PowRefused: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "pow_refused_total",
-			Help: "find_match refused for a missing, wrong, expired or replayed proof of work."}),
+			Help: "find_match refused for a missing, wrong or expired proof of work, or one issued to another connection."}),
 	}
 	m.Registry.MustRegister(m.Clients, m.Waiting, m.Matches, m.MatchWait, m.Relayed, m.Dropped, m.RateLimited,
 		m.Resumes, m.PartnerLeft, m.Reconciled, m.Disconnects, m.RedisErrors, m.RedisDuration, m.InstancesAlive, m.Calls, m.CallSetup,

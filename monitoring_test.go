@@ -666,8 +666,8 @@ func TestComposeMonitoringProfileIsOptIn(t *testing.T) {
 		}
 	}
 	slices.Sort(names)
-	if !slices.Equal(names, []string{"app", "coturn", "lb", "redis"}) {
-		t.Errorf("default services %v, want app, coturn, lb, redis", names)
+	if !slices.Equal(names, []string{"app", "coturn", "lb", "redis", "secrets"}) {
+		t.Errorf("default services %v, want app, coturn, lb, redis, secrets", names)
 	}
 	for _, name := range []string{"prometheus", "grafana"} {
 		s, ok := p.DisabledServices[name]

@@ -24,10 +24,10 @@ func (h *Hub) FindMatch(s *Session, mode wire.Mode, interests []string, pow stri
 	s.lockOps()
 	defer s.unlockOps()
 	if h.pow != nil && s.needsPow() {
-		if err := h.pow.Verify(h.ctx, pow); err != nil {
+		if err := h.pow.Verify(s.id, pow); err != nil {
 			h.metrics.PowRefused.Inc()
 			s.out.Send(wire.MustEncode(wire.EvError, wire.ErrorData{Code: wire.ErrPowRequired,
-				Message: "solve this proof of work first (find_match.pow)", Pow: h.pow.Challenge()}))
+				Message: "solve this proof of work first (find_match.pow)", Pow: h.pow.Challenge(s.id)}))
 			return
 		}
 		h.step(s, (*Session).powSolved)
@@ -127,7 +127,7 @@ func (h *Hub) applyOwnMatch(s *Session, ticket string, mid wire.MatchID, mode wi
 	// The partner is matched in Redis whatever happens here, so it is always told; if this
 	// side has moved on meanwhile, the partner_left that follows reaches it after this.
 	h.route(res.PartnerInstance, &Envelope{Kind: KindMatched, To: res.Partner, From: s.id, Instance: h.cfg.Self,
-		Match: mid, Ticket: res.PartnerTicket, Mode: mode, Common: res.Common, Addr: s.addr})
+		Match: mid, Ticket: res.PartnerTicket, Mode: mode, Common: res.Common, Addr: s.addr}, s.addr)
 	kind := "random"
 	if len(res.Common) > 0 {
 		kind = "interest"
@@ -161,7 +161,7 @@ func (h *Hub) Relay(s *Session, event string, frame []byte) {
 		path = "remote"
 	}
 	h.metrics.Relayed.WithLabelValues(event, path).Inc()
-	h.route(pinst, &Envelope{Kind: KindRelay, To: partner, From: s.id, Match: mid, Frame: frame})
+	h.route(pinst, &Envelope{Kind: KindRelay, To: partner, From: s.id, Instance: h.cfg.Self, Match: mid, Frame: frame}, s.addr)
 }
 
 // CallStats counts how a call of the current match went: once per user and match, ignored
@@ -225,7 +225,7 @@ func (h *Hub) broadcastBan(b Ban) {
 	}
 	env := Envelope{Kind: KindBan, Addr: b.Addr, Ticket: b.Until.UTC().Format(time.RFC3339), Reason: b.Reason}
 	for _, inst := range insts {
-		h.route(inst, &env)
+		h.route(inst, &env, busSelf) // a ban must not wait behind anyone's flood
 	}
 }
 
@@ -280,7 +280,7 @@ func (h *Hub) finish(s *Session, e *Ended) bool {
 	// A hold's expiry tells only whom Redis names: the held session cannot know whether the
 	// user has come back meanwhile.
 	if e.Was == PhaseMatched && !e.HeldOnly && e.PartnerInstance != "" {
-		h.route(e.PartnerInstance, &Envelope{Kind: KindLeft, To: e.Partner, From: s.id, Match: e.Match, Reason: e.Reason})
+		h.route(e.PartnerInstance, &Envelope{Kind: KindLeft, To: e.Partner, From: s.id, Match: e.Match, Reason: e.Reason}, s.addr)
 	}
 	return ok
 }
@@ -305,9 +305,9 @@ func (h *Hub) endInRedis(s *Session, e *Ended, retry bool) error {
 		if inst == "" {
 			inst = e.PartnerInstance
 		}
-		h.route(inst, &Envelope{Kind: KindLeft, To: res.Partner, From: s.id, Match: res.Match, Reason: e.Reason})
+		h.route(inst, &Envelope{Kind: KindLeft, To: res.Partner, From: s.id, Match: res.Match, Reason: e.Reason}, s.addr)
 	case retry && e.Was == PhaseMatched && !e.HeldOnly && e.PartnerInstance != "":
-		h.route(e.PartnerInstance, &Envelope{Kind: KindLeft, To: e.Partner, From: s.id, Match: e.Match, Reason: e.Reason})
+		h.route(e.PartnerInstance, &Envelope{Kind: KindLeft, To: e.Partner, From: s.id, Match: e.Match, Reason: e.Reason}, s.addr)
 	}
 	return nil
 }
@@ -374,10 +374,10 @@ func (h *Hub) resume(token, addr string) (res ResumeResult, next string, ok bool
 	h.metrics.Resumes.WithLabelValues("resumed").Inc()
 	if res.Match != nil {
 		h.route(res.PartnerInstance, &Envelope{Kind: KindMoved, To: res.Match.PartnerID, From: res.ID, Match: res.Match.MatchID,
-			Instance: h.cfg.Self, Addr: addr})
+			Instance: h.cfg.Self, Addr: addr}, addr)
 	}
 	if res.Previous != h.cfg.Self && !res.Held {
-		h.route(res.Previous, &Envelope{Kind: KindReplaced, To: id, Instance: h.cfg.Self, Ticket: hashToken(token)})
+		h.route(res.Previous, &Envelope{Kind: KindReplaced, To: id, Instance: h.cfg.Self, Ticket: hashToken(token)}, addr)
 	}
 	return res, next, true
 }

@@ -18,7 +18,8 @@ import (
 type EnvelopeKind byte
 
 const (
-	// KindRelay: deliver Frame to To if To is still local and matched with From in Match.
+	// KindRelay: deliver Frame to To if To is still local and matched with From in Match, and
+	// From lives on Instance (where it was sent from) as far as To knows.
 	KindRelay EnvelopeKind = iota + 1
 	// KindMatched: To (waiting with Ticket) was paired with From, who lives on Instance.
 	KindMatched
@@ -137,7 +138,8 @@ type outgoing struct {
 
 // Bus is cross-instance delivery over Redis pub/sub: one channel per instance, a
 // subscribe-forever loop for this instance's channel, and one publisher goroutine that
-// pipelines whatever is queued. Nobody ever waits on it: a full queue drops, counted.
+// pipelines whatever is queued. Nobody ever waits on it: a full queue drops, counted, and
+// fairly (publishqueue.go): a sender that floods loses its own messages first.
 type Bus struct {
 	rdb     redis.UniversalClient
 	keys    Keys
@@ -145,12 +147,14 @@ type Bus struct {
 	sharded bool // Redis Cluster: SSUBSCRIBE/SPUBLISH, so each channel lives on one shard
 	log     *slog.Logger
 	metrics *Metrics
-	out     chan outgoing
-	pending atomic.Int64 // bytes in out and in the batch being published
-	maxPend int64
+	out     *publishQueue
 	live    atomic.Bool
 	echoAt  atomic.Int64 // unix nanoseconds of the last echo of our own probe
 }
+
+// busSelf is the sender of the instance's own messages (its probes, bans): a light sender
+// that a flood never pushes out.
+const busSelf = ""
 
 // The bus publishes a probe to its own channel every echoInterval. If none has come back for
 // echoTimeout, the subscription is not where publishes go (say, on a demoted master after a
@@ -160,12 +164,13 @@ const (
 	echoTimeout  = 3 * time.Second
 )
 
-// NewBus creates the bus; Run starts it.
-// NewBus creates the bus; its publish queue holds at most queue messages and maxBytes bytes.
+// NewBus creates the bus (Run starts it); its publish queue holds at most queue messages and
+// maxBytes bytes.
 func NewBus(rdb redis.UniversalClient, keys Keys, self InstanceID, queue, maxBytes int, log *slog.Logger, m *Metrics) *Bus {
 	_, sharded := rdb.(*redis.ClusterClient)
+	dropped := m.Dropped.WithLabelValues("publish_queue_full")
 	return &Bus{rdb: rdb, keys: keys, self: self, sharded: sharded, log: log, metrics: m,
-		out: make(chan outgoing, queue), maxPend: int64(maxBytes)}
+		out: newPublishQueue(queue, maxBytes, func(n int) { dropped.Add(float64(n)) })}
 }
 
 // Live says whether the subscription is established and receives what is published to it.
@@ -176,23 +181,13 @@ func (b *Bus) Live() bool {
 // errPublishFull: the publish queue is over its count or bytes.
 var errPublishFull = errors.New("publish queue full")
 
-// Publish queues env for instance to. It never blocks.
-func (b *Bus) Publish(to InstanceID, env *Envelope) error {
-	payload := env.AppendBinary(nil)
-	n := int64(len(payload))
-	if b.pending.Add(n) > b.maxPend {
-		b.pending.Add(-n)
-		b.metrics.Dropped.WithLabelValues("publish_queue_full").Inc()
+// Publish queues env for instance to, as sender's (a client address's keyed hash, or busSelf).
+// It never blocks.
+func (b *Bus) Publish(to InstanceID, env *Envelope, sender string) error {
+	if !b.out.push(sender, outgoing{channel: b.keys.Channel(to), payload: env.AppendBinary(nil)}) {
 		return errPublishFull
 	}
-	select {
-	case b.out <- outgoing{channel: b.keys.Channel(to), payload: payload}:
-		return nil
-	default:
-		b.pending.Add(-n)
-		b.metrics.Dropped.WithLabelValues("publish_queue_full").Inc()
-		return errPublishFull
-	}
+	return nil
 }
 
 // Run publishes and subscribes until ctx ends; handle gets every envelope for this instance.
@@ -210,20 +205,13 @@ const publishBatch = 256
 
 func (b *Bus) publishLoop(ctx context.Context) {
 	batch := make([]outgoing, 0, publishBatch)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case o := <-b.out:
-			batch = append(batch[:0], o)
-		}
-	drain:
-		for len(batch) < publishBatch {
+	for ctx.Err() == nil {
+		if batch = b.out.take(publishBatch, batch[:0]); len(batch) == 0 {
 			select {
-			case o := <-b.out:
-				batch = append(batch, o)
-			default:
-				break drain
+			case <-ctx.Done():
+				return
+			case <-b.out.ready:
+				continue
 			}
 		}
 		start := time.Now()
@@ -238,11 +226,12 @@ func (b *Bus) publishLoop(ctx context.Context) {
 			return nil
 		})
 		b.metrics.observeRedis("publish", start, err)
-		var done int64
-		for _, o := range batch {
-			done += int64(len(o.payload))
+		done := 0
+		for i, o := range batch {
+			done += len(o.payload)
+			batch[i] = outgoing{} // the next batch reuses the array: let go of the payloads
 		}
-		b.pending.Add(-done)
+		b.out.done(done)
 		if err != nil && ctx.Err() == nil {
 			b.metrics.Dropped.WithLabelValues("publish_failed").Add(float64(len(batch)))
 			b.log.Warn("publish to other instances failed; messages dropped", "count", len(batch), "err", err)
@@ -296,12 +285,7 @@ func (b *Bus) receive(ctx context.Context, ps *redis.PubSub, handle EnvelopeHand
 		now := time.Now()
 		if !now.Before(nextProbe) {
 			nextProbe = now.Add(echoInterval)
-			b.pending.Add(int64(len(probe)))
-			select {
-			case b.out <- outgoing{channel: b.keys.Channel(b.self), payload: probe}:
-			default: // the queue is full of real work; skip this probe
-				b.pending.Add(-int64(len(probe)))
-			}
+			b.out.push(busSelf, outgoing{channel: b.keys.Channel(b.self), payload: probe}) // a flooder's message makes room
 		}
 		if now.Sub(time.Unix(0, b.echoAt.Load())) > echoTimeout {
 			return wasLive, errors.New("no echo of our own probe: resubscribing")

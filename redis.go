@@ -44,7 +44,7 @@ func OpenRedis(ctx context.Context, cfg Config, log *slog.Logger) (redis.Univers
 		}
 		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout, opt.PoolTimeout, opt.MaxRetries = d, d, d, d, noRetries
 		if cfg.RedisPassword != "" {
-			opt.Password = cfg.RedisPassword
+			opt.Password = cfg.RedisPassword // from REDIS_PASSWORD(_FILE): the URL need not carry it
 		}
 		c := redis.NewClient(opt)
 		log.Info("using Redis", "addr", opt.Addr, "db", opt.DB)

@@ -290,19 +290,12 @@ func expectBanned(t *testing.T, c *wsClient) wire.BannedData {
 // dialBanned connects from a banned address: the first and only frame is banned, then 4003.
 func dialBanned(t *testing.T, url string, header http.Header) wire.BannedData {
 	t.Helper()
-	conn, resp, err := websocket.DefaultDialer.Dial(url, header)
-	if resp != nil && resp.Body != nil {
-		resp.Body.Close()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := dialRaw(t, url, header)
 	var ev wire.Outbound[wire.BannedData]
 	if err := conn.ReadJSON(&ev); err != nil || ev.Event != wire.EvBanned {
 		t.Fatalf("first frame %+v (%v), want banned", ev, err)
 	}
-	_, _, err = conn.ReadMessage()
+	_, _, err := conn.ReadMessage()
 	if ce, ok := err.(*websocket.CloseError); !ok || ce.Code != CloseBanned {
 		t.Fatalf("then %v, want close 4003", err)
 	}

@@ -50,6 +50,9 @@ type Session struct {
 	// armFallback schedules the interest fallback of a search and returns its cancel; nil:
 	// no fallback.
 	armFallback func(ticket string) (cancel func() bool)
+	// iceServers are match_found's ICE servers, with a fresh TURN credential; nil (or a nil
+	// result): none in match_found. Set once, before the session is registered.
+	iceServers func() []wire.ICEServer
 
 	op sync.Mutex
 
@@ -228,7 +231,7 @@ func (s *Session) matched(mid wire.MatchID, partner wire.ClientID, pinst Instanc
 	return Effects{
 		Waited: max(s.now().Sub(s.waitStart), time.Nanosecond),
 		Frames: [][]byte{wire.MustEncode(wire.EvMatchFound, wire.MatchFoundData{PartnerID: partner, Initiator: initiator,
-			MatchID: mid, CommonInterests: nonNil(common), Mode: s.mode})},
+			MatchID: mid, CommonInterests: nonNil(common), Mode: s.mode, ICEServers: s.matchICE()})},
 	}
 }
 
@@ -347,12 +350,18 @@ func (s *Session) restore(m *wire.MatchInfo, pinst InstanceID, paddr string) Eff
 	return Effects{}
 }
 
-// relayed: a frame from the partner reaches the user only within the same match. One for the
-// match our own enqueue is applying (the partner heard of it first and answered at once) is
-// kept until the match applies.
-func (s *Session) relayed(from wire.ClientID, mid wire.MatchID, frame []byte) Effects {
+// relayed: a frame from the partner reaches the user only within the same match, and only
+// from the instance the partner lives on (finst; "" from an instance that does not say): a
+// partner that resumed on another socket has told us where it lives now, and its old socket,
+// whose 4001 notice may have been lost, relays into the match no more. One for the match our
+// own enqueue is applying (the partner heard of it first and answered at once) is kept until
+// the match applies.
+func (s *Session) relayed(from wire.ClientID, finst InstanceID, mid wire.MatchID, frame []byte) Effects {
 	switch {
 	case s.matchedWith(from, mid):
+		if finst != "" && finst != s.partnerInst {
+			return Effects{} // a superseded socket of the partner's identity
+		}
 		return Effects{Frames: [][]byte{frame}}
 	case s.phase == PhaseSearching && s.pendingMatch == mid && len(s.early) < maxEarly:
 		s.early = append(s.early, earlyFrame{from, frame})
@@ -382,6 +391,14 @@ func (s *Session) abandonSearch(ticket string) Effects {
 		return Effects{}
 	}
 	return Effects{Ended: s.end(wire.ReasonNext, false)}
+}
+
+// matchICE is what match_found carries for a call (see iceServers).
+func (s *Session) matchICE() []wire.ICEServer {
+	if s.iceServers == nil {
+		return nil
+	}
+	return s.iceServers()
 }
 
 func (s *Session) matchedWith(partner wire.ClientID, mid wire.MatchID) bool {

@@ -58,3 +58,11 @@ func (s *Session) needsPow() bool {
 	defer s.mu.Unlock()
 	return !s.powPassed
 }
+
+// mayReportWithin says whether the user may report now, or could have up to slack ago: its
+// connection may then send messages as large as a report with its evidence.
+func (s *Session) mayReportWithin(slack time.Duration) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.phase == PhaseMatched || s.last.match != "" && s.now().Sub(s.last.ended) <= reportWindow+slack
+}

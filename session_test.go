@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -43,8 +44,11 @@ func left(from wire.ClientID, mid wire.MatchID, reason string) verb {
 func disconnect(hold bool) verb {
 	return func(s *Session) Effects { _, fx := s.disconnect(hold); return fx }
 }
-func relayed(from wire.ClientID, mid wire.MatchID) verb {
-	return func(s *Session) Effects { return s.relayed(from, mid, []byte(`{"event":"chat","data":{"text":"hi"}}`)) }
+func relayed(from wire.ClientID, mid wire.MatchID) verb { return relayedFrom(from, instOther, mid) }
+func relayedFrom(from wire.ClientID, finst InstanceID, mid wire.MatchID) verb {
+	return func(s *Session) Effects {
+		return s.relayed(from, finst, mid, []byte(`{"event":"chat","data":{"text":"hi"}}`))
+	}
 }
 func moved(from wire.ClientID, mid wire.MatchID) verb {
 	return func(s *Session) Effects { return s.partnerMoved(from, mid, instMoved, "") }
@@ -127,6 +131,12 @@ func TestSessionTransitions(t *testing.T) {
 		{name: "a frame from an earlier match is not", given: matchedWithP, when: relayed(partnerP, mOld), phase: PhaseMatched},
 		{name: "a frame from anyone else is not", given: matchedWithP, when: relayed(strangerQ, mCur), phase: PhaseMatched},
 		{name: "a frame while searching is not", given: []verb{search(tkCur, mCur)}, when: relayed(partnerP, mCur), phase: PhaseSearching},
+		{name: "a frame of the partner's old socket after it moved is not (its 4001 notice was lost)",
+			given: append(slices.Clone(matchedWithP), moved(partnerP, mCur)), when: relayed(partnerP, mCur), phase: PhaseMatched},
+		{name: "a frame from where the partner lives now is", given: append(slices.Clone(matchedWithP), moved(partnerP, mCur)),
+			when: relayedFrom(partnerP, instMoved, mCur), phase: PhaseMatched, frames: []string{wire.EvChat}},
+		{name: "a frame that does not say where it comes from is (an older instance)", given: matchedWithP,
+			when: relayedFrom(partnerP, "", mCur), phase: PhaseMatched, frames: []string{wire.EvChat}},
 		{name: "the partner's instance died and it will not resume", given: matchedWithP, when: gone(partnerP, mCur),
 			phase: PhaseIdle, frames: []string{wire.EvPartnerLeft}, left: wire.ReasonDisconnected,
 			ended: &Ended{Token: "hash", Was: PhaseMatched, Partner: partnerP, Match: mCur, Reason: wire.ReasonDisconnected}},

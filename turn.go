@@ -14,6 +14,10 @@ import (
 // servers with credentials by the TURN REST API scheme that coturn's use-auth-secret checks:
 // username = "<expiry unix time>:<client id>", credential = base64(HMAC-SHA1(secret, username)).
 // A leaked credential stops working at its expiry; the secret never leaves the server.
+//
+// TURN credentials go only to a user who has a partner to call (match_found, or hello after a
+// resume into a match): that took a proof of work and a match, where hello costs nothing. Each
+// match brings a fresh one, so a long stay does not outlive TURN_TTL.
 type ICEProvider struct {
 	stun   []string
 	turn   []string
@@ -39,7 +43,16 @@ func (p *ICEProvider) Servers(id wire.ClientID) []wire.ICEServer {
 	return out
 }
 
-// STUN returns the STUN servers alone: what anyone may learn without connecting.
+// ForMatch is what match_found carries: every ICE server with a fresh TURN credential for id,
+// or nil without TURN (hello's STUN servers stand).
+func (p *ICEProvider) ForMatch(id wire.ClientID) []wire.ICEServer {
+	if len(p.turn) == 0 {
+		return nil
+	}
+	return p.Servers(id)
+}
+
+// STUN returns the STUN servers alone: what anyone may learn without connecting or working.
 func (p *ICEProvider) STUN() []wire.ICEServer {
 	if len(p.stun) == 0 {
 		return []wire.ICEServer{}

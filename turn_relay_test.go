@@ -3,9 +3,9 @@ package main
 import (
 	"crypto/rand"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
 	"net"
 	"net/netip"
@@ -17,12 +17,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/pion/stun/v3"
 	"github.com/pion/transport/v4"
 	"github.com/pion/transport/v4/stdnet"
 	"github.com/pion/turn/v4"
 
 	"github.com/go-megle/go-megle/internal/redistest"
+	"github.com/go-megle/go-megle/internal/wire"
 )
 
 // The shipped TURN server must not relay into the private network (issue 10): anyone can get
@@ -97,16 +99,17 @@ func requireTURNServer(t *testing.T) string {
 }
 
 func TestTURNRelayRefusesPrivatePeers(t *testing.T) {
-	checkTURNRefusesPrivatePeers(t, loadCompose(t).Services["coturn"].Command)
+	bin := requireTURNServer(t)
+	p := loadCompose(t)
+	ipv6 := loopbackIPv6(t)
+	checkTURNRefusesPrivatePeers(t, startLoopbackTURN(t, bin, p, ipv6), p.Services["coturn"].Command, ipv6)
 }
 
-// checkTURNRefusesPrivatePeers runs a shipped coturn command (the compose file's, the Helm
-// chart's) in Debian's coturn, adapted to loopback, and asks it for relays and permissions.
-func checkTURNRefusesPrivatePeers(t *testing.T, coturnCmd []string) {
+// checkTURNRefusesPrivatePeers asks a running shipped coturn (the compose file's, the Helm
+// chart's; coturnCmd is its command) for relays and permissions, with the credential the app
+// would issue with the server's TURN secret.
+func checkTURNRefusesPrivatePeers(t *testing.T, srv *loopbackTURN, coturnCmd []string, ipv6 bool) {
 	t.Helper()
-	bin := requireTURNServer(t)
-	ipv6 := loopbackIPv6(t)
-	srv := startLoopbackTURN(t, bin, coturnCmd, ipv6)
 	user, pass := turnCredential([]byte(srv.secret), "turn-relay-test", time.Now().Add(10*time.Minute))
 
 	// An allowed-peer-ip the command names (the compose file's: coturn's own address) is
@@ -161,27 +164,38 @@ type loopbackTURN struct {
 }
 
 // loopbackTURNArgs adapts the compose file's coturn command to a test on loopback and in
-// nothing else: its listening port, relay port range and secret become the test's; it
-// listens on the loopback addresses only; its pid file and (unused) user database go to dir.
-// Each flag it replaces must be there exactly once, and none that would change what this
-// test means may be there (listening or relay addresses, daemon mode, short options): a
-// command of a new shape fails here instead of quietly testing something else.
-func loopbackTURNArgs(cmd []string, port, minPort, maxPort int, secret, dir string, ipv6 bool) ([]string, error) {
+// nothing else: its listening port and relay port range become the test's; its config file
+// (the static-auth-secret the compose file's secrets service writes) is conf, from the test's
+// run of that service; it listens on the loopback addresses only; its pid file and (unused)
+// user database go to dir. Each flag it replaces must be there exactly once, and none that
+// would change what this test means may be there (listening or relay addresses, daemon mode,
+// a secret on the command line, short options but -c): a command of a new shape fails here
+// instead of quietly testing something else.
+func loopbackTURNArgs(cmd []string, port, minPort, maxPort int, conf, secret, dir string, ipv6 bool) ([]string, error) {
 	replace := map[string]string{
-		"--listening-port":     strconv.Itoa(port),
-		"--min-port":           strconv.Itoa(minPort),
-		"--max-port":           strconv.Itoa(maxPort),
-		"--static-auth-secret": secret,
+		"--listening-port": strconv.Itoa(port),
+		"--min-port":       strconv.Itoa(minPort),
+		"--max-port":       strconv.Itoa(maxPort),
+	}
+	if secret != "" { // a command that names its secret (the Helm chart's $(TURN_SECRET))
+		replace["--static-auth-secret"] = secret
 	}
 	seen := map[string]int{}
 	var out []string
-	for _, arg := range cmd {
+	for i := 0; i < len(cmd); i++ {
+		arg := cmd[i]
 		name, _, _ := strings.Cut(arg, "=")
 		switch {
-		case arg == "-n": // no config file: everything is on the command line
+		case arg == "-c" && i+1 < len(cmd) && conf != "": // the config file: its value is the next argument
+			seen[arg]++
+			out = append(out, arg, conf)
+			i++
+			continue
 		case !strings.HasPrefix(arg, "--"):
-			return nil, fmt.Errorf("coturn argument %q: the adapter knows long options (--name=value) only", arg)
-		case slices.Contains([]string{"--listening-ip", "--relay-ip", "--external-ip", "--daemon", "--pidfile", "--db", "--userdb", "--allow-loopback-peers"}, name):
+			return nil, fmt.Errorf("coturn argument %q: the adapter knows long options (--name=value) and -c <file> only", arg)
+		case slices.Contains([]string{"--listening-ip", "--relay-ip", "--external-ip", "--daemon", "--pidfile", "--db", "--userdb",
+			"--allow-loopback-peers"}, name),
+			name == "--static-auth-secret" && secret == "":
 			return nil, fmt.Errorf("coturn argument %q: the loopback test cannot run it as it is; update loopbackTURNArgs", arg)
 		}
 		if v, ok := replace[name]; ok {
@@ -190,7 +204,11 @@ func loopbackTURNArgs(cmd []string, port, minPort, maxPort int, secret, dir stri
 		}
 		out = append(out, arg)
 	}
-	for name := range replace {
+	secretFrom := "-c" // the secret is in the config file
+	if secret != "" {
+		secretFrom = "--static-auth-secret"
+	}
+	for _, name := range []string{"--listening-port", "--min-port", "--max-port", secretFrom} {
 		if seen[name] != 1 {
 			return nil, fmt.Errorf("coturn command has %s %d times, want once: update loopbackTURNArgs", name, seen[name])
 		}
@@ -205,24 +223,32 @@ func loopbackTURNArgs(cmd []string, port, minPort, maxPort int, secret, dir stri
 	), nil
 }
 
-// startLoopbackTURN runs turnserver in the foreground with the compose file's flags (see
-// loopbackTURNArgs) and waits until it answers a STUN binding request.
-func startLoopbackTURN(t *testing.T, bin string, composeCmd []string, ipv6 bool) *loopbackTURN {
+// startLoopbackTURN runs turnserver in the foreground with the compose file's flags and the
+// config its secrets service writes (see loopbackTURNArgs), then extra, and waits until it
+// answers a STUN binding request. Its secret is the one the compose file gives the app.
+func startLoopbackTURN(t *testing.T, bin string, p *types.Project, ipv6 bool, extra ...string) *loopbackTURN {
 	t.Helper()
-	minPort, maxPort := composeRelayPorts(t, composeCmd)
+	secrets := runSecretsService(t, p, nil)
+	conf := secrets.path(t, "coturn", composeConfigFile(t, p.Services["coturn"], "-c"))
+	secret := strings.TrimSpace(secrets.read(t, "app", env(p.Services["app"], "TURN_SECRET_FILE")))
+	return startTURNCommand(t, bin, p.Services["coturn"].Command, conf, "", secret, ipv6, extra...)
+}
+
+// startTURNCommand runs a coturn command adapted to loopback (loopbackTURNArgs) and waits
+// until it answers a STUN binding request. conf is the config file its -c names, or
+// cmdSecret the secret its --static-auth-secret is given; secret is the TURN secret either
+// way (what the app signs credentials with).
+func startTURNCommand(t *testing.T, bin string, cmd []string, conf, cmdSecret, secret string, ipv6 bool, extra ...string) *loopbackTURN {
+	t.Helper()
+	minPort, maxPort := composeRelayPorts(t, cmd)
 	port := freeTURNPort(t, ipv6)
 	relayBase := freeUDPRange(t, maxPort-minPort+1, ipv6)
-	key := make([]byte, 24)
-	if _, err := rand.Read(key); err != nil {
-		t.Fatal(err)
-	}
-	secret := hex.EncodeToString(key)
 	dir := t.TempDir()
-	args, err := loopbackTURNArgs(composeCmd, port, relayBase, relayBase+maxPort-minPort, secret, dir, ipv6)
+	args, err := loopbackTURNArgs(cmd, port, relayBase, relayBase+maxPort-minPort, conf, cmdSecret, dir, ipv6)
 	if err != nil {
 		t.Fatal(err)
 	}
-	proc := startDaemon(t, "turnserver", bin, args, dir)
+	proc := startDaemon(t, "turnserver", bin, append(args, extra...), dir)
 	srv := &loopbackTURN{addr4: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), secret: secret}
 	if ipv6 {
 		srv.addr6 = net.JoinHostPort("::1", strconv.Itoa(port))
@@ -586,4 +612,132 @@ func (a xorPeerAddress) AddTo(m *stun.Message) error {
 	}
 	m.Add(stun.AttrXORPeerAddress, v)
 	return nil
+}
+
+// composeQuota is the value of one of the compose file's coturn quota flags.
+func composeQuota(t *testing.T, cmd []string, name string) int {
+	t.Helper()
+	v := flagValues(t, cmd, name)
+	if len(v) != 1 {
+		t.Fatalf("coturn command has %d %s, want one: a relay without it can be made anyone's bulk relay", len(v), name)
+	}
+	n, err := strconv.Atoi(v[0])
+	if err != nil || n <= 0 {
+		t.Fatalf("%s=%s: want a positive number", name, v[0])
+	}
+	return n
+}
+
+// Issue 21, item 9: anyone with a credential from a page could hold as many allocations and
+// push as many bytes through the shipped coturn as it liked. Its quotas are in force: the
+// compose file's coturn, run for real, refuses a credential's allocation past user-quota and
+// anyone's past total-quota (486), and relays no more than max-bps of a flood to a peer,
+// where the same flags without max-bps relay nearly all of it.
+func TestTURNQuotas(t *testing.T) {
+	bin := requireTURNServer(t)
+	p := loadCompose(t)
+	cmd := p.Services["coturn"].Command
+	perUser, total, maxBPS := composeQuota(t, cmd, "--user-quota"), composeQuota(t, cmd, "--total-quota"), composeQuota(t, cmd, "--max-bps")
+	if min, max := composeRelayPorts(t, cmd); total > max-min+1 {
+		t.Fatalf("total-quota %d is more than the %d relay ports", total, max-min+1)
+	}
+	// each part has a coturn of its own (a released allocation leaves its quota a moment later)
+	credential := func(srv *loopbackTURN, name string) (string, string) {
+		return turnCredential([]byte(srv.secret), wire.ClientID(name), time.Now().Add(10*time.Minute))
+	}
+	allocate := func(t *testing.T, srv *loopbackTURN, user, pass string) error {
+		relay, err := dialTURN(t, "udp", srv.addr4, user, pass).c.Allocate()
+		if err == nil {
+			t.Cleanup(func() { _ = relay.Close() })
+		}
+		return err
+	}
+
+	t.Run("allocations per credential", func(t *testing.T) {
+		srv := startLoopbackTURN(t, bin, p, false)
+		user, pass := credential(srv, "one-user")
+		for i := range perUser {
+			if err := allocate(t, srv, user, pass); err != nil {
+				t.Fatalf("allocation %d of %d: %v", i+1, perUser, err)
+			}
+		}
+		if err := allocate(t, srv, user, pass); turnErrorCode(err) != stun.CodeAllocQuotaReached {
+			t.Fatalf("allocation %d of one credential: %v, want 486 (user-quota)", perUser+1, err)
+		}
+	})
+	t.Run("allocations in all", func(t *testing.T) {
+		srv := startLoopbackTURN(t, bin, p, false)
+		for i := range total {
+			user, pass := credential(srv, fmt.Sprint("user-", i/perUser))
+			if err := allocate(t, srv, user, pass); err != nil {
+				t.Fatalf("allocation %d of %d: %v", i+1, total, err)
+			}
+		}
+		user, pass := credential(srv, "one-more")
+		if err := allocate(t, srv, user, pass); turnErrorCode(err) != stun.CodeAllocQuotaReached {
+			t.Fatalf("allocation %d in all: %v, want 486 (total-quota)", total+1, err)
+		}
+	})
+	flood := func(t *testing.T, srv *loopbackTURN) (received int, took time.Duration) {
+		peer, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer peer.Close()
+		counted := make(chan int, 1)
+		go func() {
+			buf, n := make([]byte, 2048), 0
+			for { // until nothing more arrives for half a second
+				if err := peer.SetReadDeadline(time.Now().Add(500 * time.Millisecond)); err != nil {
+					break
+				}
+				m, _, err := peer.ReadFrom(buf)
+				if err != nil {
+					break
+				}
+				n += m
+			}
+			counted <- n
+		}()
+		user, pass := credential(srv, "flooder")
+		relay, err := dialTURN(t, "udp", srv.addr4, user, pass).c.Allocate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer relay.Close()
+		packet := make([]byte, 1000)
+		start := time.Now()
+		for i := range 8000 { // 8 MB, paced only so the loopback's socket buffers keep up
+			if _, err := relay.WriteTo(packet, peer.LocalAddr()); err != nil {
+				t.Fatal(err)
+			}
+			if i%50 == 49 {
+				time.Sleep(time.Millisecond)
+			}
+		}
+		took = time.Since(start)
+		return <-counted, took
+	}
+	t.Run("bytes per second", func(t *testing.T) {
+		// a peer on loopback that counts what reaches it: allowed here, on top of the compose
+		// file's flags, for this part only
+		loopbackPeer := []string{"--allow-loopback-peers", "--allowed-peer-ip=127.0.0.1"}
+		received, took := flood(t, startLoopbackTURN(t, bin, p, false, loopbackPeer...))
+		// what max-bps lets through in the time the flood took, with a second of burst and half again
+		bound := int(float64(maxBPS) * (took.Seconds() + 1) * 1.5)
+		t.Logf("8 MB sent in %v through a relay limited to %d B/s: %d KB reached the peer (bound %d KB)", took.Round(time.Millisecond), maxBPS, received/1000, bound/1000)
+		if received > bound {
+			t.Fatalf("%d bytes reached the peer: max-bps is not in force", received)
+		}
+		// the control: the compose file's flags but max-bps relay the same flood nearly whole
+		unlimited := *p
+		unlimited.Services = maps.Clone(p.Services)
+		coturn := unlimited.Services["coturn"]
+		coturn.Command = slices.DeleteFunc(slices.Clone(cmd), func(a string) bool { return strings.HasPrefix(a, "--max-bps=") })
+		unlimited.Services["coturn"] = coturn
+		control := startLoopbackTURN(t, bin, &unlimited, false, loopbackPeer...)
+		if got, took := flood(t, control); got <= 2*bound {
+			t.Fatalf("without max-bps only %d KB of 8 MB reached the peer in %v: the flood does not test the limit", got/1000, took)
+		}
+	})
 }

@@ -63,7 +63,7 @@ start_stack() {
 	for ((i = 0; i < n; i++)); do
 		port=${inst_ports[$i]}
 		env ADDR=127.0.0.1:$port REDIS_URL=redis://127.0.0.1:$redis_port/0 INSTANCE_ID=bench-$i \
-			LOG_LEVEL=warn MAX_CONNS_PER_IP=0 RATE_LIMIT=0 FIND_MATCH_RATE=0 POW_MAX_NUMBER=0 "${extra_env[@]}" \
+			LOG_LEVEL=warn MAX_CONNS_PER_IP=0 MAX_HTTP_CONNS_PER_IP=0 RATE_LIMIT=0 FIND_MATCH_RATE=0 POW_MAX_NUMBER=0 "${extra_env[@]}" \
 			"$work/go-megle" >"$work/instance-$i.log" 2>&1 &
 		started+=($!)
 		pids+="${pids:+,}$!"

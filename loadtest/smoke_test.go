@@ -64,7 +64,7 @@ func startInstance(t *testing.T, bin, redisURL, id string, env ...string) instan
 	// person does: the per-IP connection cap and the per-connection rate limit are for
 	// abuse, not for this test, so they are off.
 	cmd.Env = append(os.Environ(), "ADDR="+addr, "REDIS_URL="+redisURL, "INSTANCE_ID="+id, "LOG_LEVEL=warn",
-		"MAX_CONNS_PER_IP=0", "RATE_LIMIT=0", "FIND_MATCH_RATE=0", "POW_MAX_NUMBER=0")
+		"MAX_CONNS_PER_IP=0", "MAX_HTTP_CONNS_PER_IP=0", "RATE_LIMIT=0", "FIND_MATCH_RATE=0", "POW_MAX_NUMBER=0")
 	cmd.Env = append(cmd.Env, env...)
 	logs := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs

@@ -57,7 +57,7 @@ urls="" targets=""
 for i in 0 1; do
 	port=${inst_ports[$i]}
 	ADDR=127.0.0.1:$port REDIS_URL=redis://127.0.0.1:$redis_port/0 INSTANCE_ID=shot-$i \
-		LOG_LEVEL=warn MAX_CONNS_PER_IP=0 RATE_LIMIT=0 WEB_DIR=/nonexistent "$work/go-megle" >"$work/instance-$i.log" 2>&1 &
+		LOG_LEVEL=warn MAX_CONNS_PER_IP=0 MAX_HTTP_CONNS_PER_IP=0 RATE_LIMIT=0 WEB_DIR=/nonexistent "$work/go-megle" >"$work/instance-$i.log" 2>&1 &
 	started+=($!)
 	urls+="${urls:+,}ws://127.0.0.1:$port/ws"
 	targets+="${targets:+, }127.0.0.1:$port"

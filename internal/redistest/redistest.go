@@ -74,7 +74,13 @@ func FreePort(tb testing.TB) int {
 // command-line options (for example "--cluster-enabled", "yes").
 func Start(tb testing.TB, args ...string) *Server {
 	tb.Helper()
-	s := &Server{tb: tb, bin: Binary(tb), dir: tb.TempDir(), Port: FreePort(tb), Args: args}
+	return StartWithConfig(tb, "", args...)
+}
+
+// StartWithConfig is Start with a config file, which redis-server reads before the options.
+func StartWithConfig(tb testing.TB, confFile string, args ...string) *Server {
+	tb.Helper()
+	s := &Server{tb: tb, bin: Binary(tb), dir: tb.TempDir(), Port: FreePort(tb), Args: args, confFile: confFile}
 	s.start()
 	tb.Cleanup(s.Stop)
 	return s

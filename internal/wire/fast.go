@@ -26,6 +26,10 @@ func appendFast(b []byte, event string, data any) ([]byte, bool) {
 		b = appendStrings(b, d.CommonInterests)
 		b = append(b, `,"mode":`...)
 		b = appendString(b, string(d.Mode))
+		if len(d.ICEServers) > 0 {
+			b = append(b, `,"ice_servers":`...)
+			b = appendICEServers(b, d.ICEServers)
+		}
 	case WaitingData:
 		b = append(b, `{"message":`...)
 		b = appendString(b, d.Message)
@@ -79,6 +83,29 @@ func appendStrings(b []byte, ss []string) []byte {
 			b = append(b, ',')
 		}
 		b = appendString(b, s)
+	}
+	return append(b, ']')
+}
+
+// appendICEServers appends a non-empty list of ICE servers (username and credential omitted
+// when empty, as their tags say).
+func appendICEServers(b []byte, servers []ICEServer) []byte {
+	b = append(b, '[')
+	for i, s := range servers {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"urls":`...)
+		b = appendStrings(b, s.URLs)
+		if s.Username != "" {
+			b = append(b, `,"username":`...)
+			b = appendString(b, s.Username)
+		}
+		if s.Credential != "" {
+			b = append(b, `,"credential":`...)
+			b = appendString(b, s.Credential)
+		}
+		b = append(b, '}')
 	}
 	return append(b, ']')
 }

@@ -36,6 +36,8 @@ func TestFastEncodingIsEncodingJSON(t *testing.T) {
 		same(t, EvMatchFound, MatchFoundData{PartnerID: ClientID(s), Initiator: true, MatchID: MatchID(s), CommonInterests: []string{s, "x"}, Mode: Mode(s)})
 		same(t, EvMatchFound, MatchFoundData{CommonInterests: []string{}})
 		same(t, EvMatchFound, MatchFoundData{})
+		same(t, EvMatchFound, MatchFoundData{ICEServers: []ICEServer{{URLs: []string{s}}, {URLs: []string{s, "turn:t"}, Username: s, Credential: s}, {}}})
+		same(t, EvMatchFound, MatchFoundData{ICEServers: []ICEServer{}})
 		same(t, EvWaiting, WaitingData{Message: s, Interests: []string{s}, Mode: ModeText})
 		same(t, EvWaiting, WaitingData{Interests: nil})
 		same(t, EvPartnerLeft, PartnerLeftData{From: ClientID(s), Reason: s})
@@ -56,7 +58,8 @@ func FuzzFastEncoding(f *testing.F) {
 		f.Add(s, `{"x":1}`)
 	}
 	f.Fuzz(func(t *testing.T, s, payload string) {
-		same(t, EvMatchFound, MatchFoundData{PartnerID: ClientID(s), MatchID: "M", CommonInterests: []string{s}, Mode: ModeVideo})
+		same(t, EvMatchFound, MatchFoundData{PartnerID: ClientID(s), MatchID: "M", CommonInterests: []string{s}, Mode: ModeVideo,
+			ICEServers: []ICEServer{{URLs: []string{"stun:s"}}, {URLs: []string{s}, Username: s, Credential: "c"}}})
 		same(t, EvWaiting, WaitingData{Message: s, Interests: []string{s, s}, Mode: Mode(s)})
 		same(t, EvPartnerLeft, PartnerLeftData{From: "F", Reason: s})
 		if json.Valid([]byte(payload)) {

@@ -195,13 +195,15 @@ type MatchInfo struct {
 }
 
 type HelloData struct {
-	ID          ClientID      `json:"id"`
-	ResumeToken string        `json:"resume_token"`
-	Online      int64         `json:"online"`
-	ICEServers  []ICEServer   `json:"ice_servers"`
-	Resumed     bool          `json:"resumed"`
-	Match       *MatchInfo    `json:"match,omitempty"`
-	Pow         *PowChallenge `json:"pow,omitempty"` // solve it before the first find_match
+	ID          ClientID `json:"id"`
+	ResumeToken string   `json:"resume_token"`
+	Online      int64    `json:"online"`
+	// ICEServers are the STUN servers; TURN too only after a resume into a match (TURN
+	// credentials come with match_found otherwise)
+	ICEServers []ICEServer   `json:"ice_servers"`
+	Resumed    bool          `json:"resumed"`
+	Match      *MatchInfo    `json:"match,omitempty"`
+	Pow        *PowChallenge `json:"pow,omitempty"` // solve it before the first find_match
 }
 
 // PowChallenge is a proof-of-work challenge in the ALTCHA format: find the number n in
@@ -226,6 +228,9 @@ type MatchFoundData struct {
 	MatchID         MatchID  `json:"match_id"`
 	CommonInterests []string `json:"common_interests"`
 	Mode            Mode     `json:"mode"`
+	// ICEServers, when the server has TURN, are all the ICE servers for this match's call with
+	// a fresh TURN credential (hello has the STUN servers only: TURN needs the work done)
+	ICEServers []ICEServer `json:"ice_servers,omitempty"`
 }
 
 type SignalData struct {

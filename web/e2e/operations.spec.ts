@@ -79,13 +79,26 @@ test('two strangers forced to relay-only connect through coturn with the credent
   const a = await stranger(server.url, { iceTransportPolicy: 'relay' });
   const b = await stranger(server.url, { iceTransportPolicy: 'relay' });
 
-  // Each page was given a TURN entry with a time-limited username naming itself,
-  // and the TURN REST API credential of it under coturn's secret.
+  // hello hands out no TURN credential (that takes the proof of work and a match)
   for (const page of [a, b]) {
     await expect.poll(() => page.received.some((message) => message.event === 'hello'), { message: 'hello received' }).toBe(true);
     const hello = lastHello(page);
-    const entry = (hello.ice_servers ?? []).find((server) => server.urls.includes(turn.url));
-    expect(entry, `a TURN entry for ${turn.url} in ${JSON.stringify(hello.ice_servers)}`).toBeDefined();
+    const credentials = (hello.ice_servers ?? []).filter((server) => server.username || server.credential || server.urls.includes(turn.url));
+    expect(credentials, 'hello carries no TURN entry').toEqual([]);
+  }
+
+  await startChat(a.page);
+  await startChat(b.page);
+  await expectVideoFlowing(a.page, b.page);
+
+  // Each page was given, with its match, a TURN entry with a time-limited username naming
+  // itself, and the TURN REST API credential of it under coturn's secret.
+  for (const page of [a, b]) {
+    const hello = lastHello(page);
+    const found = page.received.findLast((message) => message.event === 'match_found');
+    const servers = found?.event === 'match_found' ? (found.data.ice_servers ?? []) : [];
+    const entry = servers.find((server) => server.urls.includes(turn.url));
+    expect(entry, `a TURN entry for ${turn.url} in match_found's ${JSON.stringify(servers)}`).toBeDefined();
     const [expiry, id, ...rest] = (entry!.username ?? '').split(':');
     expect(rest).toEqual([]);
     expect(id).toBe(hello.id);
@@ -93,10 +106,6 @@ test('two strangers forced to relay-only connect through coturn with the credent
     expect(Number(expiry)).toBeGreaterThan(Date.now() / 1000);
     expect(entry!.credential).toBe(createHmac('sha1', turn.secret).update(entry!.username!).digest('base64'));
   }
-
-  await startChat(a.page);
-  await startChat(b.page);
-  await expectVideoFlowing(a.page, b.page);
 
   for (const page of [a.page, b.page]) {
     // The app's own configuration was overridden by the init script, not changed.

@@ -159,7 +159,8 @@ function replaceOnce(text: string, pattern: RegExp, replacement: string, what: s
 /**
  * The repository's nginx.conf adapted only in its upstream servers and listen
  * address: `server app:8080 …;` becomes one line per upstream (same
- * parameters), `listen 8080;` becomes `listen <listen>;`.
+ * parameters), `listen 8080;` becomes `listen <listen>;` and the IPv6
+ * `listen [::]:8080;` goes (the tests listen on IPv4 loopback only).
  */
 export function adaptNginxConf(conf: string, upstreams: string[], listen: string): string {
   if (upstreams.length === 0) throw new Error('adaptNginxConf: no upstreams');
@@ -170,6 +171,7 @@ export function adaptNginxConf(conf: string, upstreams: string[], listen: string
     'upstream line "server app:8080 max_fails=1 fail_timeout=10s;"',
   );
   out = replaceOnce(out, /^([ \t]*)listen 8080;[ \t]*$/m, `$1listen ${listen};`, 'line "listen 8080;"');
+  out = replaceOnce(out, /^([ \t]*)listen \[::\]:8080;.*$/m, '', 'line "listen [::]:8080;"');
   return out;
 }
 

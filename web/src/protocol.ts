@@ -17,6 +17,20 @@ export interface MatchInfo {
   common_interests?: string[] | null;
 }
 
+/**
+ * match_found's data: the match, and, when the server has TURN, every ICE server for its
+ * call with a fresh TURN credential (hello carries the STUN servers only: TURN comes with a
+ * match, after the proof of work).
+ */
+export interface MatchFoundData {
+  partner_id: string;
+  match_id: string;
+  initiator: boolean;
+  mode: Mode;
+  common_interests?: string[] | null;
+  ice_servers?: ICEServer[];
+}
+
 export type SignalType = 'offer' | 'answer' | 'candidate';
 
 export type PartnerLeftReason = 'left' | 'next' | 'disconnected';
@@ -51,6 +65,7 @@ export type ServerMessage =
         id: string;
         resume_token: string;
         online: number;
+        /** STUN only; TURN too after a resume into a match (otherwise it comes with match_found). */
         ice_servers: ICEServer[] | null;
         resumed?: boolean;
         match?: MatchInfo | null;
@@ -59,7 +74,7 @@ export type ServerMessage =
       };
     }
   | { event: 'waiting'; data: { message: string; interests: string[] | null; mode: Mode } }
-  | { event: 'match_found'; data: MatchInfo }
+  | { event: 'match_found'; data: MatchFoundData }
   // The server relays any signal type (up to 32 chars); this client sends the three below.
   | { event: 'signal'; data: { sender_id: string; type: SignalType | (string & {}); payload: unknown } }
   | { event: 'chat'; data: { text: string } }

@@ -173,6 +173,8 @@ export function useMatch(signaling: Signaling, options: MatchOptions = {}): Matc
           return;
         case 'match_found':
           if (phaseRef.current === 'idle') return; // stopped meanwhile
+          // TURN credentials come with the match, for its call
+          if (message.data.ice_servers) setIceServers(toRTCIceServers(message.data.ice_servers));
           setMatch(message.data);
           setMode(message.data.mode);
           setPartnerTyping(false);

@@ -1,0 +1,43 @@
+import { act, renderHook } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import type { ServerMessage } from '../protocol';
+import { useMatch } from './useMatch';
+import type { Signaling } from './useSignaling';
+
+function fakeSignaling() {
+  const listeners = new Set<(message: ServerMessage) => void>();
+  const signaling = {
+    send: () => {},
+    subscribe: (listener: (message: ServerMessage) => void) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  } as unknown as Signaling;
+  const server = (message: ServerMessage) => act(() => listeners.forEach((listener) => listener(message)));
+  return { signaling, server };
+}
+
+describe('useMatch: ICE servers', () => {
+  it('takes STUN from hello and the TURN credential that comes with match_found', () => {
+    const { signaling, server } = fakeSignaling();
+    const { result } = renderHook(() => useMatch(signaling));
+    const stun = { urls: ['stun:stun.example:3478'] };
+    server({ event: 'hello', data: { id: 'me', resume_token: 't', online: 1, ice_servers: [stun], resumed: false } });
+    expect(result.current.iceServers).toEqual([{ urls: ['stun:stun.example:3478'] }]);
+
+    act(() => result.current.start({ interests: [], mode: 'video' }));
+    const turn = { urls: ['turn:turn.example:3478'], username: '1700000000:me', credential: 'c3VwZXI=' };
+    server({
+      event: 'match_found',
+      data: { partner_id: 'p', initiator: true, match_id: 'm1', common_interests: [], mode: 'video', ice_servers: [stun, turn] },
+    });
+    expect(result.current.match?.match_id).toBe('m1');
+    expect(result.current.iceServers).toEqual([stun, turn]);
+
+    // a match without ice_servers (a server without TURN) keeps what the page has
+    server({ event: 'partner_left', data: { from: 'p', reason: 'next' } });
+    act(() => result.current.next());
+    server({ event: 'match_found', data: { partner_id: 'q', initiator: false, match_id: 'm2', common_interests: [], mode: 'video' } });
+    expect(result.current.iceServers).toEqual([stun, turn]);
+  });
+});
