@@ -191,8 +191,9 @@ func loopbackTURNArgs(cmd []string, port, minPort, maxPort int, conf, secret, di
 			out = append(out, arg, conf)
 			i++
 			continue
+		case arg == "-n" && conf == "": // no config file: everything is on the command line
 		case !strings.HasPrefix(arg, "--"):
-			return nil, fmt.Errorf("coturn argument %q: the adapter knows long options (--name=value) and -c <file> only", arg)
+			return nil, fmt.Errorf("coturn argument %q: the adapter knows long options (--name=value), -c <file> and -n only", arg)
 		case slices.Contains([]string{"--listening-ip", "--relay-ip", "--external-ip", "--daemon", "--pidfile", "--db", "--userdb",
 			"--allow-loopback-peers"}, name),
 			name == "--static-auth-secret" && secret == "":
