@@ -745,7 +745,7 @@ func (f *fakeConn) take() [][]byte {
 // attachFake registers a session with a fakeConn in the hub, as Attach does for a socket.
 func attachFake(h *Hub) (*Session, *fakeConn) {
 	conn := &fakeConn{}
-	s := newSession(wire.ClientID(newID()), "hash", "addr-"+newID(), "", conn, h.now, nil)
+	s := newSession(wire.ClientID(newID()), "hash", "addr-"+newID(), conn, h.now, nil)
 	h.register(s)
 	return s, conn
 }
