@@ -23,24 +23,9 @@ func TestReportedUserCannotComeBackAsANewIdentity(t *testing.T) {
 	x2 := dial(t, insts[1].wsURL(), from("198.51.100.32")) // a new identity, the same address
 	x2.send(wire.EvFindMatch, nil)
 	x2.expect(wire.EvWaiting, nil)
-	r.send(wire.EvFindMatch, nil)
-	var w wire.WaitingData
-	r.expect(wire.EvWaiting, &w)
-	if w.Message != newPartnerWaitingMsg {
-		t.Fatalf("the reporter waits with %q, want to be kept apart from the reported user's address", w.Message)
-	}
+	waitsForSomeoneNew(t, r) // kept apart from the reported user's address
 	// someone new meets one of them, and the next someone new the other
-	met := map[wire.ClientID]bool{}
-	for _, ip := range []string{"203.0.113.33", "203.0.113.34"} {
-		c := dial(t, insts[0].wsURL(), from(ip))
-		c.send(wire.EvFindMatch, nil)
-		var m wire.MatchFoundData
-		c.expect(wire.EvMatchFound, &m)
-		met[m.PartnerID] = true
-	}
-	if !met[r.id()] || !met[x2.id()] {
-		t.Fatalf("the newcomers met %v, want %s and %s", met, r.id(), x2.id())
-	}
+	newcomersMeet(t, insts[0].wsURL(), []*wsClient{r, x2}, from("203.0.113.33"), from("203.0.113.34"))
 
 	// a dismissed report is closed: the two may meet again
 	list := consoleGet[ReportPage](t, insts[1], "/mod/api/reports")

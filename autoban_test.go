@@ -62,15 +62,11 @@ func reportWith(t *testing.T, r *wsClient, note string, lines ...string) {
 // notBanned requires that c, whatever else it hears, is not banned within a moment.
 func notBanned(t *testing.T, c *wsClient) {
 	t.Helper()
-	for {
-		ev, err := c.nextEvent(300 * time.Millisecond)
-		if err != nil {
-			return
-		}
+	drain(c, func(ev inEvent) {
 		if ev.Event == wire.EvBanned {
 			t.Fatalf("%s was banned: %s", c.id(), ev.Data)
 		}
-	}
+	})
 }
 
 func TestColludingAddressesCannotBanAnInnocent(t *testing.T) {

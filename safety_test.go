@@ -191,24 +191,9 @@ func TestNoRematch(t *testing.T) {
 	b.expect(wire.EvPartnerLeft, nil)
 	a2.expect(wire.EvWaiting, nil)
 	// the only one waiting is the one b just left, on the other instance: b waits for someone new
-	b.send(wire.EvFindMatch, nil)
-	var w wire.WaitingData
-	b.expect(wire.EvWaiting, &w)
-	if w.Message != newPartnerWaitingMsg {
-		t.Fatalf("waiting %q, want %q", w.Message, newPartnerWaitingMsg)
-	}
+	waitsForSomeoneNew(t, b)
 	// someone new meets one of them, and the next someone new the other
-	met := map[wire.ClientID]bool{}
-	for range 2 {
-		c := dial(t, insts[0].wsURL(), nil)
-		c.send(wire.EvFindMatch, nil)
-		var m wire.MatchFoundData
-		c.expect(wire.EvMatchFound, &m)
-		met[m.PartnerID] = true
-	}
-	if !met[a.id()] || !met[b.id()] {
-		t.Fatalf("the newcomers met %v, want %s and %s", met, a.id(), b.id())
-	}
+	newcomersMeet(t, insts[0].wsURL(), []*wsClient{a, b})
 }
 
 // expectBanned reads events up to banned, which must be followed by the close 4003.

@@ -10,6 +10,8 @@ import {
   type ModBan,
   type ModErrorKind,
   type ModReport,
+  type BanPage,
+  type ReportPage,
   type ReporterLoad,
   type RestrictDuration,
 } from './api';
@@ -141,18 +143,43 @@ export function useModConsole(options: ModConsoleOptions = {}): ModConsole {
     [storage, clear],
   );
 
+  /** Shows a page of reports: in place of the list, or after it (older ones). */
+  const showReports = useCallback((page: ReportPage, after = false) => {
+    setReports((list) => (after ? [...list, ...page.reports.filter((report) => !list.some((have) => have.id === report.id))] : page.reports));
+    setTotal(page.total);
+    setNext(page.next);
+  }, []);
+
+  /** Shows a page of bans: in place of the list, or after it. */
+  const showBans = useCallback((page: BanPage, after = false) => {
+    setBans((list) => (after ? [...list, ...page.bans.filter((ban) => !list.some((have) => have.id === ban.id))] : page.bans));
+    setBansTotal(page.total);
+    setBansNext(page.next);
+  }, []);
+
+  /** Asks the API for something and shows it, unless the token changed meanwhile. */
+  const fetchThen = useCallback(
+    <T>(request: (api: ModAPI) => Promise<T>, show: (value: T) => void) => {
+      const api = apiRef.current;
+      if (!api) return;
+      const generation = generationRef.current;
+      request(api)
+        .then((value) => {
+          if (generation === generationRef.current) show(value);
+        })
+        .catch((error: unknown) => fail(error, generation));
+    },
+    [fail],
+  );
+
   const load = useCallback(
     async (api: ModAPI, generation: number) => {
       const { reporter: only, banFilter: filter } = filtersRef.current;
       try {
         const [page, banPage, top] = await Promise.all([api.reportPage(undefined, only ?? undefined), api.banPage(filter), api.reporters()]);
         if (generation !== generationRef.current) return;
-        setReports(page.reports);
-        setTotal(page.total);
-        setNext(page.next);
-        setBans(banPage.bans);
-        setBansTotal(banPage.total);
-        setBansNext(banPage.next);
+        showReports(page);
+        showBans(banPage);
         setTopReporters(top);
         setWrongToken(false);
         setPhase('ready');
@@ -162,7 +189,7 @@ export function useModConsole(options: ModConsoleOptions = {}): ModConsole {
         return false;
       }
     },
-    [fail],
+    [fail, showReports, showBans],
   );
 
   // Signed out: one request without a token tells a server without a console
@@ -218,73 +245,29 @@ export function useModConsole(options: ModConsoleOptions = {}): ModConsole {
   }, [load]);
 
   const loadOlder = useCallback(() => {
-    const api = apiRef.current;
-    if (!api || !next) return;
-    const generation = generationRef.current;
-    api
-      .reportPage(next, reporter ?? undefined)
-      .then((page) => {
-        if (generation !== generationRef.current) return;
-        setReports((list) => [...list, ...page.reports.filter((report) => !list.some((have) => have.id === report.id))]);
-        setTotal(page.total);
-        setNext(page.next);
-      })
-      .catch((error: unknown) => fail(error, generation));
-  }, [next, reporter, fail]);
+    if (next) fetchThen((api) => api.reportPage(next, reporter ?? undefined), (page) => showReports(page, true));
+  }, [next, reporter, fetchThen, showReports]);
 
   const showReporter = useCallback(
     (only: string | null) => {
-      const api = apiRef.current;
-      if (!api) return;
-      const generation = generationRef.current;
       setReporter(only);
       setMessage(null);
-      api
-        .reportPage(undefined, only ?? undefined)
-        .then((page) => {
-          if (generation !== generationRef.current) return;
-          setReports(page.reports);
-          setTotal(page.total);
-          setNext(page.next);
-        })
-        .catch((error: unknown) => fail(error, generation));
+      fetchThen((api) => api.reportPage(undefined, only ?? undefined), (page) => showReports(page));
     },
-    [fail],
+    [fetchThen, showReports],
   );
 
   const findBans = useCallback(
     (filter: BanFilter) => {
-      const api = apiRef.current;
-      if (!api) return;
-      const generation = generationRef.current;
       setBanFilter(filter);
-      api
-        .banPage(filter)
-        .then((page) => {
-          if (generation !== generationRef.current) return;
-          setBans(page.bans);
-          setBansTotal(page.total);
-          setBansNext(page.next);
-        })
-        .catch((error: unknown) => fail(error, generation));
+      fetchThen((api) => api.banPage(filter), (page) => showBans(page));
     },
-    [fail],
+    [fetchThen, showBans],
   );
 
   const loadMoreBans = useCallback(() => {
-    const api = apiRef.current;
-    if (!api || !bansNext) return;
-    const generation = generationRef.current;
-    api
-      .banPage({ ...banFilter, after: bansNext })
-      .then((page) => {
-        if (generation !== generationRef.current) return;
-        setBans((list) => [...list, ...page.bans.filter((ban) => !list.some((have) => have.id === ban.id))]);
-        setBansTotal(page.total);
-        setBansNext(page.next);
-      })
-      .catch((error: unknown) => fail(error, generation));
-  }, [bansNext, banFilter, fail]);
+    if (bansNext) fetchThen((api) => api.banPage({ ...banFilter, after: bansNext }), (page) => showBans(page, true));
+  }, [bansNext, banFilter, fetchThen, showBans]);
 
   /** Runs one action on a record; gone (404) means the lists are stale: reload them. */
   const act = useCallback(
