@@ -203,6 +203,7 @@ func (s *Session) matchedOwn(ticket string, mid wire.MatchID, partner wire.Clien
 	for _, e := range early {
 		if e.from == partner {
 			fx.Frames = append(fx.Frames, e.frame)
+			s.talk.heard = s.talk.heard || isEvent(e.frame, wire.EvChat)
 		}
 	}
 	if s.pendingLeft != "" {

@@ -407,6 +407,15 @@ func TestSessionConversation(t *testing.T) {
 	if c := talk(); !c.Exchange {
 		t.Fatalf("the partner's call: %+v", c)
 	}
+	// the partner's line that overtook our own match counts as heard when the match applies
+	s.step(left(partnerP, mCur, reasonLft))
+	s.step(search(tkCur, mCur))
+	s.step(relayed(partnerP, mCur))
+	s.step(own(tkCur, mCur, partnerP))
+	s.step((*Session).wroteChat)
+	if c := talk(); !c.Exchange {
+		t.Fatalf("a line that came before the match: %+v", c)
+	}
 }
 
 func TestIsEvent(t *testing.T) {
