@@ -140,12 +140,6 @@ func (c *Console) listReports(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, page)
 }
 
-// validLabel: what ReporterLabel makes, "R-" and 12 hex digits.
-func validLabel(s string) bool {
-	hexPart, ok := strings.CutPrefix(s, "R-")
-	return ok && len(hexPart) == 12 && strings.Trim(hexPart, "0123456789abcdef") == ""
-}
-
 // banView is a ban as the console shows it (no address, not even hashed), with what made it
 // when it was automatic.
 type banView struct {
@@ -254,7 +248,7 @@ func (c *Console) dismissReporter(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	n, err := c.safety.DismissReporter(r.Context(), label, restrict)
+	n, until, err := c.safety.DismissReporter(r.Context(), label, restrict)
 	if err != nil {
 		c.storeError(w, err)
 		return
@@ -264,7 +258,7 @@ func (c *Console) dismissReporter(w http.ResponseWriter, r *http.Request) {
 		Restricted *time.Time `json:"restricted_until,omitempty"`
 	}{Dismissed: n}
 	if restrict > 0 {
-		until := time.Now().Add(restrict).UTC()
+		until = until.UTC()
 		out.Restricted = &until
 	}
 	writeJSON(w, http.StatusOK, out)

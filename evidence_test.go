@@ -50,9 +50,11 @@ func TestOneReporterCannotBuryEvidence(t *testing.T) {
 // and restricts it: its next reports are acknowledged, kept apart, and not stored.
 func TestModeratorActsOnAReporter(t *testing.T) {
 	insts, _ := startCluster(t, 2, safetyConfig(t, func(c *Config) { c.ReportRate = 100 }))
+	partners := 0 // each report of someone new: a reporter is kept apart from whom it reported
 	fileFrom := func(ip, note string) {
 		t.Helper()
-		a, b := dial(t, insts[0].wsURL(), from(ip)), dial(t, insts[1].wsURL(), from("192.0.2."+strconv.Itoa(int(time.Now().UnixNano()%200))))
+		partners++
+		a, b := dial(t, insts[0].wsURL(), from(ip)), dial(t, insts[1].wsURL(), from(fmt.Sprint("192.0.2.", partners)))
 		pair(t, a, b)
 		a.sendRaw(reportFrame(t, map[string]any{"reason": "spam", "note": note}))
 		a.expect(wire.EvReported, nil)

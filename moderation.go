@@ -284,16 +284,18 @@ func (sf *Safety) act(ctx context.Context, op, key, id, want string) error {
 const dismissBatch = 500
 
 // DismissReporter deletes every open report of one reporter (its label) with its evidence,
-// and, for restrict > 0 (at most 30 days), stores none of its reports for that long (they
-// are acknowledged, and the two kept apart, as any). It returns how many it deleted.
-func (sf *Safety) DismissReporter(ctx context.Context, label string, restrict time.Duration) (int, error) {
-	total := 0
+// and, for restrict > 0 (at most 30 days), stores none of its reports until (they are
+// acknowledged, and nothing more). It returns how many it deleted.
+func (sf *Safety) DismissReporter(ctx context.Context, label string, restrict time.Duration) (dismissed int, until time.Time, err error) {
+	now := sf.now()
+	restrict = min(restrict, maxBan)
+	until = now.Add(restrict)
 	for {
 		var n int64
 		var more bool
 		err := sf.call(ctx, "dismiss", func(ctx context.Context) error {
 			reply, err := sf.ban.Run(ctx, sf.rdb, []string{sf.keys.ReportsBy(label)}, sf.keys.prefix, "reporter", label,
-				dismissBatch, int64(min(restrict, maxBan)/time.Second), sf.now().UnixMilli()).Slice()
+				dismissBatch, int64(restrict/time.Second), now.UnixMilli()).Slice()
 			if err != nil {
 				return err
 			}
@@ -305,11 +307,11 @@ func (sf *Safety) DismissReporter(ctx context.Context, label string, restrict ti
 			return nil
 		})
 		if err != nil {
-			return total, err
+			return dismissed, until, err
 		}
-		total += int(n)
+		dismissed += int(n)
 		if !more {
-			return total, nil
+			return dismissed, until, nil
 		}
 	}
 }

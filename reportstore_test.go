@@ -311,8 +311,11 @@ func TestDismissingAReporter(t *testing.T) {
 	if err != nil || page.Total != 3 || len(page.Reports) != 3 || page.Reports[0].Reporter != label || page.Reports[0].ReporterReports != 3 {
 		t.Fatalf("the reporter's reports: %+v %v", page, err)
 	}
-	if n, err := st.DismissReporter(ctx, label, time.Hour); err != nil || n != 3 {
-		t.Fatalf("dismissed %d %v", n, err)
+	if n, until, err := st.DismissReporter(ctx, label, time.Hour); err != nil || n != 3 || time.Until(until) < 59*time.Minute {
+		t.Fatalf("dismissed %d until %v: %v", n, until, err)
+	}
+	if ttl := st.rdb.TTL(ctx, st.keys.Restricted(label)).Val(); ttl < 59*time.Minute || ttl > time.Hour {
+		t.Fatalf("the restriction lives %v, want an hour", ttl)
 	}
 	if f := st.file(t, st.genuine("203.0.113.60", "192.0.2.4")); len(st.record(t, f.ID)) != 0 {
 		t.Fatalf("a restricted reporter's report was stored")

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -94,6 +95,12 @@ func (sf *Safety) keyed(n int, parts ...string) string {
 // and not the address hash Redis knows it by.
 func (sf *Safety) ReporterLabel(addrHash string) string {
 	return "R-" + sf.keyed(12, "reporter", networkOf(addrHash))
+}
+
+// validLabel: what ReporterLabel makes, "R-" and 12 hex digits.
+func validLabel(s string) bool {
+	hexPart, ok := strings.CutPrefix(s, "R-")
+	return ok && len(hexPart) == 12 && strings.Trim(hexPart, "0123456789abcdef") == ""
 }
 
 // reportID names one reporter's report of one match: a second report of it is the same record.
