@@ -236,12 +236,7 @@ func TestOneIPv6SubscriberIsOneReporter(t *testing.T) {
 	victim.expect(wire.EvPartnerLeft, nil)
 	victim.send(wire.EvFindMatch, nil)
 	victim.expect(wire.EvWaiting, nil)
-	for i := 2; i <= 3; i++ {
-		r := dial(t, inst.wsURL(), from(fmt.Sprintf("2001:db8:aa:%x::1", i))) // the same /48: kept apart
-		waitsForSomeoneNew(t, r)
-		r.send(wire.EvLeave, nil) // not to meet the next /64
-		r.expect(wire.EvToken, nil)
-	}
+	waitsForSomeoneNew(t, dial(t, inst.wsURL(), from("2001:db8:aa:ff::1"))) // another /64 of the /48: kept apart
 	// its reports of others from any of its /64s count as one network's
 	page := consoleGet[ReportPage](t, inst, "/mod/api/reports")
 	if len(page.Reports) != 1 || !page.Reports[0].Counts || page.Reports[0].Reporters != 1 {
