@@ -146,6 +146,11 @@ func addressHash(secret []byte, key string) string {
 	return keyedHex(secret, "net\x00"+networkKey(key), netHashLen) + keyedHex(secret, key, 32-netHashLen)
 }
 
+// legacyAddressHash is the hash Redis knew an address by before the network part: bans issued
+// then are stored under it. Safety.Arrive still honours them until they end (at most 30 days
+// after the upgrade; then this can go).
+func legacyAddressHash(secret []byte, key string) string { return keyedHex(secret, key, 32) }
+
 // netHashLen is the length of the network part of an address hash.
 const netHashLen = 12
 

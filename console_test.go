@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -63,4 +65,28 @@ func TestConsoleListsEveryBan(t *testing.T) {
 	}
 	// the console's older cursor, a bare millisecond, still pages
 	consoleGet[ReportPage](t, inst, fmt.Sprint("/mod/api/reports?before=", time.Now().Add(time.Minute).UnixMilli()))
+}
+
+// A ban issued before addresses had a network part is stored under the address's old hash: it
+// still turns the address away until it ends, and a moderator lists and lifts it as any.
+func TestBansFromBeforeTheUpgradeStillHold(t *testing.T) {
+	_, redisURL := startMiniredis(t)
+	inst := startInstance(t, testConfig(t, redisURL, safetyConfig(t)))
+	keys, old := Keys{inst.cfg.KeyPrefix}, inst.app.Hub.safety.LegacyAddrHash("198.51.100.99")
+	until := time.Now().Add(48 * time.Hour)
+	rdb := inst.app.Redis
+	// as ban.lua wrote it then
+	if err := rdb.HSet(t.Context(), keys.Ban(old), "id", "OLDBAN", "until", until.UnixMilli(), "reason", "spam", "source", "moderator",
+		"created", time.Now().UnixMilli()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	rdb.Expire(t.Context(), keys.Ban(old), 48*time.Hour)
+	rdb.Set(t.Context(), keys.BanRecord("OLDBAN"), old, 48*time.Hour)
+	rdb.ZAdd(t.Context(), keys.Bans(), redis.Z{Score: float64(until.UnixMilli()), Member: "OLDBAN"})
+	if b := dialBanned(t, inst.wsURL(), from("198.51.100.99")); b.Reason != "spam" {
+		t.Fatalf("banned %+v", b)
+	}
+	dial(t, inst.wsURL(), from("198.51.100.98")) // not anyone else
+	consoleDo(t, inst, http.MethodDelete, "/mod/api/bans/OLDBAN", "", http.StatusNoContent)
+	dial(t, inst.wsURL(), from("198.51.100.99"))
 }

@@ -166,7 +166,7 @@ func (h *Hub) Attach(conn *websocket.Conn, idle IdleWait, ip, resumeToken string
 	defer h.attaching.Done()
 
 	addr := h.safety.AddrHash(ip)
-	ban, err := h.safety.Arrive(h.ctx, addr)
+	ban, err := h.safety.Arrive(h.ctx, addr, h.safety.LegacyAddrHash(ip))
 	if err != nil {
 		h.log.Warn("could not check the address for a ban; letting it in", "err", err)
 	}

@@ -166,7 +166,7 @@ func TestAutomaticBanCountsNetworks(t *testing.T) {
 			t.Fatalf("report %d from %s: %d networks, ban %+v; want %d", i, s.reporter, f.Reporters, f.Ban, s.want)
 		}
 		if i == len(steps)-1 {
-			b, err := st.Arrive(context.Background(), st.addr(victim))
+			b, err := st.Arrive(context.Background(), st.addr(victim), "")
 			if err != nil || b == nil || b.ID != f.Ban.ID || b.Why == nil || b.Why.Reporters != 3 || len(b.Why.Reports) != 5 {
 				t.Fatalf("the ban as a new connection finds it: %+v %v", b, err)
 			}
@@ -192,7 +192,7 @@ func TestAutomaticBanDoublesUnlessLifted(t *testing.T) {
 	if first == nil || length(first) != time.Second {
 		t.Fatalf("first automatic ban %+v, want 1 s", first)
 	}
-	waitFor(t, 5*time.Second, "the first ban to end", func() bool { b, err := st.Arrive(ctx, st.addr(victim)); return err == nil && b == nil })
+	waitFor(t, 5*time.Second, "the first ban to end", func() bool { b, err := st.Arrive(ctx, st.addr(victim), ""); return err == nil && b == nil })
 	second := reportFrom("203.0.113.3").Ban // the earlier two still count: at once
 	if second == nil || length(second) != 2*time.Second {
 		t.Fatalf("second automatic ban %+v, want 2 s", second)
@@ -426,7 +426,7 @@ func TestEveryBanIsListed(t *testing.T) {
 	if err := st.Lift(ctx, long.ID); err != nil {
 		t.Fatal(err)
 	}
-	if b, err := st.Arrive(ctx, st.addr("192.0.2.0")); err != nil || b != nil {
+	if b, err := st.Arrive(ctx, st.addr("192.0.2.0"), ""); err != nil || b != nil {
 		t.Fatalf("the lifted 30-day ban still holds: %+v %v", b, err)
 	}
 }

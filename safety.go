@@ -79,6 +79,10 @@ func NewSafety(rdb redis.UniversalClient, keys Keys, cfg SafetyConfig, calls red
 // AddrHash is the keyed hash Redis knows an address key by (addrs.go: addressHash).
 func (sf *Safety) AddrHash(addr string) string { return addressHash(sf.cfg.Secret, addr) }
 
+// LegacyAddrHash is the hash an address key had before it had a network part: the key of bans
+// issued before the upgrade (Arrive).
+func (sf *Safety) LegacyAddrHash(addr string) string { return legacyAddressHash(sf.cfg.Secret, addr) }
+
 // keyed is an opaque name derived from parts under BAN_SECRET: nobody without the secret can
 // tell what it names, and the same parts always give the same name.
 func (sf *Safety) keyed(n int, parts ...string) string {
@@ -252,13 +256,18 @@ func parseReportReply(reply []any, addr string, now time.Time, f *Filed) error {
 // Arrive is what a new connection from an address (its keyed hash) asks of the store, in one
 // round trip: the address's ban, if any, and that its network was seen now (the first time
 // it was seen, within REPORT_TTL of its last connection, is what makes a reporter not new).
-func (sf *Safety) Arrive(ctx context.Context, addr string) (*Ban, error) {
+// legacy is the address's hash before it had a network part (legacyAddressHash; "": none):
+// a ban issued before the upgrade is stored under it, and holds until it ends.
+func (sf *Safety) Arrive(ctx context.Context, addr, legacy string) (*Ban, error) {
 	var b *Ban
 	err := sf.call(ctx, "ban_of", func(ctx context.Context) error {
-		var ban *redis.MapStringStringCmd
+		var ban, old *redis.MapStringStringCmd
 		seen := sf.keys.Seen(networkOf(addr))
 		_, err := sf.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			ban = p.HGetAll(ctx, sf.keys.Ban(addr))
+			if legacy != "" {
+				old = p.HGetAll(ctx, sf.keys.Ban(legacy))
+			}
 			p.SetNX(ctx, seen, sf.now().UnixMilli(), 0)
 			p.Expire(ctx, seen, sf.cfg.ReportTTL)
 			return nil
@@ -268,6 +277,8 @@ func (sf *Safety) Arrive(ctx context.Context, addr string) (*Ban, error) {
 		}
 		if v := ban.Val(); len(v) > 0 {
 			b = banFrom(addr, v)
+		} else if old != nil && len(old.Val()) > 0 {
+			b = banFrom(legacy, old.Val())
 		}
 		return nil
 	})
