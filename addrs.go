@@ -21,8 +21,8 @@ import (
 // client's own line cannot hide the one its proxy appended), hops may carry a port, and a hop
 // that is not an address at all counts as the client (nothing to its left can be believed).
 //
-// Limits and bans count an address key: an IPv4 address, or the /64 of an IPv6 address (one
-// subscriber's network).
+// Limits and bans count an address key: an IPv4 address, or the /64 of an IPv6 address; its
+// network is the address itself, or the IPv6 /48 (addressHash says which checks use which).
 
 // Forwarding headers FORWARDED_HEADER can name.
 const (
@@ -113,9 +113,10 @@ func addressKey(a netip.Addr) string {
 	return p.String()
 }
 
-// reporterKey is the address key reporters are counted by: an IPv4 address, or an IPv6 /48
-// (what one subscriber is commonly given, so that one home line is not several reporters).
-func reporterKey(key string) string {
+// networkKey is the network an address key belongs to: an IPv4 address is its own network, an
+// IPv6 /64 belongs to its /48 (what one subscriber is commonly given, so that one home line
+// with many /64s is one network).
+func networkKey(key string) string {
 	p, err := netip.ParsePrefix(key)
 	if err != nil || !p.Addr().Is6() {
 		return key
@@ -137,10 +138,32 @@ func truncate(s string) string {
 // addressHash is the keyed hash of an address key under which Redis knows an address
 // (connection counts, reports, bans): HMAC-SHA-256 with BAN_SECRET, so that whoever reads
 // Redis cannot tell the addresses by hashing every IPv4 address.
+//
+// The one rule of granularity: the hash is the network's hash (netHashLen characters) followed
+// by the address's own, so every record about an address also says which network it is in,
+// and every check reads both from the same string: what counts per address (the connection
+// cap, bans, whom a report is about) uses the whole hash, what counts per network (reporters,
+// keeping two people apart, the report rate, a ban's mark on its network) its first part
+// (report.lua, match.lua: net).
 func addressHash(secret []byte, key string) string {
+	return keyedHex(secret, "net\x00"+networkKey(key), netHashLen) + keyedHex(secret, key, 32-netHashLen)
+}
+
+// legacyAddressHash is the hash Redis knew an address by before the network part: bans issued
+// then are stored under it. Safety.Arrive still honours them until they end (at most 30 days
+// after the upgrade; then this can go).
+func legacyAddressHash(secret []byte, key string) string { return keyedHex(secret, key, 32) }
+
+// netHashLen is the length of the network part of an address hash.
+const netHashLen = 12
+
+// networkOf is the network part of an address hash.
+func networkOf(addrHash string) string { return addrHash[:min(netHashLen, len(addrHash))] }
+
+func keyedHex(secret []byte, s string, n int) string {
 	mac := hmac.New(sha256.New, secret)
-	mac.Write([]byte(key)) // hash.Hash.Write never fails
-	return hex.EncodeToString(mac.Sum(nil)[:16])
+	mac.Write([]byte(s)) // hash.Hash.Write never fails
+	return hex.EncodeToString(mac.Sum(nil))[:n]
 }
 
 // No log line carries a client's address (README, "What is stored"): connection errors name

@@ -1,31 +1,55 @@
--- ban.lua: what a moderator does with a report or a ban. One atomic step.
+-- ban.lua: what a moderator does with a report, a reporter or a ban. One atomic step;
+-- reports.lua is in front of it (dropReport).
 --
 -- KEYS[1]  <prefix>:report:<report id> for 'ban' and 'dismiss', <prefix>:banrec:<ban id> for
---          'lift' (every other key shares its hash tag)
+--          'lift', <prefix>:reports:by:<label> for 'reporter' (every other key shares its hash tag)
 -- ARGV[1]  key prefix, e.g. {mm}
--- ARGV[2]  'ban', 'dismiss' or 'lift'
--- ARGV[3]  the report id ('ban', 'dismiss') or the ban id ('lift')
+-- ARGV[2]  'ban', 'dismiss', 'lift' or 'reporter'
+-- ARGV[3]  the report id ('ban', 'dismiss'), the ban id ('lift') or the reporter's label ('reporter')
 -- for 'ban': ARGV[4] a fresh ban id, ARGV[5] until (unix ms), ARGV[6] reason, ARGV[7] now (unix ms),
 --            ARGV[8] the longest ban, seconds
+-- for 'reporter': ARGV[4] how many reports to dismiss at most in this run, ARGV[5] seconds to
+--            restrict the reporter for (0: not), ARGV[6] now (unix ms)
 --
--- A report that is acted on is deleted with its evidence. Returns one of
+-- A report that is acted on is deleted with its evidence, and no longer counts towards an
+-- automatic ban. Lifting an automatic ban undoes it: the reports that made it count no more
+-- and it does not double the next one. Returns one of
 --   {'banned', address hash}   {'dismissed'}   {'lifted', address hash}   {'unknown'}
-local prefix, op, id = ARGV[1], ARGV[2], ARGV[3]
+--   {'reporter', reports dismissed, '1' when more are left}
+local op, id = ARGV[2], ARGV[3]
 
 if op == 'lift' then
   local addr = redis.call('GET', KEYS[1])
   if not addr then return {'unknown'} end
   local ban = prefix .. ':ban:' .. addr
-  if redis.call('HGET', ban, 'id') == id then redis.call('DEL', ban) end
+  local b = redis.call('HMGET', ban, 'id', 'source')
+  if b[1] == id then
+    redis.call('DEL', ban)
+    if b[2] == 'auto' then
+      redis.call('DEL', prefix .. ':counted:' .. addr)
+      local history = prefix .. ':banhistory:' .. addr
+      if redis.call('DECR', history) <= 0 then redis.call('DEL', history) end
+    end
+  end
   redis.call('DEL', KEYS[1])
   redis.call('ZREM', prefix .. ':bans', id)
+  redis.call('ZREM', prefix .. ':netban:' .. net(addr), id)
   return {'lifted', addr}
+end
+
+if op == 'reporter' then
+  local ids = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[4]) - 1)
+  for _, r in ipairs(ids) do dropReport(r, id) end
+  local seconds = tonumber(ARGV[5])
+  if seconds > 0 then
+    redis.call('SET', prefix .. ':restricted:' .. id, tonumber(ARGV[6]) + seconds * 1000, 'EX', seconds)
+  end
+  return {'reporter', #ids, redis.call('EXISTS', KEYS[1]) == 1 and '1' or '0'}
 end
 
 local addr = redis.call('HGET', KEYS[1], 'reported_addr')
 if not addr then return {'unknown'} end
-redis.call('DEL', KEYS[1])
-redis.call('ZREM', prefix .. ':reports:open', id)
+dropReport(id, nil)
 if op == 'dismiss' then return {'dismissed'} end
 
 local banID, untilMs, now = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[7])
@@ -35,11 +59,16 @@ local old = redis.call('HGET', ban, 'id')
 if old then
   redis.call('DEL', prefix .. ':banrec:' .. old)
   redis.call('ZREM', prefix .. ':bans', old)
+  redis.call('ZREM', prefix .. ':netban:' .. net(addr), old)
 end
+redis.call('DEL', ban)
 redis.call('HSET', ban, 'id', banID, 'until', untilMs, 'reason', ARGV[6], 'source', 'moderator', 'created', now)
 redis.call('EXPIRE', ban, seconds)
 redis.call('SET', prefix .. ':banrec:' .. banID, addr, 'EX', seconds)
 redis.call('ZADD', prefix .. ':bans', untilMs, banID)
 redis.call('ZREMRANGEBYSCORE', prefix .. ':bans', '-inf', now)
-redis.call('EXPIRE', prefix .. ':bans', tonumber(ARGV[8]))
+keepFor(prefix .. ':bans', tonumber(ARGV[8]))
+local netban = prefix .. ':netban:' .. net(addr)
+redis.call('ZADD', netban, untilMs, banID)
+keepFor(netban, seconds)
 return {'banned', addr}

@@ -78,6 +78,11 @@ type Config struct {
 	PowMaxNumber     int64
 	PowTTL           time.Duration
 
+	// what makes a report count towards an automatic ban, and the bound on stored reports
+	ReportsMax      int
+	MinConversation time.Duration
+	ReporterAge     time.Duration
+
 	LogLevel  slog.Level
 	LogFormat string
 	PprofAddr string
@@ -156,7 +161,10 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 	// Chromium on a 2-CPU machine, in a worker, before Start (BENCHMARKS.md).
 	fs.Int64Var(&c.PowMaxNumber, "pow-max-number", 30_000, "difficulty of the proof of work before a connection's first find_match: the range of the number to find (0: no proof of work, for load tests and local development)")
 	fs.DurationVar(&c.PowTTL, "pow-ttl", 10*time.Minute, "how long a proof-of-work challenge may be solved and used")
-	fs.IntVar(&c.EvidenceMax, "report-evidence-max", 1000, "open reports that keep their evidence (still and chat lines, up to about 350 KB each); further reports are kept without it, so that Redis's memory stays bounded")
+	fs.IntVar(&c.EvidenceMax, "report-evidence-max", 1000, "open reports that keep their evidence (still and chat lines, up to about 350 KB each), shared fairly among reporters; past it a report keeps its evidence only by taking the oldest slot of the reporter holding the most")
+	fs.IntVar(&c.ReportsMax, "reports-max", 50_000, "open reports stored at all (up to about 4 KB each without evidence), shared fairly among reporters like the evidence, so that reports can never fill Redis")
+	fs.DurationVar(&c.MinConversation, "autoban-min-conversation", 10*time.Second, "a report counts towards an automatic ban only of a conversation at least this long (and in which the reported user took part, with evidence)")
+	fs.DurationVar(&c.ReporterAge, "autoban-reporter-age", 24*time.Hour, "a report counts towards an automatic ban only from a network first seen at least this long ago (remembered for REPORT_TTL after its last connection)")
 	fs.StringVar(&c.ModToken, "mod-token", "", "bearer token of the moderator console at /mod and /mod/api (empty: the console is off and answers 404)")
 	fs.StringVar(&c.ModAddr, "mod-addr", "", "address of a separate listener for the moderator console, e.g. :8081 (then the public listener answers 404 for /mod and /mod/api, so that no public route reaches it)")
 	fs.StringVar(&stun, "stun-urls", "", "comma list of STUN URLs given to clients (default: none, so nothing calls a third party)")
@@ -294,6 +302,9 @@ func (c *Config) validate() error {
 	if c.RematchCooldown < 0 || c.ReportTTL < time.Minute || c.ReportRate < 1 || c.AutobanReporters < 0 || c.EvidenceMax < 0 ||
 		c.AutobanWindow <= 0 || c.AutobanDuration <= 0 {
 		bad("REMATCH_COOLDOWN must not be negative, REPORT_TTL at least 1m, REPORT_RATE at least 1, AUTOBAN_REPORTERS not negative, AUTOBAN_WINDOW and AUTOBAN_DURATION positive")
+	}
+	if c.ReportsMax < 1 || c.MinConversation < 0 || c.ReporterAge < 0 || c.ReporterAge >= c.ReportTTL {
+		bad("REPORTS_MAX must be at least 1, AUTOBAN_MIN_CONVERSATION and AUTOBAN_REPORTER_AGE not negative, and AUTOBAN_REPORTER_AGE shorter than REPORT_TTL (how long a network is remembered)")
 	}
 	if c.PowMaxNumber < 0 || c.PowMaxNumber > 100_000_000 || c.PowTTL < time.Minute {
 		bad("POW_MAX_NUMBER must be 0 to 100000000, POW_TTL at least 1m")

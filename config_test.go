@@ -54,6 +54,9 @@ func TestConfigRejectsBadSettings(t *testing.T) {
 		"heartbeat":         {"HEARTBEAT_INTERVAL": "5s", "HEARTBEAT_TTL": "6s"},
 		"log level":         {"LOG_LEVEL": "loud"},
 		"negative fallback": {"INTEREST_FALLBACK": "-1s"},
+		"no reports":        {"REPORTS_MAX": "0"},
+		"reporter age":      {"AUTOBAN_REPORTER_AGE": "168h"}, // not shorter than REPORT_TTL: never remembered so long
+		"conversation":      {"AUTOBAN_MIN_CONVERSATION": "-1s"},
 	}
 	for name, env := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -79,7 +82,8 @@ func TestConfigHelpListsEverySetting(t *testing.T) {
 	for _, name := range []string{"ADDR", "REDIS_URL", "INSTANCE_ID", "ALLOWED_ORIGINS", "INTEREST_FALLBACK", "MATCH_TTL",
 		"RESUME_GRACE", "READ_LIMIT", "RATE_LIMIT", "MAX_CONNS_PER_IP", "TRUSTED_PROXIES", "STUN_URLS", "TURN_SECRET", "SHUTDOWN_TIMEOUT",
 		"BAN_SECRET_FILE", "TURN_SECRET_FILE", "MOD_TOKEN_FILE", "REDIS_PASSWORD", "REDIS_PASSWORD_FILE", "MESSAGE_TIMEOUT",
-		"UNFINISHED_BYTES_PER_IP", "MAX_HTTP_CONNS_PER_IP"} {
+		"UNFINISHED_BYTES_PER_IP", "MAX_HTTP_CONNS_PER_IP",
+		"REPORTS_MAX", "AUTOBAN_MIN_CONVERSATION", "AUTOBAN_REPORTER_AGE", "REPORT_EVIDENCE_MAX"} {
 		if !strings.Contains(out.String(), "["+name+"]") {
 			t.Errorf("-h does not document %s", name)
 		}

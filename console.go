@@ -5,9 +5,9 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -16,10 +16,12 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Console is the moderator API under /mod/api: open reports with their evidence, bans made
-// from them, and bans lifted. Every request carries `Authorization: Bearer <MOD_TOKEN>`; a
-// wrong or missing token gets 401, and an address that keeps trying gets 429. Any replica
-// serves it (everything is in Redis); the shipped balancer does not proxy /mod.
+// Console is the moderator API under /mod/api: open reports with their evidence (all, or one
+// reporter's), bans made from them, a reporter's reports dismissed and the reporter
+// restricted, and bans (every one, a page at a time) lifted. Every request carries
+// `Authorization: Bearer <MOD_TOKEN>`; a wrong or missing token gets 401, and an address that
+// keeps sending wrong ones gets 429 for them, never for the right one. Any replica serves it
+// (everything is in Redis); the shipped balancer does not proxy /mod.
 type Console struct {
 	safety  *Safety
 	bans    banBroadcaster
@@ -55,6 +57,8 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("GET /mod/api/reports", c.authorized(c.listReports))
 	mux.Handle("POST /mod/api/reports/{id}/ban", c.authorized(c.banReport))
 	mux.Handle("POST /mod/api/reports/{id}/dismiss", c.authorized(c.dismiss))
+	mux.Handle("GET /mod/api/reporters", c.authorized(c.listReporters))
+	mux.Handle("POST /mod/api/reporters/{label}/dismiss", c.authorized(c.dismissReporter))
 	mux.Handle("GET /mod/api/bans", c.authorized(c.listBans))
 	mux.Handle("DELETE /mod/api/bans/{id}", c.authorized(c.lift))
 	mux.Handle("/mod/api/", c.authorized(func(w http.ResponseWriter, _ *http.Request) {
@@ -62,31 +66,30 @@ func (c *Console) Register(mux *http.ServeMux) {
 	}))
 }
 
-// authorized checks the bearer token in constant time, and holds back an address that keeps
-// getting it wrong.
+// authorized checks the bearer token in constant time. The right token always passes: wrong
+// ones are held back per address (429 once an address has sent consoleFailBurst of them), so
+// that a guesser sharing a moderator's address (a NAT, an office) cannot lock the moderator
+// out. What keeps guessing hopeless is the token's length (MOD_TOKEN: at least 16 random
+// characters), not this: a held-back guesser still learns nothing but "wrong".
 func (c *Console) authorized(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		addr := c.addrOf(r)
-		c.mu.Lock()
-		lim := c.failures[addr]
-		c.mu.Unlock()
-		if lim != nil && lim.Tokens() < 1 {
+		given, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		sum := sha256.Sum256([]byte(given))
+		if ok && subtle.ConstantTimeCompare(sum[:], c.token[:]) == 1 {
+			r.Body = http.MaxBytesReader(w, r.Body, consoleBodyLimit)
+			h(w, r)
+			return
+		}
+		if !c.allowFailure(c.addrOf(r)) {
 			apiError(w, http.StatusTooManyRequests, "too many wrong tokens from your address; wait a minute")
 			return
 		}
-		given, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		sum := sha256.Sum256([]byte(given))
-		if !ok || subtle.ConstantTimeCompare(sum[:], c.token[:]) != 1 {
-			c.failed(addr)
-			apiError(w, http.StatusUnauthorized, "a moderator token is needed: Authorization: Bearer <MOD_TOKEN>")
-			return
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, consoleBodyLimit)
-		h(w, r)
+		apiError(w, http.StatusUnauthorized, "a moderator token is needed: Authorization: Bearer <MOD_TOKEN>")
 	})
 }
 
-func (c *Console) failed(addr string) {
+// allowFailure counts a wrong token from addr; false once the address is over its allowance.
+func (c *Console) allowFailure(addr string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	lim := c.failures[addr]
@@ -97,7 +100,7 @@ func (c *Console) failed(addr string) {
 		lim = rate.NewLimiter(consoleFailRate, consoleFailBurst)
 		c.failures[addr] = lim
 	}
-	lim.Allow()
+	return lim.Allow()
 }
 
 func apiError(w http.ResponseWriter, status int, message string) {
@@ -119,15 +122,17 @@ func (c *Console) listReports(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, "status must be open (acted-on reports are deleted with their evidence)")
 		return
 	}
-	var before int64
-	if b := r.URL.Query().Get("before"); b != "" {
-		var err error
-		if before, err = strconv.ParseInt(b, 10, 64); err != nil || before <= 0 {
-			apiError(w, http.StatusBadRequest, "before must be a unix time in milliseconds (a page's next_before)")
-			return
-		}
+	before, err := ParseCursor(r.URL.Query().Get("before"))
+	if err != nil {
+		apiError(w, http.StatusBadRequest, "before must be a page's next_before")
+		return
 	}
-	page, err := c.safety.OpenReports(r.Context(), before)
+	reporter := r.URL.Query().Get("reporter")
+	if reporter != "" && !validLabel(reporter) {
+		apiError(w, http.StatusBadRequest, "reporter must be a reporter's label, R-…")
+		return
+	}
+	page, err := c.safety.OpenReports(r.Context(), before, reporter)
 	if err != nil {
 		c.storeError(w, err)
 		return
@@ -135,17 +140,41 @@ func (c *Console) listReports(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, page)
 }
 
-// banView is a ban as the console shows it (no address, not even hashed).
+// banView is a ban as the console shows it (no address, not even hashed), with what made it
+// when it was automatic.
 type banView struct {
-	ID      string    `json:"id"`
-	Until   time.Time `json:"until"`
-	Reason  string    `json:"reason"`
-	Source  string    `json:"source"`
-	Created time.Time `json:"created"`
+	ID      string      `json:"id"`
+	Until   time.Time   `json:"until"`
+	Reason  string      `json:"reason"`
+	Source  string      `json:"source"`
+	Created time.Time   `json:"created"`
+	Why     *banWhyView `json:"why,omitempty"`
+}
+
+type banWhyView struct {
+	Reporters int                `json:"reporters"`
+	Reports   []banWhyReportView `json:"reports"`
+}
+
+type banWhyReportView struct {
+	ID           string    `json:"id"`
+	Reporter     string    `json:"reporter"`
+	Reason       string    `json:"reason"`
+	Created      time.Time `json:"created"`
+	Conversation float64   `json:"conversation_s"`
+	Evidence     string    `json:"evidence"`
 }
 
 func viewOf(b Ban) banView {
-	return banView{ID: b.ID, Until: b.Until.UTC(), Reason: b.Reason, Source: b.Source, Created: b.Created.UTC()}
+	v := banView{ID: b.ID, Until: b.Until.UTC(), Reason: b.Reason, Source: b.Source, Created: b.Created.UTC()}
+	if b.Why != nil {
+		v.Why = &banWhyView{Reporters: b.Why.Reporters, Reports: make([]banWhyReportView, len(b.Why.Reports))}
+		for i, r := range b.Why.Reports {
+			v.Why.Reports[i] = banWhyReportView{ID: r.ID, Reporter: r.Reporter, Reason: r.Reason,
+				Created: time.UnixMilli(r.Created).UTC(), Conversation: float64(r.ConversationMS) / 1000, Evidence: r.Evidence}
+		}
+	}
+	return v
 }
 
 func (c *Console) banReport(w http.ResponseWriter, r *http.Request) {
@@ -187,19 +216,85 @@ func (c *Console) dismiss(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (c *Console) listBans(w http.ResponseWriter, r *http.Request) {
-	bans, err := c.safety.Bans(r.Context())
+func (c *Console) listReporters(w http.ResponseWriter, r *http.Request) {
+	top, err := c.safety.TopReporters(r.Context())
 	if err != nil {
 		c.storeError(w, err)
 		return
 	}
-	views := make([]banView, len(bans))
-	for i, b := range bans {
+	writeJSON(w, http.StatusOK, struct {
+		Reporters []ReporterLoad `json:"reporters"`
+	}{top})
+}
+
+func (c *Console) dismissReporter(w http.ResponseWriter, r *http.Request) {
+	label := r.PathValue("label")
+	if !validLabel(label) {
+		apiError(w, http.StatusNotFound, "no such reporter")
+		return
+	}
+	var body struct {
+		Restrict string `json:"restrict"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil && !errors.Is(err, io.EOF) {
+		apiError(w, http.StatusBadRequest, "body must be {\"restrict\": \"168h\"} or empty")
+		return
+	}
+	var restrict time.Duration
+	if body.Restrict != "" {
+		var err error
+		if restrict, err = time.ParseDuration(body.Restrict); err != nil || restrict < 0 || restrict > maxBan {
+			apiError(w, http.StatusBadRequest, "restrict must be a Go duration from 0s to 720h, e.g. \"168h\"")
+			return
+		}
+	}
+	n, until, err := c.safety.DismissReporter(r.Context(), label, restrict)
+	if err != nil {
+		c.storeError(w, err)
+		return
+	}
+	out := struct {
+		Dismissed  int        `json:"dismissed"`
+		Restricted *time.Time `json:"restricted_until,omitempty"`
+	}{Dismissed: n}
+	if restrict > 0 {
+		until = until.UTC()
+		out.Restricted = &until
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (c *Console) listBans(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	after, err := ParseCursor(q.Get("after"))
+	if err != nil {
+		apiError(w, http.StatusBadRequest, "after must be a page's next")
+		return
+	}
+	source := q.Get("source")
+	if source != "" && source != "auto" && source != "moderator" {
+		apiError(w, http.StatusBadRequest, "source must be auto or moderator")
+		return
+	}
+	text := strings.TrimSpace(q.Get("q"))
+	if utf8.RuneCountInString(text) > maxBanReasonLength {
+		apiError(w, http.StatusBadRequest, "q: at most 200 characters")
+		return
+	}
+	page, err := c.safety.Bans(r.Context(), BanQuery{After: after, Source: source, Text: text})
+	if err != nil {
+		c.storeError(w, err)
+		return
+	}
+	views := make([]banView, len(page.Bans))
+	for i, b := range page.Bans {
 		views[i] = viewOf(b)
 	}
 	writeJSON(w, http.StatusOK, struct {
-		Bans []banView `json:"bans"`
-	}{views})
+		Bans  []banView `json:"bans"`
+		Total int64     `json:"total"`
+		Next  string    `json:"next,omitempty"`
+	}{views, page.Total, page.Next})
 }
 
 func (c *Console) lift(w http.ResponseWriter, r *http.Request) {

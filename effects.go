@@ -37,12 +37,38 @@ type Effects struct {
 	stoppedSearching, startedSearching wire.Mode
 }
 
-// lastMatch is a match that has ended, as a report of it needs it.
+// lastMatch is a match that has ended (or, for a report of the current one, the match until
+// now), as a report of it needs it.
 type lastMatch struct {
 	match       wire.MatchID
 	partner     wire.ClientID
 	partnerAddr string
+	talk        talk
 	ended       time.Time
+}
+
+// talk is what the server saw of a match: when it began, whether the user wrote to its
+// partner and heard from it, and whether the partner's page said its video call connected.
+// Only what the partner did is beyond the user's own making, which is why a report counts
+// towards an automatic ban only with it (report.lua).
+type talk struct {
+	started      time.Time
+	wrote, heard bool
+	partnerCall  bool
+}
+
+// conversation is what a report of the match says of it.
+func (m lastMatch) conversation() Conversation {
+	return Conversation{Length: m.ended.Sub(m.talk.started),
+		Exchange: m.talk.wrote && m.talk.heard || m.talk.partnerCall}
+}
+
+// isEvent says whether a frame the server encoded (wire.Encode) is of the event: the envelope's
+// first member is the event, always written the same way.
+func isEvent(frame []byte, event string) bool {
+	const head = `{"event":"`
+	return len(frame) > len(head)+len(event) && string(frame[:len(head)]) == head &&
+		string(frame[len(head):len(head)+len(event)]) == event && frame[len(head)+len(event)] == '"'
 }
 
 // reportWindow: a user may report its last partner this long after their match ended.

@@ -705,13 +705,55 @@ func startInstancesWith(t *testing.T, set func(*Config)) []*testInstance {
 // drainTyping discards late copies of the typing probes; anything else fails the test.
 func drainTyping(t *testing.T, c *wsClient) {
 	t.Helper()
+	drain(c, func(ev inEvent) {
+		if ev.Event != wire.EvTyping {
+			t.Fatalf("client %s got %s %s", c.id(), ev.Event, ev.Data)
+		}
+	})
+}
+
+// drain hands check every event c gets until it has been quiet for 300 ms.
+func drain(c *wsClient, check func(inEvent)) {
 	for {
 		ev, err := c.nextEvent(300 * time.Millisecond)
 		if err != nil {
 			return
 		}
-		if ev.Event != wire.EvTyping {
-			t.Fatalf("client %s got %s %s", c.id(), ev.Event, ev.Data)
+		check(ev)
+	}
+}
+
+// waitsForSomeoneNew: c searches, and waits because the only ones waiting are people it is
+// kept apart from (met recently, or a report between them is open).
+func waitsForSomeoneNew(t *testing.T, c *wsClient) {
+	t.Helper()
+	c.send(wire.EvFindMatch, nil)
+	var w wire.WaitingData
+	c.expect(wire.EvWaiting, &w)
+	if w.Message != newPartnerWaitingMsg {
+		t.Fatalf("client %s waits with %q, want %q (someone was passed over)", c.id(), w.Message, newPartnerWaitingMsg)
+	}
+}
+
+// newcomersMeet has one newcomer after another search on url (newcomer i with headers[i],
+// if given) and requires that between them they meet exactly the waiting users want.
+func newcomersMeet(t *testing.T, url string, want []*wsClient, headers ...http.Header) {
+	t.Helper()
+	met := map[wire.ClientID]bool{}
+	for i := range want {
+		var h http.Header
+		if i < len(headers) {
+			h = headers[i]
+		}
+		c := dial(t, url, h)
+		c.send(wire.EvFindMatch, nil)
+		var m wire.MatchFoundData
+		c.expect(wire.EvMatchFound, &m)
+		met[m.PartnerID] = true
+	}
+	for _, w := range want {
+		if !met[w.id()] {
+			t.Fatalf("the newcomers met %v, not %s", met, w.id())
 		}
 	}
 }
@@ -753,7 +795,7 @@ func (f *fakeConn) take() [][]byte {
 // attachFake registers a session with a fakeConn in the hub, as Attach does for a socket.
 func attachFake(h *Hub) (*Session, *fakeConn) {
 	conn := &fakeConn{}
-	s := newSession(wire.ClientID(newID()), "hash", "addr-"+newID(), "", conn, h.now, nil)
+	s := newSession(wire.ClientID(newID()), "hash", "addr-"+newID(), conn, h.now, nil)
 	h.register(s)
 	return s, conn
 }

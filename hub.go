@@ -166,7 +166,7 @@ func (h *Hub) Attach(conn *websocket.Conn, idle IdleWait, ip, resumeToken string
 	defer h.attaching.Done()
 
 	addr := h.safety.AddrHash(ip)
-	ban, err := h.safety.BanOf(h.ctx, addr)
+	ban, err := h.safety.Arrive(h.ctx, addr, h.safety.LegacyAddrHash(ip))
 	if err != nil {
 		h.log.Warn("could not check the address for a ban; letting it in", "err", err)
 	}
@@ -193,7 +193,7 @@ func (h *Hub) Attach(conn *websocket.Conn, idle IdleWait, ip, resumeToken string
 	if h.cfg.InterestFallback > 0 {
 		arm = h.armFallback
 	}
-	s := newSession(id, hashToken(token), addr, h.safety.AddrHash(reporterKey(ip)), c, h.now, arm)
+	s := newSession(id, hashToken(token), addr, c, h.now, arm)
 	s.iceServers = func() []wire.ICEServer { return h.ice.ForMatch(id) }
 	c.sess = s
 	// TURN credentials only with a call to make (match_found), or to a resumed user who is in one
@@ -366,6 +366,8 @@ func (h *Hub) handleEnvelope(env Envelope) {
 		verb = func(s *Session) Effects { return s.partnerLeft(env.From, env.Match, env.Reason) }
 	case KindMoved:
 		verb = func(s *Session) Effects { return s.partnerMoved(env.From, env.Match, env.Instance, env.Addr) }
+	case KindCall:
+		verb = func(s *Session) Effects { return s.partnerCalled(env.From, env.Match) }
 	case KindReplaced:
 		if s.token() == env.Ticket { // the socket of the token that was just used elsewhere
 			h.superseded(s)

@@ -20,11 +20,15 @@ func (k Keys) Channel(id InstanceID) string { return "signals:{" + string(id) + 
 // Conns counts one address's connections, per instance (the address's keyed hash).
 func (k Keys) Conns(addrHash string) string { return k.prefix + ":conns:" + addrHash }
 
-// Trust and safety (report.lua and ban.lua build the rest from the prefix).
-func (k Keys) Report(id string) string          { return k.prefix + ":report:" + id }
-func (k Keys) ReportsOpen() string              { return k.prefix + ":reports:open" }
-func (k Keys) Reporters(addrHash string) string { return k.prefix + ":reporters:" + addrHash }
-func (k Keys) Ban(addrHash string) string       { return k.prefix + ":ban:" + addrHash }
-func (k Keys) BanRecord(id string) string       { return k.prefix + ":banrec:" + id }
-func (k Keys) Bans() string                     { return k.prefix + ":bans" }
-func (k Keys) Met(id wire.ClientID) string      { return k.prefix + ":met:" + string(id) }
+// Trust and safety (report.lua, ban.lua and reports.lua build the rest from the prefix).
+func (k Keys) Report(id string) string        { return k.prefix + ":report:" + id }
+func (k Keys) ReportsOpen() string            { return k.prefix + ":reports:open" }
+func (k Keys) ReportsBy(label string) string  { return k.prefix + ":reports:by:" + label }
+func (k Keys) ReportsLoad() string            { return k.prefix + ":reports:load" }
+func (k Keys) Counted(addrHash string) string { return k.prefix + ":counted:" + addrHash }
+func (k Keys) Seen(network string) string     { return k.prefix + ":seen:" + network }
+func (k Keys) Restricted(label string) string { return k.prefix + ":restricted:" + label }
+func (k Keys) Ban(addrHash string) string     { return k.prefix + ":ban:" + addrHash }
+func (k Keys) BanRecord(id string) string     { return k.prefix + ":banrec:" + id }
+func (k Keys) Bans() string                   { return k.prefix + ":bans" }
+func (k Keys) Met(id wire.ClientID) string    { return k.prefix + ":met:" + string(id) }

@@ -141,7 +141,8 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	safety := NewSafety(rdb, keys, SafetyConfig{ReportTTL: cfg.ReportTTL, ReportRate: cfg.ReportRate,
 		AutobanReporters: cfg.AutobanReporters, AutobanWindow: cfg.AutobanWindow, AutobanDuration: cfg.AutobanDuration,
-		EvidenceMax: cfg.EvidenceMax, Secret: secret}, mm.redisCalls, time.Now)
+		EvidenceMax: cfg.EvidenceMax, ReportsMax: cfg.ReportsMax, MinConversation: cfg.MinConversation,
+		ReporterAge: cfg.ReporterAge, Secret: secret}, mm.redisCalls, time.Now)
 	ice := NewICEProvider(cfg.STUNURLs, cfg.TURNURLs, cfg.TURNSecret, cfg.TURNTTL, time.Now)
 	hub := NewHub(ctx, HubConfig{
 		Self: cfg.InstanceID, InterestFallback: cfg.InterestFallback, MatchTTL: cfg.MatchTTL,

@@ -25,7 +25,9 @@
 --
 -- No rematch: a live waiting candidate the caller met recently (its id in <prefix>:met:<caller>,
 -- a sorted set of ids scored by the unix ms until which they may not meet again; leave.lua and
--- report.lua write it, both ways) is skipped and put back where it waited.
+-- report.lua write it, both ways), or whose network is kept apart from the caller's while a
+-- report between them is open (<prefix>:apart:<the caller's network>, the same for networks:
+-- report.lua), is skipped and put back where it waited.
 --
 -- User hash fields: instance, mode, interests, state (waiting | matched | idle), ticket,
 --   fallback, since, match, partner, token, addr.
@@ -87,6 +89,8 @@ local budget = 256 -- stale entries dropped per call at most, so one call stays 
 -- them again): at most maxSkip of them are looked at, then the caller waits.
 local maxSkip = 32
 local metKey, skipped = prefix .. ':met:' .. me, {}
+-- networks are the first 12 characters of an address hash (addrs.go: addressHash)
+local apartKey = prefix .. ':apart:' .. string.sub(ARGV[13], 1, 12)
 local function putBack()
   for _, s in ipairs(skipped) do redis.call('SADD', s[1], s[2]) end
 end
@@ -100,8 +104,12 @@ for _, q in ipairs(queues(mode, interests, usePlain)) do
       local c = redis.call('HMGET', ckey, 'state', 'mode', 'instance', 'interests', 'ticket', 'fallback', 'addr')
       local live = c[1] == 'waiting' and c[2] == mode and c[3]
         and redis.call('EXISTS', prefix .. ':instance:' .. c[3]) == 1
-      local metUntil = live and redis.call('ZSCORE', metKey, cand)
-      if metUntil and tonumber(metUntil) > tonumber(now) then
+      local metUntil = 0
+      if live then
+        metUntil = math.max(tonumber(redis.call('ZSCORE', metKey, cand) or 0),
+          tonumber(c[7] and redis.call('ZSCORE', apartKey, string.sub(c[7], 1, 12)) or 0))
+      end
+      if metUntil > tonumber(now) then
         skipped[#skipped + 1] = {q, cand} -- met recently: it waits on, for someone new
         budget = budget + 1
       elseif live then

@@ -161,11 +161,15 @@ func (h *Hub) Relay(s *Session, event string, frame []byte) {
 		path = "remote"
 	}
 	h.metrics.Relayed.WithLabelValues(event, path).Inc()
+	if event == wire.EvChat {
+		h.step(s, (*Session).wroteChat)
+	}
 	h.route(pinst, &Envelope{Kind: KindRelay, To: partner, From: s.id, Instance: h.cfg.Self, Match: mid, Frame: frame}, s.addr)
 }
 
 // CallStats counts how a call of the current match went: once per user and match, ignored
-// outside a match.
+// outside a match. A call that connected is told to the partner's session too: a report the
+// partner files of this user then knows that this user's own page was in the call.
 func (h *Hub) CallStats(s *Session, st wire.RTCStatsRequest) {
 	var ok bool
 	h.step(s, func(s *Session) Effects { ok = s.callStats(); return Effects{} })
@@ -179,6 +183,9 @@ func (h *Hub) CallStats(s *Session, st wire.RTCStatsRequest) {
 	h.metrics.Calls.WithLabelValues(st.Outcome, candidate).Inc()
 	if st.Outcome == "connected" {
 		h.metrics.CallSetup.Observe(float64(st.SetupMS) / 1000)
+		if partner, pinst, mid, ok := s.partnerRoute(); ok {
+			h.route(pinst, &Envelope{Kind: KindCall, To: partner, From: s.id, Instance: h.cfg.Self, Match: mid}, s.addr)
+		}
 	}
 }
 
@@ -195,11 +202,11 @@ func (h *Hub) Report(s *Session, r wire.ReportRequest) {
 		s.out.Send(errorFrame(wire.ErrNotMatched, "report is about your partner, now or in the last minute"))
 		return
 	}
-	filed, err := h.safety.File(h.ctx, Report{Reporter: s.id, Reported: t.partner, ReporterAddr: s.reporter,
-		ReportedAddr: t.partnerAddr, Match: t.match, ReportRequest: r})
+	filed, err := h.safety.File(h.ctx, Report{Reporter: s.id, Reported: t.partner, ReporterAddr: s.addr,
+		ReportedAddr: t.partnerAddr, Match: t.match, Conversation: t.conversation(), ReportRequest: r})
 	switch {
 	case errors.Is(err, ErrReportLimit):
-		s.out.Send(errorFrame(wire.ErrRateLimited, "one report per conversation, and a few an hour"))
+		s.out.Send(errorFrame(wire.ErrRateLimited, "one report per conversation, and a few an hour; you have many open reports already"))
 		return
 	case err != nil:
 		h.log.Warn("storing a report failed", "err", err)

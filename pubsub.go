@@ -35,6 +35,9 @@ const (
 	// KindBan: the address whose keyed hash is Addr is banned until Ticket (RFC 3339) for
 	// Reason: every local socket of it is told and closed. Sent to every instance.
 	KindBan
+	// KindCall: From's page said its video call in Match connected; To's session notes it (a
+	// report by To then knows that From took part).
+	KindCall
 )
 
 // Envelope is the typed message between instances, published once on the addressee
@@ -91,7 +94,7 @@ func DecodeEnvelope(b []byte) (Envelope, error) {
 	}
 	flags := b[2]
 	e.Kind = EnvelopeKind(b[1])
-	if e.Kind < KindRelay || e.Kind > KindBan || flags&^flagAddr != 0 {
+	if e.Kind < KindRelay || e.Kind > KindCall || flags&^flagAddr != 0 {
 		return e, errBadEnvelope
 	}
 	b = b[3:]

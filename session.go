@@ -42,11 +42,10 @@ func (p Phase) String() string { return phaseNames[p] }
 // Transitions caused by other users (matched by someone, partner left, partner moved) take
 // only mu, so they never wait for a Redis round trip of this user.
 type Session struct {
-	id       wire.ClientID
-	addr     string // the user's address as its keyed hash (reports and bans find it by this)
-	reporter string // the keyed hash its reports count under (IPv6: its /48)
-	out      Conn   // the user's connection
-	now      func() time.Time
+	id   wire.ClientID
+	addr string // the user's address as its keyed hash (reports and bans find it by this)
+	out  Conn   // the user's connection
+	now  func() time.Time
 	// armFallback schedules the interest fallback of a search and returns its cancel; nil:
 	// no fallback.
 	armFallback func(ticket string) (cancel func() bool)
@@ -67,6 +66,7 @@ type Session struct {
 	partnerAddr  string
 	match        wire.MatchID
 	initiator    bool
+	talk         talk         // what the server saw of the current match, for a report of it
 	last         lastMatch    // the match that ended last, for a report within reportWindow
 	pendingMatch wire.MatchID // the match id our own in-flight enqueue would create
 	pendingLeft  string       // the reason of a partner_left for pendingMatch that came before the match applied
@@ -78,8 +78,8 @@ type Session struct {
 	powPassed    bool         // this connection solved its proof of work (or did not need to)
 }
 
-func newSession(id wire.ClientID, tokenHash, addr, reporter string, out Conn, now func() time.Time, armFallback func(*Session, string) func() bool) *Session {
-	s := &Session{id: id, tokenHash: tokenHash, addr: addr, reporter: reporter, out: out, now: now}
+func newSession(id wire.ClientID, tokenHash, addr string, out Conn, now func() time.Time, armFallback func(*Session, string) func() bool) *Session {
+	s := &Session{id: id, tokenHash: tokenHash, addr: addr, out: out, now: now}
 	if armFallback != nil {
 		s.armFallback = func(ticket string) func() bool { return armFallback(s, ticket) }
 	}
@@ -155,7 +155,7 @@ func (s *Session) beginSearch(ticket string, mid wire.MatchID, mode wire.Mode, i
 // toIdle leaves a match or search; a match is remembered for a report.
 func (s *Session) toIdle() {
 	if s.phase == PhaseMatched {
-		s.last = lastMatch{match: s.match, partner: s.partner, partnerAddr: s.partnerAddr, ended: s.now()}
+		s.last = lastMatch{match: s.match, partner: s.partner, partnerAddr: s.partnerAddr, talk: s.talk, ended: s.now()}
 	}
 	s.phase, s.ticket, s.partner, s.partnerInst, s.partnerAddr, s.match, s.initiator = PhaseIdle, "", "", "", "", "", false
 }
@@ -206,6 +206,7 @@ func (s *Session) matchedOwn(ticket string, mid wire.MatchID, partner wire.Clien
 	for _, e := range early {
 		if e.from == partner {
 			fx.Frames = append(fx.Frames, e.frame)
+			s.talk.heard = s.talk.heard || isEvent(e.frame, wire.EvChat)
 		}
 	}
 	if s.pendingLeft != "" {
@@ -227,6 +228,7 @@ func (s *Session) matchedBy(ticket string, mid wire.MatchID, from wire.ClientID,
 func (s *Session) matched(mid wire.MatchID, partner wire.ClientID, pinst InstanceID, paddr string, initiator bool, common []string) Effects {
 	s.cancelFallback()
 	s.phase, s.partner, s.partnerInst, s.partnerAddr, s.match, s.initiator = PhaseMatched, partner, pinst, paddr, mid, initiator
+	s.talk = talk{started: s.now()}
 	s.early = nil
 	return Effects{
 		Waited: max(s.now().Sub(s.waitStart), time.Nanosecond),
@@ -346,6 +348,7 @@ func (s *Session) restore(m *wire.MatchInfo, pinst InstanceID, paddr string) Eff
 	if m != nil {
 		s.phase, s.partner, s.partnerInst, s.partnerAddr, s.match = PhaseMatched, m.PartnerID, pinst, paddr, m.MatchID
 		s.initiator, s.mode = m.Initiator, m.Mode
+		s.talk = talk{started: s.now()} // what the old socket saw is gone with it: counted from here
 	}
 	return Effects{}
 }
@@ -362,6 +365,7 @@ func (s *Session) relayed(from wire.ClientID, finst InstanceID, mid wire.MatchID
 		if finst != "" && finst != s.partnerInst {
 			return Effects{} // a superseded socket of the partner's identity
 		}
+		s.talk.heard = s.talk.heard || isEvent(frame, wire.EvChat)
 		return Effects{Frames: [][]byte{frame}}
 	case s.phase == PhaseSearching && s.pendingMatch == mid && len(s.early) < maxEarly:
 		s.early = append(s.early, earlyFrame{from, frame})
@@ -377,6 +381,22 @@ func (s *Session) callStats() (ok bool) {
 	}
 	s.callReported = s.match
 	return true
+}
+
+// wroteChat: the user wrote to its partner.
+func (s *Session) wroteChat() Effects {
+	if s.phase == PhaseMatched {
+		s.talk.wrote = true
+	}
+	return Effects{}
+}
+
+// partnerCalled: the partner of match mid said (rtc_stats) that its video call connected.
+func (s *Session) partnerCalled(from wire.ClientID, mid wire.MatchID) Effects {
+	if s.matchedWith(from, mid) {
+		s.talk.partnerCall = true
+	}
+	return Effects{}
 }
 
 // powSolved: the connection's proof of work opened the gate, for good.
@@ -409,7 +429,7 @@ func (s *Session) matchedWith(partner wire.ClientID, mid wire.MatchID) bool {
 // the last reportWindow; ok is false when there is none.
 func (s *Session) reportTarget() (t lastMatch, ok bool) {
 	if s.phase == PhaseMatched {
-		return lastMatch{match: s.match, partner: s.partner, partnerAddr: s.partnerAddr}, true
+		return lastMatch{match: s.match, partner: s.partner, partnerAddr: s.partnerAddr, talk: s.talk, ended: s.now()}, true
 	}
 	if s.last.match != "" && s.now().Sub(s.last.ended) <= reportWindow {
 		return s.last, true

@@ -319,7 +319,7 @@ func testSession(arm func(*Session, string) func() bool) (*Session, *fakeConn) {
 	conn := &fakeConn{}
 	clock := time.Unix(1_700_000_000, 0)
 	now := func() time.Time { clock = clock.Add(time.Second); return clock }
-	return newSession("ME", "hash", "addr-me", "", conn, now, arm), conn
+	return newSession("ME", "hash", "addr-me", conn, now, arm), conn
 }
 
 func frameEvents(t *testing.T, frames [][]byte) []string {
@@ -337,7 +337,7 @@ func frameEvents(t *testing.T, frames [][]byte) []string {
 
 func TestSessionReportTarget(t *testing.T) {
 	clock := time.Unix(1_700_000_000, 0)
-	s := newSession("ME", "hash", "addr-me", "", &fakeConn{}, func() time.Time { return clock }, nil)
+	s := newSession("ME", "hash", "addr-me", &fakeConn{}, func() time.Time { return clock }, nil)
 	target := func() (lastMatch, bool) {
 		var t lastMatch
 		var ok bool
@@ -365,5 +365,82 @@ func TestSessionReportTarget(t *testing.T) {
 	clock = clock.Add(time.Second)
 	if m, ok := target(); ok {
 		t.Fatalf("past the minute: %+v", m)
+	}
+}
+
+// What a report says of its conversation: its length until the report or the end, and
+// whether the reported user took part (wrote back, or its page's call connected). Only the
+// partner's own doing counts for that: what the user alone does (writing, its own page's
+// rtc_stats) does not.
+func TestSessionConversation(t *testing.T) {
+	clock := time.Unix(1_700_000_000, 0)
+	s := newSession("ME", "hash", "addr-me", &fakeConn{}, func() time.Time { return clock }, nil)
+	talk := func() Conversation {
+		var m lastMatch
+		s.step(func(s *Session) Effects { m, _ = s.reportTarget(); return Effects{} })
+		return m.conversation()
+	}
+	chat := wire.MustEncode(wire.EvChat, wire.ChatData{Text: json.RawMessage(`"hi"`)})
+	typing := wire.MustEncode(wire.EvTyping, wire.TypingData{Typing: true})
+	for _, v := range matchedWithP {
+		s.step(v)
+	}
+	clock = clock.Add(7 * time.Second)
+	s.step((*Session).wroteChat)
+	s.step(func(s *Session) Effects { return s.relayed(partnerP, instOther, mCur, typing) })
+	s.step(func(s *Session) Effects { return s.relayed("someone-else", instOther, mCur, chat) }) // not the partner's
+	if c := talk(); c.Length != 7*time.Second || c.Exchange {
+		t.Fatalf("after writing alone: %+v", c)
+	}
+	s.step(func(s *Session) Effects { return s.relayed(partnerP, instOther, mCur, chat) })
+	if c := talk(); !c.Exchange {
+		t.Fatalf("after the partner wrote back: %+v", c)
+	}
+	// the match ends; a minute later its length is still until its end
+	s.step(left(partnerP, mCur, reasonLft))
+	clock = clock.Add(time.Minute)
+	if c := talk(); c.Length != 7*time.Second || !c.Exchange {
+		t.Fatalf("the last match: %+v", c)
+	}
+	// a new match starts from nothing; the partner's call counts on its own
+	for _, v := range matchedWithP {
+		s.step(v)
+	}
+	if c := talk(); c.Exchange || c.Length != 0 {
+		t.Fatalf("a new match: %+v", c)
+	}
+	s.step(func(s *Session) Effects { return s.partnerCalled("someone-else", mCur) })
+	if c := talk(); c.Exchange {
+		t.Fatalf("another's call counted: %+v", c)
+	}
+	s.step(func(s *Session) Effects { return s.partnerCalled(partnerP, mCur) })
+	if c := talk(); !c.Exchange {
+		t.Fatalf("the partner's call: %+v", c)
+	}
+	// the partner's line that overtook our own match counts as heard when the match applies
+	s.step(left(partnerP, mCur, reasonLft))
+	s.step(search(tkCur, mCur))
+	s.step(relayed(partnerP, mCur))
+	s.step(own(tkCur, mCur, partnerP))
+	s.step((*Session).wroteChat)
+	if c := talk(); !c.Exchange {
+		t.Fatalf("a line that came before the match: %+v", c)
+	}
+}
+
+func TestIsEvent(t *testing.T) {
+	for _, tc := range []struct {
+		frame []byte
+		want  bool
+	}{
+		{wire.MustEncode(wire.EvChat, wire.ChatData{Text: json.RawMessage(`"x"`)}), true},
+		{wire.MustEncode(wire.EvTyping, wire.TypingData{}), false},
+		{[]byte(`{"event":"chatter","data":{}}`), false},
+		{[]byte(`{"event":"chat"`), true},
+		{[]byte(`{"event":"cha`), false},
+	} {
+		if got := isEvent(tc.frame, wire.EvChat); got != tc.want {
+			t.Errorf("isEvent(%s) = %v", tc.frame, got)
+		}
 	}
 }

@@ -97,7 +97,12 @@ test('A reports B (nudity, with a note); the console shows the still and the cha
   const card = mod.page.getByTestId('report-card').filter({ hasText: 'showed nudity on camera' });
   await expect(card).toHaveCount(1);
   await expect(card.getByRole('heading', { level: 3 })).toHaveText('Report: Nudity');
-  await expect(card.getByTestId('reporters')).toHaveText('1');
+  // A is new here (first seen moments ago): its report reaches the moderators, and does not
+  // count towards an automatic ban
+  await expect(card.getByTestId('reporters')).toHaveText('0');
+  await expect(card.getByTestId('counts')).toContainText("No: the reporter's network is new here");
+  await expect(card.getByTestId('reporter')).toHaveText(/^R-[0-9a-f]{12}$/);
+  await expect(card.getByTestId('reporter-reports')).toHaveText('1');
   const frame = card.getByRole('img', { name: "Still of the reported user's video when the report was made" });
   await expect.poll(() => frame.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBeGreaterThan(0);
   expect(await frame.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeLessThanOrEqual(640);

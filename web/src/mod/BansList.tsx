@@ -1,6 +1,7 @@
 import { useTranslation } from 'react-i18next';
+import { REPORT_REASONS, type ReportReason } from '../protocol';
 import type { ModBan } from './api';
-import { useDateTime } from './useDateTime';
+import { useDateTime, useSeconds } from './useDateTime';
 
 export interface BansListProps {
   bans: ModBan[];
@@ -9,8 +10,53 @@ export interface BansListProps {
 }
 
 const knownSource = (source: string): source is 'auto' | 'moderator' => source === 'auto' || source === 'moderator';
+const isReason = (value: string): value is ReportReason => (REPORT_REASONS as readonly string[]).includes(value);
+const evidenceStates = ['kept', 'none', 'no_room', 'trimmed'] as const;
+const isEvidence = (value: string): value is (typeof evidenceStates)[number] => (evidenceStates as readonly string[]).includes(value);
 
-/** The active bans, each with a Lift button. */
+/** Why an automatic ban happened: the reports that counted, as they were then. */
+function BanWhy({ ban, id }: { ban: ModBan; id: string }) {
+  const { t } = useTranslation('mod');
+  const formatDateTime = useDateTime();
+  const formatSeconds = useSeconds();
+  if (!ban.why) return null;
+  return (
+    <details className="ban-why" data-testid="ban-why">
+      <summary>{t('bans.why', { count: ban.why.reporters })}</summary>
+      <table aria-describedby={`${id}-undo`}>
+        <thead>
+          <tr>
+            <th>{t('bans.whyColumns.reporter')}</th>
+            <th>{t('bans.whyColumns.reason')}</th>
+            <th>{t('bans.whyColumns.created')}</th>
+            <th>{t('bans.whyColumns.conversation')}</th>
+            <th>{t('bans.whyColumns.evidence')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {ban.why.reports.map((report) => (
+            <tr key={report.id}>
+              <td>
+                <code>{report.reporter}</code>
+              </td>
+              <td>{isReason(report.reason) ? t(`report.reasons.${report.reason}`, { ns: 'translation' }) : report.reason}</td>
+              <td>
+                <time dateTime={report.created}>{formatDateTime(report.created)}</time>
+              </td>
+              <td>{formatSeconds(report.conversation_s)}</td>
+              <td>{isEvidence(report.evidence) ? t(`bans.evidence.${report.evidence}`) : report.evidence}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p id={`${id}-undo`} className="help">
+        {t('bans.liftUndoes')}
+      </p>
+    </details>
+  );
+}
+
+/** The bans in force, each with a Lift button; an automatic one with the reports that made it. */
 export function BansList({ bans, busy, onLift }: BansListProps) {
   const { t } = useTranslation('mod');
   const formatDateTime = useDateTime();
@@ -39,6 +85,7 @@ export function BansList({ bans, busy, onLift }: BansListProps) {
             <button type="button" onClick={() => onLift(ban.id)} disabled={busy === ban.id} aria-describedby={`${id}-facts`}>
               {t('bans.lift')}
             </button>
+            <BanWhy ban={ban} id={id} />
           </li>
         );
       })}

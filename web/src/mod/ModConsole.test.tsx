@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { i18n } from '../i18n';
 import { isConsolePath } from '../routes';
-import { modAPI, TOKEN_STORAGE_KEY, type ModBan, type ModReport } from './api';
+import { modAPI, TOKEN_STORAGE_KEY, type ModBan, type ModReport, type ReporterLoad } from './api';
 import { loadConsoleStrings, ModConsole } from './index';
 
 const TOKEN = 'mod-token-1';
@@ -16,8 +16,10 @@ class FakeServer {
   requests: { method: string; path: string; auth: string | undefined; body: unknown }[] = [];
   /** The next answer to give instead of the normal one. */
   next: Response | null = null;
-  /** Reports per page (0: all on one). */
+  /** Reports (and bans) per page (0: all on one). */
   pageSize = 0;
+  /** Reporters whose reports are not stored, and until when. */
+  restricted = new Map<string, string>();
 
   fetch = vi.fn(async (path: string, init: RequestInit): Promise<Response> => {
     const method = init.method ?? 'GET';
@@ -32,14 +34,41 @@ class FakeServer {
       this.next = null;
       return answer;
     }
-    if (method === 'GET' && path === '/mod/api/reports?status=open') {
-      if (!this.pageSize || this.reports.length <= this.pageSize) return json(200, { reports: this.reports, total: this.reports.length });
-      return json(200, { reports: this.reports.slice(0, this.pageSize), total: this.reports.length, next_before: 1 });
+    const url = new URL(path, 'http://console');
+    // a page of a list, with a cursor "<n>.<id>" after the nth item
+    const paged = <T,>(items: T[], cursor: string | null, name: string, next: string) => {
+      const from = cursor ? Number(cursor.split('.')[0]) : 0;
+      const size = this.pageSize || items.length;
+      const page = items.slice(from, from + size);
+      const more = from + size < items.length ? { [next]: `${from + size}.x` } : {};
+      return json(200, { [name]: page, total: items.length, ...more });
+    };
+    if (method === 'GET' && url.pathname === '/mod/api/reports') {
+      const reporter = url.searchParams.get('reporter');
+      const reports = this.reports.filter((report) => !reporter || report.reporter === reporter);
+      return paged(reports, url.searchParams.get('before'), 'reports', 'next_before');
     }
-    if (method === 'GET' && path === '/mod/api/reports?status=open&before=1') {
-      return json(200, { reports: this.reports.slice(this.pageSize), total: this.reports.length });
+    if (method === 'GET' && url.pathname === '/mod/api/reporters') {
+      const counts = new Map<string, number>();
+      for (const report of this.reports) counts.set(report.reporter, (counts.get(report.reporter) ?? 0) + 1);
+      const reporters: ReporterLoad[] = [...counts].map(([reporter, reports]) => ({ reporter, reports })).sort((a, b) => b.reports - a.reports);
+      return json(200, { reporters });
     }
-    if (method === 'GET' && path === '/mod/api/bans') return json(200, { bans: this.bans });
+    const dismissAll = /^\/mod\/api\/reporters\/([^/]+)\/dismiss$/.exec(url.pathname);
+    if (method === 'POST' && dismissAll) {
+      const label = decodeURIComponent(dismissAll[1]);
+      const before = this.reports.length;
+      this.reports = this.reports.filter((report) => report.reporter !== label);
+      const restrict = (body as { restrict?: string }).restrict;
+      if (restrict) this.restricted.set(label, '2031-01-08T00:00:00Z');
+      return json(200, { dismissed: before - this.reports.length, ...(restrict ? { restricted_until: '2031-01-08T00:00:00Z' } : {}) });
+    }
+    if (method === 'GET' && url.pathname === '/mod/api/bans') {
+      const q = (url.searchParams.get('q') ?? '').toLowerCase();
+      const source = url.searchParams.get('source');
+      const bans = this.bans.filter((ban) => (!source || ban.source === source) && (!q || ban.reason.toLowerCase().includes(q) || ban.id.toLowerCase() === q));
+      return paged(bans, url.searchParams.get('after'), 'bans', 'next');
+    }
     const action = /^\/mod\/api\/reports\/([^/]+)\/(ban|dismiss)$/.exec(path);
     if (method === 'POST' && action) {
       const id = decodeURIComponent(action[1]);
@@ -66,8 +95,14 @@ const report = (id: string, extra: Partial<ModReport> = {}): ModReport => ({
   reason: 'nudity',
   note: 'showed nudity on camera',
   reporter: `reporter-${id}`,
+  reporter_reports: 1,
   reported: `reported-${id}`,
   reporters: 2,
+  counts: true,
+  why: [],
+  conversation_s: 42,
+  shared_address: false,
+  evidence: 'kept',
   frame: 'data:image/jpeg;base64,/9j/AAAA',
   chat: [
     { from: 'you', text: 'hello' },
@@ -89,13 +124,16 @@ async function signIn(user: ReturnType<typeof userEvent.setup>, token = TOKEN) {
   await user.click(screen.getByRole('button', { name: 'Sign in' }));
 }
 
-describe('the moderator console', () => {
+describe('the moderator console', { timeout: 20_000 }, () => {
   beforeAll(async () => {
     await loadConsoleStrings();
   });
   beforeEach(() => {
     server = new FakeServer();
-    server.reports = [report('R2'), report('R1', { reason: 'spam', note: '', frame: '', chat: [], reporters: 1 })];
+    server.reports = [
+      report('R2'),
+      report('R1', { reason: 'spam', note: '', frame: '', chat: [], reporters: 1, counts: false, why: ['new_reporter', 'short'], evidence: 'none' }),
+    ];
     server.bans = [{ id: 'B0', until: '2031-02-01T00:00:00Z', reason: 'Spam', source: 'auto', created: '2031-01-01T00:00:00Z' }];
   });
 
@@ -113,7 +151,7 @@ describe('the moderator console', () => {
     expect(screen.getByRole('heading', { level: 2, name: /Open reports \(3\)/ })).toBeInTheDocument();
     await user.click(screen.getByRole('button', { name: 'Older reports' }));
     await waitFor(() => expect(screen.getAllByTestId('report-card')).toHaveLength(3));
-    expect(server.requests.at(-1)).toMatchObject({ method: 'GET', path: '/mod/api/reports?status=open&before=1' });
+    expect(server.requests.at(-1)).toMatchObject({ method: 'GET', path: '/mod/api/reports?status=open&before=2.x' });
     expect(screen.queryByRole('button', { name: 'Older reports' })).not.toBeInTheDocument();
   });
 
@@ -140,6 +178,10 @@ describe('the moderator console', () => {
     expect(first.getByText('reported-R2')).toBeInTheDocument();
     expect(first.getByText('reporter-R2')).toBeInTheDocument();
     expect(first.getByTestId('reporters')).toHaveTextContent('2');
+    expect(first.getByTestId('counts')).toHaveTextContent('Yes');
+    expect(first.getByTestId('conversation')).toHaveTextContent('42 sec');
+    expect(first.getByTestId('reporter-reports')).toHaveTextContent('1');
+    expect(first.queryByTestId('shared-address')).not.toBeInTheDocument();
     expect(first.getByText('showed nudity on camera')).toHaveAttribute('dir', 'auto');
     const frame = first.getByRole('img', { name: "Still of the reported user's video when the report was made" });
     expect(frame).toHaveAttribute('src', 'data:image/jpeg;base64,/9j/AAAA');
@@ -155,6 +197,7 @@ describe('the moderator console', () => {
     expect(second.getByText('No video still (text chat, or no picture)')).toBeInTheDocument();
     expect(second.getByText('No messages')).toBeInTheDocument();
     expect(second.getByText('No note')).toBeInTheDocument();
+    expect(second.getByTestId('counts')).toHaveTextContent("No: the reporter's network is new here, the conversation was short");
 
     const bans = within(screen.getByTestId('bans'));
     expect(bans.getByText('Spam')).toBeInTheDocument();
@@ -270,6 +313,98 @@ describe('the moderator console', () => {
     await user.click(screen.getByRole('button', { name: 'Sign out' }));
     expect(screen.getByLabelText('Moderator token')).toBeInTheDocument();
     expect(window.sessionStorage.getItem(TOKEN_STORAGE_KEY)).toBeNull();
+  });
+
+  it("one reporter: its reports alone, all of them dismissed at once and the reporter restricted", async () => {
+    server.reports.push(report('R3', { reporter: 'reporter-R1', note: 'again' }), report('R4', { reporter: 'reporter-R1', note: 'and again' }));
+    const user = renderConsole();
+    await signIn(user);
+    const top = within(await screen.findByTestId('top-reporters'));
+    expect(top.getAllByRole('row').slice(1).map((row) => row.textContent)).toEqual(['reporter-R13Show', 'reporter-R21Show']);
+    await user.click(top.getByRole('button', { name: 'Show the reports from reporter-R1' }));
+    expect(await screen.findByRole('heading', { level: 2, name: 'Reports from reporter-R1 (3)' })).toBeInTheDocument();
+    expect(server.requests.at(-1)).toMatchObject({ method: 'GET', path: '/mod/api/reports?status=open&reporter=reporter-R1' });
+    expect(screen.getAllByTestId('report-card')).toHaveLength(3);
+    expect(screen.queryByRole('button', { name: "Show only this reporter's reports" })).not.toBeInTheDocument();
+
+    const form = within(screen.getByTestId('reporter-actions'));
+    const restrict = form.getByRole('combobox', { name: 'Then stop storing its reports for' });
+    expect([...(restrict as HTMLSelectElement).options].map((option) => option.text)).toEqual(['Do not restrict', '1 hour', '24 hours', '7 days', '30 days']);
+    await user.selectOptions(restrict, '168h');
+    await user.click(form.getByRole('button', { name: 'Dismiss all its reports' }));
+    await waitFor(() => expect(screen.getByTestId('console-message')).toHaveTextContent(/^Reports dismissed: 3\. This reporter's reports are not stored until /));
+    expect(server.requests.find((request) => request.method === 'POST')).toMatchObject({ path: '/mod/api/reporters/reporter-R1/dismiss', body: { restrict: '168h' } });
+    // everyone's reports again: the other reporter's
+    expect(await screen.findByRole('heading', { level: 2, name: 'Open reports (1)' })).toHaveFocus();
+    expect(screen.getAllByTestId('report-card')).toHaveLength(1);
+    expect(server.restricted.has('reporter-R1')).toBe(true);
+  });
+
+  it("a report's reporter is a way to its other reports; why a report does not count, and evidence not kept", async () => {
+    server.reports = [report('R5', { counts: false, why: ['no_exchange', 'no_evidence'], evidence: 'no_room', frame: '', reporter_reports: 4 })];
+    const user = renderConsole();
+    await signIn(user);
+    const card = within((await screen.findAllByTestId('report-card'))[0]);
+    expect(card.getByTestId('counts')).toHaveTextContent('No: the reported user took no part, no evidence');
+    expect(card.getByTestId('no-frame')).toHaveTextContent("Evidence not kept: this reporter's share of the evidence space was used up.");
+    expect(card.getByTestId('reporter-reports')).toHaveTextContent('4');
+    await user.click(card.getByRole('button', { name: "Show only this reporter's reports" }));
+    expect(await screen.findByRole('heading', { level: 2, name: 'Reports from reporter-R5 (1)' })).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Show all reports' }));
+    expect(await screen.findByRole('heading', { level: 2, name: 'Open reports (1)' })).toBeInTheDocument();
+  });
+
+  it("banning a user the reporter shares an address with asks to confirm first", async () => {
+    server.reports = [report('R6', { shared_address: true, counts: false, why: ['shared_address'] })];
+    const user = renderConsole();
+    await signIn(user);
+    const card = within((await screen.findAllByTestId('report-card'))[0]);
+    expect(card.getByTestId('shared-address')).toHaveTextContent("The reporter is on the reported user's network");
+    await user.type(card.getByRole('textbox', { name: 'Reason shown to the user' }), 'Harassment');
+    await user.click(card.getByRole('button', { name: 'Ban' }));
+    expect(card.getByRole('alert')).toHaveTextContent('Confirm first: the reporter shares this address.');
+    expect(server.requests.filter((request) => request.method === 'POST')).toEqual([]);
+    await user.click(card.getByRole('checkbox', { name: /ban everyone on this address anyway/ }));
+    await user.click(card.getByRole('button', { name: 'Ban' }));
+    await waitFor(() => expect(server.requests.at(-1)).toMatchObject({ method: 'POST', path: '/mod/api/reports/R6/ban' }));
+  });
+
+  it('every ban: found by reason and source, a page at a time; an automatic one shows the reports that made it', async () => {
+    server.bans = [
+      {
+        id: 'B0',
+        until: '2031-02-01T00:00:00Z',
+        reason: 'reported by 3 people',
+        source: 'auto',
+        created: '2031-01-01T00:00:00Z',
+        why: {
+          reporters: 3,
+          reports: ['a', 'b', 'c'].map((n) => ({ id: `W${n}`, reporter: `R-${n}`, reason: 'harassment', created: '2031-01-01T00:00:00Z', conversation_s: 61, evidence: 'kept' })),
+        },
+      },
+      ...[1, 2, 3].map((n): ModBan => ({ id: `B${n}`, until: '2031-03-01T00:00:00Z', reason: `Spam ${n}`, source: 'moderator', created: '2031-01-01T00:00:00Z' })),
+    ];
+    server.pageSize = 2;
+    const user = renderConsole();
+    await signIn(user);
+    expect(await screen.findByRole('heading', { level: 2, name: 'Active bans (4)' })).toBeInTheDocument();
+    expect(screen.getAllByTestId('ban')).toHaveLength(2);
+    const why = within(screen.getByTestId('ban-why'));
+    await user.click(why.getByText('Why: networks whose reports counted: 3'));
+    expect(why.getAllByRole('row').slice(1).map((row) => within(row).getAllByRole('cell')[0].textContent)).toEqual(['R-a', 'R-b', 'R-c']);
+    expect(why.getAllByRole('row')[1]).toHaveTextContent('Harassment');
+    expect(why.getAllByRole('row')[1]).toHaveTextContent('61 sec');
+    await user.click(screen.getByRole('button', { name: 'More bans' }));
+    await waitFor(() => expect(screen.getAllByTestId('ban')).toHaveLength(4));
+    expect(screen.queryByRole('button', { name: 'More bans' })).not.toBeInTheDocument();
+
+    const finder = within(screen.getByRole('search', { name: 'Find bans' }));
+    await user.type(finder.getByRole('searchbox', { name: 'Reason or ban id' }), 'spam 2');
+    await user.selectOptions(finder.getByRole('combobox', { name: 'Source' }), 'moderator');
+    await user.click(finder.getByRole('button', { name: 'Find' }));
+    await waitFor(() => expect(screen.getAllByTestId('ban')).toHaveLength(1));
+    expect(server.requests.at(-1)).toMatchObject({ method: 'GET', path: '/mod/api/bans?source=moderator&q=spam+2' });
+    expect(within(screen.getByTestId('bans')).getByText('Spam 2')).toBeInTheDocument();
   });
 
   it('speaks the page language (German), reasons included', async () => {

@@ -2,8 +2,10 @@ import { useEffect, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
 import { LanguageSelect } from '../components/LanguageSelect';
 import { useLanguage } from '../hooks/useLanguage';
+import { BanFinder } from './BanFinder';
 import { BansList } from './BansList';
 import { ReportCard } from './ReportCard';
+import { ReporterActions, TopReporters } from './ReporterPanel';
 import { TokenForm } from './TokenForm';
 import { useDateTime } from './useDateTime';
 import { useModConsole, type ConsoleMessage, type ModConsoleOptions } from './useModConsole';
@@ -19,6 +21,14 @@ function MessageText({ message }: { message: ConsoleMessage }) {
       return <>{t('done.banned', { until: formatDateTime(message.until) })}</>;
     case 'dismissed':
       return <>{t('done.dismissed')}</>;
+    case 'reporter_dismissed':
+      return (
+        <>
+          {message.until
+            ? t('done.reporterRestricted', { count: message.count, until: formatDateTime(message.until) })
+            : t('done.reporterDismissed', { count: message.count })}
+        </>
+      );
     case 'lifted':
       return <>{t('done.lifted')}</>;
     case 'error':
@@ -28,8 +38,11 @@ function MessageText({ message }: { message: ConsoleMessage }) {
 
 /**
  * The moderator console at /mod: the token, then the open reports (newest
- * first) with their evidence and a Ban form and a Dismiss button each, and the
- * active bans with Lift. A chunk of its own: strangers never download it.
+ * first; everyone's or one reporter's) with their evidence, whether each
+ * counts towards an automatic ban, and a Ban form and a Dismiss button each;
+ * the busiest reporters, and for one reporter a way to dismiss all its reports
+ * and restrict it; and every ban in force, found and paged, with Lift. A chunk
+ * of its own: strangers never download it.
  */
 export function ModConsole(options: ModConsoleProps) {
   const { t } = useTranslation('mod');
@@ -52,7 +65,7 @@ export function ModConsole(options: ModConsoleProps) {
     previousPhase.current = phase;
   }, [phase]);
   useEffect(() => {
-    if (message?.kind === 'banned' || message?.kind === 'dismissed') reportsRef.current?.focus();
+    if (message?.kind === 'banned' || message?.kind === 'dismissed' || message?.kind === 'reporter_dismissed') reportsRef.current?.focus();
     if (message?.kind === 'lifted') bansRef.current?.focus();
   }, [message]);
 
@@ -88,12 +101,30 @@ export function ModConsole(options: ModConsoleProps) {
             <section className="console-section" aria-labelledby="reports-heading">
               <div className="section-head">
                 <h2 id="reports-heading" ref={reportsRef} tabIndex={-1}>
-                  {t('reports.heading')} <span className="count">({mod.total})</span>
+                  {mod.reporter ? t('reports.headingFrom', { reporter: mod.reporter }) : t('reports.heading')}{' '}
+                  <span className="count">({mod.total})</span>
                 </h2>
-                <button type="button" onClick={mod.refresh}>
-                  {t('refresh')}
-                </button>
+                <div className="section-actions">
+                  {mod.reporter && (
+                    <button type="button" onClick={() => mod.showReporter(null)}>
+                      {t('reports.showAll')}
+                    </button>
+                  )}
+                  <button type="button" onClick={mod.refresh}>
+                    {t('refresh')}
+                  </button>
+                </div>
               </div>
+              {mod.reporter ? (
+                <ReporterActions
+                  key={mod.reporter}
+                  reporter={mod.reporter}
+                  busy={mod.busy === mod.reporter}
+                  onDismissAll={(restrict) => mod.dismissReporter(mod.reporter!, restrict)}
+                />
+              ) : (
+                <TopReporters reporters={mod.topReporters} onShow={mod.showReporter} />
+              )}
               {mod.reports.length === 0 ? (
                 <p className="muted">{t('reports.none')}</p>
               ) : (
@@ -106,6 +137,7 @@ export function ModConsole(options: ModConsoleProps) {
                         busy={mod.busy === report.id}
                         onBan={(duration, reason) => mod.ban(report.id, duration, reason)}
                         onDismiss={() => mod.dismiss(report.id)}
+                        onOnlyReporter={mod.reporter ? undefined : () => mod.showReporter(report.reporter)}
                       />
                     </li>
                   ))}
@@ -119,9 +151,15 @@ export function ModConsole(options: ModConsoleProps) {
             </section>
             <section className="console-section" aria-labelledby="bans-heading">
               <h2 id="bans-heading" ref={bansRef} tabIndex={-1}>
-                {t('bans.heading')} <span className="count">({mod.bans.length})</span>
+                {t('bans.heading')} <span className="count">({mod.bansTotal})</span>
               </h2>
+              <BanFinder filter={mod.banFilter} onFind={mod.findBans} />
               <BansList bans={mod.bans} busy={mod.busy} onLift={mod.lift} />
+              {mod.moreBans && (
+                <button type="button" onClick={mod.loadMoreBans}>
+                  {t('bans.more')}
+                </button>
+              )}
             </section>
           </>
         )}

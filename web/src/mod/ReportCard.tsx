@@ -1,8 +1,8 @@
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { REPORT_REASONS, type ReportReason } from '../protocol';
-import { BAN_DURATIONS, type BanDuration, type ModReport } from './api';
-import { useDateTime } from './useDateTime';
+import { BAN_DURATIONS, WHY_CODES, type BanDuration, type ModReport, type WhyCode } from './api';
+import { useDateTime, useSeconds } from './useDateTime';
 
 export interface ReportCardProps {
   report: ModReport;
@@ -11,6 +11,8 @@ export interface ReportCardProps {
   busy: boolean;
   onBan: (duration: BanDuration, reason: string) => void;
   onDismiss: () => void;
+  /** Shows only this report's reporter's reports (absent: they are shown already). */
+  onOnlyReporter?: () => void;
 }
 
 /** The most a ban reason may be here (it is shown on the banned user's page). */
@@ -19,24 +21,32 @@ export const MAX_BAN_REASON_LENGTH = 200;
 const JPEG = 'data:image/jpeg;base64,';
 
 const isReason = (value: string): value is ReportReason => (REPORT_REASONS as readonly string[]).includes(value);
+const isWhy = (value: string): value is WhyCode => (WHY_CODES as readonly string[]).includes(value);
 
 /** One open report: what happened, the evidence, and what the moderator does about it. */
-export function ReportCard({ report, index, busy, onBan, onDismiss }: ReportCardProps) {
+export function ReportCard({ report, index, busy, onBan, onDismiss, onOnlyReporter }: ReportCardProps) {
   const { t, i18n } = useTranslation('mod');
   const formatDateTime = useDateTime();
+  const formatSeconds = useSeconds();
   const [duration, setDuration] = useState<BanDuration>('24h');
   const [reason, setReason] = useState('');
   const [missingReason, setMissingReason] = useState(false);
+  const [sharedConfirmed, setSharedConfirmed] = useState(false);
+  const [missingConfirmation, setMissingConfirmation] = useState(false);
   const id = `report-${index}`;
   const reasonLabel = isReason(report.reason) ? t(`report.reasons.${report.reason}`, { ns: 'translation' }) : report.reason;
+  const why = report.why.map((code) => (isWhy(code) ? t(`reports.why.${code}`) : code)).join(', ');
+  const number = new Intl.NumberFormat(i18n.language);
+  // evidence sent, and not kept: its reporter's share was used up, or a later report took it
+  const lost = report.evidence === 'no_room' ? 'no_room' : report.evidence === 'trimmed' ? 'trimmed' : null;
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
     const text = reason.trim();
-    if (!text) {
-      setMissingReason(true);
-      return;
-    }
+    setMissingReason(!text);
+    // banning an address the reporter shares bans the reporter's household or carrier too
+    setMissingConfirmation(report.shared_address && !sharedConfirmed);
+    if (!text || (report.shared_address && !sharedConfirmed)) return;
     onBan(duration, text);
   };
 
@@ -54,10 +64,31 @@ export function ReportCard({ report, index, busy, onBan, onDismiss }: ReportCard
         </dd>
         <dt>{t('reports.reporter')}</dt>
         <dd>
-          <code>{report.reporter}</code>
+          <code data-testid="reporter">{report.reporter}</code>
+          {onOnlyReporter && (
+            <button type="button" className="link-button" onClick={onOnlyReporter} aria-describedby={`${id}-title`}>
+              {t('reports.onlyReporter')}
+            </button>
+          )}
+        </dd>
+        <dt>{t('reports.reporterReports')}</dt>
+        <dd data-testid="reporter-reports">{number.format(report.reporter_reports)}</dd>
+        <dt>{t('reports.conversation')}</dt>
+        <dd data-testid="conversation">{formatSeconds(report.conversation_s)}</dd>
+        <dt>{t('reports.counts')}</dt>
+        <dd data-testid="counts" className={report.counts ? undefined : 'muted'}>
+          {report.counts ? t('reports.countsYes') : t('reports.countsNo', { why })}
         </dd>
         <dt>{t('reports.reporters')}</dt>
-        <dd data-testid="reporters">{new Intl.NumberFormat(i18n.language).format(report.reporters)}</dd>
+        <dd data-testid="reporters">{number.format(report.reporters)}</dd>
+        {report.shared_address && (
+          <>
+            <dt>{t('reports.shared')}</dt>
+            <dd className="warn" data-testid="shared-address">
+              {t('reports.sharedText')}
+            </dd>
+          </>
+        )}
         <dt>{t('reports.note')}</dt>
         <dd dir="auto" className={report.note ? undefined : 'muted'}>
           {report.note || t('reports.noNote')}
@@ -67,7 +98,9 @@ export function ReportCard({ report, index, busy, onBan, onDismiss }: ReportCard
         {report.frame.startsWith(JPEG) ? (
           <img className="frame" src={report.frame} alt={t('reports.frameAlt')} data-testid="report-frame" />
         ) : (
-          <p className="no-frame">{t('reports.noFrame')}</p>
+          <p className="no-frame" data-testid="no-frame">
+            {lost ? t(`reports.evidenceNotKept.${lost}`) : t('reports.noFrame')}
+          </p>
         )}
         <div className="transcript">
           <h4>{t('reports.chat')}</h4>
@@ -114,6 +147,27 @@ export function ReportCard({ report, index, busy, onBan, onDismiss }: ReportCard
             {missingReason && (
               <p id={`${id}-reason-error`} className="field-error" role="alert">
                 {t('ban.reasonRequired')}
+              </p>
+            )}
+            {report.shared_address && (
+              <label className="confirm" htmlFor={`${id}-shared`}>
+                <input
+                  id={`${id}-shared`}
+                  type="checkbox"
+                  checked={sharedConfirmed}
+                  aria-invalid={missingConfirmation || undefined}
+                  aria-describedby={missingConfirmation ? `${id}-shared-error` : undefined}
+                  onChange={(event) => {
+                    setSharedConfirmed(event.target.checked);
+                    if (event.target.checked) setMissingConfirmation(false);
+                  }}
+                />{' '}
+                {t('ban.confirmShared')}
+              </label>
+            )}
+            {missingConfirmation && (
+              <p id={`${id}-shared-error`} className="field-error" role="alert">
+                {t('ban.confirmRequired')}
               </p>
             )}
             <button type="submit" className="danger">

@@ -13,9 +13,15 @@ const report = {
   created: '2026-03-01T10:00:00Z',
   reason: 'nudity',
   note: 'on camera',
-  reporter: 'u-a',
+  reporter: 'R-0123456789ab',
+  reporter_reports: 3,
   reported: 'u-b',
   reporters: 2,
+  counts: false,
+  why: ['short'],
+  conversation_s: 4.2,
+  shared_address: false,
+  evidence: 'kept',
   frame: 'data:image/jpeg;base64,AAAA',
   chat: [{ from: 'stranger', text: 'hi' }],
 };
@@ -55,7 +61,9 @@ describe('modAPI', () => {
 
   it('fills in what an older server may leave out (null lists, missing note, frame or chat)', async () => {
     const api = modAPI('t', fakeFetch((path) => (path.startsWith('/mod/api/reports') ? json(200, { reports: [{ ...report, note: undefined, frame: undefined, chat: null }] }) : json(200, { bans: null }))));
-    expect(await api.reports()).toEqual([{ ...report, note: '', frame: '', chat: [] }]);
+    expect(await api.reports()).toEqual([{ ...report, note: '', frame: '', chat: [], evidence: 'kept' }]);
+    const older = modAPI('t', fakeFetch(() => json(200, { reports: [{ ...report, frame: '', why: undefined, evidence: undefined }] })));
+    expect(await older.reports()).toEqual([{ ...report, frame: '', why: [], evidence: 'none' }]);
     expect(await api.bans()).toEqual([]);
   });
 
@@ -82,6 +90,46 @@ describe('modAPI', () => {
   it('no answer at all is a network error', async () => {
     const api = modAPI('t', vi.fn(async () => Promise.reject(new TypeError('Failed to fetch'))));
     await expect(api.reports()).rejects.toMatchObject({ kind: 'network', status: 0 });
+  });
+});
+
+describe('issue 21: reporters, cursors, every ban', () => {
+  it('pages reports with the cursor as given, all of them or one reporter\'s', async () => {
+    const fetch = fakeFetch(() => json(200, { reports: [report], total: 9, next_before: '1700000000000.AB' }));
+    const api = modAPI('t', fetch);
+    expect(await api.reportPage()).toMatchObject({ total: 9, next: '1700000000000.AB' });
+    await api.reportPage('1700000000000.AB', 'R-0123456789ab');
+    expect(fetch.mock.calls.map(([path]) => path)).toEqual([
+      '/mod/api/reports?status=open',
+      '/mod/api/reports?status=open&reporter=R-0123456789ab&before=1700000000000.AB',
+    ]);
+  });
+
+  it('lists the busiest reporters, and dismisses one reporter\'s reports with or without a restriction', async () => {
+    const fetch = fakeFetch((path, init) => {
+      if (path === '/mod/api/reporters') return json(200, { reporters: [{ reporter: 'R-0123456789ab', reports: 12 }] });
+      const restrict = (JSON.parse(String(init.body)) as { restrict?: string }).restrict;
+      return json(200, { dismissed: 12, ...(restrict ? { restricted_until: '2031-01-08T00:00:00Z' } : {}) });
+    });
+    const api = modAPI('t', fetch);
+    expect(await api.reporters()).toEqual([{ reporter: 'R-0123456789ab', reports: 12 }]);
+    expect(await api.dismissReporter('R-0123456789ab', '168h')).toEqual({ dismissed: 12, restrictedUntil: '2031-01-08T00:00:00Z' });
+    expect(await api.dismissReporter('R-0123456789ab', '')).toEqual({ dismissed: 12, restrictedUntil: '' });
+    expect(fetch.mock.calls.slice(1).map(([path, init]) => [init.method, path, init.body])).toEqual([
+      ['POST', '/mod/api/reporters/R-0123456789ab/dismiss', '{"restrict":"168h"}'],
+      ['POST', '/mod/api/reporters/R-0123456789ab/dismiss', '{}'],
+    ]);
+  });
+
+  it('pages and finds bans', async () => {
+    const fetch = fakeFetch(() => json(200, { bans: [ban], total: 120, next: '1700000000000.B1' }));
+    const api = modAPI('t', fetch);
+    expect(await api.banPage()).toEqual({ bans: [ban], total: 120, next: '1700000000000.B1' });
+    await api.banPage({ source: 'auto', q: 'nudity & more', after: '1700000000000.B1' });
+    expect(fetch.mock.calls.map(([path]) => path)).toEqual([
+      '/mod/api/bans',
+      '/mod/api/bans?source=auto&q=nudity+%26+more&after=1700000000000.B1',
+    ]);
   });
 });
 

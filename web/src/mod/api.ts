@@ -3,6 +3,22 @@
 // all of it; one without the API at all serves the app's index.html instead.
 import type { ReportChatLine, ReportReason } from '../protocol';
 
+/** Why a report does not count towards an automatic ban (report.lua's codes). */
+export const WHY_CODES = [
+  'shared_address',
+  'banned_reporter',
+  'new_reporter',
+  'reported_reporter',
+  'short',
+  'no_exchange',
+  'no_evidence',
+  'no_address',
+] as const;
+export type WhyCode = (typeof WHY_CODES)[number];
+
+/** What became of a report's evidence: kept, none sent, no room in its reporter's share, given to a later report. */
+export type EvidenceState = 'kept' | 'none' | 'no_room' | 'trimmed';
+
 /** An open report, as GET /mod/api/reports lists it (newest first). */
 export interface ModReport {
   id: string;
@@ -10,15 +26,37 @@ export interface ModReport {
   created: string;
   reason: ReportReason | (string & {});
   note: string;
-  /** Opaque labels the server gives the two users. */
+  /** The reporter's label: the same in all its reports (never an address). */
   reporter: string;
+  /** Open reports from that reporter. */
+  reporter_reports: number;
+  /** An opaque label of the reported user, new in every report. */
   reported: string;
-  /** Distinct addresses that reported the same user within the server's window. */
+  /** Distinct networks whose reports against the same user count, within the server's window. */
   reporters: number;
+  /** This report counts towards an automatic ban. */
+  counts: boolean;
+  /** Why it does not. */
+  why: (WhyCode | (string & {}))[];
+  /** How long the two talked, in seconds. */
+  conversation_s: number;
+  /** The reporter is on the reported user's network. */
+  shared_address: boolean;
+  evidence: EvidenceState | (string & {});
   /** A data:image/jpeg;base64 URL, or "" when there is none. */
   frame: string;
   /** As the reporter saw it: "stranger" is the reported user. */
   chat: ReportChatLine[];
+}
+
+/** A report that counted towards an automatic ban, as it was then. */
+export interface BanWhyReport {
+  id: string;
+  reporter: string;
+  reason: ReportReason | (string & {});
+  created: string;
+  conversation_s: number;
+  evidence: EvidenceState | (string & {});
 }
 
 export interface ModBan {
@@ -28,6 +66,14 @@ export interface ModBan {
   reason: string;
   source: 'auto' | 'moderator' | (string & {});
   created: string;
+  /** An automatic ban: the networks whose reports counted, and those reports. */
+  why?: { reporters: number; reports: BanWhyReport[] };
+}
+
+/** A reporter and its open reports, as GET /mod/api/reporters lists the busiest. */
+export interface ReporterLoad {
+  reporter: string;
+  reports: number;
 }
 
 /** How long a ban lasts, as Go duration strings: 1 h, 24 h, 7 d, 30 d. */
@@ -51,19 +97,42 @@ export class ModAPIError extends Error {
   }
 }
 
-/** One page of open reports: newest first; next is the `before` of the page after it (0: none). */
+/** How long a reporter's reports are not stored after a moderator dismissed them all ('' : not restricted). */
+export const RESTRICT_DURATIONS = ['', ...BAN_DURATIONS] as const;
+export type RestrictDuration = (typeof RESTRICT_DURATIONS)[number];
+
+/** One page of open reports: newest first; next is the cursor of the page after it ('': none). */
 export interface ReportPage {
   reports: ModReport[];
   total: number;
-  next: number;
+  next: string;
+}
+
+/** Which bans to list: from a page's cursor on, of one source, whose reason (or id) holds a text. */
+export interface BanQuery {
+  after?: string;
+  source?: '' | 'auto' | 'moderator';
+  q?: string;
+}
+
+/** One page of bans in force, soonest to end first; next is the cursor of the page after it ('': none). */
+export interface BanPage {
+  bans: ModBan[];
+  total: number;
+  next: string;
 }
 
 export interface ModAPI {
   reports: () => Promise<ModReport[]>;
-  reportPage: (before?: number) => Promise<ReportPage>;
+  /** A page of all open reports, or of one reporter's. */
+  reportPage: (before?: string, reporter?: string) => Promise<ReportPage>;
   ban: (reportID: string, duration: BanDuration, reason: string) => Promise<ModBan>;
   dismiss: (reportID: string) => Promise<void>;
+  reporters: () => Promise<ReporterLoad[]>;
+  /** Dismisses every open report of one reporter, and restricts it for a while. */
+  dismissReporter: (reporter: string, restrict: RestrictDuration) => Promise<{ dismissed: number; restrictedUntil: string }>;
   bans: () => Promise<ModBan[]>;
+  banPage: (query?: BanQuery) => Promise<BanPage>;
   lift: (banID: string) => Promise<void>;
 }
 
@@ -127,11 +196,20 @@ export function modAPI(token: string, fetchImpl: Fetch = (input, init) => fetch(
   const record = (id: string) => encodeURIComponent(id);
 
   return {
-    async reportPage(before) {
-      const path = `/mod/api/reports?status=open${before ? `&before=${before}` : ''}`;
-      const body = (await call('GET', path, 'list')) as { reports?: ModReport[] | null; total?: number; next_before?: number };
-      const reports = (body.reports ?? []).map((report) => ({ ...report, note: report.note ?? '', frame: report.frame ?? '', chat: report.chat ?? [] }));
-      return { reports, total: body.total ?? reports.length, next: body.next_before ?? 0 };
+    async reportPage(before, reporter) {
+      const query = new URLSearchParams({ status: 'open' });
+      if (reporter) query.set('reporter', reporter);
+      if (before) query.set('before', before);
+      const body = (await call('GET', `/mod/api/reports?${query}`, 'list')) as { reports?: ModReport[] | null; total?: number; next_before?: string | number };
+      const reports = (body.reports ?? []).map((report) => ({
+        ...report,
+        note: report.note ?? '',
+        frame: report.frame ?? '',
+        chat: report.chat ?? [],
+        why: report.why ?? [],
+        evidence: report.evidence ?? (report.frame ? 'kept' : 'none'),
+      }));
+      return { reports, total: body.total ?? reports.length, next: body.next_before ? String(body.next_before) : '' };
     },
     async reports() {
       return (await this.reportPage()).reports;
@@ -143,9 +221,29 @@ export function modAPI(token: string, fetchImpl: Fetch = (input, init) => fetch(
     async dismiss(reportID) {
       await call('POST', `/mod/api/reports/${record(reportID)}/dismiss`, 'action');
     },
+    async reporters() {
+      const body = (await call('GET', '/mod/api/reporters', 'list')) as { reporters?: ReporterLoad[] | null };
+      return body.reporters ?? [];
+    },
+    async dismissReporter(reporter, restrict) {
+      const body = (await call('POST', `/mod/api/reporters/${record(reporter)}/dismiss`, 'action', restrict ? { restrict } : {})) as {
+        dismissed?: number;
+        restricted_until?: string;
+      };
+      return { dismissed: body.dismissed ?? 0, restrictedUntil: body.restricted_until ?? '' };
+    },
+    async banPage(query = {}) {
+      const params = new URLSearchParams();
+      if (query.source) params.set('source', query.source);
+      if (query.q) params.set('q', query.q);
+      if (query.after) params.set('after', query.after);
+      const search = params.toString();
+      const body = (await call('GET', `/mod/api/bans${search ? `?${search}` : ''}`, 'list')) as { bans?: ModBan[] | null; total?: number; next?: string };
+      const bans = body.bans ?? [];
+      return { bans, total: body.total ?? bans.length, next: body.next ?? '' };
+    },
     async bans() {
-      const body = (await call('GET', '/mod/api/bans', 'list')) as { bans?: ModBan[] | null };
-      return body.bans ?? [];
+      return (await this.banPage()).bans;
     },
     async lift(banID) {
       await call('DELETE', `/mod/api/bans/${record(banID)}`, 'action');

@@ -14,3 +14,13 @@ export function useDateTime(): (iso: string) => string {
     [language],
   );
 }
+
+/** Formats a duration in seconds in the page's language ("42 sec"). */
+export function useSeconds(): (seconds: number) => string {
+  const { i18n } = useTranslation();
+  const language = i18n.language;
+  return useCallback(
+    (seconds: number) => new Intl.NumberFormat(language, { style: 'unit', unit: 'second', unitDisplay: 'short', maximumFractionDigits: 0 }).format(seconds),
+    [language],
+  );
+}

@@ -1,5 +1,20 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { ModAPIError, modAPI, readToken, storeToken, type BanDuration, type ModAPI, type ModBan, type ModErrorKind, type ModReport } from './api';
+import {
+  ModAPIError,
+  modAPI,
+  readToken,
+  storeToken,
+  type BanDuration,
+  type BanQuery,
+  type ModAPI,
+  type ModBan,
+  type ModErrorKind,
+  type ModReport,
+  type BanPage,
+  type ReportPage,
+  type ReporterLoad,
+  type RestrictDuration,
+} from './api';
 
 /**
  * signed_out: asking for the token; loading: the lists are on their way;
@@ -11,20 +26,33 @@ export type ConsolePhase = 'signed_out' | 'loading' | 'ready' | 'disabled';
 export type ConsoleMessage =
   | { kind: 'banned'; until: string }
   | { kind: 'dismissed' }
+  | { kind: 'reporter_dismissed'; count: number; until: string }
   | { kind: 'lifted' }
   | { kind: 'error'; error: Exclude<ModErrorKind, 'unauthorized' | 'disabled'> };
+
+/** The bans a moderator looks for: of a source, with a text in their reason (or their id). */
+export type BanFilter = Required<Omit<BanQuery, 'after'>>;
 
 export interface ModConsole {
   phase: ConsolePhase;
   /** The last token tried was refused (401). */
   wrongToken: boolean;
+  /** The reporter whose reports alone are shown, or null for all. */
+  reporter: string | null;
   reports: ModReport[];
-  /** Open reports in all, of which reports holds the newest pages. */
+  /** Open reports in all (or the reporter's), of which reports holds the newest pages. */
   total: number;
   /** There are older reports to load. */
   more: boolean;
+  /** The reporters with the most open reports. */
+  topReporters: ReporterLoad[];
   bans: ModBan[];
-  /** The id of the report or ban an action is running on. */
+  /** Bans in force in all. */
+  bansTotal: number;
+  /** There are more bans (of the filter) to load. */
+  moreBans: boolean;
+  banFilter: BanFilter;
+  /** The id of the report, reporter or ban an action is running on. */
   busy: string | null;
   message: ConsoleMessage | null;
   signIn: (token: string) => void;
@@ -32,8 +60,16 @@ export interface ModConsole {
   refresh: () => void;
   /** Loads the next page of older reports. */
   loadOlder: () => void;
+  /** Shows only one reporter's reports (null: everyone's). */
+  showReporter: (reporter: string | null) => void;
   ban: (reportID: string, duration: BanDuration, reason: string) => void;
   dismiss: (reportID: string) => void;
+  /** Dismisses every open report of a reporter, and restricts it for a while. */
+  dismissReporter: (reporter: string, restrict: RestrictDuration) => void;
+  /** Lists the bans of a filter, from the first. */
+  findBans: (filter: BanFilter) => void;
+  /** Loads the next page of bans. */
+  loadMoreBans: () => void;
   lift: (banID: string) => void;
 }
 
@@ -44,20 +80,28 @@ export interface ModConsoleOptions {
   storage?: Storage | null;
 }
 
+const everyBan: BanFilter = { source: '', q: '' };
+
 /**
  * The moderator console's state: the token (in sessionStorage only), the open
- * reports and the active bans, and the actions on them. A 401 anywhere forgets
- * the token and asks again.
+ * reports (everyone's or one reporter's), the busiest reporters, the bans in
+ * force a page at a time, and the actions on them. A 401 anywhere forgets the
+ * token and asks again.
  */
 export function useModConsole(options: ModConsoleOptions = {}): ModConsole {
   const { api: makeAPI = modAPI, storage } = options;
   const [token, setToken] = useState<string | null>(() => readToken(storage));
   const [phase, setPhase] = useState<ConsolePhase>(() => (token ? 'loading' : 'signed_out'));
   const [wrongToken, setWrongToken] = useState(false);
+  const [reporter, setReporter] = useState<string | null>(null);
   const [reports, setReports] = useState<ModReport[]>([]);
   const [total, setTotal] = useState(0);
-  const [next, setNext] = useState(0);
+  const [next, setNext] = useState('');
+  const [topReporters, setTopReporters] = useState<ReporterLoad[]>([]);
   const [bans, setBans] = useState<ModBan[]>([]);
+  const [bansTotal, setBansTotal] = useState(0);
+  const [bansNext, setBansNext] = useState('');
+  const [banFilter, setBanFilter] = useState<BanFilter>(everyBan);
   const [busy, setBusy] = useState<string | null>(null);
   const [message, setMessage] = useState<ConsoleMessage | null>(null);
   // Answers to requests made under an earlier token (or before a sign-out) are dropped.
@@ -65,6 +109,17 @@ export function useModConsole(options: ModConsoleOptions = {}): ModConsole {
   const apiRef = useRef<ModAPI | null>(null);
   const makeAPIRef = useRef(makeAPI);
   makeAPIRef.current = makeAPI;
+  // What load asks for: the current filters, without making load change with them.
+  const filtersRef = useRef({ reporter, banFilter });
+  filtersRef.current = { reporter, banFilter };
+
+  const clear = useCallback(() => {
+    setReports([]);
+    setBans([]);
+    setTopReporters([]);
+    setReporter(null);
+    setMessage(null);
+  }, []);
 
   const fail = useCallback(
     (error: unknown, generation: number) => {
@@ -76,9 +131,7 @@ export function useModConsole(options: ModConsoleOptions = {}): ModConsole {
         setToken(null);
         setWrongToken(true);
         setPhase('signed_out');
-        setReports([]);
-        setBans([]);
-        setMessage(null);
+        clear();
       } else if (kind === 'disabled') {
         setPhase('disabled');
       } else {
@@ -87,18 +140,47 @@ export function useModConsole(options: ModConsoleOptions = {}): ModConsole {
       }
       if (!(error instanceof ModAPIError)) console.warn('moderator API', error);
     },
-    [storage],
+    [storage, clear],
+  );
+
+  /** Shows a page of reports: in place of the list, or after it (older ones). */
+  const showReports = useCallback((page: ReportPage, after = false) => {
+    setReports((list) => (after ? [...list, ...page.reports.filter((report) => !list.some((have) => have.id === report.id))] : page.reports));
+    setTotal(page.total);
+    setNext(page.next);
+  }, []);
+
+  /** Shows a page of bans: in place of the list, or after it. */
+  const showBans = useCallback((page: BanPage, after = false) => {
+    setBans((list) => (after ? [...list, ...page.bans.filter((ban) => !list.some((have) => have.id === ban.id))] : page.bans));
+    setBansTotal(page.total);
+    setBansNext(page.next);
+  }, []);
+
+  /** Asks the API for something and shows it, unless the token changed meanwhile. */
+  const fetchThen = useCallback(
+    <T>(request: (api: ModAPI) => Promise<T>, show: (value: T) => void) => {
+      const api = apiRef.current;
+      if (!api) return;
+      const generation = generationRef.current;
+      request(api)
+        .then((value) => {
+          if (generation === generationRef.current) show(value);
+        })
+        .catch((error: unknown) => fail(error, generation));
+    },
+    [fail],
   );
 
   const load = useCallback(
     async (api: ModAPI, generation: number) => {
+      const { reporter: only, banFilter: filter } = filtersRef.current;
       try {
-        const [page, activeBans] = await Promise.all([api.reportPage(), api.bans()]);
+        const [page, banPage, top] = await Promise.all([api.reportPage(undefined, only ?? undefined), api.banPage(filter), api.reporters()]);
         if (generation !== generationRef.current) return;
-        setReports(page.reports);
-        setTotal(page.total);
-        setNext(page.next);
-        setBans(activeBans);
+        showReports(page);
+        showBans(banPage);
+        setTopReporters(top);
         setWrongToken(false);
         setPhase('ready');
         return true;
@@ -107,7 +189,7 @@ export function useModConsole(options: ModConsoleOptions = {}): ModConsole {
         return false;
       }
     },
-    [fail],
+    [fail, showReports, showBans],
   );
 
   // Signed out: one request without a token tells a server without a console
@@ -151,11 +233,9 @@ export function useModConsole(options: ModConsoleOptions = {}): ModConsole {
     storeToken(null, storage);
     setToken(null);
     setWrongToken(false);
-    setReports([]);
-    setBans([]);
-    setMessage(null);
+    clear();
     setPhase('signed_out');
-  }, [storage]);
+  }, [storage, clear]);
 
   const refresh = useCallback(() => {
     const api = apiRef.current;
@@ -165,19 +245,29 @@ export function useModConsole(options: ModConsoleOptions = {}): ModConsole {
   }, [load]);
 
   const loadOlder = useCallback(() => {
-    const api = apiRef.current;
-    if (!api || !next) return;
-    const generation = generationRef.current;
-    api
-      .reportPage(next)
-      .then((page) => {
-        if (generation !== generationRef.current) return;
-        setReports((list) => [...list, ...page.reports.filter((report) => !list.some((have) => have.id === report.id))]);
-        setTotal(page.total);
-        setNext(page.next);
-      })
-      .catch((error: unknown) => fail(error, generation));
-  }, [next, fail]);
+    if (next) fetchThen((api) => api.reportPage(next, reporter ?? undefined), (page) => showReports(page, true));
+  }, [next, reporter, fetchThen, showReports]);
+
+  const showReporter = useCallback(
+    (only: string | null) => {
+      setReporter(only);
+      setMessage(null);
+      fetchThen((api) => api.reportPage(undefined, only ?? undefined), (page) => showReports(page));
+    },
+    [fetchThen, showReports],
+  );
+
+  const findBans = useCallback(
+    (filter: BanFilter) => {
+      setBanFilter(filter);
+      fetchThen((api) => api.banPage(filter), (page) => showBans(page));
+    },
+    [fetchThen, showBans],
+  );
+
+  const loadMoreBans = useCallback(() => {
+    if (bansNext) fetchThen((api) => api.banPage({ ...banFilter, after: bansNext }), (page) => showBans(page, true));
+  }, [bansNext, banFilter, fetchThen, showBans]);
 
   /** Runs one action on a record; gone (404) means the lists are stale: reload them. */
   const act = useCallback(
@@ -202,9 +292,20 @@ export function useModConsole(options: ModConsoleOptions = {}): ModConsole {
     [fail, load],
   );
 
+  /** A report is gone from the lists (banned or dismissed). */
+  const removeReport = useCallback((report: ModReport | undefined) => {
+    if (!report) return;
+    setReports((list) => list.filter((item) => item.id !== report.id));
+    setTotal((n) => Math.max(0, n - 1));
+    setTopReporters((list) =>
+      list.map((item) => (item.reporter === report.reporter ? { ...item, reports: item.reports - 1 } : item)).filter((item) => item.reports > 0),
+    );
+  }, []);
+
   const ban = useCallback(
     (reportID: string, duration: BanDuration, reason: string) => {
       let created: ModBan | null = null;
+      const report = reports.find((item) => item.id === reportID);
       void act(
         reportID,
         async (api) => {
@@ -212,31 +313,53 @@ export function useModConsole(options: ModConsoleOptions = {}): ModConsole {
           return { kind: 'banned', until: created.until };
         },
         () => {
-          setReports((list) => list.filter((report) => report.id !== reportID));
-          setTotal((n) => Math.max(0, n - 1));
+          removeReport(report);
           const added = created;
-          if (added) setBans((list) => [added, ...list.filter((item) => item.id !== added.id)]);
+          if (added) {
+            setBans((list) => [added, ...list.filter((item) => item.id !== added.id)]);
+            setBansTotal((n) => n + 1);
+          }
         },
       );
     },
-    [act],
+    [act, reports, removeReport],
   );
 
   const dismiss = useCallback(
     (reportID: string) => {
+      const report = reports.find((item) => item.id === reportID);
       void act(
         reportID,
         async (api) => {
           await api.dismiss(reportID);
           return { kind: 'dismissed' };
         },
+        () => removeReport(report),
+      );
+    },
+    [act, reports, removeReport],
+  );
+
+  const dismissReporter = useCallback(
+    (label: string, restrict: RestrictDuration) => {
+      void act(
+        label,
+        async (api) => {
+          const done = await api.dismissReporter(label, restrict);
+          return { kind: 'reporter_dismissed', count: done.dismissed, until: done.restrictedUntil };
+        },
         () => {
-          setReports((list) => list.filter((report) => report.id !== reportID));
-          setTotal((n) => Math.max(0, n - 1));
+          setReports((list) => list.filter((item) => item.reporter !== label));
+          setTopReporters((list) => list.filter((item) => item.reporter !== label));
+          // everyone's reports again, with the right counts
+          setReporter(null);
+          filtersRef.current = { ...filtersRef.current, reporter: null };
+          const api = apiRef.current;
+          if (api) void load(api, generationRef.current);
         },
       );
     },
-    [act],
+    [act, load],
   );
 
   const lift = useCallback(
@@ -247,11 +370,39 @@ export function useModConsole(options: ModConsoleOptions = {}): ModConsole {
           await api.lift(banID);
           return { kind: 'lifted' };
         },
-        () => setBans((list) => list.filter((item) => item.id !== banID)),
+        () => {
+          setBans((list) => list.filter((item) => item.id !== banID));
+          setBansTotal((n) => Math.max(0, n - 1));
+        },
       );
     },
     [act],
   );
 
-  return { phase, wrongToken, reports, total, more: next > 0, bans, busy, message, signIn, signOut, refresh, loadOlder, ban, dismiss, lift };
+  return {
+    phase,
+    wrongToken,
+    reporter,
+    reports,
+    total,
+    more: next !== '',
+    topReporters,
+    bans,
+    bansTotal,
+    moreBans: bansNext !== '',
+    banFilter,
+    busy,
+    message,
+    signIn,
+    signOut,
+    refresh,
+    loadOlder,
+    showReporter,
+    ban,
+    dismiss,
+    dismissReporter,
+    findBans,
+    loadMoreBans,
+    lift,
+  };
 }
