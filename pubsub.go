@@ -34,6 +34,9 @@ const (
 	// KindBan: the address whose keyed hash is Addr is banned until Ticket (RFC 3339) for
 	// Reason: every local socket of it is told and closed. Sent to every instance.
 	KindBan
+	// KindPassedOver: To, waiting with Ticket, was passed over by a search because the two met
+	// recently: it is told it waits for someone new.
+	KindPassedOver
 )
 
 // Envelope is the typed message between instances, published once on the addressee
@@ -90,7 +93,7 @@ func DecodeEnvelope(b []byte) (Envelope, error) {
 	}
 	flags := b[2]
 	e.Kind = EnvelopeKind(b[1])
-	if e.Kind < KindRelay || e.Kind > KindBan || flags&^flagAddr != 0 {
+	if e.Kind < KindRelay || e.Kind > KindPassedOver || flags&^flagAddr != 0 {
 		return e, errBadEnvelope
 	}
 	b = b[3:]

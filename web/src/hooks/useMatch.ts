@@ -192,6 +192,8 @@ export function useMatch(signaling: Signaling, options: MatchOptions = {}): Matc
         case 'typing':
           if (matchRef.current) setPartnerTyping(message.data.typing);
           return;
+        case 'media_state':
+          return; // the partner's camera and microphone: not shown yet
         case 'partner_left': {
           const current = matchRef.current;
           if (!current || message.data.from !== current.partner_id) return;
