@@ -56,5 +56,8 @@ export default defineConfig({
     setupFiles: ['./src/test/setup.ts'],
     include: ['src/**/*.test.{ts,tsx}'],
     restoreMocks: true,
+    // A whole-page test (StrictMode, user-event) takes 0.3–1 s alone and several on a 2-core
+    // machine shared with other test runs: vitest's 5 s default failed them for the load alone.
+    testTimeout: 20_000,
   },
 });
