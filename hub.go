@@ -322,6 +322,11 @@ func (c *searchCounts) load() wire.Searching {
 	return wire.Searching{Video: c.video.Load(), Text: c.text.Load()}
 }
 
+func (c *searchCounts) store(s wire.Searching) {
+	c.video.Store(s.Video)
+	c.text.Store(s.Text)
+}
+
 // swap stores s and says whether it differs from what was there.
 func (c *searchCounts) swap(s wire.Searching) (changed bool) {
 	video, text := c.video.Swap(s.Video), c.text.Swap(s.Text)

@@ -98,7 +98,7 @@ func (h *Hub) updateOnline() {
 	}
 	h.metrics.InstancesAlive.Set(float64(n.Instances))
 	h.onlineLocal.Store(local)
-	h.searchThen.swap(localSearching)
+	h.searchThen.store(localSearching)
 	searchingChanged := h.searchAll.swap(n.Searching)
 	if h.online.Swap(n.Clients) == n.Clients && !searchingChanged {
 		return
