@@ -393,8 +393,9 @@ export async function selectedCandidatePair(page: Page): Promise<CandidatePair |
  * fails on any violation. Each view is checked with one line:
  * `await expectAccessible(page, 'partner left')`.
  */
-export async function expectAccessible(page: Page, view: string) {
-  const results = await new AxeBuilder({ page }).options({ resultTypes: ['violations'] }).analyze();
+export async function expectAccessible(page: Page, view: string, rules?: string[]) {
+  const axe = new AxeBuilder({ page }).options({ resultTypes: ['violations'] });
+  const results = await (rules ? axe.withRules(rules) : axe).analyze();
   const testInfo = test.info();
   await testInfo.attach(`axe ${view}`, { body: JSON.stringify(results.violations, null, 2), contentType: 'application/json' });
   const summary = results.violations.map(
@@ -402,6 +403,20 @@ export async function expectAccessible(page: Page, view: string) {
   );
   expect(summary, `axe-core violations on the ${view} view`).toEqual([]);
   testInfo.annotations.push({ type: 'axe', description: `${view}: ${results.passes.length} rules passed, no violations` });
+}
+
+/**
+ * axe on the view as it is in both themes: every rule with the system dark (the app follows
+ * the system), then, with it light, the rules a theme can change (the colours: contrast, and
+ * links told apart from text by colour); a theme changes nothing else axe looks at, and a full
+ * run on a video page costs seconds on this machine.
+ */
+export async function expectAccessibleInBothThemes(page: Page, view: string) {
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await expectAccessible(page, `${view}, dark`);
+  await page.emulateMedia({ colorScheme: 'light' });
+  await expectAccessible(page, `${view}, light`, ['color-contrast', 'link-in-text-block']);
+  await page.emulateMedia({ colorScheme: null });
 }
 
 /** The messages of one event the page sent. */

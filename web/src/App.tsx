@@ -263,9 +263,9 @@ export function App({
     const next = cameras[(at + 1) % cameras.length];
     if (next) void pickDevice('videoinput', next.id);
   }, [cameras, cameraInUse, pickDevice]);
-  // What the pickers show: the device in use, else the one remembered.
+  // What the pickers show (once the browser names the devices): the one in use, else the one remembered.
   const devicePicker: DevicePickerProps | null =
-    devices.cameras.length + devices.microphones.length > 0 && [...devices.cameras, ...devices.microphones].some((device) => device.label)
+    [...devices.cameras, ...devices.microphones].some((device) => device.label)
       ? {
           cameras: devices.cameras,
           microphones: devices.microphones,
