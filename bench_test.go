@@ -34,7 +34,7 @@ func BenchmarkMatchPair(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := mm.Heartbeat(ctx, "bench", 0, time.Hour); err != nil {
+	if err := mm.Heartbeat(ctx, "bench", 0, wire.Searching{}, time.Hour); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
@@ -87,7 +87,7 @@ func benchRedisThroughput(b *testing.B, cooldown time.Duration) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := mm.Heartbeat(ctx, "bench", 0, time.Hour); err != nil {
+	if err := mm.Heartbeat(ctx, "bench", 0, wire.Searching{}, time.Hour); err != nil {
 		b.Fatal(err)
 	}
 	if err := rdb.ConfigResetStat(ctx).Err(); err != nil {

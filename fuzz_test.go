@@ -16,6 +16,7 @@ func FuzzHandleMessage(f *testing.F) {
 		`{"event":"signal","data":{"type":"offer","payload":{"sdp":"v=0"},"target_id":"x"}}`,
 		`{"event":"chat","data":{"text":"hi"}}`,
 		`{"event":"typing","data":{"typing":true}}`,
+		`{"event":"media_state","data":{"camera":false,"mic":true}}`,
 		`{"event":"leave","data":null}`,
 		`{"event":"chat","data":{"text":"\ud800"}}`,
 		"\xff\xfe",
@@ -31,7 +32,7 @@ func FuzzHandleMessage(f *testing.F) {
 	hub.FindMatch(a, wire.ModeVideo, nil, "")
 	hub.FindMatch(b, wire.ModeVideo, nil, "")
 	known := map[string]bool{wire.EvHello: true, wire.EvWaiting: true, wire.EvMatchFound: true, wire.EvSignal: true, wire.EvChat: true,
-		wire.EvTyping: true, wire.EvPartnerLeft: true, wire.EvOnline: true, wire.EvError: true, wire.EvToken: true}
+		wire.EvTyping: true, wire.EvMedia: true, wire.EvPartnerLeft: true, wire.EvOnline: true, wire.EvError: true, wire.EvToken: true}
 
 	f.Fuzz(func(t *testing.T, frame []byte) {
 		receive(hub, a, frame, nil) // what the read pump does with a text frame

@@ -62,6 +62,9 @@ type Hub struct {
 
 	online      atomic.Int64              // cluster-wide, as last computed
 	onlineLocal atomic.Int64              // the local client count when online was computed
+	searching   searchCounts              // local users searching, by mode (step keeps it)
+	searchAll   searchCounts              // cluster-wide, as last computed
+	searchThen  searchCounts              // the local counts when searchAll was computed
 	redisOK     atomic.Bool               // the last heartbeat reached Redis
 	redisSince  atomic.Int64              // unix nanoseconds since Redis has been reachable again
 	sweeps      int                       // sweeps run (only the sweep loop touches it)
@@ -210,7 +213,7 @@ func (h *Hub) Attach(conn *websocket.Conn, idle IdleWait, ip, resumeToken string
 		})
 	}
 	h.register(s)
-	hello.Online = h.Online()
+	hello.Online, hello.Searching = h.Online(), h.Searching()
 	c.SendNow(wire.MustEncode(wire.EvHello, hello)) // on this goroutine: no writer of its own to start
 	c.start(onEnd)
 }
@@ -303,6 +306,38 @@ func (h *Hub) Online() int64 {
 	return max(h.online.Load()+local-h.onlineLocal.Load(), local)
 }
 
+// Searching is the cluster-wide number of users searching per mode: as last computed,
+// corrected by how the local counts moved since (so a user who starts searching counts itself).
+func (h *Hub) Searching() wire.Searching {
+	now, all, then := h.searching.load(), h.searchAll.load(), h.searchThen.load()
+	return wire.Searching{Video: max(all.Video+now.Video-then.Video, now.Video), Text: max(all.Text+now.Text-then.Text, now.Text)}
+}
+
+// searchCounts counts users searching, by mode.
+type searchCounts struct{ video, text atomic.Int64 }
+
+func (c *searchCounts) of(m wire.Mode) *atomic.Int64 {
+	if m == wire.ModeText {
+		return &c.text
+	}
+	return &c.video
+}
+
+func (c *searchCounts) load() wire.Searching {
+	return wire.Searching{Video: c.video.Load(), Text: c.text.Load()}
+}
+
+func (c *searchCounts) store(s wire.Searching) {
+	c.video.Store(s.Video)
+	c.text.Store(s.Text)
+}
+
+// swap stores s and says whether it differs from what was there.
+func (c *searchCounts) swap(s wire.Searching) (changed bool) {
+	video, text := c.video.Swap(s.Video), c.text.Swap(s.Text)
+	return video != s.Video || text != s.Text
+}
+
 // --- routing ---
 
 // step runs a session verb and records what it did in the metrics.
@@ -310,9 +345,11 @@ func (h *Hub) step(s *Session, verb func(*Session) Effects) Effects {
 	fx := s.step(verb)
 	if fx.stoppedSearching != "" {
 		h.metrics.Waiting.WithLabelValues(string(fx.stoppedSearching)).Dec()
+		h.searching.of(fx.stoppedSearching).Add(-1)
 	}
 	if fx.startedSearching != "" {
 		h.metrics.Waiting.WithLabelValues(string(fx.startedSearching)).Inc()
+		h.searching.of(fx.startedSearching).Add(1)
 	}
 	if fx.Waited > 0 {
 		h.metrics.MatchWait.Observe(fx.Waited.Seconds())
@@ -368,6 +405,9 @@ func (h *Hub) handleEnvelope(env Envelope) {
 		verb = func(s *Session) Effects { return s.partnerMoved(env.From, env.Match, env.Instance, env.Addr) }
 	case KindCall:
 		verb = func(s *Session) Effects { return s.partnerCalled(env.From, env.Match) }
+	case KindPassedOver:
+		searching := h.Searching()
+		verb = func(s *Session) Effects { return s.passedOver(env.Ticket, searching) }
 	case KindReplaced:
 		if s.token() == env.Ticket { // the socket of the token that was just used elsewhere
 			h.superseded(s)

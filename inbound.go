@@ -30,7 +30,7 @@ type request struct {
 	mode      wire.Mode // find_match
 	interests []string  // find_match
 	pow       string    // find_match
-	frame     []byte    // signal, chat, typing: the frame for the partner
+	frame     []byte    // signal, chat, typing, media_state: the frame for the partner
 	stats     wire.RTCStatsRequest
 	report    wire.ReportRequest
 }
@@ -90,7 +90,7 @@ func decode(id wire.ClientID, data []byte) (request, *wire.ErrorData) {
 		body = []byte("{}")
 	}
 	req := request{event: in.Event}
-	if relayed := in.Event == wire.EvSignal || in.Event == wire.EvChat || in.Event == wire.EvTyping; relayed && len(data) > wire.MaxRelayBytes {
+	if relayed := in.Event == wire.EvSignal || in.Event == wire.EvChat || in.Event == wire.EvTyping || in.Event == wire.EvMedia; relayed && len(data) > wire.MaxRelayBytes {
 		return req, problem(wire.ErrBadRequest, in.Event+" is larger than a relayed message may be (64 KiB)")
 	}
 	switch in.Event {
@@ -137,6 +137,13 @@ func decode(id wire.ClientID, data []byte) (request, *wire.ErrorData) {
 			return req, problem(wire.ErrBadRequest, "typing data must be {typing: bool}")
 		}
 		req.frame = wire.MustEncode(wire.EvTyping, wire.TypingData(r))
+	case wire.EvMedia:
+		// both fields, as booleans: a missing one would read as "off" on the partner's screen
+		var r struct{ Camera, Mic *bool }
+		if err := json.Unmarshal(body, &r); err != nil || r.Camera == nil || r.Mic == nil {
+			return req, problem(wire.ErrBadRequest, "media_state data must be {camera: bool, mic: bool}")
+		}
+		req.frame = wire.MustEncode(wire.EvMedia, wire.MediaStateData{Camera: *r.Camera, Mic: *r.Mic})
 	case wire.EvLeave:
 		var r wire.LeaveRequest
 		if body[0] != '{' || !ok { // a valid object (splitEnvelope checked it) is all leave needs
@@ -158,7 +165,7 @@ func decode(id wire.ClientID, data []byte) (request, *wire.ErrorData) {
 			return req, problem(wire.ErrBadRequest, bad)
 		}
 	default:
-		return req, problem(wire.ErrUnknownEvent, "unknown event; expected find_match, signal, chat, typing, leave, rtc_stats or report")
+		return req, problem(wire.ErrUnknownEvent, "unknown event; expected find_match, signal, chat, typing, media_state, leave, rtc_stats or report")
 	}
 	return req, nil
 }

@@ -2,21 +2,27 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/go-megle/go-megle/internal/wire"
 )
 
 // The Redis side of instance liveness: heartbeats, who is alive, and the cluster-wide online
 // count.
 
-// Heartbeat marks the instance alive for ttl and records its local client count, which the
-// online count adds up.
-func (m *Matchmaker) Heartbeat(ctx context.Context, id InstanceID, clients int, ttl time.Duration) error {
+// Heartbeat marks the instance alive for ttl and records its local client count, and its
+// users searching per mode, which the online count adds up. The searching counts are a key
+// of their own (one SET more in the same round trip) rather than a new format of the
+// heartbeat's value, which instances of an older version read as a number.
+func (m *Matchmaker) Heartbeat(ctx context.Context, id InstanceID, clients int, searching wire.Searching, ttl time.Duration) error {
 	return m.call(ctx, "heartbeat", func(ctx context.Context) error {
 		_, err := m.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			p.Set(ctx, m.keys.Instance(id), clients, ttl)
+			p.Set(ctx, m.keys.Searching(id), formatSearching(searching), ttl)
 			p.SAdd(ctx, m.keys.Instances(), string(id))
 			return nil
 		})
@@ -24,11 +30,25 @@ func (m *Matchmaker) Heartbeat(ctx context.Context, id InstanceID, clients int, 
 	})
 }
 
+func formatSearching(s wire.Searching) string { return fmt.Sprintf("%d %d", s.Video, s.Text) }
+
+// parseSearching reads formatSearching's value; anything else (an instance of an older
+// version has none) counts nobody.
+func parseSearching(v any) wire.Searching {
+	var s wire.Searching
+	if text, ok := v.(string); ok {
+		if _, err := fmt.Sscanf(text, "%d %d", &s.Video, &s.Text); err != nil {
+			return wire.Searching{}
+		}
+	}
+	return s
+}
+
 // Deregister removes the instance's heartbeat at a clean shutdown.
 func (m *Matchmaker) Deregister(ctx context.Context, id InstanceID) error {
 	return m.call(ctx, "deregister", func(ctx context.Context) error {
 		_, err := m.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			p.Del(ctx, m.keys.Instance(id))
+			p.Del(ctx, m.keys.Instance(id), m.keys.Searching(id))
 			p.SRem(ctx, m.keys.Instances(), string(id))
 			return nil
 		})
@@ -56,40 +76,50 @@ func (m *Matchmaker) Alive(ctx context.Context, ids []InstanceID) (map[InstanceI
 	return out, err
 }
 
-// Online adds up the client counts of every live instance, counts the live instances, and
-// forgets dead ones.
-func (m *Matchmaker) Online(ctx context.Context) (clients int64, instances int, err error) {
+// OnlineCount is the cluster-wide count of connected users and of those searching.
+type OnlineCount struct {
+	Clients   int64
+	Searching wire.Searching
+	Instances int // live instances
+}
+
+// Online adds up the client and searching counts of every live instance (one MGET of both
+// keys of each), counts the live instances, and forgets dead ones.
+func (m *Matchmaker) Online(ctx context.Context) (out OnlineCount, err error) {
 	err = m.call(ctx, "online", func(ctx context.Context) error {
 		members, err := m.rdb.SMembers(ctx, m.keys.Instances()).Result()
 		if err != nil || len(members) == 0 {
 			return err
 		}
-		keys := make([]string, len(members))
+		keys := make([]string, 2*len(members))
 		for i, s := range members {
-			keys[i] = m.keys.Instance(InstanceID(s))
+			keys[i], keys[len(members)+i] = m.keys.Instance(InstanceID(s)), m.keys.Searching(InstanceID(s))
 		}
 		vals, err := m.rdb.MGet(ctx, keys...).Result()
 		if err != nil {
 			return err
 		}
 		var dead []any
-		for i, v := range vals {
+		for i, v := range vals[:len(members)] {
 			s, ok := v.(string)
 			if !ok {
 				dead = append(dead, members[i])
 				continue
 			}
-			instances++
+			out.Instances++
 			if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-				clients += n
+				out.Clients += n
 			}
+			searching := parseSearching(vals[len(members)+i])
+			out.Searching.Video += searching.Video
+			out.Searching.Text += searching.Text
 		}
 		if len(dead) > 0 {
 			return m.rdb.SRem(ctx, m.keys.Instances(), dead...).Err()
 		}
 		return nil
 	})
-	return clients, instances, err
+	return out, err
 }
 
 // LiveInstances lists the instances with a live heartbeat.

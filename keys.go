@@ -11,7 +11,11 @@ func (k Keys) User(id wire.ClientID) string  { return k.prefix + ":user:" + stri
 func (k Keys) Match(id wire.MatchID) string  { return k.prefix + ":match:" + string(id) }
 func (k Keys) Instance(id InstanceID) string { return k.prefix + ":instance:" + string(id) }
 func (k Keys) Instances() string             { return k.prefix + ":instances" }
-func (k Keys) Queue(m wire.Mode) string      { return k.prefix + ":queue:" + string(m) }
+
+// Searching holds an instance's count of searching users per mode, "<video> <text>", beside
+// its heartbeat and with the same TTL.
+func (k Keys) Searching(id InstanceID) string { return k.prefix + ":searching:" + string(id) }
+func (k Keys) Queue(m wire.Mode) string       { return k.prefix + ":queue:" + string(m) }
 func (k Keys) InterestQueue(m wire.Mode, interest string) string {
 	return k.prefix + ":queue:" + string(m) + ":" + interest
 }

@@ -51,7 +51,7 @@ func (h *Hub) Run() {
 }
 
 func (h *Hub) heartbeat() {
-	err := h.mm.Heartbeat(h.ctx, h.cfg.Self, h.ClientCount(), h.cfg.HeartbeatTTL)
+	err := h.mm.Heartbeat(h.ctx, h.cfg.Self, h.ClientCount(), h.searching.load(), h.cfg.HeartbeatTTL)
 	if was := h.redisOK.Swap(err == nil); was != (err == nil) {
 		if err == nil {
 			h.redisSince.Store(h.now().UnixNano())
@@ -88,19 +88,22 @@ func (h *Hub) eachConn(f func(Conn)) {
 	wg.Wait()
 }
 
-// updateOnline recomputes the cluster-wide count and sends it to local users when it changed.
+// updateOnline recomputes the cluster-wide counts (users online, and searching per mode) and
+// sends them to local users when they changed.
 func (h *Hub) updateOnline() {
-	local := int64(h.ClientCount())
-	n, instances, err := h.mm.Online(h.ctx)
+	local, localSearching := int64(h.ClientCount()), h.searching.load()
+	n, err := h.mm.Online(h.ctx)
 	if err != nil {
 		return
 	}
-	h.metrics.InstancesAlive.Set(float64(instances))
+	h.metrics.InstancesAlive.Set(float64(n.Instances))
 	h.onlineLocal.Store(local)
-	if h.online.Swap(n) == n {
+	h.searchThen.store(localSearching)
+	searchingChanged := h.searchAll.swap(n.Searching)
+	if h.online.Swap(n.Clients) == n.Clients && !searchingChanged {
 		return
 	}
-	frame := wire.MustEncode(wire.EvOnline, wire.OnlineData{Count: n})
+	frame := wire.MustEncode(wire.EvOnline, wire.OnlineData{Count: n.Clients, Searching: n.Searching})
 	h.eachConn(func(out Conn) { out.SendNow(frame) })
 }
 

@@ -51,7 +51,16 @@ type EnqueueResult struct {
 	PartnerTicket   string
 	PartnerAddr     string // the partner's address, as its keyed hash
 	Common          []string
-	PassedOver      bool // waiting: someone the caller met recently was passed over
+	PassedOver      bool     // waiting: someone the caller met recently was passed over
+	Skipped         []Waiter // waiting: the users passed over (perhaps one more than once)
+}
+
+// Waiter is a waiting user as match.lua found it in a queue: who, where it lives, and the
+// ticket of its search.
+type Waiter struct {
+	Client   wire.ClientID
+	Instance InstanceID
+	Ticket   string
 }
 
 // LeaveResult is leave.lua's answer. When Ended, Partner must be told; Moved: the user lives
@@ -177,8 +186,12 @@ func parseMatchReply(reply []string) (res EnqueueResult, again bool, err error) 
 	switch {
 	case len(reply) == 1 && reply[0] == "retry":
 		return res, true, nil
-	case len(reply) == 2 && reply[0] == "waiting":
-		return EnqueueResult{Outcome: OutcomeWaiting, PassedOver: reply[1] == "new"}, false, nil
+	case len(reply) >= 2 && reply[0] == "waiting" && (len(reply)-2)%3 == 0:
+		res = EnqueueResult{Outcome: OutcomeWaiting, PassedOver: reply[1] == "new"}
+		for i := 2; i < len(reply); i += 3 {
+			res.Skipped = append(res.Skipped, Waiter{Client: wire.ClientID(reply[i]), Instance: InstanceID(reply[i+1]), Ticket: reply[i+2]})
+		}
+		return res, false, nil
 	case len(reply) == 1 && reply[0] == "stale":
 		return EnqueueResult{Outcome: OutcomeStale}, false, nil
 	case len(reply) == 1 && reply[0] == "moved":

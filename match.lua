@@ -35,7 +35,8 @@
 --
 -- Returns one of
 --   {'matched', partner id, partner instance, partner ticket, partner address hash, common interest 1, ...}
---   {'waiting', 'new' when someone met recently was passed over, else ''}
+--   {'waiting', 'new' when someone met recently was passed over, else '', then for each user
+--    passed over: id, instance, ticket (a user popped from several queues comes more than once)}
 --   {'stale'}    (fallback run for a search that has ended)
 --   {'retry'}    (only with ARGV[12]: stale entries were dropped, more may remain)
 --   {'moved'}    the user hash holds another resume token: a newer socket owns the identity
@@ -110,7 +111,7 @@ for _, q in ipairs(queues(mode, interests, usePlain)) do
           tonumber(c[7] and redis.call('ZSCORE', apartKey, string.sub(c[7], 1, 12)) or 0))
       end
       if metUntil > tonumber(now) then
-        skipped[#skipped + 1] = {q, cand} -- met recently: it waits on, for someone new
+        skipped[#skipped + 1] = {q, cand, c[3], c[5] or ''} -- met recently: it waits on, for someone new
         budget = budget + 1
       elseif live then
         -- a hit: take the partner out of the other queues it waits in (SPOP took it out of
@@ -159,4 +160,11 @@ for _, q in ipairs(queues(mode, interests, usePlain)) do
   redis.call('SADD', q, me)
   redis.call('EXPIRE', q, ttl)
 end
-return {'waiting', #skipped > 0 and 'new' or ''}
+-- (the users passed over are told so by the caller's instance: they wait for someone new too)
+local out = {'waiting', #skipped > 0 and 'new' or ''}
+for _, s in ipairs(skipped) do
+  out[#out + 1] = s[2]
+  out[#out + 1] = s[3]
+  out[#out + 1] = s[4]
+end
+return out

@@ -48,7 +48,7 @@ type Metrics struct {
 var (
 	matchKinds      = []string{"interest", "random"}
 	relayPaths      = []string{"local", "remote"}
-	relayEvents     = []string{wire.EvSignal, wire.EvChat, wire.EvTyping}
+	relayEvents     = []string{wire.EvSignal, wire.EvChat, wire.EvTyping, wire.EvMedia}
 	dropReasons     = []string{"send_queue_full", "publish_queue_full", "publish_failed", "not_matched", "bad_envelope"}
 	resumeResults   = []string{"resumed", "expired", "invalid", "error"}
 	reconcileKinds  = []string{"match_applied", "requeued", "match_vanished", "rerouted", "superseded"}

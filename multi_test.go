@@ -1,11 +1,14 @@
 package main
 
 import (
-	"github.com/go-megle/go-megle/internal/wire"
-
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/go-megle/go-megle/internal/wire"
 )
 
 func TestMultiInstanceMatchBurst(t *testing.T) {
@@ -54,12 +57,14 @@ func TestMultiInstanceRelay(t *testing.T) {
 	t.Run("a spoofed target_id reaches nobody but the partner", func(t *testing.T) {
 		a.send(wire.EvSignal, map[string]any{"type": "offer", "payload": "evil", "target_id": d.id()})
 		a.send(wire.EvChat, map[string]any{"text": "hello d?", "target_id": c.id()})
+		a.send(wire.EvMedia, map[string]any{"camera": false, "mic": false, "target_id": c.id()})
 		var sig wire.SignalData
 		b.expect(wire.EvSignal, &sig)
 		b.expect(wire.EvChat, nil)
+		b.expect(wire.EvMedia, nil)
 		checkNextIsMarker(t, []*wsClient{c}, []*wsClient{d})
 	})
-	t.Run("chat and typing cross both ways", func(t *testing.T) {
+	t.Run("chat, typing and media_state cross both ways", func(t *testing.T) {
 		a.send(wire.EvTyping, map[string]any{"typing": true})
 		var ty wire.TypingData
 		b.expect(wire.EvTyping, &ty)
@@ -69,6 +74,15 @@ func TestMultiInstanceRelay(t *testing.T) {
 		if !ty.Typing || chat.Text != "hi from instance b" {
 			t.Fatalf("typing %+v chat %+v", ty, chat)
 		}
+		a.send(wire.EvMedia, map[string]any{"camera": false, "mic": true})
+		b.send(wire.EvMedia, map[string]any{"camera": true, "mic": false})
+		var fromA, fromB wire.MediaStateData
+		b.expect(wire.EvMedia, &fromA)
+		a.expect(wire.EvMedia, &fromB)
+		if fromA != (wire.MediaStateData{Camera: false, Mic: true}) || fromB != (wire.MediaStateData{Camera: true, Mic: false}) {
+			t.Fatalf("media_state from a %+v, from b %+v", fromA, fromB)
+		}
+		checkNextIsMarker(t, []*wsClient{a, c}, []*wsClient{b, d}) // nobody else heard of it
 	})
 	t.Run("partner_left crosses", func(t *testing.T) {
 		b.send(wire.EvLeave, nil)
@@ -114,4 +128,73 @@ func TestMultiInstanceResume(t *testing.T) {
 			t.Fatal("garbage token resumed")
 		}
 	})
+}
+
+// TestSearchingCounts: every instance counts the users searching in each mode across the
+// cluster (each instance's heartbeat carries its own counts), and tells them in hello and in
+// the online round; the counts live in a key beside the heartbeat, with its TTL.
+func TestSearchingCounts(t *testing.T) {
+	insts, rs := startCluster(t, 2)
+	a := dial(t, insts[0].wsURL(), nil)
+	a.send(wire.EvFindMatch, map[string]any{"mode": "video"})
+	var w wire.WaitingData
+	a.expect(wire.EvWaiting, &w)
+	if w.Searching < 1 {
+		t.Fatalf("a's waiting %+v: it counts itself at least", w)
+	}
+	b := dial(t, insts[1].wsURL(), nil)
+	b.send(wire.EvFindMatch, map[string]any{"mode": "text", "interests": []string{"chess"}})
+	b.expect(wire.EvWaiting, &w)
+	want := wire.Searching{Video: 1, Text: 1}
+	for _, inst := range insts {
+		waitFor(t, 5*time.Second, "a newcomer's hello counts both searches", func() bool {
+			c := dial(t, inst.wsURL(), nil)
+			defer c.close()
+			return c.hello.Searching == want
+		})
+	}
+	// a watcher on the first instance hears the count change in the online round when b stops
+	watcher, _, err := websocket.DefaultDialer.Dial(insts[0].wsURL(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer watcher.Close()
+	b.send(wire.EvLeave, nil)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if err := watcher.SetReadDeadline(deadline); err != nil {
+			t.Fatal(err)
+		}
+		_, frame, err := watcher.ReadMessage()
+		if err != nil {
+			t.Fatalf("no online event with searching {1 0}: %v", err)
+		}
+		var ev wire.Outbound[wire.OnlineData]
+		if json.Unmarshal(frame, &ev) == nil && ev.Event == wire.EvOnline && ev.Data.Searching == (wire.Searching{Video: 1}) {
+			break
+		}
+	}
+	rdb := rdbFor(t, rs.URL())
+	for _, inst := range insts {
+		key := Keys{inst.cfg.KeyPrefix}.Searching(inst.cfg.InstanceID)
+		if ttl := rdb.TTL(context.Background(), key).Val(); ttl <= 0 || ttl > inst.cfg.HeartbeatTTL {
+			t.Fatalf("%s has TTL %v, want at most the heartbeat's %v", key, ttl, inst.cfg.HeartbeatTTL)
+		}
+	}
+}
+
+func TestParseSearching(t *testing.T) {
+	for _, c := range []struct {
+		in   any
+		want wire.Searching
+	}{
+		{formatSearching(wire.Searching{Video: 12, Text: 3}), wire.Searching{Video: 12, Text: 3}},
+		{nil, wire.Searching{}}, // an instance of an older version writes none
+		{"7", wire.Searching{}},
+		{"x y", wire.Searching{}},
+	} {
+		if got := parseSearching(c.in); got != c.want {
+			t.Errorf("parseSearching(%v) = %+v, want %+v", c.in, got, c.want)
+		}
+	}
 }

@@ -69,13 +69,30 @@ func (h *Hub) FindMatch(s *Session, mode wire.Mode, interests []string, pow stri
 func (h *Hub) applyEnqueue(s *Session, ticket string, mid wire.MatchID, mode wire.Mode, res EnqueueResult, first bool) {
 	switch res.Outcome {
 	case OutcomeWaiting:
+		searching := h.Searching()
 		if first {
-			h.step(s, func(s *Session) Effects { return s.queued(ticket, res.PassedOver) })
+			h.step(s, func(s *Session) Effects { return s.queued(ticket, res.PassedOver, searching) })
+		} else if res.PassedOver {
+			h.step(s, func(s *Session) Effects { return s.passedOver(ticket, searching) })
 		}
+		h.tellPassedOver(s, res.Skipped)
 	case OutcomeMatched:
 		h.applyOwnMatch(s, ticket, mid, mode, res)
 	case OutcomeMoved:
 		h.superseded(s)
+	}
+}
+
+// tellPassedOver tells the users a search passed over (they met the searcher recently) that
+// they wait for someone new: each once, on its own instance (a PUBLISH when that is another).
+// This runs only when somebody was passed over, never on the common path; the notices count
+// against the searcher's share of the bus.
+func (h *Hub) tellPassedOver(s *Session, skipped []Waiter) {
+	for i, w := range skipped {
+		if slices.ContainsFunc(skipped[:i], func(o Waiter) bool { return o.Client == w.Client }) {
+			continue // popped from another of its queues as well
+		}
+		h.route(w.Instance, &Envelope{Kind: KindPassedOver, To: w.Client, Ticket: w.Ticket}, s.addr)
 	}
 }
 

@@ -38,6 +38,9 @@ const (
 	// KindCall: From's page said its video call in Match connected; To's session notes it (a
 	// report by To then knows that From took part).
 	KindCall
+	// KindPassedOver: To, waiting with Ticket, was passed over by a search because the two met
+	// recently: it is told it waits for someone new.
+	KindPassedOver
 )
 
 // Envelope is the typed message between instances, published once on the addressee
@@ -94,7 +97,7 @@ func DecodeEnvelope(b []byte) (Envelope, error) {
 	}
 	flags := b[2]
 	e.Kind = EnvelopeKind(b[1])
-	if e.Kind < KindRelay || e.Kind > KindCall || flags&^flagAddr != 0 {
+	if e.Kind < KindRelay || e.Kind > KindPassedOver || flags&^flagAddr != 0 {
 		return e, errBadEnvelope
 	}
 	b = b[3:]

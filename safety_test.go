@@ -189,9 +189,25 @@ func TestNoRematch(t *testing.T) {
 	}
 	a2.send(wire.EvFindMatch, nil) // Next
 	b.expect(wire.EvPartnerLeft, nil)
-	a2.expect(wire.EvWaiting, nil)
-	// the only one waiting is the one b just left, on the other instance: b waits for someone new
-	waitsForSomeoneNew(t, b)
+	var aw wire.WaitingData
+	a2.expect(wire.EvWaiting, &aw)
+	if aw.MetRecently || aw.Message != defaultWaitingMsg || aw.Searching < 1 {
+		t.Fatalf("a's waiting %+v: nobody was passed over yet, and a counts itself", aw)
+	}
+	// the only one waiting is the one b just left, on the other instance: b waits for someone
+	// new, and says so
+	b.send(wire.EvFindMatch, nil)
+	var w wire.WaitingData
+	b.expect(wire.EvWaiting, &w)
+	if w.Message != newPartnerWaitingMsg || !w.MetRecently || w.Searching < 1 {
+		t.Fatalf("b's waiting %+v, want %q and met_recently", w, newPartnerWaitingMsg)
+	}
+	// and a, passed over on the other instance, hears it too (once per search: the session's
+	// tests hold that)
+	a2.expect(wire.EvWaiting, &aw)
+	if !aw.MetRecently || aw.Message != newPartnerWaitingMsg || aw.Mode != wire.ModeVideo {
+		t.Fatalf("a's waiting once passed over: %+v", aw)
+	}
 	// someone new meets one of them, and the next someone new the other
 	newcomersMeet(t, insts[0].wsURL(), []*wsClient{a, b})
 }
@@ -383,7 +399,7 @@ func TestRematchCooldownNeverShortensABar(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := mm.Heartbeat(ctx, "i1", 0, time.Hour); err != nil {
+			if err := mm.Heartbeat(ctx, "i1", 0, wire.Searching{}, time.Hour); err != nil {
 				t.Fatal(err)
 			}
 			met := func(id wire.ClientID) string { return keys.prefix + ":met:" + string(id) }

@@ -206,6 +206,12 @@ func TestHandleMessage(t *testing.T) {
 		{"signal without type", `{"event":"signal","data":{"payload":{}}}`, wire.ErrBadRequest},
 		{"signal without payload", `{"event":"signal","data":{"type":"offer"}}`, wire.ErrBadRequest},
 		{"typing of the wrong type", `{"event":"typing","data":{"typing":"yes"}}`, wire.ErrBadRequest},
+		{"media_state while unmatched", `{"event":"media_state","data":{"camera":false,"mic":true}}`, wire.ErrNotMatched},
+		{"media_state of the wrong type", `{"event":"media_state","data":{"camera":"off","mic":true}}`, wire.ErrBadRequest},
+		{"media_state without mic", `{"event":"media_state","data":{"camera":false}}`, wire.ErrBadRequest},
+		{"media_state with a null camera", `{"event":"media_state","data":{"camera":null,"mic":false}}`, wire.ErrBadRequest},
+		{"media_state that is not an object", `{"event":"media_state","data":[true,true]}`, wire.ErrBadRequest},
+		{"media_state over the relay limit", `{"event":"media_state","data":{"camera":true,"mic":true,"pad":"` + strings.Repeat("x", wire.MaxRelayBytes) + `"}}`, wire.ErrBadRequest},
 		{"chat of the wrong type", `{"event":"chat","data":{"text":42}}`, wire.ErrBadRequest},
 		{"leave of the wrong type", `{"event":"leave","data":[1]}`, wire.ErrBadRequest},
 		{"rtc_stats with an unknown outcome", `{"event":"rtc_stats","data":{"outcome":"great","setup_ms":10}}`, wire.ErrBadRequest},
@@ -279,6 +285,20 @@ func TestHandleMessage(t *testing.T) {
 		if !ty.Typing {
 			t.Fatal("typing not relayed")
 		}
+		// the camera and microphone state, relayed as a frame of its own making (an unknown
+		// field, or a target_id, does not travel)
+		a.send(wire.EvMedia, map[string]any{"camera": false, "mic": true, "target_id": "somebody-else", "extra": strings.Repeat("y", 1000)})
+		b.send(wire.EvMedia, map[string]any{"camera": true, "mic": false})
+		for _, c := range []struct {
+			to   *wsClient
+			want string
+		}{{b, `{"camera":false,"mic":true}`}, {a, `{"camera":true,"mic":false}`}} {
+			ev, err := c.to.nextEvent(5 * time.Second)
+			if err != nil || ev.Event != wire.EvMedia || string(ev.Data) != c.want {
+				t.Fatalf("%s got %v %s (%v), want media_state %s", c.to.id(), ev.Event, ev.Data, err, c.want)
+			}
+		}
+		checkNextIsMarker(t, []*wsClient{a}, []*wsClient{b}) // and nothing went back to either sender
 		b.send(wire.EvLeave, map[string]any{})
 		var pl wire.PartnerLeftData
 		a.expect(wire.EvPartnerLeft, &pl)

@@ -74,6 +74,7 @@ type Session struct {
 	waitStart    time.Time
 	stopFallback func() bool
 	everQueued   bool         // the user has a hash in Redis to forget at the end
+	metRecently  bool         // the current search passed over, or was passed over by, someone met recently
 	callReported wire.MatchID // the match whose rtc_stats this user sent
 	powPassed    bool         // this connection solved its proof of work (or did not need to)
 }
@@ -147,7 +148,7 @@ func (s *Session) beginSearch(ticket string, mid wire.MatchID, mode wire.Mode, i
 		return Effects{}, false
 	}
 	ended := s.end(wire.ReasonNext, false)
-	s.phase, s.ticket, s.mode, s.interests = PhaseSearching, ticket, mode, interests
+	s.phase, s.ticket, s.mode, s.interests, s.metRecently = PhaseSearching, ticket, mode, interests, false
 	s.pendingMatch, s.pendingLeft, s.waitStart, s.everQueued = mid, "", s.now(), true
 	return Effects{Ended: ended}, true
 }
@@ -161,20 +162,36 @@ func (s *Session) toIdle() {
 }
 
 // queued: Redis has the search waiting in its queues; passedOver says someone the user met
-// recently was passed over (it waits for someone new).
-func (s *Session) queued(ticket string, passedOver bool) Effects {
+// recently was passed over (it waits for someone new). searching is the cluster's count.
+func (s *Session) queued(ticket string, passedOver bool, searching wire.Searching) Effects {
 	if !s.searching(ticket) {
 		return Effects{} // matched meanwhile (waiting must never follow that match_found), or moved on
 	}
 	if len(s.interests) > 0 && s.armFallback != nil {
 		s.stopFallback = s.armFallback(ticket)
 	}
+	s.metRecently = s.metRecently || passedOver
+	return Effects{Frames: [][]byte{s.waitingFrame(searching)}}
+}
+
+// passedOver: search ticket was passed over by someone it met recently (another user's
+// search, or a later run of its own, the interest fallback). The user hears it once per
+// search: waiting again, saying so.
+func (s *Session) passedOver(ticket string, searching wire.Searching) Effects {
+	if !s.searching(ticket) || s.metRecently {
+		return Effects{}
+	}
+	s.metRecently = true
+	return Effects{Frames: [][]byte{s.waitingFrame(searching)}}
+}
+
+func (s *Session) waitingFrame(searching wire.Searching) []byte {
 	msg := defaultWaitingMsg
-	if passedOver {
+	if s.metRecently {
 		msg = newPartnerWaitingMsg
 	}
-	return Effects{Frames: [][]byte{wire.MustEncode(wire.EvWaiting, wire.WaitingData{
-		Message: msg, Interests: nonNil(s.interests), Mode: s.mode})}}
+	return wire.MustEncode(wire.EvWaiting, wire.WaitingData{Message: msg, Interests: nonNil(s.interests), Mode: s.mode,
+		Searching: searching.Of(s.mode), MetRecently: s.metRecently})
 }
 
 func (s *Session) searching(ticket string) bool {

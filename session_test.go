@@ -27,7 +27,12 @@ type verb = func(*Session) Effects
 func search(ticket string, mid wire.MatchID, interests ...string) verb {
 	return func(s *Session) Effects { fx, _ := s.beginSearch(ticket, mid, wire.ModeVideo, interests); return fx }
 }
-func queued(ticket string) verb { return func(s *Session) Effects { return s.queued(ticket, false) } }
+func queued(ticket string) verb {
+	return func(s *Session) Effects { return s.queued(ticket, false, wire.Searching{Video: 3}) }
+}
+func passedOver(ticket string) verb {
+	return func(s *Session) Effects { return s.passedOver(ticket, wire.Searching{Video: 2}) }
+}
 func own(ticket string, mid wire.MatchID, partner wire.ClientID) verb {
 	return func(s *Session) Effects {
 		return s.matchedOwn(ticket, mid, partner, instOther, "addr-"+string(partner), nil)
@@ -91,6 +96,16 @@ func TestSessionTransitions(t *testing.T) {
 		{name: "a waiting for an earlier search is stale", given: []verb{search(tkOld, mOld), search(tkCur, mCur)}, when: queued(tkOld),
 			phase: PhaseSearching},
 		{name: "waiting never follows the match it lost to", given: []verb{search(tkCur, mCur), by(tkCur, mCur, partnerP)}, when: queued(tkCur),
+			phase: PhaseMatched},
+		{name: "passed over by someone met recently: waiting again", given: []verb{search(tkCur, mCur), queued(tkCur)}, when: passedOver(tkCur),
+			phase: PhaseSearching, frames: []string{wire.EvWaiting}},
+		{name: "once per search", given: []verb{search(tkCur, mCur), queued(tkCur), passedOver(tkCur)}, when: passedOver(tkCur),
+			phase: PhaseSearching},
+		{name: "and again in the next search", given: []verb{search(tkOld, mOld), passedOver(tkOld), search(tkCur, mCur)}, when: passedOver(tkCur),
+			phase: PhaseSearching, frames: []string{wire.EvWaiting}},
+		{name: "passed over in an earlier search: stale", given: []verb{search(tkOld, mOld), search(tkCur, mCur)}, when: passedOver(tkOld),
+			phase: PhaseSearching},
+		{name: "passed over, but matched meanwhile: nothing", given: []verb{search(tkCur, mCur), by(tkCur, mCur, partnerP)}, when: passedOver(tkCur),
 			phase: PhaseMatched},
 		{name: "Next while searching ends that search", given: []verb{search(tkOld, mOld)}, when: search(tkCur, mCur),
 			phase: PhaseSearching, ended: &Ended{Token: "hash", Was: PhaseSearching, Reason: reasonNext}},
@@ -242,6 +257,36 @@ func TestSessionMatchFoundSaysWhoInitiates(t *testing.T) {
 				t.Fatalf("route %v %v %v %v", partner, inst, mid, ok)
 			}
 		})
+	}
+}
+
+// TestSessionWaitingSaysWhatTheServerKnows: waiting carries the count of users searching in
+// the user's mode, and whether the search met only strangers it met recently, from then on.
+func TestSessionWaitingSaysWhatTheServerKnows(t *testing.T) {
+	s, _ := testSession(nil)
+	waiting := func(v verb) (w wire.WaitingData) {
+		t.Helper()
+		fx := s.step(v)
+		var m wire.Outbound[wire.WaitingData]
+		if len(fx.Frames) != 1 || json.Unmarshal(fx.Frames[0], &m) != nil || m.Event != wire.EvWaiting {
+			t.Fatalf("frames %q, want one waiting", fx.Frames)
+		}
+		return m.Data
+	}
+	s.step(func(s *Session) Effects {
+		fx, _ := s.beginSearch(tkOld, mOld, wire.ModeText, []string{"chess"})
+		return fx
+	})
+	w := waiting(func(s *Session) Effects { return s.queued(tkOld, false, wire.Searching{Video: 9, Text: 4}) })
+	if w.Searching != 4 || w.MetRecently || w.Message != defaultWaitingMsg || w.Mode != wire.ModeText || !reflect.DeepEqual(w.Interests, []string{"chess"}) {
+		t.Fatalf("waiting %+v, want the text count and nobody met", w)
+	}
+	if w = waiting(func(s *Session) Effects { return s.passedOver(tkOld, wire.Searching{Text: 2}) }); w.Searching != 2 || !w.MetRecently || w.Message != newPartnerWaitingMsg {
+		t.Fatalf("waiting after being passed over %+v", w)
+	}
+	s.step(search(tkCur, mCur))
+	if w = waiting(func(s *Session) Effects { return s.queued(tkCur, true, wire.Searching{Video: 2}) }); w.Searching != 2 || !w.MetRecently {
+		t.Fatalf("waiting of a search that passed someone over %+v", w)
 	}
 }
 

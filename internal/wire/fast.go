@@ -37,6 +37,13 @@ func appendFast(b []byte, event string, data any) ([]byte, bool) {
 		b = appendStrings(b, d.Interests)
 		b = append(b, `,"mode":`...)
 		b = appendString(b, string(d.Mode))
+		if d.Searching != 0 {
+			b = append(b, `,"searching":`...)
+			b = strconv.AppendInt(b, d.Searching, 10)
+		}
+		if d.MetRecently {
+			b = append(b, `,"met_recently":true`...)
+		}
 	case PartnerLeftData:
 		b = append(b, `{"from":`...)
 		b = appendString(b, string(d.From))

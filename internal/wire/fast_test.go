@@ -40,6 +40,8 @@ func TestFastEncodingIsEncodingJSON(t *testing.T) {
 		same(t, EvMatchFound, MatchFoundData{ICEServers: []ICEServer{}})
 		same(t, EvWaiting, WaitingData{Message: s, Interests: []string{s}, Mode: ModeText})
 		same(t, EvWaiting, WaitingData{Interests: nil})
+		same(t, EvWaiting, WaitingData{Message: s, Mode: ModeVideo, Searching: 12, MetRecently: true})
+		same(t, EvWaiting, WaitingData{Message: s, Searching: -1})
 		same(t, EvPartnerLeft, PartnerLeftData{From: ClientID(s), Reason: s})
 		same(t, EvToken, TokenData{ResumeToken: s})
 		same(t, EvError, ErrorData{Code: s, Message: s})
@@ -60,7 +62,7 @@ func FuzzFastEncoding(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s, payload string) {
 		same(t, EvMatchFound, MatchFoundData{PartnerID: ClientID(s), MatchID: "M", CommonInterests: []string{s}, Mode: ModeVideo,
 			ICEServers: []ICEServer{{URLs: []string{"stun:s"}}, {URLs: []string{s}, Username: s, Credential: "c"}}})
-		same(t, EvWaiting, WaitingData{Message: s, Interests: []string{s, s}, Mode: Mode(s)})
+		same(t, EvWaiting, WaitingData{Message: s, Interests: []string{s, s}, Mode: Mode(s), Searching: int64(len(s)), MetRecently: len(s)%2 == 1})
 		same(t, EvPartnerLeft, PartnerLeftData{From: "F", Reason: s})
 		if json.Valid([]byte(payload)) {
 			same(t, EvSignal, SignalData{SenderID: ClientID(s), Type: s, Payload: json.RawMessage(payload)})

@@ -35,12 +35,13 @@ const (
 	EvSignal    = "signal"
 	EvChat      = "chat"
 	EvTyping    = "typing"
+	EvMedia     = "media_state"
 	EvLeave     = "leave"
 	EvRTCStats  = "rtc_stats"
 	EvReport    = "report"
 )
 
-// Outbound event names (server -> client). Signal, chat and typing go both ways.
+// Outbound event names (server -> client). Signal, chat, typing and media_state go both ways.
 const (
 	EvHello       = "hello"
 	EvWaiting     = "waiting"
@@ -82,7 +83,7 @@ const (
 	MaxInterestLen   = 32 // characters
 	MaxChatLen       = 2000
 	MaxSignalTypeLen = 32
-	MaxRelayBytes    = 64 << 10 // a relayed message (signal, chat, typing); a report may be larger
+	MaxRelayBytes    = 64 << 10 // a relayed message (signal, chat, typing, media_state); a report may be larger
 )
 
 // Inbound is every client message before its data is decoded.
@@ -124,6 +125,14 @@ type ChatRequest struct {
 // TypingRequest is typing's data, both ways.
 type TypingRequest struct {
 	Typing bool `json:"typing"`
+}
+
+// MediaStateRequest is media_state's data, both ways: whether the sender's camera and
+// microphone are on, so that the partner's page can say "Camera off" or "Muted" instead of
+// showing a black or silent tile. Both fields are required (inbound.go checks).
+type MediaStateRequest struct {
+	Camera bool `json:"camera"`
+	Mic    bool `json:"mic"`
 }
 
 // LeaveRequest is leave's data: an object, whose target_id is ignored like signal's.
@@ -195,9 +204,10 @@ type MatchInfo struct {
 }
 
 type HelloData struct {
-	ID          ClientID `json:"id"`
-	ResumeToken string   `json:"resume_token"`
-	Online      int64    `json:"online"`
+	ID          ClientID  `json:"id"`
+	ResumeToken string    `json:"resume_token"`
+	Online      int64     `json:"online"`
+	Searching   Searching `json:"searching"`
 	// ICEServers are the STUN servers; TURN too only after a resume into a match (TURN
 	// credentials come with match_found otherwise)
 	ICEServers []ICEServer   `json:"ice_servers"`
@@ -216,10 +226,17 @@ type PowChallenge struct {
 	Signature string `json:"signature"`
 }
 
+// WaitingData answers a find_match that queued the user (and comes again when the waiting
+// user is passed over later). Searching is how many users search in Mode, cluster-wide, the
+// recipient included, as the server last counted (0: not known). MetRecently says that the
+// only strangers the search found were met recently (REMATCH_COOLDOWN, or kept apart by a
+// report): the user waits for someone new. Both are left out when 0 or false.
 type WaitingData struct {
-	Message   string   `json:"message"`
-	Interests []string `json:"interests"`
-	Mode      Mode     `json:"mode"`
+	Message     string   `json:"message"`
+	Interests   []string `json:"interests"`
+	Mode        Mode     `json:"mode"`
+	Searching   int64    `json:"searching,omitempty"`
+	MetRecently bool     `json:"met_recently,omitempty"`
 }
 
 type MatchFoundData struct {
@@ -247,6 +264,8 @@ type ChatData struct {
 
 type TypingData = TypingRequest
 
+type MediaStateData = MediaStateRequest
+
 type PartnerLeftData struct {
 	From   ClientID `json:"from"`
 	Reason string   `json:"reason"`
@@ -268,8 +287,25 @@ type BannedData struct {
 	Reason string `json:"reason"`
 }
 
+// OnlineData is the cluster-wide number of connected users, and of those searching in each
+// mode.
 type OnlineData struct {
-	Count int64 `json:"count"`
+	Count     int64     `json:"count"`
+	Searching Searching `json:"searching"`
+}
+
+// Searching counts the users searching for a partner, cluster-wide, by mode.
+type Searching struct {
+	Video int64 `json:"video"`
+	Text  int64 `json:"text"`
+}
+
+// Of is the count of mode m.
+func (s Searching) Of(m Mode) int64 {
+	if m == ModeText {
+		return s.Text
+	}
+	return s.Video
 }
 
 type ErrorData struct {
@@ -283,12 +319,12 @@ type ErrorData struct {
 var (
 	ServerEvents = map[string]any{
 		EvHello: HelloData{}, EvWaiting: WaitingData{}, EvMatchFound: MatchFoundData{}, EvSignal: SignalData{},
-		EvChat: ChatData{}, EvTyping: TypingData{}, EvPartnerLeft: PartnerLeftData{}, EvOnline: OnlineData{},
+		EvChat: ChatData{}, EvTyping: TypingData{}, EvMedia: MediaStateData{}, EvPartnerLeft: PartnerLeftData{}, EvOnline: OnlineData{},
 		EvError: ErrorData{}, EvToken: TokenData{}, EvReported: ReportedData{}, EvBanned: BannedData{},
 	}
 	ClientEvents = map[string]any{
 		EvFindMatch: FindMatchRequest{}, EvSignal: SignalRequest{}, EvChat: ChatRequest{}, EvTyping: TypingRequest{},
-		EvLeave: LeaveRequest{}, EvRTCStats: RTCStatsRequest{}, EvReport: ReportRequest{},
+		EvMedia: MediaStateRequest{}, EvLeave: LeaveRequest{}, EvRTCStats: RTCStatsRequest{}, EvReport: ReportRequest{},
 	}
 )
 

@@ -4,7 +4,7 @@
 // ones in i18n.spec.ts.) A view added later gets one line:
 // `await expectAccessible(page, '<view>')` where the test has reached it.
 import type { Locator, Page } from '@playwright/test';
-import { expect, expectAccessible, expectVideoFlowing, sentEvents, startChat, status, test } from './fixtures';
+import { expect, expectAccessible, expectVideoFlowing, pressEscNext, sentEvents, startChat, status, test } from './fixtures';
 
 test('axe-core: no violations on landing, searching, connected (video), partner left', async ({ goServer, stranger }) => {
   const server = await goServer();
@@ -60,7 +60,7 @@ test('screen readers hear what is seen: polite live regions for status, typing a
   await expect(page.getByLabel("Stranger's video")).toBeVisible();
   await expect(page.getByLabel('Your video')).toBeVisible();
   // Status changes land in the live region itself, so they are announced.
-  await b.page.keyboard.press('Escape');
+  await pressEscNext(b.page);
   await expect(status(page)).toHaveText('Stranger has disconnected');
   await expect(page.getByRole('log', { name: 'Messages' })).toContainText('Stranger has disconnected.');
 });
@@ -87,14 +87,32 @@ async function tabTo(page: Page, target: Locator, key = 'Tab') {
   await expectVisibleFocus(page);
 }
 
-/** Tabs from the top of the landing page to Start, in this order, and presses it with key. */
+/**
+ * Tabs from the top of the landing page to Start, in this order, and presses it with key: the
+ * settings (a menu on this screen: its button, opened with Enter, its settings, closed with
+ * Esc, focus back on its button), the interests, the mode, the camera and microphone, Start.
+ */
 async function startByKeyboard(page: Page, key: 'Enter' | ' ') {
-  const order = [
-    page.getByRole('checkbox', { name: 'Alert sounds' }),
+  const settings = page.getByRole('button', { name: 'Settings' });
+  await tabTo(page, settings);
+  await page.keyboard.press('Enter');
+  await expect(settings).toHaveAttribute('aria-expanded', 'true');
+  for (const setting of [
+    page.getByRole('combobox', { name: 'Match and message sounds' }),
     page.getByRole('checkbox', { name: 'Blur unsafe video' }),
+    page.getByRole('checkbox', { name: 'Find a new stranger automatically' }),
+    page.getByRole('combobox', { name: 'Theme' }),
     page.getByRole('combobox', { name: 'Language' }),
+  ])
+    await tabTo(page, setting);
+  await page.keyboard.press('Escape');
+  await expect(settings).toHaveAttribute('aria-expanded', 'false');
+  await expect(settings).toBeFocused();
+  const order = [
     page.getByRole('textbox', { name: 'Interests (optional)' }),
     page.getByRole('radio', { name: 'Video and text' }),
+    page.getByRole('combobox', { name: 'Camera' }),
+    page.getByRole('combobox', { name: 'Microphone' }),
     page.getByRole('button', { name: 'Start' }),
   ];
   // Reading order is the visual order: each stop is below the previous one, or on its row further right.
@@ -111,7 +129,7 @@ async function startByKeyboard(page: Page, key: 'Enter' | ' ') {
   await page.keyboard.press(key);
 }
 
-test('a whole conversation with the keyboard alone: Start, chat and Send, Mute, Camera, Next (Esc), Stop', async ({ goServer, stranger }) => {
+test('a whole conversation with the keyboard alone: Start, chat and Send, Mute, Camera, Next (Esc twice), Stop', async ({ goServer, stranger }) => {
   // the two pages meet again after Next: no rematch cooldown here (it has its own tests)
   const server = await goServer({ env: { REMATCH_COOLDOWN: '0s' } });
   const a = await stranger(server.url);
@@ -137,11 +155,17 @@ test('a whole conversation with the keyboard alone: Start, chat and Send, Mute, 
   await b.page.keyboard.press(' ');
   await expect(a.page.getByTestId('chat-log')).toContainText('Stranger: hi, same here');
 
-  // From the (empty) message box: Next, Stop, Mute, Camera, in that order.
+  // From the (empty) message box: Next and Stop after it; before it the log (scrollable with
+  // the keyboard), then the camera and microphone pickers, Camera and Mute under the video.
   await expect(aMessage).toBeFocused();
   await tabTo(a.page, a.page.getByRole('button', { name: /^Next/ }));
   await tabTo(a.page, a.page.getByRole('button', { name: 'Stop' }));
-  await tabTo(a.page, a.page.getByRole('button', { name: 'Mute' }));
+  await tabTo(a.page, a.page.getByRole('button', { name: /^Next/ }), 'Shift+Tab');
+  await tabTo(a.page, aMessage, 'Shift+Tab');
+  await tabTo(a.page, a.page.getByRole('log', { name: 'Messages' }), 'Shift+Tab');
+  await tabTo(a.page, a.page.getByTestId('devices'), 'Shift+Tab'); // the pickers' disclosure
+  await tabTo(a.page, a.page.getByRole('button', { name: 'Camera off' }), 'Shift+Tab');
+  await tabTo(a.page, a.page.getByRole('button', { name: 'Mute' }), 'Shift+Tab');
   await a.page.keyboard.press(' ');
   await expect(a.page.getByRole('button', { name: 'Unmute' })).toHaveAttribute('aria-pressed', 'true');
   await expectVisibleFocus(a.page);
@@ -153,9 +177,13 @@ test('a whole conversation with the keyboard alone: Start, chat and Send, Mute, 
   );
   expect(sending).toEqual(['audio:false', 'video:false']);
 
-  // Esc is Next: B is told and lands on "New stranger", which Enter presses.
+  // Esc twice is Next (the first only arms it): B is told and lands on "New stranger", which Enter presses.
+  await a.page.keyboard.press('Escape');
+  await expect(a.page.getByTestId('esc-hint')).toHaveText('Press Esc again for a new stranger');
+  await expect(status(a.page)).toHaveText(/^Connected to a stranger/);
   await a.page.keyboard.press('Escape');
   await expect(status(a.page)).toHaveText('Looking for someone…');
+  await expect(aMessage).toBeFocused(); // after Next, in the message box, never on <body>
   await expect(status(b.page)).toHaveText('Stranger has disconnected');
   const again = b.page.getByRole('button', { name: /^New stranger/ });
   await expect(again).toBeFocused();

@@ -1,4 +1,4 @@
-import { expect, expectVideoFlowing, needProgram, screenshot, sentEvents, startChat, status, test } from './fixtures';
+import { expect, expectVideoFlowing, needProgram, pressEscNext, screenshot, sentEvents, startChat, status, test } from './fixtures';
 import { programs } from './env';
 
 test('two strangers press Start and see each other (video decoded on both sides)', async ({ goServer, stranger }) => {
@@ -71,7 +71,7 @@ test('Next: the partner is told, and the next stranger connects with video', asy
   await startChat(b.page);
   await expectVideoFlowing(a.page, b.page);
 
-  await a.page.keyboard.press('Escape'); // Next
+  await pressEscNext(a.page); // Next: Esc twice
   await expect(status(b.page)).toHaveText('Stranger has disconnected');
   await expect(b.page.getByRole('button', { name: /New stranger/ })).toBeVisible();
   await expect(status(a.page)).toHaveText('Looking for someone…');

@@ -44,8 +44,22 @@ export interface Stranger {
   sent: ClientMessage[];
 }
 
+/** The screens the layout is made for: a laptop, a phone upright, a phone held sideways. */
+export const SCREENS = {
+  desktop: { viewport: { width: 1280, height: 800 } },
+  phone: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true },
+  'phone sideways': { viewport: { width: 844, height: 390 }, isMobile: true, hasTouch: true },
+} as const;
+export type Screen = keyof typeof SCREENS;
+
 export interface StrangerOptions {
   browser?: Browser;
+  /** The screen the page is on (default: desktop, 1280 × 800). */
+  screen?: Screen;
+  /** The system's colour scheme (the app follows it until a theme is chosen). */
+  colorScheme?: 'light' | 'dark';
+  /** Browser permissions to grant (e.g. the clipboard). */
+  permissions?: string[];
   /** Every RTCPeerConnection the page creates gets this policy ('relay': TURN only). */
   iceTransportPolicy?: RTCIceTransportPolicy;
   /** The browser's language (navigator.languages, Accept-Language), e.g. 'ar'. */
@@ -143,7 +157,9 @@ export const test = base.extend<Fixtures>({
     const frames: string[] = [];
     await use(async (url, options = {}) => {
       const context = await (options.browser ?? browser).newContext({
-        viewport: { width: 1280, height: 800 },
+        ...SCREENS[options.screen ?? 'desktop'],
+        ...(options.colorScheme ? { colorScheme: options.colorScheme } : {}),
+        ...(options.permissions ? { permissions: options.permissions } : {}),
         ...(options.locale ? { locale: options.locale } : {}),
         ...(options.forwardedFor ? { extraHTTPHeaders: { 'X-Forwarded-For': options.forwardedFor } } : {}),
       });
@@ -265,6 +281,23 @@ export async function startChat(page: Page, options: { mode?: 'video' | 'text'; 
 
 export const status = (page: Page) => page.getByRole('status');
 
+/** Opens the settings (a menu behind a button unless the screen is wide enough to show them in the bar). */
+export async function openSettings(page: Page) {
+  const toggle = page.getByRole('button', { name: 'Settings' });
+  if ((await toggle.isVisible()) && (await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
+}
+
+/**
+ * Next by the keyboard, as Omegle had it: Esc arms it ("Press Esc again…"), a second Esc
+ * skips. Esc in the message box does nothing, so focus is taken out of it first.
+ */
+export async function pressEscNext(page: Page) {
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('esc-hint')).toHaveText('Press Esc again for a new stranger');
+  await page.keyboard.press('Escape');
+}
+
 interface MediaState {
   connectionState: string;
   framesDecoded: number;
@@ -360,8 +393,9 @@ export async function selectedCandidatePair(page: Page): Promise<CandidatePair |
  * fails on any violation. Each view is checked with one line:
  * `await expectAccessible(page, 'partner left')`.
  */
-export async function expectAccessible(page: Page, view: string) {
-  const results = await new AxeBuilder({ page }).options({ resultTypes: ['violations'] }).analyze();
+export async function expectAccessible(page: Page, view: string, rules?: string[]) {
+  const axe = new AxeBuilder({ page }).options({ resultTypes: ['violations'] });
+  const results = await (rules ? axe.withRules(rules) : axe).analyze();
   const testInfo = test.info();
   await testInfo.attach(`axe ${view}`, { body: JSON.stringify(results.violations, null, 2), contentType: 'application/json' });
   const summary = results.violations.map(
@@ -369,6 +403,20 @@ export async function expectAccessible(page: Page, view: string) {
   );
   expect(summary, `axe-core violations on the ${view} view`).toEqual([]);
   testInfo.annotations.push({ type: 'axe', description: `${view}: ${results.passes.length} rules passed, no violations` });
+}
+
+/**
+ * axe on the view as it is in both themes: every rule with the system dark (the app follows
+ * the system), then, with it light, the rules a theme can change (the colours: contrast, and
+ * links told apart from text by colour); a theme changes nothing else axe looks at, and a full
+ * run on a video page costs seconds on this machine.
+ */
+export async function expectAccessibleInBothThemes(page: Page, view: string) {
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await expectAccessible(page, `${view}, dark`);
+  await page.emulateMedia({ colorScheme: 'light' });
+  await expectAccessible(page, `${view}, light`, ['color-contrast', 'link-in-text-block']);
+  await page.emulateMedia({ colorScheme: null });
 }
 
 /** The messages of one event the page sent. */

@@ -1,7 +1,7 @@
 // The page in the browser's language: Arabic, right to left, and the switcher
 // remembered across a reload.
 import { LANGUAGE_STORAGE_KEY } from '../src/languages';
-import { expect, expectAccessible, expectMediaFlowing, screenshot, test } from './fixtures';
+import { expect, expectAccessible, expectMediaFlowing, openSettings, screenshot, test } from './fixtures';
 
 test('a browser in Arabic gets Arabic, right to left; the switcher changes the language and it is remembered', async ({ goServer, stranger }) => {
   const server = await goServer();
@@ -13,12 +13,15 @@ test('a browser in Arabic gets Arabic, right to left; the switcher changes the l
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('تحدّث مع الغرباء');
   await expect(page.getByRole('button', { name: 'ابدأ' })).toBeVisible();
   await expect(page).toHaveTitle('Go-Megle: تحدّث مع الغرباء');
-  // Mirrored: the brand is at the right edge of the top bar, the settings at the left.
+  // Mirrored: the brand is at the right edge of the top bar, the settings (their menu's button) at the left.
   const brand = (await page.locator('.brand').boundingBox())!;
-  const settings = (await page.locator('.settings').boundingBox())!;
+  const settings = (await page.getByRole('button', { name: 'الإعدادات' }).boundingBox())!;
   expect(brand.x).toBeGreaterThan(settings.x);
   await expectAccessible(page, 'landing (Arabic)');
   await screenshot(page, '6-landing-arabic');
+  await page.getByRole('button', { name: 'الإعدادات' }).click();
+  await expect(page.getByRole('combobox', { name: 'اللغة' })).toBeInViewport(); // the menu opens inside the window, on the left
+  await expectAccessible(page, 'settings (Arabic)');
 
   // The switcher: English, then a reload keeps it.
   await page.getByRole('combobox', { name: 'اللغة' }).selectOption('en');
@@ -31,6 +34,7 @@ test('a browser in Arabic gets Arabic, right to left; the switcher changes the l
   await expect(page.locator('html')).toHaveAttribute('dir', 'ltr');
 
   // Another language, loaded as its own chunk from this server, also remembered.
+  await openSettings(page);
   await page.getByRole('combobox', { name: 'Language' }).selectOption('fr');
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Parlez à des inconnus');
   await page.reload();

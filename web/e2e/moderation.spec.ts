@@ -8,7 +8,19 @@
 import { randomBytes } from 'node:crypto';
 import type { Page } from '@playwright/test';
 import type { ServerMessage } from '../src/protocol';
-import { expect, expectAccessible, expectVideoFlowing, lastHello, screenshot, sentEvents, startChat, status, test, type Stranger } from './fixtures';
+import {
+  expect,
+  expectAccessible,
+  expectVideoFlowing,
+  lastHello,
+  pressEscNext,
+  screenshot,
+  sentEvents,
+  startChat,
+  status,
+  test,
+  type Stranger,
+} from './fixtures';
 
 const MOD_TOKEN = randomBytes(16).toString('hex');
 const moderated = { MOD_TOKEN, TRUSTED_PROXIES: '127.0.0.1/32' };
@@ -138,10 +150,13 @@ test('A reports B (nudity, with a note); the console shows the still and the cha
   await expectAccessible(b.page, 'banned');
   await screenshot(b.page, '11-banned');
 
-  // Reloading shows it again (the server says it on every new connection).
+  // Reloading shows it again (the server says it on every new connection), and nothing says
+  // "Connecting…" for ever: no hello comes to a banned page.
   await b.page.reload();
   await expect(b.page.getByRole('heading', { level: 1 })).toHaveText(`You are banned until ${localized}`);
   await expect(b.page.getByTestId('banned')).toContainText('Nudity on camera');
+  await expect(b.page.getByText('Connecting…')).toHaveCount(0);
+  await expect(b.page.getByTestId('online')).toHaveCount(0);
 
   // C arrives: A meets C. Never B again.
   const c = await stranger(server.url, { forwardedFor: '203.0.113.30' });
@@ -170,7 +185,7 @@ test('two strangers who Next each other wait rather than meet again, and each me
 
   // A presses Next; B looks for someone new too. The only one waiting is A, whom B just met.
   const aWaiting = count(a, 'waiting');
-  await a.page.keyboard.press('Escape');
+  await pressEscNext(a.page);
   await expect.poll(() => count(a, 'waiting'), { message: 'A queued' }).toBeGreaterThan(aWaiting);
   await expect(status(b.page)).toHaveText('Stranger has disconnected');
   const bWaiting = count(b, 'waiting');
@@ -179,8 +194,13 @@ test('two strangers who Next each other wait rather than meet again, and each me
   await expect.poll(() => count(b, 'waiting'), { message: 'B queued, not matched with A again' }).toBeGreaterThan(bWaiting);
   expect(matchesOf(a)).toHaveLength(1);
   expect(matchesOf(b)).toHaveLength(1);
-  await expect(status(a.page)).toHaveText('Looking for someone…');
-  await expect(status(b.page)).toHaveText('Looking for someone…');
+  // Both are told why they wait (the server passed each over for the other), and that one other searches.
+  for (const page of [a.page, b.page]) {
+    await expect(status(page)).toHaveText('Looking for someone… · everyone searching right now was met recently; waiting for someone new');
+    await expect(page.getByTestId('waiting-info')).toHaveText('1 other person is looking for a text chat');
+  }
+  await expectAccessible(a.page, 'searching, met recently');
+  await screenshot(a.page, '15-met-recently');
 
   // A third stranger meets one of them, a fourth the other.
   const c = await stranger(server.url);

@@ -15,6 +15,8 @@ import {
   expectVideoFlowing,
   lastHello,
   mediaState,
+  openSettings,
+  pressEscNext,
   screenshot,
   sentEvents,
   startChat,
@@ -86,7 +88,7 @@ test('a page gets through the proof-of-work gate: it solves hello.pow before Sta
   expect(await scrapeMetric(server.url, 'gomegle_pow_refused_total')).toBe(0);
 
   // Through the gate: Next needs no second answer.
-  await a.page.keyboard.press('Escape');
+  await pressEscNext(a.page);
   await expect(status(a.page)).toHaveText('Looking for someone…');
   expect(sentEvents(a, 'find_match')[1].data.pow).toBeUndefined();
 });
@@ -253,6 +255,7 @@ test('"Blur unsafe video" off: the stranger\'s video is shown at once, and the c
   const server = await goServer();
   const a = await stranger(server.url);
   const b = await stranger(server.url);
+  await openSettings(a.page);
   const toggle = a.page.getByRole('checkbox', { name: 'Blur unsafe video' });
   await expect(toggle).toBeChecked();
   await toggle.uncheck();
@@ -269,6 +272,7 @@ test('"Blur unsafe video" off: the stranger\'s video is shown at once, and the c
   expect(await tile.locator('video').evaluate((video) => getComputedStyle(video).filter)).toBe('none');
 
   await a.page.reload();
+  await openSettings(a.page);
   await expect(a.page.getByRole('checkbox', { name: 'Blur unsafe video' })).not.toBeChecked();
 });
 

@@ -3,7 +3,19 @@ import userEvent from '@testing-library/user-event';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { App, SOUNDS_STORAGE_KEY, type AppProps } from './App';
 import type { MatchInfo, ServerMessage } from './protocol';
-import { fakeCameraStream, FakeMediaStream, FakeMediaStreamTrack, FakeRTCPeerConnection, FakeWebSocket, agreeToRules, hello, installBrowserFakes, statsWithSelectedLocal } from './test/fakes';
+import { DEVICE_STORAGE_KEYS } from './hooks/useMediaDevices';
+import {
+  deviceGetUserMedia,
+  fakeCameraStream,
+  FakeMediaStream,
+  FakeMediaStreamTrack,
+  FakeRTCPeerConnection,
+  FakeWebSocket,
+  agreeToRules,
+  hello,
+  installBrowserFakes,
+  statsWithSelectedLocal,
+} from './test/fakes';
 
 const found = (overrides: Partial<MatchInfo> = {}): Extract<ServerMessage, { event: 'match_found' }> => ({
   event: 'match_found',
@@ -115,7 +127,7 @@ describe('App', () => {
     expect(status()).toHaveTextContent('Stranger has disconnected');
     const again = screen.getByRole('button', { name: /new stranger/i });
     expect(again).toHaveFocus();
-    expect(screen.getByLabelText('Message')).toBeDisabled();
+    expect(screen.getByRole('button', { name: 'Send' })).toBeDisabled(); // the box still takes a draft for the next one
     await user.click(again);
     expect(socket().sentEvents('find_match')).toHaveLength(2);
     expect(status()).toHaveTextContent('Looking for someone…');
@@ -174,14 +186,21 @@ describe('App', () => {
     expect(status()).toHaveTextContent('Connected');
   });
 
-  it('Next on Escape, Stop sends leave and returns to the landing view', async () => {
+  it('Next on Escape twice (not in the message box), Stop sends leave and returns to the landing view', async () => {
     const { user, socket } = renderApp();
     await user.click(screen.getByRole('radio', { name: /text only/i }));
     await user.click(screen.getByRole('button', { name: 'Start' }));
     act(() => socket().serverSend(found()));
+    await user.keyboard('{Escape}'); // in the message box, where focus is: nothing
+    expect(socket().sentEvents('find_match')).toHaveLength(1);
+    act(() => screen.getByLabelText('Message').blur());
+    await user.keyboard('{Escape}');
+    expect(screen.getByTestId('esc-hint')).toHaveTextContent('Press Esc again for a new stranger');
+    expect(socket().sentEvents('find_match')).toHaveLength(1);
     await user.keyboard('{Escape}');
     expect(socket().sentEvents('find_match')).toHaveLength(2);
     expect(status()).toHaveTextContent('Looking for someone…');
+    expect(screen.getByLabelText('Message')).toHaveFocus(); // after Next, ready to greet the next one
 
     await user.click(screen.getByRole('button', { name: 'Stop' }));
     expect(socket().sentEvents('leave')).toHaveLength(1);
@@ -348,8 +367,8 @@ describe('App', () => {
     expect(screen.getByLabelText('Your video')).toHaveProperty('muted', true);
   });
 
-  it('switch camera: shown only with two cameras; replaces the sent track, the call goes on', async () => {
-    getUserMedia.mockImplementation(async () => fakeCameraStream());
+  it('switch camera: shown only with two cameras; the next camera replaces the sent track, the call goes on', async () => {
+    getUserMedia.mockImplementation(deviceGetUserMedia);
     installBrowserFakes(getUserMedia, { cameras: 2 });
     const { user, socket } = renderApp();
     await user.click(screen.getByRole('button', { name: 'Start' }));
@@ -358,8 +377,67 @@ describe('App', () => {
     await user.click(await screen.findByRole('button', { name: 'Switch camera' }));
     const videoSender = pc.senders.find((sender) => sender.track?.kind === 'video')!;
     await waitFor(() => expect(videoSender.replaced).toHaveLength(1));
-    expect(getUserMedia).toHaveBeenLastCalledWith({ video: { facingMode: 'environment' }, audio: false });
+    expect(getUserMedia).toHaveBeenLastCalledWith({ video: { deviceId: { exact: 'camera-1' } }, audio: false });
+    expect(window.localStorage.getItem(DEVICE_STORAGE_KEYS.videoinput)).toBe('camera-1'); // remembered
+    await user.click(screen.getByRole('button', { name: 'Switch camera' })); // and round again
+    await waitFor(() => expect(videoSender.replaced).toHaveLength(2));
+    expect((videoSender.replaced[1] as FakeMediaStreamTrack).deviceId).toBe('camera-0');
     expect(pc.closed).toBe(false);
+  });
+
+  it('the camera and microphone pickers: before Start (remembered, and used by Start) and during a chat (the call gets the new track)', async () => {
+    getUserMedia.mockImplementation(deviceGetUserMedia);
+    installBrowserFakes(getUserMedia, { cameras: 2, microphones: 2 });
+    const { user, socket } = renderApp();
+    await user.selectOptions(await screen.findByRole('combobox', { name: 'Camera' }), 'Fake camera 1');
+    expect(window.localStorage.getItem(DEVICE_STORAGE_KEYS.videoinput)).toBe('camera-1');
+    expect(getUserMedia).not.toHaveBeenCalled(); // choosing opens nothing before Start
+    await user.click(screen.getByRole('button', { name: 'Start' }));
+    expect(getUserMedia).toHaveBeenCalledWith({ video: { deviceId: { exact: 'camera-1' } }, audio: true });
+
+    act(() => socket().serverSend(found({ mode: 'video', initiator: true })));
+    const [pc] = FakeRTCPeerConnection.instances.filter((p) => !p.closed);
+    await user.click(screen.getByText('Camera and microphone')); // the pickers' disclosure
+    const microphone = screen.getByRole('combobox', { name: 'Microphone' });
+    expect(microphone).toHaveValue('microphone-0');
+    await user.selectOptions(microphone, 'Fake microphone 1');
+    const audioSender = pc.senders.find((sender) => sender.track?.kind === 'audio')!;
+    await waitFor(() => expect(audioSender.replaced).toHaveLength(1));
+    expect((audioSender.replaced[0] as FakeMediaStreamTrack).deviceId).toBe('microphone-1');
+    expect(screen.getByRole('combobox', { name: 'Microphone' })).toHaveValue('microphone-1');
+    expect(window.localStorage.getItem(DEVICE_STORAGE_KEYS.audioinput)).toBe('microphone-1');
+  });
+
+  it('before the browser names the devices, one click asks for the camera, then the pickers show', async () => {
+    getUserMedia.mockImplementation(deviceGetUserMedia);
+    const devices = installBrowserFakes(getUserMedia, { labelled: false });
+    const { user } = renderApp();
+    expect(screen.queryByRole('combobox', { name: 'Camera' })).not.toBeInTheDocument();
+    devices.labelled = true; // what the browser does once it is allowed
+    await user.click(screen.getByRole('button', { name: 'Choose your camera and microphone' }));
+    expect(await screen.findByRole('combobox', { name: 'Camera' })).toHaveValue('camera-0');
+    const [stream] = await Promise.all(getUserMedia.mock.results.map((r) => r.value as Promise<FakeMediaStream>));
+    expect(stream.getTracks().every((track) => track.stopped)).toBe(true); // the camera went off again
+  });
+
+  it('a camera the browser blocks: how to allow it, before Start and after a refused Start', async () => {
+    getUserMedia.mockRejectedValue(new DOMException('blocked', 'NotAllowedError'));
+    const listeners: Array<() => void> = [];
+    const permission = { state: 'denied' as PermissionState, addEventListener: (_: string, f: () => void) => listeners.push(f) };
+    Object.defineProperty(navigator, 'permissions', { configurable: true, value: { query: vi.fn(async () => permission) } });
+    try {
+      const { user } = renderApp();
+      expect(await screen.findByTestId('camera-blocked')).toHaveTextContent('Your browser is blocking the camera and microphone for this site.');
+      expect(screen.getByTestId('camera-blocked')).toHaveTextContent(/lock icon in the address bar/);
+      permission.state = 'granted'; // the user allowed it in the browser's settings: the hint goes
+      act(() => listeners.forEach((listener) => listener()));
+      expect(screen.queryByTestId('camera-blocked')).not.toBeInTheDocument();
+      await user.click(screen.getByRole('button', { name: 'Start' })); // refused all the same (the fake): said, with how
+      expect(await screen.findByTestId('media-error')).toHaveTextContent('Camera and microphone access was denied');
+      expect(screen.getByTestId('camera-blocked-hint')).toHaveTextContent(/lock icon in the address bar/);
+    } finally {
+      Reflect.deleteProperty(navigator, 'permissions');
+    }
   });
 
   it('no switch-camera button with one camera', async () => {
@@ -396,8 +474,8 @@ describe('App', () => {
       show('visible');
       expect(document.title).toBe('Go-Megle: talk to strangers');
 
-      await user.click(screen.getByRole('checkbox', { name: 'Alert sounds' }));
-      expect(window.localStorage.getItem(SOUNDS_STORAGE_KEY)).toBe('0');
+      await user.selectOptions(screen.getByRole('combobox', { name: 'Match and message sounds' }), 'Off');
+      expect(window.localStorage.getItem(SOUNDS_STORAGE_KEY)).toBe('off');
       show('hidden');
       act(() => socket().serverSend({ event: 'chat', data: { text: 'you there?' } }));
       await waitFor(() => expect(document.title).toBe('● New message'));
@@ -406,10 +484,26 @@ describe('App', () => {
       expect(document.title).toBe('Go-Megle: talk to strangers');
     });
 
-    it('remembers sounds off across page loads', () => {
+    it('remembers the sounds setting across page loads, an earlier version\'s "off" too', () => {
       window.localStorage.setItem(SOUNDS_STORAGE_KEY, '0');
       renderApp();
-      expect(screen.getByRole('checkbox', { name: 'Alert sounds' })).not.toBeChecked();
+      expect(screen.getByRole('combobox', { name: 'Match and message sounds' })).toHaveValue('off');
+    });
+
+    it('sounds "always": the match and each message chime while the tab is in front too', async () => {
+      const playAlert = vi.fn();
+      window.localStorage.setItem(SOUNDS_STORAGE_KEY, '1'); // the earlier "on": in a background tab only
+      const { user, socket } = renderApp({ playAlert });
+      const setting = screen.getByRole('combobox', { name: 'Match and message sounds' });
+      expect(setting).toHaveValue('background');
+      expect(screen.getByRole('option', { name: 'Only when the tab is hidden' })).toBeInTheDocument();
+      await user.selectOptions(setting, 'Always, even with the tab open');
+      await user.click(screen.getByRole('radio', { name: /text only/i }));
+      await user.click(screen.getByRole('button', { name: 'Start' }));
+      act(() => socket().serverSend(found()));
+      act(() => socket().serverSend({ event: 'chat', data: { text: 'hi' } }));
+      expect(playAlert).toHaveBeenCalledTimes(2);
+      expect(document.title).toBe('Go-Megle: talk to strangers');
     });
   });
 });

@@ -2,25 +2,32 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Mode } from './protocol';
 import { captureFrame as captureVideoFrame } from './evidence';
-import { useAttention } from './hooks/useAttention';
+import { SOUND_SETTINGS, useAttention, type SoundSetting } from './hooks/useAttention';
 import { useBan } from './hooks/useBan';
 import { useCallOutcome, type CallStatus, type CallTimeouts } from './hooks/useCallOutcome';
 import { classifierSupported, defaultClassifierFactory, useClassifier } from './hooks/useClassifier';
 import { useLanguage } from './hooks/useLanguage';
 import { useLastPartner, type ReportTarget } from './hooks/useLastPartner';
-import { useMatch, type MatchState } from './hooks/useMatch';
+import { useEscapeNext } from './hooks/useEscapeNext';
+import { useMatch, type MatchState, type SystemNotice } from './hooks/useMatch';
+import { useMediaDevices, type DeviceKind } from './hooks/useMediaDevices';
 import { useNudityScreening } from './hooks/useNudityScreening';
 import { usePeerConnection } from './hooks/usePeerConnection';
-import { usePersistentFlag } from './hooks/usePersistentFlag';
+import { usePersistentChoice, usePersistentFlag } from './hooks/usePersistentFlag';
 import { useProofOfWork } from './hooks/useProofOfWork';
 import { useReport, type ReportChoice } from './hooks/useReport';
 import { useRules } from './hooks/useRules';
 import { useSelfCheck } from './hooks/useSelfCheck';
+import { useShareMediaState } from './hooks/useShareMediaState';
 import { useSignaling, type SignalingOptions, type SignalingStatus } from './hooks/useSignaling';
+import { useTheme } from './hooks/useTheme';
+import { useTranscript } from './hooks/useTranscript';
 import { useUserMedia } from './hooks/useUserMedia';
+import { useVisualViewport } from './hooks/useVisualViewport';
 import { BannedNotice } from './components/BannedNotice';
 import { ChatView } from './components/ChatView';
 import type { ReportButton } from './components/Controls';
+import type { DevicePickerProps } from './components/DevicePicker';
 import { Landing } from './components/Landing';
 import { ReportDialog } from './components/ReportDialog';
 import { ReportNotice } from './components/ReportNotice';
@@ -30,6 +37,7 @@ import { TopBar } from './components/TopBar';
 import type { ClassifierFactory } from './nsfw/classifier';
 import { BLUR_STORAGE_KEY, DEFAULT_NUDITY_CONFIG, type NudityConfig } from './nsfw/config';
 import type { PowSolver } from './pow/solve';
+import type { TranscriptWords } from './transcript';
 
 export interface AppProps {
   signaling?: SignalingOptions;
@@ -54,16 +62,21 @@ export interface AppProps {
 }
 
 export const SOUNDS_STORAGE_KEY = 'gomegle.sounds';
+// Before sounds could also play in front, the setting was on ('1', in a background tab) or off ('0').
+const LEGACY_SOUNDS: Record<string, SoundSetting> = { '1': 'background', '0': 'off' };
 export { BLUR_STORAGE_KEY };
 
-/** The status line: what the user most needs to know right now. */
-export function describeStatus(socket: SignalingStatus, match: Pick<MatchState, 'phase' | 'mode'>, call: CallStatus): StatusBarProps {
+/**
+ * The status line: what the user most needs to know right now. metRecently: the search
+ * found only strangers met recently, and others are searching (so that is why it waits).
+ */
+export function describeStatus(socket: SignalingStatus, match: Pick<MatchState, 'phase' | 'mode'>, call: CallStatus, metRecently = false): StatusBarProps {
   if (socket === 'reconnecting') return { text: 'reconnecting', detail: null, tone: 'warn' };
   if (socket === 'replaced') return { text: 'replaced', detail: null, tone: 'warn' };
   switch (match.phase) {
     case 'idle':
     case 'searching':
-      return { text: 'searching', detail: null, tone: 'info' };
+      return { text: 'searching', detail: metRecently ? 'metRecently' : null, tone: 'info' };
     case 'partner_left':
       return { text: 'partnerLeft', detail: null, tone: 'warn' };
     case 'matched': {
@@ -93,8 +106,10 @@ export function App({
   nudity: nudityOptions,
   stills,
 }: AppProps = {}) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const language = useLanguage();
+  const [theme, setTheme] = useTheme();
+  useVisualViewport();
   const signaling = useSignaling(signalingOptions);
   // find_match goes through the proof-of-work gate; everything else straight to the socket.
   const gated = useProofOfWork(signaling, { solve: solvePow });
@@ -106,6 +121,8 @@ export function App({
   const lastPartner = useLastPartner({ match: match.match, lines: match.lines });
   const remoteVideoRef = useRef<HTMLVideoElement | null>(null);
   const media = useUserMedia();
+  const devices = useMediaDevices();
+  useShareMediaState({ send: signaling.send, match: match.match, camera: media.videoEnabled, mic: media.audioEnabled });
   const peer = usePeerConnection({
     signaling,
     match: match.match,
@@ -113,7 +130,7 @@ export function App({
     localStream: media.stream,
   });
   const call = useCallOutcome({ signaling, match: match.match, peer, timeouts: callTimeouts });
-  const [sounds, setSounds] = usePersistentFlag(SOUNDS_STORAGE_KEY, true);
+  const [sounds, setSounds] = usePersistentChoice(SOUNDS_STORAGE_KEY, SOUND_SETTINGS, 'background', LEGACY_SOUNDS);
   const [protect, setProtect] = usePersistentFlag(BLUR_STORAGE_KEY, true);
 
   // Nudity protection (README: privacy): the classifier is created by the first video
@@ -146,6 +163,27 @@ export function App({
     sound: sounds,
     play: playAlert,
   });
+
+  // Keeping the conversation: made in the browser, in the page's language.
+  const transcriptWords = useCallback(
+    (ended: Date, common: string[]): TranscriptWords => {
+      const system: Record<SystemNotice, string> = {
+        matched: t('chat.matched'),
+        matchedRandom: t('chat.matchedRandom'),
+        partner_left: t('chat.partnerLeft'),
+      };
+      return {
+        heading: t('chat.transcriptHeading', { date: new Intl.DateTimeFormat(i18n.language, { dateStyle: 'long', timeStyle: 'short' }).format(ended) }),
+        common: common.length > 0 ? `${t('chat.bothLike')} ${common.join(', ')}` : null,
+        you: t('chat.you'),
+        stranger: t('chat.stranger'),
+        system: (notice) => system[notice],
+      };
+    },
+    [t, i18n.language],
+  );
+  const transcript = useTranscript({ match: match.match, lines: match.lines, words: transcriptWords });
+
   const [interests, setInterests] = useState<string[]>([]);
   const [mode, setMode] = useState<Mode>('video');
   const [starting, setStarting] = useState(false);
@@ -153,10 +191,11 @@ export function App({
   const [rulesFor, setRulesFor] = useState<Mode | null>(null);
   const [remoteVolume, setRemoteVolume] = useState(1);
   const { start: startMatch, stop: stopMatch, next, phase } = match;
-  const { request: requestMedia, release: releaseMedia, switchCamera: openOtherCamera } = media;
-  const { replaceVideoTrack } = peer;
+  const { request: requestMedia, release: releaseMedia, switchDevice } = media;
+  const { replaceTrack } = peer;
   const { get: loadClassifier, release: releaseClassifier } = classifier;
   const { beforeFirstSearch } = selfCheck;
+  const { chosen: chosenDevices, choose: chooseDevice, refresh: refreshDevices } = devices;
 
   const start = useCallback(
     async (wanted: Mode) => {
@@ -164,7 +203,8 @@ export function App({
       if (wanted === 'video') {
         setStarting(true);
         loadClassifier(); // the model loads while the camera starts
-        const stream = await requestMedia();
+        const stream = await requestMedia(chosenDevices);
+        void refreshDevices(); // allowed now: the devices have names
         if (!stream) {
           setStarting(false);
           return; // Landing shows why and offers text only
@@ -180,7 +220,7 @@ export function App({
       }
       startMatch({ interests, mode: wanted });
     },
-    [interests, requestMedia, releaseMedia, startMatch, loadClassifier, releaseClassifier, beforeFirstSearch],
+    [interests, requestMedia, chosenDevices, refreshDevices, releaseMedia, startMatch, loadClassifier, releaseClassifier, beforeFirstSearch],
   );
 
   // A browser's first Start shows the rules; Start goes ahead once they are agreed to.
@@ -205,10 +245,43 @@ export function App({
     releaseMedia();
   }, [stopMatch, releaseMedia]);
 
-  const switchCamera = useCallback(async () => {
-    const track = await openOtherCamera();
-    if (track) await replaceVideoTrack(track);
-  }, [openOtherCamera, replaceVideoTrack]);
+  // Choosing a camera or microphone: remembered, and during a chat the new device's track
+  // replaces the old one in the call (no renegotiation).
+  const pickDevice = useCallback(
+    async (kind: DeviceKind, id: string) => {
+      chooseDevice(kind, id);
+      const track = await switchDevice(kind, id);
+      if (track) await replaceTrack(track);
+    },
+    [chooseDevice, switchDevice, replaceTrack],
+  );
+  // Switch camera: the next camera of the device (front and rear on a phone).
+  const { cameras } = devices;
+  const cameraInUse = media.inUse.videoinput;
+  const switchCamera = useCallback(() => {
+    const at = cameras.findIndex((camera) => camera.id === cameraInUse);
+    const next = cameras[(at + 1) % cameras.length];
+    if (next) void pickDevice('videoinput', next.id);
+  }, [cameras, cameraInUse, pickDevice]);
+  // What the pickers show (once the browser names the devices): the one in use, else the one remembered.
+  const devicePicker: DevicePickerProps | null =
+    [...devices.cameras, ...devices.microphones].some((device) => device.label)
+      ? {
+          cameras: devices.cameras,
+          microphones: devices.microphones,
+          selected: {
+            videoinput: media.inUse.videoinput ?? chosenDevices.videoinput,
+            audioinput: media.inUse.audioinput ?? chosenDevices.audioinput,
+          },
+          onChoose: (kind, id) => void (media.stream ? pickDevice(kind, id) : chooseDevice(kind, id)),
+        }
+      : null;
+  // Before the browser allowed the camera it names no device: asking is one click.
+  const allowDevices = useCallback(async () => {
+    const stream = await requestMedia(chosenDevices);
+    await refreshDevices();
+    if (stream) releaseMedia(); // the camera goes off again until Start
+  }, [requestMedia, chosenDevices, refreshDevices, releaseMedia]);
 
   // The Report button: pressing it takes the evidence at that moment (the stranger's
   // video as it is now, the conversation's last lines) and opens the dialog.
@@ -249,20 +322,14 @@ export function App({
     releaseMedia();
   }, [banned, stopMatch, releaseMedia]);
 
-  useEffect(() => {
-    if (phase === 'idle' || banned) return;
-    const listeners = new AbortController();
-    window.addEventListener(
-      'keydown',
-      (event) => {
-        if (event.key !== 'Escape' || event.defaultPrevented) return;
-        event.preventDefault();
-        next();
-      },
-      { signal: listeners.signal },
-    );
-    return () => listeners.abort();
-  }, [phase, banned, next]);
+  // Esc: twice to skip a stranger, once when there is nobody to lose.
+  const escArmed = useEscapeNext({ enabled: phase !== 'idle' && !banned, confirm: phase === 'matched', next, scope: match.match?.match_id ?? null });
+
+  // While searching: how many others search in this mode, and whether the only ones the
+  // search found were met recently (said only while someone else searches).
+  const searchingNow = match.searching?.[match.mode];
+  const othersSearching = searchingNow === undefined ? null : Math.max(0, searchingNow - 1);
+  const metRecently = match.metRecently && othersSearching !== 0;
 
   const view =
     phase === 'idle' ? (
@@ -273,9 +340,13 @@ export function App({
         checking={checking}
         selfWarning={selfCheck.warning}
         mediaError={media.error}
+        cameraBlocked={devices.permission === 'denied'}
+        devices={devicePicker}
+        onAllowDevices={devicePicker ? null : () => void allowDevices()}
         notice={match.notice}
         connection={signaling.status}
         report={reportButton}
+        transcript={transcript}
         onInterests={setInterests}
         onMode={setMode}
         onStart={requestStart}
@@ -284,21 +355,25 @@ export function App({
       <ChatView
         phase={phase}
         mode={match.mode}
-        status={describeStatus(signaling.status, match, call)}
+        status={describeStatus(signaling.status, match, call, metRecently)}
         call={call}
         notice={match.notice}
+        othersSearching={othersSearching}
         localStream={media.stream}
         remoteStream={peer.remoteStream}
-        mirrorLocal={media.facingMode === 'user'}
+        mirrorLocal={media.mirrored}
         remoteVolume={remoteVolume}
         lines={match.lines}
         partnerTyping={match.partnerTyping}
         commonInterests={match.match?.common_interests ?? []}
         audioEnabled={media.audioEnabled}
         videoEnabled={media.videoEnabled}
-        canSwitchCamera={media.canSwitchCamera}
-        autoNext={autoNext}
+        partnerMedia={match.partnerMedia}
+        canSwitchCamera={devices.cameras.length > 1}
+        devices={devicePicker}
+        escArmed={escArmed}
         report={reportButton}
+        transcript={transcript}
         remoteVideoRef={remoteVideoRef}
         remoteShield={protect ? { blurred: screening.blurred, verdict: screening.verdict, onShow: screening.showAnyway } : null}
         onReportNudity={canOffer ? reportNudity : null}
@@ -309,23 +384,27 @@ export function App({
         onTyping={match.setTyping}
         onToggleAudio={media.toggleAudio}
         onToggleVideo={media.toggleVideo}
-        onSwitchCamera={() => void switchCamera()}
+        onSwitchCamera={switchCamera}
         onRemoteVolume={setRemoteVolume}
-        onAutoNext={setAutoNext}
       />
     );
 
   return (
-    <div className="app">
+    <div className="app app-main">
       <TopBar
         online={match.online}
+        offline={banned}
         language={language.language}
         languages={language.languages}
         sounds={sounds}
         protect={protect}
+        autoNext={autoNext}
+        theme={theme}
         onLanguage={language.setLanguage}
         onSounds={setSounds}
         onProtect={setProtect}
+        onAutoNext={setAutoNext}
+        onTheme={setTheme}
       />
       {ban ? (
         <BannedNotice ban={ban} />

@@ -96,5 +96,8 @@ describe('App, banned', () => {
     });
     expect(screen.getByRole('heading', { level: 1 })).toHaveTextContent('You are banned until');
     expect(screen.getByTestId('banned')).toHaveTextContent('Harassment');
+    // no hello comes to a banned page, and nothing more will: it never says "Connecting…"
+    expect(screen.queryByText('Connecting…')).not.toBeInTheDocument();
+    expect(screen.queryByTestId('online')).not.toBeInTheDocument();
   });
 });

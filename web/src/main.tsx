@@ -1,6 +1,7 @@
 import { StrictMode, type ReactNode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
+import { applyStoredTheme } from './hooks/useTheme';
 import { callTimeoutsFrom } from './hooks/useCallOutcome';
 import { initI18n } from './i18n';
 import { nudityConfigFrom } from './nsfw/config';
@@ -23,6 +24,8 @@ declare global {
 
 const root = document.getElementById('root');
 if (!root) throw new Error('missing #root');
+// The app's theme before anything is painted (the console keeps its own dark look).
+if (!isConsolePath(window.location.pathname)) applyStoredTheme();
 const callTimeouts = callTimeoutsFrom(window.goMegleTest);
 const nudity = nudityConfigFrom(window.goMegleTest?.nudity);
 

@@ -33,6 +33,31 @@ export interface MatchFoundData {
 
 export type SignalType = 'offer' | 'answer' | 'candidate';
 
+/** How many users search for a partner, cluster-wide, by mode. */
+export interface Searching {
+  video: number;
+  text: number;
+}
+
+/** media_state's data, both ways: whether the sender's camera and microphone are on. */
+export interface MediaState {
+  camera: boolean;
+  mic: boolean;
+}
+
+/**
+ * waiting's data. searching: users searching in this mode, the recipient included (absent:
+ * not known); met_recently: the only strangers the search found were met recently, so it
+ * waits for someone new (comes again, once, when another search passes this one over).
+ */
+export interface WaitingData {
+  message: string;
+  interests: string[] | null;
+  mode: Mode;
+  searching?: number;
+  met_recently?: boolean;
+}
+
 export type PartnerLeftReason = 'left' | 'next' | 'disconnected';
 
 export type ErrorCode =
@@ -66,6 +91,8 @@ export type ServerMessage =
         resume_token: string;
         online: number;
         /** STUN only; TURN too after a resume into a match (otherwise it comes with match_found). */
+        /** Absent from a server older than this page. */
+        searching?: Searching;
         ice_servers: ICEServer[] | null;
         resumed?: boolean;
         match?: MatchInfo | null;
@@ -73,14 +100,15 @@ export type ServerMessage =
         pow?: PowChallenge;
       };
     }
-  | { event: 'waiting'; data: { message: string; interests: string[] | null; mode: Mode } }
+  | { event: 'waiting'; data: WaitingData }
   | { event: 'match_found'; data: MatchFoundData }
   // The server relays any signal type (up to 32 chars); this client sends the three below.
   | { event: 'signal'; data: { sender_id: string; type: SignalType | (string & {}); payload: unknown } }
   | { event: 'chat'; data: { text: string } }
   | { event: 'typing'; data: { typing: boolean } }
+  | { event: 'media_state'; data: MediaState }
   | { event: 'partner_left'; data: { from: string; reason: PartnerLeftReason } }
-  | { event: 'online'; data: { count: number } }
+  | { event: 'online'; data: { count: number; searching?: Searching } }
   | { event: 'error'; data: { code: ErrorCode; message: string; pow?: PowChallenge } }
   // A Stop makes the last resume token worthless; this is the next one.
   | { event: 'token'; data: { resume_token: string } }
@@ -148,6 +176,7 @@ export type ClientMessage =
   | { event: 'signal'; data: { type: SignalType; payload: unknown } }
   | { event: 'chat'; data: { text: string } }
   | { event: 'typing'; data: { typing: boolean } }
+  | { event: 'media_state'; data: MediaState }
   | { event: 'leave'; data: Record<string, never> }
   | { event: 'rtc_stats'; data: RTCStatsRequest }
   | { event: 'report'; data: ReportRequest };
@@ -178,6 +207,7 @@ const serverEvents: ReadonlySet<string> = new Set<ServerEvent>([
   'signal',
   'chat',
   'typing',
+  'media_state',
   'partner_left',
   'online',
   'error',

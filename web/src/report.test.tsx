@@ -86,7 +86,7 @@ describe('Report', { timeout: 20_000 }, () => {
     expect(screen.getByRole('status')).toHaveTextContent('Looking for someone…');
     expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
     expect(screen.queryByRole('button', { name: /^Report/ })).not.toBeInTheDocument(); // one report per match
-    expect(screen.getByRole('button', { name: /^Next/ })).toHaveFocus();
+    expect(screen.getByRole('textbox', { name: 'Message' })).toHaveFocus(); // as after any Next: ready for the next one
     expect(reportNotice()).toBeEmptyDOMElement();
 
     server({ event: 'reported', data: { match_id: 'm1' } });

@@ -211,7 +211,7 @@ describe('the proof of work', { timeout: 20_000 }, () => {
 
     // Through the gate: later searches (Next) need no solution.
     server({ event: 'match_found', data: { partner_id: 'p', initiator: false, match_id: 'm1', common_interests: [], mode: 'text' } });
-    await userEvent.keyboard('{Escape}');
+    await userEvent.click(screen.getByRole('button', { name: /^Next/ }));
     expect(socket().sentEvents('find_match')[2]).toEqual({ event: 'find_match', data: { interests: [], mode: 'text' } });
   });
 

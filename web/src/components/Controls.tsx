@@ -6,58 +6,36 @@ export interface ReportButton {
 }
 
 export interface ControlsProps {
-  video: boolean;
-  audioEnabled: boolean;
-  videoEnabled: boolean;
-  autoNext: boolean;
   /** Next while someone is (or is being) found; New stranger once they left. */
   nextLabel: 'next' | 'newStranger';
-  canSwitchCamera: boolean;
+  /** One Esc armed Next: the hint says a second one skips. */
+  escArmed: boolean;
   /** The Report button: about the current stranger, or the last one (shortly after they left); null: none. */
   report: ReportButton | null;
   onNext: () => void;
   onStop: () => void;
-  onToggleAudio: () => void;
-  onToggleVideo: () => void;
-  onSwitchCamera: () => void;
-  onAutoNext: (value: boolean) => void;
 }
 
-export function Controls(props: ControlsProps) {
+/** The conversation's buttons, in a bar at the bottom, where a thumb reaches: Next, Stop, Report. */
+export function Controls({ nextLabel, escArmed, report, onNext, onStop }: ControlsProps) {
   const { t } = useTranslation();
-  const { video, audioEnabled, videoEnabled, autoNext, nextLabel } = props;
   return (
     <div className="controls" role="toolbar" aria-label={t('controls.toolbar')}>
-      <button type="button" className="primary" onClick={props.onNext} aria-keyshortcuts="Escape">
+      {/* there before it says anything, so that it is announced */}
+      <p className="esc-hint" aria-live="polite" data-testid="esc-hint">
+        {escArmed ? t('controls.escAgain') : ''}
+      </p>
+      <button type="button" className="primary next" onClick={onNext} aria-keyshortcuts="Escape">
         {t(`controls.${nextLabel}`)} <kbd aria-hidden="true">{t('controls.escKey')}</kbd>
       </button>
-      <button type="button" className="danger" onClick={props.onStop}>
+      <button type="button" className="danger" onClick={onStop}>
         {t('controls.stop')}
       </button>
-      {video && (
-        <>
-          <button type="button" aria-pressed={!audioEnabled} onClick={props.onToggleAudio}>
-            {audioEnabled ? t('controls.mute') : t('controls.unmute')}
-          </button>
-          <button type="button" aria-pressed={!videoEnabled} onClick={props.onToggleVideo}>
-            {videoEnabled ? t('controls.cameraOff') : t('controls.cameraOn')}
-          </button>
-          {props.canSwitchCamera && (
-            <button type="button" onClick={props.onSwitchCamera} data-testid="switch-camera">
-              {t('controls.switchCamera')}
-            </button>
-          )}
-        </>
-      )}
-      {props.report && (
-        <button type="button" className="report" aria-haspopup="dialog" onClick={props.report.onReport} data-testid="report">
-          {t(`controls.${props.report.label}`)}
+      {report && (
+        <button type="button" className="report" aria-haspopup="dialog" onClick={report.onReport} data-testid="report">
+          {t(`controls.${report.label}`)}
         </button>
       )}
-      <label className="check">
-        <input type="checkbox" checked={autoNext} onChange={(event) => props.onAutoNext(event.target.checked)} />
-        {t('controls.autoNext')}
-      </label>
     </div>
   );
 }

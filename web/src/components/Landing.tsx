@@ -3,9 +3,12 @@ import { useTranslation } from 'react-i18next';
 import type { Mode } from '../protocol';
 import type { MediaError } from '../hooks/useUserMedia';
 import type { SignalingStatus } from '../hooks/useSignaling';
+import type { Transcript } from '../hooks/useTranscript';
 import type { ReportButton } from './Controls';
+import { DevicePicker, type DevicePickerProps } from './DevicePicker';
 import { errorKey } from './errors';
 import { InterestsInput } from './InterestsInput';
+import { TranscriptActions } from './TranscriptActions';
 
 export interface LandingProps {
   interests: string[];
@@ -16,85 +19,116 @@ export interface LandingProps {
   /** That check scored the camera unsafe: the warning, and no search until Start is pressed again. */
   selfWarning: boolean;
   mediaError: MediaError | null;
+  /** The browser blocks the camera for this site (its permission says so): how to allow it, before Start. */
+  cameraBlocked: boolean;
+  /** The camera and microphone to choose from (the browser names them once it allowed the camera); null: none known. */
+  devices: DevicePickerProps | null;
+  /** Asks the browser for the camera, so that its devices can be named and chosen; null when they are. */
+  onAllowDevices: (() => void) | null;
   /** An error code from the server to tell the user about. */
   notice: string | null;
   /** The socket's state: a lost or superseded socket is worth a word. */
   connection: SignalingStatus;
   /** Reporting the stranger of the chat that was just stopped (for a short while after); null: nothing to report. */
   report: ReportButton | null;
+  /** The chat that was just stopped, to save or copy; null: none. */
+  transcript: Transcript | null;
   onInterests: (tags: string[]) => void;
   onMode: (mode: Mode) => void;
   onStart: (mode: Mode) => void;
 }
 
-export function Landing({ interests, mode, busy, checking, selfWarning, mediaError, notice, connection, report, onInterests, onMode, onStart }: LandingProps) {
+export function Landing(props: LandingProps) {
+  const { interests, mode, busy, checking, selfWarning, mediaError, notice, connection, report, transcript } = props;
   const { t } = useTranslation();
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    onStart(mode);
+    props.onStart(mode);
   };
+  const blocked = mediaError === 'denied' || props.cameraBlocked;
   return (
     <main className="landing">
-      <h1>{t('landing.heading')}</h1>
-      <p className="tagline">{t('landing.tagline')}</p>
+      <div className="landing-body">
+        <h1>{t('landing.heading')}</h1>
+        <p className="tagline">{t('landing.tagline')}</p>
 
-      {mediaError && (
-        <div className="notice notice-warn" role="alert" data-testid="media-error">
-          <p>
-            {t(`media.${mediaError}`)} {t('landing.textStillPossible')}
-          </p>
-          <div className="notice-actions">
-            <button type="button" className="primary" onClick={() => onStart('text')}>
-              {t('landing.continueText')}
-            </button>
-            <button type="button" onClick={() => onStart('video')}>
-              {t('landing.retryCamera')}
-            </button>
+        {mediaError && (
+          <div className="notice notice-warn" role="alert" data-testid="media-error">
+            <p>
+              {t(`media.${mediaError}`)} {t('landing.textStillPossible')}
+            </p>
+            {blocked && <p data-testid="camera-blocked-hint">{t('media.blockedHow')}</p>}
+            <div className="notice-actions">
+              <button type="button" className="primary" onClick={() => props.onStart('text')}>
+                {t('landing.continueText')}
+              </button>
+              <button type="button" onClick={() => props.onStart('video')}>
+                {t('landing.retryCamera')}
+              </button>
+            </div>
           </div>
-        </div>
-      )}
-      {selfWarning && (
-        <div className="notice notice-warn" role="alert" data-testid="self-warning">
-          <p>
-            <strong>{t('nudity.selfWarning')}</strong>
+        )}
+        {!mediaError && blocked && mode === 'video' && (
+          <div className="notice notice-warn" data-testid="camera-blocked">
+            <p>
+              <strong>{t('media.blocked')}</strong> {t('media.blockedHow')}
+            </p>
+          </div>
+        )}
+        {selfWarning && (
+          <div className="notice notice-warn" role="alert" data-testid="self-warning">
+            <p>
+              <strong>{t('nudity.selfWarning')}</strong>
+            </p>
+            <p>
+              {t('nudity.selfFlagged')} {t('nudity.selfStartAgain')}
+            </p>
+          </div>
+        )}
+        {(notice || connection === 'reconnecting' || connection === 'replaced') && (
+          <p className="notice notice-warn" role="alert">
+            {notice ? t(errorKey(notice)) : t(connection === 'replaced' ? 'status.replaced' : 'status.reconnecting')}
           </p>
-          <p>
-            {t('nudity.selfFlagged')} {t('nudity.selfStartAgain')}
-          </p>
-        </div>
-      )}
-      {(notice || connection === 'reconnecting' || connection === 'replaced') && (
-        <p className="notice notice-warn" role="alert">
-          {notice ? t(errorKey(notice)) : t(connection === 'replaced' ? 'status.replaced' : 'status.reconnecting')}
-        </p>
-      )}
+        )}
 
-      {report && (
-        <p className="report-last">
-          <button type="button" className="report" aria-haspopup="dialog" onClick={report.onReport} data-testid="report">
-            {t(`controls.${report.label}`)}
+        {(report || transcript) && (
+          <div className="after-chat">
+            {report && (
+              <button type="button" className="report" aria-haspopup="dialog" onClick={report.onReport} data-testid="report">
+                {t(`controls.${report.label}`)}
+              </button>
+            )}
+            {transcript && <TranscriptActions transcript={transcript} />}
+          </div>
+        )}
+
+        <form className="start-form" onSubmit={submit} aria-busy={busy}>
+          <InterestsInput value={interests} onChange={props.onInterests} />
+          <fieldset className="modes">
+            <legend>{t('landing.chatWith')}</legend>
+            <label>
+              <input type="radio" name="mode" value="video" checked={mode === 'video'} onChange={() => props.onMode('video')} />
+              {t('landing.modeVideo')}
+            </label>
+            <label>
+              <input type="radio" name="mode" value="text" checked={mode === 'text'} onChange={() => props.onMode('text')} />
+              {t('landing.modeText')}
+            </label>
+          </fieldset>
+          {mode === 'video' && props.devices && <DevicePicker {...props.devices} />}
+          {mode === 'video' && !props.devices && props.onAllowDevices && !blocked && (
+            <p className="devices-ask">
+              <button type="button" className="link" onClick={props.onAllowDevices} data-testid="allow-devices">
+                {t('landing.chooseDevices')}
+              </button>
+            </p>
+          )}
+          <button type="submit" className="primary start" disabled={busy}>
+            {checking ? t('landing.checking') : busy ? t('landing.starting') : t('landing.start')}
           </button>
-        </p>
-      )}
-
-      <form className="start-form" onSubmit={submit} aria-busy={busy}>
-        <InterestsInput value={interests} onChange={onInterests} />
-        <fieldset className="modes">
-          <legend>{t('landing.chatWith')}</legend>
-          <label>
-            <input type="radio" name="mode" value="video" checked={mode === 'video'} onChange={() => onMode('video')} />
-            {t('landing.modeVideo')}
-          </label>
-          <label>
-            <input type="radio" name="mode" value="text" checked={mode === 'text'} onChange={() => onMode('text')} />
-            {t('landing.modeText')}
-          </label>
-        </fieldset>
-        <button type="submit" className="primary start" disabled={busy}>
-          {checking ? t('landing.checking') : busy ? t('landing.starting') : t('landing.start')}
-        </button>
-      </form>
-      <p className="fineprint">{t('landing.fineprint')}</p>
+        </form>
+        <p className="fineprint">{t('landing.fineprint')}</p>
+      </div>
     </main>
   );
 }

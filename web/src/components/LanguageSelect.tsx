@@ -11,7 +11,7 @@ export interface LanguageSelectProps {
 export function LanguageSelect({ language, languages, onLanguage }: LanguageSelectProps) {
   const { t } = useTranslation();
   return (
-    <label className="language">
+    <label className="field language">
       <span>{t('app.language')}</span>
       <select value={language} onChange={(event) => onLanguage(event.target.value as LanguageCode)} data-testid="language">
         {languages.map((option) => (

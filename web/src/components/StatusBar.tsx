@@ -3,7 +3,7 @@ import { useTranslation } from 'react-i18next';
 /** The status line's main text. */
 export type StatusText = 'reconnecting' | 'replaced' | 'searching' | 'partnerLeft' | 'connected' | 'videoFailed';
 /** What follows it after a dot. */
-export type StatusDetail = 'textChat' | 'startingVideo' | 'recoveringVideo' | 'videoFailedDetail';
+export type StatusDetail = 'textChat' | 'startingVideo' | 'recoveringVideo' | 'videoFailedDetail' | 'metRecently';
 
 export interface StatusBarProps {
   text: StatusText;

@@ -1,4 +1,4 @@
-import { useEffect, useRef, type RefObject } from 'react';
+import { useCallback, useEffect, useRef, useState, type RefObject } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Verdict } from '../nsfw/policy';
 
@@ -30,13 +30,63 @@ export interface VideoTileProps {
   videoRef?: RefObject<HTMLVideoElement | null>;
   /** The stranger's picture, screened for nudity; none for your own. */
   shield?: VideoShield | null;
+  /** The camera is off (yours, or the stranger's as its page said): this label instead of a black picture. */
+  cameraOff?: string | null;
+  /** The microphone is off: this label on the picture. */
+  muted?: string | null;
+  /** Offers full screen for this picture, with the button's labels. */
+  fullscreen?: { enter: string; exit: string } | null;
+}
+
+interface FullscreenVideo extends HTMLVideoElement {
+  /** iPhone Safari: the only way a video goes full screen there. */
+  webkitEnterFullscreen?: () => void;
+}
+
+/** Full screen for one element: whether it is, and the toggle (false: the browser cannot). */
+function useFullscreen(element: RefObject<HTMLElement | null>, video: RefObject<HTMLVideoElement | null>) {
+  const [active, setActive] = useState(false);
+  useEffect(() => {
+    const listeners = new AbortController();
+    document.addEventListener('fullscreenchange', () => setActive(document.fullscreenElement === element.current && element.current !== null), {
+      signal: listeners.signal,
+    });
+    return () => listeners.abort();
+  }, [element]);
+  const supported = document.fullscreenEnabled || typeof (video.current as FullscreenVideo | null)?.webkitEnterFullscreen === 'function';
+  const toggle = useCallback(() => {
+    if (document.fullscreenElement) {
+      void document.exitFullscreen().catch(() => undefined);
+      return;
+    }
+    const target = element.current;
+    if (target?.requestFullscreen && document.fullscreenEnabled) void target.requestFullscreen().catch(() => undefined);
+    else (video.current as FullscreenVideo | null)?.webkitEnterFullscreen?.();
+  }, [element, video]);
+  return { active, supported, toggle };
 }
 
 /** One <video> bound to a MediaStream; shows a placeholder while there is none. */
-export function VideoTile({ stream, label, videoLabel, self = false, mirrored = self, placeholder, testID, volume, videoRef: outerRef, shield }: VideoTileProps) {
+export function VideoTile({
+  stream,
+  label,
+  videoLabel,
+  self = false,
+  mirrored = self,
+  placeholder,
+  testID,
+  volume,
+  videoRef: outerRef,
+  shield,
+  cameraOff = null,
+  muted = null,
+  fullscreen = null,
+}: VideoTileProps) {
   const { i18n } = useTranslation();
   const ownRef = useRef<HTMLVideoElement>(null);
   const videoRef = outerRef ?? ownRef;
+  const tileRef = useRef<HTMLElement>(null);
+  const full = useFullscreen(tileRef, videoRef);
   const level = volume?.value;
 
   useEffect(() => {
@@ -54,19 +104,26 @@ export function VideoTile({ stream, label, videoLabel, self = false, mirrored = 
   }, [level, stream]);
 
   const blurred = Boolean(shield?.blurred && stream);
+  const covered = Boolean(cameraOff && stream);
   return (
     <figure
-      className={`tile ${self ? 'tile-self' : 'tile-remote'}${mirrored ? ' tile-mirrored' : ''}${blurred ? ' tile-blurred' : ''}`}
+      ref={tileRef}
+      className={`tile ${self ? 'tile-self' : 'tile-remote'}${mirrored ? ' tile-mirrored' : ''}${blurred ? ' tile-blurred' : ''}${covered ? ' tile-camera-off' : ''}`}
       data-testid={testID}
       data-verdict={shield?.verdict}
       data-blurred={self ? undefined : String(blurred)}
     >
       <video ref={videoRef} autoPlay playsInline muted={self} aria-label={videoLabel} hidden={!stream} />
       {!stream && <div className="tile-placeholder">{placeholder}</div>}
+      {covered && (
+        <div className="tile-state" data-testid={`${testID}-camera-off`}>
+          {cameraOff}
+        </div>
+      )}
       {shield && stream && (
         // There before it has anything to say, so a blur that comes back is announced.
         <div className="tile-shield" aria-live="polite" data-testid="video-shield">
-          {blurred && (
+          {blurred && !covered && (
             <>
               <p>{shield.message}</p>
               <button type="button" onClick={shield.onShow} data-testid="show-anyway">
@@ -76,7 +133,22 @@ export function VideoTile({ stream, label, videoLabel, self = false, mirrored = 
           )}
         </div>
       )}
-      <figcaption className="tile-label">{label}</figcaption>
+      <figcaption className="tile-label">
+        {label}
+        {muted && stream && (
+          <>
+            {' '}
+            <span className="tile-muted" data-testid={`${testID}-muted`}>
+              {muted}
+            </span>
+          </>
+        )}
+      </figcaption>
+      {fullscreen && stream && full.supported && (
+        <button type="button" className="tile-fullscreen" onClick={full.toggle} data-testid="fullscreen">
+          {full.active ? fullscreen.exit : fullscreen.enter}
+        </button>
+      )}
       {volume && stream && (
         <input
           className="tile-volume"

@@ -16,7 +16,7 @@ type Props = Pick<AttentionOptions, 'matchID' | 'lastStrangerLine' | 'sound' | '
 
 function setup(initial: Partial<Props> = {}) {
   const play = vi.fn();
-  const props: Props = { matchID: null, lastStrangerLine: null, sound: true, title: 'Go-Megle', ...initial };
+  const props: Props = { matchID: null, lastStrangerLine: null, sound: 'background', title: 'Go-Megle', ...initial };
   const hook = renderHook(
     (p: Props) => useAttention({ ...p, alertTitles: { connected: 'Stranger connected', message: 'New message' }, play }),
     { initialProps: props, reactStrictMode: true },
@@ -33,7 +33,7 @@ describe('useAttention', () => {
     Reflect.deleteProperty(document, 'visibilityState');
   });
 
-  it('sets the page title and changes nothing while the page is visible', () => {
+  it('sets the page title and changes nothing while the page is visible (sounds in a background tab only)', () => {
     const { rerender, play, props } = setup();
     expect(document.title).toBe('Go-Megle');
     rerender({ ...props, matchID: 'm1' });
@@ -68,11 +68,24 @@ describe('useAttention', () => {
   });
 
   it('sounds off: the title still changes, silently', () => {
-    const { rerender, play, props } = setup({ sound: false });
+    const { rerender, play, props } = setup({ sound: 'off' });
     setVisibility('hidden');
-    rerender({ ...props, sound: false, matchID: 'm1' });
+    rerender({ ...props, matchID: 'm1' });
     expect(document.title).toBe('● Stranger connected');
     expect(play).not.toHaveBeenCalled();
+  });
+
+  it('sounds always: a new stranger and each message play also while the tab is in front, and the title stays', () => {
+    const { rerender, play, props } = setup({ sound: 'always' });
+    rerender({ ...props, matchID: 'm1' });
+    expect(play).toHaveBeenCalledTimes(1);
+    rerender({ ...props, matchID: 'm1', lastStrangerLine: 2 });
+    expect(play).toHaveBeenCalledTimes(2);
+    expect(document.title).toBe('Go-Megle');
+    setVisibility('hidden'); // and in a background tab as before
+    rerender({ ...props, matchID: 'm1', lastStrangerLine: 4 });
+    expect(play).toHaveBeenCalledTimes(3);
+    expect(document.title).toBe('● New message');
   });
 
   it('follows the page title when the language changes', () => {

@@ -3,6 +3,10 @@ import { useEffect, useRef, useState } from 'react';
 /** What happened while the page was hidden. */
 export type Alert = 'connected' | 'message';
 
+/** When the match and message sounds play: never, only while the tab is in the background, or always. */
+export type SoundSetting = 'off' | 'background' | 'always';
+export const SOUND_SETTINGS: readonly SoundSetting[] = ['off', 'background', 'always'];
+
 export interface AttentionOptions {
   /** The page's title while nothing needs attention (translated). */
   title: string;
@@ -12,8 +16,8 @@ export interface AttentionOptions {
   matchID: string | null;
   /** Id of the stranger's latest chat line; a new one while hidden means a new message. */
   lastStrangerLine: number | null;
-  /** Play a sound with the title change. */
-  sound: boolean;
+  /** When to play a sound: with the title change in a background tab, also in front, or never. */
+  sound: SoundSetting;
   /** Plays the alert sound (default: a short tone made with WebAudio). */
   play?: () => void;
   /** The document whose visibility and title are used (tests). */
@@ -40,8 +44,9 @@ export function playChime(context: AudioContext): void {
 
 /**
  * Draws a user back to a background tab: while the page is hidden, a stranger
- * connecting or writing changes the title (and plays a sound unless muted);
- * the title comes back as soon as the page is visible again.
+ * connecting or writing changes the title (and plays a sound unless sounds are off);
+ * the title comes back as soon as the page is visible again. With sounds 'always' the
+ * sound also plays while the page is in front (the title stays).
  */
 export function useAttention(options: AttentionOptions): Alert | null {
   const { title, alertTitles, matchID, lastStrangerLine, sound, play, doc = document } = options;
@@ -63,9 +68,9 @@ export function useAttention(options: AttentionOptions): Alert | null {
 
   const notifyRef = useRef<(what: Alert) => void>(() => {});
   notifyRef.current = (what: Alert) => {
-    if (doc.visibilityState !== 'hidden') return;
-    setAlert(what);
-    if (!soundRef.current) return;
+    const hidden = doc.visibilityState === 'hidden';
+    if (hidden) setAlert(what);
+    if (soundRef.current === 'off' || (!hidden && soundRef.current !== 'always')) return;
     if (playRef.current) {
       playRef.current();
       return;

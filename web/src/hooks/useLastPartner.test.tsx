@@ -41,7 +41,7 @@ describe('track', () => {
     // the next match's lines are a new conversation
     const next = [notice(7)];
     state = track(state, matchOf('m2'), next, clock);
-    expect(state.conversation).toEqual({ matchID: 'm2', firstLineID: 7, lines: next });
+    expect(state.conversation).toEqual({ matchID: 'm2', common: [], firstLineID: 7, lines: next });
   });
 });
 

@@ -24,8 +24,10 @@ export interface LastPartnerOptions {
   now?: () => number;
 }
 
-interface Conversation {
+export interface Conversation {
   matchID: string;
+  /** The interests the two shared. */
+  common: string[];
   /** The id of the conversation's first line (its "You're now chatting" notice); null until it has one. */
   firstLineID: number | null;
   lines: readonly ChatLine[];
@@ -57,7 +59,7 @@ export function track(state: Tracked, match: MatchInfo | null, lines: readonly C
   const matchChanged = (state.match?.match_id ?? null) !== (match?.match_id ?? null);
   if (matchChanged && state.match) ended = { matchID: state.match.match_id, mode: state.match.mode, endedAt: now() };
   if (match && conversation?.matchID !== match.match_id) {
-    conversation = { matchID: match.match_id, firstLineID: lines[0]?.id ?? null, lines };
+    conversation = { matchID: match.match_id, common: match.common_interests ?? [], firstLineID: lines[0]?.id ?? null, lines };
   } else if (
     conversation &&
     conversation.lines !== lines &&

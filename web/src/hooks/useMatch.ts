@@ -5,7 +5,9 @@ import {
   type ErrorCode,
   type ICEServer,
   type MatchInfo,
+  type MediaState,
   type Mode,
+  type Searching,
   type ServerMessage,
 } from '../protocol';
 import type { Signaling } from './useSignaling';
@@ -13,8 +15,12 @@ import type { Signaling } from './useSignaling';
 /** idle → searching → matched → (partner_left | searching via Next) → … */
 export type Phase = 'idle' | 'searching' | 'matched' | 'partner_left';
 
-/** What the page itself says in the chat log (the components word it). */
-export type SystemNotice = 'matched' | 'partner_left';
+/**
+ * What the page itself says in the chat log (the components word it): matched, or matched
+ * with a random stranger although the user gave interests (nobody shared one: the
+ * server's interest fallback), and partner_left.
+ */
+export type SystemNotice = 'matched' | 'matchedRandom' | 'partner_left';
 
 export type ChatLine =
   | { id: number; from: 'me' | 'stranger'; text: string }
@@ -33,6 +39,12 @@ export interface MatchState {
   iceServers: RTCIceServer[];
   lines: ChatLine[];
   partnerTyping: boolean;
+  /** The stranger's camera and microphone, as its page said (both on until it says otherwise). */
+  partnerMedia: MediaState;
+  /** Users searching per mode, cluster-wide, as the server last said (null: it never did). */
+  searching: Searching | null;
+  /** The current search found only strangers met recently: it waits for someone new. */
+  metRecently: boolean;
   /** The error code of the last problem the server reported that the user should hear of; null when none. */
   notice: ErrorCode | (string & {}) | null;
   start: (prefs: Preferences) => void;
@@ -62,6 +74,8 @@ export function toRTCIceServers(servers: ICEServer[] | null | undefined): RTCIce
 
 const TYPING_PAUSE_MS = 5_000;
 
+export const MEDIA_ON: MediaState = { camera: true, mic: true };
+
 // Errors that are not the user's to act on: not_matched races a partner_left;
 // unknown_event answers an event this server does not know yet (rtc_stats,
 // before the server that counts it is deployed).
@@ -81,6 +95,9 @@ export function useMatch(signaling: Signaling, options: MatchOptions = {}): Matc
   const [iceServers, setIceServers] = useState<RTCIceServer[]>([]);
   const [lines, setLines] = useState<ChatLine[]>([]);
   const [partnerTyping, setPartnerTyping] = useState(false);
+  const [partnerMedia, setPartnerMedia] = useState<MediaState>(MEDIA_ON);
+  const [searching, setSearching] = useState<Searching | null>(null);
+  const [metRecently, setMetRecently] = useState(false);
   const [notice, setNotice] = useState<MatchState['notice']>(null);
 
   // The socket handler runs outside React's render, so it reads these refs,
@@ -120,6 +137,7 @@ export function useMatch(signaling: Signaling, options: MatchOptions = {}): Matc
     send({ event: 'find_match', data: { interests, mode: wanted } });
     setMatch(null);
     setPartnerTyping(false);
+    setMetRecently(false);
     typingSentRef.current = false;
     setPhase('searching');
   }, [send, setMatch, setPhase]);
@@ -142,10 +160,11 @@ export function useMatch(signaling: Signaling, options: MatchOptions = {}): Matc
     const onMessage = (message: ServerMessage) => {
       switch (message.event) {
         case 'hello': {
-          const { id, online: count, ice_servers, resumed, match: resumedMatch } = message.data;
+          const { id, online: count, searching: counts, ice_servers, resumed, match: resumedMatch } = message.data;
           const previous = selfIDRef.current;
           selfIDRef.current = id;
           setOnline(count);
+          if (counts) setSearching(counts);
           setIceServers(toRTCIceServers(ice_servers));
           if (resumed) {
             // Same identity: the server kept our match, if any. It never keeps a search
@@ -166,11 +185,16 @@ export function useMatch(signaling: Signaling, options: MatchOptions = {}): Matc
           else if (phaseRef.current === 'matched') partnerGone();
           return;
         }
-        case 'waiting':
-          // Informational only: the page shows "searching" from the moment it
-          // sends find_match, and a waiting may arrive after the match_found it
+        case 'waiting': {
+          // What the server knows of the search: the page shows "searching" from the
+          // moment it sends find_match, and a waiting may arrive after the match_found it
           // raced with, which must not undo the match.
+          if (phaseRef.current !== 'searching') return;
+          const { mode: waitingMode, searching: count, met_recently } = message.data;
+          if (count) setSearching((known) => ({ ...(known ?? { video: 0, text: 0 }), [waitingMode]: count }));
+          setMetRecently(Boolean(met_recently));
           return;
+        }
         case 'match_found':
           if (phaseRef.current === 'idle') return; // stopped meanwhile
           // TURN credentials come with the match, for its call
@@ -178,9 +202,11 @@ export function useMatch(signaling: Signaling, options: MatchOptions = {}): Matc
           setMatch(message.data);
           setMode(message.data.mode);
           setPartnerTyping(false);
+          setPartnerMedia(MEDIA_ON);
           typingSentRef.current = false;
           setLines([]);
-          addNotice('matched');
+          // interests given and none shared: the server's interest fallback found a random stranger
+          addNotice(prefsRef.current.interests.length > 0 && !message.data.common_interests?.length ? 'matchedRandom' : 'matched');
           setNotice(null);
           setPhase('matched');
           return;
@@ -194,6 +220,9 @@ export function useMatch(signaling: Signaling, options: MatchOptions = {}): Matc
         case 'typing':
           if (matchRef.current) setPartnerTyping(message.data.typing);
           return;
+        case 'media_state':
+          if (matchRef.current) setPartnerMedia(message.data);
+          return;
         case 'partner_left': {
           const current = matchRef.current;
           if (!current || message.data.from !== current.partner_id) return;
@@ -202,6 +231,7 @@ export function useMatch(signaling: Signaling, options: MatchOptions = {}): Matc
         }
         case 'online':
           setOnline(message.data.count);
+          if (message.data.searching) setSearching(message.data.searching);
           return;
         case 'token':
           return; // the socket's business (the next resume token)
@@ -291,6 +321,9 @@ export function useMatch(signaling: Signaling, options: MatchOptions = {}): Matc
     iceServers,
     lines,
     partnerTyping,
+    partnerMedia,
+    searching,
+    metRecently,
     notice,
     start,
     next,

@@ -119,19 +119,27 @@ describe('usePeerConnection', () => {
     expect(livePC()).toEqual([pc]);
   });
 
-  it('replaces the sent video track on the same sender (a camera switch), without renegotiating', async () => {
+  it('replaces the sent track of its kind on the same sender (another camera or microphone), without renegotiating', async () => {
     const { result, socket } = setup(video({ initiator: true }));
     const [pc] = livePC();
     await waitFor(() => expect(socket.sentEvents('signal')).toHaveLength(1));
     const rear = new FakeMediaStreamTrack('video', 'environment');
     let replaced = false;
     await act(async () => {
-      replaced = await result.current.replaceVideoTrack(rear as unknown as MediaStreamTrack);
+      replaced = await result.current.replaceTrack(rear as unknown as MediaStreamTrack);
     });
     expect(replaced).toBe(true);
     const videoSender = pc.senders.find((sender) => sender.track?.kind === 'video')!;
+    const audioSender = pc.senders.find((sender) => sender.track?.kind === 'audio')!;
     expect(videoSender.replaced).toEqual([rear]);
-    expect(pc.senders.find((sender) => sender.track?.kind === 'audio')!.replaced).toEqual([]);
+    expect(audioSender.replaced).toEqual([]);
+    const headset = new FakeMediaStreamTrack('audio');
+    await act(async () => {
+      replaced = await result.current.replaceTrack(headset as unknown as MediaStreamTrack);
+    });
+    expect(replaced).toBe(true);
+    expect(audioSender.replaced).toEqual([headset]);
+    expect(videoSender.replaced).toEqual([rear]);
     expect(pc.calls.filter((call) => call.startsWith('createOffer'))).toHaveLength(1);
   });
 
@@ -142,6 +150,6 @@ describe('usePeerConnection', () => {
     await expect(result.current.localCandidateType()).resolves.toBe('srflx');
     rerender({ match: null });
     await expect(result.current.localCandidateType()).resolves.toBeNull();
-    await expect(result.current.replaceVideoTrack(new FakeMediaStreamTrack('video') as unknown as MediaStreamTrack)).resolves.toBe(false);
+    await expect(result.current.replaceTrack(new FakeMediaStreamTrack('video') as unknown as MediaStreamTrack)).resolves.toBe(false);
   });
 });

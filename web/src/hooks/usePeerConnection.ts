@@ -18,10 +18,10 @@ export interface PeerConnection {
   /** The local candidate type of the selected candidate pair (getStats), or null. */
   localCandidateType: () => Promise<CandidateType | null>;
   /**
-   * Sends this video track instead of the current one (another camera), on the
-   * same sender: no renegotiation, the call goes on. False when there is no call.
+   * Sends this track instead of the current one of its kind (another camera or microphone),
+   * on the same sender: no renegotiation, the call goes on. False when there is no call.
    */
-  replaceVideoTrack: (track: MediaStreamTrack) => Promise<boolean>;
+  replaceTrack: (track: MediaStreamTrack) => Promise<boolean>;
 }
 
 const LOG_LIMIT = 500;
@@ -223,14 +223,14 @@ export function usePeerConnection(options: PeerConnectionOptions): PeerConnectio
     }
   }, []);
 
-  const replaceVideoTrack = useCallback(async (track: MediaStreamTrack) => {
+  const replaceTrack = useCallback(async (track: MediaStreamTrack) => {
     const pc = pcRef.current;
     if (!pc) return false;
-    const sender = pc.getSenders().find((candidate) => candidate.track?.kind === 'video');
+    const sender = pc.getSenders().find((candidate) => candidate.track?.kind === track.kind);
     if (!sender) return false;
     await sender.replaceTrack(track);
     return true;
   }, []);
 
-  return { remoteStream, connectionState, localCandidateType, replaceVideoTrack };
+  return { remoteStream, connectionState, localCandidateType, replaceTrack };
 }

@@ -1,7 +1,7 @@
 import { act, renderHook } from '@testing-library/react';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { fakeCameraStream, FakeMediaStream, FakeMediaStreamTrack, installBrowserFakes } from '../test/fakes';
-import { classifyMediaError, useUserMedia } from './useUserMedia';
+import { deviceGetUserMedia, fakeCameraStream, FakeMediaStream, FakeMediaStreamTrack, installBrowserFakes } from '../test/fakes';
+import { classifyMediaError, useUserMedia, type DeviceChoice, type UserMedia } from './useUserMedia';
 
 describe('classifyMediaError', () => {
   it.each([
@@ -86,80 +86,100 @@ describe('useUserMedia', () => {
   });
 });
 
-describe('useUserMedia: switching between front and rear camera', () => {
-  // The camera getUserMedia opens: the one asked for by facingMode.
-  const open = vi.fn(async (constraints?: MediaStreamConstraints) => {
-    const video = constraints?.video;
-    const facing = typeof video === 'object' && typeof video.facingMode === 'string' ? video.facingMode : 'user';
-    const tracks = [new FakeMediaStreamTrack('video', facing)];
-    if (constraints?.audio) tracks.unshift(new FakeMediaStreamTrack('audio'));
-    return new FakeMediaStream(tracks);
+describe('useUserMedia: the devices chosen', () => {
+  const open = vi.fn(deviceGetUserMedia);
+  beforeEach(() => {
+    open.mockClear();
+    installBrowserFakes(open, { cameras: 2, microphones: 2 });
   });
-  beforeEach(() => open.mockClear());
 
-  async function started(cameras: number) {
-    const devices = installBrowserFakes(open, { cameras });
+  async function started(prefer?: DeviceChoice) {
     const hook = renderHook(() => useUserMedia());
     await act(async () => {
-      await hook.result.current.request();
+      await hook.result.current.request(prefer);
     });
-    return { ...hook, devices };
+    return hook;
   }
+  const tracks = (result: { current: UserMedia }) => (result.current.stream as unknown as FakeMediaStream).getTracks();
 
-  it('offers switching only with more than one camera, and follows devices being plugged in', async () => {
-    const { result, devices } = await started(1);
-    expect(result.current.canSwitchCamera).toBe(false);
-    devices.cameras = 2;
-    await act(async () => {
-      devices.emit('devicechange', {});
-    });
-    expect(result.current.canSwitchCamera).toBe(true);
+  it('asks for exactly the remembered devices, and for the defaults without a choice', async () => {
+    const { result } = await started({ videoinput: 'camera-1', audioinput: null });
+    expect(open).toHaveBeenCalledWith({ video: { deviceId: { exact: 'camera-1' } }, audio: true });
+    expect(result.current.inUse).toEqual({ videoinput: 'camera-1', audioinput: 'microphone-0' });
+    const plain = await started();
+    expect(open).toHaveBeenLastCalledWith({ video: true, audio: true });
+    expect(plain.result.current.inUse.videoinput).toBe('camera-0');
   });
 
-  it('opens the other camera, keeps the microphone, stops the old camera and hands back the new track', async () => {
-    const { result } = await started(2);
-    expect(result.current.canSwitchCamera).toBe(true);
-    expect(result.current.facingMode).toBe('user');
-    const before = result.current.stream as unknown as FakeMediaStream;
-    const [microphone] = before.getAudioTracks();
-    const [front] = before.getVideoTracks();
+  it('a remembered device that has gone (unplugged): the defaults instead, no error', async () => {
+    open.mockRejectedValueOnce(new DOMException('no such camera', 'OverconstrainedError'));
+    const { result } = await started({ videoinput: 'camera-9' });
+    expect(open).toHaveBeenLastCalledWith({ video: true, audio: true });
+    expect(result.current.stream).not.toBeNull();
+    expect(result.current.error).toBeNull();
+  });
+
+  it('opens exactly the chosen camera, keeps the microphone, stops the old camera, and hands back the new track', async () => {
+    const { result } = await started();
+    const [microphone, front] = tracks(result);
     act(() => result.current.toggleVideo()); // camera off stays off on the other camera
 
     let track: MediaStreamTrack | null = null;
     await act(async () => {
-      track = await result.current.switchCamera();
+      track = await result.current.switchDevice('videoinput', 'camera-1');
     });
-    expect(open).toHaveBeenLastCalledWith({ video: { facingMode: 'environment' }, audio: false });
-    const rear = track as unknown as FakeMediaStreamTrack;
-    expect(rear.facingMode).toBe('environment');
-    expect(rear.enabled).toBe(false);
+    expect(open).toHaveBeenLastCalledWith({ video: { deviceId: { exact: 'camera-1' } }, audio: false });
+    const other = track as unknown as FakeMediaStreamTrack;
+    expect(other.deviceId).toBe('camera-1');
+    expect(other.enabled).toBe(false);
     expect(front.stopped).toBe(true);
     expect(microphone.stopped).toBe(false);
-    const after = result.current.stream as unknown as FakeMediaStream;
-    expect(after).not.toBe(before);
-    expect(after.getTracks()).toEqual([microphone, rear]);
-    expect(result.current.facingMode).toBe('environment');
+    expect(tracks(result)).toEqual([microphone, other]);
+    expect(result.current.inUse.videoinput).toBe('camera-1');
 
     await act(async () => {
-      track = await result.current.switchCamera();
+      track = await result.current.switchDevice('videoinput', 'camera-1'); // the one in use: nothing to do
     });
-    expect((track as unknown as FakeMediaStreamTrack).facingMode).toBe('user');
-    expect(rear.stopped).toBe(true);
+    expect(track).toBeNull();
+    expect(other.stopped).toBe(false);
 
     act(() => result.current.release());
-    expect((result.current.stream as unknown) ?? null).toBeNull();
-    expect((track as unknown as FakeMediaStreamTrack).stopped).toBe(true);
+    expect(other.stopped).toBe(true);
   });
 
-  it('when the other camera cannot be opened, goes back to the one it had', async () => {
-    const { result } = await started(2);
-    open.mockRejectedValueOnce(new DOMException('no rear camera', 'OverconstrainedError'));
+  it('switches the microphone the same way, muted staying muted', async () => {
+    const { result } = await started();
+    const [microphone, camera] = tracks(result);
+    act(() => result.current.toggleAudio());
     let track: MediaStreamTrack | null = null;
     await act(async () => {
-      track = await result.current.switchCamera();
+      track = await result.current.switchDevice('audioinput', 'microphone-1');
     });
-    expect((track as unknown as FakeMediaStreamTrack).facingMode).toBe('user');
-    expect(result.current.facingMode).toBe('user');
-    expect(result.current.error).toBeNull();
+    expect(open).toHaveBeenLastCalledWith({ audio: { deviceId: { exact: 'microphone-1' } }, video: false });
+    const headset = track as unknown as FakeMediaStreamTrack;
+    expect(headset.enabled).toBe(false);
+    expect(microphone.stopped).toBe(true);
+    expect(tracks(result)).toEqual([headset, camera]);
+    expect(result.current.inUse.audioinput).toBe('microphone-1');
+  });
+
+  it('a camera that cannot be opened: the one it had is opened again, and the call gets that track', async () => {
+    const { result } = await started();
+    open.mockRejectedValueOnce(new DOMException('in use', 'NotReadableError'));
+    let track: MediaStreamTrack | null = null;
+    await act(async () => {
+      track = await result.current.switchDevice('videoinput', 'camera-1');
+    });
+    expect(open).toHaveBeenLastCalledWith({ video: { deviceId: { exact: 'camera-0' } }, audio: false });
+    expect((track as unknown as FakeMediaStreamTrack).deviceId).toBe('camera-0');
+    expect(result.current.inUse.videoinput).toBe('camera-0');
+  });
+
+  it('mirrors a front camera, or one that does not say, never a rear one', async () => {
+    open.mockImplementationOnce(async () => new FakeMediaStream([new FakeMediaStreamTrack('audio'), new FakeMediaStreamTrack('video', 'environment', 'camera-1')]));
+    const { result } = await started();
+    expect(result.current.mirrored).toBe(false);
+    const laptop = await started();
+    expect(laptop.result.current.mirrored).toBe(true);
   });
 });

@@ -85,11 +85,16 @@ export class FakeMediaStreamTrack {
   stopped = false;
   constructor(
     public kind: 'audio' | 'video',
-    /** Which camera this track is from (getUserMedia's facingMode). */
+    /** Which way the camera faces (front: user, rear: environment). */
     public facingMode?: string,
+    /** The device it is from. */
+    public deviceId?: string,
   ) {}
   stop() {
     this.stopped = true;
+  }
+  getSettings(): MediaTrackSettings {
+    return { ...(this.deviceId ? { deviceId: this.deviceId } : {}), ...(this.facingMode ? { facingMode: this.facingMode } : {}) };
   }
 }
 
@@ -209,24 +214,44 @@ export class FakeRTCPeerConnection extends Emitter {
   }
 }
 
-/** navigator.mediaDevices with a test-driven getUserMedia and a number of cameras. */
+/** navigator.mediaDevices with a test-driven getUserMedia and a number of cameras and microphones. */
 export class FakeMediaDevices extends Emitter {
   constructor(
     public getUserMedia: (constraints?: MediaStreamConstraints) => Promise<unknown>,
     public cameras = 1,
+    public microphones = 1,
+    /** The browser names its devices (it allowed the camera before); otherwise labels are empty. */
+    public labelled = true,
   ) {
     super();
   }
   async enumerateDevices() {
-    const cameras = Array.from({ length: this.cameras }, (_, i) => ({ kind: 'videoinput', deviceId: `camera-${i}` }));
-    return [...cameras, { kind: 'audioinput', deviceId: 'microphone' }];
+    const list = (kind: string, count: number, name: string) =>
+      Array.from({ length: count }, (_, i) => ({ kind, deviceId: `${name}-${i}`, label: this.labelled ? `Fake ${name} ${i}` : '' }));
+    return [...list('videoinput', this.cameras, 'camera'), ...list('audioinput', this.microphones, 'microphone')];
   }
+}
+
+/** The device a constraint asks for (deviceId, exact or ideal), else the first of its kind. */
+export function deviceOf(constraint: MediaTrackConstraints | boolean | undefined, first: string): string {
+  const id = typeof constraint === 'object' ? constraint.deviceId : undefined;
+  if (typeof id === 'string') return id;
+  if (id && typeof id === 'object' && !Array.isArray(id)) return String(id.exact ?? id.ideal ?? first);
+  return first;
+}
+
+/** A getUserMedia that opens the devices asked for: tracks named by their device ids (camera-0, microphone-0…). */
+export function deviceGetUserMedia(constraints?: MediaStreamConstraints): Promise<unknown> {
+  const tracks: FakeMediaStreamTrack[] = [];
+  if (constraints?.audio) tracks.push(new FakeMediaStreamTrack('audio', undefined, deviceOf(constraints.audio, 'microphone-0')));
+  if (constraints?.video) tracks.push(new FakeMediaStreamTrack('video', undefined, deviceOf(constraints.video, 'camera-0')));
+  return Promise.resolve(new FakeMediaStream(tracks));
 }
 
 /** Installs the fakes on globalThis; returns navigator.mediaDevices. */
 export function installBrowserFakes(
   getUserMedia: (constraints?: MediaStreamConstraints) => Promise<unknown>,
-  options: { cameras?: number } = {},
+  options: { cameras?: number; microphones?: number; labelled?: boolean } = {},
 ): FakeMediaDevices {
   FakeWebSocket.reset();
   FakeRTCPeerConnection.reset();
@@ -235,7 +260,7 @@ export function installBrowserFakes(
     RTCPeerConnection: FakeRTCPeerConnection,
     MediaStream: FakeMediaStream,
   });
-  const mediaDevices = new FakeMediaDevices(getUserMedia, options.cameras);
+  const mediaDevices = new FakeMediaDevices(getUserMedia, options.cameras, options.microphones, options.labelled);
   Object.defineProperty(navigator, 'mediaDevices', { configurable: true, value: mediaDevices });
   // jsdom has no media playback; VideoTile only assigns srcObject.
   Object.defineProperty(HTMLMediaElement.prototype, 'srcObject', {
