@@ -230,7 +230,9 @@ func BenchmarkEnvelopeCodec(b *testing.B) {
 // with the partner on another instance (so the frame goes to the publish queue).
 func BenchmarkHandleSignal(b *testing.B) {
 	_, url := startMiniredis(b)
-	app := quietApp(b, testConfig(b, url))
+	// the partner is made up: no sweep may find its match missing (or its instance dead) and
+	// end it while the benchmark runs
+	app := quietApp(b, testConfig(b, url, func(c *Config) { c.SweepInterval = time.Hour }))
 	s, _ := attachFake(app.Hub)
 	app.Hub.step(s, func(s *Session) Effects {
 		return s.restore(&wire.MatchInfo{PartnerID: "P", MatchID: "M", Mode: wire.ModeVideo}, "elsewhere", "")
