@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/go-megle/go-megle/internal/wire"
 )
 
 //go:embed conns.lua
@@ -34,7 +36,7 @@ type AddressCap struct {
 	redisCalls
 	rdb    redis.UniversalClient
 	keys   Keys
-	self   InstanceID
+	self   wire.InstanceID
 	max    int // 0: no cap
 	secret []byte
 	log    *slog.Logger
@@ -46,7 +48,7 @@ type AddressCap struct {
 }
 
 // NewAddressCap creates the cap (max 0: none).
-func NewAddressCap(rdb redis.UniversalClient, keys Keys, self InstanceID, max int, secret []byte, calls redisCalls, log *slog.Logger) *AddressCap {
+func NewAddressCap(rdb redis.UniversalClient, keys Keys, self wire.InstanceID, max int, secret []byte, calls redisCalls, log *slog.Logger) *AddressCap {
 	return &AddressCap{redisCalls: calls, rdb: rdb, keys: keys, self: self, max: max, secret: secret, log: log,
 		script: redis.NewScript(connsScriptSource), local: map[string]int{}, stale: map[string]struct{}{}}
 }

@@ -40,12 +40,12 @@ func BenchmarkMatchPair(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		x, y := wire.ClientID(newID()), wire.ClientID(newID())
-		r1, err := mm.Enqueue(ctx, EnqueueRequest{Client: x, Instance: "bench", Mode: wire.ModeVideo, Match: wire.MatchID(newID()), Ticket: "t"})
+		x, y := wire.ClientID(wire.NewID()), wire.ClientID(wire.NewID())
+		r1, err := mm.Enqueue(ctx, EnqueueRequest{Client: x, Instance: "bench", Mode: wire.ModeVideo, Match: wire.MatchID(wire.NewID()), Ticket: "t"})
 		if err != nil || r1.Outcome != OutcomeWaiting {
 			b.Fatalf("first enqueue: %+v %v", r1, err)
 		}
-		r2, err := mm.Enqueue(ctx, EnqueueRequest{Client: y, Instance: "bench", Mode: wire.ModeVideo, Match: wire.MatchID(newID()), Ticket: "t"})
+		r2, err := mm.Enqueue(ctx, EnqueueRequest{Client: y, Instance: "bench", Mode: wire.ModeVideo, Match: wire.MatchID(wire.NewID()), Ticket: "t"})
 		if err != nil || r2.Outcome != OutcomeMatched || r2.Partner != x {
 			b.Fatalf("second enqueue: %+v %v", r2, err)
 		}
@@ -101,14 +101,14 @@ func benchRedisThroughput(b *testing.B, cooldown time.Duration) {
 		for pb.Next() {
 			// each worker's own interest keeps its pair together (other workers' users are
 			// not popped), as in a real burst where every caller finds someone
-			topic := newID()
-			x, y := wire.ClientID(newID()), wire.ClientID(newID())
-			r1, err := mm.Enqueue(ctx, EnqueueRequest{Client: x, Instance: "bench", Mode: wire.ModeVideo, Interests: []string{topic}, Match: wire.MatchID(newID()), Ticket: "t"})
+			topic := wire.NewID()
+			x, y := wire.ClientID(wire.NewID()), wire.ClientID(wire.NewID())
+			r1, err := mm.Enqueue(ctx, EnqueueRequest{Client: x, Instance: "bench", Mode: wire.ModeVideo, Interests: []string{topic}, Match: wire.MatchID(wire.NewID()), Ticket: "t"})
 			if err != nil || r1.Outcome != OutcomeWaiting {
 				b.Errorf("first enqueue: %+v %v", r1, err)
 				return
 			}
-			r2, err := mm.Enqueue(ctx, EnqueueRequest{Client: y, Instance: "bench", Mode: wire.ModeVideo, Interests: []string{topic}, Match: wire.MatchID(newID()), Ticket: "t"})
+			r2, err := mm.Enqueue(ctx, EnqueueRequest{Client: y, Instance: "bench", Mode: wire.ModeVideo, Interests: []string{topic}, Match: wire.MatchID(wire.NewID()), Ticket: "t"})
 			if err != nil || r2.Outcome != OutcomeMatched || r2.Partner != x {
 				b.Errorf("second enqueue: %+v %v", r2, err)
 				return
@@ -186,7 +186,7 @@ func BenchmarkRelayRemote(b *testing.B) {
 	rs := redistest.Start(b)
 	base := testConfig(b, rs.URL())
 	var insts []*testInstance
-	for _, id := range []InstanceID{"bench-a", "bench-b"} {
+	for _, id := range []wire.InstanceID{"bench-a", "bench-b"} {
 		cfg := base
 		cfg.InstanceID = id
 		insts = append(insts, startInstance(b, cfg))
@@ -215,7 +215,7 @@ func benchRelay(b *testing.B, x, y *wsClient) {
 }
 
 func BenchmarkEnvelopeCodec(b *testing.B) {
-	e := Envelope{Kind: KindRelay, To: wire.ClientID(newID()), From: wire.ClientID(newID()), Match: wire.MatchID(newID()), Frame: make([]byte, 600)}
+	e := Envelope{Kind: KindRelay, To: wire.ClientID(wire.NewID()), From: wire.ClientID(wire.NewID()), Match: wire.MatchID(wire.NewID()), Frame: make([]byte, 600)}
 	buf := make([]byte, 0, 1024)
 	b.ReportAllocs()
 	for range b.N {

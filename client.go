@@ -17,15 +17,6 @@ import (
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
-// Close codes this server uses.
-const (
-	CloseServiceRestart = websocket.CloseServiceRestart // 1012: reconnect and resume elsewhere
-	ClosePolicy         = websocket.ClosePolicyViolation
-	CloseTooBig         = websocket.CloseMessageTooBig
-	CloseReplaced       = 4001 // the identity was resumed on a newer connection: do not resume
-	CloseBanned         = 4003 // the address is banned (a banned event said until when and why)
-)
-
 const (
 	writeWait      = 10 * time.Second // longest one batch of queued frames may take to write
 	closeWriteWait = time.Second      // longest the close frame may take (and a pong)
@@ -204,7 +195,7 @@ func (c *Client) enqueue(frame []byte, wake bool) bool {
 		c.qmu.Unlock()
 		c.metrics.Dropped.WithLabelValues("send_queue_full").Inc()
 		c.log.Warn("send queue full; disconnecting slow client", "client", c.id)
-		c.Close(ClosePolicy, "too slow: send queue full")
+		c.Close(wire.ClosePolicy, "too slow: send queue full")
 		// a writer blocked on a full socket gives up now instead of at its deadline
 		if err := c.conn.NetConn().SetWriteDeadline(time.Now()); err != nil {
 			c.log.Debug("set write deadline", "client", c.id, "err", peerErr(err))
@@ -578,7 +569,7 @@ func (c *Client) admit() bool {
 	c.metrics.RateLimited.Inc()
 	if c.strikes >= c.limits.RateStrikes {
 		c.log.Warn("sustained rate-limit violation; closing", "client", c.id, "addr_hash", c.sess.addr)
-		c.Close(ClosePolicy, "rate limit exceeded")
+		c.Close(wire.ClosePolicy, "rate limit exceeded")
 	}
 	return false
 }
@@ -586,11 +577,11 @@ func (c *Client) admit() bool {
 // handle applies the rate limits to one message and hands it on.
 func (c *Client) handle(kind int, data []byte) {
 	if !c.admit() {
-		c.Send(errorFrame(wire.ErrRateLimited, "too many messages; slow down")) // dropped once closing
+		c.Send(wire.ErrorFrame(wire.ErrRateLimited, "too many messages; slow down")) // dropped once closing
 		return
 	}
 	if kind != websocket.TextMessage {
-		c.Send(errorFrame(wire.ErrBadRequest, "binary frames are not supported; send JSON text frames"))
+		c.Send(wire.ErrorFrame(wire.ErrBadRequest, "binary frames are not supported; send JSON text frames"))
 		return
 	}
 	receive(c.to, c.sess, data, c.allow)
@@ -696,11 +687,11 @@ func (c *Client) ended(err error) bool {
 	c.unread = cause == "too_large" || cause == "slow_message" || cause == "unfinished_cap"
 	switch cause {
 	case "too_large":
-		c.Close(CloseTooBig, "message too large")
+		c.Close(wire.CloseTooBig, "message too large")
 	case "slow_message":
-		c.Close(ClosePolicy, "a message took too long to arrive")
+		c.Close(wire.ClosePolicy, "a message took too long to arrive")
 	case "unfinished_cap":
-		c.Close(ClosePolicy, "too much unfinished from your address")
+		c.Close(wire.ClosePolicy, "too much unfinished from your address")
 	}
 	return hold
 }
@@ -712,7 +703,7 @@ func endCause(closedByUs bool, closeCode int, err error) (cause string, hold boo
 		// The client may have echoed our close frame meanwhile. A restart (1012) is held for a
 		// resume, and so is a write that failed (code 0: the network went away under the
 		// writer); a policy close (1008, 1009) is not.
-		return "server_closed", closeCode == CloseServiceRestart || closeCode == 0
+		return "server_closed", closeCode == wire.CloseServiceRestart || closeCode == 0
 	}
 	var ce *websocket.CloseError
 	switch {

@@ -20,7 +20,7 @@ import (
 // each setting is a flag and an environment variable of the same meaning (flags win).
 type Config struct {
 	Addr       string
-	InstanceID InstanceID
+	InstanceID wire.InstanceID
 	WebDir     string
 
 	RedisURL            string
@@ -211,9 +211,9 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 		return c, err
 	}
 
-	c.InstanceID = InstanceID(instance)
+	c.InstanceID = wire.InstanceID(instance)
 	if c.InstanceID == "" {
-		c.InstanceID = InstanceID(newID())
+		c.InstanceID = wire.InstanceID(wire.NewID())
 	}
 	c.ForwardedHeader = strings.ToLower(c.ForwardedHeader)
 	c.AllowedOrigins = splitList(origins)
@@ -240,7 +240,7 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 func (c *Config) validate() error {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
-	if !validIDText(string(c.InstanceID)) {
+	if !wire.ValidIDText(string(c.InstanceID)) {
 		bad("INSTANCE_ID must be 1-64 characters of letters, digits, '-', '_' or '.'")
 	}
 	open, close := strings.IndexByte(c.KeyPrefix, '{'), strings.IndexByte(c.KeyPrefix, '}')

@@ -19,9 +19,9 @@ func TestConsoleListsEveryBan(t *testing.T) {
 	inst := startInstance(t, testConfig(t, redisURL, safetyConfig(t)))
 	sf := inst.app.Hub.safety
 	for i := range maxListed + 5 {
-		f, err := sf.File(t.Context(), Report{Reporter: wire.ClientID(newID()), Reported: wire.ClientID(newID()),
+		f, err := sf.File(t.Context(), Report{Reporter: wire.ClientID(wire.NewID()), Reported: wire.ClientID(wire.NewID()),
 			ReporterAddr: sf.AddrHash(fmt.Sprint("198.51.100.", i)), ReportedAddr: sf.AddrHash(fmt.Sprint("192.0.2.", i)),
-			Match: wire.MatchID(newID()), ReportRequest: wire.ReportRequest{Reason: "spam"}})
+			Match: wire.MatchID(wire.NewID()), ReportRequest: wire.ReportRequest{Reason: "spam"}})
 		if err != nil {
 			t.Fatal(err)
 		}

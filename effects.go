@@ -87,7 +87,7 @@ const maxEarly = 32
 type Ended struct {
 	Was             Phase // searching or matched (idle: only Forget)
 	Partner         wire.ClientID
-	PartnerInstance InstanceID
+	PartnerInstance wire.InstanceID
 	Match           wire.MatchID
 	Reason          string
 	Forget          bool   // delete the user hash as well: the user is gone

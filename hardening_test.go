@@ -594,7 +594,7 @@ func TestPartnerKnowsTheMatchBeforeTheInitiator(t *testing.T) {
 	partner, pc := attachFake(hub)
 	hub.FindMatch(partner, wire.ModeVideo, nil, "") // waits in the plain queue
 	initiatorConn := &hookConn{}
-	initiator := newSession(wire.ClientID(newID()), "hash", "addr-initiator", initiatorConn, hub.now, nil)
+	initiator := newSession(wire.ClientID(wire.NewID()), "hash", "addr-initiator", initiatorConn, hub.now, nil)
 	partnerKnew := false
 	initiatorConn.hook = func(frame []byte) {
 		if strings.Contains(string(frame), wire.EvMatchFound) {

@@ -14,7 +14,7 @@ import (
 
 // HubConfig is what the hub needs from Config.
 type HubConfig struct {
-	Self              InstanceID
+	Self              wire.InstanceID
 	InterestFallback  time.Duration
 	MatchTTL          time.Duration
 	ResumeGrace       time.Duration
@@ -114,7 +114,7 @@ func (h *Hub) Drain() {
 	h.draining.Store(true)
 	h.mu.Unlock()
 	for _, s := range h.snapshot() {
-		s.out.Close(CloseServiceRestart, "server restarting")
+		s.out.Close(wire.CloseServiceRestart, "server restarting")
 	}
 }
 
@@ -160,7 +160,7 @@ func (h *Hub) Attach(conn *websocket.Conn, idle IdleWait, ip, resumeToken string
 	h.mu.Lock()
 	if h.draining.Load() {
 		h.mu.Unlock()
-		closeWith(conn, nil, CloseServiceRestart, "server restarting", h.log)
+		closeWith(conn, nil, wire.CloseServiceRestart, "server restarting", h.log)
 		onEnd()
 		return
 	}
@@ -175,12 +175,12 @@ func (h *Hub) Attach(conn *websocket.Conn, idle IdleWait, ip, resumeToken string
 	}
 	if ban != nil {
 		h.metrics.BannedConnections.Inc()
-		closeWith(conn, bannedFrame(ban), CloseBanned, "banned", h.log)
+		closeWith(conn, bannedFrame(ban), wire.CloseBanned, "banned", h.log)
 		onEnd()
 		return
 	}
 
-	id, token := wire.ClientID(newID()), ""
+	id, token := wire.ClientID(wire.NewID()), ""
 	var resumed *ResumeResult
 	if resumeToken != "" {
 		if res, next, ok := h.resume(resumeToken, addr); ok {
@@ -250,7 +250,7 @@ func (h *Hub) register(s *Session) {
 	h.mu.Lock()
 	if old := h.sessions[s.id]; old != nil {
 		h.step(old, (*Session).moved)
-		old.out.Close(CloseReplaced, "replaced by a newer connection")
+		old.out.Close(wire.CloseReplaced, "replaced by a newer connection")
 	}
 	h.sessions[s.id] = s
 	if hs, ok := h.held[s.id]; ok {
@@ -262,7 +262,7 @@ func (h *Hub) register(s *Session) {
 	h.mu.Unlock()
 	h.metrics.Clients.Set(float64(n))
 	if draining {
-		s.out.Close(CloseServiceRestart, "server restarting")
+		s.out.Close(wire.CloseServiceRestart, "server restarting")
 	}
 }
 
@@ -364,7 +364,7 @@ func (h *Hub) step(s *Session, verb func(*Session) Effects) Effects {
 // once on that instance's channel. Never both, never every instance. sender is whose doing
 // it is (the keyed hash of the address of the user whose action it carries, busSelf for the
 // instance's own), for the bus's fair share.
-func (h *Hub) route(inst InstanceID, env *Envelope, sender string) {
+func (h *Hub) route(inst wire.InstanceID, env *Envelope, sender string) {
 	if inst == h.cfg.Self {
 		h.handleEnvelope(*env)
 		return
@@ -427,7 +427,7 @@ func (h *Hub) closeBanned(addr string, ban *wire.BannedData) {
 	for _, s := range h.snapshot() {
 		if s.addr == addr {
 			s.out.Send(frame)
-			s.out.Close(CloseBanned, "banned")
+			s.out.Close(wire.CloseBanned, "banned")
 		}
 	}
 }

@@ -55,19 +55,15 @@ func problem(code, message string) *wire.ErrorData {
 	return &wire.ErrorData{Code: code, Message: message}
 }
 
-func errorFrame(code, message string) []byte {
-	return wire.MustEncode(wire.EvError, wire.ErrorData{Code: code, Message: message})
-}
-
 // receive handles one text frame from the user of session s: a valid message that allow
 // (nil: any) lets through goes on to the hub, anything else is answered with an error event.
 func receive(to inbound, s *Session, data []byte, allow func(event string) bool) {
 	req, bad := decode(s.id, data)
 	switch {
 	case bad != nil:
-		s.out.Send(errorFrame(bad.Code, bad.Message))
+		s.out.Send(wire.ErrorFrame(bad.Code, bad.Message))
 	case allow != nil && !allow(req.event):
-		s.out.Send(errorFrame(wire.ErrRateLimited, req.event+": too many; slow down"))
+		s.out.Send(wire.ErrorFrame(wire.ErrRateLimited, req.event+": too many; slow down"))
 	default:
 		req.dispatch(to, s)
 	}

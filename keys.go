@@ -7,19 +7,19 @@ import "github.com/go-megle/go-megle/internal/wire"
 // atomically; each instance's channel carries its own tag so channels spread over shards.
 type Keys struct{ prefix string }
 
-func (k Keys) User(id wire.ClientID) string  { return k.prefix + ":user:" + string(id) }
-func (k Keys) Match(id wire.MatchID) string  { return k.prefix + ":match:" + string(id) }
-func (k Keys) Instance(id InstanceID) string { return k.prefix + ":instance:" + string(id) }
-func (k Keys) Instances() string             { return k.prefix + ":instances" }
+func (k Keys) User(id wire.ClientID) string       { return k.prefix + ":user:" + string(id) }
+func (k Keys) Match(id wire.MatchID) string       { return k.prefix + ":match:" + string(id) }
+func (k Keys) Instance(id wire.InstanceID) string { return k.prefix + ":instance:" + string(id) }
+func (k Keys) Instances() string                  { return k.prefix + ":instances" }
 
 // Searching holds an instance's count of searching users per mode, "<video> <text>", beside
 // its heartbeat and with the same TTL.
-func (k Keys) Searching(id InstanceID) string { return k.prefix + ":searching:" + string(id) }
-func (k Keys) Queue(m wire.Mode) string       { return k.prefix + ":queue:" + string(m) }
+func (k Keys) Searching(id wire.InstanceID) string { return k.prefix + ":searching:" + string(id) }
+func (k Keys) Queue(m wire.Mode) string            { return k.prefix + ":queue:" + string(m) }
 func (k Keys) InterestQueue(m wire.Mode, interest string) string {
 	return k.prefix + ":queue:" + string(m) + ":" + interest
 }
-func (k Keys) Channel(id InstanceID) string { return "signals:{" + string(id) + "}" }
+func (k Keys) Channel(id wire.InstanceID) string { return "signals:{" + string(id) + "}" }
 
 // Conns counts one address's connections, per instance (the address's keyed hash).
 func (k Keys) Conns(addrHash string) string { return k.prefix + ":conns:" + addrHash }

@@ -120,13 +120,13 @@ func (h *Hub) sweep() {
 	type remote struct {
 		s       *Session
 		partner wire.ClientID
-		inst    InstanceID
+		inst    wire.InstanceID
 		match   wire.MatchID
 	}
 	var remotes, matched []remote
 	var waiting []*Session
-	seen := map[InstanceID]bool{}
-	var insts []InstanceID
+	seen := map[wire.InstanceID]bool{}
+	var insts []wire.InstanceID
 	now := h.now()
 	for _, s := range h.snapshot() {
 		if partner, inst, mid, ok := s.partnerRoute(); ok {
@@ -192,7 +192,7 @@ func (h *Hub) sweep() {
 // no operation of its own is under way: the read is not atomic with the session, and a user
 // who pressed Next or Stop since has a new match, or none, and a new resume token (a churning
 // user's token would otherwise look like another socket's).
-func (h *Hub) correct(s *Session, partner wire.ClientID, inst InstanceID, mid wire.MatchID, st MatchState) {
+func (h *Hub) correct(s *Session, partner wire.ClientID, inst wire.InstanceID, mid wire.MatchID, st MatchState) {
 	if !s.tryLockOps() {
 		return // an operation of its own is under way: the next check decides
 	}
@@ -305,7 +305,7 @@ func (h *Hub) partnerMayResume(s *Session, partner wire.ClientID, mid wire.Match
 		return false
 	}
 	if p.Instance != "" {
-		if alive, err := h.mm.Alive(h.ctx, []InstanceID{p.Instance}); err == nil && alive[p.Instance] {
+		if alive, err := h.mm.Alive(h.ctx, []wire.InstanceID{p.Instance}); err == nil && alive[p.Instance] {
 			if _, inst, _, _ := s.partnerRoute(); inst != p.Instance {
 				h.metrics.Reconciled.WithLabelValues("rerouted").Inc()
 				h.step(s, func(s *Session) Effects { return s.partnerMoved(partner, mid, p.Instance, "") })

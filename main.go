@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/go-megle/go-megle/internal/wire"
 )
 
 func main() {
@@ -131,7 +133,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	bus := NewBus(rdb, keys, cfg.InstanceID, 8192, cfg.PublishBytes, log, metrics)
 	secret := []byte(cfg.BanSecret)
 	if len(secret) == 0 {
-		secret = []byte(newID())
+		secret = []byte(wire.NewID())
 		if !cfg.development() {
 			log.Warn("BAN_SECRET is not set: address limits and bans hold on this instance only; set the same BAN_SECRET on every replica")
 		}

@@ -32,7 +32,7 @@ const (
 // EnqueueRequest is one run of match.lua.
 type EnqueueRequest struct {
 	Client    wire.ClientID
-	Instance  InstanceID
+	Instance  wire.InstanceID
 	Mode      wire.Mode
 	Interests []string
 	Match     wire.MatchID // the id to use on a hit
@@ -47,7 +47,7 @@ type EnqueueRequest struct {
 type EnqueueResult struct {
 	Outcome         Outcome
 	Partner         wire.ClientID
-	PartnerInstance InstanceID
+	PartnerInstance wire.InstanceID
 	PartnerTicket   string
 	PartnerAddr     string // the partner's address, as its keyed hash
 	Common          []string
@@ -59,7 +59,7 @@ type EnqueueResult struct {
 // ticket of its search.
 type Waiter struct {
 	Client   wire.ClientID
-	Instance InstanceID
+	Instance wire.InstanceID
 	Ticket   string
 }
 
@@ -69,7 +69,7 @@ type LeaveResult struct {
 	Ended           bool
 	Moved           bool
 	Partner         wire.ClientID
-	PartnerInstance InstanceID
+	PartnerInstance wire.InstanceID
 	Match           wire.MatchID
 }
 
@@ -189,7 +189,7 @@ func parseMatchReply(reply []string) (res EnqueueResult, again bool, err error) 
 	case len(reply) >= 2 && reply[0] == "waiting" && (len(reply)-2)%3 == 0:
 		res = EnqueueResult{Outcome: OutcomeWaiting, PassedOver: reply[1] == "new"}
 		for i := 2; i < len(reply); i += 3 {
-			res.Skipped = append(res.Skipped, Waiter{Client: wire.ClientID(reply[i]), Instance: InstanceID(reply[i+1]), Ticket: reply[i+2]})
+			res.Skipped = append(res.Skipped, Waiter{Client: wire.ClientID(reply[i]), Instance: wire.InstanceID(reply[i+1]), Ticket: reply[i+2]})
 		}
 		return res, false, nil
 	case len(reply) == 1 && reply[0] == "stale":
@@ -198,7 +198,7 @@ func parseMatchReply(reply []string) (res EnqueueResult, again bool, err error) 
 		return EnqueueResult{Outcome: OutcomeMoved}, false, nil
 	case len(reply) >= 5 && reply[0] == "matched":
 		return EnqueueResult{
-			Outcome: OutcomeMatched, Partner: wire.ClientID(reply[1]), PartnerInstance: InstanceID(reply[2]),
+			Outcome: OutcomeMatched, Partner: wire.ClientID(reply[1]), PartnerInstance: wire.InstanceID(reply[2]),
 			PartnerTicket: reply[3], PartnerAddr: reply[4], Common: append([]string{}, reply[5:]...),
 		}, false, nil
 	}
@@ -208,11 +208,11 @@ func parseMatchReply(reply []string) (res EnqueueResult, again bool, err error) 
 // LeaveRequest is one run of leave.lua: end a user's search or match.
 type LeaveRequest struct {
 	Client    wire.ClientID
-	Instance  InstanceID // only if the user still lives here (it may have resumed elsewhere)
-	Token     string     // and only if Redis holds this resume token hash for it (empty: any)
-	Forget    bool       // delete the user hash as well
-	HeldOnly  bool       // only if the user is held for a resume (a hold's expiry)
-	NextToken string     // replace the resume token hash (empty: keep it)
+	Instance  wire.InstanceID // only if the user still lives here (it may have resumed elsewhere)
+	Token     string          // and only if Redis holds this resume token hash for it (empty: any)
+	Forget    bool            // delete the user hash as well
+	HeldOnly  bool            // only if the user is held for a resume (a hold's expiry)
+	NextToken string          // replace the resume token hash (empty: keep it)
 }
 
 // Leave runs leave.lua.
@@ -245,7 +245,7 @@ func luaFlag(b bool) string {
 func parseLeaveReply(reply []string) (LeaveResult, error) {
 	switch {
 	case len(reply) == 4 && reply[0] == "matched":
-		return LeaveResult{Ended: true, Partner: wire.ClientID(reply[1]), PartnerInstance: InstanceID(reply[2]), Match: wire.MatchID(reply[3])}, nil
+		return LeaveResult{Ended: true, Partner: wire.ClientID(reply[1]), PartnerInstance: wire.InstanceID(reply[2]), Match: wire.MatchID(reply[3])}, nil
 	case len(reply) == 1 && reply[0] == "moved":
 		return LeaveResult{Moved: true}, nil
 	case len(reply) == 1 && (reply[0] == "waiting" || reply[0] == "idle"):
@@ -289,7 +289,7 @@ func (m *Matchmaker) UserStates(ctx context.Context, ids []wire.ClientID) ([]Use
 type MatchView struct {
 	Mode            wire.Mode
 	Common          []string
-	PartnerInstance InstanceID
+	PartnerInstance wire.InstanceID
 	PartnerAddr     string
 }
 
@@ -306,7 +306,7 @@ func (m *Matchmaker) MatchOf(ctx context.Context, mid wire.MatchID, partner wire
 			return err
 		}
 		v, u := match.Val(), user.Val()
-		view = MatchView{Mode: wire.Mode(str(v[0])), PartnerInstance: InstanceID(str(u[0])), PartnerAddr: str(u[1])}
+		view = MatchView{Mode: wire.Mode(str(v[0])), PartnerInstance: wire.InstanceID(str(u[0])), PartnerAddr: str(u[1])}
 		if common := str(v[1]); common != "" {
 			view.Common = strings.Split(common, "\n")
 		}
@@ -354,8 +354,8 @@ type MatchCheck struct {
 // lives, and where and under which resume token the user itself lives.
 type MatchState struct {
 	Exists          bool
-	PartnerInstance InstanceID
-	Instance        InstanceID
+	PartnerInstance wire.InstanceID
+	Instance        wire.InstanceID
 	Token           string
 }
 
@@ -383,8 +383,8 @@ func (m *Matchmaker) MatchStates(ctx context.Context, checks []MatchCheck) ([]Ma
 		}
 		for i := range checks {
 			u := own[i].Val()
-			out[i] = MatchState{Exists: exists[i].Val() == 1, PartnerInstance: InstanceID(insts[i].Val()),
-				Instance: InstanceID(str(u[0])), Token: str(u[1])}
+			out[i] = MatchState{Exists: exists[i].Val() == 1, PartnerInstance: wire.InstanceID(insts[i].Val()),
+				Instance: wire.InstanceID(str(u[0])), Token: str(u[1])}
 		}
 		return nil
 	})

@@ -242,7 +242,7 @@ func (sf *Safety) TopReporters(ctx context.Context) ([]ReporterLoad, error) {
 // report with its evidence.
 func (sf *Safety) BanReported(ctx context.Context, reportID string, d time.Duration, reason string) (Ban, error) {
 	now := sf.now()
-	b := Ban{ID: newID(), Until: now.Add(min(d, maxBan)), Reason: reason, Source: "moderator", Created: now}
+	b := Ban{ID: wire.NewID(), Until: now.Add(min(d, maxBan)), Reason: reason, Source: "moderator", Created: now}
 	err := sf.call(ctx, "ban", func(ctx context.Context) error {
 		reply, err := sf.ban.Run(ctx, sf.rdb, []string{sf.keys.Report(reportID)}, sf.keys.prefix, "ban", reportID,
 			b.ID, b.Until.UnixMilli(), reason, now.UnixMilli(), int64(maxBan/time.Second)).StringSlice()

@@ -34,10 +34,10 @@ func (h *Hub) FindMatch(s *Session, mode wire.Mode, interests []string, pow stri
 	}
 	if !h.retryUnfinished(s) {
 		// an earlier end is not in Redis yet: a new search would be written over it
-		s.out.Send(errorFrame(wire.ErrUnavailable, "matchmaking is unavailable right now; try again shortly"))
+		s.out.Send(wire.ErrorFrame(wire.ErrUnavailable, "matchmaking is unavailable right now; try again shortly"))
 		return
 	}
-	ticket, mid := newID(), wire.MatchID(newID())
+	ticket, mid := wire.NewID(), wire.MatchID(wire.NewID())
 	var ok bool
 	fx := h.step(s, func(s *Session) (fx Effects) {
 		fx, ok = s.beginSearch(ticket, mid, mode, interests)
@@ -59,7 +59,7 @@ func (h *Hub) FindMatch(s *Session, mode wire.Mode, interests []string, pow stri
 		// match.lua may have run although its answer was lost (a timeout): undo whatever it
 		// did, so that no partner it popped is left matched with a ghost
 		h.finish(s, h.step(s, func(s *Session) Effects { return s.abandonSearch(ticket) }).Ended)
-		s.out.Send(errorFrame(wire.ErrUnavailable, "matchmaking is unavailable right now; try again shortly"))
+		s.out.Send(wire.ErrorFrame(wire.ErrUnavailable, "matchmaking is unavailable right now; try again shortly"))
 		return
 	}
 	h.applyEnqueue(s, ticket, mid, mode, res, true)
@@ -114,7 +114,7 @@ func (h *Hub) runFallback(s *Session, ticket string) {
 // requeue of a search Redis lost (the flags in how), if it is still the current search.
 // Called with the op lock held.
 func (h *Hub) searchAgain(s *Session, ticket string, how EnqueueRequest) {
-	mid := wire.MatchID(newID())
+	mid := wire.MatchID(wire.NewID())
 	var mode wire.Mode
 	var interests []string
 	var current bool
@@ -170,7 +170,7 @@ func (h *Hub) Leave(s *Session) {
 func (h *Hub) Relay(s *Session, event string, frame []byte) {
 	partner, pinst, mid, ok := s.partnerRoute()
 	if !ok {
-		s.out.Send(errorFrame(wire.ErrNotMatched, event+" needs a partner: send find_match first"))
+		s.out.Send(wire.ErrorFrame(wire.ErrNotMatched, event+" needs a partner: send find_match first"))
 		return
 	}
 	path := "local"
@@ -216,18 +216,18 @@ func (h *Hub) Report(s *Session, r wire.ReportRequest) {
 	var ok bool
 	h.step(s, func(s *Session) Effects { t, ok = s.reportTarget(); return Effects{} })
 	if !ok || r.MatchID != "" && r.MatchID != t.match {
-		s.out.Send(errorFrame(wire.ErrNotMatched, "report is about your partner, now or in the last minute"))
+		s.out.Send(wire.ErrorFrame(wire.ErrNotMatched, "report is about your partner, now or in the last minute"))
 		return
 	}
 	filed, err := h.safety.File(h.ctx, Report{Reporter: s.id, Reported: t.partner, ReporterAddr: s.addr,
 		ReportedAddr: t.partnerAddr, Match: t.match, Conversation: t.conversation(), ReportRequest: r})
 	switch {
 	case errors.Is(err, ErrReportLimit):
-		s.out.Send(errorFrame(wire.ErrRateLimited, "one report per conversation, and a few an hour; you have many open reports already"))
+		s.out.Send(wire.ErrorFrame(wire.ErrRateLimited, "one report per conversation, and a few an hour; you have many open reports already"))
 		return
 	case err != nil:
 		h.log.Warn("storing a report failed", "err", err)
-		s.out.Send(errorFrame(wire.ErrUnavailable, "the report could not be stored right now; try again shortly"))
+		s.out.Send(wire.ErrorFrame(wire.ErrUnavailable, "the report could not be stored right now; try again shortly"))
 		return
 	}
 	h.metrics.Reports.WithLabelValues(r.Reason).Inc()
@@ -274,7 +274,7 @@ func (h *Hub) Disconnect(s *Session, hold bool) {
 // superseded: the identity lives on a newer socket; this one is closed and acts no more.
 func (h *Hub) superseded(s *Session) {
 	h.step(s, (*Session).moved)
-	s.out.Close(CloseReplaced, "replaced by a newer connection")
+	s.out.Close(wire.CloseReplaced, "replaced by a newer connection")
 }
 
 // --- ending conversations in Redis ---

@@ -187,7 +187,7 @@ func TestPowRefusesAnExpiryBeyondTheTTL(t *testing.T) {
 		{"a year", clock.Add(365 * 24 * time.Hour), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			salt := newID() + "?expires=" + strconv.FormatInt(tc.expires.Unix(), 10) + "&"
+			salt := wire.NewID() + "?expires=" + strconv.FormatInt(tc.expires.Unix(), 10) + "&"
 			challenge := sha256Hex(salt + "7")
 			c := wire.PowChallenge{Algorithm: "SHA-256", Challenge: challenge, MaxNumber: g.maxNumber, Salt: salt, Signature: g.sign(powClient, challenge)}
 			err := g.Verify(powClient, solve(t, &c))

@@ -54,7 +54,7 @@ type Envelope struct {
 	To       wire.ClientID
 	From     wire.ClientID
 	Match    wire.MatchID
-	Instance InstanceID
+	Instance wire.InstanceID
 	Ticket   string
 	Reason   string
 	Mode     wire.Mode
@@ -126,7 +126,7 @@ func DecodeEnvelope(b []byte) (Envelope, error) {
 		return e, errBadEnvelope
 	}
 	e.To, e.From, e.Match = wire.ClientID(fields[0]), wire.ClientID(fields[1]), wire.MatchID(fields[2])
-	e.Instance, e.Ticket, e.Reason, e.Mode = InstanceID(fields[3]), string(fields[4]), string(fields[5]), wire.Mode(fields[6])
+	e.Instance, e.Ticket, e.Reason, e.Mode = wire.InstanceID(fields[3]), string(fields[4]), string(fields[5]), wire.Mode(fields[6])
 	if len(fields[7]) > 0 {
 		e.Common = strings.Split(string(fields[7]), "\n")
 	}
@@ -149,7 +149,7 @@ type outgoing struct {
 type Bus struct {
 	rdb     redis.UniversalClient
 	keys    Keys
-	self    InstanceID
+	self    wire.InstanceID
 	sharded bool // Redis Cluster: SSUBSCRIBE/SPUBLISH, so each channel lives on one shard
 	log     *slog.Logger
 	metrics *Metrics
@@ -172,7 +172,7 @@ const (
 
 // NewBus creates the bus (Run starts it); its publish queue holds at most queue messages and
 // maxBytes bytes.
-func NewBus(rdb redis.UniversalClient, keys Keys, self InstanceID, queue, maxBytes int, log *slog.Logger, m *Metrics) *Bus {
+func NewBus(rdb redis.UniversalClient, keys Keys, self wire.InstanceID, queue, maxBytes int, log *slog.Logger, m *Metrics) *Bus {
 	_, sharded := rdb.(*redis.ClusterClient)
 	dropped := m.Dropped.WithLabelValues("publish_queue_full")
 	return &Bus{rdb: rdb, keys: keys, self: self, sharded: sharded, log: log, metrics: m,
@@ -189,7 +189,7 @@ var errPublishFull = errors.New("publish queue full")
 
 // Publish queues env for instance to, as sender's (a client address's keyed hash, or busSelf).
 // It never blocks.
-func (b *Bus) Publish(to InstanceID, env *Envelope, sender string) error {
+func (b *Bus) Publish(to wire.InstanceID, env *Envelope, sender string) error {
 	if !b.out.push(sender, outgoing{channel: b.keys.Channel(to), payload: env.AppendBinary(nil)}) {
 		return errPublishFull
 	}

@@ -107,9 +107,9 @@ func TestEndCause(t *testing.T) {
 		{"the client closed with a close frame", false, 0, &websocket.CloseError{Code: websocket.CloseGoingAway}, "client_closed", false},
 		{"a frame over the read limit", false, 0, websocket.ErrReadLimit, "too_large", false},
 		{"a write failed (the writer closed with no code)", true, 0, io.ErrUnexpectedEOF, "server_closed", true},
-		{"a restart", true, CloseServiceRestart, &websocket.CloseError{Code: CloseServiceRestart}, "server_closed", true},
-		{"a policy close", true, ClosePolicy, io.ErrUnexpectedEOF, "server_closed", false},
-		{"a frame too large, closed by us", true, CloseTooBig, io.ErrUnexpectedEOF, "server_closed", false},
+		{"a restart", true, wire.CloseServiceRestart, &websocket.CloseError{Code: wire.CloseServiceRestart}, "server_closed", true},
+		{"a policy close", true, wire.ClosePolicy, io.ErrUnexpectedEOF, "server_closed", false},
+		{"a frame too large, closed by us", true, wire.CloseTooBig, io.ErrUnexpectedEOF, "server_closed", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cause, hold := endCause(tc.closedByUs, tc.code, tc.err)

@@ -29,7 +29,7 @@ type testStore struct {
 func storeFor(t *testing.T, cfg SafetyConfig, now func() time.Time) testStore {
 	t.Helper()
 	rdb := rdbFor(t, redistest.Start(t).URL())
-	keys := Keys{"{st-" + strings.ToLower(newID()[:6]) + "}"}
+	keys := Keys{"{st-" + strings.ToLower(wire.NewID()[:6]) + "}"}
 	def := func(v *int, d int) {
 		if *v == 0 {
 			*v = d
@@ -58,8 +58,8 @@ func (st testStore) addr(ip string) string { return st.AddrHash(addressKey(netip
 // genuine is a report that counts by every rule but the reporter's age: the two talked for a
 // minute and wrote to each other, and it carries a line of the reported user's.
 func (st testStore) genuine(reporterIP, reportedIP string) Report {
-	return Report{Reporter: wire.ClientID(newID()), Reported: wire.ClientID(newID()),
-		ReporterAddr: st.addr(reporterIP), ReportedAddr: st.addr(reportedIP), Match: wire.MatchID(newID()),
+	return Report{Reporter: wire.ClientID(wire.NewID()), Reported: wire.ClientID(wire.NewID()),
+		ReporterAddr: st.addr(reporterIP), ReportedAddr: st.addr(reportedIP), Match: wire.MatchID(wire.NewID()),
 		Conversation: Conversation{Length: time.Minute, Exchange: true},
 		ReportRequest: wire.ReportRequest{Reason: "harassment", Note: "insults",
 			Chat: []wire.ChatLine{{From: "you", Text: "hi"}, {From: "stranger", Text: "something vile"}}}}

@@ -193,7 +193,7 @@ func (sf *Safety) File(ctx context.Context, r Report) (Filed, error) {
 	chat := bytes.TrimSpace(chatJSON.Bytes())
 	f := Filed{ID: sf.reportID(r.Match, r.Reporter)}
 	now := sf.now()
-	banID := newID()
+	banID := wire.NewID()
 	autoban := sf.cfg.AutobanReporters
 	if autoban == 0 {
 		autoban = math.MaxInt32 // never

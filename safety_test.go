@@ -191,7 +191,7 @@ func TestNoRematch(t *testing.T) {
 	b.expect(wire.EvPartnerLeft, nil)
 	var aw wire.WaitingData
 	a2.expect(wire.EvWaiting, &aw)
-	if aw.MetRecently || aw.Message != defaultWaitingMsg || aw.Searching < 1 {
+	if aw.MetRecently || aw.Message != wire.WaitingMessage || aw.Searching < 1 {
 		t.Fatalf("a's waiting %+v: nobody was passed over yet, and a counts itself", aw)
 	}
 	// the only one waiting is the one b just left, on the other instance: b waits for someone
@@ -199,13 +199,13 @@ func TestNoRematch(t *testing.T) {
 	b.send(wire.EvFindMatch, nil)
 	var w wire.WaitingData
 	b.expect(wire.EvWaiting, &w)
-	if w.Message != newPartnerWaitingMsg || !w.MetRecently || w.Searching < 1 {
-		t.Fatalf("b's waiting %+v, want %q and met_recently", w, newPartnerWaitingMsg)
+	if w.Message != wire.WaitingForNewOnes || !w.MetRecently || w.Searching < 1 {
+		t.Fatalf("b's waiting %+v, want %q and met_recently", w, wire.WaitingForNewOnes)
 	}
 	// and a, passed over on the other instance, hears it too (once per search: the session's
 	// tests hold that)
 	a2.expect(wire.EvWaiting, &aw)
-	if !aw.MetRecently || aw.Message != newPartnerWaitingMsg || aw.Mode != wire.ModeVideo {
+	if !aw.MetRecently || aw.Message != wire.WaitingForNewOnes || aw.Mode != wire.ModeVideo {
 		t.Fatalf("a's waiting once passed over: %+v", aw)
 	}
 	// someone new meets one of them, and the next someone new the other
@@ -243,7 +243,7 @@ func dialBanned(t *testing.T, url string, header http.Header) wire.BannedData {
 		t.Fatalf("first frame %+v (%v), want banned", ev, err)
 	}
 	_, _, err := conn.ReadMessage()
-	if ce, ok := err.(*websocket.CloseError); !ok || ce.Code != CloseBanned {
+	if ce, ok := err.(*websocket.CloseError); !ok || ce.Code != wire.CloseBanned {
 		t.Fatalf("then %v, want close 4003", err)
 	}
 	return ev.Data
@@ -405,10 +405,10 @@ func TestRematchCooldownNeverShortensABar(t *testing.T) {
 			met := func(id wire.ClientID) string { return keys.prefix + ":met:" + string(id) }
 			matchAndLeave := func(x, y wire.ClientID) {
 				t.Helper()
-				if r, err := mm.Enqueue(ctx, EnqueueRequest{Client: x, Instance: "i1", Mode: wire.ModeVideo, Match: wire.MatchID(newID()), Ticket: "t"}); err != nil || r.Outcome != OutcomeWaiting {
+				if r, err := mm.Enqueue(ctx, EnqueueRequest{Client: x, Instance: "i1", Mode: wire.ModeVideo, Match: wire.MatchID(wire.NewID()), Ticket: "t"}); err != nil || r.Outcome != OutcomeWaiting {
 					t.Fatalf("enqueue %s: %+v %v", x, r, err)
 				}
-				if r, err := mm.Enqueue(ctx, EnqueueRequest{Client: y, Instance: "i1", Mode: wire.ModeVideo, Match: wire.MatchID(newID()), Ticket: "t"}); err != nil || r.Outcome != OutcomeMatched {
+				if r, err := mm.Enqueue(ctx, EnqueueRequest{Client: y, Instance: "i1", Mode: wire.ModeVideo, Match: wire.MatchID(wire.NewID()), Ticket: "t"}); err != nil || r.Outcome != OutcomeMatched {
 					t.Fatalf("enqueue %s: %+v %v", y, r, err)
 				}
 				if l, err := mm.Leave(ctx, LeaveRequest{Client: y, Instance: "i1"}); err != nil || !l.Ended {
@@ -417,7 +417,7 @@ func TestRematchCooldownNeverShortensABar(t *testing.T) {
 			}
 
 			// a new pair: both met sets hold the other until about now + cooldown, and live that long
-			a, b := wire.ClientID(newID()), wire.ClientID(newID())
+			a, b := wire.ClientID(wire.NewID()), wire.ClientID(wire.NewID())
 			matchAndLeave(a, b)
 			for _, k := range [][2]wire.ClientID{{a, b}, {b, a}} {
 				score, err := rdb.ZScore(ctx, met(k[0]), string(k[1])).Result()
@@ -430,7 +430,7 @@ func TestRematchCooldownNeverShortensABar(t *testing.T) {
 			}
 
 			// a longer bar (as a report writes) and a longer life survive the next leave
-			c, d := wire.ClientID(newID()), wire.ClientID(newID())
+			c, d := wire.ClientID(wire.NewID()), wire.ClientID(wire.NewID())
 			long := time.Now().Add(24 * time.Hour).UnixMilli()
 			if err := rdb.ZAdd(ctx, met(c), redis.Z{Score: float64(long), Member: string(d)}).Err(); err != nil {
 				t.Fatal(err)

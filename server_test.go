@@ -20,7 +20,7 @@ func TestUserCreation(t *testing.T) {
 	for range 20 {
 		c := dial(t, inst.wsURL(), nil)
 		h := c.hello
-		if len(h.ID) != 26 || !validIDText(string(h.ID)) {
+		if len(h.ID) != 26 || !wire.ValidIDText(string(h.ID)) {
 			t.Fatalf("id %q: want 26 random base32 characters", h.ID)
 		}
 		if seen[h.ID] {

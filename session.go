@@ -62,7 +62,7 @@ type Session struct {
 	mode         wire.Mode
 	interests    []string
 	partner      wire.ClientID
-	partnerInst  InstanceID
+	partnerInst  wire.InstanceID
 	partnerAddr  string
 	match        wire.MatchID
 	initiator    bool
@@ -186,11 +186,11 @@ func (s *Session) passedOver(ticket string, searching wire.Searching) Effects {
 }
 
 func (s *Session) waitingFrame(searching wire.Searching) []byte {
-	msg := defaultWaitingMsg
+	msg := wire.WaitingMessage
 	if s.metRecently {
-		msg = newPartnerWaitingMsg
+		msg = wire.WaitingForNewOnes
 	}
-	return wire.MustEncode(wire.EvWaiting, wire.WaitingData{Message: msg, Interests: nonNil(s.interests), Mode: s.mode,
+	return wire.MustEncode(wire.EvWaiting, wire.WaitingData{Message: msg, Interests: wire.NonNil(s.interests), Mode: s.mode,
 		Searching: searching.Of(s.mode), MetRecently: s.metRecently})
 }
 
@@ -211,7 +211,7 @@ func (s *Session) searchAgain(ticket string, mid wire.MatchID) (mode wire.Mode, 
 // matchedOwn: our own enqueue for ticket paired us with partner in match mid; we initiate.
 // If the partner already left that match (its partner_left overtook our answer), the user
 // learns both at once.
-func (s *Session) matchedOwn(ticket string, mid wire.MatchID, partner wire.ClientID, pinst InstanceID, paddr string, common []string) Effects {
+func (s *Session) matchedOwn(ticket string, mid wire.MatchID, partner wire.ClientID, pinst wire.InstanceID, paddr string, common []string) Effects {
 	if !s.searching(ticket) {
 		return Effects{}
 	}
@@ -234,7 +234,7 @@ func (s *Session) matchedOwn(ticket string, mid wire.MatchID, partner wire.Clien
 }
 
 // matchedBy: someone else's enqueue paired our search ticket with from in match mid.
-func (s *Session) matchedBy(ticket string, mid wire.MatchID, from wire.ClientID, finst InstanceID, faddr string, mode wire.Mode, common []string) Effects {
+func (s *Session) matchedBy(ticket string, mid wire.MatchID, from wire.ClientID, finst wire.InstanceID, faddr string, mode wire.Mode, common []string) Effects {
 	if !s.searching(ticket) {
 		return Effects{} // a stale search: our own leave or next has ended that match
 	}
@@ -242,7 +242,7 @@ func (s *Session) matchedBy(ticket string, mid wire.MatchID, from wire.ClientID,
 	return s.matched(mid, from, finst, faddr, false, common)
 }
 
-func (s *Session) matched(mid wire.MatchID, partner wire.ClientID, pinst InstanceID, paddr string, initiator bool, common []string) Effects {
+func (s *Session) matched(mid wire.MatchID, partner wire.ClientID, pinst wire.InstanceID, paddr string, initiator bool, common []string) Effects {
 	s.cancelFallback()
 	s.phase, s.partner, s.partnerInst, s.partnerAddr, s.match, s.initiator = PhaseMatched, partner, pinst, paddr, mid, initiator
 	s.talk = talk{started: s.now()}
@@ -250,7 +250,7 @@ func (s *Session) matched(mid wire.MatchID, partner wire.ClientID, pinst Instanc
 	return Effects{
 		Waited: max(s.now().Sub(s.waitStart), time.Nanosecond),
 		Frames: [][]byte{wire.MustEncode(wire.EvMatchFound, wire.MatchFoundData{PartnerID: partner, Initiator: initiator,
-			MatchID: mid, CommonInterests: nonNil(common), Mode: s.mode, ICEServers: s.matchICE()})},
+			MatchID: mid, CommonInterests: wire.NonNil(common), Mode: s.mode, ICEServers: s.matchICE()})},
 	}
 }
 
@@ -269,7 +269,7 @@ func (s *Session) partnerLeft(from wire.ClientID, mid wire.MatchID, reason strin
 
 // partnerMoved: the partner of match mid lives on inst now, and comes from addr (its keyed
 // hash; empty: as before), so that a report of it reaches where it is.
-func (s *Session) partnerMoved(from wire.ClientID, mid wire.MatchID, inst InstanceID, addr string) Effects {
+func (s *Session) partnerMoved(from wire.ClientID, mid wire.MatchID, inst wire.InstanceID, addr string) Effects {
 	if s.matchedWith(from, mid) {
 		s.partnerInst = inst
 		if addr != "" {
@@ -282,7 +282,7 @@ func (s *Session) partnerMoved(from wire.ClientID, mid wire.MatchID, inst Instan
 // partnerGone: the match with partner is over without the partner saying so: its instance
 // died and it will not resume, or Redis has lost the match. The match is ended in Redis too,
 // and the partner told through tell (empty: it is gone with its instance).
-func (s *Session) partnerGone(partner wire.ClientID, mid wire.MatchID, tell InstanceID) Effects {
+func (s *Session) partnerGone(partner wire.ClientID, mid wire.MatchID, tell wire.InstanceID) Effects {
 	if !s.matchedWith(partner, mid) {
 		return Effects{}
 	}
@@ -360,7 +360,7 @@ func (s *Session) expire() Effects {
 }
 
 // restore gives a resumed identity its match back (nil: none survived).
-func (s *Session) restore(m *wire.MatchInfo, pinst InstanceID, paddr string) Effects {
+func (s *Session) restore(m *wire.MatchInfo, pinst wire.InstanceID, paddr string) Effects {
 	s.everQueued, s.powPassed = true, true // a resumed connection does not solve again
 	if m != nil {
 		s.phase, s.partner, s.partnerInst, s.partnerAddr, s.match = PhaseMatched, m.PartnerID, pinst, paddr, m.MatchID
@@ -376,7 +376,7 @@ func (s *Session) restore(m *wire.MatchInfo, pinst InstanceID, paddr string) Eff
 // whose 4001 notice may have been lost, relays into the match no more. One for the match our
 // own enqueue is applying (the partner heard of it first and answered at once) is kept until
 // the match applies.
-func (s *Session) relayed(from wire.ClientID, finst InstanceID, mid wire.MatchID, frame []byte) Effects {
+func (s *Session) relayed(from wire.ClientID, finst wire.InstanceID, mid wire.MatchID, frame []byte) Effects {
 	switch {
 	case s.matchedWith(from, mid):
 		if finst != "" && finst != s.partnerInst {

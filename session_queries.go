@@ -16,7 +16,7 @@ func (s *Session) token() string {
 }
 
 // partnerRoute is where the user's messages for its partner go; ok is false when not matched.
-func (s *Session) partnerRoute() (partner wire.ClientID, pinst InstanceID, mid wire.MatchID, ok bool) {
+func (s *Session) partnerRoute() (partner wire.ClientID, pinst wire.InstanceID, mid wire.MatchID, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.partner, s.partnerInst, s.match, s.phase == PhaseMatched

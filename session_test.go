@@ -17,7 +17,7 @@ const (
 	tkOld, tkCur          = "ticket-old", "ticket-current"
 	mOld, mCur            = wire.MatchID("match-old"), wire.MatchID("match-current")
 	partnerP, strangerQ   = wire.ClientID("P"), wire.ClientID("Q")
-	instOther, instMoved  = InstanceID("inst-2"), InstanceID("inst-3")
+	instOther, instMoved  = wire.InstanceID("inst-2"), wire.InstanceID("inst-3")
 	reasonNext, reasonLft = wire.ReasonNext, wire.ReasonLeft
 	nextToken             = "ME.next-token"
 )
@@ -50,7 +50,7 @@ func disconnect(hold bool) verb {
 	return func(s *Session) Effects { _, fx := s.disconnect(hold); return fx }
 }
 func relayed(from wire.ClientID, mid wire.MatchID) verb { return relayedFrom(from, instOther, mid) }
-func relayedFrom(from wire.ClientID, finst InstanceID, mid wire.MatchID) verb {
+func relayedFrom(from wire.ClientID, finst wire.InstanceID, mid wire.MatchID) verb {
 	return func(s *Session) Effects {
 		return s.relayed(from, finst, mid, []byte(`{"event":"chat","data":{"text":"hi"}}`))
 	}
@@ -278,10 +278,10 @@ func TestSessionWaitingSaysWhatTheServerKnows(t *testing.T) {
 		return fx
 	})
 	w := waiting(func(s *Session) Effects { return s.queued(tkOld, false, wire.Searching{Video: 9, Text: 4}) })
-	if w.Searching != 4 || w.MetRecently || w.Message != defaultWaitingMsg || w.Mode != wire.ModeText || !reflect.DeepEqual(w.Interests, []string{"chess"}) {
+	if w.Searching != 4 || w.MetRecently || w.Message != wire.WaitingMessage || w.Mode != wire.ModeText || !reflect.DeepEqual(w.Interests, []string{"chess"}) {
 		t.Fatalf("waiting %+v, want the text count and nobody met", w)
 	}
-	if w = waiting(func(s *Session) Effects { return s.passedOver(tkOld, wire.Searching{Text: 2}) }); w.Searching != 2 || !w.MetRecently || w.Message != newPartnerWaitingMsg {
+	if w = waiting(func(s *Session) Effects { return s.passedOver(tkOld, wire.Searching{Text: 2}) }); w.Searching != 2 || !w.MetRecently || w.Message != wire.WaitingForNewOnes {
 		t.Fatalf("waiting after being passed over %+v", w)
 	}
 	s.step(search(tkCur, mCur))

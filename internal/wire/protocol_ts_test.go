@@ -1,4 +1,4 @@
-package main
+package wire_test
 
 import (
 	"os"
@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -14,9 +15,10 @@ import (
 
 // TestTypeScriptProtocolMatchesGo holds web/src/protocol.ts, the browser's copy of the wire
 // protocol, to the Go types in internal/wire: the same events both ways, with the same field
-// names in their data, and the same error codes and partner_left reasons.
+// names in their data, the same error codes and partner_left reasons, and the same close codes
+// of this application.
 func TestTypeScriptProtocolMatchesGo(t *testing.T) {
-	src, err := os.ReadFile("web/src/protocol.ts")
+	src, err := os.ReadFile("../../web/src/protocol.ts")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,6 +50,21 @@ func TestTypeScriptProtocolMatchesGo(t *testing.T) {
 			t.Errorf("%s: protocol.ts has %v, Go has %v", name, got, want)
 		}
 	}
+	for name, code := range map[string]int{"CLOSE_REPLACED": wire.CloseReplaced, "CLOSE_BANNED": wire.CloseBanned} {
+		if got := ts.constant(name); got != strconv.Itoa(code) {
+			t.Errorf("%s: protocol.ts has %s, Go has %d", name, got, code)
+		}
+	}
+}
+
+// constant reads the value of `export const NAME = value;`.
+func (s tsSource) constant(name string) string {
+	s.t.Helper()
+	m := regexp.MustCompile(`export\s+const\s+` + name + `\s*=\s*([^;]+);`).FindStringSubmatch(s.src)
+	if m == nil {
+		s.t.Fatalf("protocol.ts declares no constant %s", name)
+	}
+	return strings.TrimSpace(m[1])
 }
 
 func jsonFields(typ reflect.Type) []string {
