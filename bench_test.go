@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/go-megle/go-megle/internal/metrics"
 	"github.com/go-megle/go-megle/internal/wire"
 
 	"context"
@@ -30,7 +31,7 @@ func BenchmarkMatchPair(b *testing.B) {
 	defer rdb.Close()
 	ctx := context.Background()
 	keys := Keys{prefix: "{bench}"}
-	mm, err := NewMatchmaker(ctx, rdb, MatchmakerConfig{Keys: keys, MatchTTL: time.Minute, Timeout: 5 * time.Second, Now: time.Now, Metrics: NewMetrics()})
+	mm, err := NewMatchmaker(ctx, rdb, MatchmakerConfig{Keys: keys, MatchTTL: time.Minute, Timeout: 5 * time.Second, Now: time.Now, Metrics: metrics.NewMetrics()})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -83,7 +84,7 @@ func benchRedisThroughput(b *testing.B, cooldown time.Duration) {
 	defer rdb.Close()
 	ctx := context.Background()
 	mm, err := NewMatchmaker(ctx, rdb, MatchmakerConfig{Keys: Keys{prefix: "{bench}"}, MatchTTL: time.Minute, Timeout: 10 * time.Second,
-		Now: time.Now, Metrics: NewMetrics(), RematchCooldown: cooldown})
+		Now: time.Now, Metrics: metrics.NewMetrics(), RematchCooldown: cooldown})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/websocket"
 	"golang.org/x/time/rate"
 
+	"github.com/go-megle/go-megle/internal/metrics"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -87,7 +88,7 @@ type Client struct {
 	conn    *websocket.Conn
 	idle    IdleWait
 	log     *slog.Logger
-	metrics *Metrics
+	metrics *metrics.Metrics
 	limits  ClientLimits
 	limiter *rate.Limiter // nil: no limit
 	finds   *rate.Limiter // find_match's own, stricter limit (it runs scripts); nil: none
@@ -126,7 +127,7 @@ type IdleWait struct {
 	Watch    *PollWatch
 }
 
-func newClient(id wire.ClientID, ip string, to inbound, conn *websocket.Conn, idle IdleWait, pumps *sync.WaitGroup, log *slog.Logger, m *Metrics, l ClientLimits) *Client {
+func newClient(id wire.ClientID, ip string, to inbound, conn *websocket.Conn, idle IdleWait, pumps *sync.WaitGroup, log *slog.Logger, m *metrics.Metrics, l ClientLimits) *Client {
 	c := &Client{
 		id: id, ip: ip, to: to, conn: conn, idle: idle, pumps: pumps, log: log, metrics: m, limits: l,
 		done: make(chan struct{}), readDone: make(chan struct{}),

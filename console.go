@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/go-megle/go-megle/internal/metrics"
 	"golang.org/x/time/rate"
 )
 
@@ -25,7 +26,7 @@ import (
 type Console struct {
 	safety  *Safety
 	bans    banBroadcaster
-	metrics *Metrics
+	metrics *metrics.Metrics
 	log     *slog.Logger
 	token   [sha256.Size]byte
 	addrOf  func(*http.Request) string
@@ -47,7 +48,7 @@ const (
 )
 
 // NewConsole creates the API for token (which must not be empty).
-func NewConsole(token string, safety *Safety, bans banBroadcaster, m *Metrics, log *slog.Logger, addrOf func(*http.Request) string) *Console {
+func NewConsole(token string, safety *Safety, bans banBroadcaster, m *metrics.Metrics, log *slog.Logger, addrOf func(*http.Request) string) *Console {
 	return &Console{safety: safety, bans: bans, metrics: m, log: log, token: sha256.Sum256([]byte(token)),
 		addrOf: addrOf, failures: map[string]*rate.Limiter{}}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-megle/go-megle/internal/metrics"
 	"github.com/go-megle/go-megle/internal/redistest"
 	"github.com/go-megle/go-megle/internal/wire"
 )
@@ -100,7 +101,7 @@ func TestReportMemoryIsBounded(t *testing.T) {
 	ctx := context.Background()
 	sf := NewSafety(rdb, Keys{"{me}"}, SafetyConfig{ReportTTL: time.Hour, ReportRate: 1 << 30, ReportsMax: 1 << 30, EvidenceMax: 0,
 		AutobanReporters: 3, AutobanWindow: time.Hour, AutobanDuration: time.Hour, Secret: []byte("s")},
-		redisCalls{timeout: 5 * time.Second, metrics: NewMetrics()}, time.Now)
+		redisCalls{timeout: 5 * time.Second, metrics: metrics.NewMetrics()}, time.Now)
 	used := func() int64 {
 		for _, l := range strings.Split(rdb.Info(ctx, "memory").Val(), "\r\n") {
 			if v, ok := strings.CutPrefix(l, "used_memory:"); ok {

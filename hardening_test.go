@@ -19,6 +19,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/go-megle/go-megle/internal/metrics"
 	"github.com/go-megle/go-megle/internal/redistest"
 	"github.com/go-megle/go-megle/internal/wire"
 )
@@ -58,7 +59,7 @@ func TestRelayNeverGrowsAMessage(t *testing.T) {
 
 func TestPublishQueueIsBoundedInBytes(t *testing.T) {
 	// the bus is not running: nothing drains its queue
-	bus := NewBus(nil, Keys{"{t}"}, "self", 1000, 100<<10, slog.New(slog.NewTextHandler(io.Discard, nil)), NewMetrics())
+	bus := NewBus(nil, Keys{"{t}"}, "self", 1000, 100<<10, slog.New(slog.NewTextHandler(io.Discard, nil)), metrics.NewMetrics())
 	frame := make([]byte, 30<<10)
 	accepted := 0
 	for range 10 {

@@ -24,6 +24,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/go-megle/go-megle/internal/metrics"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -102,7 +103,7 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 type App struct {
 	cfg        Config
 	log        *slog.Logger
-	Metrics    *Metrics
+	Metrics    *metrics.Metrics
 	Hub        *Hub
 	Server     *Server
 	Redis      redis.UniversalClient
@@ -118,7 +119,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	metrics := NewMetrics()
+	metrics := metrics.NewMetrics()
 	keys := Keys{prefix: cfg.KeyPrefix}
 	mm, err := NewMatchmaker(ctx, rdb, MatchmakerConfig{Keys: keys, MatchTTL: cfg.MatchTTL, Timeout: cfg.RedisTimeout,
 		Now: time.Now, Metrics: metrics, RematchCooldown: cfg.RematchCooldown})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/go-megle/go-megle/internal/metrics"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -82,7 +83,7 @@ type MatchmakerConfig struct {
 	MatchTTL time.Duration
 	Timeout  time.Duration // upper bound of one operation
 	Now      func() time.Time
-	Metrics  *Metrics
+	Metrics  *metrics.Metrics
 	// RematchCooldown: two users whose match ended are not paired again for this long
 	RematchCooldown time.Duration
 }
@@ -129,7 +130,7 @@ func NewMatchmaker(ctx context.Context, rdb redis.UniversalClient, cfg Matchmake
 // (matchmaker, address cap) goes through call.
 type redisCalls struct {
 	timeout time.Duration
-	metrics *Metrics
+	metrics *metrics.Metrics
 }
 
 // call runs one Redis operation within the operation timeout, records its latency and any
@@ -139,7 +140,7 @@ func (r redisCalls) call(ctx context.Context, op string, f func(context.Context)
 	defer cancel()
 	start := time.Now()
 	err := f(ctx)
-	r.metrics.observeRedis(op, start, err)
+	r.metrics.ObserveRedis(op, start, err)
 	if err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrRedis, op, err)
 	}

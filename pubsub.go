@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/go-megle/go-megle/internal/metrics"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -152,7 +153,7 @@ type Bus struct {
 	self    wire.InstanceID
 	sharded bool // Redis Cluster: SSUBSCRIBE/SPUBLISH, so each channel lives on one shard
 	log     *slog.Logger
-	metrics *Metrics
+	metrics *metrics.Metrics
 	out     *publishQueue
 	live    atomic.Bool
 	echoAt  atomic.Int64 // unix nanoseconds of the last echo of our own probe
@@ -172,7 +173,7 @@ const (
 
 // NewBus creates the bus (Run starts it); its publish queue holds at most queue messages and
 // maxBytes bytes.
-func NewBus(rdb redis.UniversalClient, keys Keys, self wire.InstanceID, queue, maxBytes int, log *slog.Logger, m *Metrics) *Bus {
+func NewBus(rdb redis.UniversalClient, keys Keys, self wire.InstanceID, queue, maxBytes int, log *slog.Logger, m *metrics.Metrics) *Bus {
 	_, sharded := rdb.(*redis.ClusterClient)
 	dropped := m.Dropped.WithLabelValues("publish_queue_full")
 	return &Bus{rdb: rdb, keys: keys, self: self, sharded: sharded, log: log, metrics: m,
@@ -231,7 +232,7 @@ func (b *Bus) publishLoop(ctx context.Context) {
 			}
 			return nil
 		})
-		b.metrics.observeRedis("publish", start, err)
+		b.metrics.ObserveRedis("publish", start, err)
 		done := 0
 		for i, o := range batch {
 			done += len(o.payload)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/go-megle/go-megle/internal/metrics"
 	"github.com/go-megle/go-megle/internal/redistest"
 	"github.com/go-megle/go-megle/internal/wire"
 )
@@ -49,7 +50,7 @@ func storeFor(t *testing.T, cfg SafetyConfig, now func() time.Time) testStore {
 	if now == nil {
 		now = time.Now
 	}
-	return testStore{NewSafety(rdb, keys, cfg, redisCalls{timeout: 5 * time.Second, metrics: NewMetrics()}, now), rdb, keys}
+	return testStore{NewSafety(rdb, keys, cfg, redisCalls{timeout: 5 * time.Second, metrics: metrics.NewMetrics()}, now), rdb, keys}
 }
 
 // addr is the address hash of a client at ip, as Attach computes it.

@@ -19,6 +19,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/go-megle/go-megle/internal/metrics"
 	"github.com/go-megle/go-megle/internal/redistest"
 	"github.com/go-megle/go-megle/internal/wire"
 )
@@ -395,7 +396,7 @@ func TestRematchCooldownNeverShortensABar(t *testing.T) {
 			keys := Keys{prefix: "{cool}"}
 			const cooldown = 5 * time.Minute
 			mm, err := NewMatchmaker(ctx, rdb, MatchmakerConfig{Keys: keys, MatchTTL: time.Minute, Timeout: 5 * time.Second,
-				Now: time.Now, Metrics: NewMetrics(), RematchCooldown: cooldown})
+				Now: time.Now, Metrics: metrics.NewMetrics(), RematchCooldown: cooldown})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/go-megle/go-megle/internal/metrics"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -23,7 +24,7 @@ type Server struct {
 	cfg      Config
 	hub      *Hub
 	log      *slog.Logger
-	metrics  *Metrics
+	metrics  *metrics.Metrics
 	ice      *ICEProvider
 	ui       fs.FS // nil: the UI is not built
 	upgrader websocket.Upgrader
@@ -37,7 +38,7 @@ type Server struct {
 const readBufferSize = 512
 
 // NewServer wires the HTTP surface.
-func NewServer(cfg Config, hub *Hub, addrs *AddressCap, console *Console, poller *Poller, log *slog.Logger, m *Metrics, ice *ICEProvider, ui fs.FS) *Server {
+func NewServer(cfg Config, hub *Hub, addrs *AddressCap, console *Console, poller *Poller, log *slog.Logger, m *metrics.Metrics, ice *ICEProvider, ui fs.FS) *Server {
 	s := &Server{cfg: cfg, hub: hub, addrs: addrs, console: console, poller: poller, log: log, metrics: m, ice: ice, ui: ui}
 	s.upgrader = websocket.Upgrader{
 		// 0: gorilla reads through the buffer the hijack hands it, which is ours (readBufferSize;

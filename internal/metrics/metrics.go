@@ -1,4 +1,11 @@
-package main
+// Package metrics owns the instance's Prometheus metrics: one registry per instance (no global
+// state, so two servers in one test process do not collide), every labelled series pre-created
+// so that it exists before its first increment.
+//
+// It may import the standard library, Prometheus's client and internal/wire (for the modes and
+// reasons it counts by), nothing else of the server. Invariant: no label ever carries a user
+// identifier or an address.
+package metrics
 
 import (
 	"sync"
@@ -170,7 +177,7 @@ func (m *Metrics) SetReadiness(ready func() bool) {
 }
 
 // observeRedis records one Redis operation's latency and, if it failed, the error.
-func (m *Metrics) observeRedis(op string, start time.Time, err error) {
+func (m *Metrics) ObserveRedis(op string, start time.Time, err error) {
 	m.RedisDuration.WithLabelValues(op).Observe(time.Since(start).Seconds())
 	if err != nil {
 		m.RedisErrors.WithLabelValues(op).Inc()
