@@ -15,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/go-megle/go-megle/internal/metrics"
+	"github.com/go-megle/go-megle/internal/poll"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -124,7 +125,7 @@ type Client struct {
 // The zero value parks nothing: the read pump then waits in a read.
 type IdleWait struct {
 	Buffered *bufio.Reader
-	Watch    *PollWatch
+	Watch    *poll.PollWatch
 }
 
 func newClient(id wire.ClientID, ip string, to inbound, conn *websocket.Conn, idle IdleWait, pumps *sync.WaitGroup, log *slog.Logger, m *metrics.Metrics, l ClientLimits) *Client {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/go-megle/go-megle/internal/ice"
 	"github.com/go-megle/go-megle/internal/metrics"
 	"github.com/go-megle/go-megle/internal/wire"
 )
@@ -43,7 +44,7 @@ type Hub struct {
 	bus     *Bus
 	safety  *Safety
 	pow     *PowGate // nil: no proof of work
-	ice     *ICEProvider
+	ice     *ice.ICEProvider
 	log     *slog.Logger
 	metrics *metrics.Metrics
 	now     func() time.Time
@@ -80,7 +81,7 @@ type heldSession struct {
 }
 
 // NewHub creates a hub; Run starts its background loops.
-func NewHub(parent context.Context, cfg HubConfig, mm *Matchmaker, bus *Bus, safety *Safety, pow *PowGate, ice *ICEProvider, log *slog.Logger, m *metrics.Metrics, now func() time.Time) *Hub {
+func NewHub(parent context.Context, cfg HubConfig, mm *Matchmaker, bus *Bus, safety *Safety, pow *PowGate, ice *ice.ICEProvider, log *slog.Logger, m *metrics.Metrics, now func() time.Time) *Hub {
 	ctx, cancel := context.WithCancel(parent)
 	return &Hub{
 		cfg: cfg, mm: mm, bus: bus, safety: safety, pow: pow, ice: ice, log: log, metrics: m, now: now,

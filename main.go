@@ -24,7 +24,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/go-megle/go-megle/internal/ice"
 	"github.com/go-megle/go-megle/internal/metrics"
+	"github.com/go-megle/go-megle/internal/poll"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -107,7 +109,7 @@ type App struct {
 	Hub        *Hub
 	Server     *Server
 	Redis      redis.UniversalClient
-	poller     *Poller // nil: none
+	poller     *poll.Poller // nil: none
 	httpConns  *httpConnCap
 	closeRedis func()
 }
@@ -146,7 +148,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		AutobanReporters: cfg.AutobanReporters, AutobanWindow: cfg.AutobanWindow, AutobanDuration: cfg.AutobanDuration,
 		EvidenceMax: cfg.EvidenceMax, ReportsMax: cfg.ReportsMax, MinConversation: cfg.MinConversation,
 		ReporterAge: cfg.ReporterAge, Secret: secret}, mm.redisCalls, time.Now)
-	ice := NewICEProvider(cfg.STUNURLs, cfg.TURNURLs, cfg.TURNSecret, cfg.TURNTTL, time.Now)
+	ice := ice.NewICEProvider(cfg.STUNURLs, cfg.TURNURLs, cfg.TURNSecret, cfg.TURNTTL, time.Now)
 	hub := NewHub(ctx, HubConfig{
 		Self: cfg.InstanceID, InterestFallback: cfg.InterestFallback, MatchTTL: cfg.MatchTTL,
 		ResumeGrace: cfg.ResumeGrace, HeartbeatInterval: cfg.HeartbeatInterval, HeartbeatTTL: cfg.HeartbeatTTL,
@@ -173,7 +175,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			return clientAddress(r.RemoteAddr, r.Header, cfg.TrustedProxies, cfg.ForwardedHeader)
 		})
 	}
-	poller, err := NewPoller(log)
+	poller, err := poll.NewPoller(log)
 	if err != nil {
 		log.Warn("no poller: every idle connection keeps a goroutine waiting in a read", "err", err)
 	}

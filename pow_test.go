@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-megle/go-megle/internal/ice"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -245,7 +246,7 @@ func TestTURNCredentialsOnlyAfterTheWork(t *testing.T) {
 		if id != string(got.c.id()) || expiry == "" {
 			t.Fatalf("TURN username %q does not name %s", turn.Username, got.c.id())
 		}
-		if _, want := turnCredential([]byte("s3cret"), got.c.id(), time.Unix(mustAtoi(t, expiry), 0)); turn.Credential != want {
+		if _, want := ice.TurnCredential([]byte("s3cret"), got.c.id(), time.Unix(mustAtoi(t, expiry), 0)); turn.Credential != want {
 			t.Fatalf("TURN credential %q, want %q", turn.Credential, want)
 		}
 	}

@@ -15,7 +15,9 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/go-megle/go-megle/internal/ice"
 	"github.com/go-megle/go-megle/internal/metrics"
+	"github.com/go-megle/go-megle/internal/poll"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -25,12 +27,12 @@ type Server struct {
 	hub      *Hub
 	log      *slog.Logger
 	metrics  *metrics.Metrics
-	ice      *ICEProvider
+	ice      *ice.ICEProvider
 	ui       fs.FS // nil: the UI is not built
 	upgrader websocket.Upgrader
 	addrs    *AddressCap
-	console  *Console // nil: the moderator console is off
-	poller   *Poller  // nil: idle connections wait in a read
+	console  *Console     // nil: the moderator console is off
+	poller   *poll.Poller // nil: idle connections wait in a read
 }
 
 // readBufferSize is each connection's read buffer: a message larger than this is read through
@@ -38,7 +40,7 @@ type Server struct {
 const readBufferSize = 512
 
 // NewServer wires the HTTP surface.
-func NewServer(cfg Config, hub *Hub, addrs *AddressCap, console *Console, poller *Poller, log *slog.Logger, m *metrics.Metrics, ice *ICEProvider, ui fs.FS) *Server {
+func NewServer(cfg Config, hub *Hub, addrs *AddressCap, console *Console, poller *poll.Poller, log *slog.Logger, m *metrics.Metrics, ice *ice.ICEProvider, ui fs.FS) *Server {
 	s := &Server{cfg: cfg, hub: hub, addrs: addrs, console: console, poller: poller, log: log, metrics: m, ice: ice, ui: ui}
 	s.upgrader = websocket.Upgrader{
 		// 0: gorilla reads through the buffer the hijack hands it, which is ours (readBufferSize;

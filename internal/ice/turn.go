@@ -1,4 +1,4 @@
-package main
+package ice
 
 import (
 	"crypto/hmac"
@@ -37,7 +37,7 @@ func (p *ICEProvider) Servers(id wire.ClientID) []wire.ICEServer {
 		out = append(out, wire.ICEServer{URLs: p.stun})
 	}
 	if len(p.turn) > 0 {
-		user, cred := turnCredential(p.secret, id, p.now().Add(p.ttl))
+		user, cred := TurnCredential(p.secret, id, p.now().Add(p.ttl))
 		out = append(out, wire.ICEServer{URLs: p.turn, Username: user, Credential: cred})
 	}
 	return out
@@ -60,7 +60,7 @@ func (p *ICEProvider) STUN() []wire.ICEServer {
 	return []wire.ICEServer{{URLs: p.stun}}
 }
 
-func turnCredential(secret []byte, id wire.ClientID, expiry time.Time) (username, credential string) {
+func TurnCredential(secret []byte, id wire.ClientID, expiry time.Time) (username, credential string) {
 	username = strconv.FormatInt(expiry.Unix(), 10) + ":" + string(id)
 	mac := hmac.New(sha1.New, secret)
 	mac.Write([]byte(username)) // hash.Hash.Write never fails

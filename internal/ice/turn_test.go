@@ -1,4 +1,4 @@
-package main
+package ice
 
 import (
 	"testing"
@@ -9,7 +9,7 @@ import (
 //
 //	printf '1700000000:alice' | openssl dgst -sha1 -hmac 'north' -binary | base64
 func TestTURNCredentialKnownVector(t *testing.T) {
-	user, cred := turnCredential([]byte("north"), "alice", time.Unix(1700000000, 0))
+	user, cred := TurnCredential([]byte("north"), "alice", time.Unix(1700000000, 0))
 	if user != "1700000000:alice" {
 		t.Fatalf("username %q", user)
 	}
