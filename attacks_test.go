@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/go-megle/go-megle/internal/session"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -126,8 +127,8 @@ func TestSupersededSocketIsClosedWhenItsNoticeIsLost(t *testing.T) {
 	insts, _ := startCluster(t, 2)
 	a, b, _ := crossPair(t, insts) // a on inst 0, b on inst 1
 	// what Attach on instance 1 does for a resume of a, without the notice to instance 0
-	next := newResumeToken(a.id())
-	if _, ok, err := insts[1].app.Hub.mm.Resume(t.Context(), a.id(), hashToken(a.hello.ResumeToken), hashToken(next),
+	next := session.NewResumeToken(a.id())
+	if _, ok, err := insts[1].app.Hub.mm.Resume(t.Context(), a.id(), session.HashToken(a.hello.ResumeToken), session.HashToken(next),
 		insts[1].cfg.InstanceID, "addr"); !ok || err != nil {
 		t.Fatal(ok, err)
 	}
@@ -208,9 +209,9 @@ func TestSupersededSocketEndsNothing(t *testing.T) {
 	insts, rs := startCluster(t, 2)
 	rdb := rdbFor(t, rs.URL())
 	a, b, m := crossPair(t, insts)
-	next := newResumeToken(a.id())
+	next := session.NewResumeToken(a.id())
 	// what Attach on instance 1 has done when its KindReplaced is still on the wire
-	if _, ok, err := insts[1].app.Hub.mm.Resume(t.Context(), a.id(), hashToken(a.hello.ResumeToken), hashToken(next), insts[1].cfg.InstanceID, "addr"); !ok || err != nil {
+	if _, ok, err := insts[1].app.Hub.mm.Resume(t.Context(), a.id(), session.HashToken(a.hello.ResumeToken), session.HashToken(next), insts[1].cfg.InstanceID, "addr"); !ok || err != nil {
 		t.Fatal(ok, err)
 	}
 	a.send(wire.EvLeave, nil)
@@ -256,18 +257,18 @@ func TestSweepDoesNotSupersedeAUserWhoMovedOn(t *testing.T) {
 	b, _ := attachFake(hub)
 	hub.FindMatch(a, wire.ModeVideo, nil, "")
 	hub.FindMatch(b, wire.ModeVideo, nil, "")
-	partner, inst, mid, ok := a.partnerRoute()
-	if !ok || partner != b.id {
+	partner, inst, mid, ok := a.PartnerRoute()
+	if !ok || partner != b.ID {
 		t.Fatal("a and b were not matched")
 	}
 	// the sweep's read, before a's leave
-	states, err := hub.mm.MatchStates(t.Context(), []MatchCheck{{User: a.id, Match: mid, Partner: partner}})
+	states, err := hub.mm.MatchStates(t.Context(), []MatchCheck{{User: a.ID, Match: mid, Partner: partner}})
 	if err != nil || !states[0].Exists || states[0].Token == "" {
 		t.Fatalf("match state %+v, %v", states, err)
 	}
-	before := a.token()
+	before := a.Token()
 	hub.Leave(a)
-	if a.token() == before {
+	if a.Token() == before {
 		t.Fatal("a leave handed out no new token: the test no longer tests the race it is for")
 	}
 	hub.correct(a, partner, inst, mid, states[0]) // the sweep applies its (now stale) read
@@ -278,7 +279,7 @@ func TestSweepDoesNotSupersedeAUserWhoMovedOn(t *testing.T) {
 		t.Fatalf("a user who pressed Next was closed with %d by a stale sweep read", closed)
 	}
 	hub.FindMatch(a, wire.ModeVideo, nil, "") // and it can search again
-	if _, _, ok := a.waitingSince(); !ok {
+	if _, _, ok := a.WaitingSince(); !ok {
 		t.Fatal("a cannot search after the sweep")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/go-megle/go-megle/internal/metrics"
+	"github.com/go-megle/go-megle/internal/session"
 	"github.com/go-megle/go-megle/internal/wire"
 
 	"context"
@@ -235,8 +236,8 @@ func BenchmarkHandleSignal(b *testing.B) {
 	// end it while the benchmark runs
 	app := quietApp(b, testConfig(b, url, func(c *Config) { c.SweepInterval = time.Hour }))
 	s, _ := attachFake(app.Hub)
-	app.Hub.step(s, func(s *Session) Effects {
-		return s.restore(&wire.MatchInfo{PartnerID: "P", MatchID: "M", Mode: wire.ModeVideo}, "elsewhere", "")
+	app.Hub.step(s, func(s *session.Session) session.Effects {
+		return s.Restore(&wire.MatchInfo{PartnerID: "P", MatchID: "M", Mode: wire.ModeVideo}, "elsewhere", "")
 	})
 	frame := []byte(`{"event":"signal","data":{"type":"candidate","payload":{"candidate":"candidate:1 1 udp 2122260223 127.0.0.1 54321 typ host","sdpMid":"0","sdpMLineIndex":0}}}`)
 	b.ReportAllocs()

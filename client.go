@@ -16,6 +16,7 @@ import (
 
 	"github.com/go-megle/go-megle/internal/metrics"
 	"github.com/go-megle/go-megle/internal/poll"
+	"github.com/go-megle/go-megle/internal/session"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -84,7 +85,7 @@ type ClientLimits struct {
 type Client struct {
 	id      wire.ClientID // for log lines
 	ip      string
-	sess    *Session
+	sess    *session.Session
 	to      inbound
 	conn    *websocket.Conn
 	idle    IdleWait
@@ -169,7 +170,7 @@ func (c *Client) start(onEnd func()) {
 	}
 }
 
-var _ Conn = (*Client)(nil)
+var _ session.Conn = (*Client)(nil)
 
 // Send queues a frame for the client without ever blocking. A full queue means the client
 // cannot keep up: it is disconnected, and nobody else waits for it.
@@ -417,7 +418,7 @@ func (c *Client) readPump() {
 // message is handled (giveBack).
 func (c *Client) readMessage() (int, []byte, error) {
 	limit := min(c.limits.ReadLimit, smallReadLimit)
-	if c.sess.mayReportWithin(reportSlack) {
+	if c.sess.MayReportWithin(reportSlack) {
 		limit = c.limits.ReadLimit
 	}
 	c.conn.SetReadLimit(limit)
@@ -570,7 +571,7 @@ func (c *Client) admit() bool {
 	c.strikes, c.lastStrike = c.strikes+1, now
 	c.metrics.RateLimited.Inc()
 	if c.strikes >= c.limits.RateStrikes {
-		c.log.Warn("sustained rate-limit violation; closing", "client", c.id, "addr_hash", c.sess.addr)
+		c.log.Warn("sustained rate-limit violation; closing", "client", c.id, "addr_hash", c.sess.Addr)
 		c.Close(wire.ClosePolicy, "rate limit exceeded")
 	}
 	return false

@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-megle/go-megle/internal/metrics"
 	"github.com/go-megle/go-megle/internal/redistest"
+	"github.com/go-megle/go-megle/internal/session"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -122,7 +123,7 @@ func TestReportMemoryIsBounded(t *testing.T) {
 		for i := range n { // 300 reporting networks, every report of another user (the costliest spread)
 			f, err := sf.File(ctx, Report{Reporter: wire.ClientID(wire.NewID()), Reported: wire.ClientID(wire.NewID()),
 				ReporterAddr: sf.AddrHash(fmt.Sprint("198.51.", i%300/250, ".", i%300%250)), ReportedAddr: sf.AddrHash(fmt.Sprint("192.0.", i/250, ".", i%250)),
-				Match: wire.MatchID(wire.NewID()), Conversation: Conversation{Length: time.Minute, Exchange: true},
+				Match: wire.MatchID(wire.NewID()), Conversation: session.Conversation{Length: time.Minute, Exchange: true},
 				ReportRequest: wire.ReportRequest{Reason: "harassment", Note: note}})
 			if err != nil {
 				t.Fatal(err)

@@ -48,8 +48,8 @@ func FuzzHandleMessage(f *testing.F) {
 			}
 		}
 		// only a and b ever search, so a can only ever be matched with b; keep them matched
-		partner, _, _, matched := a.partnerRoute()
-		if matched && partner != b.id {
+		partner, _, _, matched := a.PartnerRoute()
+		if matched && partner != b.ID {
 			t.Fatalf("a is matched with %q, not b", partner)
 		}
 		if !matched {

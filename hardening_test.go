@@ -21,6 +21,7 @@ import (
 
 	"github.com/go-megle/go-megle/internal/metrics"
 	"github.com/go-megle/go-megle/internal/redistest"
+	"github.com/go-megle/go-megle/internal/session"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -595,7 +596,7 @@ func TestPartnerKnowsTheMatchBeforeTheInitiator(t *testing.T) {
 	partner, pc := attachFake(hub)
 	hub.FindMatch(partner, wire.ModeVideo, nil, "") // waits in the plain queue
 	initiatorConn := &hookConn{}
-	initiator := newSession(wire.ClientID(wire.NewID()), "hash", "addr-initiator", initiatorConn, hub.now, nil)
+	initiator := session.NewSession(wire.ClientID(wire.NewID()), "hash", "addr-initiator", initiatorConn, hub.now, nil)
 	partnerKnew := false
 	initiatorConn.hook = func(frame []byte) {
 		if strings.Contains(string(frame), wire.EvMatchFound) {
@@ -607,7 +608,7 @@ func TestPartnerKnowsTheMatchBeforeTheInitiator(t *testing.T) {
 	hub.register(initiator)
 	hub.FindMatch(initiator, wire.ModeVideo, []string{"chess"}, "") // waits with an interest
 	hub.runFallback(initiator, currentTicket(initiator))            // the fallback finds the partner
-	if _, _, _, ok := initiator.partnerRoute(); !ok {
+	if _, _, _, ok := initiator.PartnerRoute(); !ok {
 		t.Fatal("the fallback did not match the two")
 	}
 	if !partnerKnew {
@@ -615,8 +616,8 @@ func TestPartnerKnowsTheMatchBeforeTheInitiator(t *testing.T) {
 	}
 }
 
-func currentTicket(s *Session) string {
-	ticket, _, _ := s.waitingSince()
+func currentTicket(s *session.Session) string {
+	ticket, _, _ := s.WaitingSince()
 	return ticket
 }
 
@@ -626,12 +627,14 @@ func TestStaleRouteIsCorrected(t *testing.T) {
 	insts, _ := startCluster(t, 2)
 	a, b, m := crossPair(t, insts)
 	s := insts[1].app.Hub.lookup(b.id())
-	insts[1].app.Hub.step(s, func(s *Session) Effects { return s.partnerMoved(a.id(), m.MatchID, "an-instance-that-never-was", "") })
-	if _, inst, _, _ := s.partnerRoute(); inst != "an-instance-that-never-was" {
+	insts[1].app.Hub.step(s, func(s *session.Session) session.Effects {
+		return s.PartnerMoved(a.id(), m.MatchID, "an-instance-that-never-was", "")
+	})
+	if _, inst, _, _ := s.PartnerRoute(); inst != "an-instance-that-never-was" {
 		t.Fatalf("the test could not break the route (it is %s)", inst)
 	}
 	waitFor(t, 5*time.Second, "the route corrected", func() bool {
-		_, inst, _, _ := s.partnerRoute()
+		_, inst, _, _ := s.PartnerRoute()
 		return inst == insts[0].cfg.InstanceID
 	})
 	checkNextIsMarker(t, []*wsClient{a}, []*wsClient{b})

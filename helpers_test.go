@@ -29,6 +29,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/go-megle/go-megle/internal/redistest"
+	"github.com/go-megle/go-megle/internal/session"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -793,9 +794,9 @@ func (f *fakeConn) take() [][]byte {
 }
 
 // attachFake registers a session with a fakeConn in the hub, as Attach does for a socket.
-func attachFake(h *Hub) (*Session, *fakeConn) {
+func attachFake(h *Hub) (*session.Session, *fakeConn) {
 	conn := &fakeConn{}
-	s := newSession(wire.ClientID(wire.NewID()), "hash", "addr-"+wire.NewID(), conn, h.now, nil)
+	s := session.NewSession(wire.ClientID(wire.NewID()), "hash", "addr-"+wire.NewID(), conn, h.now, nil)
 	h.register(s)
 	return s, conn
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-megle/go-megle/internal/ice"
 	"github.com/go-megle/go-megle/internal/metrics"
+	"github.com/go-megle/go-megle/internal/session"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -58,25 +59,25 @@ type Hub struct {
 	mu         sync.RWMutex
 	draining   atomic.Bool // set under mu: Attach and Drain decide under the same lock
 	stopped    bool        // under mu: no hold starts any more
-	sessions   map[wire.ClientID]*Session
+	sessions   map[wire.ClientID]*session.Session
 	held       map[wire.ClientID]*heldSession
-	unfinished map[*Session]*Ended // ends Redis has not confirmed yet; the sweep retries them
+	unfinished map[*session.Session]*session.Ended // ends Redis has not confirmed yet; the sweep retries them
 
-	online      atomic.Int64              // cluster-wide, as last computed
-	onlineLocal atomic.Int64              // the local client count when online was computed
-	searching   searchCounts              // local users searching, by mode (step keeps it)
-	searchAll   searchCounts              // cluster-wide, as last computed
-	searchThen  searchCounts              // the local counts when searchAll was computed
-	redisOK     atomic.Bool               // the last heartbeat reached Redis
-	redisSince  atomic.Int64              // unix nanoseconds since Redis has been reachable again
-	sweeps      int                       // sweeps run (only the sweep loop touches it)
-	missing     map[*Session]wire.MatchID // matches the last check found missing (the sweep's)
+	online      atomic.Int64                      // cluster-wide, as last computed
+	onlineLocal atomic.Int64                      // the local client count when online was computed
+	searching   searchCounts                      // local users searching, by mode (step keeps it)
+	searchAll   searchCounts                      // cluster-wide, as last computed
+	searchThen  searchCounts                      // the local counts when searchAll was computed
+	redisOK     atomic.Bool                       // the last heartbeat reached Redis
+	redisSince  atomic.Int64                      // unix nanoseconds since Redis has been reachable again
+	sweeps      int                               // sweeps run (only the sweep loop touches it)
+	missing     map[*session.Session]wire.MatchID // matches the last check found missing (the sweep's)
 }
 
 // heldSession is one hold of a dropped user; its identity tells a stale timer from the
 // current one.
 type heldSession struct {
-	s     *Session
+	s     *session.Session
 	timer *time.Timer // written under h.mu, before anyone reads it there
 }
 
@@ -86,8 +87,8 @@ func NewHub(parent context.Context, cfg HubConfig, mm *Matchmaker, bus *Bus, saf
 	return &Hub{
 		cfg: cfg, mm: mm, bus: bus, safety: safety, pow: pow, ice: ice, log: log, metrics: m, now: now,
 		ctx: ctx, cancel: cancel,
-		sessions: map[wire.ClientID]*Session{}, held: map[wire.ClientID]*heldSession{},
-		unfinished: map[*Session]*Ended{},
+		sessions: map[wire.ClientID]*session.Session{}, held: map[wire.ClientID]*heldSession{},
+		unfinished: map[*session.Session]*session.Ended{},
 	}
 }
 
@@ -116,7 +117,7 @@ func (h *Hub) Drain() {
 	h.draining.Store(true)
 	h.mu.Unlock()
 	for _, s := range h.snapshot() {
-		s.out.Close(wire.CloseServiceRestart, "server restarting")
+		s.Out.Close(wire.CloseServiceRestart, "server restarting")
 	}
 }
 
@@ -190,16 +191,16 @@ func (h *Hub) Attach(conn *websocket.Conn, idle IdleWait, ip, resumeToken string
 		}
 	}
 	if token == "" {
-		token = newResumeToken(id)
+		token = session.NewResumeToken(id)
 	}
 	// no per-client logger (it costs every idle connection a handler copy): log lines name the client
 	c := newClient(id, ip, h, conn, idle, &h.pumps, h.log, h.metrics, h.cfg.Limits)
-	var arm func(*Session, string) func() bool
+	var arm func(*session.Session, string) func() bool
 	if h.cfg.InterestFallback > 0 {
 		arm = h.armFallback
 	}
-	s := newSession(id, hashToken(token), addr, c, h.now, arm)
-	s.iceServers = func() []wire.ICEServer { return h.ice.ForMatch(id) }
+	s := session.NewSession(id, session.HashToken(token), addr, c, h.now, arm)
+	s.IceServers = func() []wire.ICEServer { return h.ice.ForMatch(id) }
 	c.sess = s
 	// TURN credentials only with a call to make (match_found), or to a resumed user who is in one
 	hello := wire.HelloData{ID: id, ResumeToken: token, ICEServers: h.ice.STUN(), Resumed: resumed != nil}
@@ -210,8 +211,8 @@ func (h *Hub) Attach(conn *websocket.Conn, idle IdleWait, ip, resumeToken string
 			hello.ICEServers = h.ice.Servers(id)
 		}
 		hello.Match = resumed.Match
-		h.step(s, func(s *Session) Effects {
-			return s.restore(resumed.Match, resumed.PartnerInstance, resumed.PartnerAddr)
+		h.step(s, func(s *session.Session) session.Effects {
+			return s.Restore(resumed.Match, resumed.PartnerInstance, resumed.PartnerAddr)
 		})
 	}
 	h.register(s)
@@ -248,37 +249,37 @@ func bannedFrame(b *Ban) []byte {
 // superseded: an old socket the server has not seen die yet is closed with 4001 (one identity,
 // one socket), a hold is dropped. One that arrives while the instance drains is closed for a
 // restart at once, like those Drain found.
-func (h *Hub) register(s *Session) {
+func (h *Hub) register(s *session.Session) {
 	h.mu.Lock()
-	if old := h.sessions[s.id]; old != nil {
-		h.step(old, (*Session).moved)
-		old.out.Close(wire.CloseReplaced, "replaced by a newer connection")
+	if old := h.sessions[s.ID]; old != nil {
+		h.step(old, (*session.Session).Moved)
+		old.Out.Close(wire.CloseReplaced, "replaced by a newer connection")
 	}
-	h.sessions[s.id] = s
-	if hs, ok := h.held[s.id]; ok {
+	h.sessions[s.ID] = s
+	if hs, ok := h.held[s.ID]; ok {
 		hs.timer.Stop()
-		delete(h.held, s.id)
-		h.step(hs.s, (*Session).moved)
+		delete(h.held, s.ID)
+		h.step(hs.s, (*session.Session).Moved)
 	}
 	n, draining := len(h.sessions), h.draining.Load()
 	h.mu.Unlock()
 	h.metrics.Clients.Set(float64(n))
 	if draining {
-		s.out.Close(wire.CloseServiceRestart, "server restarting")
+		s.Out.Close(wire.CloseServiceRestart, "server restarting")
 	}
 }
 
-func (h *Hub) unregister(s *Session) {
+func (h *Hub) unregister(s *session.Session) {
 	h.mu.Lock()
-	if h.sessions[s.id] == s {
-		delete(h.sessions, s.id)
+	if h.sessions[s.ID] == s {
+		delete(h.sessions, s.ID)
 	}
 	n := len(h.sessions)
 	h.mu.Unlock()
 	h.metrics.Clients.Set(float64(n))
 }
 
-func (h *Hub) lookup(id wire.ClientID) *Session {
+func (h *Hub) lookup(id wire.ClientID) *session.Session {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	return h.sessions[id]
@@ -291,10 +292,10 @@ func (h *Hub) ClientCount() int {
 	return len(h.sessions)
 }
 
-func (h *Hub) snapshot() []*Session {
+func (h *Hub) snapshot() []*session.Session {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	out := make([]*Session, 0, len(h.sessions))
+	out := make([]*session.Session, 0, len(h.sessions))
 	for _, s := range h.sessions {
 		out = append(out, s)
 	}
@@ -343,15 +344,15 @@ func (c *searchCounts) swap(s wire.Searching) (changed bool) {
 // --- routing ---
 
 // step runs a session verb and records what it did in the metrics.
-func (h *Hub) step(s *Session, verb func(*Session) Effects) Effects {
-	fx := s.step(verb)
-	if fx.stoppedSearching != "" {
-		h.metrics.Waiting.WithLabelValues(string(fx.stoppedSearching)).Dec()
-		h.searching.of(fx.stoppedSearching).Add(-1)
+func (h *Hub) step(s *session.Session, verb func(*session.Session) session.Effects) session.Effects {
+	fx := s.Step(verb)
+	if fx.StoppedSearching != "" {
+		h.metrics.Waiting.WithLabelValues(string(fx.StoppedSearching)).Dec()
+		h.searching.of(fx.StoppedSearching).Add(-1)
 	}
-	if fx.startedSearching != "" {
-		h.metrics.Waiting.WithLabelValues(string(fx.startedSearching)).Inc()
-		h.searching.of(fx.startedSearching).Add(1)
+	if fx.StartedSearching != "" {
+		h.metrics.Waiting.WithLabelValues(string(fx.StartedSearching)).Inc()
+		h.searching.of(fx.StartedSearching).Add(1)
 	}
 	if fx.Waited > 0 {
 		h.metrics.MatchWait.Observe(fx.Waited.Seconds())
@@ -393,25 +394,29 @@ func (h *Hub) handleEnvelope(env Envelope) {
 		}
 		return // gone: its own disconnect ends its match and tells the partner
 	}
-	var verb func(*Session) Effects
+	var verb func(*session.Session) session.Effects
 	switch env.Kind {
 	case KindRelay:
-		verb = func(s *Session) Effects { return s.relayed(env.From, env.Instance, env.Match, env.Frame) }
+		verb = func(s *session.Session) session.Effects {
+			return s.Relayed(env.From, env.Instance, env.Match, env.Frame)
+		}
 	case KindMatched:
-		verb = func(s *Session) Effects {
-			return s.matchedBy(env.Ticket, env.Match, env.From, env.Instance, env.Addr, env.Mode, env.Common)
+		verb = func(s *session.Session) session.Effects {
+			return s.MatchedBy(env.Ticket, env.Match, env.From, env.Instance, env.Addr, env.Mode, env.Common)
 		}
 	case KindLeft:
-		verb = func(s *Session) Effects { return s.partnerLeft(env.From, env.Match, env.Reason) }
+		verb = func(s *session.Session) session.Effects { return s.PartnerLeft(env.From, env.Match, env.Reason) }
 	case KindMoved:
-		verb = func(s *Session) Effects { return s.partnerMoved(env.From, env.Match, env.Instance, env.Addr) }
+		verb = func(s *session.Session) session.Effects {
+			return s.PartnerMoved(env.From, env.Match, env.Instance, env.Addr)
+		}
 	case KindCall:
-		verb = func(s *Session) Effects { return s.partnerCalled(env.From, env.Match) }
+		verb = func(s *session.Session) session.Effects { return s.PartnerCalled(env.From, env.Match) }
 	case KindPassedOver:
 		searching := h.Searching()
-		verb = func(s *Session) Effects { return s.passedOver(env.Ticket, searching) }
+		verb = func(s *session.Session) session.Effects { return s.PassedOver(env.Ticket, searching) }
 	case KindReplaced:
-		if s.token() == env.Ticket { // the socket of the token that was just used elsewhere
+		if s.Token() == env.Ticket { // the socket of the token that was just used elsewhere
 			h.superseded(s)
 		}
 		return
@@ -427,9 +432,9 @@ func (h *Hub) handleEnvelope(env Envelope) {
 func (h *Hub) closeBanned(addr string, ban *wire.BannedData) {
 	frame := wire.MustEncode(wire.EvBanned, *ban)
 	for _, s := range h.snapshot() {
-		if s.addr == addr {
-			s.out.Send(frame)
-			s.out.Close(wire.CloseBanned, "banned")
+		if s.Addr == addr {
+			s.Out.Send(frame)
+			s.Out.Close(wire.CloseBanned, "banned")
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/go-megle/go-megle/internal/session"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -16,12 +17,12 @@ import (
 
 // inbound is what a connection hands each valid message to (the hub).
 type inbound interface {
-	FindMatch(s *Session, mode wire.Mode, interests []string, pow string)
-	Relay(s *Session, event string, frame []byte)
-	Leave(s *Session)
-	CallStats(s *Session, stats wire.RTCStatsRequest)
-	Report(s *Session, r wire.ReportRequest)
-	Disconnect(s *Session, hold bool)
+	FindMatch(s *session.Session, mode wire.Mode, interests []string, pow string)
+	Relay(s *session.Session, event string, frame []byte)
+	Leave(s *session.Session)
+	CallStats(s *session.Session, stats wire.RTCStatsRequest)
+	Report(s *session.Session, r wire.ReportRequest)
+	Disconnect(s *session.Session, hold bool)
 }
 
 // request is one decoded, valid client message.
@@ -36,7 +37,7 @@ type request struct {
 }
 
 // dispatch hands the request on for session s.
-func (r request) dispatch(to inbound, s *Session) {
+func (r request) dispatch(to inbound, s *session.Session) {
 	switch r.event {
 	case wire.EvFindMatch:
 		to.FindMatch(s, r.mode, r.interests, r.pow)
@@ -57,13 +58,13 @@ func problem(code, message string) *wire.ErrorData {
 
 // receive handles one text frame from the user of session s: a valid message that allow
 // (nil: any) lets through goes on to the hub, anything else is answered with an error event.
-func receive(to inbound, s *Session, data []byte, allow func(event string) bool) {
-	req, bad := decode(s.id, data)
+func receive(to inbound, s *session.Session, data []byte, allow func(event string) bool) {
+	req, bad := decode(s.ID, data)
 	switch {
 	case bad != nil:
-		s.out.Send(wire.ErrorFrame(bad.Code, bad.Message))
+		s.Out.Send(wire.ErrorFrame(bad.Code, bad.Message))
 	case allow != nil && !allow(req.event):
-		s.out.Send(wire.ErrorFrame(wire.ErrRateLimited, req.event+": too many; slow down"))
+		s.Out.Send(wire.ErrorFrame(wire.ErrRateLimited, req.event+": too many; slow down"))
 	default:
 		req.dispatch(to, s)
 	}

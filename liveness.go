@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/go-megle/go-megle/internal/session"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -64,7 +65,7 @@ func (h *Hub) heartbeat() {
 
 // pingAll pings every connection: one ticker for the instance instead of a timer per
 // connection.
-func (h *Hub) pingAll() { h.eachConn(Conn.Ping) }
+func (h *Hub) pingAll() { h.eachConn(session.Conn.Ping) }
 
 // roundWorkers bounds the goroutines of a round over every connection (pings, the online
 // count). They write themselves (Conn.SendNow, Conn.Ping): a writer goroutine per connection
@@ -74,14 +75,14 @@ func (h *Hub) pingAll() { h.eachConn(Conn.Ping) }
 const roundWorkers = 16
 
 // eachConn runs f for every local connection on at most roundWorkers goroutines.
-func (h *Hub) eachConn(f func(Conn)) {
+func (h *Hub) eachConn(f func(session.Conn)) {
 	sessions := h.snapshot()
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range min(roundWorkers, len(sessions)) {
 		wg.Go(func() {
 			for i := next.Add(1) - 1; i < int64(len(sessions)); i = next.Add(1) - 1 {
-				f(sessions[i].out)
+				f(sessions[i].Out)
 			}
 		})
 	}
@@ -104,7 +105,7 @@ func (h *Hub) updateOnline() {
 		return
 	}
 	frame := wire.MustEncode(wire.EvOnline, wire.OnlineData{Count: n.Clients, Searching: n.Searching})
-	h.eachConn(func(out Conn) { out.SendNow(frame) })
+	h.eachConn(func(out session.Conn) { out.SendNow(frame) })
 }
 
 // matchCheckEvery: every this many sweeps, the matches of local users are checked against
@@ -118,18 +119,18 @@ const matchCheckEvery = 3
 // corrects routes to partners that moved.
 func (h *Hub) sweep() {
 	type remote struct {
-		s       *Session
+		s       *session.Session
 		partner wire.ClientID
 		inst    wire.InstanceID
 		match   wire.MatchID
 	}
 	var remotes, matched []remote
-	var waiting []*Session
+	var waiting []*session.Session
 	seen := map[wire.InstanceID]bool{}
 	var insts []wire.InstanceID
 	now := h.now()
 	for _, s := range h.snapshot() {
-		if partner, inst, mid, ok := s.partnerRoute(); ok {
+		if partner, inst, mid, ok := s.PartnerRoute(); ok {
 			matched = append(matched, remote{s, partner, inst, mid})
 			if inst != h.cfg.Self {
 				remotes = append(remotes, remote{s, partner, inst, mid})
@@ -139,7 +140,7 @@ func (h *Hub) sweep() {
 				}
 			}
 		}
-		if _, since, ok := s.waitingSince(); ok && now.Sub(since) > h.cfg.SweepInterval {
+		if _, since, ok := s.WaitingSince(); ok && now.Sub(since) > h.cfg.SweepInterval {
 			waiting = append(waiting, s)
 		}
 	}
@@ -151,10 +152,10 @@ func (h *Hub) sweep() {
 	if h.sweeps++; h.sweeps%matchCheckEvery == 0 && len(matched) > 0 {
 		checks := make([]MatchCheck, len(matched))
 		for i, m := range matched {
-			checks[i] = MatchCheck{User: m.s.id, Match: m.match, Partner: m.partner}
+			checks[i] = MatchCheck{User: m.s.ID, Match: m.match, Partner: m.partner}
 		}
 		if states, err := h.mm.MatchStates(h.ctx, checks); err == nil {
-			missing := map[*Session]wire.MatchID{}
+			missing := map[*session.Session]wire.MatchID{}
 			for i, m := range matched {
 				if !states[i].Exists {
 					missing[m.s] = m.match
@@ -192,16 +193,16 @@ func (h *Hub) sweep() {
 // no operation of its own is under way: the read is not atomic with the session, and a user
 // who pressed Next or Stop since has a new match, or none, and a new resume token (a churning
 // user's token would otherwise look like another socket's).
-func (h *Hub) correct(s *Session, partner wire.ClientID, inst wire.InstanceID, mid wire.MatchID, st MatchState) {
-	if !s.tryLockOps() {
+func (h *Hub) correct(s *session.Session, partner wire.ClientID, inst wire.InstanceID, mid wire.MatchID, st MatchState) {
+	if !s.TryLockOps() {
 		return // an operation of its own is under way: the next check decides
 	}
-	defer s.unlockOps()
-	if !s.isMatchedWith(partner, mid) {
+	defer s.UnlockOps()
+	if !s.IsMatchedWith(partner, mid) {
 		return // moved on since the check was read
 	}
 	switch {
-	case st.Instance != "" && st.Instance != h.cfg.Self || st.Token != "" && st.Token != s.token():
+	case st.Instance != "" && st.Instance != h.cfg.Self || st.Token != "" && st.Token != s.Token():
 		// the identity lives on a newer socket (its replaced notice was lost): this one goes
 		h.metrics.Reconciled.WithLabelValues("superseded").Inc()
 		h.superseded(s)
@@ -209,25 +210,25 @@ func (h *Hub) correct(s *Session, partner wire.ClientID, inst wire.InstanceID, m
 		// first seen missing: the next check decides
 	case !st.Exists:
 		h.metrics.Reconciled.WithLabelValues("match_vanished").Inc()
-		h.finish(s, h.step(s, func(s *Session) Effects { return s.partnerGone(partner, mid, inst) }).Ended)
+		h.finish(s, h.step(s, func(s *session.Session) session.Effects { return s.PartnerGone(partner, mid, inst) }).Ended)
 	case st.PartnerInstance != "" && st.PartnerInstance != inst:
 		h.metrics.Reconciled.WithLabelValues("rerouted").Inc()
-		h.step(s, func(s *Session) Effects { return s.partnerMoved(partner, mid, st.PartnerInstance, "") })
+		h.step(s, func(s *session.Session) session.Effects { return s.PartnerMoved(partner, mid, st.PartnerInstance, "") })
 	}
 }
 
 // retryAllUnfinished runs again every end Redis has not taken yet.
 func (h *Hub) retryAllUnfinished() {
 	h.mu.RLock()
-	pending := make([]*Session, 0, len(h.unfinished))
+	pending := make([]*session.Session, 0, len(h.unfinished))
 	for s := range h.unfinished {
 		pending = append(pending, s)
 	}
 	h.mu.RUnlock()
 	for _, s := range pending {
-		if s.tryLockOps() {
+		if s.TryLockOps() {
 			h.retryUnfinished(s)
-			s.unlockOps()
+			s.UnlockOps()
 		}
 	}
 }
@@ -236,13 +237,13 @@ func (h *Hub) retryAllUnfinished() {
 // Messages between instances are at-most-once, and a Redis restart forgets the queues: a
 // user that was paired but never told is told now, and one Redis no longer has waiting is
 // queued again with the same search.
-func (h *Hub) reconcileWaiting(sessions []*Session) {
+func (h *Hub) reconcileWaiting(sessions []*session.Session) {
 	if len(sessions) == 0 {
 		return
 	}
 	ids := make([]wire.ClientID, len(sessions))
 	for i, s := range sessions {
-		ids[i] = s.id
+		ids[i] = s.ID
 	}
 	states, err := h.mm.UserStates(h.ctx, ids)
 	if err != nil {
@@ -251,17 +252,17 @@ func (h *Hub) reconcileWaiting(sessions []*Session) {
 	for i, s := range sessions {
 		// A user with an operation of its own under way (a find_match whose script is
 		// queued in Redis, say) is left alone: that operation knows what Redis did.
-		if !s.tryLockOps() {
+		if !s.TryLockOps() {
 			continue
 		}
 		h.reconcileOne(s, states[i])
-		s.unlockOps()
+		s.UnlockOps()
 	}
 }
 
 // reconcileOne applies what Redis says of one waiting user. Called with its op lock held.
-func (h *Hub) reconcileOne(s *Session, st UserState) {
-	ticket, _, current := s.waitingSince()
+func (h *Hub) reconcileOne(s *session.Session, st UserState) {
+	ticket, _, current := s.WaitingSince()
 	switch {
 	case !current || st.Ticket != ticket && st.State != "":
 		// moved on locally, or a newer search of this user is in Redis
@@ -273,8 +274,8 @@ func (h *Hub) reconcileOne(s *Session, st UserState) {
 			return
 		}
 		h.metrics.Reconciled.WithLabelValues("match_applied").Inc()
-		h.step(s, func(s *Session) Effects {
-			return s.matchedBy(ticket, st.Match, st.Partner, m.PartnerInstance, m.PartnerAddr, m.Mode, m.Common)
+		h.step(s, func(s *session.Session) session.Effects {
+			return s.MatchedBy(ticket, st.Match, st.Partner, m.PartnerInstance, m.PartnerAddr, m.Mode, m.Common)
 		})
 	case st.State != "waiting":
 		h.metrics.Reconciled.WithLabelValues("requeued").Inc()
@@ -284,19 +285,19 @@ func (h *Hub) reconcileOne(s *Session, st UserState) {
 
 // partnerGone ends a match whose partner vanished with its instance, unless the partner is
 // still within its resume grace, and tells the local user.
-func (h *Hub) partnerGone(s *Session, partner wire.ClientID, mid wire.MatchID) {
-	s.lockOps()
-	defer s.unlockOps()
-	if !s.isMatchedWith(partner, mid) || h.partnerMayResume(s, partner, mid) {
+func (h *Hub) partnerGone(s *session.Session, partner wire.ClientID, mid wire.MatchID) {
+	s.LockOps()
+	defer s.UnlockOps()
+	if !s.IsMatchedWith(partner, mid) || h.partnerMayResume(s, partner, mid) {
 		return
 	}
-	h.finish(s, h.step(s, func(s *Session) Effects { return s.partnerGone(partner, mid, "") }).Ended)
+	h.finish(s, h.step(s, func(s *session.Session) session.Effects { return s.PartnerGone(partner, mid, "") }).Ended)
 }
 
 // partnerMayResume is asked when the partner's instance is dead: it says whether to keep the
 // match for now, because the partner resumed on a live instance (routing is updated) or is
 // still within its grace period. Called with the op lock held.
-func (h *Hub) partnerMayResume(s *Session, partner wire.ClientID, mid wire.MatchID) bool {
+func (h *Hub) partnerMayResume(s *session.Session, partner wire.ClientID, mid wire.MatchID) bool {
 	p, err := h.mm.UserRoute(h.ctx, partner)
 	if err != nil {
 		return true // Redis is away: decide at the next sweep
@@ -306,9 +307,9 @@ func (h *Hub) partnerMayResume(s *Session, partner wire.ClientID, mid wire.Match
 	}
 	if p.Instance != "" {
 		if alive, err := h.mm.Alive(h.ctx, []wire.InstanceID{p.Instance}); err == nil && alive[p.Instance] {
-			if _, inst, _, _ := s.partnerRoute(); inst != p.Instance {
+			if _, inst, _, _ := s.PartnerRoute(); inst != p.Instance {
 				h.metrics.Reconciled.WithLabelValues("rerouted").Inc()
-				h.step(s, func(s *Session) Effects { return s.partnerMoved(partner, mid, p.Instance, "") })
+				h.step(s, func(s *session.Session) session.Effects { return s.PartnerMoved(partner, mid, p.Instance, "") })
 			}
 			return true
 		}
@@ -323,9 +324,9 @@ func (h *Hub) refresh() {
 	var matches []wire.MatchID
 	queues := map[string]bool{}
 	for _, s := range h.snapshot() {
-		user, match, mode, interests := s.liveKeys()
+		user, match, mode, interests := s.LiveKeys()
 		if user {
-			users = append(users, s.id)
+			users = append(users, s.ID)
 		}
 		if match != "" {
 			matches = append(matches, match) // one side refreshes the match hash

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/go-megle/go-megle/internal/session"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -20,27 +21,27 @@ var (
 
 // FindMatch leaves the user's current match or search ("next") and looks for a partner.
 // A connection's first find_match carries the solution of its proof of work (pow).
-func (h *Hub) FindMatch(s *Session, mode wire.Mode, interests []string, pow string) {
-	s.lockOps()
-	defer s.unlockOps()
-	if h.pow != nil && s.needsPow() {
-		if err := h.pow.Verify(s.id, pow); err != nil {
+func (h *Hub) FindMatch(s *session.Session, mode wire.Mode, interests []string, pow string) {
+	s.LockOps()
+	defer s.UnlockOps()
+	if h.pow != nil && s.NeedsPow() {
+		if err := h.pow.Verify(s.ID, pow); err != nil {
 			h.metrics.PowRefused.Inc()
-			s.out.Send(wire.MustEncode(wire.EvError, wire.ErrorData{Code: wire.ErrPowRequired,
-				Message: "solve this proof of work first (find_match.pow)", Pow: h.pow.Challenge(s.id)}))
+			s.Out.Send(wire.MustEncode(wire.EvError, wire.ErrorData{Code: wire.ErrPowRequired,
+				Message: "solve this proof of work first (find_match.pow)", Pow: h.pow.Challenge(s.ID)}))
 			return
 		}
-		h.step(s, (*Session).powSolved)
+		h.step(s, (*session.Session).PowSolved)
 	}
 	if !h.retryUnfinished(s) {
 		// an earlier end is not in Redis yet: a new search would be written over it
-		s.out.Send(wire.ErrorFrame(wire.ErrUnavailable, "matchmaking is unavailable right now; try again shortly"))
+		s.Out.Send(wire.ErrorFrame(wire.ErrUnavailable, "matchmaking is unavailable right now; try again shortly"))
 		return
 	}
 	ticket, mid := wire.NewID(), wire.MatchID(wire.NewID())
 	var ok bool
-	fx := h.step(s, func(s *Session) (fx Effects) {
-		fx, ok = s.beginSearch(ticket, mid, mode, interests)
+	fx := h.step(s, func(s *session.Session) (fx session.Effects) {
+		fx, ok = s.BeginSearch(ticket, mid, mode, interests)
 		return fx
 	})
 	if !ok {
@@ -50,30 +51,30 @@ func (h *Hub) FindMatch(s *Session, mode wire.Mode, interests []string, pow stri
 	err := errUnfinished
 	if h.finish(s, fx.Ended) { // the conversation it ends is out of Redis: a search may be written
 		res, err = h.mm.Enqueue(h.ctx, EnqueueRequest{
-			Client: s.id, Instance: h.cfg.Self, Mode: mode, Interests: interests,
-			Match: mid, Ticket: ticket, TokenHash: s.token(), Addr: s.addr,
+			Client: s.ID, Instance: h.cfg.Self, Mode: mode, Interests: interests,
+			Match: mid, Ticket: ticket, TokenHash: s.Token(), Addr: s.Addr,
 		})
 	}
 	if err != nil {
-		h.log.Warn("find_match failed", "client", s.id, "err", err)
+		h.log.Warn("find_match failed", "client", s.ID, "err", err)
 		// match.lua may have run although its answer was lost (a timeout): undo whatever it
 		// did, so that no partner it popped is left matched with a ghost
-		h.finish(s, h.step(s, func(s *Session) Effects { return s.abandonSearch(ticket) }).Ended)
-		s.out.Send(wire.ErrorFrame(wire.ErrUnavailable, "matchmaking is unavailable right now; try again shortly"))
+		h.finish(s, h.step(s, func(s *session.Session) session.Effects { return s.AbandonSearch(ticket) }).Ended)
+		s.Out.Send(wire.ErrorFrame(wire.ErrUnavailable, "matchmaking is unavailable right now; try again shortly"))
 		return
 	}
 	h.applyEnqueue(s, ticket, mid, mode, res, true)
 }
 
 // applyEnqueue applies what match.lua did for search ticket. Called with the op lock held.
-func (h *Hub) applyEnqueue(s *Session, ticket string, mid wire.MatchID, mode wire.Mode, res EnqueueResult, first bool) {
+func (h *Hub) applyEnqueue(s *session.Session, ticket string, mid wire.MatchID, mode wire.Mode, res EnqueueResult, first bool) {
 	switch res.Outcome {
 	case OutcomeWaiting:
 		searching := h.Searching()
 		if first {
-			h.step(s, func(s *Session) Effects { return s.queued(ticket, res.PassedOver, searching) })
+			h.step(s, func(s *session.Session) session.Effects { return s.Queued(ticket, res.PassedOver, searching) })
 		} else if res.PassedOver {
-			h.step(s, func(s *Session) Effects { return s.passedOver(ticket, searching) })
+			h.step(s, func(s *session.Session) session.Effects { return s.PassedOver(ticket, searching) })
 		}
 		h.tellPassedOver(s, res.Skipped)
 	case OutcomeMatched:
@@ -87,50 +88,50 @@ func (h *Hub) applyEnqueue(s *Session, ticket string, mid wire.MatchID, mode wir
 // they wait for someone new: each once, on its own instance (a PUBLISH when that is another).
 // This runs only when somebody was passed over, never on the common path; the notices count
 // against the searcher's share of the bus.
-func (h *Hub) tellPassedOver(s *Session, skipped []Waiter) {
+func (h *Hub) tellPassedOver(s *session.Session, skipped []Waiter) {
 	for i, w := range skipped {
 		if slices.ContainsFunc(skipped[:i], func(o Waiter) bool { return o.Client == w.Client }) {
 			continue // popped from another of its queues as well
 		}
-		h.route(w.Instance, &Envelope{Kind: KindPassedOver, To: w.Client, Ticket: w.Ticket}, s.addr)
+		h.route(w.Instance, &Envelope{Kind: KindPassedOver, To: w.Client, Ticket: w.Ticket}, s.Addr)
 	}
 }
 
 // armFallback schedules the interest fallback of a search (the session cancels it when the
 // search ends).
-func (h *Hub) armFallback(s *Session, ticket string) func() bool {
+func (h *Hub) armFallback(s *session.Session, ticket string) func() bool {
 	return time.AfterFunc(h.cfg.InterestFallback, func() { h.runFallback(s, ticket) }).Stop
 }
 
 // runFallback re-runs the match for a user still waiting with interests, now also offering
 // it to (and taking from) the plain queue of its mode.
-func (h *Hub) runFallback(s *Session, ticket string) {
-	s.lockOps()
-	defer s.unlockOps()
+func (h *Hub) runFallback(s *session.Session, ticket string) {
+	s.LockOps()
+	defer s.UnlockOps()
 	h.searchAgain(s, ticket, EnqueueRequest{Fallback: true})
 }
 
 // searchAgain runs a user's current search once more, as the interest fallback or as the
 // requeue of a search Redis lost (the flags in how), if it is still the current search.
 // Called with the op lock held.
-func (h *Hub) searchAgain(s *Session, ticket string, how EnqueueRequest) {
+func (h *Hub) searchAgain(s *session.Session, ticket string, how EnqueueRequest) {
 	mid := wire.MatchID(wire.NewID())
 	var mode wire.Mode
 	var interests []string
 	var current bool
-	h.step(s, func(s *Session) Effects {
-		mode, interests, current = s.searchAgain(ticket, mid)
-		return Effects{}
+	h.step(s, func(s *session.Session) session.Effects {
+		mode, interests, current = s.SearchAgain(ticket, mid)
+		return session.Effects{}
 	})
 	if !current {
 		return
 	}
 	res, err := h.mm.Enqueue(h.ctx, EnqueueRequest{
-		Client: s.id, Instance: h.cfg.Self, Mode: mode, Interests: interests,
-		Match: mid, Ticket: ticket, Fallback: how.Fallback, Requeue: how.Requeue, TokenHash: s.token(), Addr: s.addr,
+		Client: s.ID, Instance: h.cfg.Self, Mode: mode, Interests: interests,
+		Match: mid, Ticket: ticket, Fallback: how.Fallback, Requeue: how.Requeue, TokenHash: s.Token(), Addr: s.Addr,
 	})
 	if err != nil {
-		h.log.Warn("searching again failed; the user stays where it waits", "client", s.id, "err", err)
+		h.log.Warn("searching again failed; the user stays where it waits", "client", s.ID, "err", err)
 		return
 	}
 	h.applyEnqueue(s, ticket, mid, mode, res, false)
@@ -140,37 +141,37 @@ func (h *Hub) searchAgain(s *Session, ticket string, how EnqueueRequest) {
 // initiator; the partner, wherever it is, is told first, so that nothing the user sends on
 // its match_found can reach the partner before the partner knows the match. (Whatever the
 // partner sends on its own match_found before ours is applied waits in our session.)
-func (h *Hub) applyOwnMatch(s *Session, ticket string, mid wire.MatchID, mode wire.Mode, res EnqueueResult) {
+func (h *Hub) applyOwnMatch(s *session.Session, ticket string, mid wire.MatchID, mode wire.Mode, res EnqueueResult) {
 	// The partner is matched in Redis whatever happens here, so it is always told; if this
 	// side has moved on meanwhile, the partner_left that follows reaches it after this.
-	h.route(res.PartnerInstance, &Envelope{Kind: KindMatched, To: res.Partner, From: s.id, Instance: h.cfg.Self,
-		Match: mid, Ticket: res.PartnerTicket, Mode: mode, Common: res.Common, Addr: s.addr}, s.addr)
+	h.route(res.PartnerInstance, &Envelope{Kind: KindMatched, To: res.Partner, From: s.ID, Instance: h.cfg.Self,
+		Match: mid, Ticket: res.PartnerTicket, Mode: mode, Common: res.Common, Addr: s.Addr}, s.Addr)
 	kind := "random"
 	if len(res.Common) > 0 {
 		kind = "interest"
 	}
 	h.metrics.Matches.WithLabelValues(kind).Inc()
-	h.step(s, func(s *Session) Effects {
-		return s.matchedOwn(ticket, mid, res.Partner, res.PartnerInstance, res.PartnerAddr, res.Common)
+	h.step(s, func(s *session.Session) session.Effects {
+		return s.MatchedOwn(ticket, mid, res.Partner, res.PartnerInstance, res.PartnerAddr, res.Common)
 	})
 }
 
 // Leave ends the user's match or search at its request, and replaces its resume token.
-func (h *Hub) Leave(s *Session) {
-	s.lockOps()
-	defer s.unlockOps()
+func (h *Hub) Leave(s *session.Session) {
+	s.LockOps()
+	defer s.UnlockOps()
 	if !h.retryUnfinished(s) {
-		h.log.Debug("leave while an earlier end is unfinished; the sweep retries it", "client", s.id)
+		h.log.Debug("leave while an earlier end is unfinished; the sweep retries it", "client", s.ID)
 	}
-	next := newResumeToken(s.id)
-	h.finish(s, h.step(s, func(s *Session) Effects { return s.leave(next) }).Ended)
+	next := session.NewResumeToken(s.ID)
+	h.finish(s, h.step(s, func(s *session.Session) session.Effects { return s.Leave(next) }).Ended)
 }
 
 // Relay sends a ready-made frame to the user's current partner, and only to it.
-func (h *Hub) Relay(s *Session, event string, frame []byte) {
-	partner, pinst, mid, ok := s.partnerRoute()
+func (h *Hub) Relay(s *session.Session, event string, frame []byte) {
+	partner, pinst, mid, ok := s.PartnerRoute()
 	if !ok {
-		s.out.Send(wire.ErrorFrame(wire.ErrNotMatched, event+" needs a partner: send find_match first"))
+		s.Out.Send(wire.ErrorFrame(wire.ErrNotMatched, event+" needs a partner: send find_match first"))
 		return
 	}
 	path := "local"
@@ -179,17 +180,17 @@ func (h *Hub) Relay(s *Session, event string, frame []byte) {
 	}
 	h.metrics.Relayed.WithLabelValues(event, path).Inc()
 	if event == wire.EvChat {
-		h.step(s, (*Session).wroteChat)
+		h.step(s, (*session.Session).WroteChat)
 	}
-	h.route(pinst, &Envelope{Kind: KindRelay, To: partner, From: s.id, Instance: h.cfg.Self, Match: mid, Frame: frame}, s.addr)
+	h.route(pinst, &Envelope{Kind: KindRelay, To: partner, From: s.ID, Instance: h.cfg.Self, Match: mid, Frame: frame}, s.Addr)
 }
 
 // CallStats counts how a call of the current match went: once per user and match, ignored
 // outside a match. A call that connected is told to the partner's session too: a report the
 // partner files of this user then knows that this user's own page was in the call.
-func (h *Hub) CallStats(s *Session, st wire.RTCStatsRequest) {
+func (h *Hub) CallStats(s *session.Session, st wire.RTCStatsRequest) {
 	var ok bool
-	h.step(s, func(s *Session) Effects { ok = s.callStats(); return Effects{} })
+	h.step(s, func(s *session.Session) session.Effects { ok = s.CallStats(); return session.Effects{} })
 	if !ok {
 		return
 	}
@@ -200,8 +201,8 @@ func (h *Hub) CallStats(s *Session, st wire.RTCStatsRequest) {
 	h.metrics.Calls.WithLabelValues(st.Outcome, candidate).Inc()
 	if st.Outcome == "connected" {
 		h.metrics.CallSetup.Observe(float64(st.SetupMS) / 1000)
-		if partner, pinst, mid, ok := s.partnerRoute(); ok {
-			h.route(pinst, &Envelope{Kind: KindCall, To: partner, From: s.id, Instance: h.cfg.Self, Match: mid}, s.addr)
+		if partner, pinst, mid, ok := s.PartnerRoute(); ok {
+			h.route(pinst, &Envelope{Kind: KindCall, To: partner, From: s.ID, Instance: h.cfg.Self, Match: mid}, s.Addr)
 		}
 	}
 }
@@ -209,29 +210,29 @@ func (h *Hub) CallStats(s *Session, st wire.RTCStatsRequest) {
 // Report files the user's report of its partner (or the partner it had in the last minute):
 // the reporter hears `reported`, the two never meet again while it is open, and when enough
 // addresses have reported the same one it is banned at once, everywhere.
-func (h *Hub) Report(s *Session, r wire.ReportRequest) {
-	s.lockOps()
-	defer s.unlockOps()
-	var t lastMatch
+func (h *Hub) Report(s *session.Session, r wire.ReportRequest) {
+	s.LockOps()
+	defer s.UnlockOps()
+	var t session.LastMatch
 	var ok bool
-	h.step(s, func(s *Session) Effects { t, ok = s.reportTarget(); return Effects{} })
-	if !ok || r.MatchID != "" && r.MatchID != t.match {
-		s.out.Send(wire.ErrorFrame(wire.ErrNotMatched, "report is about your partner, now or in the last minute"))
+	h.step(s, func(s *session.Session) session.Effects { t, ok = s.ReportTarget(); return session.Effects{} })
+	if !ok || r.MatchID != "" && r.MatchID != t.Match {
+		s.Out.Send(wire.ErrorFrame(wire.ErrNotMatched, "report is about your partner, now or in the last minute"))
 		return
 	}
-	filed, err := h.safety.File(h.ctx, Report{Reporter: s.id, Reported: t.partner, ReporterAddr: s.addr,
-		ReportedAddr: t.partnerAddr, Match: t.match, Conversation: t.conversation(), ReportRequest: r})
+	filed, err := h.safety.File(h.ctx, Report{Reporter: s.ID, Reported: t.Partner, ReporterAddr: s.Addr,
+		ReportedAddr: t.PartnerAddr, Match: t.Match, Conversation: t.Conversation(), ReportRequest: r})
 	switch {
 	case errors.Is(err, ErrReportLimit):
-		s.out.Send(wire.ErrorFrame(wire.ErrRateLimited, "one report per conversation, and a few an hour; you have many open reports already"))
+		s.Out.Send(wire.ErrorFrame(wire.ErrRateLimited, "one report per conversation, and a few an hour; you have many open reports already"))
 		return
 	case err != nil:
 		h.log.Warn("storing a report failed", "err", err)
-		s.out.Send(wire.ErrorFrame(wire.ErrUnavailable, "the report could not be stored right now; try again shortly"))
+		s.Out.Send(wire.ErrorFrame(wire.ErrUnavailable, "the report could not be stored right now; try again shortly"))
 		return
 	}
 	h.metrics.Reports.WithLabelValues(r.Reason).Inc()
-	s.out.Send(wire.MustEncode(wire.EvReported, wire.ReportedData{MatchID: t.match}))
+	s.Out.Send(wire.MustEncode(wire.EvReported, wire.ReportedData{MatchID: t.Match}))
 	if filed.Ban != nil {
 		h.metrics.Bans.WithLabelValues("auto").Inc()
 		h.broadcastBan(*filed.Ban)
@@ -256,25 +257,25 @@ func (h *Hub) broadcastBan(b Ban) {
 // Disconnect cleans up after a user whose socket is gone. A matched user whose socket died
 // without a close frame (or that this instance closed for a restart) is held for the resume
 // grace period; everyone else ends at once.
-func (h *Hub) Disconnect(s *Session, hold bool) {
+func (h *Hub) Disconnect(s *session.Session, hold bool) {
 	h.unregister(s)
-	s.lockOps()
-	defer s.unlockOps()
+	s.LockOps()
+	defer s.UnlockOps()
 	var holdIt bool
-	fx := h.step(s, func(s *Session) (fx Effects) {
-		holdIt, fx = s.disconnect(hold)
+	fx := h.step(s, func(s *session.Session) (fx session.Effects) {
+		holdIt, fx = s.Disconnect(hold)
 		return fx
 	})
 	if holdIt && !h.hold(s) {
-		fx = h.step(s, (*Session).holdFailed)
+		fx = h.step(s, (*session.Session).HoldFailed)
 	}
 	h.finish(s, fx.Ended)
 }
 
 // superseded: the identity lives on a newer socket; this one is closed and acts no more.
-func (h *Hub) superseded(s *Session) {
-	h.step(s, (*Session).moved)
-	s.out.Close(wire.CloseReplaced, "replaced by a newer connection")
+func (h *Hub) superseded(s *session.Session) {
+	h.step(s, (*session.Session).Moved)
+	s.Out.Close(wire.CloseReplaced, "replaced by a newer connection")
 }
 
 // --- ending conversations in Redis ---
@@ -284,27 +285,27 @@ func (h *Hub) superseded(s *Session) {
 // ignored there), after Redis, so that a partner that hears of it finds Redis agreeing. What
 // Redis could not take is kept and retried (retryUnfinished, and the sweep) until it
 // confirms; false says so. Called with the op lock held.
-func (h *Hub) finish(s *Session, e *Ended) bool {
+func (h *Hub) finish(s *session.Session, e *session.Ended) bool {
 	if e == nil {
 		return true
 	}
 	ok := true
-	if e.needsRedis() {
+	if e.NeedsRedis() {
 		switch err := h.endInRedis(s, e, false); {
 		case errors.Is(err, errMoved):
 			// a newer socket owns the identity and its conversation: this one ends nothing
 			h.superseded(s)
 			return true
 		case err != nil:
-			h.log.Warn("ending a conversation in Redis failed; kept for a retry", "client", s.id, "err", err)
+			h.log.Warn("ending a conversation in Redis failed; kept for a retry", "client", s.ID, "err", err)
 			h.keepUnfinished(s, e)
 			ok = false
 		}
 	}
 	// A hold's expiry tells only whom Redis names: the held session cannot know whether the
 	// user has come back meanwhile.
-	if e.Was == PhaseMatched && !e.HeldOnly && e.PartnerInstance != "" {
-		h.route(e.PartnerInstance, &Envelope{Kind: KindLeft, To: e.Partner, From: s.id, Match: e.Match, Reason: e.Reason}, s.addr)
+	if e.Was == session.PhaseMatched && !e.HeldOnly && e.PartnerInstance != "" {
+		h.route(e.PartnerInstance, &Envelope{Kind: KindLeft, To: e.Partner, From: s.ID, Match: e.Match, Reason: e.Reason}, s.Addr)
 	}
 	return ok
 }
@@ -313,8 +314,8 @@ func (h *Hub) finish(s *Session, e *Ended) bool {
 // that the session did not know of (a match another instance made a moment ago). A retry
 // tells the partner again: the first notice may have been lost with Redis (duplicates are
 // ignored as stale).
-func (h *Hub) endInRedis(s *Session, e *Ended, retry bool) error {
-	res, err := h.mm.Leave(h.ctx, LeaveRequest{Client: s.id, Instance: h.cfg.Self, Token: e.Token,
+func (h *Hub) endInRedis(s *session.Session, e *session.Ended, retry bool) error {
+	res, err := h.mm.Leave(h.ctx, LeaveRequest{Client: s.ID, Instance: h.cfg.Self, Token: e.Token,
 		Forget: e.Forget, HeldOnly: e.HeldOnly, NextToken: e.TokenHash})
 	if err != nil {
 		return err
@@ -322,23 +323,23 @@ func (h *Hub) endInRedis(s *Session, e *Ended, retry bool) error {
 	if res.Moved {
 		return errMoved
 	}
-	known := e.Was == PhaseMatched && !e.HeldOnly && res.Partner == e.Partner && res.Match == e.Match
+	known := e.Was == session.PhaseMatched && !e.HeldOnly && res.Partner == e.Partner && res.Match == e.Match
 	switch {
 	case res.Ended && (retry || !known):
 		inst := res.PartnerInstance
 		if inst == "" {
 			inst = e.PartnerInstance
 		}
-		h.route(inst, &Envelope{Kind: KindLeft, To: res.Partner, From: s.id, Match: res.Match, Reason: e.Reason}, s.addr)
-	case retry && e.Was == PhaseMatched && !e.HeldOnly && e.PartnerInstance != "":
-		h.route(e.PartnerInstance, &Envelope{Kind: KindLeft, To: e.Partner, From: s.id, Match: e.Match, Reason: e.Reason}, s.addr)
+		h.route(inst, &Envelope{Kind: KindLeft, To: res.Partner, From: s.ID, Match: res.Match, Reason: e.Reason}, s.Addr)
+	case retry && e.Was == session.PhaseMatched && !e.HeldOnly && e.PartnerInstance != "":
+		h.route(e.PartnerInstance, &Envelope{Kind: KindLeft, To: e.Partner, From: s.ID, Match: e.Match, Reason: e.Reason}, s.Addr)
 	}
 	return nil
 }
 
 // keepUnfinished records an end Redis has not taken. A later one of the same session joins
 // it: Redis still holds the state the first one ended, so one leave.lua ends both.
-func (h *Hub) keepUnfinished(s *Session, e *Ended) {
+func (h *Hub) keepUnfinished(s *session.Session, e *session.Ended) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if old, ok := h.unfinished[s]; ok {
@@ -354,7 +355,7 @@ func (h *Hub) keepUnfinished(s *Session, e *Ended) {
 
 // retryUnfinished runs the session's unfinished end again, if it has one; false: it is still
 // unfinished. Called with the op lock held.
-func (h *Hub) retryUnfinished(s *Session) bool {
+func (h *Hub) retryUnfinished(s *session.Session) bool {
 	h.mu.Lock()
 	e, ok := h.unfinished[s]
 	h.mu.Unlock()
@@ -379,13 +380,13 @@ func (h *Hub) retryUnfinished(s *Session) bool {
 // where the user lives now, and an old socket of the identity on another instance is closed;
 // the partner itself is told nothing.
 func (h *Hub) resume(token, addr string) (res ResumeResult, next string, ok bool) {
-	id, ok := tokenOwner(token)
+	id, ok := session.TokenOwner(token)
 	if !ok {
 		h.metrics.Resumes.WithLabelValues("invalid").Inc()
 		return res, "", false
 	}
-	next = newResumeToken(id)
-	res, found, err := h.mm.Resume(h.ctx, id, hashToken(token), hashToken(next), h.cfg.Self, addr)
+	next = session.NewResumeToken(id)
+	res, found, err := h.mm.Resume(h.ctx, id, session.HashToken(token), session.HashToken(next), h.cfg.Self, addr)
 	switch {
 	case err != nil:
 		h.log.Warn("resume failed; giving a fresh identity", "err", err)
@@ -401,7 +402,7 @@ func (h *Hub) resume(token, addr string) (res ResumeResult, next string, ok bool
 			Instance: h.cfg.Self, Addr: addr}, addr)
 	}
 	if res.Previous != h.cfg.Self && !res.Held {
-		h.route(res.Previous, &Envelope{Kind: KindReplaced, To: id, Instance: h.cfg.Self, Ticket: hashToken(token)}, addr)
+		h.route(res.Previous, &Envelope{Kind: KindReplaced, To: id, Instance: h.cfg.Self, Ticket: session.HashToken(token)}, addr)
 	}
 	return res, next, true
 }
@@ -410,30 +411,30 @@ func (h *Hub) resume(token, addr string) (res ResumeResult, next string, ok bool
 // is marked detached until a deadline, and a timer here ends the match if nobody resumed by
 // then. If this instance dies first, the partner's instance sees the deadline and does it
 // (partnerMayResume). false: it could not be held (end it now). Called with the op lock held.
-func (h *Hub) hold(s *Session) bool {
+func (h *Hub) hold(s *session.Session) bool {
 	deadline := h.now().Add(h.cfg.ResumeGrace)
-	held, err := h.mm.Detach(h.ctx, s.id, h.cfg.Self, s.token(), deadline, h.cfg.ResumeGrace)
+	held, err := h.mm.Detach(h.ctx, s.ID, h.cfg.Self, s.Token(), deadline, h.cfg.ResumeGrace)
 	if err != nil {
-		h.log.Warn("could not hold the match for a resume; ending it", "client", s.id, "err", err)
+		h.log.Warn("could not hold the match for a resume; ending it", "client", s.ID, "err", err)
 		return false
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if !held || h.sessions[s.id] != nil {
+	if !held || h.sessions[s.ID] != nil {
 		// it already lives on, resumed on another socket: nothing to hold or end
-		h.step(s, (*Session).moved)
+		h.step(s, (*session.Session).Moved)
 		return true
 	}
 	if h.stopped {
 		return true // stopping: the partner's instance ends it at the deadline
 	}
-	h.step(s, (*Session).held)
-	if old, ok := h.held[s.id]; ok {
+	h.step(s, (*session.Session).Held)
+	if old, ok := h.held[s.ID]; ok {
 		old.timer.Stop() // an earlier hold of the same user: this one replaces it
 	}
 	hs := &heldSession{s: s}
 	hs.timer = time.AfterFunc(h.cfg.ResumeGrace, func() { h.expireHeld(hs) })
-	h.held[s.id] = hs
+	h.held[s.ID] = hs
 	return true
 }
 
@@ -441,15 +442,15 @@ func (h *Hub) hold(s *Session) bool {
 // leave.lua checks).
 func (h *Hub) expireHeld(hs *heldSession) {
 	h.mu.Lock()
-	current := h.held[hs.s.id] == hs
+	current := h.held[hs.s.ID] == hs
 	if current {
-		delete(h.held, hs.s.id)
+		delete(h.held, hs.s.ID)
 	}
 	h.mu.Unlock()
 	if !current {
 		return // replaced by a later hold, or the user came back here
 	}
-	hs.s.lockOps()
-	defer hs.s.unlockOps()
-	h.finish(hs.s, h.step(hs.s, (*Session).expire).Ended)
+	hs.s.LockOps()
+	defer hs.s.UnlockOps()
+	h.finish(hs.s, h.step(hs.s, (*session.Session).Expire).Ended)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-megle/go-megle/internal/metrics"
 	"github.com/go-megle/go-megle/internal/redistest"
+	"github.com/go-megle/go-megle/internal/session"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -61,7 +62,7 @@ func (st testStore) addr(ip string) string { return st.AddrHash(addressKey(netip
 func (st testStore) genuine(reporterIP, reportedIP string) Report {
 	return Report{Reporter: wire.ClientID(wire.NewID()), Reported: wire.ClientID(wire.NewID()),
 		ReporterAddr: st.addr(reporterIP), ReportedAddr: st.addr(reportedIP), Match: wire.MatchID(wire.NewID()),
-		Conversation: Conversation{Length: time.Minute, Exchange: true},
+		Conversation: session.Conversation{Length: time.Minute, Exchange: true},
 		ReportRequest: wire.ReportRequest{Reason: "harassment", Note: "insults",
 			Chat: []wire.ChatLine{{From: "you", Text: "hi"}, {From: "stranger", Text: "something vile"}}}}
 }

@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	_ "embed"
-	"encoding/hex"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/go-megle/go-megle/internal/wire"
@@ -21,21 +18,6 @@ var resumeScriptSource string
 
 //go:embed detach.lua
 var detachScriptSource string
-
-// A resume token is "<client id>.<secret>": the id says whose user hash to look in; only a
-// SHA-256 of the whole token is stored there, and it is sent to nobody but its owner.
-func newResumeToken(id wire.ClientID) string { return string(id) + "." + wire.NewID() + wire.NewID() }
-
-func hashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
-
-// tokenOwner is the identity a resume token claims, if it is well formed.
-func tokenOwner(token string) (wire.ClientID, bool) {
-	id, _, ok := strings.Cut(token, ".")
-	return wire.ClientID(id), ok && wire.ValidIDText(id) && len(token) <= 256
-}
 
 // ResumeResult is an identity given back to a reconnecting client.
 type ResumeResult struct {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/go-megle/go-megle/internal/session"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -117,16 +118,8 @@ type Report struct {
 	Reporter, Reported         wire.ClientID
 	ReporterAddr, ReportedAddr string // keyed hashes
 	Match                      wire.MatchID
-	Conversation               Conversation
+	Conversation               session.Conversation
 	wire.ReportRequest
-}
-
-// Conversation is what the reporter's instance saw of the match a report is about.
-type Conversation struct {
-	Length time.Duration // from match_found to the report, or to the end of the match
-	// Exchange: the reported user took part: the two wrote to each other, or the reported
-	// user's own page said its video call connected (rtc_stats)
-	Exchange bool
 }
 
 // hasEvidence: a still, or a line of the reported user's.

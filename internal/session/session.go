@@ -1,4 +1,4 @@
-package main
+package session
 
 import (
 	"sync"
@@ -42,16 +42,16 @@ func (p Phase) String() string { return phaseNames[p] }
 // Transitions caused by other users (matched by someone, partner left, partner moved) take
 // only mu, so they never wait for a Redis round trip of this user.
 type Session struct {
-	id   wire.ClientID
-	addr string // the user's address as its keyed hash (reports and bans find it by this)
-	out  Conn   // the user's connection
+	ID   wire.ClientID
+	Addr string // the user's address as its keyed hash (reports and bans find it by this)
+	Out  Conn   // the user's connection
 	now  func() time.Time
 	// armFallback schedules the interest fallback of a search and returns its cancel; nil:
 	// no fallback.
 	armFallback func(ticket string) (cancel func() bool)
 	// iceServers are match_found's ICE servers, with a fresh TURN credential; nil (or a nil
 	// result): none in match_found. Set once, before the session is registered.
-	iceServers func() []wire.ICEServer
+	IceServers func() []wire.ICEServer
 
 	op sync.Mutex
 
@@ -67,7 +67,7 @@ type Session struct {
 	match        wire.MatchID
 	initiator    bool
 	talk         talk         // what the server saw of the current match, for a report of it
-	last         lastMatch    // the match that ended last, for a report within reportWindow
+	last         LastMatch    // the match that ended last, for a report within reportWindow
 	pendingMatch wire.MatchID // the match id our own in-flight enqueue would create
 	pendingLeft  string       // the reason of a partner_left for pendingMatch that came before the match applied
 	early        []earlyFrame // frames for pendingMatch that came before the match applied
@@ -79,8 +79,8 @@ type Session struct {
 	powPassed    bool         // this connection solved its proof of work (or did not need to)
 }
 
-func newSession(id wire.ClientID, tokenHash, addr string, out Conn, now func() time.Time, armFallback func(*Session, string) func() bool) *Session {
-	s := &Session{id: id, tokenHash: tokenHash, addr: addr, out: out, now: now}
+func NewSession(id wire.ClientID, tokenHash, addr string, out Conn, now func() time.Time, armFallback func(*Session, string) func() bool) *Session {
+	s := &Session{ID: id, tokenHash: tokenHash, Addr: addr, Out: out, now: now}
 	if armFallback != nil {
 		s.armFallback = func(ticket string) func() bool { return armFallback(s, ticket) }
 	}
@@ -89,7 +89,7 @@ func newSession(id wire.ClientID, tokenHash, addr string, out Conn, now func() t
 
 // step runs one transition under the lock and queues its frames for the user before the lock
 // is released. The hub carries out the rest of the returned Effects.
-func (s *Session) step(verb func(*Session) Effects) Effects {
+func (s *Session) Step(verb func(*Session) Effects) Effects {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// a search is one ticket: the gauge moves when the ticket searching changes
@@ -97,20 +97,20 @@ func (s *Session) step(verb func(*Session) Effects) Effects {
 	fx := verb(s)
 	same := s.phase == PhaseSearching && s.ticket == ticket
 	if wasSearching && !same {
-		fx.stoppedSearching = mode
+		fx.StoppedSearching = mode
 	}
 	if s.phase == PhaseSearching && !(wasSearching && same) {
-		fx.startedSearching = s.mode
+		fx.StartedSearching = s.mode
 	}
 	for _, f := range fx.Frames {
-		s.out.Send(f)
+		s.Out.Send(f)
 	}
 	return fx
 }
 
-func (s *Session) lockOps()         { s.op.Lock() }
-func (s *Session) unlockOps()       { s.op.Unlock() }
-func (s *Session) tryLockOps() bool { return s.op.TryLock() }
+func (s *Session) LockOps()         { s.op.Lock() }
+func (s *Session) UnlockOps()       { s.op.Unlock() }
+func (s *Session) TryLockOps() bool { return s.op.TryLock() }
 
 // --- the verbs: called with s.mu held (through step), no I/O ---
 
@@ -127,7 +127,7 @@ func (s *Session) end(reason string, forget bool) *Ended {
 	s.cancelFallback()
 	s.toIdle()
 	s.early = nil
-	if !e.needsRedis() {
+	if !e.NeedsRedis() {
 		return nil
 	}
 	return e
@@ -143,7 +143,7 @@ func (s *Session) cancelFallback() {
 // beginSearch ends the current conversation ("next") and starts a search: ticket names it,
 // mid is the match id our own enqueue would create. A session that is over (its identity
 // lives elsewhere now) refuses: ok is false.
-func (s *Session) beginSearch(ticket string, mid wire.MatchID, mode wire.Mode, interests []string) (fx Effects, ok bool) {
+func (s *Session) BeginSearch(ticket string, mid wire.MatchID, mode wire.Mode, interests []string) (fx Effects, ok bool) {
 	if s.phase >= PhaseHeld {
 		return Effects{}, false
 	}
@@ -156,14 +156,14 @@ func (s *Session) beginSearch(ticket string, mid wire.MatchID, mode wire.Mode, i
 // toIdle leaves a match or search; a match is remembered for a report.
 func (s *Session) toIdle() {
 	if s.phase == PhaseMatched {
-		s.last = lastMatch{match: s.match, partner: s.partner, partnerAddr: s.partnerAddr, talk: s.talk, ended: s.now()}
+		s.last = LastMatch{Match: s.match, Partner: s.partner, PartnerAddr: s.partnerAddr, talk: s.talk, ended: s.now()}
 	}
 	s.phase, s.ticket, s.partner, s.partnerInst, s.partnerAddr, s.match, s.initiator = PhaseIdle, "", "", "", "", "", false
 }
 
 // queued: Redis has the search waiting in its queues; passedOver says someone the user met
 // recently was passed over (it waits for someone new). searching is the cluster's count.
-func (s *Session) queued(ticket string, passedOver bool, searching wire.Searching) Effects {
+func (s *Session) Queued(ticket string, passedOver bool, searching wire.Searching) Effects {
 	if !s.searching(ticket) {
 		return Effects{} // matched meanwhile (waiting must never follow that match_found), or moved on
 	}
@@ -177,7 +177,7 @@ func (s *Session) queued(ticket string, passedOver bool, searching wire.Searchin
 // passedOver: search ticket was passed over by someone it met recently (another user's
 // search, or a later run of its own, the interest fallback). The user hears it once per
 // search: waiting again, saying so.
-func (s *Session) passedOver(ticket string, searching wire.Searching) Effects {
+func (s *Session) PassedOver(ticket string, searching wire.Searching) Effects {
 	if !s.searching(ticket) || s.metRecently {
 		return Effects{}
 	}
@@ -200,7 +200,7 @@ func (s *Session) searching(ticket string) bool {
 
 // searchAgain prepares another run of the current search (the interest fallback, or the
 // requeue of a search Redis lost) with a new match id; ok is false when that search is over.
-func (s *Session) searchAgain(ticket string, mid wire.MatchID) (mode wire.Mode, interests []string, ok bool) {
+func (s *Session) SearchAgain(ticket string, mid wire.MatchID) (mode wire.Mode, interests []string, ok bool) {
 	if !s.searching(ticket) {
 		return "", nil, false
 	}
@@ -211,7 +211,7 @@ func (s *Session) searchAgain(ticket string, mid wire.MatchID) (mode wire.Mode, 
 // matchedOwn: our own enqueue for ticket paired us with partner in match mid; we initiate.
 // If the partner already left that match (its partner_left overtook our answer), the user
 // learns both at once.
-func (s *Session) matchedOwn(ticket string, mid wire.MatchID, partner wire.ClientID, pinst wire.InstanceID, paddr string, common []string) Effects {
+func (s *Session) MatchedOwn(ticket string, mid wire.MatchID, partner wire.ClientID, pinst wire.InstanceID, paddr string, common []string) Effects {
 	if !s.searching(ticket) {
 		return Effects{}
 	}
@@ -227,14 +227,14 @@ func (s *Session) matchedOwn(ticket string, mid wire.MatchID, partner wire.Clien
 		}
 	}
 	if s.pendingLeft != "" {
-		left := s.partnerLeft(partner, mid, s.pendingLeft)
+		left := s.PartnerLeft(partner, mid, s.pendingLeft)
 		fx.Frames, fx.Left = append(fx.Frames, left.Frames...), left.Left
 	}
 	return fx
 }
 
 // matchedBy: someone else's enqueue paired our search ticket with from in match mid.
-func (s *Session) matchedBy(ticket string, mid wire.MatchID, from wire.ClientID, finst wire.InstanceID, faddr string, mode wire.Mode, common []string) Effects {
+func (s *Session) MatchedBy(ticket string, mid wire.MatchID, from wire.ClientID, finst wire.InstanceID, faddr string, mode wire.Mode, common []string) Effects {
 	if !s.searching(ticket) {
 		return Effects{} // a stale search: our own leave or next has ended that match
 	}
@@ -256,7 +256,7 @@ func (s *Session) matched(mid wire.MatchID, partner wire.ClientID, pinst wire.In
 
 // partnerLeft: from ended match mid. Anything else is stale and ignored, except a partner_left
 // for the match our own enqueue is making, which is kept for matchedOwn.
-func (s *Session) partnerLeft(from wire.ClientID, mid wire.MatchID, reason string) Effects {
+func (s *Session) PartnerLeft(from wire.ClientID, mid wire.MatchID, reason string) Effects {
 	switch {
 	case s.matchedWith(from, mid):
 		s.toIdle()
@@ -269,7 +269,7 @@ func (s *Session) partnerLeft(from wire.ClientID, mid wire.MatchID, reason strin
 
 // partnerMoved: the partner of match mid lives on inst now, and comes from addr (its keyed
 // hash; empty: as before), so that a report of it reaches where it is.
-func (s *Session) partnerMoved(from wire.ClientID, mid wire.MatchID, inst wire.InstanceID, addr string) Effects {
+func (s *Session) PartnerMoved(from wire.ClientID, mid wire.MatchID, inst wire.InstanceID, addr string) Effects {
 	if s.matchedWith(from, mid) {
 		s.partnerInst = inst
 		if addr != "" {
@@ -282,11 +282,11 @@ func (s *Session) partnerMoved(from wire.ClientID, mid wire.MatchID, inst wire.I
 // partnerGone: the match with partner is over without the partner saying so: its instance
 // died and it will not resume, or Redis has lost the match. The match is ended in Redis too,
 // and the partner told through tell (empty: it is gone with its instance).
-func (s *Session) partnerGone(partner wire.ClientID, mid wire.MatchID, tell wire.InstanceID) Effects {
+func (s *Session) PartnerGone(partner wire.ClientID, mid wire.MatchID, tell wire.InstanceID) Effects {
 	if !s.matchedWith(partner, mid) {
 		return Effects{}
 	}
-	fx := s.partnerLeft(partner, mid, wire.ReasonDisconnected)
+	fx := s.PartnerLeft(partner, mid, wire.ReasonDisconnected)
 	fx.Ended = &Ended{Was: PhaseMatched, Partner: partner, PartnerInstance: tell, Match: mid,
 		Reason: wire.ReasonDisconnected, Token: s.tokenHash}
 	return fx
@@ -294,7 +294,7 @@ func (s *Session) partnerGone(partner wire.ClientID, mid wire.MatchID, tell wire
 
 // leave ends the current search or match at the user's request. The resume token is replaced
 // by next, which the user is sent: after a Stop, the last token resumes nobody.
-func (s *Session) leave(next string) Effects {
+func (s *Session) Leave(next string) Effects {
 	if s.phase >= PhaseHeld {
 		return Effects{}
 	}
@@ -305,7 +305,7 @@ func (s *Session) leave(next string) Effects {
 	if fx.Ended == nil {
 		fx.Ended = &Ended{Was: PhaseIdle, Reason: wire.ReasonLeft, Token: s.tokenHash}
 	}
-	s.tokenHash = hashToken(next)
+	s.tokenHash = HashToken(next)
 	fx.Ended.TokenHash = s.tokenHash
 	fx.Frames = [][]byte{wire.MustEncode(wire.EvToken, wire.TokenData{ResumeToken: next})}
 	return fx
@@ -314,7 +314,7 @@ func (s *Session) leave(next string) Effects {
 // disconnect: the socket is gone. A matched user whose socket died without meaning to
 // (hold) is to be held for a resume: holdIt, and the hub asks Redis (then held or ended).
 // Everyone else ends at once, and Redis forgets them.
-func (s *Session) disconnect(hold bool) (holdIt bool, fx Effects) {
+func (s *Session) Disconnect(hold bool) (holdIt bool, fx Effects) {
 	switch {
 	case s.phase == PhaseMoved || s.phase == PhaseClosed:
 		return false, Effects{}
@@ -327,13 +327,13 @@ func (s *Session) disconnect(hold bool) (holdIt bool, fx Effects) {
 }
 
 // holdFailed: Redis could not hold the match; it ends now, as for a closed socket.
-func (s *Session) holdFailed() Effects {
-	_, fx := s.disconnect(false)
+func (s *Session) HoldFailed() Effects {
+	_, fx := s.Disconnect(false)
 	return fx
 }
 
 // held: Redis holds the match for a resume (after disconnect said holdIt).
-func (s *Session) held() Effects {
+func (s *Session) Held() Effects {
 	if s.phase == PhaseMatched {
 		s.phase = PhaseHeld
 	}
@@ -342,14 +342,14 @@ func (s *Session) held() Effects {
 
 // moved: the identity lives on another socket or instance now; this session has nothing
 // left to do anywhere.
-func (s *Session) moved() Effects {
+func (s *Session) Moved() Effects {
 	s.cancelFallback()
 	s.phase = PhaseMoved
 	return Effects{}
 }
 
 // expire: nobody resumed a held match within the grace period.
-func (s *Session) expire() Effects {
+func (s *Session) Expire() Effects {
 	if s.phase != PhaseHeld {
 		return Effects{}
 	}
@@ -360,7 +360,7 @@ func (s *Session) expire() Effects {
 }
 
 // restore gives a resumed identity its match back (nil: none survived).
-func (s *Session) restore(m *wire.MatchInfo, pinst wire.InstanceID, paddr string) Effects {
+func (s *Session) Restore(m *wire.MatchInfo, pinst wire.InstanceID, paddr string) Effects {
 	s.everQueued, s.powPassed = true, true // a resumed connection does not solve again
 	if m != nil {
 		s.phase, s.partner, s.partnerInst, s.partnerAddr, s.match = PhaseMatched, m.PartnerID, pinst, paddr, m.MatchID
@@ -376,7 +376,7 @@ func (s *Session) restore(m *wire.MatchInfo, pinst wire.InstanceID, paddr string
 // whose 4001 notice may have been lost, relays into the match no more. One for the match our
 // own enqueue is applying (the partner heard of it first and answered at once) is kept until
 // the match applies.
-func (s *Session) relayed(from wire.ClientID, finst wire.InstanceID, mid wire.MatchID, frame []byte) Effects {
+func (s *Session) Relayed(from wire.ClientID, finst wire.InstanceID, mid wire.MatchID, frame []byte) Effects {
 	switch {
 	case s.matchedWith(from, mid):
 		if finst != "" && finst != s.partnerInst {
@@ -392,7 +392,7 @@ func (s *Session) relayed(from wire.ClientID, finst wire.InstanceID, mid wire.Ma
 
 // callStats: the user reports how its call went; counted once per match, and only while in
 // it (ok).
-func (s *Session) callStats() (ok bool) {
+func (s *Session) CallStats() (ok bool) {
 	if s.phase != PhaseMatched || s.callReported == s.match {
 		return false
 	}
@@ -401,7 +401,7 @@ func (s *Session) callStats() (ok bool) {
 }
 
 // wroteChat: the user wrote to its partner.
-func (s *Session) wroteChat() Effects {
+func (s *Session) WroteChat() Effects {
 	if s.phase == PhaseMatched {
 		s.talk.wrote = true
 	}
@@ -409,7 +409,7 @@ func (s *Session) wroteChat() Effects {
 }
 
 // partnerCalled: the partner of match mid said (rtc_stats) that its video call connected.
-func (s *Session) partnerCalled(from wire.ClientID, mid wire.MatchID) Effects {
+func (s *Session) PartnerCalled(from wire.ClientID, mid wire.MatchID) Effects {
 	if s.matchedWith(from, mid) {
 		s.talk.partnerCall = true
 	}
@@ -417,13 +417,13 @@ func (s *Session) partnerCalled(from wire.ClientID, mid wire.MatchID) Effects {
 }
 
 // powSolved: the connection's proof of work opened the gate, for good.
-func (s *Session) powSolved() Effects {
+func (s *Session) PowSolved() Effects {
 	s.powPassed = true
 	return Effects{}
 }
 
 // abandonSearch ends search ticket if it is still the current one (its enqueue failed).
-func (s *Session) abandonSearch(ticket string) Effects {
+func (s *Session) AbandonSearch(ticket string) Effects {
 	if !s.searching(ticket) {
 		return Effects{}
 	}
@@ -432,10 +432,10 @@ func (s *Session) abandonSearch(ticket string) Effects {
 
 // matchICE is what match_found carries for a call (see iceServers).
 func (s *Session) matchICE() []wire.ICEServer {
-	if s.iceServers == nil {
+	if s.IceServers == nil {
 		return nil
 	}
-	return s.iceServers()
+	return s.IceServers()
 }
 
 func (s *Session) matchedWith(partner wire.ClientID, mid wire.MatchID) bool {
@@ -444,12 +444,12 @@ func (s *Session) matchedWith(partner wire.ClientID, mid wire.MatchID) bool {
 
 // reportTarget is whom a report of the user is about: its partner, or the partner it had in
 // the last reportWindow; ok is false when there is none.
-func (s *Session) reportTarget() (t lastMatch, ok bool) {
+func (s *Session) ReportTarget() (t LastMatch, ok bool) {
 	if s.phase == PhaseMatched {
-		return lastMatch{match: s.match, partner: s.partner, partnerAddr: s.partnerAddr, talk: s.talk, ended: s.now()}, true
+		return LastMatch{Match: s.match, Partner: s.partner, PartnerAddr: s.partnerAddr, talk: s.talk, ended: s.now()}, true
 	}
-	if s.last.match != "" && s.now().Sub(s.last.ended) <= reportWindow {
+	if s.last.Match != "" && s.now().Sub(s.last.ended) <= reportWindow {
 		return s.last, true
 	}
-	return lastMatch{}, false
+	return LastMatch{}, false
 }

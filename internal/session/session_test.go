@@ -1,4 +1,4 @@
-package main
+package session
 
 import (
 	"encoding/json"
@@ -25,54 +25,54 @@ const (
 type verb = func(*Session) Effects
 
 func search(ticket string, mid wire.MatchID, interests ...string) verb {
-	return func(s *Session) Effects { fx, _ := s.beginSearch(ticket, mid, wire.ModeVideo, interests); return fx }
+	return func(s *Session) Effects { fx, _ := s.BeginSearch(ticket, mid, wire.ModeVideo, interests); return fx }
 }
 func queued(ticket string) verb {
-	return func(s *Session) Effects { return s.queued(ticket, false, wire.Searching{Video: 3}) }
+	return func(s *Session) Effects { return s.Queued(ticket, false, wire.Searching{Video: 3}) }
 }
 func passedOver(ticket string) verb {
-	return func(s *Session) Effects { return s.passedOver(ticket, wire.Searching{Video: 2}) }
+	return func(s *Session) Effects { return s.PassedOver(ticket, wire.Searching{Video: 2}) }
 }
 func own(ticket string, mid wire.MatchID, partner wire.ClientID) verb {
 	return func(s *Session) Effects {
-		return s.matchedOwn(ticket, mid, partner, instOther, "addr-"+string(partner), nil)
+		return s.MatchedOwn(ticket, mid, partner, instOther, "addr-"+string(partner), nil)
 	}
 }
 func by(ticket string, mid wire.MatchID, from wire.ClientID) verb {
 	return func(s *Session) Effects {
-		return s.matchedBy(ticket, mid, from, instOther, "addr-"+string(from), wire.ModeVideo, []string{"jazz"})
+		return s.MatchedBy(ticket, mid, from, instOther, "addr-"+string(from), wire.ModeVideo, []string{"jazz"})
 	}
 }
 func left(from wire.ClientID, mid wire.MatchID, reason string) verb {
-	return func(s *Session) Effects { return s.partnerLeft(from, mid, reason) }
+	return func(s *Session) Effects { return s.PartnerLeft(from, mid, reason) }
 }
 func disconnect(hold bool) verb {
-	return func(s *Session) Effects { _, fx := s.disconnect(hold); return fx }
+	return func(s *Session) Effects { _, fx := s.Disconnect(hold); return fx }
 }
 func relayed(from wire.ClientID, mid wire.MatchID) verb { return relayedFrom(from, instOther, mid) }
 func relayedFrom(from wire.ClientID, finst wire.InstanceID, mid wire.MatchID) verb {
 	return func(s *Session) Effects {
-		return s.relayed(from, finst, mid, []byte(`{"event":"chat","data":{"text":"hi"}}`))
+		return s.Relayed(from, finst, mid, []byte(`{"event":"chat","data":{"text":"hi"}}`))
 	}
 }
 func moved(from wire.ClientID, mid wire.MatchID) verb {
-	return func(s *Session) Effects { return s.partnerMoved(from, mid, instMoved, "") }
+	return func(s *Session) Effects { return s.PartnerMoved(from, mid, instMoved, "") }
 }
 func gone(partner wire.ClientID, mid wire.MatchID) verb {
-	return func(s *Session) Effects { return s.partnerGone(partner, mid, "") }
+	return func(s *Session) Effects { return s.PartnerGone(partner, mid, "") }
 }
-func abandon(ticket string) verb { return func(s *Session) Effects { return s.abandonSearch(ticket) } }
+func abandon(ticket string) verb { return func(s *Session) Effects { return s.AbandonSearch(ticket) } }
 func restored(initiator bool) verb {
 	return func(s *Session) Effects {
-		return s.restore(&wire.MatchInfo{PartnerID: partnerP, MatchID: mCur, Initiator: initiator, Mode: wire.ModeText}, instOther, "addr-P")
+		return s.Restore(&wire.MatchInfo{PartnerID: partnerP, MatchID: mCur, Initiator: initiator, Mode: wire.ModeText}, instOther, "addr-P")
 	}
 }
 
 var (
-	leaveV  verb = func(s *Session) Effects { return s.leave(nextToken) }
-	heldV   verb = (*Session).held
-	movedV  verb = (*Session).moved
-	expireV verb = (*Session).expire
+	leaveV  verb = func(s *Session) Effects { return s.Leave(nextToken) }
+	heldV   verb = (*Session).Held
+	movedV  verb = (*Session).Moved
+	expireV verb = (*Session).Expire
 )
 
 // matchedWithP is the phase "matched with P in mCur, P on instOther", reached by our own search.
@@ -160,14 +160,14 @@ func TestSessionTransitions(t *testing.T) {
 		// leaving
 		{name: "Stop while idle and never queued: nothing in Redis", when: leaveV, phase: PhaseIdle},
 		{name: "Stop while matched: and the resume token is replaced", given: matchedWithP, when: leaveV, phase: PhaseIdle, frames: []string{wire.EvToken},
-			ended: &Ended{Token: "hash", Was: PhaseMatched, Partner: partnerP, PartnerInstance: instOther, Match: mCur, Reason: reasonLft, TokenHash: hashToken(nextToken)}},
+			ended: &Ended{Token: "hash", Was: PhaseMatched, Partner: partnerP, PartnerInstance: instOther, Match: mCur, Reason: reasonLft, TokenHash: HashToken(nextToken)}},
 		{name: "Stop while searching", given: []verb{search(tkCur, mCur)}, when: leaveV, phase: PhaseIdle, frames: []string{wire.EvToken},
-			ended: &Ended{Token: "hash", Was: PhaseSearching, Reason: reasonLft, TokenHash: hashToken(nextToken)}},
+			ended: &Ended{Token: "hash", Was: PhaseSearching, Reason: reasonLft, TokenHash: HashToken(nextToken)}},
 		{name: "Stop while idle after a match: only the token is replaced", given: append(append([]verb{}, matchedWithP...), left(partnerP, mCur, reasonLft)),
 			when: leaveV, phase: PhaseIdle, frames: []string{wire.EvToken},
-			ended: &Ended{Token: "hash", Was: PhaseIdle, Reason: reasonLft, TokenHash: hashToken(nextToken)}},
+			ended: &Ended{Token: "hash", Was: PhaseIdle, Reason: reasonLft, TokenHash: HashToken(nextToken)}},
 		{name: "the next Stop acts under the new token", given: append(append([]verb{}, matchedWithP...), leaveV), when: leaveV, phase: PhaseIdle,
-			frames: []string{wire.EvToken}, ended: &Ended{Token: hashToken(nextToken), Was: PhaseIdle, Reason: reasonLft, TokenHash: hashToken(nextToken)}},
+			frames: []string{wire.EvToken}, ended: &Ended{Token: HashToken(nextToken), Was: PhaseIdle, Reason: reasonLft, TokenHash: HashToken(nextToken)}},
 
 		// the socket goes
 		{name: "a dropped matched socket is held, not ended", given: matchedWithP, when: disconnect(true), phase: PhaseMatched},
@@ -177,7 +177,7 @@ func TestSessionTransitions(t *testing.T) {
 			ended: &Ended{Token: "hash", Was: PhaseSearching, Reason: wire.ReasonDisconnected, Forget: true}},
 		{name: "a socket that never searched leaves nothing to forget", when: disconnect(false), phase: PhaseClosed},
 		{name: "an idle socket that searched before is forgotten", given: []verb{search(tkCur, mCur), leaveV}, when: disconnect(false),
-			phase: PhaseClosed, ended: &Ended{Token: hashToken(nextToken), Was: PhaseIdle, Reason: wire.ReasonDisconnected, Forget: true}},
+			phase: PhaseClosed, ended: &Ended{Token: HashToken(nextToken), Was: PhaseIdle, Reason: wire.ReasonDisconnected, Forget: true}},
 
 		// holding and moving
 		{name: "a held match that nobody resumed expires", given: append(append([]verb{}, matchedWithP...), heldV), when: expireV, phase: PhaseClosed,
@@ -192,9 +192,9 @@ func TestSessionTransitions(t *testing.T) {
 		{name: "its partner's frames reach it again", given: []verb{restored(false)}, when: relayed(partnerP, mCur),
 			phase: PhaseMatched, frames: []string{wire.EvChat}},
 		{name: "a resumed identity that leaves tells its partner", given: []verb{restored(true)}, when: leaveV, phase: PhaseIdle, frames: []string{wire.EvToken},
-			ended: &Ended{Token: "hash", Was: PhaseMatched, Partner: partnerP, PartnerInstance: instOther, Match: mCur, Reason: reasonLft, TokenHash: hashToken(nextToken)}},
+			ended: &Ended{Token: "hash", Was: PhaseMatched, Partner: partnerP, PartnerInstance: instOther, Match: mCur, Reason: reasonLft, TokenHash: HashToken(nextToken)}},
 		{name: "a match Redis lost ends, and the partner is told where it lives", given: matchedWithP,
-			when: func(s *Session) Effects { return s.partnerGone(partnerP, mCur, instOther) }, phase: PhaseIdle,
+			when: func(s *Session) Effects { return s.PartnerGone(partnerP, mCur, instOther) }, phase: PhaseIdle,
 			frames: []string{wire.EvPartnerLeft}, left: wire.ReasonDisconnected,
 			ended: &Ended{Token: "hash", Was: PhaseMatched, Partner: partnerP, PartnerInstance: instOther, Match: mCur, Reason: wire.ReasonDisconnected}},
 		{name: "the partner's frame that overtook our own match waits for it", given: []verb{search(tkCur, mCur)}, when: relayed(partnerP, mCur),
@@ -209,11 +209,11 @@ func TestSessionTransitions(t *testing.T) {
 			when: own(tkCur, mCur, partnerP), phase: PhaseMatched, frames: []string{wire.EvMatchFound}, waited: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s, _ := testSession(nil)
+			s := testSession(nil)
 			for _, g := range tc.given {
-				s.step(g)
+				s.Step(g)
 			}
-			fx := s.step(tc.when)
+			fx := s.Step(tc.when)
 			if s.phase != tc.phase {
 				t.Errorf("phase %v, want %v", s.phase, tc.phase)
 			}
@@ -241,9 +241,9 @@ func TestSessionMatchFoundSaysWhoInitiates(t *testing.T) {
 		{"someone else's", by(tkCur, mCur, partnerP), false, []string{"jazz"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s, _ := testSession(nil)
-			s.step(search(tkCur, mCur))
-			fx := s.step(tc.when)
+			s := testSession(nil)
+			s.Step(search(tkCur, mCur))
+			fx := s.Step(tc.when)
 			var m wire.Outbound[wire.MatchFoundData]
 			if len(fx.Frames) != 1 || json.Unmarshal(fx.Frames[0], &m) != nil {
 				t.Fatalf("frames %q", fx.Frames)
@@ -252,7 +252,7 @@ func TestSessionMatchFoundSaysWhoInitiates(t *testing.T) {
 			if !reflect.DeepEqual(m.Data, want) {
 				t.Fatalf("match_found %+v, want %+v", m.Data, want)
 			}
-			partner, inst, mid, ok := s.partnerRoute()
+			partner, inst, mid, ok := s.PartnerRoute()
 			if !ok || partner != partnerP || inst != instOther || mid != mCur {
 				t.Fatalf("route %v %v %v %v", partner, inst, mid, ok)
 			}
@@ -263,45 +263,45 @@ func TestSessionMatchFoundSaysWhoInitiates(t *testing.T) {
 // TestSessionWaitingSaysWhatTheServerKnows: waiting carries the count of users searching in
 // the user's mode, and whether the search met only strangers it met recently, from then on.
 func TestSessionWaitingSaysWhatTheServerKnows(t *testing.T) {
-	s, _ := testSession(nil)
+	s := testSession(nil)
 	waiting := func(v verb) (w wire.WaitingData) {
 		t.Helper()
-		fx := s.step(v)
+		fx := s.Step(v)
 		var m wire.Outbound[wire.WaitingData]
 		if len(fx.Frames) != 1 || json.Unmarshal(fx.Frames[0], &m) != nil || m.Event != wire.EvWaiting {
 			t.Fatalf("frames %q, want one waiting", fx.Frames)
 		}
 		return m.Data
 	}
-	s.step(func(s *Session) Effects {
-		fx, _ := s.beginSearch(tkOld, mOld, wire.ModeText, []string{"chess"})
+	s.Step(func(s *Session) Effects {
+		fx, _ := s.BeginSearch(tkOld, mOld, wire.ModeText, []string{"chess"})
 		return fx
 	})
-	w := waiting(func(s *Session) Effects { return s.queued(tkOld, false, wire.Searching{Video: 9, Text: 4}) })
+	w := waiting(func(s *Session) Effects { return s.Queued(tkOld, false, wire.Searching{Video: 9, Text: 4}) })
 	if w.Searching != 4 || w.MetRecently || w.Message != wire.WaitingMessage || w.Mode != wire.ModeText || !reflect.DeepEqual(w.Interests, []string{"chess"}) {
 		t.Fatalf("waiting %+v, want the text count and nobody met", w)
 	}
-	if w = waiting(func(s *Session) Effects { return s.passedOver(tkOld, wire.Searching{Text: 2}) }); w.Searching != 2 || !w.MetRecently || w.Message != wire.WaitingForNewOnes {
+	if w = waiting(func(s *Session) Effects { return s.PassedOver(tkOld, wire.Searching{Text: 2}) }); w.Searching != 2 || !w.MetRecently || w.Message != wire.WaitingForNewOnes {
 		t.Fatalf("waiting after being passed over %+v", w)
 	}
-	s.step(search(tkCur, mCur))
-	if w = waiting(func(s *Session) Effects { return s.queued(tkCur, true, wire.Searching{Video: 2}) }); w.Searching != 2 || !w.MetRecently {
+	s.Step(search(tkCur, mCur))
+	if w = waiting(func(s *Session) Effects { return s.Queued(tkCur, true, wire.Searching{Video: 2}) }); w.Searching != 2 || !w.MetRecently {
 		t.Fatalf("waiting of a search that passed someone over %+v", w)
 	}
 }
 
 func TestSessionPartnerMoves(t *testing.T) {
-	s, _ := testSession(nil)
+	s := testSession(nil)
 	for _, v := range matchedWithP {
-		s.step(v)
+		s.Step(v)
 	}
-	s.step(moved(partnerP, mOld)) // stale: an earlier match's partner
-	s.step(moved(strangerQ, mCur))
-	if _, inst, _, _ := s.partnerRoute(); inst != instOther {
+	s.Step(moved(partnerP, mOld)) // stale: an earlier match's partner
+	s.Step(moved(strangerQ, mCur))
+	if _, inst, _, _ := s.PartnerRoute(); inst != instOther {
 		t.Fatalf("a stale moved notice rerouted the partner to %s", inst)
 	}
-	s.step(moved(partnerP, mCur))
-	if _, inst, _, _ := s.partnerRoute(); inst != instMoved {
+	s.Step(moved(partnerP, mCur))
+	if _, inst, _, _ := s.PartnerRoute(); inst != instMoved {
 		t.Fatalf("partner routed to %s after it moved to %s", inst, instMoved)
 	}
 }
@@ -309,22 +309,22 @@ func TestSessionPartnerMoves(t *testing.T) {
 func TestSessionInterestFallback(t *testing.T) {
 	var armed []string
 	cancelled := 0
-	s, _ := testSession(func(_ *Session, ticket string) func() bool {
+	s := testSession(func(_ *Session, ticket string) func() bool {
 		armed = append(armed, ticket)
 		return func() bool { cancelled++; return true }
 	})
-	s.step(search(tkOld, mOld)) // no interests: no fallback
-	s.step(queued(tkOld))
+	s.Step(search(tkOld, mOld)) // no interests: no fallback
+	s.Step(queued(tkOld))
 	if len(armed) != 0 {
 		t.Fatalf("a search without interests armed a fallback: %v", armed)
 	}
-	s.step(search(tkCur, mCur, "chess"))
-	s.step(queued(tkCur))
+	s.Step(search(tkCur, mCur, "chess"))
+	s.Step(queued(tkCur))
 	if !reflect.DeepEqual(armed, []string{tkCur}) {
 		t.Fatalf("armed %v, want the current search", armed)
 	}
 	again := func(ticket string) (mode wire.Mode, interests []string, ok bool) {
-		s.step(func(s *Session) Effects { mode, interests, ok = s.searchAgain(ticket, "match-again"); return Effects{} })
+		s.Step(func(s *Session) Effects { mode, interests, ok = s.SearchAgain(ticket, "match-again"); return Effects{} })
 		return mode, interests, ok
 	}
 	if _, _, ok := again(tkOld); ok {
@@ -333,14 +333,14 @@ func TestSessionInterestFallback(t *testing.T) {
 	if mode, interests, ok := again(tkCur); !ok || mode != wire.ModeVideo || !reflect.DeepEqual(interests, []string{"chess"}) {
 		t.Fatalf("the fallback of the current search: %v %v %v", mode, interests, ok)
 	}
-	s.step(by(tkCur, mCur, partnerP))
+	s.Step(by(tkCur, mCur, partnerP))
 	if cancelled != 1 {
 		t.Fatalf("the match cancelled %d fallbacks, want 1", cancelled)
 	}
 }
 
 func TestSessionSearchGauge(t *testing.T) {
-	s, _ := testSession(nil)
+	s := testSession(nil)
 	for _, tc := range []struct {
 		name             string
 		when             verb
@@ -348,23 +348,30 @@ func TestSessionSearchGauge(t *testing.T) {
 	}{
 		{"a search starts", search(tkOld, mOld), wire.ModeVideo, ""},
 		{"it is queued: the same search", queued(tkOld), "", ""},
-		{"Next: one search stops, another starts", func(s *Session) Effects { fx, _ := s.beginSearch(tkCur, mCur, wire.ModeText, nil); return fx }, wire.ModeText, wire.ModeVideo},
+		{"Next: one search stops, another starts", func(s *Session) Effects { fx, _ := s.BeginSearch(tkCur, mCur, wire.ModeText, nil); return fx }, wire.ModeText, wire.ModeVideo},
 		{"it is matched", by(tkCur, mCur, partnerP), "", wire.ModeText},
 		{"the partner leaves: no search", left(partnerP, mCur, reasonLft), "", ""},
 	} {
-		fx := s.step(tc.when)
-		if fx.startedSearching != tc.started || fx.stoppedSearching != tc.stopped {
-			t.Errorf("%s: started %q stopped %q, want %q %q", tc.name, fx.startedSearching, fx.stoppedSearching, tc.started, tc.stopped)
+		fx := s.Step(tc.when)
+		if fx.StartedSearching != tc.started || fx.StoppedSearching != tc.stopped {
+			t.Errorf("%s: started %q stopped %q, want %q %q", tc.name, fx.StartedSearching, fx.StoppedSearching, tc.started, tc.stopped)
 		}
 	}
 }
 
-// testSession is a session on a recording connection with a fixed clock.
-func testSession(arm func(*Session, string) func() bool) (*Session, *fakeConn) {
-	conn := &fakeConn{}
+// nopConn is a connection that takes every frame: the verbs' frames are read from Effects.
+type nopConn struct{}
+
+func (nopConn) Send([]byte) bool    { return true }
+func (nopConn) Close(int, string)   {}
+func (nopConn) SendNow([]byte) bool { return true }
+func (nopConn) Ping()               {}
+
+// testSession is a session with a clock that ticks a second a reading.
+func testSession(arm func(*Session, string) func() bool) *Session {
 	clock := time.Unix(1_700_000_000, 0)
 	now := func() time.Time { clock = clock.Add(time.Second); return clock }
-	return newSession("ME", "hash", "addr-me", conn, now, arm), conn
+	return NewSession("ME", "hash", "addr-me", nopConn{}, now, arm)
 }
 
 func frameEvents(t *testing.T, frames [][]byte) []string {
@@ -382,29 +389,29 @@ func frameEvents(t *testing.T, frames [][]byte) []string {
 
 func TestSessionReportTarget(t *testing.T) {
 	clock := time.Unix(1_700_000_000, 0)
-	s := newSession("ME", "hash", "addr-me", &fakeConn{}, func() time.Time { return clock }, nil)
-	target := func() (lastMatch, bool) {
-		var t lastMatch
+	s := NewSession("ME", "hash", "addr-me", nopConn{}, func() time.Time { return clock }, nil)
+	target := func() (LastMatch, bool) {
+		var t LastMatch
 		var ok bool
-		s.step(func(s *Session) Effects { t, ok = s.reportTarget(); return Effects{} })
+		s.Step(func(s *Session) Effects { t, ok = s.ReportTarget(); return Effects{} })
 		return t, ok
 	}
 	if _, ok := target(); ok {
 		t.Fatal("a report target before any match")
 	}
 	for _, v := range matchedWithP {
-		s.step(v)
+		s.Step(v)
 	}
-	if m, ok := target(); !ok || m.partner != partnerP || m.match != mCur || m.partnerAddr != "addr-P" {
+	if m, ok := target(); !ok || m.Partner != partnerP || m.Match != mCur || m.PartnerAddr != "addr-P" {
 		t.Fatalf("while matched: %+v %v", m, ok)
 	}
-	s.step(left(partnerP, mCur, reasonLft))
+	s.Step(left(partnerP, mCur, reasonLft))
 	clock = clock.Add(reportWindow)
-	if m, ok := target(); !ok || m.partner != partnerP || m.partnerAddr != "addr-P" {
+	if m, ok := target(); !ok || m.Partner != partnerP || m.PartnerAddr != "addr-P" {
 		t.Fatalf("a minute after the end: %+v %v, want the last partner", m, ok)
 	}
-	s.step(search(tkOld, mOld)) // searching again: still the last partner
-	if m, ok := target(); !ok || m.partner != partnerP {
+	s.Step(search(tkOld, mOld)) // searching again: still the last partner
+	if m, ok := target(); !ok || m.Partner != partnerP {
 		t.Fatalf("searching after the end: %+v %v", m, ok)
 	}
 	clock = clock.Add(time.Second)
@@ -419,55 +426,55 @@ func TestSessionReportTarget(t *testing.T) {
 // rtc_stats) does not.
 func TestSessionConversation(t *testing.T) {
 	clock := time.Unix(1_700_000_000, 0)
-	s := newSession("ME", "hash", "addr-me", &fakeConn{}, func() time.Time { return clock }, nil)
+	s := NewSession("ME", "hash", "addr-me", nopConn{}, func() time.Time { return clock }, nil)
 	talk := func() Conversation {
-		var m lastMatch
-		s.step(func(s *Session) Effects { m, _ = s.reportTarget(); return Effects{} })
-		return m.conversation()
+		var m LastMatch
+		s.Step(func(s *Session) Effects { m, _ = s.ReportTarget(); return Effects{} })
+		return m.Conversation()
 	}
 	chat := wire.MustEncode(wire.EvChat, wire.ChatData{Text: json.RawMessage(`"hi"`)})
 	typing := wire.MustEncode(wire.EvTyping, wire.TypingData{Typing: true})
 	for _, v := range matchedWithP {
-		s.step(v)
+		s.Step(v)
 	}
 	clock = clock.Add(7 * time.Second)
-	s.step((*Session).wroteChat)
-	s.step(func(s *Session) Effects { return s.relayed(partnerP, instOther, mCur, typing) })
-	s.step(func(s *Session) Effects { return s.relayed("someone-else", instOther, mCur, chat) }) // not the partner's
+	s.Step((*Session).WroteChat)
+	s.Step(func(s *Session) Effects { return s.Relayed(partnerP, instOther, mCur, typing) })
+	s.Step(func(s *Session) Effects { return s.Relayed("someone-else", instOther, mCur, chat) }) // not the partner's
 	if c := talk(); c.Length != 7*time.Second || c.Exchange {
 		t.Fatalf("after writing alone: %+v", c)
 	}
-	s.step(func(s *Session) Effects { return s.relayed(partnerP, instOther, mCur, chat) })
+	s.Step(func(s *Session) Effects { return s.Relayed(partnerP, instOther, mCur, chat) })
 	if c := talk(); !c.Exchange {
 		t.Fatalf("after the partner wrote back: %+v", c)
 	}
 	// the match ends; a minute later its length is still until its end
-	s.step(left(partnerP, mCur, reasonLft))
+	s.Step(left(partnerP, mCur, reasonLft))
 	clock = clock.Add(time.Minute)
 	if c := talk(); c.Length != 7*time.Second || !c.Exchange {
 		t.Fatalf("the last match: %+v", c)
 	}
 	// a new match starts from nothing; the partner's call counts on its own
 	for _, v := range matchedWithP {
-		s.step(v)
+		s.Step(v)
 	}
 	if c := talk(); c.Exchange || c.Length != 0 {
 		t.Fatalf("a new match: %+v", c)
 	}
-	s.step(func(s *Session) Effects { return s.partnerCalled("someone-else", mCur) })
+	s.Step(func(s *Session) Effects { return s.PartnerCalled("someone-else", mCur) })
 	if c := talk(); c.Exchange {
 		t.Fatalf("another's call counted: %+v", c)
 	}
-	s.step(func(s *Session) Effects { return s.partnerCalled(partnerP, mCur) })
+	s.Step(func(s *Session) Effects { return s.PartnerCalled(partnerP, mCur) })
 	if c := talk(); !c.Exchange {
 		t.Fatalf("the partner's call: %+v", c)
 	}
 	// the partner's line that overtook our own match counts as heard when the match applies
-	s.step(left(partnerP, mCur, reasonLft))
-	s.step(search(tkCur, mCur))
-	s.step(relayed(partnerP, mCur))
-	s.step(own(tkCur, mCur, partnerP))
-	s.step((*Session).wroteChat)
+	s.Step(left(partnerP, mCur, reasonLft))
+	s.Step(search(tkCur, mCur))
+	s.Step(relayed(partnerP, mCur))
+	s.Step(own(tkCur, mCur, partnerP))
+	s.Step((*Session).WroteChat)
 	if c := talk(); !c.Exchange {
 		t.Fatalf("a line that came before the match: %+v", c)
 	}

@@ -1,4 +1,4 @@
-package main
+package session
 
 import (
 	"time"
@@ -34,15 +34,15 @@ type Effects struct {
 	Left string
 
 	// the searching gauge's movement, set by step
-	stoppedSearching, startedSearching wire.Mode
+	StoppedSearching, StartedSearching wire.Mode
 }
 
 // lastMatch is a match that has ended (or, for a report of the current one, the match until
 // now), as a report of it needs it.
-type lastMatch struct {
-	match       wire.MatchID
-	partner     wire.ClientID
-	partnerAddr string
+type LastMatch struct {
+	Match       wire.MatchID
+	Partner     wire.ClientID
+	PartnerAddr string
 	talk        talk
 	ended       time.Time
 }
@@ -57,8 +57,16 @@ type talk struct {
 	partnerCall  bool
 }
 
+// Conversation is what the reporter's instance saw of the match a report is about.
+type Conversation struct {
+	Length time.Duration // from match_found to the report, or to the end of the match
+	// Exchange: the reported user took part: the two wrote to each other, or the reported
+	// user's own page said its video call connected (rtc_stats)
+	Exchange bool
+}
+
 // conversation is what a report of the match says of it.
-func (m lastMatch) conversation() Conversation {
+func (m LastMatch) Conversation() Conversation {
 	return Conversation{Length: m.ended.Sub(m.talk.started),
 		Exchange: m.talk.wrote && m.talk.heard || m.talk.partnerCall}
 }
@@ -97,6 +105,6 @@ type Ended struct {
 }
 
 // needsRedis says whether anything of the ended conversation is in Redis.
-func (e *Ended) needsRedis() bool {
+func (e *Ended) NeedsRedis() bool {
 	return e != nil && (e.Was != PhaseIdle || e.Forget || e.TokenHash != "")
 }
