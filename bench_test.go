@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/go-megle/go-megle/internal/inbound"
 	"github.com/go-megle/go-megle/internal/metrics"
 	"github.com/go-megle/go-megle/internal/session"
 	"github.com/go-megle/go-megle/internal/wire"
@@ -243,7 +244,7 @@ func BenchmarkHandleSignal(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		receive(app.Hub, s, frame, nil)
+		inbound.Receive(app.Hub, s, frame, nil)
 	}
 	b.StopTimer()
 	if n := testutil.ToFloat64(app.Metrics.Relayed.WithLabelValues(wire.EvSignal, "remote")); int(n) != b.N {

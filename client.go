@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/websocket"
 	"golang.org/x/time/rate"
 
+	"github.com/go-megle/go-megle/internal/inbound"
 	"github.com/go-megle/go-megle/internal/metrics"
 	"github.com/go-megle/go-megle/internal/poll"
 	"github.com/go-megle/go-megle/internal/session"
@@ -86,7 +87,7 @@ type Client struct {
 	id      wire.ClientID // for log lines
 	ip      string
 	sess    *session.Session
-	to      inbound
+	to      inbound.Inbound
 	conn    *websocket.Conn
 	idle    IdleWait
 	log     *slog.Logger
@@ -129,7 +130,7 @@ type IdleWait struct {
 	Watch    *poll.PollWatch
 }
 
-func newClient(id wire.ClientID, ip string, to inbound, conn *websocket.Conn, idle IdleWait, pumps *sync.WaitGroup, log *slog.Logger, m *metrics.Metrics, l ClientLimits) *Client {
+func newClient(id wire.ClientID, ip string, to inbound.Inbound, conn *websocket.Conn, idle IdleWait, pumps *sync.WaitGroup, log *slog.Logger, m *metrics.Metrics, l ClientLimits) *Client {
 	c := &Client{
 		id: id, ip: ip, to: to, conn: conn, idle: idle, pumps: pumps, log: log, metrics: m, limits: l,
 		done: make(chan struct{}), readDone: make(chan struct{}),
@@ -587,7 +588,7 @@ func (c *Client) handle(kind int, data []byte) {
 		c.Send(wire.ErrorFrame(wire.ErrBadRequest, "binary frames are not supported; send JSON text frames"))
 		return
 	}
-	receive(c.to, c.sess, data, c.allow)
+	inbound.Receive(c.to, c.sess, data, c.allow)
 }
 
 // end is the read pump's last step.

@@ -19,6 +19,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/go-megle/go-megle/internal/inbound"
 	"github.com/go-megle/go-megle/internal/metrics"
 	"github.com/go-megle/go-megle/internal/redistest"
 	"github.com/go-megle/go-megle/internal/wire"
@@ -85,12 +86,12 @@ func TestReportValidation(t *testing.T) {
 		{"chat of the wrong type", map[string]any{"reason": "spam", "chat": "hello"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			req, problem := decode("ME", []byte(reportFrame(t, tc.data)))
+			req, problem := inbound.Decode("ME", []byte(reportFrame(t, tc.data)))
 			if tc.ok && problem != nil {
 				t.Fatalf("refused: %s", problem.Message)
 			}
 			if !tc.ok && (problem == nil || problem.Code != wire.ErrBadRequest) {
-				t.Fatalf("accepted %+v (problem %+v)", req.report, problem)
+				t.Fatalf("accepted %+v (problem %+v)", req.Report, problem)
 			}
 		})
 	}

@@ -143,7 +143,7 @@ type TypingRequest struct {
 
 // MediaStateRequest is media_state's data, both ways: whether the sender's camera and
 // microphone are on, so that the partner's page can say "Camera off" or "Muted" instead of
-// showing a black or silent tile. Both fields are required (inbound.go checks).
+// showing a black or silent tile. Both fields are required (internal/inbound checks).
 type MediaStateRequest struct {
 	Camera bool `json:"camera"`
 	Mic    bool `json:"mic"`

@@ -1,4 +1,4 @@
-package main
+package inbound
 
 import (
 	"bytes"
@@ -15,8 +15,8 @@ import (
 // Client messages on their way in: decoded and validated here, then handed to the hub for
 // the sender's session. Nothing invalid gets further than this file.
 
-// inbound is what a connection hands each valid message to (the hub).
-type inbound interface {
+// Inbound is what a connection hands each valid message to (the hub).
+type Inbound interface {
 	FindMatch(s *session.Session, mode wire.Mode, interests []string, pow string)
 	Relay(s *session.Session, event string, frame []byte)
 	Leave(s *session.Session)
@@ -27,18 +27,18 @@ type inbound interface {
 
 // request is one decoded, valid client message.
 type request struct {
-	event     string
+	Event     string
 	mode      wire.Mode // find_match
 	interests []string  // find_match
 	pow       string    // find_match
-	frame     []byte    // signal, chat, typing, media_state: the frame for the partner
+	Frame     []byte    // signal, chat, typing, media_state: the frame for the partner
 	stats     wire.RTCStatsRequest
-	report    wire.ReportRequest
+	Report    wire.ReportRequest
 }
 
 // dispatch hands the request on for session s.
-func (r request) dispatch(to inbound, s *session.Session) {
-	switch r.event {
+func (r request) dispatch(to Inbound, s *session.Session) {
+	switch r.Event {
 	case wire.EvFindMatch:
 		to.FindMatch(s, r.mode, r.interests, r.pow)
 	case wire.EvLeave:
@@ -46,9 +46,9 @@ func (r request) dispatch(to inbound, s *session.Session) {
 	case wire.EvRTCStats:
 		to.CallStats(s, r.stats)
 	case wire.EvReport:
-		to.Report(s, r.report)
+		to.Report(s, r.Report)
 	default:
-		to.Relay(s, r.event, r.frame)
+		to.Relay(s, r.Event, r.Frame)
 	}
 }
 
@@ -58,13 +58,13 @@ func problem(code, message string) *wire.ErrorData {
 
 // receive handles one text frame from the user of session s: a valid message that allow
 // (nil: any) lets through goes on to the hub, anything else is answered with an error event.
-func receive(to inbound, s *session.Session, data []byte, allow func(event string) bool) {
-	req, bad := decode(s.ID, data)
+func Receive(to Inbound, s *session.Session, data []byte, allow func(event string) bool) {
+	req, bad := Decode(s.ID, data)
 	switch {
 	case bad != nil:
 		s.Out.Send(wire.ErrorFrame(bad.Code, bad.Message))
-	case allow != nil && !allow(req.event):
-		s.Out.Send(wire.ErrorFrame(wire.ErrRateLimited, req.event+": too many; slow down"))
+	case allow != nil && !allow(req.Event):
+		s.Out.Send(wire.ErrorFrame(wire.ErrRateLimited, req.Event+": too many; slow down"))
 	default:
 		req.dispatch(to, s)
 	}
@@ -72,11 +72,11 @@ func receive(to inbound, s *session.Session, data []byte, allow func(event strin
 
 // decode parses and validates one client message from id, or says what is wrong with it:
 // bad input gets an error event and the connection stays usable.
-func decode(id wire.ClientID, data []byte) (request, *wire.ErrorData) {
+func Decode(id wire.ClientID, data []byte) (request, *wire.ErrorData) {
 	if !utf8.Valid(data) {
 		return request{}, problem(wire.ErrBadJSON, "message is not valid UTF-8")
 	}
-	in, ok := splitEnvelope(data)
+	in, ok := SplitEnvelope(data)
 	if !ok {
 		if err := json.Unmarshal(data, &in); err != nil {
 			return request{}, problem(wire.ErrBadJSON, "message is not a JSON object {\"event\": ..., \"data\": {...}}")
@@ -86,7 +86,7 @@ func decode(id wire.ClientID, data []byte) (request, *wire.ErrorData) {
 	if len(body) == 0 || bytes.Equal(body, []byte("null")) {
 		body = []byte("{}")
 	}
-	req := request{event: in.Event}
+	req := request{Event: in.Event}
 	if relayed := in.Event == wire.EvSignal || in.Event == wire.EvChat || in.Event == wire.EvTyping || in.Event == wire.EvMedia; relayed && len(data) > wire.MaxRelayBytes {
 		return req, problem(wire.ErrBadRequest, in.Event+" is larger than a relayed message may be (64 KiB)")
 	}
@@ -113,7 +113,7 @@ func decode(id wire.ClientID, data []byte) (request, *wire.ErrorData) {
 		if err != nil {
 			return req, problem(wire.ErrBadRequest, "signal payload is not valid JSON")
 		}
-		req.frame = frame
+		req.Frame = frame
 	case wire.EvChat:
 		var r wire.ChatRequest
 		var raw wire.ChatData // the same text as it was written, relayed without re-escaping
@@ -127,20 +127,20 @@ func decode(id wire.ClientID, data []byte) (request, *wire.ErrorData) {
 		if err != nil {
 			return req, problem(wire.ErrBadRequest, "chat text is not valid JSON")
 		}
-		req.frame = frame
+		req.Frame = frame
 	case wire.EvTyping:
 		var r wire.TypingRequest
 		if err := json.Unmarshal(body, &r); err != nil {
 			return req, problem(wire.ErrBadRequest, "typing data must be {typing: bool}")
 		}
-		req.frame = wire.MustEncode(wire.EvTyping, wire.TypingData(r))
+		req.Frame = wire.MustEncode(wire.EvTyping, wire.TypingData(r))
 	case wire.EvMedia:
 		// both fields, as booleans: a missing one would read as "off" on the partner's screen
 		var r struct{ Camera, Mic *bool }
 		if err := json.Unmarshal(body, &r); err != nil || r.Camera == nil || r.Mic == nil {
 			return req, problem(wire.ErrBadRequest, "media_state data must be {camera: bool, mic: bool}")
 		}
-		req.frame = wire.MustEncode(wire.EvMedia, wire.MediaStateData{Camera: *r.Camera, Mic: *r.Mic})
+		req.Frame = wire.MustEncode(wire.EvMedia, wire.MediaStateData{Camera: *r.Camera, Mic: *r.Mic})
 	case wire.EvLeave:
 		var r wire.LeaveRequest
 		if body[0] != '{' || !ok { // a valid object (splitEnvelope checked it) is all leave needs
@@ -155,10 +155,10 @@ func decode(id wire.ClientID, data []byte) (request, *wire.ErrorData) {
 			return req, problem(wire.ErrBadRequest, "rtc_stats data must be {outcome: \"connected\"|\"failed\", setup_ms: 0-600000, candidate?: \"host\"|\"srflx\"|\"relay\"|\"prflx\"}")
 		}
 	case wire.EvReport:
-		if err := json.Unmarshal(body, &req.report); err != nil {
+		if err := json.Unmarshal(body, &req.Report); err != nil {
 			return req, problem(wire.ErrBadRequest, "report data must be {reason, note?, frame?, chat?}")
 		}
-		if bad := validateReport(&req.report); bad != "" {
+		if bad := validateReport(&req.Report); bad != "" {
 			return req, problem(wire.ErrBadRequest, bad)
 		}
 	default:
@@ -172,7 +172,7 @@ func decode(id wire.ClientID, data []byte) (request, *wire.ErrorData) {
 // false for any other form (then json.Unmarshal decides, as for everything else). In that
 // form the result is what json.Unmarshal gives: the name has no escapes or control
 // characters, and data is checked to be one valid JSON value.
-func splitEnvelope(b []byte) (in wire.Inbound, ok bool) {
+func SplitEnvelope(b []byte) (in wire.Inbound, ok bool) {
 	rest, found := bytes.CutPrefix(b, []byte(`{"event":"`))
 	if !found {
 		return in, false
