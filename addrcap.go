@@ -14,6 +14,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/go-megle/go-megle/internal/store"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -33,9 +34,9 @@ const (
 // (conns.lua, under the address's keyed hash), and an acquire adds up the live instances'
 // counts. When Redis cannot be reached, each instance still enforces the cap on its own.
 type AddressCap struct {
-	redisCalls
+	store.Calls
 	rdb    redis.UniversalClient
-	keys   Keys
+	keys   store.Keys
 	self   wire.InstanceID
 	max    int // 0: no cap
 	secret []byte
@@ -48,8 +49,8 @@ type AddressCap struct {
 }
 
 // NewAddressCap creates the cap (max 0: none).
-func NewAddressCap(rdb redis.UniversalClient, keys Keys, self wire.InstanceID, max int, secret []byte, calls redisCalls, log *slog.Logger) *AddressCap {
-	return &AddressCap{redisCalls: calls, rdb: rdb, keys: keys, self: self, max: max, secret: secret, log: log,
+func NewAddressCap(rdb redis.UniversalClient, keys store.Keys, self wire.InstanceID, max int, secret []byte, calls store.Calls, log *slog.Logger) *AddressCap {
+	return &AddressCap{Calls: calls, rdb: rdb, keys: keys, self: self, max: max, secret: secret, log: log,
 		script: redis.NewScript(connsScriptSource), local: map[string]int{}, stale: map[string]struct{}{}}
 }
 
@@ -97,8 +98,8 @@ func (c *AddressCap) forget(addr string) {
 
 func (c *AddressCap) run(ctx context.Context, addr, op string, n int) (bool, error) {
 	var done bool
-	err := c.call(ctx, "conns", func(ctx context.Context) error {
-		r, err := c.script.Run(ctx, c.rdb, []string{c.keys.Conns(addressHash(c.secret, addr))}, c.keys.prefix, string(c.self),
+	err := c.Call(ctx, "conns", func(ctx context.Context) error {
+		r, err := c.script.Run(ctx, c.rdb, []string{c.keys.Conns(addressHash(c.secret, addr))}, c.keys.Prefix(), string(c.self),
 			op, strconv.Itoa(n), int64(connsTTL/time.Second)).Int()
 		done = r == 1
 		return err

@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/go-megle/go-megle/internal/session"
+	"github.com/go-megle/go-megle/internal/store"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -151,7 +152,7 @@ func TestSupersededSocketIsClosedWhenItsNoticeIsLost(t *testing.T) {
 func TestPassingOverMetUsersIsBounded(t *testing.T) {
 	insts, rs := startCluster(t, 1)
 	rdb := rdbFor(t, rs.URL())
-	keys, self := Keys{insts[0].cfg.KeyPrefix}, string(insts[0].cfg.InstanceID)
+	keys, self := store.NewKeys(insts[0].cfg.KeyPrefix), string(insts[0].cfg.InstanceID)
 	x := dial(t, insts[0].wsURL(), nil)
 	until := time.Now().Add(time.Hour).UnixMilli()
 	for i := range 300 {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-megle/go-megle/internal/store"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -19,7 +20,7 @@ import (
 func ageNetwork(t *testing.T, inst *testInstance, ip string) {
 	t.Helper()
 	addr := inst.app.Hub.safety.AddrHash(addressKey(netip.MustParseAddr(ip)))
-	key := Keys{inst.cfg.KeyPrefix}.Seen(networkOf(addr))
+	key := store.NewKeys(inst.cfg.KeyPrefix).Seen(networkOf(addr))
 	if err := inst.app.Redis.Set(t.Context(), key, time.Now().Add(-48*time.Hour).UnixMilli(), time.Hour).Err(); err != nil {
 		t.Fatal(err)
 	}

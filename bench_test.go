@@ -8,6 +8,7 @@ import (
 	"github.com/go-megle/go-megle/internal/inbound"
 	"github.com/go-megle/go-megle/internal/metrics"
 	"github.com/go-megle/go-megle/internal/session"
+	"github.com/go-megle/go-megle/internal/store"
 	"github.com/go-megle/go-megle/internal/wire"
 
 	"context"
@@ -32,7 +33,7 @@ func BenchmarkMatchPair(b *testing.B) {
 	rdb := redis.NewClient(opt)
 	defer rdb.Close()
 	ctx := context.Background()
-	keys := Keys{prefix: "{bench}"}
+	keys := store.NewKeys("{bench}")
 	mm, err := NewMatchmaker(ctx, rdb, MatchmakerConfig{Keys: keys, MatchTTL: time.Minute, Timeout: 5 * time.Second, Now: time.Now, Metrics: metrics.NewMetrics()})
 	if err != nil {
 		b.Fatal(err)
@@ -85,7 +86,7 @@ func benchRedisThroughput(b *testing.B, cooldown time.Duration) {
 	rdb := redis.NewClient(opt)
 	defer rdb.Close()
 	ctx := context.Background()
-	mm, err := NewMatchmaker(ctx, rdb, MatchmakerConfig{Keys: Keys{prefix: "{bench}"}, MatchTTL: time.Minute, Timeout: 10 * time.Second,
+	mm, err := NewMatchmaker(ctx, rdb, MatchmakerConfig{Keys: store.NewKeys("{bench}"), MatchTTL: time.Minute, Timeout: 10 * time.Second,
 		Now: time.Now, Metrics: metrics.NewMetrics(), RematchCooldown: cooldown})
 	if err != nil {
 		b.Fatal(err)

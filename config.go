@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-megle/go-megle/internal/store"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -416,3 +417,9 @@ func parsePrefix(s string) (netip.Prefix, error) {
 
 // Environ adapts os.Getenv for LoadConfig (kept here: config.go is the only reader of the environment).
 func Environ(name string) string { return os.Getenv(name) }
+
+// redis is the part of the configuration that says which Redis to open.
+func (c Config) redis() store.RedisConfig {
+	return store.RedisConfig{URL: c.RedisURL, ClusterAddrs: c.RedisClusterAddrs, SentinelAddrs: c.RedisSentinelAddrs,
+		SentinelMaster: c.RedisSentinelMaster, Password: c.RedisPassword, Timeout: c.RedisTimeout}
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/go-megle/go-megle/internal/store"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -72,7 +73,7 @@ func TestConsoleListsEveryBan(t *testing.T) {
 func TestBansFromBeforeTheUpgradeStillHold(t *testing.T) {
 	_, redisURL := startMiniredis(t)
 	inst := startInstance(t, testConfig(t, redisURL, safetyConfig(t)))
-	keys, old := Keys{inst.cfg.KeyPrefix}, inst.app.Hub.safety.LegacyAddrHash("198.51.100.99")
+	keys, old := store.NewKeys(inst.cfg.KeyPrefix), inst.app.Hub.safety.LegacyAddrHash("198.51.100.99")
 	until := time.Now().Add(48 * time.Hour)
 	rdb := inst.app.Redis
 	// as ban.lua wrote it then

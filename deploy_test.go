@@ -32,6 +32,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/go-megle/go-megle/internal/redistest"
+	"github.com/go-megle/go-megle/internal/store"
 )
 
 // There is no Docker engine on the test machines: the container files are checked for what
@@ -457,7 +458,7 @@ func TestComposeRedisPasswordAndHealthcheck(t *testing.T) {
 		t.Fatalf("REDIS_URL %q does not name the redis service (%v)", cfg.RedisURL, err)
 	}
 	cfg.RedisURL = srv.URL() // the app's settings, pointed at this server
-	rdb, closeRedis, err := OpenRedis(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	rdb, closeRedis, err := store.OpenRedis(ctx, cfg.redis(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

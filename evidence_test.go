@@ -12,6 +12,7 @@ import (
 	"github.com/go-megle/go-megle/internal/metrics"
 	"github.com/go-megle/go-megle/internal/redistest"
 	"github.com/go-megle/go-megle/internal/session"
+	"github.com/go-megle/go-megle/internal/store"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -100,9 +101,9 @@ func TestModeratorActsOnAReporter(t *testing.T) {
 func TestReportMemoryIsBounded(t *testing.T) {
 	rdb := rdbFor(t, redistest.Start(t).URL())
 	ctx := context.Background()
-	sf := NewSafety(rdb, Keys{"{me}"}, SafetyConfig{ReportTTL: time.Hour, ReportRate: 1 << 30, ReportsMax: 1 << 30, EvidenceMax: 0,
+	sf := NewSafety(rdb, store.NewKeys("{me}"), SafetyConfig{ReportTTL: time.Hour, ReportRate: 1 << 30, ReportsMax: 1 << 30, EvidenceMax: 0,
 		AutobanReporters: 3, AutobanWindow: time.Hour, AutobanDuration: time.Hour, Secret: []byte("s")},
-		redisCalls{timeout: 5 * time.Second, metrics: metrics.NewMetrics()}, time.Now)
+		store.Calls{Timeout: 5 * time.Second, Metrics: metrics.NewMetrics()}, time.Now)
 	used := func() int64 {
 		for _, l := range strings.Split(rdb.Info(ctx, "memory").Val(), "\r\n") {
 			if v, ok := strings.CutPrefix(l, "used_memory:"); ok {

@@ -22,6 +22,7 @@ import (
 	"github.com/go-megle/go-megle/internal/metrics"
 	"github.com/go-megle/go-megle/internal/redistest"
 	"github.com/go-megle/go-megle/internal/session"
+	"github.com/go-megle/go-megle/internal/store"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -30,7 +31,7 @@ import (
 
 func TestPublishQueueIsBoundedInBytes(t *testing.T) {
 	// the bus is not running: nothing drains its queue
-	bus := NewBus(nil, Keys{"{t}"}, "self", 1000, 100<<10, slog.New(slog.NewTextHandler(io.Discard, nil)), metrics.NewMetrics())
+	bus := NewBus(nil, store.NewKeys("{t}"), "self", 1000, 100<<10, slog.New(slog.NewTextHandler(io.Discard, nil)), metrics.NewMetrics())
 	frame := make([]byte, 30<<10)
 	accepted := 0
 	for range 10 {
@@ -124,7 +125,7 @@ func TestSlowReaderCannotPinMemory(t *testing.T) {
 
 // resumeTokensTest runs the single-use token checks with the two halves of a pair on the
 // given instances (the same one twice, or two).
-func resumeTokensTest(t *testing.T, a0, b0, again string, rdb *redis.Client, keys Keys) {
+func resumeTokensTest(t *testing.T, a0, b0, again string, rdb *redis.Client, keys store.Keys) {
 	t.Run("a resume while the old socket is open takes the identity over", func(t *testing.T) {
 		a, b := dial(t, a0, nil), dial(t, b0, nil)
 		m, _ := pair(t, a, b)
@@ -194,11 +195,11 @@ func TestResumeTokensAreSingleUse(t *testing.T) {
 	t.Run("one instance", func(t *testing.T) {
 		_, url := startMiniredis(t)
 		inst := startInstance(t, testConfig(t, url))
-		resumeTokensTest(t, inst.wsURL(), inst.wsURL(), inst.wsURL(), rdbFor(t, url), Keys{inst.cfg.KeyPrefix})
+		resumeTokensTest(t, inst.wsURL(), inst.wsURL(), inst.wsURL(), rdbFor(t, url), store.NewKeys(inst.cfg.KeyPrefix))
 	})
 	t.Run("two instances", func(t *testing.T) {
 		insts, rs := startCluster(t, 2)
-		resumeTokensTest(t, insts[0].wsURL(), insts[1].wsURL(), insts[1].wsURL(), rdbFor(t, rs.URL()), Keys{insts[0].cfg.KeyPrefix})
+		resumeTokensTest(t, insts[0].wsURL(), insts[1].wsURL(), insts[1].wsURL(), rdbFor(t, rs.URL()), store.NewKeys(insts[0].cfg.KeyPrefix))
 	})
 }
 
@@ -220,7 +221,7 @@ func TestLeaveDuringRedisOutage(t *testing.T) {
 	fast := func(c *Config) { c.RedisTimeout, c.RematchCooldown = 300*time.Millisecond, 0 }
 	t.Run("the partner on this instance is told at once", func(t *testing.T) {
 		insts, rs := startCluster(t, 1, fast)
-		rdb, keys := rdbFor(t, rs.URL()), Keys{insts[0].cfg.KeyPrefix}
+		rdb, keys := rdbFor(t, rs.URL()), store.NewKeys(insts[0].cfg.KeyPrefix)
 		a, b := dial(t, insts[0].wsURL(), nil), dial(t, insts[0].wsURL(), nil)
 		m, _ := pair(t, a, b)
 		pauseRedis(t, rdb, pause)
@@ -240,7 +241,7 @@ func TestLeaveDuringRedisOutage(t *testing.T) {
 	})
 	t.Run("the partner on another instance is told when Redis is back", func(t *testing.T) {
 		insts, rs := startCluster(t, 2, fast)
-		rdb, keys := rdbFor(t, rs.URL()), Keys{insts[0].cfg.KeyPrefix}
+		rdb, keys := rdbFor(t, rs.URL()), store.NewKeys(insts[0].cfg.KeyPrefix)
 		a, b, m := crossPair(t, insts)
 		pauseRedis(t, rdb, pause)
 		paused := time.Now()
@@ -346,7 +347,7 @@ func TestEveryKeyExpires(t *testing.T) {
 	doomed.signal(syscall.SIGKILL)
 	doomed.waitExit(5 * time.Second)
 	y.expectWithin(crashBound, wire.EvPartnerLeft, nil)
-	if left := keysWithoutTTL(t, rdb, prefix); len(left) != 1 || left[0] != (Keys{prefix}).Instances() {
+	if left := keysWithoutTTL(t, rdb, prefix); len(left) != 1 || left[0] != store.NewKeys(prefix).Instances() {
 		t.Fatalf("keys without a TTL: %v (only the instance set may have none)", left)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"go.yaml.in/yaml/v4"
 
 	"github.com/go-megle/go-megle/internal/redistest"
+	"github.com/go-megle/go-megle/internal/store"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -436,7 +437,7 @@ func TestRedisPasswordSetting(t *testing.T) {
 		"sentinel": func(c *Config) { c.RedisSentinelAddrs, c.RedisSentinelMaster = []string{"127.0.0.1:1"}, "m" },
 	} {
 		cfg := testConfig(t, "", set, func(c *Config) { c.RedisPassword = password })
-		rdb, stop, err := OpenRedis(t.Context(), cfg, discardLogger())
+		rdb, stop, err := store.OpenRedis(t.Context(), cfg.redis(), discardLogger())
 		if err != nil {
 			t.Fatal(err)
 		}

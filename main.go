@@ -27,6 +27,7 @@ import (
 	"github.com/go-megle/go-megle/internal/ice"
 	"github.com/go-megle/go-megle/internal/metrics"
 	"github.com/go-megle/go-megle/internal/poll"
+	"github.com/go-megle/go-megle/internal/store"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -117,12 +118,12 @@ type App struct {
 // NewApp builds and starts an instance. A Redis that cannot be reached yet is not fatal (the
 // instance starts not ready and recovers by itself); a script Redis rejects is.
 func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
-	rdb, closeRedis, err := OpenRedis(ctx, cfg, log)
+	rdb, closeRedis, err := store.OpenRedis(ctx, cfg.redis(), log)
 	if err != nil {
 		return nil, err
 	}
 	metrics := metrics.NewMetrics()
-	keys := Keys{prefix: cfg.KeyPrefix}
+	keys := store.NewKeys(cfg.KeyPrefix)
 	mm, err := NewMatchmaker(ctx, rdb, MatchmakerConfig{Keys: keys, MatchTTL: cfg.MatchTTL, Timeout: cfg.RedisTimeout,
 		Now: time.Now, Metrics: metrics, RematchCooldown: cfg.RematchCooldown})
 	var rerr redis.Error
@@ -147,7 +148,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	safety := NewSafety(rdb, keys, SafetyConfig{ReportTTL: cfg.ReportTTL, ReportRate: cfg.ReportRate,
 		AutobanReporters: cfg.AutobanReporters, AutobanWindow: cfg.AutobanWindow, AutobanDuration: cfg.AutobanDuration,
 		EvidenceMax: cfg.EvidenceMax, ReportsMax: cfg.ReportsMax, MinConversation: cfg.MinConversation,
-		ReporterAge: cfg.ReporterAge, Secret: secret}, mm.redisCalls, time.Now)
+		ReporterAge: cfg.ReporterAge, Secret: secret}, mm.Calls, time.Now)
 	ice := ice.NewICEProvider(cfg.STUNURLs, cfg.TURNURLs, cfg.TURNSecret, cfg.TURNTTL, time.Now)
 	hub := NewHub(ctx, HubConfig{
 		Self: cfg.InstanceID, InterestFallback: cfg.InterestFallback, MatchTTL: cfg.MatchTTL,
@@ -162,7 +163,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}, mm, bus, safety, NewPowGate(cfg.PowMaxNumber, cfg.PowTTL, time.Now), ice, log, metrics, time.Now)
 	metrics.SetReadiness(func() bool { ok, _ := hub.Ready(); return ok })
 	hub.Run()
-	addrs := NewAddressCap(rdb, keys, cfg.InstanceID, cfg.MaxConnsPerIP, secret, mm.redisCalls, log)
+	addrs := NewAddressCap(rdb, keys, cfg.InstanceID, cfg.MaxConnsPerIP, secret, mm.Calls, log)
 	addrsCtx, stopAddrs := context.WithCancel(ctx)
 	addrsDone := make(chan struct{})
 	go func() {

@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/go-megle/go-megle/internal/metrics"
+	"github.com/go-megle/go-megle/internal/store"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -74,12 +75,9 @@ type LeaveResult struct {
 	Match           wire.MatchID
 }
 
-// ErrRedis wraps every failure to reach Redis, so callers can answer "unavailable".
-var ErrRedis = errors.New("redis unavailable")
-
 // MatchmakerConfig is what the matchmaker needs.
 type MatchmakerConfig struct {
-	Keys     Keys
+	Keys     store.Keys
 	MatchTTL time.Duration
 	Timeout  time.Duration // upper bound of one operation
 	Now      func() time.Time
@@ -92,13 +90,13 @@ type MatchmakerConfig struct {
 // instance heartbeats. It holds no local state besides its configuration. Every operation
 // goes through call, which bounds it by the operation timeout, times it and counts its errors.
 type Matchmaker struct {
-	redisCalls
+	store.Calls
 	rdb      redis.UniversalClient
-	keys     Keys
+	keys     store.Keys
 	matchTTL time.Duration
 	cooldown time.Duration
 	now      func() time.Time
-	scripts  *scriptBatcher // every script run of the hub's operations shares round trips through it
+	scripts  *store.ScriptBatcher // every script run of the hub's operations shares round trips through it
 	match    *redis.Script
 	leave    *redis.Script
 	resume   *redis.Script
@@ -110,41 +108,20 @@ type Matchmaker struct {
 // the matchmaker returned with a load error is still usable once Redis can be reached.
 func NewMatchmaker(ctx context.Context, rdb redis.UniversalClient, cfg MatchmakerConfig) (*Matchmaker, error) {
 	m := &Matchmaker{
-		redisCalls: redisCalls{timeout: cfg.Timeout, metrics: cfg.Metrics},
-		rdb:        rdb, keys: cfg.Keys, matchTTL: cfg.MatchTTL, cooldown: cfg.RematchCooldown, now: cfg.Now,
-		scripts: newScriptBatcher(rdb, cfg.Timeout),
+		Calls: store.Calls{Timeout: cfg.Timeout, Metrics: cfg.Metrics},
+		rdb:   rdb, keys: cfg.Keys, matchTTL: cfg.MatchTTL, cooldown: cfg.RematchCooldown, now: cfg.Now,
+		scripts: store.NewScriptBatcher(rdb, cfg.Timeout),
 		match:   redis.NewScript(matchScriptSource),
 		leave:   redis.NewScript(leaveScriptSource),
 		resume:  redis.NewScript(resumeScriptSource),
 		detach:  redis.NewScript(detachScriptSource),
 	}
 	for name, s := range map[string]*redis.Script{"match.lua": m.match, "leave.lua": m.leave, "resume.lua": m.resume, "detach.lua": m.detach} {
-		if err := m.call(ctx, "load", func(ctx context.Context) error { return s.Load(ctx, rdb).Err() }); err != nil {
+		if err := m.Call(ctx, "load", func(ctx context.Context) error { return s.Load(ctx, rdb).Err() }); err != nil {
 			return m, fmt.Errorf("load %s: %w", name, err)
 		}
 	}
 	return m, nil
-}
-
-// redisCalls bounds, times and counts Redis operations: every Redis call of the hub's parts
-// (matchmaker, address cap) goes through call.
-type redisCalls struct {
-	timeout time.Duration
-	metrics *metrics.Metrics
-}
-
-// call runs one Redis operation within the operation timeout, records its latency and any
-// error under op, and wraps the error in ErrRedis.
-func (r redisCalls) call(ctx context.Context, op string, f func(context.Context) error) error {
-	ctx, cancel := context.WithTimeout(ctx, r.timeout)
-	defer cancel()
-	start := time.Now()
-	err := f(ctx)
-	r.metrics.ObserveRedis(op, start, err)
-	if err != nil {
-		return fmt.Errorf("%w: %s: %w", ErrRedis, op, err)
-	}
-	return nil
 }
 
 // maxEnqueueAttempts bounds the runs of match.lua for one search: each drops up to 256 stale
@@ -160,14 +137,14 @@ func (m *Matchmaker) Enqueue(ctx context.Context, r EnqueueRequest) (res Enqueue
 	case r.Requeue:
 		how = "2"
 	}
-	err = m.call(ctx, "match", func(ctx context.Context) error {
+	err = m.Call(ctx, "match", func(ctx context.Context) error {
 		for attempt := 1; ; attempt++ {
 			retry := "1"
 			if attempt == maxEnqueueAttempts {
 				retry = "0" // the last run queues the caller whatever is left
 			}
-			reply, err := m.scripts.run(ctx, m.match, []string{m.keys.User(r.Client)},
-				m.keys.prefix, string(r.Client), string(r.Instance), string(r.Mode), string(r.Match),
+			reply, err := m.scripts.Run(ctx, m.match, []string{m.keys.User(r.Client)},
+				m.keys.Prefix(), string(r.Client), string(r.Instance), string(r.Mode), string(r.Match),
 				m.now().UnixMilli(), int64(m.matchTTL/time.Second), how, r.Ticket, r.TokenHash,
 				strings.Join(r.Interests, "\n"), retry, r.Addr).StringSlice()
 			if err != nil {
@@ -222,8 +199,8 @@ func (m *Matchmaker) Leave(ctx context.Context, r LeaveRequest) (res LeaveResult
 	if r.HeldOnly {
 		op = "expire_hold"
 	}
-	err = m.call(ctx, op, func(ctx context.Context) error {
-		reply, err := m.scripts.run(ctx, m.leave, []string{m.keys.User(r.Client)}, m.keys.prefix, string(r.Client),
+	err = m.Call(ctx, op, func(ctx context.Context) error {
+		reply, err := m.scripts.Run(ctx, m.leave, []string{m.keys.User(r.Client)}, m.keys.Prefix(), string(r.Client),
 			luaFlag(r.Forget), string(r.Instance), luaFlag(r.HeldOnly), r.NextToken, r.Token,
 			int64(m.cooldown/time.Second), m.now().UnixMilli()).StringSlice()
 		if err != nil {
@@ -266,7 +243,7 @@ type UserState struct {
 // UserStates reads the search state of several users in one round trip.
 func (m *Matchmaker) UserStates(ctx context.Context, ids []wire.ClientID) ([]UserState, error) {
 	out := make([]UserState, len(ids))
-	err := m.call(ctx, "user_states", func(ctx context.Context) error {
+	err := m.Call(ctx, "user_states", func(ctx context.Context) error {
 		cmds := make([]*redis.SliceCmd, len(ids))
 		_, err := m.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i, id := range ids {
@@ -296,7 +273,7 @@ type MatchView struct {
 
 // MatchOf reads a match and where its other user lives.
 func (m *Matchmaker) MatchOf(ctx context.Context, mid wire.MatchID, partner wire.ClientID) (view MatchView, err error) {
-	err = m.call(ctx, "match_of", func(ctx context.Context) error {
+	err = m.Call(ctx, "match_of", func(ctx context.Context) error {
 		var match, user *redis.SliceCmd
 		_, err := m.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			match = p.HMGet(ctx, m.keys.Match(mid), "mode", "common")
@@ -327,7 +304,7 @@ func (m *Matchmaker) Refresh(ctx context.Context, users []wire.ClientID, matches
 	if len(users)+len(matches)+len(queues) == 0 {
 		return nil
 	}
-	return m.call(ctx, "refresh", func(ctx context.Context) error {
+	return m.Call(ctx, "refresh", func(ctx context.Context) error {
 		_, err := m.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for _, u := range users {
 				p.Expire(ctx, m.keys.User(u), m.matchTTL)
@@ -367,7 +344,7 @@ func (m *Matchmaker) MatchStates(ctx context.Context, checks []MatchCheck) ([]Ma
 	if len(checks) == 0 {
 		return out, nil
 	}
-	err := m.call(ctx, "match_states", func(ctx context.Context) error {
+	err := m.Call(ctx, "match_states", func(ctx context.Context) error {
 		exists := make([]*redis.IntCmd, len(checks))
 		insts := make([]*redis.StringCmd, len(checks))
 		own := make([]*redis.SliceCmd, len(checks))

@@ -129,7 +129,7 @@ func (sf *Safety) OpenReports(ctx context.Context, c Cursor, reporter string) (R
 	if reporter != "" {
 		index = sf.keys.ReportsBy(reporter)
 	}
-	err := sf.call(ctx, "reports", func(ctx context.Context) error {
+	err := sf.Call(ctx, "reports", func(ctx context.Context) error {
 		cutoff := strconv.FormatInt(sf.now().Add(-sf.cfg.ReportTTL).UnixMilli(), 10)
 		if err := sf.rdb.ZRemRangeByScore(ctx, index, "-inf", "("+cutoff).Err(); err != nil {
 			return err
@@ -212,7 +212,7 @@ type ReporterLoad struct {
 // TopReporters lists the reporters with the most open reports (at most maxListed).
 func (sf *Safety) TopReporters(ctx context.Context) ([]ReporterLoad, error) {
 	out := []ReporterLoad{}
-	err := sf.call(ctx, "reports", func(ctx context.Context) error {
+	err := sf.Call(ctx, "reports", func(ctx context.Context) error {
 		labels, err := sf.rdb.ZRevRange(ctx, sf.keys.ReportsLoad(), 0, maxListed-1).Result()
 		if err != nil || len(labels) == 0 {
 			return err
@@ -243,8 +243,8 @@ func (sf *Safety) TopReporters(ctx context.Context) ([]ReporterLoad, error) {
 func (sf *Safety) BanReported(ctx context.Context, reportID string, d time.Duration, reason string) (Ban, error) {
 	now := sf.now()
 	b := Ban{ID: wire.NewID(), Until: now.Add(min(d, maxBan)), Reason: reason, Source: "moderator", Created: now}
-	err := sf.call(ctx, "ban", func(ctx context.Context) error {
-		reply, err := sf.ban.Run(ctx, sf.rdb, []string{sf.keys.Report(reportID)}, sf.keys.prefix, "ban", reportID,
+	err := sf.Call(ctx, "ban", func(ctx context.Context) error {
+		reply, err := sf.ban.Run(ctx, sf.rdb, []string{sf.keys.Report(reportID)}, sf.keys.Prefix(), "ban", reportID,
 			b.ID, b.Until.UnixMilli(), reason, now.UnixMilli(), int64(maxBan/time.Second)).StringSlice()
 		if err != nil {
 			return err
@@ -271,8 +271,8 @@ func (sf *Safety) Lift(ctx context.Context, banID string) error {
 
 // act runs one of ban.lua's operations on a record that answers want when it was there.
 func (sf *Safety) act(ctx context.Context, op, key, id, want string) error {
-	return unwrapUnknown(sf.call(ctx, op, func(ctx context.Context) error {
-		reply, err := sf.ban.Run(ctx, sf.rdb, []string{key}, sf.keys.prefix, op, id).StringSlice()
+	return unwrapUnknown(sf.Call(ctx, op, func(ctx context.Context) error {
+		reply, err := sf.ban.Run(ctx, sf.rdb, []string{key}, sf.keys.Prefix(), op, id).StringSlice()
 		if err == nil && reply[0] != want {
 			return ErrUnknown
 		}
@@ -293,8 +293,8 @@ func (sf *Safety) DismissReporter(ctx context.Context, label string, restrict ti
 	for {
 		var n int64
 		var more bool
-		err := sf.call(ctx, "dismiss", func(ctx context.Context) error {
-			reply, err := sf.ban.Run(ctx, sf.rdb, []string{sf.keys.ReportsBy(label)}, sf.keys.prefix, "reporter", label,
+		err := sf.Call(ctx, "dismiss", func(ctx context.Context) error {
+			reply, err := sf.ban.Run(ctx, sf.rdb, []string{sf.keys.ReportsBy(label)}, sf.keys.Prefix(), "reporter", label,
 				dismissBatch, int64(restrict/time.Second), now.UnixMilli()).Slice()
 			if err != nil {
 				return err
@@ -348,7 +348,7 @@ const maxBansScanned = 2000
 func (sf *Safety) Bans(ctx context.Context, q BanQuery) (BanPage, error) {
 	page := BanPage{Bans: []Ban{}}
 	text := strings.ToLower(q.Text)
-	err := sf.call(ctx, "bans", func(ctx context.Context) error {
+	err := sf.Call(ctx, "bans", func(ctx context.Context) error {
 		now := sf.now().UnixMilli()
 		if err := sf.rdb.ZRemRangeByScore(ctx, sf.keys.Bans(), "-inf", strconv.FormatInt(now, 10)).Err(); err != nil {
 			return err

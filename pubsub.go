@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/go-megle/go-megle/internal/metrics"
+	"github.com/go-megle/go-megle/internal/store"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -149,7 +150,7 @@ type outgoing struct {
 // fairly (publishqueue.go): a sender that floods loses its own messages first.
 type Bus struct {
 	rdb     redis.UniversalClient
-	keys    Keys
+	keys    store.Keys
 	self    wire.InstanceID
 	sharded bool // Redis Cluster: SSUBSCRIBE/SPUBLISH, so each channel lives on one shard
 	log     *slog.Logger
@@ -173,7 +174,7 @@ const (
 
 // NewBus creates the bus (Run starts it); its publish queue holds at most queue messages and
 // maxBytes bytes.
-func NewBus(rdb redis.UniversalClient, keys Keys, self wire.InstanceID, queue, maxBytes int, log *slog.Logger, m *metrics.Metrics) *Bus {
+func NewBus(rdb redis.UniversalClient, keys store.Keys, self wire.InstanceID, queue, maxBytes int, log *slog.Logger, m *metrics.Metrics) *Bus {
 	_, sharded := rdb.(*redis.ClusterClient)
 	dropped := m.Dropped.WithLabelValues("publish_queue_full")
 	return &Bus{rdb: rdb, keys: keys, self: self, sharded: sharded, log: log, metrics: m,

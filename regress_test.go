@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/gorilla/websocket"
 
+	"github.com/go-megle/go-megle/internal/store"
 	"github.com/go-megle/go-megle/internal/wire"
 
 	"context"
@@ -20,7 +21,7 @@ func TestResumeWhileOldSocketLingers(t *testing.T) {
 	cfg := testConfig(t, url, func(c *Config) { c.ResumeGrace = 300 * time.Millisecond })
 	inst := startInstance(t, cfg)
 	rdb := rdbFor(t, url)
-	keys := Keys{cfg.KeyPrefix}
+	keys := store.NewKeys(cfg.KeyPrefix)
 
 	for _, tc := range []struct {
 		name     string
@@ -66,7 +67,7 @@ func TestMatchingGetsPastManyStaleEntries(t *testing.T) {
 	cfg := testConfig(t, url, func(c *Config) { c.RedisTimeout = 30 * time.Second })
 	inst := startInstance(t, cfg)
 	rdb := rdbFor(t, url)
-	keys := Keys{cfg.KeyPrefix}
+	keys := store.NewKeys(cfg.KeyPrefix)
 	ctx := context.Background()
 	// the waiting users of an instance that died: far more than one script run drops
 	const stale = 1000
@@ -124,7 +125,7 @@ func TestWaitingClientsAreReconciledWithRedis(t *testing.T) {
 	mr, url := startMiniredis(t)
 	cfg := testConfig(t, url)
 	inst := startInstance(t, cfg)
-	keys := Keys{cfg.KeyPrefix}
+	keys := store.NewKeys(cfg.KeyPrefix)
 
 	t.Run("a search Redis forgot (a restart) is queued again", func(t *testing.T) {
 		a := dial(t, inst.wsURL(), nil)

@@ -14,6 +14,7 @@ import (
 	"github.com/go-megle/go-megle/internal/metrics"
 	"github.com/go-megle/go-megle/internal/redistest"
 	"github.com/go-megle/go-megle/internal/session"
+	"github.com/go-megle/go-megle/internal/store"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -24,14 +25,14 @@ import (
 type testStore struct {
 	*Safety
 	rdb  *redis.Client
-	keys Keys
+	keys store.Keys
 }
 
 // storeFor makes a store; cfg's zero fields get roomy test values, and now nil is the clock.
 func storeFor(t *testing.T, cfg SafetyConfig, now func() time.Time) testStore {
 	t.Helper()
 	rdb := rdbFor(t, redistest.Start(t).URL())
-	keys := Keys{"{st-" + strings.ToLower(wire.NewID()[:6]) + "}"}
+	keys := store.NewKeys("{st-" + strings.ToLower(wire.NewID()[:6]) + "}")
 	def := func(v *int, d int) {
 		if *v == 0 {
 			*v = d
@@ -51,7 +52,7 @@ func storeFor(t *testing.T, cfg SafetyConfig, now func() time.Time) testStore {
 	if now == nil {
 		now = time.Now
 	}
-	return testStore{NewSafety(rdb, keys, cfg, redisCalls{timeout: 5 * time.Second, metrics: metrics.NewMetrics()}, now), rdb, keys}
+	return testStore{NewSafety(rdb, keys, cfg, store.Calls{Timeout: 5 * time.Second, Metrics: metrics.NewMetrics()}, now), rdb, keys}
 }
 
 // addr is the address hash of a client at ip, as Attach computes it.
@@ -174,7 +175,7 @@ func TestAutomaticBanCountsNetworks(t *testing.T) {
 			}
 		}
 	}
-	if left := keysWithoutTTL(t, st.rdb, st.keys.prefix); len(left) != 0 {
+	if left := keysWithoutTTL(t, st.rdb, st.keys.Prefix()); len(left) != 0 {
 		t.Fatalf("keys without a TTL: %v", left)
 	}
 }
@@ -265,7 +266,7 @@ func TestEvidenceIsSharedFairly(t *testing.T) {
 	delete(want, flood[1].ID)
 	delete(want, late.ID)
 	check("after a good reporter's second")
-	if n := st.rdb.ZCard(context.Background(), st.keys.prefix+":evidence").Val(); n != 4 {
+	if n := st.rdb.ZCard(context.Background(), st.keys.Prefix()+":evidence").Val(); n != 4 {
 		t.Fatalf("%d reports hold evidence, want REPORT_EVIDENCE_MAX = 4", n)
 	}
 }
@@ -329,7 +330,7 @@ func TestDismissingAReporter(t *testing.T) {
 	if n := st.rdb.ZCard(ctx, st.keys.Counted(st.addr("192.0.2.3"))).Val(); n != 1 {
 		t.Fatalf("%d reports count against 192.0.2.3 after the dismissal, want 1", n)
 	}
-	if left := keysWithoutTTL(t, st.rdb, st.keys.prefix); len(left) != 0 {
+	if left := keysWithoutTTL(t, st.rdb, st.keys.Prefix()); len(left) != 0 {
 		t.Fatalf("keys without a TTL: %v", left)
 	}
 	// the one report left, dismissed: nothing of reports is left but the restriction, the
@@ -337,8 +338,8 @@ func TestDismissingAReporter(t *testing.T) {
 	if err := st.Dismiss(ctx, other.ID); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range st.rdb.Keys(ctx, st.keys.prefix+":*").Val() {
-		rest := strings.TrimPrefix(k, st.keys.prefix+":")
+	for _, k := range st.rdb.Keys(ctx, st.keys.Prefix()+":*").Val() {
+		rest := strings.TrimPrefix(k, st.keys.Prefix()+":")
 		if !strings.HasPrefix(rest, "restricted:") && !strings.HasPrefix(rest, "reportrate:") {
 			t.Errorf("left behind by closed reports: %s", k)
 		}

@@ -40,7 +40,7 @@ type UserRoute struct {
 
 // UserRoute reads a user's instance, match and resume deadline.
 func (m *Matchmaker) UserRoute(ctx context.Context, id wire.ClientID) (r UserRoute, err error) {
-	err = m.call(ctx, "user_route", func(ctx context.Context) error {
+	err = m.Call(ctx, "user_route", func(ctx context.Context) error {
 		vals, err := m.rdb.HMGet(ctx, m.keys.User(id), "instance", "match", "detached").Result()
 		if err != nil {
 			return err
@@ -57,8 +57,8 @@ func (m *Matchmaker) UserRoute(ctx context.Context, id wire.ClientID) (r UserRou
 // Detach marks a user held for a resume until deadline, if it still lives on inst under
 // token (the hash of its resume token); held reports false when it lives on elsewhere now.
 func (m *Matchmaker) Detach(ctx context.Context, id wire.ClientID, inst wire.InstanceID, token string, deadline time.Time, grace time.Duration) (held bool, err error) {
-	err = m.call(ctx, "detach", func(ctx context.Context) error {
-		n, err := m.scripts.run(ctx, m.detach, []string{m.keys.User(id)}, string(inst), deadline.UnixMilli(),
+	err = m.Call(ctx, "detach", func(ctx context.Context) error {
+		n, err := m.scripts.Run(ctx, m.detach, []string{m.keys.User(id)}, string(inst), deadline.UnixMilli(),
 			int64((grace+m.matchTTL)/time.Second), token).Int()
 		held = n == 1
 		return err
@@ -69,8 +69,8 @@ func (m *Matchmaker) Detach(ctx context.Context, id wire.ClientID, inst wire.Ins
 // Resume runs resume.lua: on a good token, the user now lives on inst, comes from addr (a
 // keyed hash), and only the token whose hash is next resumes it again.
 func (m *Matchmaker) Resume(ctx context.Context, id wire.ClientID, tokenHash, next string, inst wire.InstanceID, addr string) (res ResumeResult, found bool, err error) {
-	err = m.call(ctx, "resume", func(ctx context.Context) error {
-		reply, err := m.scripts.run(ctx, m.resume, []string{m.keys.User(id)}, m.keys.prefix, string(id), tokenHash,
+	err = m.Call(ctx, "resume", func(ctx context.Context) error {
+		reply, err := m.scripts.Run(ctx, m.resume, []string{m.keys.User(id)}, m.keys.Prefix(), string(id), tokenHash,
 			string(inst), int64(m.matchTTL/time.Second), m.now().UnixMilli(), next, addr).StringSlice()
 		if err != nil {
 			return err

@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/go-megle/go-megle/internal/session"
+	"github.com/go-megle/go-megle/internal/store"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -62,9 +63,9 @@ var (
 
 // Safety stores reports and bans.
 type Safety struct {
-	redisCalls
+	store.Calls
 	rdb    redis.UniversalClient
-	keys   Keys
+	keys   store.Keys
 	cfg    SafetyConfig
 	now    func() time.Time
 	report *redis.Script
@@ -72,8 +73,8 @@ type Safety struct {
 }
 
 // NewSafety creates the store.
-func NewSafety(rdb redis.UniversalClient, keys Keys, cfg SafetyConfig, calls redisCalls, now func() time.Time) *Safety {
-	return &Safety{redisCalls: calls, rdb: rdb, keys: keys, cfg: cfg, now: now,
+func NewSafety(rdb redis.UniversalClient, keys store.Keys, cfg SafetyConfig, calls store.Calls, now func() time.Time) *Safety {
+	return &Safety{Calls: calls, rdb: rdb, keys: keys, cfg: cfg, now: now,
 		report: redis.NewScript(reportsLibSource + reportScriptSource), ban: redis.NewScript(reportsLibSource + banScriptSource)}
 }
 
@@ -191,8 +192,8 @@ func (sf *Safety) File(ctx context.Context, r Report) (Filed, error) {
 	if autoban == 0 {
 		autoban = math.MaxInt32 // never
 	}
-	err := sf.call(ctx, "report", func(ctx context.Context) error {
-		reply, err := sf.report.Run(ctx, sf.rdb, []string{sf.keys.Report(f.ID)}, sf.keys.prefix, f.ID, now.UnixMilli(),
+	err := sf.Call(ctx, "report", func(ctx context.Context) error {
+		reply, err := sf.report.Run(ctx, sf.rdb, []string{sf.keys.Report(f.ID)}, sf.keys.Prefix(), f.ID, now.UnixMilli(),
 			int64(sf.cfg.ReportTTL/time.Second), sf.cfg.ReportRate, r.ReporterAddr, r.ReportedAddr,
 			string(r.Reporter), string(r.Reported), string(r.Match), r.Reason, r.Note, r.Frame, string(chat),
 			sf.cfg.AutobanWindow.Milliseconds(), autoban, int64(sf.cfg.AutobanDuration/time.Second),
@@ -253,7 +254,7 @@ func parseReportReply(reply []any, addr string, now time.Time, f *Filed) error {
 // a ban issued before the upgrade is stored under it, and holds until it ends.
 func (sf *Safety) Arrive(ctx context.Context, addr, legacy string) (*Ban, error) {
 	var b *Ban
-	err := sf.call(ctx, "ban_of", func(ctx context.Context) error {
+	err := sf.Call(ctx, "ban_of", func(ctx context.Context) error {
 		var ban, old *redis.MapStringStringCmd
 		seen := sf.keys.Seen(networkOf(addr))
 		_, err := sf.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {

@@ -22,6 +22,7 @@ import (
 	"github.com/go-megle/go-megle/internal/inbound"
 	"github.com/go-megle/go-megle/internal/metrics"
 	"github.com/go-megle/go-megle/internal/redistest"
+	"github.com/go-megle/go-megle/internal/store"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -394,7 +395,7 @@ func TestRematchCooldownNeverShortensABar(t *testing.T) {
 			}
 			rdb := rdbFor(t, url)
 			ctx := context.Background()
-			keys := Keys{prefix: "{cool}"}
+			keys := store.NewKeys("{cool}")
 			const cooldown = 5 * time.Minute
 			mm, err := NewMatchmaker(ctx, rdb, MatchmakerConfig{Keys: keys, MatchTTL: time.Minute, Timeout: 5 * time.Second,
 				Now: time.Now, Metrics: metrics.NewMetrics(), RematchCooldown: cooldown})
@@ -404,7 +405,7 @@ func TestRematchCooldownNeverShortensABar(t *testing.T) {
 			if err := mm.Heartbeat(ctx, "i1", 0, wire.Searching{}, time.Hour); err != nil {
 				t.Fatal(err)
 			}
-			met := func(id wire.ClientID) string { return keys.prefix + ":met:" + string(id) }
+			met := func(id wire.ClientID) string { return keys.Prefix() + ":met:" + string(id) }
 			matchAndLeave := func(x, y wire.ClientID) {
 				t.Helper()
 				if r, err := mm.Enqueue(ctx, EnqueueRequest{Client: x, Instance: "i1", Mode: wire.ModeVideo, Match: wire.MatchID(wire.NewID()), Ticket: "t"}); err != nil || r.Outcome != OutcomeWaiting {

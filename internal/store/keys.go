@@ -1,4 +1,4 @@
-package main
+package store
 
 import "github.com/go-megle/go-megle/internal/wire"
 
@@ -6,6 +6,12 @@ import "github.com/go-megle/go-megle/internal/wire"
 // ({mm}) so that all matchmaking keys live in one cluster slot and match.lua can touch them
 // atomically; each instance's channel carries its own tag so channels spread over shards.
 type Keys struct{ prefix string }
+
+// NewKeys builds keys under prefix (KEY_PREFIX).
+func NewKeys(prefix string) Keys { return Keys{prefix: prefix} }
+
+// Prefix is the prefix every key starts with; the Lua scripts build their own keys from it.
+func (k Keys) Prefix() string { return k.prefix }
 
 func (k Keys) User(id wire.ClientID) string       { return k.prefix + ":user:" + string(id) }
 func (k Keys) Match(id wire.MatchID) string       { return k.prefix + ":match:" + string(id) }

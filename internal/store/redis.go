@@ -1,4 +1,4 @@
-package main
+package store
 
 import (
 	"context"
@@ -15,36 +15,46 @@ import (
 // caller handles the error instead.
 const noRetries = -1
 
+// RedisConfig says which Redis to open (the settings of the same names, read by config.go).
+type RedisConfig struct {
+	URL            string   // REDIS_URL
+	ClusterAddrs   []string // REDIS_CLUSTER_ADDRS
+	SentinelAddrs  []string // REDIS_SENTINEL_ADDRS
+	SentinelMaster string   // REDIS_SENTINEL_MASTER
+	Password       string   // REDIS_PASSWORD(_FILE)
+	Timeout        time.Duration
+}
+
 // OpenRedis connects to the configured Redis: a single node (REDIS_URL), a Cluster
 // (REDIS_CLUSTER_ADDRS) or a Sentinel set (REDIS_SENTINEL_ADDRS), or, with none of them, an
 // embedded in-process Redis. The returned stop function closes it all.
 //
 // Every timeout is REDIS_TIMEOUT: when Redis is away the server answers "unavailable" quickly
 // instead of piling up goroutines behind a dead connection.
-func OpenRedis(ctx context.Context, cfg Config, log *slog.Logger) (redis.UniversalClient, func(), error) {
-	d := cfg.RedisTimeout
+func OpenRedis(ctx context.Context, cfg RedisConfig, log *slog.Logger) (redis.UniversalClient, func(), error) {
+	d := cfg.Timeout
 	switch {
-	case len(cfg.RedisClusterAddrs) > 0:
+	case len(cfg.ClusterAddrs) > 0:
 		c := redis.NewClusterClient(&redis.ClusterOptions{
-			Addrs: cfg.RedisClusterAddrs, Password: cfg.RedisPassword, DialTimeout: d, ReadTimeout: d, WriteTimeout: d, PoolTimeout: d, MaxRetries: noRetries,
+			Addrs: cfg.ClusterAddrs, Password: cfg.Password, DialTimeout: d, ReadTimeout: d, WriteTimeout: d, PoolTimeout: d, MaxRetries: noRetries,
 		})
-		log.Info("using Redis Cluster", "nodes", len(cfg.RedisClusterAddrs))
+		log.Info("using Redis Cluster", "nodes", len(cfg.ClusterAddrs))
 		return c, func() { _ = c.Close() }, nil
-	case len(cfg.RedisSentinelAddrs) > 0:
+	case len(cfg.SentinelAddrs) > 0:
 		c := redis.NewFailoverClient(&redis.FailoverOptions{
-			MasterName: cfg.RedisSentinelMaster, SentinelAddrs: cfg.RedisSentinelAddrs, Password: cfg.RedisPassword,
+			MasterName: cfg.SentinelMaster, SentinelAddrs: cfg.SentinelAddrs, Password: cfg.Password,
 			DialTimeout: d, ReadTimeout: d, WriteTimeout: d, PoolTimeout: d, MaxRetries: noRetries,
 		})
-		log.Info("using Redis Sentinel", "master", cfg.RedisSentinelMaster, "sentinels", len(cfg.RedisSentinelAddrs))
+		log.Info("using Redis Sentinel", "master", cfg.SentinelMaster, "sentinels", len(cfg.SentinelAddrs))
 		return c, func() { _ = c.Close() }, nil
-	case cfg.RedisURL != "":
-		opt, err := redis.ParseURL(cfg.RedisURL)
+	case cfg.URL != "":
+		opt, err := redis.ParseURL(cfg.URL)
 		if err != nil {
 			return nil, nil, fmt.Errorf("REDIS_URL: %w", err)
 		}
 		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout, opt.PoolTimeout, opt.MaxRetries = d, d, d, d, noRetries
-		if cfg.RedisPassword != "" {
-			opt.Password = cfg.RedisPassword // from REDIS_PASSWORD(_FILE): the URL need not carry it
+		if cfg.Password != "" {
+			opt.Password = cfg.Password // from REDIS_PASSWORD(_FILE): the URL need not carry it
 		}
 		c := redis.NewClient(opt)
 		log.Info("using Redis", "addr", opt.Addr, "db", opt.DB)

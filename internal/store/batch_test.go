@@ -1,4 +1,4 @@
-package main
+package store
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -42,11 +43,10 @@ var _ redis.Hook = (*pipelineGate)(nil)
 // TestScriptBatcherSharesRoundTrips: calls queued while a pipeline is out go together in the
 // next one, each caller gets its own reply, and a script Redis has forgotten runs by EVAL.
 func TestScriptBatcherSharesRoundTrips(t *testing.T) {
-	_, url := startMiniredis(t)
-	rdb := rdbFor(t, url)
+	rdb := miniredisClient(t)
 	gate := &pipelineGate{hold: make(chan struct{}), held: make(chan struct{})}
 	rdb.AddHook(gate)
-	b := newScriptBatcher(rdb, 5*time.Second)
+	b := NewScriptBatcher(rdb, 5*time.Second)
 	echo := redis.NewScript(`return 'reply-' .. ARGV[1]`)
 	ctx := t.Context()
 
@@ -56,7 +56,7 @@ func TestScriptBatcherSharesRoundTrips(t *testing.T) {
 	var wg sync.WaitGroup
 	call := func(i int) {
 		defer wg.Done()
-		replies[i], errs[i] = b.run(ctx, echo, []string{"k"}, i).Text()
+		replies[i], errs[i] = b.Run(ctx, echo, []string{"k"}, i).Text()
 	}
 	wg.Add(1)
 	go call(0)
@@ -86,13 +86,13 @@ func TestScriptBatcherSharesRoundTrips(t *testing.T) {
 		t.Fatalf("pipelines of %v commands, want [1 1 %d]", got, n-1)
 	}
 	// now Redis knows it: one EVALSHA pipeline
-	if r, err := b.run(ctx, echo, []string{"k"}, "x").Text(); err != nil || r != "reply-x" {
+	if r, err := b.Run(ctx, echo, []string{"k"}, "x").Text(); err != nil || r != "reply-x" {
 		t.Fatalf("%q %v", r, err)
 	}
 	if err := rdb.ScriptFlush(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if r, err := b.run(ctx, echo, []string{"k"}, "y").Text(); err != nil || r != "reply-y" {
+	if r, err := b.Run(ctx, echo, []string{"k"}, "y").Text(); err != nil || r != "reply-y" {
 		t.Fatalf("after SCRIPT FLUSH: %q %v", r, err)
 	}
 }
@@ -100,19 +100,18 @@ func TestScriptBatcherSharesRoundTrips(t *testing.T) {
 // TestScriptBatcherCallerGivesUp: a call whose caller's context ended before it was sent is
 // never sent, and the caller hears why.
 func TestScriptBatcherCallerGivesUp(t *testing.T) {
-	_, url := startMiniredis(t)
-	rdb := rdbFor(t, url)
+	rdb := miniredisClient(t)
 	gate := &pipelineGate{hold: make(chan struct{}), held: make(chan struct{})}
 	rdb.AddHook(gate)
-	b := newScriptBatcher(rdb, 5*time.Second)
+	b := NewScriptBatcher(rdb, 5*time.Second)
 	incr := redis.NewScript(`return redis.call('INCR', KEYS[1])`)
 
 	first := make(chan error, 1)
-	go func() { first <- b.run(t.Context(), incr, []string{"n"}).Err() }()
+	go func() { first <- b.Run(t.Context(), incr, []string{"n"}).Err() }()
 	<-gate.held
 	ctx, cancel := context.WithCancel(t.Context())
 	gone := make(chan error, 1)
-	go func() { gone <- b.run(ctx, incr, []string{"n"}).Err() }()
+	go func() { gone <- b.Run(ctx, incr, []string{"n"}).Err() }()
 	waitFor(t, 5*time.Second, "the second call queued", func() bool {
 		b.mu.Lock()
 		defer b.mu.Unlock()
@@ -133,5 +132,25 @@ func TestScriptBatcherCallerGivesUp(t *testing.T) {
 	})
 	if n, err := rdb.Get(t.Context(), "n").Int(); err != nil || n != 1 {
 		t.Fatalf("the script ran %d times (%v), want once: the abandoned call was sent", n, err)
+	}
+}
+
+// miniredisClient is a client of an in-process Redis that lives as long as the test.
+func miniredisClient(t *testing.T) *redis.Client {
+	t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: miniredis.RunT(t).Addr()})
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// waitFor polls cond until it holds; for state that has no event to await.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

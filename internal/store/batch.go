@@ -1,4 +1,4 @@
-package main
+package store
 
 import (
 	"context"
@@ -27,7 +27,7 @@ import (
 // gone, as with any call that timed out; the callers handle that (FindMatch undoes what
 // match.lua may have done). Nothing is retried here: a script sent twice could pop a second
 // partner.
-type scriptBatcher struct {
+type ScriptBatcher struct {
 	rdb     redis.UniversalClient
 	timeout time.Duration // bound of one pipeline's round trip
 
@@ -56,15 +56,15 @@ const (
 	callAbandoned
 )
 
-func newScriptBatcher(rdb redis.UniversalClient, timeout time.Duration) *scriptBatcher {
-	return &scriptBatcher{rdb: rdb, timeout: timeout}
+func NewScriptBatcher(rdb redis.UniversalClient, timeout time.Duration) *ScriptBatcher {
+	return &ScriptBatcher{rdb: rdb, timeout: timeout}
 }
 
 // run queues one run of script and waits for its reply, or for ctx to end. The reply is
 // read as from (*redis.Script).Run: EVALSHA, and EVAL when Redis does not know the script.
 // A call that finds no flusher running sends itself at once, on the caller's goroutine, so a
 // lone call waits for nobody; calls queued meanwhile are sent by a flusher goroutine.
-func (b *scriptBatcher) run(ctx context.Context, script *redis.Script, keys []string, args ...any) *redis.Cmd {
+func (b *ScriptBatcher) Run(ctx context.Context, script *redis.Script, keys []string, args ...any) *redis.Cmd {
 	c := &scriptCall{ctx: ctx, script: script, keys: keys, args: args, done: make(chan struct{})}
 	b.mu.Lock()
 	b.queue = append(b.queue, c)
@@ -94,7 +94,7 @@ func (b *scriptBatcher) run(ctx context.Context, script *redis.Script, keys []st
 }
 
 // flush sends what is queued, a pipeline at a time, until the queue is empty.
-func (b *scriptBatcher) flush() {
+func (b *ScriptBatcher) flush() {
 	for {
 		b.mu.Lock()
 		if len(b.queue) == 0 {
@@ -109,7 +109,7 @@ func (b *scriptBatcher) flush() {
 
 // sendQueued sends up to maxScriptBatch queued calls as one pipeline. Only the flusher (the
 // leading caller, or the flusher goroutine after it) calls it.
-func (b *scriptBatcher) sendQueued() {
+func (b *ScriptBatcher) sendQueued() {
 	b.mu.Lock()
 	n := min(len(b.queue), maxScriptBatch)
 	batch := make([]*scriptCall, 0, n)
@@ -131,7 +131,7 @@ func (b *scriptBatcher) sendQueued() {
 
 // exec runs one pipeline of EVALSHA, then one of EVAL for the scripts Redis did not know
 // (NOSCRIPT: they did not run), and hands out the replies.
-func (b *scriptBatcher) exec(calls []*scriptCall) {
+func (b *ScriptBatcher) exec(calls []*scriptCall) {
 	// the pipeline serves many callers: it keeps the first one's values, not its cancellation
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(calls[0].ctx), b.timeout)
 	defer cancel()
