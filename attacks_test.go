@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/go-megle/go-megle/internal/safety"
 	"github.com/go-megle/go-megle/internal/session"
 	"github.com/go-megle/go-megle/internal/store"
 	"github.com/go-megle/go-megle/internal/wire"
@@ -103,7 +104,7 @@ func TestReportsStoreNoMoreThanTheyBring(t *testing.T) {
 		}
 		path, seen := "/mod/api/reports", 0
 		for {
-			page := consoleGet[ReportPage](t, inst, path)
+			page := consoleGet[safety.ReportPage](t, inst, path)
 			if page.Total != 202 { // with the one of the subtest before
 				t.Fatalf("total %d open reports, want 202", page.Total)
 			}
@@ -196,11 +197,11 @@ func TestAddressCountsHealAfterAnOutage(t *testing.T) {
 	one.closeClean()
 	two.closeClean()
 	waitFor(t, 10*time.Second, "ready", func() bool { ok, _ := insts[0].app.Hub.Ready(); return ok })
-	insts[0].app.Server.addrs.sync(t.Context()) // what the per-minute sync does
+	insts[0].app.Server.addrs.Sync(t.Context()) // what the per-minute sync does
 	if _, err := tryDial(t, insts[0].wsURL(), hdr); err != nil {
-		key := insts[0].app.Hub.mm.keys.Conns(addressHash([]byte("s"), "203.0.113.50"))
+		key := insts[0].app.Hub.mm.keys.Conns(safety.AddressHash([]byte("s"), "203.0.113.50"))
 		t.Errorf("an address with no connection is refused (%v); Redis holds %v for another %v, and the sync will not fix it (local %v)",
-			err, rdb.HGetAll(t.Context(), key).Val(), rdb.TTL(t.Context(), key).Val(), insts[0].app.Server.addrs.local)
+			err, rdb.HGetAll(t.Context(), key).Val(), rdb.TTL(t.Context(), key).Val(), insts[0].app.Server.addrs.Local)
 	}
 }
 
@@ -240,7 +241,7 @@ func TestOneIPv6SubscriberIsOneReporter(t *testing.T) {
 	victim.expect(wire.EvWaiting, nil)
 	waitsForSomeoneNew(t, dial(t, inst.wsURL(), from("2001:db8:aa:ff::1"))) // another /64 of the /48: kept apart
 	// its reports of others from any of its /64s count as one network's
-	page := consoleGet[ReportPage](t, inst, "/mod/api/reports")
+	page := consoleGet[safety.ReportPage](t, inst, "/mod/api/reports")
 	if len(page.Reports) != 1 || !page.Reports[0].Counts || page.Reports[0].Reporters != 1 {
 		t.Fatalf("reports %+v", page.Reports)
 	}

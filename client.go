@@ -17,6 +17,7 @@ import (
 	"github.com/go-megle/go-megle/internal/inbound"
 	"github.com/go-megle/go-megle/internal/metrics"
 	"github.com/go-megle/go-megle/internal/poll"
+	"github.com/go-megle/go-megle/internal/safety"
 	"github.com/go-megle/go-megle/internal/session"
 	"github.com/go-megle/go-megle/internal/wire"
 )
@@ -202,7 +203,7 @@ func (c *Client) enqueue(frame []byte, wake bool) bool {
 		c.Close(wire.ClosePolicy, "too slow: send queue full")
 		// a writer blocked on a full socket gives up now instead of at its deadline
 		if err := c.conn.NetConn().SetWriteDeadline(time.Now()); err != nil {
-			c.log.Debug("set write deadline", "client", c.id, "err", peerErr(err))
+			c.log.Debug("set write deadline", "client", c.id, "err", safety.PeerErr(err))
 		}
 		return false
 	}
@@ -339,7 +340,7 @@ func (c *Client) writeBatch(batch [][]byte, ping bool) error {
 func (c *Client) finish(batch [][]byte) {
 	defer func() {
 		if err := c.conn.Close(); err != nil {
-			c.log.Debug("close connection", "client", c.id, "err", peerErr(err))
+			c.log.Debug("close connection", "client", c.id, "err", safety.PeerErr(err))
 		}
 		c.wake() // a parked read pump hears of the close from its read, not from the poller
 	}()
@@ -355,7 +356,7 @@ func (c *Client) finish(batch [][]byte) {
 	msg := websocket.FormatCloseMessage(c.closeCode, c.closeText)
 	// ErrCloseSent: gorilla sent one itself (1009, for a frame over the read limit)
 	if err := c.conn.WriteControl(websocket.CloseMessage, msg, deadline); err != nil && !errors.Is(err, websocket.ErrCloseSent) {
-		c.log.Debug("write close frame", "client", c.id, "err", peerErr(err))
+		c.log.Debug("write close frame", "client", c.id, "err", safety.PeerErr(err))
 		return
 	}
 	until := deadline.Add(closeWriteWait)
@@ -384,7 +385,7 @@ func (c *Client) drain(until time.Time) {
 		return
 	}
 	if _, err := io.Copy(io.Discard, nc); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
-		c.log.Debug("drain before close", "client", c.id, "err", peerErr(err))
+		c.log.Debug("drain before close", "client", c.id, "err", safety.PeerErr(err))
 	}
 }
 
@@ -505,7 +506,7 @@ func (c *Client) linger() bool {
 	}
 	_, err := c.idle.Buffered.Peek(1)
 	if derr := c.conn.SetReadDeadline(deadline); derr != nil {
-		c.log.Debug("set read deadline", "client", c.id, "err", peerErr(derr))
+		c.log.Debug("set read deadline", "client", c.id, "err", safety.PeerErr(derr))
 	}
 	return err == nil || errors.Is(err, os.ErrDeadlineExceeded) && !c.overdue()
 }
@@ -541,7 +542,7 @@ func (c *Client) extend() {
 		deadline = c.msgDeadline
 	}
 	if err := c.conn.SetReadDeadline(deadline); err != nil {
-		c.log.Debug("set read deadline", "client", c.id, "err", peerErr(err))
+		c.log.Debug("set read deadline", "client", c.id, "err", safety.PeerErr(err))
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-megle/go-megle/internal/safety"
 	"github.com/go-megle/go-megle/internal/store"
 	"github.com/go-megle/go-megle/internal/wire"
 )
@@ -128,7 +129,7 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 	fs.StringVar(&c.KeyPrefix, "key-prefix", "{mm}", "prefix of every matchmaking key; must be a Redis Cluster hash tag such as {mm}")
 	fs.StringVar(&origins, "allowed-origins", "", "comma list of allowed WebSocket Origins, e.g. https://example.com (default: the request's own host)")
 	fs.StringVar(&proxies, "trusted-proxies", "", "comma list of proxy CIDRs whose X-Forwarded-For is believed (default: none)")
-	fs.StringVar(&c.ForwardedHeader, "forwarded-header", HeaderXForwardedFor, "the header trusted proxies name the client in: x-forwarded-for or forwarded (RFC 7239)")
+	fs.StringVar(&c.ForwardedHeader, "forwarded-header", safety.HeaderXForwardedFor, "the header trusted proxies name the client in: x-forwarded-for or forwarded (RFC 7239)")
 	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", 100, "WebSocket connections allowed per client address (an IPv4 address or an IPv6 /64) across all instances (0: no limit)")
 	fs.StringVar(&c.BanSecret, "ban-secret", "", "key of the hashes under which Redis knows client addresses (connection counts, reports, bans); the same on every replica (default: random, for one instance only)")
 	fs.DurationVar(&c.InterestFallback, "interest-fallback", 5*time.Second, "how long a user with interests waits before random strangers are also offered (0: never)")
@@ -322,7 +323,7 @@ func (c *Config) validate() error {
 	if c.RateLimit < 0 || c.RateBurst < 1 || c.RateStrike < 1 || c.MaxConnsPerIP < 0 {
 		bad("RATE_LIMIT, MAX_CONNS_PER_IP must not be negative; RATE_BURST and RATE_STRIKES must be positive")
 	}
-	if c.ForwardedHeader != HeaderXForwardedFor && c.ForwardedHeader != HeaderForwarded {
+	if c.ForwardedHeader != safety.HeaderXForwardedFor && c.ForwardedHeader != safety.HeaderForwarded {
 		bad("FORWARDED_HEADER must be x-forwarded-for or forwarded")
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-megle/go-megle/internal/metrics"
+	"github.com/go-megle/go-megle/internal/safety"
 	"golang.org/x/time/rate"
 )
 
@@ -24,7 +25,7 @@ import (
 // keeps sending wrong ones gets 429 for them, never for the right one. Any replica serves it
 // (everything is in Redis); the shipped balancer does not proxy /mod.
 type Console struct {
-	safety  *Safety
+	safety  *safety.Safety
 	bans    banBroadcaster
 	metrics *metrics.Metrics
 	log     *slog.Logger
@@ -36,7 +37,7 @@ type Console struct {
 }
 
 // banBroadcaster closes a banned address's sockets on every instance (the hub).
-type banBroadcaster interface{ broadcastBan(Ban) }
+type banBroadcaster interface{ broadcastBan(safety.Ban) }
 
 // Limits of the console API.
 const (
@@ -48,7 +49,7 @@ const (
 )
 
 // NewConsole creates the API for token (which must not be empty).
-func NewConsole(token string, safety *Safety, bans banBroadcaster, m *metrics.Metrics, log *slog.Logger, addrOf func(*http.Request) string) *Console {
+func NewConsole(token string, safety *safety.Safety, bans banBroadcaster, m *metrics.Metrics, log *slog.Logger, addrOf func(*http.Request) string) *Console {
 	return &Console{safety: safety, bans: bans, metrics: m, log: log, token: sha256.Sum256([]byte(token)),
 		addrOf: addrOf, failures: map[string]*rate.Limiter{}}
 }
@@ -110,7 +111,7 @@ func apiError(w http.ResponseWriter, status int, message string) {
 
 // storeError answers for a Redis-side failure.
 func (c *Console) storeError(w http.ResponseWriter, err error) {
-	if errors.Is(err, ErrUnknown) {
+	if errors.Is(err, safety.ErrUnknown) {
 		apiError(w, http.StatusNotFound, "no such report or ban (acted on already, or expired)")
 		return
 	}
@@ -123,13 +124,13 @@ func (c *Console) listReports(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, "status must be open (acted-on reports are deleted with their evidence)")
 		return
 	}
-	before, err := ParseCursor(r.URL.Query().Get("before"))
+	before, err := safety.ParseCursor(r.URL.Query().Get("before"))
 	if err != nil {
 		apiError(w, http.StatusBadRequest, "before must be a page's next_before")
 		return
 	}
 	reporter := r.URL.Query().Get("reporter")
-	if reporter != "" && !validLabel(reporter) {
+	if reporter != "" && !safety.ValidLabel(reporter) {
 		apiError(w, http.StatusBadRequest, "reporter must be a reporter's label, R-…")
 		return
 	}
@@ -166,7 +167,7 @@ type banWhyReportView struct {
 	Evidence     string    `json:"evidence"`
 }
 
-func viewOf(b Ban) banView {
+func viewOf(b safety.Ban) banView {
 	v := banView{ID: b.ID, Until: b.Until.UTC(), Reason: b.Reason, Source: b.Source, Created: b.Created.UTC()}
 	if b.Why != nil {
 		v.Why = &banWhyView{Reporters: b.Why.Reporters, Reports: make([]banWhyReportView, len(b.Why.Reports))}
@@ -188,7 +189,7 @@ func (c *Console) banReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d, err := time.ParseDuration(body.Duration)
-	if err != nil || d < time.Minute || d > maxBan {
+	if err != nil || d < time.Minute || d > safety.MaxBan {
 		apiError(w, http.StatusBadRequest, "duration must be a Go duration from 1m to 720h, e.g. \"24h\"")
 		return
 	}
@@ -224,13 +225,13 @@ func (c *Console) listReporters(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, struct {
-		Reporters []ReporterLoad `json:"reporters"`
+		Reporters []safety.ReporterLoad `json:"reporters"`
 	}{top})
 }
 
 func (c *Console) dismissReporter(w http.ResponseWriter, r *http.Request) {
 	label := r.PathValue("label")
-	if !validLabel(label) {
+	if !safety.ValidLabel(label) {
 		apiError(w, http.StatusNotFound, "no such reporter")
 		return
 	}
@@ -244,7 +245,7 @@ func (c *Console) dismissReporter(w http.ResponseWriter, r *http.Request) {
 	var restrict time.Duration
 	if body.Restrict != "" {
 		var err error
-		if restrict, err = time.ParseDuration(body.Restrict); err != nil || restrict < 0 || restrict > maxBan {
+		if restrict, err = time.ParseDuration(body.Restrict); err != nil || restrict < 0 || restrict > safety.MaxBan {
 			apiError(w, http.StatusBadRequest, "restrict must be a Go duration from 0s to 720h, e.g. \"168h\"")
 			return
 		}
@@ -267,7 +268,7 @@ func (c *Console) dismissReporter(w http.ResponseWriter, r *http.Request) {
 
 func (c *Console) listBans(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	after, err := ParseCursor(q.Get("after"))
+	after, err := safety.ParseCursor(q.Get("after"))
 	if err != nil {
 		apiError(w, http.StatusBadRequest, "after must be a page's next")
 		return
@@ -282,7 +283,7 @@ func (c *Console) listBans(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, "q: at most 200 characters")
 		return
 	}
-	page, err := c.safety.Bans(r.Context(), BanQuery{After: after, Source: source, Text: text})
+	page, err := c.safety.Bans(r.Context(), safety.BanQuery{After: after, Source: source, Text: text})
 	if err != nil {
 		c.storeError(w, err)
 		return

@@ -21,6 +21,7 @@ import (
 
 	"github.com/go-megle/go-megle/internal/metrics"
 	"github.com/go-megle/go-megle/internal/redistest"
+	"github.com/go-megle/go-megle/internal/safety"
 	"github.com/go-megle/go-megle/internal/session"
 	"github.com/go-megle/go-megle/internal/store"
 	"github.com/go-megle/go-megle/internal/wire"
@@ -361,7 +362,7 @@ func TestClientAddress(t *testing.T) {
 		}
 		return out
 	}
-	xff, fwd := HeaderXForwardedFor, HeaderForwarded
+	xff, fwd := safety.HeaderXForwardedFor, safety.HeaderForwarded
 	for _, tc := range []struct {
 		name, peer string
 		header     http.Header
@@ -388,7 +389,7 @@ func TestClientAddress(t *testing.T) {
 		{"X-Forwarded-For is ignored when Forwarded is the header", "10.0.0.2:4000", h("X-Forwarded-For", "192.0.2.66"), fwd, "10.0.0.2"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := clientAddress(tc.peer, tc.header, proxies, tc.which); got != tc.want {
+			if got := safety.ClientAddress(tc.peer, tc.header, proxies, tc.which); got != tc.want {
 				t.Fatalf("client %q, want %q", got, tc.want)
 			}
 		})

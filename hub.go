@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-megle/go-megle/internal/ice"
 	"github.com/go-megle/go-megle/internal/metrics"
+	"github.com/go-megle/go-megle/internal/safety"
 	"github.com/go-megle/go-megle/internal/session"
 	"github.com/go-megle/go-megle/internal/wire"
 )
@@ -43,8 +44,8 @@ type Hub struct {
 	cfg     HubConfig
 	mm      *Matchmaker
 	bus     *Bus
-	safety  *Safety
-	pow     *PowGate // nil: no proof of work
+	safety  *safety.Safety
+	pow     *safety.PowGate // nil: no proof of work
 	ice     *ice.ICEProvider
 	log     *slog.Logger
 	metrics *metrics.Metrics
@@ -82,7 +83,7 @@ type heldSession struct {
 }
 
 // NewHub creates a hub; Run starts its background loops.
-func NewHub(parent context.Context, cfg HubConfig, mm *Matchmaker, bus *Bus, safety *Safety, pow *PowGate, ice *ice.ICEProvider, log *slog.Logger, m *metrics.Metrics, now func() time.Time) *Hub {
+func NewHub(parent context.Context, cfg HubConfig, mm *Matchmaker, bus *Bus, safety *safety.Safety, pow *safety.PowGate, ice *ice.ICEProvider, log *slog.Logger, m *metrics.Metrics, now func() time.Time) *Hub {
 	ctx, cancel := context.WithCancel(parent)
 	return &Hub{
 		cfg: cfg, mm: mm, bus: bus, safety: safety, pow: pow, ice: ice, log: log, metrics: m, now: now,
@@ -227,19 +228,19 @@ func closeWith(conn *websocket.Conn, frame []byte, code int, text string, log *s
 	if frame != nil {
 		if err := conn.SetWriteDeadline(deadline); err == nil {
 			if err := conn.WriteMessage(websocket.TextMessage, frame); err != nil {
-				log.Debug("last frame to a connection not let in", "err", peerErr(err))
+				log.Debug("last frame to a connection not let in", "err", safety.PeerErr(err))
 			}
 		}
 	}
 	if err := conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), deadline); err != nil {
-		log.Debug("close frame to a connection not let in", "err", peerErr(err))
+		log.Debug("close frame to a connection not let in", "err", safety.PeerErr(err))
 	}
 	if err := conn.Close(); err != nil {
-		log.Debug("close a connection not let in", "err", peerErr(err))
+		log.Debug("close a connection not let in", "err", safety.PeerErr(err))
 	}
 }
 
-func bannedFrame(b *Ban) []byte {
+func bannedFrame(b *safety.Ban) []byte {
 	return wire.MustEncode(wire.EvBanned, wire.BannedData{Until: b.Until.UTC().Format(time.RFC3339), Reason: b.Reason})
 }
 

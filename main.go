@@ -27,6 +27,7 @@ import (
 	"github.com/go-megle/go-megle/internal/ice"
 	"github.com/go-megle/go-megle/internal/metrics"
 	"github.com/go-megle/go-megle/internal/poll"
+	"github.com/go-megle/go-megle/internal/safety"
 	"github.com/go-megle/go-megle/internal/store"
 	"github.com/go-megle/go-megle/internal/wire"
 )
@@ -111,7 +112,7 @@ type App struct {
 	Server     *Server
 	Redis      redis.UniversalClient
 	poller     *poll.Poller // nil: none
-	httpConns  *httpConnCap
+	httpConns  *safety.HTTPConnCap
 	closeRedis func()
 }
 
@@ -145,7 +146,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if names := cfg.publicDefaults(); len(names) > 0 { // development only: validate refuses them otherwise
 		log.Warn("public development defaults in use: fine on a laptop, refused with a real Redis", "settings", strings.Join(names, ", "))
 	}
-	safety := NewSafety(rdb, keys, SafetyConfig{ReportTTL: cfg.ReportTTL, ReportRate: cfg.ReportRate,
+	trust := safety.New(rdb, keys, safety.Config{ReportTTL: cfg.ReportTTL, ReportRate: cfg.ReportRate,
 		AutobanReporters: cfg.AutobanReporters, AutobanWindow: cfg.AutobanWindow, AutobanDuration: cfg.AutobanDuration,
 		EvidenceMax: cfg.EvidenceMax, ReportsMax: cfg.ReportsMax, MinConversation: cfg.MinConversation,
 		ReporterAge: cfg.ReporterAge, Secret: secret}, mm.Calls, time.Now)
@@ -160,10 +161,10 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			RateBurst: cfg.RateBurst, RateStrikes: cfg.RateStrike, FindRate: cfg.FindRate, FindBurst: cfg.FindBurst,
 			PingInterval: cfg.PingInterval,
 		},
-	}, mm, bus, safety, NewPowGate(cfg.PowMaxNumber, cfg.PowTTL, time.Now), ice, log, metrics, time.Now)
+	}, mm, bus, trust, safety.NewPowGate(cfg.PowMaxNumber, cfg.PowTTL, time.Now), ice, log, metrics, time.Now)
 	metrics.SetReadiness(func() bool { ok, _ := hub.Ready(); return ok })
 	hub.Run()
-	addrs := NewAddressCap(rdb, keys, cfg.InstanceID, cfg.MaxConnsPerIP, secret, mm.Calls, log)
+	addrs := safety.NewAddressCap(rdb, keys, cfg.InstanceID, cfg.MaxConnsPerIP, secret, mm.Calls, log)
 	addrsCtx, stopAddrs := context.WithCancel(ctx)
 	addrsDone := make(chan struct{})
 	go func() {
@@ -172,8 +173,8 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}()
 	var console *Console
 	if cfg.ModToken != "" {
-		console = NewConsole(cfg.ModToken, safety, hub, metrics, log, func(r *http.Request) string {
-			return clientAddress(r.RemoteAddr, r.Header, cfg.TrustedProxies, cfg.ForwardedHeader)
+		console = NewConsole(cfg.ModToken, trust, hub, metrics, log, func(r *http.Request) string {
+			return safety.ClientAddress(r.RemoteAddr, r.Header, cfg.TrustedProxies, cfg.ForwardedHeader)
 		})
 	}
 	poller, err := poll.NewPoller(log)
@@ -184,7 +185,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if srv.ui == nil {
 		log.Warn("the web UI is not built; / explains how to build it", "web_dir", cfg.WebDir)
 	}
-	httpConns := newHTTPConnCap(cfg.MaxHTTPConnsPerIP, cfg.TrustedProxies, metrics.Disconnects.WithLabelValues("http_ip_cap").Inc)
+	httpConns := safety.NewHTTPConnCap(cfg.MaxHTTPConnsPerIP, cfg.TrustedProxies, metrics.Disconnects.WithLabelValues("http_ip_cap").Inc)
 	return &App{cfg: cfg, log: log, Metrics: metrics, Hub: hub, Server: srv, Redis: rdb, poller: poller, httpConns: httpConns,
 		closeRedis: func() { stopAddrs(); <-addrsDone; closeRedis() }}, nil
 }
@@ -198,7 +199,7 @@ func (a *App) HTTPServer() *http.Server {
 	return &http.Server{
 		Handler: a.Handler(), ReadHeaderTimeout: a.cfg.HTTPTimeout,
 		ReadTimeout: a.cfg.HTTPTimeout, WriteTimeout: a.cfg.HTTPTimeout, IdleTimeout: a.cfg.HTTPIdleTimeout,
-		ErrorLog: httpErrorLog(a.log), ConnState: a.httpConns.ConnState,
+		ErrorLog: safety.HTTPErrorLog(a.log), ConnState: a.httpConns.ConnState,
 	}
 }
 

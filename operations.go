@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/go-megle/go-megle/internal/safety"
 	"github.com/go-megle/go-megle/internal/session"
 	"github.com/go-megle/go-megle/internal/wire"
 )
@@ -220,10 +221,10 @@ func (h *Hub) Report(s *session.Session, r wire.ReportRequest) {
 		s.Out.Send(wire.ErrorFrame(wire.ErrNotMatched, "report is about your partner, now or in the last minute"))
 		return
 	}
-	filed, err := h.safety.File(h.ctx, Report{Reporter: s.ID, Reported: t.Partner, ReporterAddr: s.Addr,
+	filed, err := h.safety.File(h.ctx, safety.Report{Reporter: s.ID, Reported: t.Partner, ReporterAddr: s.Addr,
 		ReportedAddr: t.PartnerAddr, Match: t.Match, Conversation: t.Conversation(), ReportRequest: r})
 	switch {
-	case errors.Is(err, ErrReportLimit):
+	case errors.Is(err, safety.ErrReportLimit):
 		s.Out.Send(wire.ErrorFrame(wire.ErrRateLimited, "one report per conversation, and a few an hour; you have many open reports already"))
 		return
 	case err != nil:
@@ -240,7 +241,7 @@ func (h *Hub) Report(s *session.Session, r wire.ReportRequest) {
 }
 
 // broadcastBan closes the sockets of a banned address on every instance.
-func (h *Hub) broadcastBan(b Ban) {
+func (h *Hub) broadcastBan(b safety.Ban) {
 	insts, err := h.mm.LiveInstances(h.ctx)
 	if err != nil {
 		h.log.Warn("telling the instances of a ban failed; it holds from the next connection on", "err", err)

@@ -22,6 +22,7 @@ import (
 	"github.com/go-megle/go-megle/internal/inbound"
 	"github.com/go-megle/go-megle/internal/metrics"
 	"github.com/go-megle/go-megle/internal/redistest"
+	"github.com/go-megle/go-megle/internal/safety"
 	"github.com/go-megle/go-megle/internal/store"
 	"github.com/go-megle/go-megle/internal/wire"
 )
@@ -343,14 +344,14 @@ func TestModeratorConsole(t *testing.T) {
 		a.sendRaw(reportFrame(t, map[string]any{"reason": "nudity", "note": "camera", "frame": frame,
 			"chat": []any{map[string]any{"from": "stranger", "text": "look"}}}))
 		a.expect(wire.EvReported, nil)
-		list := consoleGet[struct{ Reports []OpenReport }](t, insts[1], "/mod/api/reports?status=open") // any replica
+		list := consoleGet[struct{ Reports []safety.OpenReport }](t, insts[1], "/mod/api/reports?status=open") // any replica
 		if len(list.Reports) != 1 {
 			t.Fatalf("open reports %+v", list.Reports)
 		}
 		r := list.Reports[0]
 		if r.Reason != "nudity" || r.Note != "camera" || r.Frame != frame || len(r.Chat) != 1 || r.Chat[0].Text != "look" ||
 			r.Evidence != "kept" || r.Counts || r.Reporters != 0 || !slices.Equal(r.Why, []string{"new_reporter", "short", "no_exchange"}) ||
-			r.ReporterReports != 1 || !validLabel(r.Reporter) {
+			r.ReporterReports != 1 || !safety.ValidLabel(r.Reporter) {
 			t.Fatalf("report %+v", r)
 		}
 		for _, secret := range []string{string(a.id()), string(b.id()), "198.51.100", "192.0.2"} {
@@ -366,7 +367,7 @@ func TestModeratorConsole(t *testing.T) {
 			t.Fatalf("banned %+v", ban)
 		}
 		a.expect(wire.EvPartnerLeft, nil)
-		if left := consoleGet[struct{ Reports []OpenReport }](t, insts[0], "/mod/api/reports"); len(left.Reports) != 0 {
+		if left := consoleGet[struct{ Reports []safety.OpenReport }](t, insts[0], "/mod/api/reports"); len(left.Reports) != 0 {
 			t.Fatalf("the report (and its evidence) outlived the ban: %+v", left.Reports)
 		}
 		// a dismissed report goes with its evidence too
@@ -374,7 +375,7 @@ func TestModeratorConsole(t *testing.T) {
 		pair(t, c, d)
 		c.sendRaw(reportFrame(t, map[string]any{"reason": "spam"}))
 		c.expect(wire.EvReported, nil)
-		list = consoleGet[struct{ Reports []OpenReport }](t, insts[0], "/mod/api/reports")
+		list = consoleGet[struct{ Reports []safety.OpenReport }](t, insts[0], "/mod/api/reports")
 		consoleDo(t, insts[0], http.MethodPost, "/mod/api/reports/"+list.Reports[0].ID+"/dismiss", "", http.StatusNoContent)
 		consoleDo(t, insts[0], http.MethodPost, "/mod/api/reports/"+list.Reports[0].ID+"/dismiss", "", http.StatusNotFound)
 		checkNextIsMarker(t, []*wsClient{c}, []*wsClient{d}) // a dismissal closes nobody

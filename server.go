@@ -18,6 +18,7 @@ import (
 	"github.com/go-megle/go-megle/internal/ice"
 	"github.com/go-megle/go-megle/internal/metrics"
 	"github.com/go-megle/go-megle/internal/poll"
+	"github.com/go-megle/go-megle/internal/safety"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -30,7 +31,7 @@ type Server struct {
 	ice      *ice.ICEProvider
 	ui       fs.FS // nil: the UI is not built
 	upgrader websocket.Upgrader
-	addrs    *AddressCap
+	addrs    *safety.AddressCap
 	console  *Console     // nil: the moderator console is off
 	poller   *poll.Poller // nil: idle connections wait in a read
 }
@@ -40,7 +41,7 @@ type Server struct {
 const readBufferSize = 512
 
 // NewServer wires the HTTP surface.
-func NewServer(cfg Config, hub *Hub, addrs *AddressCap, console *Console, poller *poll.Poller, log *slog.Logger, m *metrics.Metrics, ice *ice.ICEProvider, ui fs.FS) *Server {
+func NewServer(cfg Config, hub *Hub, addrs *safety.AddressCap, console *Console, poller *poll.Poller, log *slog.Logger, m *metrics.Metrics, ice *ice.ICEProvider, ui fs.FS) *Server {
 	s := &Server{cfg: cfg, hub: hub, addrs: addrs, console: console, poller: poller, log: log, metrics: m, ice: ice, ui: ui}
 	s.upgrader = websocket.Upgrader{
 		// 0: gorilla reads through the buffer the hijack hands it, which is ours (readBufferSize;
@@ -141,7 +142,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	conn, err := s.upgrader.Upgrade(hj, r, nil)
 	if err != nil {
 		release()
-		s.log.Debug("websocket upgrade refused", "err", peerErr(err), "origin", scrubAddrs(r.Header.Get("Origin")))
+		s.log.Debug("websocket upgrade refused", "err", safety.PeerErr(err), "origin", safety.ScrubAddrs(r.Header.Get("Origin")))
 		return // the upgrader has answered with an HTTP error
 	}
 	idle := IdleWait{Buffered: hj.br}
@@ -171,7 +172,7 @@ func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 // clientAddress is the address key of the request's client.
 func (s *Server) clientAddress(r *http.Request) string {
-	return clientAddress(r.RemoteAddr, r.Header, s.cfg.TrustedProxies, s.cfg.ForwardedHeader)
+	return safety.ClientAddress(r.RemoteAddr, r.Header, s.cfg.TrustedProxies, s.cfg.ForwardedHeader)
 }
 
 // checkOrigin allows the configured origins, or by default only the request's own host.

@@ -1,4 +1,4 @@
-package main
+package safety
 
 import (
 	"bytes"
@@ -36,8 +36,8 @@ var reportScriptSource string
 //go:embed ban.lua
 var banScriptSource string
 
-// SafetyConfig is what reports and bans need from Config.
-type SafetyConfig struct {
+// Config is what reports and bans need of the instance's configuration.
+type Config struct {
 	ReportTTL        time.Duration // a report, its evidence, and the reported pair kept apart
 	ReportRate       int           // reports per hour one network may make
 	ReportsMax       int           // open reports stored, shared fairly among reporters
@@ -51,7 +51,7 @@ type SafetyConfig struct {
 }
 
 // maxBan is the longest ban, automatic or not, and the longest restriction of a reporter.
-const maxBan = 30 * 24 * time.Hour
+const MaxBan = 30 * 24 * time.Hour
 
 var (
 	// ErrReportLimit: too many reports from this network, this match was reported already, or
@@ -65,21 +65,21 @@ var (
 type Safety struct {
 	store.Calls
 	rdb    redis.UniversalClient
-	keys   store.Keys
-	cfg    SafetyConfig
+	Keys   store.Keys
+	cfg    Config
 	now    func() time.Time
 	report *redis.Script
 	ban    *redis.Script
 }
 
-// NewSafety creates the store.
-func NewSafety(rdb redis.UniversalClient, keys store.Keys, cfg SafetyConfig, calls store.Calls, now func() time.Time) *Safety {
-	return &Safety{Calls: calls, rdb: rdb, keys: keys, cfg: cfg, now: now,
+// New creates the store.
+func New(rdb redis.UniversalClient, keys store.Keys, cfg Config, calls store.Calls, now func() time.Time) *Safety {
+	return &Safety{Calls: calls, rdb: rdb, Keys: keys, cfg: cfg, now: now,
 		report: redis.NewScript(reportsLibSource + reportScriptSource), ban: redis.NewScript(reportsLibSource + banScriptSource)}
 }
 
 // AddrHash is the keyed hash Redis knows an address key by (addrs.go: addressHash).
-func (sf *Safety) AddrHash(addr string) string { return addressHash(sf.cfg.Secret, addr) }
+func (sf *Safety) AddrHash(addr string) string { return AddressHash(sf.cfg.Secret, addr) }
 
 // LegacyAddrHash is the hash an address key had before it had a network part: the key of bans
 // issued before the upgrade (Arrive).
@@ -100,11 +100,11 @@ func (sf *Safety) keyed(n int, parts ...string) string {
 // its reports (so a moderator sees who reports whom how often, and can act on one reporter),
 // and not the address hash Redis knows it by.
 func (sf *Safety) ReporterLabel(addrHash string) string {
-	return "R-" + sf.keyed(12, "reporter", networkOf(addrHash))
+	return "R-" + sf.keyed(12, "reporter", NetworkOf(addrHash))
 }
 
 // validLabel: what ReporterLabel makes, "R-" and 12 hex digits.
-func validLabel(s string) bool {
+func ValidLabel(s string) bool {
 	hexPart, ok := strings.CutPrefix(s, "R-")
 	return ok && len(hexPart) == 12 && strings.Trim(hexPart, "0123456789abcdef") == ""
 }
@@ -193,12 +193,12 @@ func (sf *Safety) File(ctx context.Context, r Report) (Filed, error) {
 		autoban = math.MaxInt32 // never
 	}
 	err := sf.Call(ctx, "report", func(ctx context.Context) error {
-		reply, err := sf.report.Run(ctx, sf.rdb, []string{sf.keys.Report(f.ID)}, sf.keys.Prefix(), f.ID, now.UnixMilli(),
+		reply, err := sf.report.Run(ctx, sf.rdb, []string{sf.Keys.Report(f.ID)}, sf.Keys.Prefix(), f.ID, now.UnixMilli(),
 			int64(sf.cfg.ReportTTL/time.Second), sf.cfg.ReportRate, r.ReporterAddr, r.ReportedAddr,
 			string(r.Reporter), string(r.Reported), string(r.Match), r.Reason, r.Note, r.Frame, string(chat),
 			sf.cfg.AutobanWindow.Milliseconds(), autoban, int64(sf.cfg.AutobanDuration/time.Second),
-			int64(maxBan/time.Second), banID, sf.cfg.EvidenceMax, sf.ReporterLabel(r.ReporterAddr), sf.cfg.ReportsMax,
-			r.Conversation.Length.Milliseconds(), bit(r.Conversation.Exchange), bit(hasEvidence(r.ReportRequest)),
+			int64(MaxBan/time.Second), banID, sf.cfg.EvidenceMax, sf.ReporterLabel(r.ReporterAddr), sf.cfg.ReportsMax,
+			r.Conversation.Length.Milliseconds(), Bit(r.Conversation.Exchange), Bit(hasEvidence(r.ReportRequest)),
 			sf.cfg.MinConversation.Milliseconds(), sf.cfg.ReporterAge.Milliseconds()).Slice()
 		if err != nil {
 			return err
@@ -211,7 +211,7 @@ func (sf *Safety) File(ctx context.Context, r Report) (Filed, error) {
 	return f, err
 }
 
-func bit(b bool) string {
+func Bit(b bool) string {
 	if b {
 		return "1"
 	}
@@ -256,11 +256,11 @@ func (sf *Safety) Arrive(ctx context.Context, addr, legacy string) (*Ban, error)
 	var b *Ban
 	err := sf.Call(ctx, "ban_of", func(ctx context.Context) error {
 		var ban, old *redis.MapStringStringCmd
-		seen := sf.keys.Seen(networkOf(addr))
+		seen := sf.Keys.Seen(NetworkOf(addr))
 		_, err := sf.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			ban = p.HGetAll(ctx, sf.keys.Ban(addr))
+			ban = p.HGetAll(ctx, sf.Keys.Ban(addr))
 			if legacy != "" {
-				old = p.HGetAll(ctx, sf.keys.Ban(legacy))
+				old = p.HGetAll(ctx, sf.Keys.Ban(legacy))
 			}
 			p.SetNX(ctx, seen, sf.now().UnixMilli(), 0)
 			p.Expire(ctx, seen, sf.cfg.ReportTTL)

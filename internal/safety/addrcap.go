@@ -1,4 +1,4 @@
-package main
+package safety
 
 import (
 	"context"
@@ -44,14 +44,14 @@ type AddressCap struct {
 	script *redis.Script
 
 	mu    sync.Mutex
-	local map[string]int      // address key -> connections here
+	Local map[string]int      // address key -> connections here
 	stale map[string]struct{} // addresses whose release Redis did not take: the next sync rewrites them
 }
 
 // NewAddressCap creates the cap (max 0: none).
 func NewAddressCap(rdb redis.UniversalClient, keys store.Keys, self wire.InstanceID, max int, secret []byte, calls store.Calls, log *slog.Logger) *AddressCap {
 	return &AddressCap{Calls: calls, rdb: rdb, keys: keys, self: self, max: max, secret: secret, log: log,
-		script: redis.NewScript(connsScriptSource), local: map[string]int{}, stale: map[string]struct{}{}}
+		script: redis.NewScript(connsScriptSource), Local: map[string]int{}, stale: map[string]struct{}{}}
 }
 
 // Acquire counts a new connection of addr, unless that puts addr over the cap; the release
@@ -61,11 +61,11 @@ func (c *AddressCap) Acquire(ctx context.Context, addr string) (release func(), 
 		return func() {}, true
 	}
 	c.mu.Lock()
-	if c.local[addr] >= c.max {
+	if c.Local[addr] >= c.max {
 		c.mu.Unlock()
 		return nil, false
 	}
-	c.local[addr]++
+	c.Local[addr]++
 	c.mu.Unlock()
 	counted, err := c.run(ctx, addr, "acquire", c.max)
 	if err == nil && !counted {
@@ -91,15 +91,15 @@ func (c *AddressCap) Acquire(ctx context.Context, addr string) (release func(), 
 func (c *AddressCap) forget(addr string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.local[addr]--; c.local[addr] <= 0 {
-		delete(c.local, addr)
+	if c.Local[addr]--; c.Local[addr] <= 0 {
+		delete(c.Local, addr)
 	}
 }
 
 func (c *AddressCap) run(ctx context.Context, addr, op string, n int) (bool, error) {
 	var done bool
 	err := c.Call(ctx, "conns", func(ctx context.Context) error {
-		r, err := c.script.Run(ctx, c.rdb, []string{c.keys.Conns(addressHash(c.secret, addr))}, c.keys.Prefix(), string(c.self),
+		r, err := c.script.Run(ctx, c.rdb, []string{c.keys.Conns(AddressHash(c.secret, addr))}, c.keys.Prefix(), string(c.self),
 			op, strconv.Itoa(n), int64(connsTTL/time.Second)).Int()
 		done = r == 1
 		return err
@@ -119,20 +119,20 @@ func (c *AddressCap) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			c.sync(ctx)
+			c.Sync(ctx)
 		}
 	}
 }
 
 // sync writes this instance's count of every address it has connections of, and of every
 // address whose release Redis did not take (0 then).
-func (c *AddressCap) sync(ctx context.Context) {
+func (c *AddressCap) Sync(ctx context.Context) {
 	c.mu.Lock()
-	counts := make(map[string]int, len(c.local)+len(c.stale))
+	counts := make(map[string]int, len(c.Local)+len(c.stale))
 	for a := range c.stale {
 		counts[a] = 0
 	}
-	for a, n := range c.local {
+	for a, n := range c.Local {
 		counts[a] = n
 	}
 	c.stale = map[string]struct{}{}
@@ -141,7 +141,7 @@ func (c *AddressCap) sync(ctx context.Context) {
 		if _, err := c.run(ctx, a, "set", n); err != nil {
 			c.mu.Lock()
 			for a := range counts { // Redis is away: all of them next time
-				if c.local[a] == 0 {
+				if c.Local[a] == 0 {
 					c.stale[a] = struct{}{}
 				}
 			}
@@ -158,7 +158,7 @@ func (c *AddressCap) sync(ctx context.Context) {
 // a forwarded client: trusted proxies are exempt (they do this for their clients), and behind
 // one only MAX_CONNS_PER_IP applies. A connection over the bound is closed at once. Upgraded
 // connections leave it for MAX_CONNS_PER_IP.
-type httpConnCap struct {
+type HTTPConnCap struct {
 	max     int // 0: no bound
 	trusted []netip.Prefix
 	refused func()
@@ -168,12 +168,12 @@ type httpConnCap struct {
 	keys map[net.Conn]string // the counted connections
 }
 
-func newHTTPConnCap(max int, trusted []netip.Prefix, refused func()) *httpConnCap {
-	return &httpConnCap{max: max, trusted: trusted, refused: refused, open: map[string]int{}, keys: map[net.Conn]string{}}
+func NewHTTPConnCap(max int, trusted []netip.Prefix, refused func()) *HTTPConnCap {
+	return &HTTPConnCap{max: max, trusted: trusted, refused: refused, open: map[string]int{}, keys: map[net.Conn]string{}}
 }
 
 // ConnState is the http.Server's hook.
-func (c *httpConnCap) ConnState(conn net.Conn, state http.ConnState) {
+func (c *HTTPConnCap) ConnState(conn net.Conn, state http.ConnState) {
 	switch state {
 	case http.StateNew:
 		if c.max == 0 {
@@ -183,7 +183,7 @@ func (c *httpConnCap) ConnState(conn net.Conn, state http.ConnState) {
 		if err != nil || slices.ContainsFunc(c.trusted, func(p netip.Prefix) bool { return p.Contains(ap.Addr().Unmap()) }) {
 			return
 		}
-		key := addressKey(ap.Addr())
+		key := AddressKey(ap.Addr())
 		c.mu.Lock()
 		full := c.open[key] >= c.max
 		if !full {

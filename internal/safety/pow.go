@@ -1,4 +1,4 @@
-package main
+package safety
 
 import (
 	"crypto/hmac"
@@ -32,13 +32,13 @@ import (
 // PowGate issues and verifies challenges. A nil gate (POW_MAX_NUMBER=0) lets everyone through.
 type PowGate struct {
 	key       []byte
-	maxNumber int64
-	ttl       time.Duration
-	now       func() time.Time
+	MaxNumber int64
+	TTL       time.Duration
+	Now       func() time.Time
 }
 
 // errPow is any solution that does not open the gate.
-var errPow = errors.New("proof of work missing, wrong, expired or not this connection's")
+var ErrPow = errors.New("proof of work missing, wrong, expired or not this connection's")
 
 // NewPowGate creates the gate with a fresh random key; maxNumber 0 turns it off (nil).
 func NewPowGate(maxNumber int64, ttl time.Duration, now func() time.Time) *PowGate {
@@ -47,7 +47,7 @@ func NewPowGate(maxNumber int64, ttl time.Duration, now func() time.Time) *PowGa
 	}
 	key := make([]byte, 32)
 	rand.Read(key) // crypto/rand.Read never fails
-	return &PowGate{key: key, maxNumber: maxNumber, ttl: ttl, now: now}
+	return &PowGate{key: key, MaxNumber: maxNumber, TTL: ttl, Now: now}
 }
 
 // Challenge is a fresh challenge for connection id (nil when the gate is off).
@@ -57,23 +57,23 @@ func (g *PowGate) Challenge(id wire.ClientID) *wire.PowChallenge {
 	}
 	saltBytes := make([]byte, 12)
 	rand.Read(saltBytes) // crypto/rand.Read never fails
-	salt := hex.EncodeToString(saltBytes) + "?expires=" + strconv.FormatInt(g.now().Add(g.ttl).Unix(), 10) + "&"
-	n, err := rand.Int(rand.Reader, big.NewInt(g.maxNumber+1))
+	salt := hex.EncodeToString(saltBytes) + "?expires=" + strconv.FormatInt(g.Now().Add(g.TTL).Unix(), 10) + "&"
+	n, err := rand.Int(rand.Reader, big.NewInt(g.MaxNumber+1))
 	if err != nil {
 		panic("crypto/rand: " + err.Error()) // it does not fail on the platforms we build for
 	}
-	challenge := sha256Hex(salt + n.String())
-	return &wire.PowChallenge{Algorithm: "SHA-256", Challenge: challenge, MaxNumber: g.maxNumber, Salt: salt, Signature: g.sign(id, challenge)}
+	challenge := SHA256Hex(salt + n.String())
+	return &wire.PowChallenge{Algorithm: "SHA-256", Challenge: challenge, MaxNumber: g.MaxNumber, Salt: salt, Signature: g.Sign(id, challenge)}
 }
 
 // sign binds a challenge to the connection it is issued to (a client id has no '|').
-func (g *PowGate) sign(id wire.ClientID, challenge string) string {
+func (g *PowGate) Sign(id wire.ClientID, challenge string) string {
 	mac := hmac.New(sha256.New, g.key)
 	mac.Write([]byte(string(id) + "|" + challenge)) // hash.Hash.Write never fails
 	return hex.EncodeToString(mac.Sum(nil))
 }
 
-func sha256Hex(s string) string {
+func SHA256Hex(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
 }
@@ -92,25 +92,25 @@ type powPayload struct {
 func (g *PowGate) Verify(id wire.ClientID, payload string) error {
 	raw, err := base64.StdEncoding.DecodeString(payload)
 	if err != nil || len(raw) > 1024 {
-		return errPow
+		return ErrPow
 	}
 	var p powPayload
-	if json.Unmarshal(raw, &p) != nil || p.Algorithm != "SHA-256" || p.Number < 0 || p.Number > g.maxNumber {
-		return errPow
+	if json.Unmarshal(raw, &p) != nil || p.Algorithm != "SHA-256" || p.Number < 0 || p.Number > g.MaxNumber {
+		return ErrPow
 	}
-	if subtle.ConstantTimeCompare([]byte(g.sign(id, p.Challenge)), []byte(p.Signature)) != 1 {
-		return errPow
+	if subtle.ConstantTimeCompare([]byte(g.Sign(id, p.Challenge)), []byte(p.Signature)) != 1 {
+		return ErrPow
 	}
 	_, query, _ := strings.Cut(p.Salt, "?")
 	params, err := url.ParseQuery(query)
 	secs, perr := strconv.ParseInt(params.Get("expires"), 10, 64)
-	now := g.now()
+	now := g.Now()
 	// a challenge says how long it lasts, and is believed no further than POW_TTL from now
-	if expires := time.Unix(secs, 0); err != nil || perr != nil || !now.Before(expires) || expires.After(now.Add(g.ttl)) {
-		return errPow
+	if expires := time.Unix(secs, 0); err != nil || perr != nil || !now.Before(expires) || expires.After(now.Add(g.TTL)) {
+		return ErrPow
 	}
-	if sha256Hex(p.Salt+strconv.FormatInt(p.Number, 10)) != p.Challenge {
-		return errPow
+	if SHA256Hex(p.Salt+strconv.FormatInt(p.Number, 10)) != p.Challenge {
+		return ErrPow
 	}
 	return nil
 }

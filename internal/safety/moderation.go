@@ -1,4 +1,4 @@
-package main
+package safety
 
 import (
 	"context"
@@ -19,7 +19,7 @@ import (
 // time) and does to it (ban, dismiss, dismiss a reporter's reports and restrict it, lift).
 
 // maxListed is how many open reports (or bans) one page holds.
-const maxListed = 50
+const MaxListed = 50
 
 // Cursor is a place in a listing ordered by time: the time (unix ms) and the id of the last
 // entry seen. The id breaks ties, so that entries of one millisecond at a page's end are
@@ -125,16 +125,16 @@ type ReportPage struct {
 // all of them, or those of one reporter (its label).
 func (sf *Safety) OpenReports(ctx context.Context, c Cursor, reporter string) (ReportPage, error) {
 	page := ReportPage{Reports: []OpenReport{}}
-	index := sf.keys.ReportsOpen()
+	index := sf.Keys.ReportsOpen()
 	if reporter != "" {
-		index = sf.keys.ReportsBy(reporter)
+		index = sf.Keys.ReportsBy(reporter)
 	}
 	err := sf.Call(ctx, "reports", func(ctx context.Context) error {
 		cutoff := strconv.FormatInt(sf.now().Add(-sf.cfg.ReportTTL).UnixMilli(), 10)
 		if err := sf.rdb.ZRemRangeByScore(ctx, index, "-inf", "("+cutoff).Err(); err != nil {
 			return err
 		}
-		zs, more, err := sf.page(ctx, index, c, true, maxListed)
+		zs, more, err := sf.page(ctx, index, c, true, MaxListed)
 		if err != nil {
 			return err
 		}
@@ -147,7 +147,7 @@ func (sf *Safety) OpenReports(ctx context.Context, c Cursor, reporter string) (R
 		recs := make([]*redis.MapStringStringCmd, len(zs))
 		if _, err := sf.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i, z := range zs {
-				recs[i] = p.HGetAll(ctx, sf.keys.Report(z.Member.(string)))
+				recs[i] = p.HGetAll(ctx, sf.Keys.Report(z.Member.(string)))
 			}
 			return nil
 		}); err != nil {
@@ -188,15 +188,15 @@ func (sf *Safety) addCounts(ctx context.Context, reports []OpenReport) error {
 	since := strconv.FormatInt(sf.now().Add(-sf.cfg.AutobanWindow).UnixMilli(), 10)
 	_, err := sf.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, r := range reports {
-			counted[i] = p.ZRangeByScore(ctx, sf.keys.Counted(r.reportedAddr), &redis.ZRangeBy{Min: "(" + since, Max: "+inf"})
-			byReporter[i] = p.ZCard(ctx, sf.keys.ReportsBy(r.Reporter))
+			counted[i] = p.ZRangeByScore(ctx, sf.Keys.Counted(r.reportedAddr), &redis.ZRangeBy{Min: "(" + since, Max: "+inf"})
+			byReporter[i] = p.ZCard(ctx, sf.Keys.ReportsBy(r.Reporter))
 		}
 		return nil
 	})
 	for i := range reports {
 		networks := map[string]bool{}
 		for _, m := range counted[i].Val() {
-			networks[networkOf(m)] = true
+			networks[NetworkOf(m)] = true
 		}
 		reports[i].Reporters, reports[i].ReporterReports = len(networks), int(byReporter[i].Val())
 	}
@@ -213,7 +213,7 @@ type ReporterLoad struct {
 func (sf *Safety) TopReporters(ctx context.Context) ([]ReporterLoad, error) {
 	out := []ReporterLoad{}
 	err := sf.Call(ctx, "reports", func(ctx context.Context) error {
-		labels, err := sf.rdb.ZRevRange(ctx, sf.keys.ReportsLoad(), 0, maxListed-1).Result()
+		labels, err := sf.rdb.ZRevRange(ctx, sf.Keys.ReportsLoad(), 0, MaxListed-1).Result()
 		if err != nil || len(labels) == 0 {
 			return err
 		}
@@ -221,7 +221,7 @@ func (sf *Safety) TopReporters(ctx context.Context) ([]ReporterLoad, error) {
 		counts := make([]*redis.IntCmd, len(labels))
 		if _, err := sf.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i, l := range labels {
-				counts[i] = p.ZCount(ctx, sf.keys.ReportsBy(l), "("+cutoff, "+inf")
+				counts[i] = p.ZCount(ctx, sf.Keys.ReportsBy(l), "("+cutoff, "+inf")
 			}
 			return nil
 		}); err != nil {
@@ -242,10 +242,10 @@ func (sf *Safety) TopReporters(ctx context.Context) ([]ReporterLoad, error) {
 // report with its evidence.
 func (sf *Safety) BanReported(ctx context.Context, reportID string, d time.Duration, reason string) (Ban, error) {
 	now := sf.now()
-	b := Ban{ID: wire.NewID(), Until: now.Add(min(d, maxBan)), Reason: reason, Source: "moderator", Created: now}
+	b := Ban{ID: wire.NewID(), Until: now.Add(min(d, MaxBan)), Reason: reason, Source: "moderator", Created: now}
 	err := sf.Call(ctx, "ban", func(ctx context.Context) error {
-		reply, err := sf.ban.Run(ctx, sf.rdb, []string{sf.keys.Report(reportID)}, sf.keys.Prefix(), "ban", reportID,
-			b.ID, b.Until.UnixMilli(), reason, now.UnixMilli(), int64(maxBan/time.Second)).StringSlice()
+		reply, err := sf.ban.Run(ctx, sf.rdb, []string{sf.Keys.Report(reportID)}, sf.Keys.Prefix(), "ban", reportID,
+			b.ID, b.Until.UnixMilli(), reason, now.UnixMilli(), int64(MaxBan/time.Second)).StringSlice()
 		if err != nil {
 			return err
 		}
@@ -260,19 +260,19 @@ func (sf *Safety) BanReported(ctx context.Context, reportID string, d time.Durat
 
 // Dismiss closes a report without a ban, and deletes it with its evidence.
 func (sf *Safety) Dismiss(ctx context.Context, reportID string) error {
-	return sf.act(ctx, "dismiss", sf.keys.Report(reportID), reportID, "dismissed")
+	return sf.act(ctx, "dismiss", sf.Keys.Report(reportID), reportID, "dismissed")
 }
 
 // Lift ends a ban before its time. An automatic ban is undone: the reports that made it count
 // no more, and it does not double the address's next automatic ban.
 func (sf *Safety) Lift(ctx context.Context, banID string) error {
-	return sf.act(ctx, "lift", sf.keys.BanRecord(banID), banID, "lifted")
+	return sf.act(ctx, "lift", sf.Keys.BanRecord(banID), banID, "lifted")
 }
 
 // act runs one of ban.lua's operations on a record that answers want when it was there.
 func (sf *Safety) act(ctx context.Context, op, key, id, want string) error {
 	return unwrapUnknown(sf.Call(ctx, op, func(ctx context.Context) error {
-		reply, err := sf.ban.Run(ctx, sf.rdb, []string{key}, sf.keys.Prefix(), op, id).StringSlice()
+		reply, err := sf.ban.Run(ctx, sf.rdb, []string{key}, sf.Keys.Prefix(), op, id).StringSlice()
 		if err == nil && reply[0] != want {
 			return ErrUnknown
 		}
@@ -288,13 +288,13 @@ const dismissBatch = 500
 // acknowledged, and nothing more). It returns how many it deleted.
 func (sf *Safety) DismissReporter(ctx context.Context, label string, restrict time.Duration) (dismissed int, until time.Time, err error) {
 	now := sf.now()
-	restrict = min(restrict, maxBan)
+	restrict = min(restrict, MaxBan)
 	until = now.Add(restrict)
 	for {
 		var n int64
 		var more bool
 		err := sf.Call(ctx, "dismiss", func(ctx context.Context) error {
-			reply, err := sf.ban.Run(ctx, sf.rdb, []string{sf.keys.ReportsBy(label)}, sf.keys.Prefix(), "reporter", label,
+			reply, err := sf.ban.Run(ctx, sf.rdb, []string{sf.Keys.ReportsBy(label)}, sf.Keys.Prefix(), "reporter", label,
 				dismissBatch, int64(restrict/time.Second), now.UnixMilli()).Slice()
 			if err != nil {
 				return err
@@ -350,16 +350,16 @@ func (sf *Safety) Bans(ctx context.Context, q BanQuery) (BanPage, error) {
 	text := strings.ToLower(q.Text)
 	err := sf.Call(ctx, "bans", func(ctx context.Context) error {
 		now := sf.now().UnixMilli()
-		if err := sf.rdb.ZRemRangeByScore(ctx, sf.keys.Bans(), "-inf", strconv.FormatInt(now, 10)).Err(); err != nil {
+		if err := sf.rdb.ZRemRangeByScore(ctx, sf.Keys.Bans(), "-inf", strconv.FormatInt(now, 10)).Err(); err != nil {
 			return err
 		}
 		var err error
-		if page.Total, err = sf.rdb.ZCard(ctx, sf.keys.Bans()).Result(); err != nil {
+		if page.Total, err = sf.rdb.ZCard(ctx, sf.Keys.Bans()).Result(); err != nil {
 			return err
 		}
 		c := q.After
 		for scanned := 0; ; {
-			zs, more, err := sf.page(ctx, sf.keys.Bans(), c, false, maxListed)
+			zs, more, err := sf.page(ctx, sf.Keys.Bans(), c, false, MaxListed)
 			if err != nil || len(zs) == 0 {
 				return err
 			}
@@ -374,7 +374,7 @@ func (sf *Safety) Bans(ctx context.Context, q BanQuery) (BanPage, error) {
 					continue
 				}
 				page.Bans = append(page.Bans, *b)
-				if len(page.Bans) == maxListed {
+				if len(page.Bans) == MaxListed {
 					if i < len(zs)-1 || more {
 						page.Next = cursorAt(zs[i]).String()
 					}
@@ -398,7 +398,7 @@ func (sf *Safety) bansOf(ctx context.Context, zs []redis.Z) ([]*Ban, error) {
 	addrs := make([]*redis.StringCmd, len(zs))
 	_, err := sf.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, z := range zs {
-			addrs[i] = p.Get(ctx, sf.keys.BanRecord(z.Member.(string)))
+			addrs[i] = p.Get(ctx, sf.Keys.BanRecord(z.Member.(string)))
 		}
 		return nil
 	})
@@ -408,7 +408,7 @@ func (sf *Safety) bansOf(ctx context.Context, zs []redis.Z) ([]*Ban, error) {
 	recs := make([]*redis.MapStringStringCmd, len(zs))
 	if _, err := sf.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i := range zs {
-			recs[i] = p.HGetAll(ctx, sf.keys.Ban(addrs[i].Val()))
+			recs[i] = p.HGetAll(ctx, sf.Keys.Ban(addrs[i].Val()))
 		}
 		return nil
 	}); err != nil {

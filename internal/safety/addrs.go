@@ -1,4 +1,4 @@
-package main
+package safety
 
 import (
 	"crypto/hmac"
@@ -35,7 +35,7 @@ const maxHopLen = 64
 
 // clientAddress is the address key of the client of a request with this peer address and
 // headers.
-func clientAddress(remoteAddr string, h http.Header, trusted []netip.Prefix, header string) string {
+func ClientAddress(remoteAddr string, h http.Header, trusted []netip.Prefix, header string) string {
 	host, _, err := net.SplitHostPort(remoteAddr)
 	if err != nil {
 		host = remoteAddr
@@ -49,7 +49,7 @@ func clientAddress(remoteAddr string, h http.Header, trusted []netip.Prefix, hea
 		return slices.ContainsFunc(trusted, func(p netip.Prefix) bool { return p.Contains(a) })
 	}
 	if !isTrusted(peer) {
-		return addressKey(peer)
+		return AddressKey(peer)
 	}
 	hops := forwardedHops(h, header)
 	for i := len(hops) - 1; i >= 0; i-- {
@@ -58,11 +58,11 @@ func clientAddress(remoteAddr string, h http.Header, trusted []netip.Prefix, hea
 			return truncate(strings.TrimSpace(hops[i]))
 		}
 		if !isTrusted(a) {
-			return addressKey(a)
+			return AddressKey(a)
 		}
 		peer = a
 	}
-	return addressKey(peer) // only proxies: the leftmost is as close to the client as we get
+	return AddressKey(peer) // only proxies: the leftmost is as close to the client as we get
 }
 
 // forwardedHops lists the hops of every line of the forwarding header, left to right.
@@ -101,7 +101,7 @@ func parseHop(s string) (netip.Addr, bool) {
 }
 
 // addressKey is an IPv4 address, or an IPv6 address's /64.
-func addressKey(a netip.Addr) string {
+func AddressKey(a netip.Addr) string {
 	a = a.Unmap()
 	if a.Is4() {
 		return a.String()
@@ -145,7 +145,7 @@ func truncate(s string) string {
 // cap, bans, whom a report is about) uses the whole hash, what counts per network (reporters,
 // keeping two people apart, the report rate, a ban's mark on its network) its first part
 // (report.lua, match.lua: net).
-func addressHash(secret []byte, key string) string {
+func AddressHash(secret []byte, key string) string {
 	return keyedHex(secret, "net\x00"+networkKey(key), netHashLen) + keyedHex(secret, key, 32-netHashLen)
 }
 
@@ -158,7 +158,7 @@ func legacyAddressHash(secret []byte, key string) string { return keyedHex(secre
 const netHashLen = 12
 
 // networkOf is the network part of an address hash.
-func networkOf(addrHash string) string { return addrHash[:min(netHashLen, len(addrHash))] }
+func NetworkOf(addrHash string) string { return addrHash[:min(netHashLen, len(addrHash))] }
 
 func keyedHex(secret []byte, s string, n int) string {
 	mac := hmac.New(sha256.New, secret)
@@ -176,20 +176,20 @@ func keyedHex(secret []byte, s string, n int) string {
 var ipWithPort = regexp.MustCompile(`\b(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?\b|\[[0-9A-Fa-f:.]+(?:%[\w.-]+)?\](?::\d+)?`)
 
 // scrubAddrs replaces every IP address (and port) in s with "-".
-func scrubAddrs(s string) string { return ipWithPort.ReplaceAllString(s, "-") }
+func ScrubAddrs(s string) string { return ipWithPort.ReplaceAllString(s, "-") }
 
 // peerErr is a connection's error as a log line carries it: without the addresses of its ends.
-func peerErr(err error) string {
+func PeerErr(err error) string {
 	if err == nil {
 		return ""
 	}
-	return scrubAddrs(err.Error())
+	return ScrubAddrs(err.Error())
 }
 
 // httpErrorLog is the HTTP server's own log (a panic in a handler, say) as warnings of log,
 // without addresses.
-func httpErrorLog(l *slog.Logger) *log.Logger {
-	return log.New(logWriter(func(line string) { l.Warn("http server", "err", scrubAddrs(line)) }), "", 0)
+func HTTPErrorLog(l *slog.Logger) *log.Logger {
+	return log.New(logWriter(func(line string) { l.Warn("http server", "err", ScrubAddrs(line)) }), "", 0)
 }
 
 type logWriter func(line string)
