@@ -197,11 +197,11 @@ func TestAddressCountsHealAfterAnOutage(t *testing.T) {
 	one.closeClean()
 	two.closeClean()
 	waitFor(t, 10*time.Second, "ready", func() bool { ok, _ := insts[0].app.Hub.Ready(); return ok })
-	insts[0].app.Server.addrs.Sync(t.Context()) // what the per-minute sync does
+	insts[0].app.Server.Addrs.Sync(t.Context()) // what the per-minute sync does
 	if _, err := tryDial(t, insts[0].wsURL(), hdr); err != nil {
 		key := insts[0].app.Hub.mm.keys.Conns(safety.AddressHash([]byte("s"), "203.0.113.50"))
 		t.Errorf("an address with no connection is refused (%v); Redis holds %v for another %v, and the sync will not fix it (local %v)",
-			err, rdb.HGetAll(t.Context(), key).Val(), rdb.TTL(t.Context(), key).Val(), insts[0].app.Server.addrs.Local)
+			err, rdb.HGetAll(t.Context(), key).Val(), rdb.TTL(t.Context(), key).Val(), insts[0].app.Server.Addrs.Local)
 	}
 }
 

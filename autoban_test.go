@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-megle/go-megle/internal/safety"
 	"github.com/go-megle/go-megle/internal/store"
+	"github.com/go-megle/go-megle/internal/web"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -142,7 +143,7 @@ func TestGenuineRepeatedReportsStillBan(t *testing.T) {
 
 	// the console shows why: the three reports that counted, by their reporters' labels
 	reports := consoleGet[safety.ReportPage](t, insts[1], "/mod/api/reports").Reports
-	bans := consoleGet[struct{ Bans []banView }](t, insts[1], "/mod/api/bans?source=auto").Bans
+	bans := consoleGet[struct{ Bans []web.BanView }](t, insts[1], "/mod/api/bans?source=auto").Bans
 	if len(reports) != 3 || len(bans) != 1 || bans[0].Why == nil || bans[0].Why.Reporters != 3 || len(bans[0].Why.Reports) != 3 {
 		t.Fatalf("reports %d, bans %+v", len(reports), bans)
 	}

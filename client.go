@@ -90,7 +90,7 @@ type Client struct {
 	sess    *session.Session
 	to      inbound.Inbound
 	conn    *websocket.Conn
-	idle    IdleWait
+	idle    poll.IdleWait
 	log     *slog.Logger
 	metrics *metrics.Metrics
 	limits  ClientLimits
@@ -123,15 +123,7 @@ type Client struct {
 	unread    bool          // written before readDone closes: the read pump stopped mid-message
 }
 
-// IdleWait is what parking an idle connection needs: gorilla's read buffer (nothing in it
-// means nothing read and not yet handled) and the connection's registration with the Poller.
-// The zero value parks nothing: the read pump then waits in a read.
-type IdleWait struct {
-	Buffered *bufio.Reader
-	Watch    *poll.PollWatch
-}
-
-func newClient(id wire.ClientID, ip string, to inbound.Inbound, conn *websocket.Conn, idle IdleWait, pumps *sync.WaitGroup, log *slog.Logger, m *metrics.Metrics, l ClientLimits) *Client {
+func newClient(id wire.ClientID, ip string, to inbound.Inbound, conn *websocket.Conn, idle poll.IdleWait, pumps *sync.WaitGroup, log *slog.Logger, m *metrics.Metrics, l ClientLimits) *Client {
 	c := &Client{
 		id: id, ip: ip, to: to, conn: conn, idle: idle, pumps: pumps, log: log, metrics: m, limits: l,
 		done: make(chan struct{}), readDone: make(chan struct{}),

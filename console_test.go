@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-megle/go-megle/internal/safety"
 	"github.com/go-megle/go-megle/internal/store"
+	"github.com/go-megle/go-megle/internal/web"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -34,11 +35,11 @@ func TestConsoleListsEveryBan(t *testing.T) {
 		consoleDo(t, inst, http.MethodPost, "/mod/api/reports/"+f.ID+"/ban", `{"duration":"`+d+`","reason":"ban number `+fmt.Sprint(i)+`"}`, http.StatusOK)
 	}
 	type page struct {
-		Bans  []banView
+		Bans  []web.BanView
 		Total int
 		Next  string
 	}
-	var all []banView
+	var all []web.BanView
 	for path := "/mod/api/bans"; ; {
 		p := consoleGet[page](t, inst, path)
 		if p.Total != safety.MaxListed+5 {

@@ -33,6 +33,7 @@ import (
 
 	"github.com/go-megle/go-megle/internal/redistest"
 	"github.com/go-megle/go-megle/internal/store"
+	"github.com/go-megle/go-megle/internal/web"
 )
 
 // There is no Docker engine on the test machines: the container files are checked for what
@@ -1138,7 +1139,7 @@ func TestNginxPassesCompressedUIThrough(t *testing.T) {
 	bin := requireNginx(t)
 	var mu sync.Mutex
 	var accepted []string
-	ui := (&Server{ui: embeddedLikeFS(t)}).uiHandler()
+	ui := (&web.Server{UI: embeddedLikeFS(t)}).UIHandler()
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		accepted = append(accepted, r.Header.Get("Accept-Encoding"))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-megle/go-megle/internal/ice"
 	"github.com/go-megle/go-megle/internal/metrics"
+	"github.com/go-megle/go-megle/internal/poll"
 	"github.com/go-megle/go-megle/internal/safety"
 	"github.com/go-megle/go-megle/internal/session"
 	"github.com/go-megle/go-megle/internal/wire"
@@ -160,7 +161,7 @@ func (h *Hub) Stop(ctx context.Context) error {
 // token, registers its session, sends hello and starts the connection's pumps. onEnd runs
 // once the connection's cleanup is done. A connection that lost the race with a drain is sent
 // on with 1012 at once, before any resume.
-func (h *Hub) Attach(conn *websocket.Conn, idle IdleWait, ip, resumeToken string, onEnd func()) {
+func (h *Hub) Attach(conn *websocket.Conn, idle poll.IdleWait, ip, resumeToken string, onEnd func()) {
 	h.mu.Lock()
 	if h.draining.Load() {
 		h.mu.Unlock()

@@ -29,6 +29,7 @@ import (
 	"github.com/go-megle/go-megle/internal/poll"
 	"github.com/go-megle/go-megle/internal/safety"
 	"github.com/go-megle/go-megle/internal/store"
+	"github.com/go-megle/go-megle/internal/web"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -109,7 +110,7 @@ type App struct {
 	log        *slog.Logger
 	Metrics    *metrics.Metrics
 	Hub        *Hub
-	Server     *Server
+	Server     *web.Server
 	Redis      redis.UniversalClient
 	poller     *poll.Poller // nil: none
 	httpConns  *safety.HTTPConnCap
@@ -171,9 +172,9 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		defer close(addrsDone)
 		addrs.Run(addrsCtx)
 	}()
-	var console *Console
+	var console *web.Console
 	if cfg.ModToken != "" {
-		console = NewConsole(cfg.ModToken, trust, hub, metrics, log, func(r *http.Request) string {
+		console = web.NewConsole(cfg.ModToken, trust, hub, metrics, log, func(r *http.Request) string {
 			return safety.ClientAddress(r.RemoteAddr, r.Header, cfg.TrustedProxies, cfg.ForwardedHeader)
 		})
 	}
@@ -181,8 +182,10 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		log.Warn("no poller: every idle connection keeps a goroutine waiting in a read", "err", err)
 	}
-	srv := NewServer(cfg, hub, addrs, console, poller, log, metrics, ice, uiFS(cfg.WebDir))
-	if srv.ui == nil {
+	srv := web.NewServer(web.ServerConfig{MetricsAddr: cfg.MetricsAddr, ModAddr: cfg.ModAddr, TrustedProxies: cfg.TrustedProxies,
+		ForwardedHeader: cfg.ForwardedHeader, AllowedOrigins: cfg.AllowedOrigins},
+		web.ServerParts{Hub: hub, Addrs: addrs, Console: console, Poller: poller, Log: log, Metrics: metrics, ICE: ice, UI: uiFS(cfg.WebDir)})
+	if srv.UI == nil {
 		log.Warn("the web UI is not built; / explains how to build it", "web_dir", cfg.WebDir)
 	}
 	httpConns := safety.NewHTTPConnCap(cfg.MaxHTTPConnsPerIP, cfg.TrustedProxies, metrics.Disconnects.WithLabelValues("http_ip_cap").Inc)
@@ -242,7 +245,7 @@ func servePprof(addr string, log *slog.Logger) {
 // serveMetrics serves /metrics on its own listener (METRICS_ADDR), apart from the public one.
 func serveMetrics(addr string, a *App, log *slog.Logger) {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", a.Server.metricsHandler())
+	mux.Handle("GET /metrics", a.Server.MetricsHandler())
 	log.Info("metrics listening", "addr", addr)
 	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
 	if err := srv.ListenAndServe(); err != nil {

@@ -236,12 +236,12 @@ func (h *Hub) Report(s *session.Session, r wire.ReportRequest) {
 	s.Out.Send(wire.MustEncode(wire.EvReported, wire.ReportedData{MatchID: t.Match}))
 	if filed.Ban != nil {
 		h.metrics.Bans.WithLabelValues("auto").Inc()
-		h.broadcastBan(*filed.Ban)
+		h.BroadcastBan(*filed.Ban)
 	}
 }
 
-// broadcastBan closes the sockets of a banned address on every instance.
-func (h *Hub) broadcastBan(b safety.Ban) {
+// BroadcastBan closes the sockets of a banned address on every instance.
+func (h *Hub) BroadcastBan(b safety.Ban) {
 	insts, err := h.mm.LiveInstances(h.ctx)
 	if err != nil {
 		h.log.Warn("telling the instances of a ban failed; it holds from the next connection on", "err", err)

@@ -24,6 +24,7 @@ import (
 	"github.com/go-megle/go-megle/internal/redistest"
 	"github.com/go-megle/go-megle/internal/safety"
 	"github.com/go-megle/go-megle/internal/store"
+	"github.com/go-megle/go-megle/internal/web"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -321,13 +322,13 @@ func TestModeratorConsole(t *testing.T) {
 		if got := get(insts[0].cfg.ModToken); got != http.StatusOK {
 			t.Fatalf("the right token: %d", got)
 		}
-		for range consoleFailBurst - 1 {
+		for range web.ConsoleFailBurst - 1 {
 			if got := get("wrong-token"); got != http.StatusUnauthorized {
 				t.Fatalf("a wrong token: %d", got)
 			}
 		}
 		if got := get("wrong-token"); got != http.StatusTooManyRequests {
-			t.Fatalf("after %d wrong tokens, another: %d, want 429", consoleFailBurst, got)
+			t.Fatalf("after %d wrong tokens, another: %d, want 429", web.ConsoleFailBurst, got)
 		}
 		// whoever else guesses from the moderator's address, the right token is let in
 		for range 20 {

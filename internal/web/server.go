@@ -1,4 +1,4 @@
-package main
+package web
 
 import (
 	"bufio"
@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -22,16 +23,45 @@ import (
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
+// Doors is what the HTTP doors need of the hub: whether it is ready or draining, and taking
+// an upgraded connection.
+type Doors interface {
+	Ready() (ok bool, why string)
+	Draining() bool
+	Attach(conn *websocket.Conn, idle poll.IdleWait, addr, resumeToken string, onEnd func())
+}
+
+// ServerConfig is what the HTTP doors read of the instance's configuration.
+type ServerConfig struct {
+	MetricsAddr     string // METRICS_ADDR: /metrics on a listener of its own, not here
+	ModAddr         string // MOD_ADDR: the moderator console on a listener of its own
+	TrustedProxies  []netip.Prefix
+	ForwardedHeader string
+	AllowedOrigins  []string
+}
+
+// ServerParts are the parts the HTTP doors hand requests to.
+type ServerParts struct {
+	Hub     Doors
+	Addrs   *safety.AddressCap
+	Console *Console     // nil: the moderator console is off
+	Poller  *poll.Poller // nil: idle connections wait in a read
+	Log     *slog.Logger
+	Metrics *metrics.Metrics
+	ICE     *ice.ICEProvider
+	UI      fs.FS // nil: the UI is not built
+}
+
 // Server is the HTTP surface: /ws, /healthz, /readyz, /metrics, /api/config and the web UI.
 type Server struct {
-	cfg      Config
-	hub      *Hub
+	cfg      ServerConfig
+	hub      Doors
 	log      *slog.Logger
 	metrics  *metrics.Metrics
 	ice      *ice.ICEProvider
-	ui       fs.FS // nil: the UI is not built
+	UI       fs.FS // nil: the UI is not built
 	upgrader websocket.Upgrader
-	addrs    *safety.AddressCap
+	Addrs    *safety.AddressCap
 	console  *Console     // nil: the moderator console is off
 	poller   *poll.Poller // nil: idle connections wait in a read
 }
@@ -41,8 +71,8 @@ type Server struct {
 const readBufferSize = 512
 
 // NewServer wires the HTTP surface.
-func NewServer(cfg Config, hub *Hub, addrs *safety.AddressCap, console *Console, poller *poll.Poller, log *slog.Logger, m *metrics.Metrics, ice *ice.ICEProvider, ui fs.FS) *Server {
-	s := &Server{cfg: cfg, hub: hub, addrs: addrs, console: console, poller: poller, log: log, metrics: m, ice: ice, ui: ui}
+func NewServer(cfg ServerConfig, p ServerParts) *Server {
+	s := &Server{cfg: cfg, hub: p.Hub, Addrs: p.Addrs, console: p.Console, poller: p.Poller, log: p.Log, metrics: p.Metrics, ice: p.ICE, UI: p.UI}
 	s.upgrader = websocket.Upgrader{
 		// 0: gorilla reads through the buffer the hijack hands it, which is ours (readBufferSize;
 		// see hijacker), so that the read pump can tell when nothing is buffered
@@ -64,7 +94,7 @@ func (s *Server) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", s.serveReady)
 	if s.cfg.MetricsAddr == "" { // otherwise on its own listener only
-		mux.Handle("GET /metrics", s.metricsHandler())
+		mux.Handle("GET /metrics", s.MetricsHandler())
 	}
 	// STUN only: TURN credentials go to connected users, in hello, after the origin check
 	// and the per-address cap
@@ -101,7 +131,7 @@ func (s *Server) ModHandler() http.Handler {
 
 // serveUI routes everything no other pattern took to the web app.
 func (s *Server) serveUI(mux *http.ServeMux) {
-	ui := s.uiHandler() // for every method, so that no pattern above conflicts with it
+	ui := s.UIHandler() // for every method, so that no pattern above conflicts with it
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
@@ -121,7 +151,7 @@ func (s *Server) serveReady(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, status, map[string]string{"status": why})
 }
 
-func (s *Server) metricsHandler() http.Handler {
+func (s *Server) MetricsHandler() http.Handler {
 	return promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{})
 }
 
@@ -132,7 +162,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	addr := s.clientAddress(r)
-	release, ok := s.addrs.Acquire(r.Context(), addr)
+	release, ok := s.Addrs.Acquire(r.Context(), addr)
 	if !ok {
 		s.metrics.Disconnects.WithLabelValues("ip_cap").Inc()
 		http.Error(w, "too many connections from your address", http.StatusTooManyRequests)
@@ -145,7 +175,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		s.log.Debug("websocket upgrade refused", "err", safety.PeerErr(err), "origin", safety.ScrubAddrs(r.Header.Get("Origin")))
 		return // the upgrader has answered with an HTTP error
 	}
-	idle := IdleWait{Buffered: hj.br}
+	idle := poll.IdleWait{Buffered: hj.br}
 	if hj.br != nil {
 		idle.Watch = s.poller.Watch(conn.NetConn())
 	}

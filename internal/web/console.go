@@ -1,4 +1,4 @@
-package main
+package web
 
 import (
 	"crypto/sha256"
@@ -37,13 +37,13 @@ type Console struct {
 }
 
 // banBroadcaster closes a banned address's sockets on every instance (the hub).
-type banBroadcaster interface{ broadcastBan(safety.Ban) }
+type banBroadcaster interface{ BroadcastBan(safety.Ban) }
 
 // Limits of the console API.
 const (
 	consoleBodyLimit   = 4 << 10
 	consoleFailRate    = rate.Limit(1.0 / 10) // a wrong token every 10 s, sustained
-	consoleFailBurst   = 5
+	ConsoleFailBurst   = 5
 	consoleMaxTracked  = 10_000 // addresses with recent failures kept; beyond, the oldest go
 	maxBanReasonLength = 200
 )
@@ -99,7 +99,7 @@ func (c *Console) allowFailure(addr string) bool {
 		if len(c.failures) >= consoleMaxTracked {
 			c.failures = map[string]*rate.Limiter{} // a flood of addresses: start over
 		}
-		lim = rate.NewLimiter(consoleFailRate, consoleFailBurst)
+		lim = rate.NewLimiter(consoleFailRate, ConsoleFailBurst)
 		c.failures[addr] = lim
 	}
 	return lim.Allow()
@@ -144,7 +144,7 @@ func (c *Console) listReports(w http.ResponseWriter, r *http.Request) {
 
 // banView is a ban as the console shows it (no address, not even hashed), with what made it
 // when it was automatic.
-type banView struct {
+type BanView struct {
 	ID      string      `json:"id"`
 	Until   time.Time   `json:"until"`
 	Reason  string      `json:"reason"`
@@ -167,8 +167,8 @@ type banWhyReportView struct {
 	Evidence     string    `json:"evidence"`
 }
 
-func viewOf(b safety.Ban) banView {
-	v := banView{ID: b.ID, Until: b.Until.UTC(), Reason: b.Reason, Source: b.Source, Created: b.Created.UTC()}
+func viewOf(b safety.Ban) BanView {
+	v := BanView{ID: b.ID, Until: b.Until.UTC(), Reason: b.Reason, Source: b.Source, Created: b.Created.UTC()}
 	if b.Why != nil {
 		v.Why = &banWhyView{Reporters: b.Why.Reporters, Reports: make([]banWhyReportView, len(b.Why.Reports))}
 		for i, r := range b.Why.Reports {
@@ -204,9 +204,9 @@ func (c *Console) banReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.metrics.Bans.WithLabelValues("moderator").Inc()
-	c.bans.broadcastBan(ban)
+	c.bans.BroadcastBan(ban)
 	writeJSON(w, http.StatusOK, struct {
-		Ban banView `json:"ban"`
+		Ban BanView `json:"ban"`
 	}{viewOf(ban)})
 }
 
@@ -288,12 +288,12 @@ func (c *Console) listBans(w http.ResponseWriter, r *http.Request) {
 		c.storeError(w, err)
 		return
 	}
-	views := make([]banView, len(page.Bans))
+	views := make([]BanView, len(page.Bans))
 	for i, b := range page.Bans {
 		views[i] = viewOf(b)
 	}
 	writeJSON(w, http.StatusOK, struct {
-		Bans  []banView `json:"bans"`
+		Bans  []BanView `json:"bans"`
 		Total int64     `json:"total"`
 		Next  string    `json:"next,omitempty"`
 	}{views, page.Total, page.Next})

@@ -1,4 +1,4 @@
-package main
+package web
 
 import (
 	"io"
@@ -13,7 +13,7 @@ import (
 )
 
 // uiFromDisk serves a built UI from a directory (the default build); nil if it is not built.
-func uiFromDisk(dir string) fs.FS {
+func UIFromDisk(dir string) fs.FS {
 	if _, err := os.Stat(path.Join(dir, "index.html")); err != nil {
 		return nil
 	}
@@ -30,15 +30,15 @@ when built with <code>go build -tags embedui</code>.</p>`
 
 // uiHandler serves the single-page app: existing files as they are, any other path as
 // index.html, so client-side routes work.
-func (s *Server) uiHandler() http.Handler {
-	if s.ui == nil {
+func (s *Server) UIHandler() http.Handler {
+	if s.UI == nil {
 		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			w.WriteHeader(http.StatusServiceUnavailable)
 			_, _ = w.Write([]byte(uiMissingPage)) // the client may be gone
 		})
 	}
-	return uiFiles{s.ui}
+	return uiFiles{s.UI}
 }
 
 // uiCodings are the content codings `npm run build` writes copies in (web/build/precompress.ts
@@ -48,10 +48,10 @@ var uiCodings = []struct{ name, suffix string }{{"br", ".br"}, {"gzip", ".gz"}}
 
 const (
 	// A hashed file's content never changes under its name: a new build has new names.
-	cacheImmutable = "public, max-age=31536000, immutable"
+	CacheImmutable = "public, max-age=31536000, immutable"
 	// Anything else (index.html, which names the hashed files, and public/'s files) is
 	// revalidated on every use, so a deploy is seen at the next load.
-	cacheRevalidate = "no-cache"
+	CacheRevalidate = "no-cache"
 )
 
 // hashedName is how Vite names what it writes under assets/: <name>-<8 characters of a
@@ -70,7 +70,7 @@ type uiFiles struct{ fsys fs.FS }
 
 func (u uiFiles) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	h.Set("Cache-Control", cacheRevalidate)
+	h.Set("Cache-Control", CacheRevalidate)
 	name := strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")
 	if name == "" {
 		name = "index.html"
@@ -90,7 +90,7 @@ func (u uiFiles) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if isHashed(name) {
-		h.Set("Cache-Control", cacheImmutable)
+		h.Set("Cache-Control", CacheImmutable)
 	}
 	h.Add("Vary", "Accept-Encoding") // on every answer, whichever coding it has
 
