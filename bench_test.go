@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/go-megle/go-megle/internal/envelope"
 	"github.com/go-megle/go-megle/internal/inbound"
 	"github.com/go-megle/go-megle/internal/metrics"
 	"github.com/go-megle/go-megle/internal/session"
@@ -219,12 +220,12 @@ func benchRelay(b *testing.B, x, y *wsClient) {
 }
 
 func BenchmarkEnvelopeCodec(b *testing.B) {
-	e := Envelope{Kind: KindRelay, To: wire.ClientID(wire.NewID()), From: wire.ClientID(wire.NewID()), Match: wire.MatchID(wire.NewID()), Frame: make([]byte, 600)}
+	e := envelope.Envelope{Kind: envelope.KindRelay, To: wire.ClientID(wire.NewID()), From: wire.ClientID(wire.NewID()), Match: wire.MatchID(wire.NewID()), Frame: make([]byte, 600)}
 	buf := make([]byte, 0, 1024)
 	b.ReportAllocs()
 	for range b.N {
 		buf = e.AppendBinary(buf[:0])
-		if _, err := DecodeEnvelope(buf); err != nil {
+		if _, err := envelope.Decode(buf); err != nil {
 			b.Fatal(err)
 		}
 	}

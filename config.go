@@ -53,11 +53,15 @@ type Config struct {
 	SendQueue    int
 	SendBytes    int
 	PublishBytes int
-	RateLimit    float64
-	RateBurst    int
-	RateStrike   int
-	FindRate     float64
-	FindBurst    int
+	// EnvelopeVersion is the format of the envelopes this instance publishes to the others: 1
+	// (the previous release's, which every instance reads) until the whole deployment runs a
+	// release that reads 2.
+	EnvelopeVersion int
+	RateLimit       float64
+	RateBurst       int
+	RateStrike      int
+	FindRate        float64
+	FindBurst       int
 
 	STUNURLs   []string
 	TURNURLs   []string
@@ -145,6 +149,7 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 	fs.IntVar(&c.SendQueue, "send-queue", 256, "outbound messages queued per client; a client whose queue overflows is disconnected")
 	fs.IntVar(&c.SendBytes, "send-queue-bytes", 1<<20, "outbound bytes queued per client (including what is being written); a client over it is disconnected")
 	fs.IntVar(&c.PublishBytes, "publish-queue-bytes", 32<<20, "bytes queued for other instances; messages over it are dropped (counted)")
+	fs.IntVar(&c.EnvelopeVersion, "bus-envelope-version", 1, "format of the envelopes published to other instances: 1 (read by this release and the one before) or 2 (read by this release on); every instance reads both. Set 2 once no instance of an older release is left")
 	fs.Float64Var(&c.RateLimit, "rate-limit", 50, "inbound messages per second allowed per connection, sustained (0: no limit)")
 	fs.IntVar(&c.RateBurst, "rate-burst", 200, "inbound message burst allowed per connection (ICE candidates come in bursts)")
 	fs.IntVar(&c.RateStrike, "rate-strikes", 50, "rate-limited messages after which the connection is closed with 1008")
@@ -297,6 +302,9 @@ func (c *Config) validate() error {
 	}
 	if c.SendQueue < 8 {
 		bad("SEND_QUEUE must be at least 8")
+	}
+	if c.EnvelopeVersion != 1 && c.EnvelopeVersion != 2 {
+		bad("BUS_ENVELOPE_VERSION must be 1 or 2")
 	}
 	if c.SendBytes < 2*wire.MaxRelayBytes || c.PublishBytes < 2*wire.MaxRelayBytes {
 		bad("SEND_QUEUE_BYTES and PUBLISH_QUEUE_BYTES must be at least 128 KiB (two relayed messages must fit)")

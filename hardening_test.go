@@ -19,6 +19,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/go-megle/go-megle/internal/envelope"
 	"github.com/go-megle/go-megle/internal/metrics"
 	"github.com/go-megle/go-megle/internal/redistest"
 	"github.com/go-megle/go-megle/internal/safety"
@@ -32,11 +33,12 @@ import (
 
 func TestPublishQueueIsBoundedInBytes(t *testing.T) {
 	// the bus is not running: nothing drains its queue
-	bus := NewBus(nil, store.NewKeys("{t}"), "self", 1000, 100<<10, slog.New(slog.NewTextHandler(io.Discard, nil)), metrics.NewMetrics())
+	bus := NewBus(BusConfig{Self: "self", Queue: 1000, QueueBytes: 100 << 10, EnvelopeVersion: envelope.Current},
+		BusParts{Keys: store.NewKeys("{t}"), Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: metrics.NewMetrics()})
 	frame := make([]byte, 30<<10)
 	accepted := 0
 	for range 10 {
-		if bus.Publish("other", &Envelope{Kind: KindRelay, To: "A", From: "B", Match: "M", Frame: frame}, "sender") == nil {
+		if bus.Publish("other", &envelope.Envelope{Kind: envelope.KindRelay, To: "A", From: "B", Match: "M", Frame: frame}, "sender") == nil {
 			accepted++
 		}
 	}
@@ -632,7 +634,7 @@ func TestSupersededSocketReachesNobody(t *testing.T) {
 	before := notMatched()
 	// what instance 0 publishes when a's old socket, whose 4001 notice was lost, sends a chat
 	stale := wire.MustEncode(wire.EvChat, wire.ChatData{Text: []byte(`"from the superseded socket"`)})
-	insts[0].app.Hub.route(insts[1].cfg.InstanceID, &Envelope{Kind: KindRelay, To: p.id(), From: a.id(),
+	insts[0].app.Hub.route(insts[1].cfg.InstanceID, &envelope.Envelope{Kind: envelope.KindRelay, To: p.id(), From: a.id(),
 		Instance: insts[0].cfg.InstanceID, Match: m.MatchID, Frame: stale}, "test")
 	waitFor(t, 5*time.Second, "instance 1 to drop the superseded socket's chat", func() bool { return notMatched() == before+1 })
 	checkNextIsMarker(t, []*wsClient{a2}, []*wsClient{p}) // p's next chat is the new socket's

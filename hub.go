@@ -9,6 +9,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/go-megle/go-megle/internal/envelope"
 	"github.com/go-megle/go-megle/internal/ice"
 	"github.com/go-megle/go-megle/internal/metrics"
 	"github.com/go-megle/go-megle/internal/poll"
@@ -369,7 +370,7 @@ func (h *Hub) step(s *session.Session, verb func(*session.Session) session.Effec
 // once on that instance's channel. Never both, never every instance. sender is whose doing
 // it is (the keyed hash of the address of the user whose action it carries, busSelf for the
 // instance's own), for the bus's fair share.
-func (h *Hub) route(inst wire.InstanceID, env *Envelope, sender string) {
+func (h *Hub) route(inst wire.InstanceID, env *envelope.Envelope, sender string) {
 	if inst == h.cfg.Self {
 		h.handleEnvelope(*env)
 		return
@@ -384,48 +385,48 @@ func (h *Hub) route(inst wire.InstanceID, env *Envelope, sender string) {
 }
 
 // handleEnvelope applies a message for a local user. It never blocks.
-func (h *Hub) handleEnvelope(env Envelope) {
-	if env.Kind == KindBan {
-		h.closeBanned(env.Addr, &wire.BannedData{Until: env.Ticket, Reason: env.Reason})
+func (h *Hub) handleEnvelope(env envelope.Envelope) {
+	if env.Kind == envelope.KindBan {
+		h.closeBanned(env.Addr, &wire.BannedData{Until: env.Until.UTC().Format(time.RFC3339), Reason: env.Reason})
 		return
 	}
 	s := h.lookup(env.To)
 	if s == nil {
-		if env.Kind == KindRelay {
+		if env.Kind == envelope.KindRelay {
 			h.metrics.Dropped.WithLabelValues("not_matched").Inc()
 		}
 		return // gone: its own disconnect ends its match and tells the partner
 	}
 	var verb func(*session.Session) session.Effects
 	switch env.Kind {
-	case KindRelay:
+	case envelope.KindRelay:
 		verb = func(s *session.Session) session.Effects {
 			return s.Relayed(env.From, env.Instance, env.Match, env.Frame)
 		}
-	case KindMatched:
+	case envelope.KindMatched:
 		verb = func(s *session.Session) session.Effects {
 			return s.MatchedBy(env.Ticket, env.Match, env.From, env.Instance, env.Addr, env.Mode, env.Common)
 		}
-	case KindLeft:
+	case envelope.KindLeft:
 		verb = func(s *session.Session) session.Effects { return s.PartnerLeft(env.From, env.Match, env.Reason) }
-	case KindMoved:
+	case envelope.KindMoved:
 		verb = func(s *session.Session) session.Effects {
 			return s.PartnerMoved(env.From, env.Match, env.Instance, env.Addr)
 		}
-	case KindCall:
+	case envelope.KindCall:
 		verb = func(s *session.Session) session.Effects { return s.PartnerCalled(env.From, env.Match) }
-	case KindPassedOver:
+	case envelope.KindPassedOver:
 		searching := h.Searching()
 		verb = func(s *session.Session) session.Effects { return s.PassedOver(env.Ticket, searching) }
-	case KindReplaced:
-		if s.Token() == env.Ticket { // the socket of the token that was just used elsewhere
+	case envelope.KindReplaced:
+		if s.Token() == env.TokenHash { // the socket of the token that was just used elsewhere
 			h.superseded(s)
 		}
 		return
 	default:
 		return
 	}
-	if fx := h.step(s, verb); env.Kind == KindRelay && len(fx.Frames) == 0 {
+	if fx := h.step(s, verb); env.Kind == envelope.KindRelay && len(fx.Frames) == 0 {
 		h.metrics.Dropped.WithLabelValues("not_matched").Inc()
 	}
 }

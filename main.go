@@ -24,6 +24,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/go-megle/go-megle/internal/envelope"
 	"github.com/go-megle/go-megle/internal/ice"
 	"github.com/go-megle/go-megle/internal/metrics"
 	"github.com/go-megle/go-megle/internal/poll"
@@ -136,7 +137,8 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		log.Warn("Redis not reachable at start-up; starting not ready", "err", err)
 	}
-	bus := NewBus(rdb, keys, cfg.InstanceID, 8192, cfg.PublishBytes, log, metrics)
+	bus := NewBus(BusConfig{Self: cfg.InstanceID, Queue: 8192, QueueBytes: cfg.PublishBytes, EnvelopeVersion: envelope.Version(cfg.EnvelopeVersion)},
+		BusParts{Redis: rdb, Keys: keys, Log: log, Metrics: metrics})
 	secret := []byte(cfg.BanSecret)
 	if len(secret) == 0 {
 		secret = []byte(wire.NewID())

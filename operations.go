@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/go-megle/go-megle/internal/envelope"
 	"github.com/go-megle/go-megle/internal/safety"
 	"github.com/go-megle/go-megle/internal/session"
 	"github.com/go-megle/go-megle/internal/wire"
@@ -94,7 +95,7 @@ func (h *Hub) tellPassedOver(s *session.Session, skipped []Waiter) {
 		if slices.ContainsFunc(skipped[:i], func(o Waiter) bool { return o.Client == w.Client }) {
 			continue // popped from another of its queues as well
 		}
-		h.route(w.Instance, &Envelope{Kind: KindPassedOver, To: w.Client, Ticket: w.Ticket}, s.Addr)
+		h.route(w.Instance, &envelope.Envelope{Kind: envelope.KindPassedOver, To: w.Client, Ticket: w.Ticket}, s.Addr)
 	}
 }
 
@@ -145,7 +146,7 @@ func (h *Hub) searchAgain(s *session.Session, ticket string, how EnqueueRequest)
 func (h *Hub) applyOwnMatch(s *session.Session, ticket string, mid wire.MatchID, mode wire.Mode, res EnqueueResult) {
 	// The partner is matched in Redis whatever happens here, so it is always told; if this
 	// side has moved on meanwhile, the partner_left that follows reaches it after this.
-	h.route(res.PartnerInstance, &Envelope{Kind: KindMatched, To: res.Partner, From: s.ID, Instance: h.cfg.Self,
+	h.route(res.PartnerInstance, &envelope.Envelope{Kind: envelope.KindMatched, To: res.Partner, From: s.ID, Instance: h.cfg.Self,
 		Match: mid, Ticket: res.PartnerTicket, Mode: mode, Common: res.Common, Addr: s.Addr}, s.Addr)
 	kind := "random"
 	if len(res.Common) > 0 {
@@ -183,7 +184,7 @@ func (h *Hub) Relay(s *session.Session, event string, frame []byte) {
 	if event == wire.EvChat {
 		h.step(s, (*session.Session).WroteChat)
 	}
-	h.route(pinst, &Envelope{Kind: KindRelay, To: partner, From: s.ID, Instance: h.cfg.Self, Match: mid, Frame: frame}, s.Addr)
+	h.route(pinst, &envelope.Envelope{Kind: envelope.KindRelay, To: partner, From: s.ID, Instance: h.cfg.Self, Match: mid, Frame: frame}, s.Addr)
 }
 
 // CallStats counts how a call of the current match went: once per user and match, ignored
@@ -203,7 +204,7 @@ func (h *Hub) CallStats(s *session.Session, st wire.RTCStatsRequest) {
 	if st.Outcome == "connected" {
 		h.metrics.CallSetup.Observe(float64(st.SetupMS) / 1000)
 		if partner, pinst, mid, ok := s.PartnerRoute(); ok {
-			h.route(pinst, &Envelope{Kind: KindCall, To: partner, From: s.ID, Instance: h.cfg.Self, Match: mid}, s.Addr)
+			h.route(pinst, &envelope.Envelope{Kind: envelope.KindCall, To: partner, From: s.ID, Instance: h.cfg.Self, Match: mid}, s.Addr)
 		}
 	}
 }
@@ -249,7 +250,7 @@ func (h *Hub) BroadcastBan(b safety.Ban) {
 	if !slices.Contains(insts, h.cfg.Self) {
 		insts = append(insts, h.cfg.Self)
 	}
-	env := Envelope{Kind: KindBan, Addr: b.Addr, Ticket: b.Until.UTC().Format(time.RFC3339), Reason: b.Reason}
+	env := envelope.Envelope{Kind: envelope.KindBan, Addr: b.Addr, Until: b.Until, Reason: b.Reason}
 	for _, inst := range insts {
 		h.route(inst, &env, busSelf) // a ban must not wait behind anyone's flood
 	}
@@ -306,7 +307,7 @@ func (h *Hub) finish(s *session.Session, e *session.Ended) bool {
 	// A hold's expiry tells only whom Redis names: the held session cannot know whether the
 	// user has come back meanwhile.
 	if e.Was == session.PhaseMatched && !e.HeldOnly && e.PartnerInstance != "" {
-		h.route(e.PartnerInstance, &Envelope{Kind: KindLeft, To: e.Partner, From: s.ID, Match: e.Match, Reason: e.Reason}, s.Addr)
+		h.route(e.PartnerInstance, &envelope.Envelope{Kind: envelope.KindLeft, To: e.Partner, From: s.ID, Match: e.Match, Reason: e.Reason}, s.Addr)
 	}
 	return ok
 }
@@ -331,9 +332,9 @@ func (h *Hub) endInRedis(s *session.Session, e *session.Ended, retry bool) error
 		if inst == "" {
 			inst = e.PartnerInstance
 		}
-		h.route(inst, &Envelope{Kind: KindLeft, To: res.Partner, From: s.ID, Match: res.Match, Reason: e.Reason}, s.Addr)
+		h.route(inst, &envelope.Envelope{Kind: envelope.KindLeft, To: res.Partner, From: s.ID, Match: res.Match, Reason: e.Reason}, s.Addr)
 	case retry && e.Was == session.PhaseMatched && !e.HeldOnly && e.PartnerInstance != "":
-		h.route(e.PartnerInstance, &Envelope{Kind: KindLeft, To: e.Partner, From: s.ID, Match: e.Match, Reason: e.Reason}, s.Addr)
+		h.route(e.PartnerInstance, &envelope.Envelope{Kind: envelope.KindLeft, To: e.Partner, From: s.ID, Match: e.Match, Reason: e.Reason}, s.Addr)
 	}
 	return nil
 }
@@ -399,11 +400,11 @@ func (h *Hub) resume(token, addr string) (res ResumeResult, next string, ok bool
 	}
 	h.metrics.Resumes.WithLabelValues("resumed").Inc()
 	if res.Match != nil {
-		h.route(res.PartnerInstance, &Envelope{Kind: KindMoved, To: res.Match.PartnerID, From: res.ID, Match: res.Match.MatchID,
+		h.route(res.PartnerInstance, &envelope.Envelope{Kind: envelope.KindMoved, To: res.Match.PartnerID, From: res.ID, Match: res.Match.MatchID,
 			Instance: h.cfg.Self, Addr: addr}, addr)
 	}
 	if res.Previous != h.cfg.Self && !res.Held {
-		h.route(res.Previous, &Envelope{Kind: KindReplaced, To: id, Instance: h.cfg.Self, Ticket: session.HashToken(token)}, addr)
+		h.route(res.Previous, &envelope.Envelope{Kind: envelope.KindReplaced, To: id, Instance: h.cfg.Self, TokenHash: session.HashToken(token)}, addr)
 	}
 	return res, next, true
 }
