@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/go-megle/go-megle/internal/envelope"
+	"github.com/go-megle/go-megle/internal/fairq"
 	"github.com/go-megle/go-megle/internal/metrics"
 	"github.com/go-megle/go-megle/internal/store"
 	"github.com/go-megle/go-megle/internal/wire"
@@ -18,15 +19,10 @@ import (
 // EnvelopeHandler receives envelopes for this instance. It must not block.
 type EnvelopeHandler func(envelope.Envelope)
 
-type outgoing struct {
-	channel string
-	payload []byte
-}
-
 // Bus is cross-instance delivery over Redis pub/sub: one channel per instance, a
 // subscribe-forever loop for this instance's channel, and one publisher goroutine that
 // pipelines whatever is queued. Nobody ever waits on it: a full queue drops, counted, and
-// fairly (publishqueue.go): a sender that floods loses its own messages first.
+// fairly (internal/fairq): a sender that floods loses its own messages first.
 type Bus struct {
 	rdb     redis.UniversalClient
 	keys    store.Keys
@@ -35,7 +31,7 @@ type Bus struct {
 	sharded bool             // Redis Cluster: SSUBSCRIBE/SPUBLISH, so each channel lives on one shard
 	log     *slog.Logger
 	metrics *metrics.Metrics
-	out     *publishQueue
+	out     *fairq.Queue
 	live    atomic.Bool
 	echoAt  atomic.Int64 // unix nanoseconds of the last echo of our own probe
 }
@@ -75,7 +71,7 @@ func NewBus(cfg BusConfig, p BusParts) *Bus {
 	_, sharded := p.Redis.(*redis.ClusterClient)
 	dropped := p.Metrics.Dropped.WithLabelValues("publish_queue_full")
 	return &Bus{rdb: p.Redis, keys: p.Keys, self: cfg.Self, version: cfg.EnvelopeVersion, sharded: sharded, log: p.Log, metrics: p.Metrics,
-		out: newPublishQueue(cfg.Queue, cfg.QueueBytes, func(n int) { dropped.Add(float64(n)) })}
+		out: fairq.New(cfg.Queue, cfg.QueueBytes, func(n int) { dropped.Add(float64(n)) })}
 }
 
 // Live says whether the subscription is established and receives what is published to it.
@@ -89,7 +85,7 @@ var errPublishFull = errors.New("publish queue full")
 // Publish queues env for instance to, as sender's (a client address's keyed hash, or busSelf).
 // It never blocks.
 func (b *Bus) Publish(to wire.InstanceID, env *envelope.Envelope, sender string) error {
-	if !b.out.push(sender, outgoing{channel: b.keys.Channel(to), payload: env.Append(nil, b.version)}) {
+	if !b.out.Push(sender, fairq.Message{Channel: b.keys.Channel(to), Payload: env.Append(nil, b.version)}) {
 		return errPublishFull
 	}
 	return nil
@@ -109,13 +105,13 @@ func (b *Bus) Run(ctx context.Context, handle EnvelopeHandler) {
 const publishBatch = 256
 
 func (b *Bus) publishLoop(ctx context.Context) {
-	batch := make([]outgoing, 0, publishBatch)
+	batch := make([]fairq.Message, 0, publishBatch)
 	for ctx.Err() == nil {
-		if batch = b.out.take(publishBatch, batch[:0]); len(batch) == 0 {
+		if batch = b.out.Take(publishBatch, batch[:0]); len(batch) == 0 {
 			select {
 			case <-ctx.Done():
 				return
-			case <-b.out.ready:
+			case <-b.out.Ready():
 				continue
 			}
 		}
@@ -123,9 +119,9 @@ func (b *Bus) publishLoop(ctx context.Context) {
 		_, err := b.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for _, o := range batch {
 				if b.sharded {
-					p.SPublish(ctx, o.channel, o.payload)
+					p.SPublish(ctx, o.Channel, o.Payload)
 				} else {
-					p.Publish(ctx, o.channel, o.payload)
+					p.Publish(ctx, o.Channel, o.Payload)
 				}
 			}
 			return nil
@@ -133,10 +129,10 @@ func (b *Bus) publishLoop(ctx context.Context) {
 		b.metrics.ObserveRedis("publish", start, err)
 		done := 0
 		for i, o := range batch {
-			done += len(o.payload)
-			batch[i] = outgoing{} // the next batch reuses the array: let go of the payloads
+			done += len(o.Payload)
+			batch[i] = fairq.Message{} // the next batch reuses the array: let go of the payloads
 		}
-		b.out.done(done)
+		b.out.Done(done)
 		if err != nil && ctx.Err() == nil {
 			b.metrics.Dropped.WithLabelValues("publish_failed").Add(float64(len(batch)))
 			b.log.Warn("publish to other instances failed; messages dropped", "count", len(batch), "err", err)
@@ -190,7 +186,7 @@ func (b *Bus) receive(ctx context.Context, ps *redis.PubSub, handle EnvelopeHand
 		now := time.Now()
 		if !now.Before(nextProbe) {
 			nextProbe = now.Add(echoInterval)
-			b.out.push(busSelf, outgoing{channel: b.keys.Channel(b.self), payload: probe}) // a flooder's message makes room
+			b.out.Push(busSelf, fairq.Message{Channel: b.keys.Channel(b.self), Payload: probe}) // a flooder's message makes room
 		}
 		if now.Sub(time.Unix(0, b.echoAt.Load())) > echoTimeout {
 			return wasLive, errors.New("no echo of our own probe: resubscribing")

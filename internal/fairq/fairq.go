@@ -1,11 +1,11 @@
-package main
+package fairq
 
 import (
 	"container/heap"
 	"sync"
 )
 
-// publishQueue is what the bus has yet to publish, bounded in messages and in bytes, and
+// Queue is what the bus has yet to publish, bounded in messages and in bytes, and
 // shared fairly between senders: a sender is a client address (its keyed hash) or the
 // instance itself (""). The publisher takes one message of each sender in turn, so a sender
 // with a backlog delays only itself; and when a message does not fit, the newest message of
@@ -15,7 +15,7 @@ import (
 // chats).
 //
 // Each sender's messages keep their order: a match notice, then the relays that follow it.
-type publishQueue struct {
+type Queue struct {
 	maxCount, maxBytes int
 
 	mu        sync.Mutex
@@ -29,9 +29,15 @@ type publishQueue struct {
 	free      []*senderQueue          // emptied queues, kept with their arrays: a message costs no allocation
 }
 
+// Message is one message for the publisher: its payload, for the channel.
+type Message struct {
+	Channel string
+	Payload []byte
+}
+
 type senderQueue struct {
 	key    string
-	msgs   fifo[outgoing]
+	msgs   fifo[Message]
 	bytes  int
 	index  int  // in heaviest
 	inTurn bool // in turns
@@ -76,14 +82,19 @@ func (f *fifo[T]) popBack() T {
 	return v
 }
 
-func newPublishQueue(maxCount, maxBytes int, onDropped func(int)) *publishQueue {
-	return &publishQueue{maxCount: maxCount, maxBytes: maxBytes, senders: map[string]*senderQueue{},
+// New makes a queue of at most maxCount messages and maxBytes bytes; onDropped counts what it
+// drops.
+func New(maxCount, maxBytes int, onDropped func(int)) *Queue {
+	return &Queue{maxCount: maxCount, maxBytes: maxBytes, senders: map[string]*senderQueue{},
 		ready: make(chan struct{}, 1), onDropped: onDropped}
 }
 
-// push queues o for sender, making room as above; false when o itself is dropped.
-func (q *publishQueue) push(sender string, o outgoing) bool {
-	n := len(o.payload)
+// Ready is signalled when something was queued (one signal for any number of messages).
+func (q *Queue) Ready() <-chan struct{} { return q.ready }
+
+// Push queues o for sender, making room as above; false when o itself is dropped.
+func (q *Queue) Push(sender string, o Message) bool {
+	n := len(o.Payload)
 	dropped := 0
 	defer func() {
 		if dropped > 0 {
@@ -127,14 +138,14 @@ func (q *publishQueue) push(sender string, o outgoing) bool {
 }
 
 // dropNewest drops the newest message of s. Called with mu held.
-func (q *publishQueue) dropNewest(s *senderQueue) {
-	n := len(s.msgs.popBack().payload)
+func (q *Queue) dropNewest(s *senderQueue) {
+	n := len(s.msgs.popBack().Payload)
 	q.took(s, n)
 	q.bytes -= n
 }
 
 // took accounts for a message that left s's queue. Called with mu held.
-func (q *publishQueue) took(s *senderQueue, n int) {
+func (q *Queue) took(s *senderQueue, n int) {
 	s.bytes -= n
 	q.count--
 	if s.msgs.len() == 0 {
@@ -149,7 +160,7 @@ func (q *publishQueue) took(s *senderQueue, n int) {
 }
 
 // newSender is an emptied queue again, or a new one. Called with mu held.
-func (q *publishQueue) newSender(key string) *senderQueue {
+func (q *Queue) newSender(key string) *senderQueue {
 	if n := len(q.free); n > 0 {
 		s := q.free[n-1]
 		q.free[n-1] = nil
@@ -162,15 +173,15 @@ func (q *publishQueue) newSender(key string) *senderQueue {
 
 // keep holds on to an emptied queue that nothing refers to any more, a few of them. Called
 // with mu held.
-func (q *publishQueue) keep(s *senderQueue) {
+func (q *Queue) keep(s *senderQueue) {
 	if len(q.free) < 64 {
 		q.free = append(q.free, s)
 	}
 }
 
-// take takes up to max messages, one of each sender in turn, for the publisher; their bytes
-// stay counted until published (done).
-func (q *publishQueue) take(max int, batch []outgoing) []outgoing {
+// Take takes up to max messages, one of each sender in turn, for the publisher; their bytes
+// stay counted until published (Done).
+func (q *Queue) Take(max int, batch []Message) []Message {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for len(batch) < max && q.turns.len() > 0 {
@@ -181,7 +192,7 @@ func (q *publishQueue) take(max int, batch []outgoing) []outgoing {
 			continue
 		}
 		batch = append(batch, s.msgs.pop())
-		q.took(s, len(batch[len(batch)-1].payload))
+		q.took(s, len(batch[len(batch)-1].Payload))
 		if s.msgs.len() > 0 {
 			q.turns.push(s)
 		} else {
@@ -192,8 +203,8 @@ func (q *publishQueue) take(max int, batch []outgoing) []outgoing {
 	return batch
 }
 
-// done says the publisher is through with n bytes it took.
-func (q *publishQueue) done(n int) {
+// Done says the publisher is through with n bytes it took.
+func (q *Queue) Done(n int) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.bytes -= n
