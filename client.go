@@ -49,10 +49,10 @@ var (
 // ClientLimits are the per-connection limits from Config.
 type ClientLimits struct {
 	ReadLimit      int64
-	MessageTimeout time.Duration    // from a message's first frame to its last
-	Unfinished     *unfinishedBytes // shared by every connection of the instance
-	SendQueue      int              // frames
-	SendBytes      int              // bytes queued or being written
+	MessageTimeout time.Duration           // from a message's first frame to its last
+	Unfinished     *safety.UnfinishedBytes // shared by every connection of the instance
+	SendQueue      int                     // frames
+	SendBytes      int                     // bytes queued or being written
 	RateLimit      float64
 	RateBurst      int
 	RateStrikes    int
@@ -460,7 +460,7 @@ func (c *Client) readAll(r io.Reader, limit int64) ([]byte, error) {
 
 // charge counts n more bytes of the message being read against the address's share.
 func (c *Client) charge(n int64) bool {
-	if !c.limits.Unfinished.take(c.ip, n) {
+	if !c.limits.Unfinished.Take(c.ip, n) {
 		return false
 	}
 	c.charged += n
@@ -470,7 +470,7 @@ func (c *Client) charge(n int64) bool {
 // giveBack returns what the last message was charged (it has been handled, or the read ended).
 func (c *Client) giveBack() {
 	if c.charged > 0 {
-		c.limits.Unfinished.give(c.ip, c.charged)
+		c.limits.Unfinished.Give(c.ip, c.charged)
 		c.charged = 0
 	}
 }

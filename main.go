@@ -159,7 +159,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		ResumeGrace: cfg.ResumeGrace, HeartbeatInterval: cfg.HeartbeatInterval, HeartbeatTTL: cfg.HeartbeatTTL,
 		SweepInterval: cfg.SweepInterval, OnlineInterval: cfg.OnlineInterval, PingInterval: cfg.PingInterval,
 		Limits: ClientLimits{
-			ReadLimit: cfg.ReadLimit, MessageTimeout: cfg.MessageTimeout, Unfinished: newUnfinishedBytes(cfg.UnfinishedBytesPerIP),
+			ReadLimit: cfg.ReadLimit, MessageTimeout: cfg.MessageTimeout, Unfinished: safety.NewUnfinishedBytes(cfg.UnfinishedBytesPerIP),
 			SendQueue: cfg.SendQueue, SendBytes: cfg.SendBytes, RateLimit: cfg.RateLimit,
 			RateBurst: cfg.RateBurst, RateStrikes: cfg.RateStrike, FindRate: cfg.FindRate, FindBurst: cfg.FindBurst,
 			PingInterval: cfg.PingInterval,
