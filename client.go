@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"golang.org/x/time/rate"
 
 	"github.com/go-megle/go-megle/internal/inbound"
 	"github.com/go-megle/go-megle/internal/metrics"
@@ -25,7 +24,6 @@ import (
 const (
 	writeWait      = 10 * time.Second // longest one batch of queued frames may take to write
 	closeWriteWait = time.Second      // longest the close frame may take (and a pong)
-	strikeWindow   = 10 * time.Second // rate-limit strikes older than this are forgiven
 )
 
 // What an unfinished inbound message may hold (issue 21): READ_LIMIT is for a report with its
@@ -94,14 +92,11 @@ type Client struct {
 	log     *slog.Logger
 	metrics *metrics.Metrics
 	limits  ClientLimits
-	limiter *rate.Limiter // nil: no limit
-	finds   *rate.Limiter // find_match's own, stricter limit (it runs scripts); nil: none
+	rates   *inbound.Limits // the read pump's own
 	pumps   *sync.WaitGroup
 	onEnd   func()
 
 	// the read pump's own, across its parks (one runs at a time)
-	strikes     int
-	lastStrike  time.Time
 	lastRead    atomic.Int64 // when the last frame was read, since clockStart (for the ping round)
 	msgDeadline time.Time    // while a message arrives: when it must be whole (pongs extend nothing past it)
 	charged     int64        // bytes charged to the address for the message being read or handled
@@ -128,12 +123,8 @@ func newClient(id wire.ClientID, ip string, to inbound.Inbound, conn *websocket.
 		id: id, ip: ip, to: to, conn: conn, idle: idle, pumps: pumps, log: log, metrics: m, limits: l,
 		done: make(chan struct{}), readDone: make(chan struct{}),
 	}
-	if l.RateLimit > 0 {
-		c.limiter = rate.NewLimiter(rate.Limit(l.RateLimit), l.RateBurst)
-	}
-	if l.FindRate > 0 {
-		c.finds = rate.NewLimiter(rate.Limit(l.FindRate), l.FindBurst)
-	}
+	c.rates = inbound.NewLimits(inbound.LimitsConfig{Rate: l.RateLimit, Burst: l.RateBurst, Strikes: l.RateStrikes,
+		FindRate: l.FindRate, FindBurst: l.FindBurst})
 	return c
 }
 
@@ -555,16 +546,12 @@ func (c *Client) admit() bool {
 		return false
 	default:
 	}
-	if c.limiter == nil || c.limiter.Allow() {
+	ok, abusive := c.rates.Admit(time.Now())
+	if ok {
 		return true
 	}
-	now := time.Now()
-	if now.Sub(c.lastStrike) > strikeWindow {
-		c.strikes = 0
-	}
-	c.strikes, c.lastStrike = c.strikes+1, now
 	c.metrics.RateLimited.Inc()
-	if c.strikes >= c.limits.RateStrikes {
+	if abusive {
 		c.log.Warn("sustained rate-limit violation; closing", "client", c.id, "addr_hash", c.sess.Addr)
 		c.Close(wire.ClosePolicy, "rate limit exceeded")
 	}
@@ -661,7 +648,7 @@ func takePong(br *bufio.Reader) bool {
 
 // allow applies the limits of particular events: find_match has its own.
 func (c *Client) allow(event string) bool {
-	if event == wire.EvFindMatch && c.finds != nil && !c.finds.Allow() {
+	if !c.rates.Allow(event) {
 		c.metrics.RateLimited.Inc()
 		return false
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/go-megle/go-megle/internal/poll"
 	"github.com/go-megle/go-megle/internal/safety"
 	"github.com/go-megle/go-megle/internal/session"
+	"github.com/go-megle/go-megle/internal/web"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -166,7 +167,7 @@ func (h *Hub) Attach(conn *websocket.Conn, idle poll.IdleWait, ip, resumeToken s
 	h.mu.Lock()
 	if h.draining.Load() {
 		h.mu.Unlock()
-		closeWith(conn, nil, wire.CloseServiceRestart, "server restarting", h.log)
+		web.Refuse(conn, nil, wire.CloseServiceRestart, "server restarting", h.log)
 		onEnd()
 		return
 	}
@@ -181,7 +182,7 @@ func (h *Hub) Attach(conn *websocket.Conn, idle poll.IdleWait, ip, resumeToken s
 	}
 	if ban != nil {
 		h.metrics.BannedConnections.Inc()
-		closeWith(conn, bannedFrame(ban), wire.CloseBanned, "banned", h.log)
+		web.Refuse(conn, ban.Frame(), wire.CloseBanned, "banned", h.log)
 		onEnd()
 		return
 	}
@@ -222,28 +223,6 @@ func (h *Hub) Attach(conn *websocket.Conn, idle poll.IdleWait, ip, resumeToken s
 	hello.Online, hello.Searching = h.Online(), h.Searching()
 	c.SendNow(wire.MustEncode(wire.EvHello, hello)) // on this goroutine: no writer of its own to start
 	c.start(onEnd)
-}
-
-// closeWith sends a connection that is not let in a last frame (if any) and a close code.
-func closeWith(conn *websocket.Conn, frame []byte, code int, text string, log *slog.Logger) {
-	deadline := time.Now().Add(closeWriteWait)
-	if frame != nil {
-		if err := conn.SetWriteDeadline(deadline); err == nil {
-			if err := conn.WriteMessage(websocket.TextMessage, frame); err != nil {
-				log.Debug("last frame to a connection not let in", "err", safety.PeerErr(err))
-			}
-		}
-	}
-	if err := conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), deadline); err != nil {
-		log.Debug("close frame to a connection not let in", "err", safety.PeerErr(err))
-	}
-	if err := conn.Close(); err != nil {
-		log.Debug("close a connection not let in", "err", safety.PeerErr(err))
-	}
-}
-
-func bannedFrame(b *safety.Ban) []byte {
-	return wire.MustEncode(wire.EvBanned, wire.BannedData{Until: b.Until.UTC().Format(time.RFC3339), Reason: b.Reason})
 }
 
 // --- the registry ---
@@ -387,7 +366,7 @@ func (h *Hub) route(inst wire.InstanceID, env *envelope.Envelope, sender string)
 // handleEnvelope applies a message for a local user. It never blocks.
 func (h *Hub) handleEnvelope(env envelope.Envelope) {
 	if env.Kind == envelope.KindBan {
-		h.closeBanned(env.Addr, &wire.BannedData{Until: env.Until.UTC().Format(time.RFC3339), Reason: env.Reason})
+		h.closeBanned(safety.Ban{Addr: env.Addr, Until: env.Until, Reason: env.Reason})
 		return
 	}
 	s := h.lookup(env.To)
@@ -432,10 +411,10 @@ func (h *Hub) handleEnvelope(env envelope.Envelope) {
 }
 
 // closeBanned tells every local user of a banned address so and closes its socket with 4003.
-func (h *Hub) closeBanned(addr string, ban *wire.BannedData) {
-	frame := wire.MustEncode(wire.EvBanned, *ban)
+func (h *Hub) closeBanned(ban safety.Ban) {
+	frame := ban.Frame()
 	for _, s := range h.snapshot() {
-		if s.Addr == addr {
+		if s.Addr == ban.Addr {
 			s.Out.Send(frame)
 			s.Out.Close(wire.CloseBanned, "banned")
 		}

@@ -15,7 +15,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -36,7 +35,7 @@ import (
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
-		os.Exit(healthcheck(os.Args[2:], os.Stderr))
+		os.Exit(web.Healthcheck(os.Args[2:], os.Stderr))
 	}
 	os.Exit(run(os.Args[1:], Environ, os.Stderr))
 }
@@ -76,10 +75,10 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 	go func() { serveErr <- httpSrv.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "instance", cfg.InstanceID)
 	if cfg.PprofAddr != "" {
-		go servePprof(cfg.PprofAddr, log)
+		go web.ServePprof(cfg.PprofAddr, log)
 	}
 	if cfg.MetricsAddr != "" {
-		go serveMetrics(cfg.MetricsAddr, app, log)
+		go app.Server.ServeMetrics(cfg.MetricsAddr)
 	}
 	if cfg.ModAddr != "" {
 		go serveMod(cfg.ModAddr, app, log)
@@ -231,30 +230,6 @@ func (a *App) Close() {
 	a.Shutdown(ctx, nil)
 }
 
-// servePprof serves the runtime profiles on their own listener, apart from the public one.
-func servePprof(addr string, log *slog.Logger) {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	log.Info("pprof listening", "addr", addr)
-	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	if err := srv.ListenAndServe(); err != nil {
-		log.Error("pprof listener stopped", "err", err)
-	}
-}
-
-// serveMetrics serves /metrics on its own listener (METRICS_ADDR), apart from the public one.
-func serveMetrics(addr string, a *App, log *slog.Logger) {
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", a.Server.MetricsHandler())
-	log.Info("metrics listening", "addr", addr)
-	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
-	if err := srv.ListenAndServe(); err != nil {
-		log.Error("metrics listener stopped", "err", err)
-	}
-}
-
 // serveMod serves the moderator console on its own listener (MOD_ADDR), with the public
 // listener's timeouts, so that no route to the public port reaches it.
 func serveMod(addr string, a *App, log *slog.Logger) {
@@ -272,25 +247,4 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
-}
-
-// healthcheck probes a running instance's /healthz, for container images without a shell:
-// go-megle healthcheck [http://127.0.0.1:8080/healthz]
-func healthcheck(args []string, stderr io.Writer) int {
-	target := "http://127.0.0.1:8080/healthz"
-	if len(args) > 0 {
-		target = args[0]
-	}
-	client := &http.Client{Timeout: 3 * time.Second}
-	resp, err := client.Get(target)
-	if err != nil {
-		fmt.Fprintf(stderr, "healthcheck: %v\n", err)
-		return 1
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		fmt.Fprintf(stderr, "healthcheck: %s answered %s\n", target, resp.Status)
-		return 1
-	}
-	return 0
 }

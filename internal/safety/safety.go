@@ -147,6 +147,11 @@ type Ban struct {
 	Why     *BanWhy // an automatic ban's reports, as they were
 }
 
+// Frame is the banned event that tells the banned user (its end and reason, nothing else).
+func (b *Ban) Frame() []byte {
+	return wire.MustEncode(wire.EvBanned, wire.BannedData{Until: b.Until.UTC().Format(time.RFC3339), Reason: b.Reason})
+}
+
 // BanWhy is what made an automatic ban: how many networks' reports counted, and those
 // reports as they were when it happened (at most 20).
 type BanWhy struct {

@@ -94,7 +94,7 @@ func (s *Server) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", s.serveReady)
 	if s.cfg.MetricsAddr == "" { // otherwise on its own listener only
-		mux.Handle("GET /metrics", s.MetricsHandler())
+		mux.Handle("GET /metrics", s.metricsHandler())
 	}
 	// STUN only: TURN credentials go to connected users, in hello, after the origin check
 	// and the per-address cap
@@ -151,7 +151,7 @@ func (s *Server) serveReady(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, status, map[string]string{"status": why})
 }
 
-func (s *Server) MetricsHandler() http.Handler {
+func (s *Server) metricsHandler() http.Handler {
 	return promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{})
 }
 
