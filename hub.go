@@ -69,9 +69,9 @@ type Hub struct {
 
 	online      atomic.Int64                      // cluster-wide, as last computed
 	onlineLocal atomic.Int64                      // the local client count when online was computed
-	searching   searchCounts                      // local users searching, by mode (step keeps it)
-	searchAll   searchCounts                      // cluster-wide, as last computed
-	searchThen  searchCounts                      // the local counts when searchAll was computed
+	searching   metrics.ModeCounts                // local users searching, by mode (step keeps it)
+	searchAll   metrics.ModeCounts                // cluster-wide, as last computed
+	searchThen  metrics.ModeCounts                // the local counts when searchAll was computed
 	redisOK     atomic.Bool                       // the last heartbeat reached Redis
 	redisSince  atomic.Int64                      // unix nanoseconds since Redis has been reachable again
 	sweeps      int                               // sweeps run (only the sweep loop touches it)
@@ -294,33 +294,8 @@ func (h *Hub) Online() int64 {
 // Searching is the cluster-wide number of users searching per mode: as last computed,
 // corrected by how the local counts moved since (so a user who starts searching counts itself).
 func (h *Hub) Searching() wire.Searching {
-	now, all, then := h.searching.load(), h.searchAll.load(), h.searchThen.load()
+	now, all, then := h.searching.Load(), h.searchAll.Load(), h.searchThen.Load()
 	return wire.Searching{Video: max(all.Video+now.Video-then.Video, now.Video), Text: max(all.Text+now.Text-then.Text, now.Text)}
-}
-
-// searchCounts counts users searching, by mode.
-type searchCounts struct{ video, text atomic.Int64 }
-
-func (c *searchCounts) of(m wire.Mode) *atomic.Int64 {
-	if m == wire.ModeText {
-		return &c.text
-	}
-	return &c.video
-}
-
-func (c *searchCounts) load() wire.Searching {
-	return wire.Searching{Video: c.video.Load(), Text: c.text.Load()}
-}
-
-func (c *searchCounts) store(s wire.Searching) {
-	c.video.Store(s.Video)
-	c.text.Store(s.Text)
-}
-
-// swap stores s and says whether it differs from what was there.
-func (c *searchCounts) swap(s wire.Searching) (changed bool) {
-	video, text := c.video.Swap(s.Video), c.text.Swap(s.Text)
-	return video != s.Video || text != s.Text
 }
 
 // --- routing ---
@@ -330,11 +305,11 @@ func (h *Hub) step(s *session.Session, verb func(*session.Session) session.Effec
 	fx := s.Step(verb)
 	if fx.StoppedSearching != "" {
 		h.metrics.Waiting.WithLabelValues(string(fx.StoppedSearching)).Dec()
-		h.searching.of(fx.StoppedSearching).Add(-1)
+		h.searching.Of(fx.StoppedSearching).Add(-1)
 	}
 	if fx.StartedSearching != "" {
 		h.metrics.Waiting.WithLabelValues(string(fx.StartedSearching)).Inc()
-		h.searching.of(fx.StartedSearching).Add(1)
+		h.searching.Of(fx.StartedSearching).Add(1)
 	}
 	if fx.Waited > 0 {
 		h.metrics.MatchWait.Observe(fx.Waited.Seconds())

@@ -52,7 +52,7 @@ func (h *Hub) Run() {
 }
 
 func (h *Hub) heartbeat() {
-	err := h.mm.Heartbeat(h.ctx, h.cfg.Self, h.ClientCount(), h.searching.load(), h.cfg.HeartbeatTTL)
+	err := h.mm.Heartbeat(h.ctx, h.cfg.Self, h.ClientCount(), h.searching.Load(), h.cfg.HeartbeatTTL)
 	if was := h.redisOK.Swap(err == nil); was != (err == nil) {
 		if err == nil {
 			h.redisSince.Store(h.now().UnixNano())
@@ -92,15 +92,15 @@ func (h *Hub) eachConn(f func(session.Conn)) {
 // updateOnline recomputes the cluster-wide counts (users online, and searching per mode) and
 // sends them to local users when they changed.
 func (h *Hub) updateOnline() {
-	local, localSearching := int64(h.ClientCount()), h.searching.load()
+	local, localSearching := int64(h.ClientCount()), h.searching.Load()
 	n, err := h.mm.Online(h.ctx)
 	if err != nil {
 		return
 	}
 	h.metrics.InstancesAlive.Set(float64(n.Instances))
 	h.onlineLocal.Store(local)
-	h.searchThen.store(localSearching)
-	searchingChanged := h.searchAll.swap(n.Searching)
+	h.searchThen.Store(localSearching)
+	searchingChanged := h.searchAll.Swap(n.Searching)
 	if h.online.Swap(n.Clients) == n.Clients && !searchingChanged {
 		return
 	}
