@@ -85,7 +85,7 @@ type Client struct {
 	parked bool       // the read pump has parked: the next wake runs it again
 	wakeFn func()     // c.wake, made once (a method value allocates)
 
-	qmu       sync.Mutex // guards everything below; the last lock taken (see Session)
+	qmu       sync.Mutex // guards everything below; the last lock taken (the lock order: main.go)
 	queue     [][]byte
 	bytes     int // queued, plus taken by the writer and not yet written
 	pingDue   bool

@@ -41,8 +41,8 @@ type HubConfig struct {
 // Whatever arrives for a local user is delivered only if that user is matched with the sender
 // in the same match (Session.relayed): ids sent by clients are never trusted.
 //
-// Locks: a session's op lock may be held when h.mu is taken; h.mu may be held when a
-// session's mu (and then a connection's queue lock) is taken; never the other way round.
+// mu is second in the lock order (main.go's package comment): after a session's op lock,
+// before a session's mu and a connection's locks.
 type Hub struct {
 	cfg     HubConfig
 	mm      *Matchmaker

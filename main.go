@@ -3,7 +3,26 @@
 // the user's Session (session.go) and carried out by the hub (operations.go, with match.go's
 // Redis scripts), and leaves through the partner's connection (client.go's write pump) or, for
 // a partner on another instance, once through pubsub.go. The README's Architecture section
-// has the whole map.
+// has the whole map: this package is the instance, every concern of its own an internal/
+// package below it.
+//
+// # Lock order
+//
+// The one place it is written. A lock may be taken while holding only locks above it:
+//
+//  1. internal/session Session.op: one user's whole operation (find, fallback, leave,
+//     disconnect, the sweep's corrections), which may span Redis round trips; taken by the
+//     root's operations (LockOps).
+//  2. Hub.mu (hub.go): the registry of local sessions.
+//  3. internal/session Session.mu: one transition and the queuing of its frames (Step).
+//     Transitions caused by other users take only this one, so they never wait for a Redis
+//     round trip of this user.
+//  4. Client.rmu (client.go): parking and waking the read pump; then internal/poll Poller.mu.
+//  5. Client.qmu (client.go): the connection's send queue; the last lock taken.
+//
+// Leaf locks, under which nothing else is taken and no other package is called:
+// internal/fairq Queue.mu, internal/store ScriptBatcher.mu, internal/safety AddressCap.mu,
+// httpConnCap.mu and UnfinishedBytes.mu, internal/web Console.mu.
 package main
 
 import (

@@ -12,11 +12,9 @@ import (
 // because of it, and the hub carries them out. step runs a verb under the lock and queues the
 // frames for the user before it lets go, so the user sees frames in the order of transitions.
 //
-// Locks, in the order they are taken: op (a whole operation of this user, which may span
-// Redis round trips: find, fallback, leave, disconnect, the sweep's corrections; held with
-// lockOps) → mu (one transition and the queuing of its frames) → the connection's queue lock.
-// Transitions caused by other users (matched by someone, partner left, partner moved) take
-// only mu, so they never wait for a Redis round trip of this user.
+// Its two locks, op (a whole operation of this user, held with LockOps) and mu (one
+// transition, held by Step), are first and third in the instance's lock order, which the
+// root package's doc comment (main.go) writes down once.
 type Session struct {
 	ID   wire.ClientID
 	Addr string // the user's address as its keyed hash (reports and bans find it by this)
