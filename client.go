@@ -98,9 +98,21 @@ type Client struct {
 	unread    bool          // written before readDone closes: the read pump stopped mid-message
 }
 
-func newClient(id wire.ClientID, ip string, to inbound.Inbound, conn *websocket.Conn, idle poll.IdleWait, pumps *sync.WaitGroup, log *slog.Logger, m *metrics.Metrics, l ClientLimits) *Client {
+// clientParts are what a connection works with: the socket, what it hands messages to, and
+// the instance's shared parts.
+type clientParts struct {
+	To      inbound.Inbound
+	Conn    *websocket.Conn
+	Idle    poll.IdleWait
+	Pumps   *sync.WaitGroup // every pump of the instance, for the shutdown to wait on
+	Log     *slog.Logger
+	Metrics *metrics.Metrics
+}
+
+// newClient makes the connection of user id from address ip (its keyed hash) within limits l.
+func newClient(id wire.ClientID, ip string, l ClientLimits, p clientParts) *Client {
 	c := &Client{
-		id: id, ip: ip, to: to, conn: conn, idle: idle, pumps: pumps, log: log, metrics: m, limits: l,
+		id: id, ip: ip, to: p.To, conn: p.Conn, idle: p.Idle, pumps: p.Pumps, log: p.Log, metrics: p.Metrics, limits: l,
 		done: make(chan struct{}), readDone: make(chan struct{}),
 	}
 	c.rates = inbound.NewLimits(inbound.LimitsConfig{Rate: l.RateLimit, Burst: l.RateBurst, Strikes: l.RateStrikes,

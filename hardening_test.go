@@ -570,7 +570,7 @@ func TestPartnerKnowsTheMatchBeforeTheInitiator(t *testing.T) {
 	partner, pc := attachFake(hub)
 	hub.FindMatch(partner, wire.ModeVideo, nil, "") // waits in the plain queue
 	initiatorConn := &hookConn{}
-	initiator := session.NewSession(wire.ClientID(wire.NewID()), "hash", "addr-initiator", initiatorConn, hub.now, nil)
+	initiator := session.NewSession(session.Identity{ID: wire.ClientID(wire.NewID()), TokenHash: "hash", Addr: "addr-initiator"}, session.Parts{Out: initiatorConn, Now: hub.now})
 	partnerKnew := false
 	initiatorConn.hook = func(frame []byte) {
 		if strings.Contains(string(frame), wire.EvMatchFound) {

@@ -796,7 +796,7 @@ func (f *fakeConn) take() [][]byte {
 // attachFake registers a session with a fakeConn in the hub, as Attach does for a socket.
 func attachFake(h *Hub) (*session.Session, *fakeConn) {
 	conn := &fakeConn{}
-	s := session.NewSession(wire.ClientID(wire.NewID()), "hash", "addr-"+wire.NewID(), conn, h.now, nil)
+	s := session.NewSession(session.Identity{ID: wire.ClientID(wire.NewID()), TokenHash: "hash", Addr: "addr-" + wire.NewID()}, session.Parts{Out: conn, Now: h.now})
 	h.register(s)
 	return s, conn
 }

@@ -33,6 +33,18 @@ type HubConfig struct {
 	Limits            ClientLimits
 }
 
+// HubParts are the parts the hub carries out its users' operations with.
+type HubParts struct {
+	Matchmaker *Matchmaker
+	Bus        *Bus
+	Safety     *safety.Safety
+	Pow        *safety.PowGate
+	ICE        *ice.ICEProvider
+	Log        *slog.Logger
+	Metrics    *metrics.Metrics
+	Now        func() time.Time
+}
+
 // Hub is this instance's registry of users: the sessions of connected users and those of
 // dropped users held for a resume. It routes every message for a user (to the local session,
 // or once through the Bus to the instance where the user lives), carries out what sessions
@@ -86,10 +98,10 @@ type heldSession struct {
 }
 
 // NewHub creates a hub; Run starts its background loops.
-func NewHub(parent context.Context, cfg HubConfig, mm *Matchmaker, bus *Bus, safety *safety.Safety, pow *safety.PowGate, ice *ice.ICEProvider, log *slog.Logger, m *metrics.Metrics, now func() time.Time) *Hub {
+func NewHub(parent context.Context, cfg HubConfig, p HubParts) *Hub {
 	ctx, cancel := context.WithCancel(parent)
 	return &Hub{
-		cfg: cfg, mm: mm, bus: bus, safety: safety, pow: pow, ice: ice, log: log, metrics: m, now: now,
+		cfg: cfg, mm: p.Matchmaker, bus: p.Bus, safety: p.Safety, pow: p.Pow, ice: p.ICE, log: p.Log, metrics: p.Metrics, now: p.Now,
 		ctx: ctx, cancel: cancel,
 		sessions: map[wire.ClientID]*session.Session{}, held: map[wire.ClientID]*heldSession{},
 		unfinished: map[*session.Session]*session.Ended{},
@@ -198,13 +210,13 @@ func (h *Hub) Attach(conn *websocket.Conn, idle poll.IdleWait, ip, resumeToken s
 		token = session.NewResumeToken(id)
 	}
 	// no per-client logger (it costs every idle connection a handler copy): log lines name the client
-	c := newClient(id, ip, h, conn, idle, &h.pumps, h.log, h.metrics, h.cfg.Limits)
+	c := newClient(id, ip, h.cfg.Limits, clientParts{To: h, Conn: conn, Idle: idle, Pumps: &h.pumps, Log: h.log, Metrics: h.metrics})
 	var arm func(*session.Session, string) func() bool
 	if h.cfg.InterestFallback > 0 {
 		arm = h.armFallback
 	}
-	s := session.NewSession(id, session.HashToken(token), addr, c, h.now, arm)
-	s.IceServers = func() []wire.ICEServer { return h.ice.ForMatch(id) }
+	s := session.NewSession(session.Identity{ID: id, TokenHash: session.HashToken(token), Addr: addr},
+		session.Parts{Out: c, Now: h.now, ArmFallback: arm, ICEServers: func() []wire.ICEServer { return h.ice.ForMatch(id) }})
 	c.sess = s
 	// TURN credentials only with a call to make (match_found), or to a resumed user who is in one
 	hello := wire.HelloData{ID: id, ResumeToken: token, ICEServers: h.ice.STUN(), Resumed: resumed != nil}

@@ -182,10 +182,12 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			RateBurst: cfg.RateBurst, RateStrikes: cfg.RateStrike, FindRate: cfg.FindRate, FindBurst: cfg.FindBurst,
 			PingInterval: cfg.PingInterval,
 		},
-	}, mm, bus, trust, safety.NewPowGate(cfg.PowMaxNumber, cfg.PowTTL, time.Now), ice, log, metrics, time.Now)
+	}, HubParts{Matchmaker: mm, Bus: bus, Safety: trust, Pow: safety.NewPowGate(cfg.PowMaxNumber, cfg.PowTTL, time.Now), ICE: ice,
+		Log: log, Metrics: metrics, Now: time.Now})
 	metrics.SetReadiness(func() bool { ok, _ := hub.Ready(); return ok })
 	hub.Run()
-	addrs := safety.NewAddressCap(rdb, keys, cfg.InstanceID, cfg.MaxConnsPerIP, secret, mm.Calls, log)
+	addrs := safety.NewAddressCap(safety.AddressCapConfig{Self: cfg.InstanceID, Max: cfg.MaxConnsPerIP, Secret: secret},
+		safety.AddressCapParts{Redis: rdb, Keys: keys, Calls: mm.Calls, Log: log})
 	addrsCtx, stopAddrs := context.WithCancel(ctx)
 	addrsDone := make(chan struct{})
 	go func() {

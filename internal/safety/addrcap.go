@@ -48,9 +48,24 @@ type AddressCap struct {
 	stale map[string]struct{} // addresses whose release Redis did not take: the next sync rewrites them
 }
 
-// NewAddressCap creates the cap (max 0: none).
-func NewAddressCap(rdb redis.UniversalClient, keys store.Keys, self wire.InstanceID, max int, secret []byte, calls store.Calls, log *slog.Logger) *AddressCap {
-	return &AddressCap{Calls: calls, rdb: rdb, keys: keys, self: self, max: max, secret: secret, log: log,
+// AddressCapConfig is the cap's part of the configuration.
+type AddressCapConfig struct {
+	Self   wire.InstanceID
+	Max    int    // MAX_CONNS_PER_IP across the cluster; 0: no cap
+	Secret []byte // BAN_SECRET: addresses are stored as its keyed hash
+}
+
+// AddressCapParts are what the cap counts in.
+type AddressCapParts struct {
+	Redis redis.UniversalClient
+	Keys  store.Keys
+	Calls store.Calls
+	Log   *slog.Logger
+}
+
+// NewAddressCap creates the cap (Max 0: none).
+func NewAddressCap(cfg AddressCapConfig, p AddressCapParts) *AddressCap {
+	return &AddressCap{Calls: p.Calls, rdb: p.Redis, keys: p.Keys, self: cfg.Self, max: cfg.Max, secret: cfg.Secret, log: p.Log,
 		script: redis.NewScript(connsScriptSource), Local: map[string]int{}, stale: map[string]struct{}{}}
 }
 

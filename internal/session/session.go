@@ -24,8 +24,8 @@ type Session struct {
 	// no fallback.
 	armFallback func(ticket string) (cancel func() bool)
 	// iceServers are match_found's ICE servers, with a fresh TURN credential; nil (or a nil
-	// result): none in match_found. Set once, before the session is registered.
-	IceServers func() []wire.ICEServer
+	// result): none in match_found.
+	iceServers func() []wire.ICEServer
 
 	op sync.Mutex
 
@@ -53,10 +53,30 @@ type Session struct {
 	powPassed    bool         // this connection solved its proof of work (or did not need to)
 }
 
-func NewSession(id wire.ClientID, tokenHash, addr string, out Conn, now func() time.Time, armFallback func(*Session, string) func() bool) *Session {
-	s := &Session{ID: id, tokenHash: tokenHash, Addr: addr, Out: out, now: now}
-	if armFallback != nil {
-		s.armFallback = func(ticket string) func() bool { return armFallback(s, ticket) }
+// Identity is who a session is for.
+type Identity struct {
+	ID        wire.ClientID
+	TokenHash string // SHA-256 of the user's resume token (HashToken)
+	Addr      string // the user's address as its keyed hash
+}
+
+// Parts are what a session hands its frames to and asks of its caller; all but Out and Now
+// may be nil.
+type Parts struct {
+	Out Conn
+	Now func() time.Time
+	// ArmFallback schedules the interest fallback of a search (the session cancels it when
+	// the search ends).
+	ArmFallback func(s *Session, ticket string) (cancel func() bool)
+	// ICEServers gives match_found's ICE servers, with a fresh TURN credential.
+	ICEServers func() []wire.ICEServer
+}
+
+// NewSession makes the session of a user that has just connected (or resumed).
+func NewSession(who Identity, p Parts) *Session {
+	s := &Session{ID: who.ID, tokenHash: who.TokenHash, Addr: who.Addr, Out: p.Out, now: p.Now, iceServers: p.ICEServers}
+	if p.ArmFallback != nil {
+		s.armFallback = func(ticket string) func() bool { return p.ArmFallback(s, ticket) }
 	}
 	return s
 }
@@ -406,10 +426,10 @@ func (s *Session) AbandonSearch(ticket string) Effects {
 
 // matchICE is what match_found carries for a call (see iceServers).
 func (s *Session) matchICE() []wire.ICEServer {
-	if s.IceServers == nil {
+	if s.iceServers == nil {
 		return nil
 	}
-	return s.IceServers()
+	return s.iceServers()
 }
 
 func (s *Session) matchedWith(partner wire.ClientID, mid wire.MatchID) bool {

@@ -371,7 +371,7 @@ func (nopConn) Ping()               {}
 func testSession(arm func(*Session, string) func() bool) *Session {
 	clock := time.Unix(1_700_000_000, 0)
 	now := func() time.Time { clock = clock.Add(time.Second); return clock }
-	return NewSession("ME", "hash", "addr-me", nopConn{}, now, arm)
+	return NewSession(Identity{ID: "ME", TokenHash: "hash", Addr: "addr-me"}, Parts{Out: nopConn{}, Now: now, ArmFallback: arm})
 }
 
 func frameEvents(t *testing.T, frames [][]byte) []string {
@@ -389,7 +389,7 @@ func frameEvents(t *testing.T, frames [][]byte) []string {
 
 func TestSessionReportTarget(t *testing.T) {
 	clock := time.Unix(1_700_000_000, 0)
-	s := NewSession("ME", "hash", "addr-me", nopConn{}, func() time.Time { return clock }, nil)
+	s := NewSession(Identity{ID: "ME", TokenHash: "hash", Addr: "addr-me"}, Parts{Out: nopConn{}, Now: func() time.Time { return clock }})
 	target := func() (LastMatch, bool) {
 		var t LastMatch
 		var ok bool
@@ -426,7 +426,7 @@ func TestSessionReportTarget(t *testing.T) {
 // rtc_stats) does not.
 func TestSessionConversation(t *testing.T) {
 	clock := time.Unix(1_700_000_000, 0)
-	s := NewSession("ME", "hash", "addr-me", nopConn{}, func() time.Time { return clock }, nil)
+	s := NewSession(Identity{ID: "ME", TokenHash: "hash", Addr: "addr-me"}, Parts{Out: nopConn{}, Now: func() time.Time { return clock }})
 	talk := func() Conversation {
 		var m LastMatch
 		s.Step(func(s *Session) Effects { m, _ = s.ReportTarget(); return Effects{} })
