@@ -77,9 +77,9 @@ type Client struct {
 	onEnd   func()
 
 	// the read pump's own, across its parks (one runs at a time)
-	lastRead    atomic.Int64 // when the last frame was read, since clockStart (for the ping round)
-	msgDeadline time.Time    // while a message arrives: when it must be whole (pongs extend nothing past it)
-	charged     int64        // bytes charged to the address for the message being read or handled
+	lastRead    atomic.Int64         // when the last frame was read, since clockStart (for the ping round)
+	msgDeadline time.Time            // while a message arrives: when it must be whole (pongs extend nothing past it)
+	charge      safety.MessageCharge // what the message being read or handled holds of the address's share
 
 	rmu    sync.Mutex // guards parked; taken before the poller's lock
 	parked bool       // the read pump has parked: the next wake runs it again
@@ -113,7 +113,7 @@ type clientParts struct {
 func newClient(id wire.ClientID, ip string, l ClientLimits, p clientParts) *Client {
 	c := &Client{
 		id: id, ip: ip, to: p.To, conn: p.Conn, idle: p.Idle, pumps: p.Pumps, log: p.Log, metrics: p.Metrics, limits: l,
-		done: make(chan struct{}), readDone: make(chan struct{}),
+		done: make(chan struct{}), readDone: make(chan struct{}), charge: l.Unfinished.For(ip),
 	}
 	c.rates = inbound.NewLimits(inbound.LimitsConfig{Rate: l.RateLimit, Burst: l.RateBurst, Strikes: l.RateStrikes,
 		FindRate: l.FindRate, FindBurst: l.FindBurst})

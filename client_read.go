@@ -3,9 +3,7 @@ package main
 import (
 	"bufio"
 	"errors"
-	"io"
 	"os"
-	"slices"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -23,17 +21,14 @@ import (
 // and reportSlack more, so that a late report is answered rather than cut off) may send that
 // much; anyone else only smallReadLimit, which a find_match with its proof of work and ten
 // interests fits several times over. A message's buffer is charged to its address's share of
-// UNFINISHED_BYTES_PER_IP as it grows past freeMessageBytes (most messages never do: no lock).
+// UNFINISHED_BYTES_PER_IP as it grows (internal/safety's MessageCharge).
 const (
-	smallReadLimit   = 8 << 10
-	reportSlack      = 15 * time.Second
-	freeMessageBytes = 4 << 10
-	firstReadBuffer  = 512
+	smallReadLimit = 8 << 10
+	reportSlack    = 15 * time.Second
 )
 
 var (
-	errSlowMessage   = errors.New("a message took longer than MESSAGE_TIMEOUT to arrive")
-	errUnfinishedCap = errors.New("the address's unfinished messages are over UNFINISHED_BYTES_PER_IP")
+	errSlowMessage = errors.New("a message took longer than MESSAGE_TIMEOUT to arrive")
 )
 
 // readPump runs when the connection is readable (or was woken for its deadline or its close).
@@ -52,7 +47,7 @@ func (c *Client) readPump() {
 		}
 		c.extend()
 		c.handle(kind, data)
-		c.giveBack()
+		c.charge.GiveBack()
 		if c.linger() && c.park() {
 			return // the poller runs the read pump again
 		}
@@ -63,8 +58,8 @@ func (c *Client) readPump() {
 // READ_LIMIT when it may report, smallReadLimit otherwise (gorilla refuses a frame that would
 // pass it: too_large); whole within MessageTimeout of its first frame, whatever pongs come
 // meanwhile (errSlowMessage); into a buffer that grows with what arrives, charged to the
-// address's share of unfinished bytes (errUnfinishedCap). The charge is given back after the
-// message is handled (giveBack).
+// address's share of unfinished bytes (safety.ErrUnfinishedCap). The charge is given back after
+// the message is handled (GiveBack).
 func (c *Client) readMessage() (int, []byte, error) {
 	limit := min(c.limits.ReadLimit, smallReadLimit)
 	if c.sess.MayReportWithin(reportSlack) {
@@ -82,52 +77,11 @@ func (c *Client) readMessage() (int, []byte, error) {
 			return 0, nil, err
 		}
 	}
-	data, err := c.readAll(r, limit)
+	data, err := c.charge.ReadAll(r, limit)
 	if errors.Is(err, os.ErrDeadlineExceeded) && !time.Now().Before(c.msgDeadline) {
 		err = errSlowMessage
 	}
 	return kind, data, err
-}
-
-// readAll reads a message of at most limit bytes into a buffer that doubles as it fills (never
-// past limit, and one spare byte to see the end), each growth past freeMessageBytes charged
-// to the address first.
-func (c *Client) readAll(r io.Reader, limit int64) ([]byte, error) {
-	b := make([]byte, 0, firstReadBuffer)
-	for {
-		if len(b) == cap(b) {
-			size := min(2*int64(cap(b)), limit+1)
-			if size > freeMessageBytes && !c.charge(size-int64(cap(b))) {
-				return nil, errUnfinishedCap
-			}
-			b = slices.Grow(b, int(size)-len(b))
-		}
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-}
-
-// charge counts n more bytes of the message being read against the address's share.
-func (c *Client) charge(n int64) bool {
-	if !c.limits.Unfinished.Take(c.ip, n) {
-		return false
-	}
-	c.charged += n
-	return true
-}
-
-// giveBack returns what the last message was charged (it has been handled, or the read ended).
-func (c *Client) giveBack() {
-	if c.charged > 0 {
-		c.limits.Unfinished.Give(c.ip, c.charged)
-		c.charged = 0
-	}
 }
 
 // lingerIdle is how long a read pump that has just handled a message waits for the next one
@@ -237,7 +191,7 @@ func (c *Client) handle(kind int, data []byte) {
 
 // end is the read pump's last step.
 func (c *Client) end(hold bool) {
-	c.giveBack()
+	c.charge.GiveBack()
 	close(c.readDone)
 	c.Close(0, "") // the writer closes the socket, unless a close is under way
 	c.to.Disconnect(c.sess, hold)
@@ -361,7 +315,7 @@ func endCause(closedByUs bool, closeCode int, err error) (cause string, hold boo
 		return "too_large", false
 	case errors.Is(err, errSlowMessage):
 		return "slow_message", false
-	case errors.Is(err, errUnfinishedCap):
+	case errors.Is(err, safety.ErrUnfinishedCap):
 		return "unfinished_cap", false
 	}
 	return "dropped", true // EOF without a close frame, a reset, or no pong in time

@@ -229,7 +229,7 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 	c.RedisClusterAddrs = splitList(cluster)
 	c.RedisSentinelAddrs = splitList(sentinels)
 	for _, p := range splitList(proxies) {
-		prefix, err := parsePrefix(p)
+		prefix, err := safety.ParsePrefix(p)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %w", err))
 			continue
@@ -409,19 +409,6 @@ func splitList(s string) []string {
 		}
 	}
 	return out
-}
-
-// parsePrefix accepts a CIDR or a single address.
-func parsePrefix(s string) (netip.Prefix, error) {
-	if strings.Contains(s, "/") {
-		p, err := netip.ParsePrefix(s)
-		return p.Masked(), err
-	}
-	a, err := netip.ParseAddr(s)
-	if err != nil {
-		return netip.Prefix{}, err
-	}
-	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
 // Environ adapts os.Getenv for LoadConfig (kept here: config.go is the only reader of the environment).

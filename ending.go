@@ -11,6 +11,12 @@ import (
 // Ending conversations in Redis, and holding a matched user whose socket dropped for a resume:
 // the half of the user operations that runs after a session said its conversation ended.
 
+// pendingEnds are the ends of conversations Redis has not taken yet (the Hub's field of this
+// file, under Hub.mu): kept until a retry or the sweep gets them through.
+type pendingEnds struct {
+	unfinished map[*session.Session]*session.Ended
+}
+
 // finish carries out a conversation that ended: Redis is told to end it, and the partner the
 // session knew is told whatever Redis answered (with the match id, so that a stale notice is
 // ignored there), after Redis, so that a partner that hears of it finds Redis agreeing. What

@@ -29,6 +29,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/go-megle/go-megle/internal/redistest"
+	"github.com/go-megle/go-megle/internal/safety"
 	"github.com/go-megle/go-megle/internal/session"
 	"github.com/go-megle/go-megle/internal/wire"
 )
@@ -669,7 +670,7 @@ func mustPrefixes(t *testing.T, s ...string) []netip.Prefix {
 	t.Helper()
 	var out []netip.Prefix
 	for _, p := range s {
-		pp, err := parsePrefix(p)
+		pp, err := safety.ParsePrefix(p)
 		if err != nil {
 			t.Fatal(err)
 		}

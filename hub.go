@@ -72,22 +72,15 @@ type Hub struct {
 	attaching sync.WaitGroup // Attach calls under way
 	pumps     sync.WaitGroup // connections' pump goroutines (counted by client.go)
 
-	mu         sync.RWMutex
-	draining   atomic.Bool // set under mu: Attach and Drain decide under the same lock
-	stopped    bool        // under mu: no hold starts any more
-	sessions   map[wire.ClientID]*session.Session
-	held       map[wire.ClientID]*heldSession
-	unfinished map[*session.Session]*session.Ended // ends Redis has not confirmed yet; the sweep retries them
+	mu        sync.RWMutex
+	draining  atomic.Bool // set under mu: Attach and Drain decide under the same lock
+	stopped   bool        // under mu: no hold starts any more
+	sessions  map[wire.ClientID]*session.Session
+	held      map[wire.ClientID]*heldSession
+	searching metrics.ModeCounts // local users searching, by mode (step keeps it)
 
-	online      atomic.Int64                      // cluster-wide, as last computed
-	onlineLocal atomic.Int64                      // the local client count when online was computed
-	searching   metrics.ModeCounts                // local users searching, by mode (step keeps it)
-	searchAll   metrics.ModeCounts                // cluster-wide, as last computed
-	searchThen  metrics.ModeCounts                // the local counts when searchAll was computed
-	redisOK     atomic.Bool                       // the last heartbeat reached Redis
-	redisSince  atomic.Int64                      // unix nanoseconds since Redis has been reachable again
-	sweeps      int                               // sweeps run (only the sweep loop touches it)
-	missing     map[*session.Session]wire.MatchID // matches the last check found missing (the sweep's)
+	pendingEnds // ending.go's: ends Redis has not taken yet
+	loopState   // liveness.go's: what the loops found
 }
 
 // heldSession is one hold of a dropped user; its identity tells a stale timer from the
@@ -104,7 +97,7 @@ func NewHub(parent context.Context, cfg HubConfig, p HubParts) *Hub {
 		cfg: cfg, mm: p.Matchmaker, bus: p.Bus, safety: p.Safety, pow: p.Pow, ice: p.ICE, log: p.Log, metrics: p.Metrics, now: p.Now,
 		ctx: ctx, cancel: cancel,
 		sessions: map[wire.ClientID]*session.Session{}, held: map[wire.ClientID]*heldSession{},
-		unfinished: map[*session.Session]*session.Ended{},
+		pendingEnds: pendingEnds{unfinished: map[*session.Session]*session.Ended{}},
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/go-megle/go-megle/internal/metrics"
 	"github.com/go-megle/go-megle/internal/session"
 	"github.com/go-megle/go-megle/internal/wire"
 )
@@ -14,6 +15,19 @@ import (
 // The hub's background loops: the heartbeat that says this instance is alive, pings, the
 // cluster-wide online count, the sweep that ends matches with users of dead instances and
 // reconciles waiting users with Redis, and the refresh of the keys of live conversations.
+
+// loopState is what the background loops write (and the hub's readers read): the Hub's
+// fields of this file.
+type loopState struct {
+	online      atomic.Int64                      // cluster-wide, as last computed
+	onlineLocal atomic.Int64                      // the local client count when online was computed
+	searchAll   metrics.ModeCounts                // cluster-wide, as last computed
+	searchThen  metrics.ModeCounts                // the local counts when searchAll was computed
+	redisOK     atomic.Bool                       // the last heartbeat reached Redis
+	redisSince  atomic.Int64                      // unix nanoseconds since Redis has been reachable again
+	sweeps      int                               // sweeps run (only the sweep loop touches it)
+	missing     map[*session.Session]wire.MatchID // matches the last check found missing (the sweep's)
+}
 
 // Run keeps the loops going, and delivers envelopes from other instances, until Stop.
 func (h *Hub) Run() {

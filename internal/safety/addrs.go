@@ -198,3 +198,16 @@ func (w logWriter) Write(p []byte) (int, error) {
 	w(strings.TrimSpace(string(p)))
 	return len(p), nil
 }
+
+// ParsePrefix reads a trusted proxy (TRUSTED_PROXIES): a CIDR or a single address. a CIDR or a single address.
+func ParsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		return p.Masked(), err
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
