@@ -106,16 +106,7 @@ func startMiniredis(t testing.TB) (*miniredis.Miniredis, string) {
 }
 
 // waitFor polls cond until it holds; for state that has no event to await.
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
+var waitFor = redistest.WaitFor
 
 // wsClient is a protocol-speaking test client.
 type wsClient struct {

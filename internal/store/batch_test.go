@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+	"github.com/go-megle/go-megle/internal/redistest"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -65,7 +66,7 @@ func TestScriptBatcherSharesRoundTrips(t *testing.T) {
 		wg.Add(1)
 		go call(i)
 	}
-	waitFor(t, 5*time.Second, "every other call queued", func() bool {
+	redistest.WaitFor(t, 5*time.Second, "every other call queued", func() bool {
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		return len(b.queue) == n-1
@@ -112,7 +113,7 @@ func TestScriptBatcherCallerGivesUp(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	gone := make(chan error, 1)
 	go func() { gone <- b.Run(ctx, incr, []string{"n"}).Err() }()
-	waitFor(t, 5*time.Second, "the second call queued", func() bool {
+	redistest.WaitFor(t, 5*time.Second, "the second call queued", func() bool {
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		return len(b.queue) == 1
@@ -125,7 +126,7 @@ func TestScriptBatcherCallerGivesUp(t *testing.T) {
 	if err := <-first; err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "the flusher to finish", func() bool {
+	redistest.WaitFor(t, 5*time.Second, "the flusher to finish", func() bool {
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		return !b.running
@@ -141,16 +142,4 @@ func miniredisClient(t *testing.T) *redis.Client {
 	c := redis.NewClient(&redis.Options{Addr: miniredis.RunT(t).Addr()})
 	t.Cleanup(func() { c.Close() })
 	return c
-}
-
-// waitFor polls cond until it holds; for state that has no event to await.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
