@@ -51,7 +51,7 @@ type HubParts struct {
 // decide (operations.go), keeps the background loops (liveness.go), and drains and stops.
 //
 // Whatever arrives for a local user is delivered only if that user is matched with the sender
-// in the same match (Session.relayed): ids sent by clients are never trusted.
+// in the same match (session.Session.Relayed): ids sent by clients are never trusted.
 //
 // mu is second in the lock order (main.go's package comment): after a session's op lock,
 // before a session's mu and a connection's locks.

@@ -1,10 +1,10 @@
 // Command go-megle is a horizontally scalable WebRTC signaling server for random 1:1 video and
-// text chat. Where to read: a message enters in client.go (readPump, decode), is decided by
-// the user's Session (session.go) and carried out by the hub (operations.go, with match.go's
-// Redis scripts), and leaves through the partner's connection (client.go's write pump) or, for
-// a partner on another instance, once through pubsub.go. The README's Architecture section
-// has the whole map: this package is the instance, every concern of its own an internal/
-// package below it.
+// text chat. Where to read: a message enters in client_read.go's read pump, is decoded by
+// internal/inbound, decided by the user's Session (internal/session) and carried out by the
+// hub (operations.go, with match.go's Redis scripts), and leaves through the partner's
+// connection (client.go's writer) or, for a partner on another instance, once through
+// pubsub.go. The README's Architecture section has the whole map: this package is the
+// instance, every concern of its own an internal/ package below it.
 //
 // # Lock order
 //

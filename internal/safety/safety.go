@@ -78,7 +78,7 @@ func New(rdb redis.UniversalClient, keys store.Keys, cfg Config, calls store.Cal
 		report: redis.NewScript(reportsLibSource + reportScriptSource), ban: redis.NewScript(reportsLibSource + banScriptSource)}
 }
 
-// AddrHash is the keyed hash Redis knows an address key by (addrs.go: addressHash).
+// AddrHash is the keyed hash Redis knows an address key by (addrs.go: AddressHash).
 func (sf *Safety) AddrHash(addr string) string { return AddressHash(sf.cfg.Secret, addr) }
 
 // LegacyAddrHash is the hash an address key had before it had a network part: the key of bans
