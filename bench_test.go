@@ -8,7 +8,6 @@ import (
 	"github.com/go-megle/go-megle/internal/envelope"
 	"github.com/go-megle/go-megle/internal/inbound"
 	"github.com/go-megle/go-megle/internal/metrics"
-	"github.com/go-megle/go-megle/internal/session"
 	"github.com/go-megle/go-megle/internal/store"
 	"github.com/go-megle/go-megle/internal/wire"
 
@@ -239,9 +238,7 @@ func BenchmarkHandleSignal(b *testing.B) {
 	// end it while the benchmark runs
 	app := quietApp(b, testConfig(b, url, func(c *Config) { c.SweepInterval = time.Hour }))
 	s, _ := attachFake(app.Hub)
-	app.Hub.step(s, func(s *session.Session) session.Effects {
-		return s.Restore(&wire.MatchInfo{PartnerID: "P", MatchID: "M", Mode: wire.ModeVideo}, "elsewhere", "")
-	})
+	app.Hub.record(s.Restore(&wire.MatchInfo{PartnerID: "P", MatchID: "M", Mode: wire.ModeVideo}, "elsewhere", ""))
 	frame := []byte(`{"event":"signal","data":{"type":"candidate","payload":{"candidate":"candidate:1 1 udp 2122260223 127.0.0.1 54321 typ host","sdpMid":"0","sdpMLineIndex":0}}}`)
 	b.ReportAllocs()
 	b.ResetTimer()

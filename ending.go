@@ -159,13 +159,13 @@ func (h *Hub) hold(s *session.Session) bool {
 	defer h.mu.Unlock()
 	if !held || h.sessions[s.ID] != nil {
 		// it already lives on, resumed on another socket: nothing to hold or end
-		h.step(s, (*session.Session).Moved)
+		h.record(s.Moved())
 		return true
 	}
 	if h.stopped {
 		return true // stopping: the partner's instance ends it at the deadline
 	}
-	h.step(s, (*session.Session).Held)
+	h.record(s.Held())
 	if old, ok := h.held[s.ID]; ok {
 		old.timer.Stop() // an earlier hold of the same user: this one replaces it
 	}
@@ -189,5 +189,5 @@ func (h *Hub) expireHeld(hs *heldSession) {
 	}
 	hs.s.LockOps()
 	defer hs.s.UnlockOps()
-	h.finish(hs.s, h.step(hs.s, (*session.Session).Expire).Ended)
+	h.finish(hs.s, h.record(hs.s.Expire()).Ended)
 }

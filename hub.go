@@ -220,9 +220,7 @@ func (h *Hub) Attach(conn *websocket.Conn, idle poll.IdleWait, ip, resumeToken s
 			hello.ICEServers = h.ice.Servers(id)
 		}
 		hello.Match = resumed.Match
-		h.step(s, func(s *session.Session) session.Effects {
-			return s.Restore(resumed.Match, resumed.PartnerInstance, resumed.PartnerAddr)
-		})
+		h.record(s.Restore(resumed.Match, resumed.PartnerInstance, resumed.PartnerAddr))
 	}
 	h.register(s)
 	hello.Online, hello.Searching = h.Online(), h.Searching()
@@ -239,14 +237,14 @@ func (h *Hub) Attach(conn *websocket.Conn, idle poll.IdleWait, ip, resumeToken s
 func (h *Hub) register(s *session.Session) {
 	h.mu.Lock()
 	if old := h.sessions[s.ID]; old != nil {
-		h.step(old, (*session.Session).Moved)
+		h.record(old.Moved())
 		old.Out.Close(wire.CloseReplaced, "replaced by a newer connection")
 	}
 	h.sessions[s.ID] = s
 	if hs, ok := h.held[s.ID]; ok {
 		hs.timer.Stop()
 		delete(h.held, s.ID)
-		h.step(hs.s, (*session.Session).Moved)
+		h.record(hs.s.Moved())
 	}
 	n, draining := len(h.sessions), h.draining.Load()
 	h.mu.Unlock()
@@ -305,9 +303,9 @@ func (h *Hub) Searching() wire.Searching {
 
 // --- routing ---
 
-// step runs a session verb and records what it did in the metrics.
-func (h *Hub) step(s *session.Session, verb func(*session.Session) session.Effects) session.Effects {
-	fx := s.Step(verb)
+// record counts what a session's transition did in the metrics and the searching counts, and
+// hands its Effects on.
+func (h *Hub) record(fx session.Effects) session.Effects {
 	if fx.StoppedSearching != "" {
 		h.metrics.Waiting.WithLabelValues(string(fx.StoppedSearching)).Dec()
 		h.searching.Of(fx.StoppedSearching).Add(-1)
@@ -356,37 +354,25 @@ func (h *Hub) handleEnvelope(env envelope.Envelope) {
 		}
 		return // gone: its own disconnect ends its match and tells the partner
 	}
-	var verb func(*session.Session) session.Effects
 	switch env.Kind {
 	case envelope.KindRelay:
-		verb = func(s *session.Session) session.Effects {
-			return s.Relayed(env.From, env.Instance, env.Match, env.Frame)
+		if fx := h.record(s.Relayed(env.From, env.Instance, env.Match, env.Frame)); len(fx.Frames) == 0 {
+			h.metrics.Dropped.WithLabelValues("not_matched").Inc()
 		}
 	case envelope.KindMatched:
-		verb = func(s *session.Session) session.Effects {
-			return s.MatchedBy(env.Ticket, env.Match, env.From, env.Instance, env.Addr, env.Mode, env.Common)
-		}
+		h.record(s.MatchedBy(env.Ticket, env.Match, env.From, env.Instance, env.Addr, env.Mode, env.Common))
 	case envelope.KindLeft:
-		verb = func(s *session.Session) session.Effects { return s.PartnerLeft(env.From, env.Match, env.Reason) }
+		h.record(s.PartnerLeft(env.From, env.Match, env.Reason))
 	case envelope.KindMoved:
-		verb = func(s *session.Session) session.Effects {
-			return s.PartnerMoved(env.From, env.Match, env.Instance, env.Addr)
-		}
+		h.record(s.PartnerMoved(env.From, env.Match, env.Instance, env.Addr))
 	case envelope.KindCall:
-		verb = func(s *session.Session) session.Effects { return s.PartnerCalled(env.From, env.Match) }
+		h.record(s.PartnerCalled(env.From, env.Match))
 	case envelope.KindPassedOver:
-		searching := h.Searching()
-		verb = func(s *session.Session) session.Effects { return s.PassedOver(env.Ticket, searching) }
+		h.record(s.PassedOver(env.Ticket, h.Searching()))
 	case envelope.KindReplaced:
 		if s.Token() == env.TokenHash { // the socket of the token that was just used elsewhere
 			h.superseded(s)
 		}
-		return
-	default:
-		return
-	}
-	if fx := h.step(s, verb); env.Kind == envelope.KindRelay && len(fx.Frames) == 0 {
-		h.metrics.Dropped.WithLabelValues("not_matched").Inc()
 	}
 }
 

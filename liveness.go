@@ -224,10 +224,10 @@ func (h *Hub) correct(s *session.Session, partner wire.ClientID, inst wire.Insta
 		// first seen missing: the next check decides
 	case !st.Exists:
 		h.metrics.Reconciled.WithLabelValues("match_vanished").Inc()
-		h.finish(s, h.step(s, func(s *session.Session) session.Effects { return s.PartnerGone(partner, mid, inst) }).Ended)
+		h.finish(s, h.record(s.PartnerGone(partner, mid, inst)).Ended)
 	case st.PartnerInstance != "" && st.PartnerInstance != inst:
 		h.metrics.Reconciled.WithLabelValues("rerouted").Inc()
-		h.step(s, func(s *session.Session) session.Effects { return s.PartnerMoved(partner, mid, st.PartnerInstance, "") })
+		h.record(s.PartnerMoved(partner, mid, st.PartnerInstance, ""))
 	}
 }
 
@@ -288,9 +288,7 @@ func (h *Hub) reconcileOne(s *session.Session, st UserState) {
 			return
 		}
 		h.metrics.Reconciled.WithLabelValues("match_applied").Inc()
-		h.step(s, func(s *session.Session) session.Effects {
-			return s.MatchedBy(ticket, st.Match, st.Partner, m.PartnerInstance, m.PartnerAddr, m.Mode, m.Common)
-		})
+		h.record(s.MatchedBy(ticket, st.Match, st.Partner, m.PartnerInstance, m.PartnerAddr, m.Mode, m.Common))
 	case st.State != "waiting":
 		h.metrics.Reconciled.WithLabelValues("requeued").Inc()
 		h.searchAgain(s, ticket, EnqueueRequest{Requeue: true})
@@ -305,7 +303,7 @@ func (h *Hub) partnerGone(s *session.Session, partner wire.ClientID, mid wire.Ma
 	if !s.IsMatchedWith(partner, mid) || h.partnerMayResume(s, partner, mid) {
 		return
 	}
-	h.finish(s, h.step(s, func(s *session.Session) session.Effects { return s.PartnerGone(partner, mid, "") }).Ended)
+	h.finish(s, h.record(s.PartnerGone(partner, mid, "")).Ended)
 }
 
 // partnerMayResume is asked when the partner's instance is dead: it says whether to keep the
@@ -323,7 +321,7 @@ func (h *Hub) partnerMayResume(s *session.Session, partner wire.ClientID, mid wi
 		if alive, err := h.mm.Alive(h.ctx, []wire.InstanceID{p.Instance}); err == nil && alive[p.Instance] {
 			if _, inst, _, _ := s.PartnerRoute(); inst != p.Instance {
 				h.metrics.Reconciled.WithLabelValues("rerouted").Inc()
-				h.step(s, func(s *session.Session) session.Effects { return s.PartnerMoved(partner, mid, p.Instance, "") })
+				h.record(s.PartnerMoved(partner, mid, p.Instance, ""))
 			}
 			return true
 		}

@@ -33,7 +33,7 @@ func (h *Hub) FindMatch(s *session.Session, mode wire.Mode, interests []string, 
 				Message: "solve this proof of work first (find_match.pow)", Pow: h.pow.Challenge(s.ID)}))
 			return
 		}
-		h.step(s, (*session.Session).PowSolved)
+		h.record(s.PowSolved())
 	}
 	if !h.retryUnfinished(s) {
 		// an earlier end is not in Redis yet: a new search would be written over it
@@ -41,11 +41,8 @@ func (h *Hub) FindMatch(s *session.Session, mode wire.Mode, interests []string, 
 		return
 	}
 	ticket, mid := wire.NewID(), wire.MatchID(wire.NewID())
-	var ok bool
-	fx := h.step(s, func(s *session.Session) (fx session.Effects) {
-		fx, ok = s.BeginSearch(ticket, mid, mode, interests)
-		return fx
-	})
+	fx, ok := s.BeginSearch(ticket, mid, mode, interests)
+	h.record(fx)
 	if !ok {
 		return // the identity lives on another socket: this one has nothing to say in Redis
 	}
@@ -61,7 +58,7 @@ func (h *Hub) FindMatch(s *session.Session, mode wire.Mode, interests []string, 
 		h.log.Warn("find_match failed", "client", s.ID, "err", err)
 		// match.lua may have run although its answer was lost (a timeout): undo whatever it
 		// did, so that no partner it popped is left matched with a ghost
-		h.finish(s, h.step(s, func(s *session.Session) session.Effects { return s.AbandonSearch(ticket) }).Ended)
+		h.finish(s, h.record(s.AbandonSearch(ticket)).Ended)
 		s.Out.Send(wire.ErrorFrame(wire.ErrUnavailable, "matchmaking is unavailable right now; try again shortly"))
 		return
 	}
@@ -74,9 +71,9 @@ func (h *Hub) applyEnqueue(s *session.Session, ticket string, mid wire.MatchID, 
 	case OutcomeWaiting:
 		searching := h.Searching()
 		if first {
-			h.step(s, func(s *session.Session) session.Effects { return s.Queued(ticket, res.PassedOver, searching) })
+			h.record(s.Queued(ticket, res.PassedOver, searching))
 		} else if res.PassedOver {
-			h.step(s, func(s *session.Session) session.Effects { return s.PassedOver(ticket, searching) })
+			h.record(s.PassedOver(ticket, searching))
 		}
 		h.tellPassedOver(s, res.Skipped)
 	case OutcomeMatched:
@@ -118,13 +115,8 @@ func (h *Hub) runFallback(s *session.Session, ticket string) {
 // Called with the op lock held.
 func (h *Hub) searchAgain(s *session.Session, ticket string, how EnqueueRequest) {
 	mid := wire.MatchID(wire.NewID())
-	var mode wire.Mode
-	var interests []string
-	var current bool
-	h.step(s, func(s *session.Session) session.Effects {
-		mode, interests, current = s.SearchAgain(ticket, mid)
-		return session.Effects{}
-	})
+	mode, interests, current, fx := s.SearchAgain(ticket, mid)
+	h.record(fx)
 	if !current {
 		return
 	}
@@ -153,9 +145,7 @@ func (h *Hub) applyOwnMatch(s *session.Session, ticket string, mid wire.MatchID,
 		kind = "interest"
 	}
 	h.metrics.Matches.WithLabelValues(kind).Inc()
-	h.step(s, func(s *session.Session) session.Effects {
-		return s.MatchedOwn(ticket, mid, res.Partner, res.PartnerInstance, res.PartnerAddr, res.Common)
-	})
+	h.record(s.MatchedOwn(ticket, mid, res.Partner, res.PartnerInstance, res.PartnerAddr, res.Common))
 }
 
 // Leave ends the user's match or search at its request, and replaces its resume token.
@@ -166,7 +156,7 @@ func (h *Hub) Leave(s *session.Session) {
 		h.log.Debug("leave while an earlier end is unfinished; the sweep retries it", "client", s.ID)
 	}
 	next := session.NewResumeToken(s.ID)
-	h.finish(s, h.step(s, func(s *session.Session) session.Effects { return s.Leave(next) }).Ended)
+	h.finish(s, h.record(s.Leave(next)).Ended)
 }
 
 // Relay sends a ready-made frame to the user's current partner, and only to it.
@@ -182,7 +172,7 @@ func (h *Hub) Relay(s *session.Session, event string, frame []byte) {
 	}
 	h.metrics.Relayed.WithLabelValues(event, path).Inc()
 	if event == wire.EvChat {
-		h.step(s, (*session.Session).WroteChat)
+		h.record(s.WroteChat())
 	}
 	h.route(pinst, &envelope.Envelope{Kind: envelope.KindRelay, To: partner, From: s.ID, Instance: h.cfg.Self, Match: mid, Frame: frame}, s.Addr)
 }
@@ -191,9 +181,7 @@ func (h *Hub) Relay(s *session.Session, event string, frame []byte) {
 // outside a match. A call that connected is told to the partner's session too: a report the
 // partner files of this user then knows that this user's own page was in the call.
 func (h *Hub) CallStats(s *session.Session, st wire.RTCStatsRequest) {
-	var ok bool
-	h.step(s, func(s *session.Session) session.Effects { ok = s.CallStats(); return session.Effects{} })
-	if !ok {
+	if !s.CallStats() {
 		return
 	}
 	candidate := st.Candidate
@@ -215,9 +203,7 @@ func (h *Hub) CallStats(s *session.Session, st wire.RTCStatsRequest) {
 func (h *Hub) Report(s *session.Session, r wire.ReportRequest) {
 	s.LockOps()
 	defer s.UnlockOps()
-	var t session.LastMatch
-	var ok bool
-	h.step(s, func(s *session.Session) session.Effects { t, ok = s.ReportTarget(); return session.Effects{} })
+	t, ok := s.ReportTarget()
 	if !ok || r.MatchID != "" && r.MatchID != t.Match {
 		s.Out.Send(wire.ErrorFrame(wire.ErrNotMatched, "report is about your partner, now or in the last minute"))
 		return
@@ -263,19 +249,16 @@ func (h *Hub) Disconnect(s *session.Session, hold bool) {
 	h.unregister(s)
 	s.LockOps()
 	defer s.UnlockOps()
-	var holdIt bool
-	fx := h.step(s, func(s *session.Session) (fx session.Effects) {
-		holdIt, fx = s.Disconnect(hold)
-		return fx
-	})
+	holdIt, fx := s.Disconnect(hold)
+	h.record(fx)
 	if holdIt && !h.hold(s) {
-		fx = h.step(s, (*session.Session).HoldFailed)
+		fx = h.record(s.HoldFailed())
 	}
 	h.finish(s, fx.Ended)
 }
 
 // superseded: the identity lives on a newer socket; this one is closed and acts no more.
 func (h *Hub) superseded(s *session.Session) {
-	h.step(s, (*session.Session).Moved)
+	h.record(s.Moved())
 	s.Out.Close(wire.CloseReplaced, "replaced by a newer connection")
 }

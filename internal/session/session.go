@@ -83,7 +83,7 @@ func NewSession(who Identity, p Parts) *Session {
 
 // step runs one transition under the lock and queues its frames for the user before the lock
 // is released. The hub carries out the rest of the returned Effects.
-func (s *Session) Step(verb func(*Session) Effects) Effects {
+func (s *Session) step(verb func(*Session) Effects) Effects {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// a search is one ticket: the gauge moves when the ticket searching changes
@@ -106,7 +106,7 @@ func (s *Session) LockOps()         { s.op.Lock() }
 func (s *Session) UnlockOps()       { s.op.Unlock() }
 func (s *Session) TryLockOps() bool { return s.op.TryLock() }
 
-// --- the verbs: called with s.mu held (through step), no I/O ---
+// --- the verbs: called with s.mu held (through step; verbs.go has them as the hub calls them), no I/O ---
 
 // end closes the current conversation, if any, and says what of it must be undone in Redis.
 func (s *Session) end(reason string, forget bool) *Ended {
@@ -137,7 +137,7 @@ func (s *Session) cancelFallback() {
 // beginSearch ends the current conversation ("next") and starts a search: ticket names it,
 // mid is the match id our own enqueue would create. A session that is over (its identity
 // lives elsewhere now) refuses: ok is false.
-func (s *Session) BeginSearch(ticket string, mid wire.MatchID, mode wire.Mode, interests []string) (fx Effects, ok bool) {
+func (s *Session) beginSearch(ticket string, mid wire.MatchID, mode wire.Mode, interests []string) (fx Effects, ok bool) {
 	if s.phase >= PhaseHeld {
 		return Effects{}, false
 	}
@@ -157,7 +157,7 @@ func (s *Session) toIdle() {
 
 // queued: Redis has the search waiting in its queues; passedOver says someone the user met
 // recently was passed over (it waits for someone new). searching is the cluster's count.
-func (s *Session) Queued(ticket string, passedOver bool, searching wire.Searching) Effects {
+func (s *Session) queued(ticket string, passedOver bool, searching wire.Searching) Effects {
 	if !s.searching(ticket) {
 		return Effects{} // matched meanwhile (waiting must never follow that match_found), or moved on
 	}
@@ -171,7 +171,7 @@ func (s *Session) Queued(ticket string, passedOver bool, searching wire.Searchin
 // passedOver: search ticket was passed over by someone it met recently (another user's
 // search, or a later run of its own, the interest fallback). The user hears it once per
 // search: waiting again, saying so.
-func (s *Session) PassedOver(ticket string, searching wire.Searching) Effects {
+func (s *Session) passedOver(ticket string, searching wire.Searching) Effects {
 	if !s.searching(ticket) || s.metRecently {
 		return Effects{}
 	}
@@ -194,7 +194,7 @@ func (s *Session) searching(ticket string) bool {
 
 // searchAgain prepares another run of the current search (the interest fallback, or the
 // requeue of a search Redis lost) with a new match id; ok is false when that search is over.
-func (s *Session) SearchAgain(ticket string, mid wire.MatchID) (mode wire.Mode, interests []string, ok bool) {
+func (s *Session) searchAgain(ticket string, mid wire.MatchID) (mode wire.Mode, interests []string, ok bool) {
 	if !s.searching(ticket) {
 		return "", nil, false
 	}
@@ -205,7 +205,7 @@ func (s *Session) SearchAgain(ticket string, mid wire.MatchID) (mode wire.Mode, 
 // matchedOwn: our own enqueue for ticket paired us with partner in match mid; we initiate.
 // If the partner already left that match (its partner_left overtook our answer), the user
 // learns both at once.
-func (s *Session) MatchedOwn(ticket string, mid wire.MatchID, partner wire.ClientID, pinst wire.InstanceID, paddr string, common []string) Effects {
+func (s *Session) matchedOwn(ticket string, mid wire.MatchID, partner wire.ClientID, pinst wire.InstanceID, paddr string, common []string) Effects {
 	if !s.searching(ticket) {
 		return Effects{}
 	}
@@ -221,14 +221,14 @@ func (s *Session) MatchedOwn(ticket string, mid wire.MatchID, partner wire.Clien
 		}
 	}
 	if s.pendingLeft != "" {
-		left := s.PartnerLeft(partner, mid, s.pendingLeft)
+		left := s.partnerLeft(partner, mid, s.pendingLeft)
 		fx.Frames, fx.Left = append(fx.Frames, left.Frames...), left.Left
 	}
 	return fx
 }
 
 // matchedBy: someone else's enqueue paired our search ticket with from in match mid.
-func (s *Session) MatchedBy(ticket string, mid wire.MatchID, from wire.ClientID, finst wire.InstanceID, faddr string, mode wire.Mode, common []string) Effects {
+func (s *Session) matchedBy(ticket string, mid wire.MatchID, from wire.ClientID, finst wire.InstanceID, faddr string, mode wire.Mode, common []string) Effects {
 	if !s.searching(ticket) {
 		return Effects{} // a stale search: our own leave or next has ended that match
 	}
@@ -250,7 +250,7 @@ func (s *Session) matched(mid wire.MatchID, partner wire.ClientID, pinst wire.In
 
 // partnerLeft: from ended match mid. Anything else is stale and ignored, except a partner_left
 // for the match our own enqueue is making, which is kept for matchedOwn.
-func (s *Session) PartnerLeft(from wire.ClientID, mid wire.MatchID, reason string) Effects {
+func (s *Session) partnerLeft(from wire.ClientID, mid wire.MatchID, reason string) Effects {
 	switch {
 	case s.matchedWith(from, mid):
 		s.toIdle()
@@ -263,7 +263,7 @@ func (s *Session) PartnerLeft(from wire.ClientID, mid wire.MatchID, reason strin
 
 // partnerMoved: the partner of match mid lives on inst now, and comes from addr (its keyed
 // hash; empty: as before), so that a report of it reaches where it is.
-func (s *Session) PartnerMoved(from wire.ClientID, mid wire.MatchID, inst wire.InstanceID, addr string) Effects {
+func (s *Session) partnerMoved(from wire.ClientID, mid wire.MatchID, inst wire.InstanceID, addr string) Effects {
 	if s.matchedWith(from, mid) {
 		s.partnerInst = inst
 		if addr != "" {
@@ -276,11 +276,11 @@ func (s *Session) PartnerMoved(from wire.ClientID, mid wire.MatchID, inst wire.I
 // partnerGone: the match with partner is over without the partner saying so: its instance
 // died and it will not resume, or Redis has lost the match. The match is ended in Redis too,
 // and the partner told through tell (empty: it is gone with its instance).
-func (s *Session) PartnerGone(partner wire.ClientID, mid wire.MatchID, tell wire.InstanceID) Effects {
+func (s *Session) partnerGone(partner wire.ClientID, mid wire.MatchID, tell wire.InstanceID) Effects {
 	if !s.matchedWith(partner, mid) {
 		return Effects{}
 	}
-	fx := s.PartnerLeft(partner, mid, wire.ReasonDisconnected)
+	fx := s.partnerLeft(partner, mid, wire.ReasonDisconnected)
 	fx.Ended = &Ended{Was: PhaseMatched, Partner: partner, PartnerInstance: tell, Match: mid,
 		Reason: wire.ReasonDisconnected, Token: s.tokenHash}
 	return fx
@@ -288,7 +288,7 @@ func (s *Session) PartnerGone(partner wire.ClientID, mid wire.MatchID, tell wire
 
 // leave ends the current search or match at the user's request. The resume token is replaced
 // by next, which the user is sent: after a Stop, the last token resumes nobody.
-func (s *Session) Leave(next string) Effects {
+func (s *Session) leave(next string) Effects {
 	if s.phase >= PhaseHeld {
 		return Effects{}
 	}
@@ -308,7 +308,7 @@ func (s *Session) Leave(next string) Effects {
 // disconnect: the socket is gone. A matched user whose socket died without meaning to
 // (hold) is to be held for a resume: holdIt, and the hub asks Redis (then held or ended).
 // Everyone else ends at once, and Redis forgets them.
-func (s *Session) Disconnect(hold bool) (holdIt bool, fx Effects) {
+func (s *Session) disconnect(hold bool) (holdIt bool, fx Effects) {
 	switch {
 	case s.phase == PhaseMoved || s.phase == PhaseClosed:
 		return false, Effects{}
@@ -321,13 +321,13 @@ func (s *Session) Disconnect(hold bool) (holdIt bool, fx Effects) {
 }
 
 // holdFailed: Redis could not hold the match; it ends now, as for a closed socket.
-func (s *Session) HoldFailed() Effects {
-	_, fx := s.Disconnect(false)
+func (s *Session) holdFailed() Effects {
+	_, fx := s.disconnect(false)
 	return fx
 }
 
 // held: Redis holds the match for a resume (after disconnect said holdIt).
-func (s *Session) Held() Effects {
+func (s *Session) held() Effects {
 	if s.phase == PhaseMatched {
 		s.phase = PhaseHeld
 	}
@@ -336,14 +336,14 @@ func (s *Session) Held() Effects {
 
 // moved: the identity lives on another socket or instance now; this session has nothing
 // left to do anywhere.
-func (s *Session) Moved() Effects {
+func (s *Session) moved() Effects {
 	s.cancelFallback()
 	s.phase = PhaseMoved
 	return Effects{}
 }
 
 // expire: nobody resumed a held match within the grace period.
-func (s *Session) Expire() Effects {
+func (s *Session) expire() Effects {
 	if s.phase != PhaseHeld {
 		return Effects{}
 	}
@@ -354,7 +354,7 @@ func (s *Session) Expire() Effects {
 }
 
 // restore gives a resumed identity its match back (nil: none survived).
-func (s *Session) Restore(m *wire.MatchInfo, pinst wire.InstanceID, paddr string) Effects {
+func (s *Session) restore(m *wire.MatchInfo, pinst wire.InstanceID, paddr string) Effects {
 	s.everQueued, s.powPassed = true, true // a resumed connection does not solve again
 	if m != nil {
 		s.phase, s.partner, s.partnerInst, s.partnerAddr, s.match = PhaseMatched, m.PartnerID, pinst, paddr, m.MatchID
@@ -370,7 +370,7 @@ func (s *Session) Restore(m *wire.MatchInfo, pinst wire.InstanceID, paddr string
 // whose 4001 notice may have been lost, relays into the match no more. One for the match our
 // own enqueue is applying (the partner heard of it first and answered at once) is kept until
 // the match applies.
-func (s *Session) Relayed(from wire.ClientID, finst wire.InstanceID, mid wire.MatchID, frame []byte) Effects {
+func (s *Session) relayed(from wire.ClientID, finst wire.InstanceID, mid wire.MatchID, frame []byte) Effects {
 	switch {
 	case s.matchedWith(from, mid):
 		if finst != "" && finst != s.partnerInst {
@@ -386,7 +386,7 @@ func (s *Session) Relayed(from wire.ClientID, finst wire.InstanceID, mid wire.Ma
 
 // callStats: the user reports how its call went; counted once per match, and only while in
 // it (ok).
-func (s *Session) CallStats() (ok bool) {
+func (s *Session) callStats() (ok bool) {
 	if s.phase != PhaseMatched || s.callReported == s.match {
 		return false
 	}
@@ -395,7 +395,7 @@ func (s *Session) CallStats() (ok bool) {
 }
 
 // wroteChat: the user wrote to its partner.
-func (s *Session) WroteChat() Effects {
+func (s *Session) wroteChat() Effects {
 	if s.phase == PhaseMatched {
 		s.talk.wrote = true
 	}
@@ -403,7 +403,7 @@ func (s *Session) WroteChat() Effects {
 }
 
 // partnerCalled: the partner of match mid said (rtc_stats) that its video call connected.
-func (s *Session) PartnerCalled(from wire.ClientID, mid wire.MatchID) Effects {
+func (s *Session) partnerCalled(from wire.ClientID, mid wire.MatchID) Effects {
 	if s.matchedWith(from, mid) {
 		s.talk.partnerCall = true
 	}
@@ -411,13 +411,13 @@ func (s *Session) PartnerCalled(from wire.ClientID, mid wire.MatchID) Effects {
 }
 
 // powSolved: the connection's proof of work opened the gate, for good.
-func (s *Session) PowSolved() Effects {
+func (s *Session) powSolved() Effects {
 	s.powPassed = true
 	return Effects{}
 }
 
 // abandonSearch ends search ticket if it is still the current one (its enqueue failed).
-func (s *Session) AbandonSearch(ticket string) Effects {
+func (s *Session) abandonSearch(ticket string) Effects {
 	if !s.searching(ticket) {
 		return Effects{}
 	}
@@ -438,7 +438,7 @@ func (s *Session) matchedWith(partner wire.ClientID, mid wire.MatchID) bool {
 
 // reportTarget is whom a report of the user is about: its partner, or the partner it had in
 // the last reportWindow; ok is false when there is none.
-func (s *Session) ReportTarget() (t LastMatch, ok bool) {
+func (s *Session) reportTarget() (t LastMatch, ok bool) {
 	if s.phase == PhaseMatched {
 		return LastMatch{Match: s.match, Partner: s.partner, PartnerAddr: s.partnerAddr, talk: s.talk, ended: s.now()}, true
 	}

@@ -25,54 +25,54 @@ const (
 type verb = func(*Session) Effects
 
 func search(ticket string, mid wire.MatchID, interests ...string) verb {
-	return func(s *Session) Effects { fx, _ := s.BeginSearch(ticket, mid, wire.ModeVideo, interests); return fx }
+	return func(s *Session) Effects { fx, _ := s.beginSearch(ticket, mid, wire.ModeVideo, interests); return fx }
 }
 func queued(ticket string) verb {
-	return func(s *Session) Effects { return s.Queued(ticket, false, wire.Searching{Video: 3}) }
+	return func(s *Session) Effects { return s.queued(ticket, false, wire.Searching{Video: 3}) }
 }
 func passedOver(ticket string) verb {
-	return func(s *Session) Effects { return s.PassedOver(ticket, wire.Searching{Video: 2}) }
+	return func(s *Session) Effects { return s.passedOver(ticket, wire.Searching{Video: 2}) }
 }
 func own(ticket string, mid wire.MatchID, partner wire.ClientID) verb {
 	return func(s *Session) Effects {
-		return s.MatchedOwn(ticket, mid, partner, instOther, "addr-"+string(partner), nil)
+		return s.matchedOwn(ticket, mid, partner, instOther, "addr-"+string(partner), nil)
 	}
 }
 func by(ticket string, mid wire.MatchID, from wire.ClientID) verb {
 	return func(s *Session) Effects {
-		return s.MatchedBy(ticket, mid, from, instOther, "addr-"+string(from), wire.ModeVideo, []string{"jazz"})
+		return s.matchedBy(ticket, mid, from, instOther, "addr-"+string(from), wire.ModeVideo, []string{"jazz"})
 	}
 }
 func left(from wire.ClientID, mid wire.MatchID, reason string) verb {
-	return func(s *Session) Effects { return s.PartnerLeft(from, mid, reason) }
+	return func(s *Session) Effects { return s.partnerLeft(from, mid, reason) }
 }
 func disconnect(hold bool) verb {
-	return func(s *Session) Effects { _, fx := s.Disconnect(hold); return fx }
+	return func(s *Session) Effects { _, fx := s.disconnect(hold); return fx }
 }
 func relayed(from wire.ClientID, mid wire.MatchID) verb { return relayedFrom(from, instOther, mid) }
 func relayedFrom(from wire.ClientID, finst wire.InstanceID, mid wire.MatchID) verb {
 	return func(s *Session) Effects {
-		return s.Relayed(from, finst, mid, []byte(`{"event":"chat","data":{"text":"hi"}}`))
+		return s.relayed(from, finst, mid, []byte(`{"event":"chat","data":{"text":"hi"}}`))
 	}
 }
 func moved(from wire.ClientID, mid wire.MatchID) verb {
-	return func(s *Session) Effects { return s.PartnerMoved(from, mid, instMoved, "") }
+	return func(s *Session) Effects { return s.partnerMoved(from, mid, instMoved, "") }
 }
 func gone(partner wire.ClientID, mid wire.MatchID) verb {
-	return func(s *Session) Effects { return s.PartnerGone(partner, mid, "") }
+	return func(s *Session) Effects { return s.partnerGone(partner, mid, "") }
 }
-func abandon(ticket string) verb { return func(s *Session) Effects { return s.AbandonSearch(ticket) } }
+func abandon(ticket string) verb { return func(s *Session) Effects { return s.abandonSearch(ticket) } }
 func restored(initiator bool) verb {
 	return func(s *Session) Effects {
-		return s.Restore(&wire.MatchInfo{PartnerID: partnerP, MatchID: mCur, Initiator: initiator, Mode: wire.ModeText}, instOther, "addr-P")
+		return s.restore(&wire.MatchInfo{PartnerID: partnerP, MatchID: mCur, Initiator: initiator, Mode: wire.ModeText}, instOther, "addr-P")
 	}
 }
 
 var (
-	leaveV  verb = func(s *Session) Effects { return s.Leave(nextToken) }
-	heldV   verb = (*Session).Held
-	movedV  verb = (*Session).Moved
-	expireV verb = (*Session).Expire
+	leaveV  verb = func(s *Session) Effects { return s.leave(nextToken) }
+	heldV   verb = (*Session).held
+	movedV  verb = (*Session).moved
+	expireV verb = (*Session).expire
 )
 
 // matchedWithP is the phase "matched with P in mCur, P on instOther", reached by our own search.
@@ -194,7 +194,7 @@ func TestSessionTransitions(t *testing.T) {
 		{name: "a resumed identity that leaves tells its partner", given: []verb{restored(true)}, when: leaveV, phase: PhaseIdle, frames: []string{wire.EvToken},
 			ended: &Ended{Token: "hash", Was: PhaseMatched, Partner: partnerP, PartnerInstance: instOther, Match: mCur, Reason: reasonLft, TokenHash: HashToken(nextToken)}},
 		{name: "a match Redis lost ends, and the partner is told where it lives", given: matchedWithP,
-			when: func(s *Session) Effects { return s.PartnerGone(partnerP, mCur, instOther) }, phase: PhaseIdle,
+			when: func(s *Session) Effects { return s.partnerGone(partnerP, mCur, instOther) }, phase: PhaseIdle,
 			frames: []string{wire.EvPartnerLeft}, left: wire.ReasonDisconnected,
 			ended: &Ended{Token: "hash", Was: PhaseMatched, Partner: partnerP, PartnerInstance: instOther, Match: mCur, Reason: wire.ReasonDisconnected}},
 		{name: "the partner's frame that overtook our own match waits for it", given: []verb{search(tkCur, mCur)}, when: relayed(partnerP, mCur),
@@ -211,9 +211,9 @@ func TestSessionTransitions(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := testSession(nil)
 			for _, g := range tc.given {
-				s.Step(g)
+				s.step(g)
 			}
-			fx := s.Step(tc.when)
+			fx := s.step(tc.when)
 			if s.phase != tc.phase {
 				t.Errorf("phase %v, want %v", s.phase, tc.phase)
 			}
@@ -242,8 +242,8 @@ func TestSessionMatchFoundSaysWhoInitiates(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := testSession(nil)
-			s.Step(search(tkCur, mCur))
-			fx := s.Step(tc.when)
+			s.step(search(tkCur, mCur))
+			fx := s.step(tc.when)
 			var m wire.Outbound[wire.MatchFoundData]
 			if len(fx.Frames) != 1 || json.Unmarshal(fx.Frames[0], &m) != nil {
 				t.Fatalf("frames %q", fx.Frames)
@@ -266,26 +266,26 @@ func TestSessionWaitingSaysWhatTheServerKnows(t *testing.T) {
 	s := testSession(nil)
 	waiting := func(v verb) (w wire.WaitingData) {
 		t.Helper()
-		fx := s.Step(v)
+		fx := s.step(v)
 		var m wire.Outbound[wire.WaitingData]
 		if len(fx.Frames) != 1 || json.Unmarshal(fx.Frames[0], &m) != nil || m.Event != wire.EvWaiting {
 			t.Fatalf("frames %q, want one waiting", fx.Frames)
 		}
 		return m.Data
 	}
-	s.Step(func(s *Session) Effects {
-		fx, _ := s.BeginSearch(tkOld, mOld, wire.ModeText, []string{"chess"})
+	s.step(func(s *Session) Effects {
+		fx, _ := s.beginSearch(tkOld, mOld, wire.ModeText, []string{"chess"})
 		return fx
 	})
-	w := waiting(func(s *Session) Effects { return s.Queued(tkOld, false, wire.Searching{Video: 9, Text: 4}) })
+	w := waiting(func(s *Session) Effects { return s.queued(tkOld, false, wire.Searching{Video: 9, Text: 4}) })
 	if w.Searching != 4 || w.MetRecently || w.Message != wire.WaitingMessage || w.Mode != wire.ModeText || !reflect.DeepEqual(w.Interests, []string{"chess"}) {
 		t.Fatalf("waiting %+v, want the text count and nobody met", w)
 	}
-	if w = waiting(func(s *Session) Effects { return s.PassedOver(tkOld, wire.Searching{Text: 2}) }); w.Searching != 2 || !w.MetRecently || w.Message != wire.WaitingForNewOnes {
+	if w = waiting(func(s *Session) Effects { return s.passedOver(tkOld, wire.Searching{Text: 2}) }); w.Searching != 2 || !w.MetRecently || w.Message != wire.WaitingForNewOnes {
 		t.Fatalf("waiting after being passed over %+v", w)
 	}
-	s.Step(search(tkCur, mCur))
-	if w = waiting(func(s *Session) Effects { return s.Queued(tkCur, true, wire.Searching{Video: 2}) }); w.Searching != 2 || !w.MetRecently {
+	s.step(search(tkCur, mCur))
+	if w = waiting(func(s *Session) Effects { return s.queued(tkCur, true, wire.Searching{Video: 2}) }); w.Searching != 2 || !w.MetRecently {
 		t.Fatalf("waiting of a search that passed someone over %+v", w)
 	}
 }
@@ -293,14 +293,14 @@ func TestSessionWaitingSaysWhatTheServerKnows(t *testing.T) {
 func TestSessionPartnerMoves(t *testing.T) {
 	s := testSession(nil)
 	for _, v := range matchedWithP {
-		s.Step(v)
+		s.step(v)
 	}
-	s.Step(moved(partnerP, mOld)) // stale: an earlier match's partner
-	s.Step(moved(strangerQ, mCur))
+	s.step(moved(partnerP, mOld)) // stale: an earlier match's partner
+	s.step(moved(strangerQ, mCur))
 	if _, inst, _, _ := s.PartnerRoute(); inst != instOther {
 		t.Fatalf("a stale moved notice rerouted the partner to %s", inst)
 	}
-	s.Step(moved(partnerP, mCur))
+	s.step(moved(partnerP, mCur))
 	if _, inst, _, _ := s.PartnerRoute(); inst != instMoved {
 		t.Fatalf("partner routed to %s after it moved to %s", inst, instMoved)
 	}
@@ -313,18 +313,18 @@ func TestSessionInterestFallback(t *testing.T) {
 		armed = append(armed, ticket)
 		return func() bool { cancelled++; return true }
 	})
-	s.Step(search(tkOld, mOld)) // no interests: no fallback
-	s.Step(queued(tkOld))
+	s.step(search(tkOld, mOld)) // no interests: no fallback
+	s.step(queued(tkOld))
 	if len(armed) != 0 {
 		t.Fatalf("a search without interests armed a fallback: %v", armed)
 	}
-	s.Step(search(tkCur, mCur, "chess"))
-	s.Step(queued(tkCur))
+	s.step(search(tkCur, mCur, "chess"))
+	s.step(queued(tkCur))
 	if !reflect.DeepEqual(armed, []string{tkCur}) {
 		t.Fatalf("armed %v, want the current search", armed)
 	}
 	again := func(ticket string) (mode wire.Mode, interests []string, ok bool) {
-		s.Step(func(s *Session) Effects { mode, interests, ok = s.SearchAgain(ticket, "match-again"); return Effects{} })
+		s.step(func(s *Session) Effects { mode, interests, ok = s.searchAgain(ticket, "match-again"); return Effects{} })
 		return mode, interests, ok
 	}
 	if _, _, ok := again(tkOld); ok {
@@ -333,7 +333,7 @@ func TestSessionInterestFallback(t *testing.T) {
 	if mode, interests, ok := again(tkCur); !ok || mode != wire.ModeVideo || !reflect.DeepEqual(interests, []string{"chess"}) {
 		t.Fatalf("the fallback of the current search: %v %v %v", mode, interests, ok)
 	}
-	s.Step(by(tkCur, mCur, partnerP))
+	s.step(by(tkCur, mCur, partnerP))
 	if cancelled != 1 {
 		t.Fatalf("the match cancelled %d fallbacks, want 1", cancelled)
 	}
@@ -348,11 +348,11 @@ func TestSessionSearchGauge(t *testing.T) {
 	}{
 		{"a search starts", search(tkOld, mOld), wire.ModeVideo, ""},
 		{"it is queued: the same search", queued(tkOld), "", ""},
-		{"Next: one search stops, another starts", func(s *Session) Effects { fx, _ := s.BeginSearch(tkCur, mCur, wire.ModeText, nil); return fx }, wire.ModeText, wire.ModeVideo},
+		{"Next: one search stops, another starts", func(s *Session) Effects { fx, _ := s.beginSearch(tkCur, mCur, wire.ModeText, nil); return fx }, wire.ModeText, wire.ModeVideo},
 		{"it is matched", by(tkCur, mCur, partnerP), "", wire.ModeText},
 		{"the partner leaves: no search", left(partnerP, mCur, reasonLft), "", ""},
 	} {
-		fx := s.Step(tc.when)
+		fx := s.step(tc.when)
 		if fx.StartedSearching != tc.started || fx.StoppedSearching != tc.stopped {
 			t.Errorf("%s: started %q stopped %q, want %q %q", tc.name, fx.StartedSearching, fx.StoppedSearching, tc.started, tc.stopped)
 		}
@@ -393,24 +393,24 @@ func TestSessionReportTarget(t *testing.T) {
 	target := func() (LastMatch, bool) {
 		var t LastMatch
 		var ok bool
-		s.Step(func(s *Session) Effects { t, ok = s.ReportTarget(); return Effects{} })
+		s.step(func(s *Session) Effects { t, ok = s.reportTarget(); return Effects{} })
 		return t, ok
 	}
 	if _, ok := target(); ok {
 		t.Fatal("a report target before any match")
 	}
 	for _, v := range matchedWithP {
-		s.Step(v)
+		s.step(v)
 	}
 	if m, ok := target(); !ok || m.Partner != partnerP || m.Match != mCur || m.PartnerAddr != "addr-P" {
 		t.Fatalf("while matched: %+v %v", m, ok)
 	}
-	s.Step(left(partnerP, mCur, reasonLft))
+	s.step(left(partnerP, mCur, reasonLft))
 	clock = clock.Add(reportWindow)
 	if m, ok := target(); !ok || m.Partner != partnerP || m.PartnerAddr != "addr-P" {
 		t.Fatalf("a minute after the end: %+v %v, want the last partner", m, ok)
 	}
-	s.Step(search(tkOld, mOld)) // searching again: still the last partner
+	s.step(search(tkOld, mOld)) // searching again: still the last partner
 	if m, ok := target(); !ok || m.Partner != partnerP {
 		t.Fatalf("searching after the end: %+v %v", m, ok)
 	}
@@ -429,52 +429,52 @@ func TestSessionConversation(t *testing.T) {
 	s := NewSession(Identity{ID: "ME", TokenHash: "hash", Addr: "addr-me"}, Parts{Out: nopConn{}, Now: func() time.Time { return clock }})
 	talk := func() Conversation {
 		var m LastMatch
-		s.Step(func(s *Session) Effects { m, _ = s.ReportTarget(); return Effects{} })
+		s.step(func(s *Session) Effects { m, _ = s.reportTarget(); return Effects{} })
 		return m.Conversation()
 	}
 	chat := wire.MustEncode(wire.EvChat, wire.ChatData{Text: json.RawMessage(`"hi"`)})
 	typing := wire.MustEncode(wire.EvTyping, wire.TypingData{Typing: true})
 	for _, v := range matchedWithP {
-		s.Step(v)
+		s.step(v)
 	}
 	clock = clock.Add(7 * time.Second)
-	s.Step((*Session).WroteChat)
-	s.Step(func(s *Session) Effects { return s.Relayed(partnerP, instOther, mCur, typing) })
-	s.Step(func(s *Session) Effects { return s.Relayed("someone-else", instOther, mCur, chat) }) // not the partner's
+	s.step((*Session).wroteChat)
+	s.step(func(s *Session) Effects { return s.relayed(partnerP, instOther, mCur, typing) })
+	s.step(func(s *Session) Effects { return s.relayed("someone-else", instOther, mCur, chat) }) // not the partner's
 	if c := talk(); c.Length != 7*time.Second || c.Exchange {
 		t.Fatalf("after writing alone: %+v", c)
 	}
-	s.Step(func(s *Session) Effects { return s.Relayed(partnerP, instOther, mCur, chat) })
+	s.step(func(s *Session) Effects { return s.relayed(partnerP, instOther, mCur, chat) })
 	if c := talk(); !c.Exchange {
 		t.Fatalf("after the partner wrote back: %+v", c)
 	}
 	// the match ends; a minute later its length is still until its end
-	s.Step(left(partnerP, mCur, reasonLft))
+	s.step(left(partnerP, mCur, reasonLft))
 	clock = clock.Add(time.Minute)
 	if c := talk(); c.Length != 7*time.Second || !c.Exchange {
 		t.Fatalf("the last match: %+v", c)
 	}
 	// a new match starts from nothing; the partner's call counts on its own
 	for _, v := range matchedWithP {
-		s.Step(v)
+		s.step(v)
 	}
 	if c := talk(); c.Exchange || c.Length != 0 {
 		t.Fatalf("a new match: %+v", c)
 	}
-	s.Step(func(s *Session) Effects { return s.PartnerCalled("someone-else", mCur) })
+	s.step(func(s *Session) Effects { return s.partnerCalled("someone-else", mCur) })
 	if c := talk(); c.Exchange {
 		t.Fatalf("another's call counted: %+v", c)
 	}
-	s.Step(func(s *Session) Effects { return s.PartnerCalled(partnerP, mCur) })
+	s.step(func(s *Session) Effects { return s.partnerCalled(partnerP, mCur) })
 	if c := talk(); !c.Exchange {
 		t.Fatalf("the partner's call: %+v", c)
 	}
 	// the partner's line that overtook our own match counts as heard when the match applies
-	s.Step(left(partnerP, mCur, reasonLft))
-	s.Step(search(tkCur, mCur))
-	s.Step(relayed(partnerP, mCur))
-	s.Step(own(tkCur, mCur, partnerP))
-	s.Step((*Session).WroteChat)
+	s.step(left(partnerP, mCur, reasonLft))
+	s.step(search(tkCur, mCur))
+	s.step(relayed(partnerP, mCur))
+	s.step(own(tkCur, mCur, partnerP))
+	s.step((*Session).wroteChat)
 	if c := talk(); !c.Exchange {
 		t.Fatalf("a line that came before the match: %+v", c)
 	}
