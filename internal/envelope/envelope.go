@@ -147,18 +147,21 @@ func Decode(b []byte) (Envelope, error) {
 	if e.Kind < KindRelay || e.Kind > KindPassedOver {
 		return e, ErrBad
 	}
+	var err error
 	switch Version(b[0]) {
 	case V1:
-		return decodeV1(e, b)
+		err = decodeV1(&e, b)
 	case V2:
-		return decodeV2(e, b[2:])
+		err = decodeV2(&e, b[2:])
+	default:
+		err = ErrBad
 	}
-	return e, ErrBad
+	return e, err
 }
 
-func decodeV1(e Envelope, b []byte) (Envelope, error) {
+func decodeV1(e *Envelope, b []byte) error {
 	if len(b) < 3 || b[2]&^flagAddr != 0 {
-		return e, ErrBad
+		return ErrBad
 	}
 	n := 9
 	if b[2]&flagAddr != 0 {
@@ -166,7 +169,7 @@ func decodeV1(e Envelope, b []byte) (Envelope, error) {
 	}
 	var fields [10][]byte
 	if err := readFields(b[3:], fields[:n]); err != nil {
-		return e, err
+		return err
 	}
 	e.To, e.From, e.Match = wire.ClientID(fields[0]), wire.ClientID(fields[1]), wire.MatchID(fields[2])
 	e.Instance, e.Reason, e.Mode = wire.InstanceID(fields[3]), string(fields[5]), wire.Mode(fields[6])
@@ -174,7 +177,7 @@ func decodeV1(e Envelope, b []byte) (Envelope, error) {
 	case KindBan:
 		until, err := time.Parse(time.RFC3339, ticket)
 		if err != nil {
-			return e, ErrBad
+			return ErrBad
 		}
 		e.Until = until.Truncate(time.Second)
 	case KindReplaced:
@@ -184,26 +187,26 @@ func decodeV1(e Envelope, b []byte) (Envelope, error) {
 	}
 	e.Common = splitCommon(fields[7])
 	e.Frame, e.Addr = fields[8], string(fields[9])
-	return e, nil
+	return nil
 }
 
-func decodeV2(e Envelope, b []byte) (Envelope, error) {
+func decodeV2(e *Envelope, b []byte) error {
 	var fields [12][]byte
 	if err := readFields(b, fields[:]); err != nil {
-		return e, err
+		return err
 	}
 	e.To, e.From, e.Match = wire.ClientID(fields[0]), wire.ClientID(fields[1]), wire.MatchID(fields[2])
 	e.Instance, e.Ticket, e.TokenHash = wire.InstanceID(fields[3]), string(fields[4]), string(fields[5])
 	if len(fields[6]) > 0 {
 		until, err := time.Parse(time.RFC3339, string(fields[6]))
 		if err != nil {
-			return e, ErrBad
+			return ErrBad
 		}
 		e.Until = until.Truncate(time.Second)
 	}
 	e.Reason, e.Mode, e.Common = string(fields[7]), wire.Mode(fields[8]), splitCommon(fields[9])
 	e.Frame, e.Addr = fields[10], string(fields[11])
-	return e, nil
+	return nil
 }
 
 // readFields reads exactly len(fields) length-prefixed fields, and nothing after them.

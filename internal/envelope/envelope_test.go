@@ -3,6 +3,7 @@ package envelope
 import (
 	"bytes"
 	"encoding/hex"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -125,4 +126,21 @@ func FuzzDecodeEnvelope(f *testing.F) {
 			t.Fatalf("re-encoding a decoded envelope changed it: %+v -> %+v (%v)", e, again, err)
 		}
 	})
+}
+
+// BenchmarkCodec is one relay envelope (a 600-byte frame) encoded and decoded, in each version.
+func BenchmarkCodec(b *testing.B) {
+	e := Envelope{Kind: KindRelay, To: wire.ClientID(wire.NewID()), From: wire.ClientID(wire.NewID()), Match: wire.MatchID(wire.NewID()), Frame: make([]byte, 600)}
+	for _, v := range Versions {
+		b.Run(fmt.Sprintf("v%d", v), func(b *testing.B) {
+			buf := make([]byte, 0, 1024)
+			b.ReportAllocs()
+			for range b.N {
+				buf = e.Append(buf[:0], v)
+				if _, err := Decode(buf); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
