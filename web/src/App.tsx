@@ -62,6 +62,8 @@ export interface AppProps {
 }
 
 export const SOUNDS_STORAGE_KEY = 'gomegle.sounds';
+/** "Hide my address from strangers" (localStorage): off unless the user turned it on. */
+export const HIDE_ADDRESS_STORAGE_KEY = 'gomegle.hideAddress';
 // Before sounds could also play in front, the setting was on ('1', in a background tab) or off ('0').
 const LEGACY_SOUNDS: Record<string, SoundSetting> = { '1': 'background', '0': 'off' };
 export { BLUR_STORAGE_KEY };
@@ -123,11 +125,14 @@ export function App({
   const media = useUserMedia();
   const devices = useMediaDevices();
   useShareMediaState({ send: signaling.send, match: match.match, camera: media.videoEnabled, mic: media.audioEnabled });
+  // Hiding the address takes a relay: where the server has none, calls go as usual (Landing says so).
+  const [hideAddress, setHideAddress] = usePersistentFlag(HIDE_ADDRESS_STORAGE_KEY, false);
   const peer = usePeerConnection({
     signaling,
     match: match.match,
     iceServers: match.iceServers,
     localStream: media.stream,
+    relayOnly: hideAddress && match.turn === true,
   });
   const call = useCallOutcome({ signaling, match: match.match, peer, timeouts: callTimeouts });
   const [sounds, setSounds] = usePersistentChoice(SOUNDS_STORAGE_KEY, SOUND_SETTINGS, 'background', LEGACY_SOUNDS);
@@ -343,6 +348,7 @@ export function App({
         cameraBlocked={devices.permission === 'denied'}
         devices={devicePicker}
         onAllowDevices={devicePicker ? null : () => void allowDevices()}
+        hideAddress={{ on: hideAddress, available: match.turn, onChange: setHideAddress }}
         notice={match.notice}
         connection={signaling.status}
         report={reportButton}

@@ -25,6 +25,11 @@ export interface LandingProps {
   devices: DevicePickerProps | null;
   /** Asks the browser for the camera, so that its devices can be named and chosen; null when they are. */
   onAllowDevices: (() => void) | null;
+  /**
+   * "Hide my address from strangers": on or off (remembered), and whether this server can
+   * (it has a TURN relay; null: not known yet). Offered for video chats only.
+   */
+  hideAddress: { on: boolean; available: boolean | null; onChange: (on: boolean) => void };
   /** An error code from the server to tell the user about. */
   notice: string | null;
   /** The socket's state: a lost or superseded socket is worth a word. */
@@ -123,6 +128,7 @@ export function Landing(props: LandingProps) {
               </button>
             </p>
           )}
+          {mode === 'video' && <HideAddress {...props.hideAddress} />}
           <button type="submit" className="primary start" disabled={busy}>
             {checking ? t('landing.checking') : busy ? t('landing.starting') : t('landing.start')}
           </button>
@@ -130,5 +136,29 @@ export function Landing(props: LandingProps) {
         <p className="fineprint">{t('landing.fineprint')}</p>
       </div>
     </main>
+  );
+}
+
+/** The option, where the server has a relay; where it has none, a word to a user who turned it on before. */
+function HideAddress({ on, available, onChange }: LandingProps['hideAddress']) {
+  const { t } = useTranslation();
+  if (available === null) return null;
+  if (!available) {
+    return on ? (
+      <p className="help" data-testid="hide-address-unavailable">
+        {t('privacy.unavailable')}
+      </p>
+    ) : null;
+  }
+  return (
+    <div className="hide-address">
+      <label className="check">
+        <input type="checkbox" checked={on} onChange={(event) => onChange(event.target.checked)} aria-describedby="hide-address-help" />
+        {t('privacy.hideAddress')}
+      </label>
+      <p id="hide-address-help" className="help">
+        {t('privacy.hideAddressHelp')}
+      </p>
+    </div>
   );
 }
