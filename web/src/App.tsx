@@ -147,6 +147,7 @@ export function App({
     classifier: classifier.get,
     supported: createClassifier !== undefined || classifierSupported(),
     thresholds: nudity.thresholds,
+    waitMs: nudity.selfCheckWaitMs,
     takeStill: stills?.own,
   });
   const screening = useNudityScreening({
