@@ -1,6 +1,7 @@
 import type { FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Mode } from '../protocol';
+import type { CameraProblem } from '../hooks/useCameraCheck';
 import type { MediaError } from '../hooks/useUserMedia';
 import type { SignalingStatus } from '../hooks/useSignaling';
 import type { Transcript } from '../hooks/useTranscript';
@@ -18,6 +19,8 @@ export interface LandingProps {
   checking: boolean;
   /** That check scored the camera unsafe: the warning, and no search until Start is pressed again. */
   selfWarning: boolean;
+  /** The camera's picture is black, or it is a virtual camera: the warning, and no search until Start is pressed again. */
+  cameraWarning: CameraProblem | null;
   mediaError: MediaError | null;
   /** The browser blocks the camera for this site (its permission says so): how to allow it, before Start. */
   cameraBlocked: boolean;
@@ -88,6 +91,20 @@ export function Landing(props: LandingProps) {
             <p>
               {t('nudity.selfFlagged')} {t('nudity.selfStartAgain')}
             </p>
+          </div>
+        )}
+        {props.cameraWarning && (
+          <div className="notice notice-warn" role="alert" data-testid="camera-warning" data-problem={props.cameraWarning.kind}>
+            {props.cameraWarning.kind === 'black' ? (
+              <p>
+                <strong>{t('picture.ownBlack')}</strong> {t('picture.ownBlackHow')}
+              </p>
+            ) : (
+              <p>
+                <strong>{t('picture.ownVirtual', { label: props.cameraWarning.label })}</strong> {t('picture.ownVirtualHow')}
+              </p>
+            )}
+            <p>{t('picture.ownStartAgain')}</p>
           </div>
         )}
         {(notice || connection === 'reconnecting' || connection === 'replaced') && (
