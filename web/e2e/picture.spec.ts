@@ -9,7 +9,7 @@ import type { BrowserContext, Page } from '@playwright/test';
 import { BLUR_STORAGE_KEY } from '../src/nsfw/config';
 import { PROBLEM_AFTER_MS } from '../src/picture/health';
 import { SAMPLE_MEASURE } from '../src/picture/sample';
-import { expect, expectAccessibleInBothThemes, expectVideoFlowing, screenshot, sentEvents, startChat, test } from './fixtures';
+import { expect, expectAccessibleInBothThemes, expectVideoFlowing, screenshot, SCREENS, sentEvents, startChat, test, type Screen } from './fixtures';
 
 // The page samples the stranger's video at the nudity check's cadence: 0.5 s here, so that a
 // verdict comes about PROBLEM_AFTER_MS after the picture changed.
@@ -81,40 +81,77 @@ async function sampleDurations(page: Page): Promise<number[]> {
   return page.evaluate((name) => performance.getEntriesByName(name).map((entry) => entry.duration), SAMPLE_MEASURE);
 }
 
-test("a stranger's black, then frozen video is said on its tile with Next, and cleared when the camera comes back", async ({ goServer, stranger }) => {
-  test.setTimeout(150_000);
-  const server = await goServer();
-  const a = await stranger(server.url, { nudity });
-  const b = await stranger(server.url, { nudity });
-  await withoutBlur(a.context, a.page);
-  await withoutBlur(b.context, b.page);
-  await startChat(a.page);
-  await startChat(b.page);
-  await expectVideoFlowing(a.page, b.page);
-
-  const problem = b.page.getByTestId('remote-video-problem');
-  await expect(problem).toBeEmpty();
-
-  await sendCanvas(a.page, 'black');
-  await expect(problem).toHaveText(/The stranger's video is black/, { timeout: VERDICT_WITHIN_MS });
-  await expect(problem.getByRole('button', { name: 'Next' })).toBeVisible();
-  await expect(a.page.getByTestId('remote-video-problem')).toBeEmpty(); // a's own view of b is fine
-  await screenshot(b.page, '24-stranger-black');
-  await expectAccessibleInBothThemes(b.page, "the stranger's video is black");
-
-  await sendCanvas(a.page, 'frozen');
-  await expect(problem).toHaveText(/The stranger's video seems frozen/, { timeout: VERDICT_WITHIN_MS });
-
-  await sendCamera(a.page);
-  await expect(problem).toBeEmpty({ timeout: 15_000 });
-
-  const durations = (await sampleDurations(b.page)).sort((x, y) => x - y);
-  expect(durations.length).toBeGreaterThan(10);
-  test.info().annotations.push({
-    type: 'picture sample',
-    description: `${durations.length} samples of the stranger's video: median ${durations[durations.length >> 1].toFixed(2)} ms, 90th percentile ${durations[Math.floor(durations.length * 0.9)].toFixed(2)} ms`,
+/** The notice and its Next button lie inside the stranger's tile and inside the window, and your own picture does not cover them. */
+async function expectNoticeInView(page: Page, what: string) {
+  const geometry = await page.evaluate(() => {
+    const box = (element: Element | null) => {
+      const rect = element?.getBoundingClientRect();
+      return rect ? { left: rect.left, top: rect.top, right: rect.right, bottom: rect.bottom } : null;
+    };
+    return {
+      tile: box(document.querySelector('[data-testid="remote-video"]')),
+      self: box(document.querySelector('[data-testid="local-video"]')),
+      notice: box(document.querySelector('.tile-problem-box')),
+      next: box(document.querySelector('[data-testid="remote-video-problem-next"]')),
+      window: { left: 0, top: 0, right: innerWidth, bottom: innerHeight },
+    };
   });
-});
+  const inside = (inner: typeof geometry.tile, outer: typeof geometry.tile) =>
+    inner !== null && outer !== null && inner.left >= outer.left - 1 && inner.top >= outer.top - 1 && inner.right <= outer.right + 1 && inner.bottom <= outer.bottom + 1;
+  const apart = (one: typeof geometry.tile, other: typeof geometry.tile) =>
+    one === null || other === null || one.right <= other.left || other.right <= one.left || one.bottom <= other.top || other.bottom <= one.top;
+  expect(inside(geometry.notice, geometry.tile) && inside(geometry.next, geometry.tile) && inside(geometry.tile, geometry.window), `${what}: ${JSON.stringify(geometry)}`).toBe(true);
+  expect(apart(geometry.notice, geometry.self), `${what}: your own picture does not cover the notice: ${JSON.stringify(geometry)}`).toBe(true);
+}
+
+for (const screen of Object.keys(SCREENS) as Screen[]) {
+  const full = screen === 'desktop';
+  const title = full
+    ? "a stranger's black, then frozen video is said on its tile with Next, and cleared when the camera comes back"
+    : `on a ${screen} screen: a stranger's black video is said inside its tile, Next in view; axe in both themes`;
+  test(title, async ({ goServer, stranger }) => {
+    test.setTimeout(150_000);
+    const server = await goServer();
+    const a = await stranger(server.url, { nudity });
+    const b = await stranger(server.url, { nudity, screen });
+    await withoutBlur(a.context, a.page);
+    await withoutBlur(b.context, b.page);
+    await startChat(a.page);
+    await startChat(b.page);
+    await expectVideoFlowing(a.page, b.page);
+
+    const problem = b.page.getByTestId('remote-video-problem');
+    await expect(problem).toBeEmpty();
+
+    await sendCanvas(a.page, 'black');
+    await expect(problem).toHaveText(/The stranger's video is black/, { timeout: VERDICT_WITHIN_MS });
+    await expect(problem.getByRole('button', { name: 'Next' })).toBeInViewport();
+    await expectNoticeInView(b.page, `${screen}: black`);
+    await expect(a.page.getByTestId('remote-video-problem')).toBeEmpty(); // a's own view of b is fine
+    await screenshot(b.page, `24-stranger-black-${screen.replace(' ', '-')}`);
+    await expectAccessibleInBothThemes(b.page, `${screen}: the stranger's video is black`);
+    if (!full) return;
+
+    await sendCanvas(a.page, 'frozen');
+    await expect(problem).toHaveText(/The stranger's video seems frozen/, { timeout: VERDICT_WITHIN_MS });
+
+    await sendCamera(a.page);
+    await expect(problem).toBeEmpty({ timeout: 15_000 });
+
+    const durations = (await sampleDurations(b.page)).sort((x, y) => x - y);
+    expect(durations.length).toBeGreaterThan(10);
+    test.info().annotations.push({
+      type: 'picture sample',
+      description: `${durations.length} samples of the stranger's video: median ${durations[durations.length >> 1].toFixed(2)} ms, 90th percentile ${durations[Math.floor(durations.length * 0.9)].toFixed(2)} ms`,
+    });
+
+    // Next, right there, moves on.
+    await sendCanvas(a.page, 'black');
+    await expect(problem).toHaveText(/black/, { timeout: VERDICT_WITHIN_MS });
+    await problem.getByRole('button', { name: 'Next' }).click();
+    await expect.poll(() => sentEvents(b, 'find_match').length).toBe(2);
+  });
+}
 
 test('before Start: a known virtual camera is named and a black camera is said, and Start again goes ahead', async ({ goServer, stranger }) => {
   test.setTimeout(120_000);
