@@ -27,10 +27,14 @@ func TestMultiInstanceMatchBurst(t *testing.T) {
 			}
 		}
 	}
-	if cross == 0 {
-		t.Fatal("no pair spans the two instances")
-	}
+	// How many pairs of the burst span the instances depends on how the two instances' script
+	// batches interleave in Redis (each batch pairs mostly within itself): a few of 500 on an
+	// idle machine, sometimes none under load. That the pool is one is asserted below, where
+	// it cannot depend on timing.
 	t.Logf("%d of %d pairs span the two instances", cross, n/2)
+	// the queue is empty after the burst: one waiting on instance 0 is the one a searcher on
+	// instance 1 meets
+	pair(t, dial(t, insts[0].wsURL(), nil), dial(t, insts[1].wsURL(), nil))
 }
 
 func TestMultiInstanceRelay(t *testing.T) {
