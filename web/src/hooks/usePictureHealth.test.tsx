@@ -25,7 +25,7 @@ describe('usePictureHealth', () => {
   afterEach(() => vi.useRealTimers());
 
   function render(overrides: Partial<PictureHealthOptions> = {}) {
-    const initialProps: PictureHealthOptions = { video, stream, matchID: 'm1', cameraOn: true, intervalMs: INTERVAL_MS, sampler, now: () => Date.now(), ...overrides };
+    const initialProps: PictureHealthOptions = { video, stream, matchID: 'm1', cameraOn: true, intervalMs: INTERVAL_MS, sampler, ...overrides };
     return renderHook((props: PictureHealthOptions) => usePictureHealth(props), { initialProps });
   }
   const wait = (ms: number) => act(() => vi.advanceTimersByTimeAsync(ms));
@@ -59,7 +59,7 @@ describe('usePictureHealth', () => {
     await wait(PROBLEM_AFTER_MS * 2);
     expect(result.current).toBe('ok');
     expect(vi.mocked(sampler).mock.calls.length).toBe(calls); // not even sampled
-    rerender({ video, stream, matchID: 'm1', cameraOn: true, intervalMs: INTERVAL_MS, sampler, now: () => Date.now() });
+    rerender({ video, stream, matchID: 'm1', cameraOn: true, intervalMs: INTERVAL_MS, sampler });
     await wait(PROBLEM_AFTER_MS - INTERVAL_MS); // the black of the first seconds back on is not held against it
     expect(result.current).toBe('ok');
     await wait(2 * INTERVAL_MS);
@@ -71,7 +71,7 @@ describe('usePictureHealth', () => {
     const { result, rerender } = render();
     await wait(PROBLEM_AFTER_MS + INTERVAL_MS);
     expect(result.current).toBe('black');
-    rerender({ video, stream, matchID: 'm2', cameraOn: true, intervalMs: INTERVAL_MS, sampler, now: () => Date.now() });
+    rerender({ video, stream, matchID: 'm2', cameraOn: true, intervalMs: INTERVAL_MS, sampler });
     expect(result.current).toBe('ok');
     await wait(PROBLEM_AFTER_MS - INTERVAL_MS);
     expect(result.current).toBe('ok');

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type RefObject } from 'react';
+import { useEffect, useState, type RefObject } from 'react';
 import { pause } from '../nsfw/stills';
 import { initialPicture, nextPicture, type PictureVerdict } from '../picture/health';
 import { createPictureSampler, SAMPLE_MEASURE, type PictureSampler } from '../picture/sample';
@@ -20,8 +20,6 @@ export interface PictureHealthOptions {
   intervalMs: number;
   /** Takes a sample (default: a small canvas of picture/sample.ts; tests pass a fake; null: none possible, nothing is said). */
   sampler?: PictureSampler | null;
-  /** A monotonic clock (tests pass the fake timers' one). */
-  now?: () => number;
 }
 
 /**
@@ -30,13 +28,11 @@ export interface PictureHealthOptions {
  * 'ok' while nothing is known (no match, no stream, camera off).
  */
 export function usePictureHealth(options: PictureHealthOptions): PictureVerdict {
-  const { video, stream, matchID, cameraOn, intervalMs, now = () => performance.now() } = options;
+  const { video, stream, matchID, cameraOn, intervalMs } = options;
   // Made once per page: its canvas is reused for every sample.
   const [ownSampler] = useState(() => (options.sampler === undefined ? createPictureSampler() : null));
   const sampler = options.sampler === undefined ? ownSampler : options.sampler;
   const [verdict, setVerdict] = useState<PictureVerdict>('ok');
-  const nowRef = useRef(now);
-  nowRef.current = now;
 
   useEffect(() => {
     setVerdict('ok');
@@ -49,8 +45,9 @@ export function usePictureHealth(options: PictureHealthOptions): PictureVerdict 
         const began = performance.now();
         // A hidden tab's video may not be painted: that says nothing about the stranger's camera.
         const luma = element && document.visibilityState !== 'hidden' ? sampler(element) : null;
-        if (luma) performance.measure(SAMPLE_MEASURE, { start: began, duration: performance.now() - began });
-        state = nextPicture(state, luma && { at: nowRef.current(), luma });
+        const at = performance.now();
+        if (luma) performance.measure(SAMPLE_MEASURE, { start: began, duration: at - began });
+        state = nextPicture(state, luma && { at, luma });
         setVerdict(state.verdict);
         await pause(intervalMs, loop.signal);
       }
