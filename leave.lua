@@ -1,6 +1,6 @@
 -- leave.lua: end the caller's search or match (a Stop, a socket gone, a hold expired). One
--- atomic step. endmatch.lua is prepended at load (split, queueKeys, endMatch). A Next ends the match in
--- match.lua instead, in the same run as its search.
+-- atomic step. endmatch.lua is prepended at load (split, queueKeys, endMatch). A Next ends the
+-- match in match.lua instead, in the same run as its search.
 --
 -- KEYS[1]  the caller's user hash, <prefix>:user:<caller> (other keys share its hash tag)
 -- ARGV[1]  key prefix, e.g. {mm}
