@@ -118,6 +118,35 @@ func matchGone(t *testing.T, nb *nextBed, mid wire.MatchID, a, b *wsClient) {
 	}
 }
 
+// settles: after the race, neither of the two hears anything more, Redis holds nothing of
+// their match mid and the cooldown bars them from each other, and once idle (the partner left
+// idle, if any) searches again, newcomers meet both.
+func (nb *nextBed) settles(t *testing.T, mid wire.MatchID, a, b, idle *wsClient) {
+	t.Helper()
+	hearsNothingMore(t, a)
+	hearsNothingMore(t, b)
+	matchGone(t, nb, mid, a, b)
+	if idle != nil {
+		idle.send(wire.EvFindMatch, nil)
+		idle.expect(wire.EvWaiting, nil)
+	}
+	everyoneMeetsANewcomer(t, nb.insts[1].wsURL(), a, b)
+}
+
+// next: a, on instance 0, presses Next and waits; its partner b hears partner_left once; and
+// the Next was one match operation on a's instance (however many runs of match.lua it took),
+// and no leave.lua.
+func (nb *nextBed) next(t *testing.T, a, b *wsClient) {
+	t.Helper()
+	leaves, matches := redisRuns(t, nb.insts[0], "leave"), redisRuns(t, nb.insts[0], "match")
+	a.send(wire.EvFindMatch, nil)
+	a.expect(wire.EvWaiting, nil)
+	leftOnce(t, b, a.id())
+	if l, n := redisRuns(t, nb.insts[0], "leave")-leaves, redisRuns(t, nb.insts[0], "match")-matches; l != 0 || n != 1 {
+		t.Fatalf("a Next ran leave.lua %d times and %d match operations, want 0 and 1", l, n)
+	}
+}
+
 // redisRuns is how many times the instance ran op against Redis.
 func redisRuns(t *testing.T, ti *testInstance, op string) uint64 {
 	t.Helper()
@@ -139,23 +168,6 @@ var nextRaces = []struct {
 	name string
 	run  func(t *testing.T, be nextBackend)
 }{
-	{"a Next is one script run", func(t *testing.T, be nextBackend) {
-		nb := newNextBed(t, be.url)
-		a, b, m := nb.pairAcross(t)
-		leaves, matches := redisRuns(t, nb.insts[0], "leave"), redisRuns(t, nb.insts[0], "match")
-		a.send(wire.EvFindMatch, nil)
-		a.expect(wire.EvWaiting, nil)
-		leftOnce(t, b, a.id())
-		if l, n := redisRuns(t, nb.insts[0], "leave")-leaves, redisRuns(t, nb.insts[0], "match")-matches; l != 0 || n != 1 {
-			t.Fatalf("a Next ran leave.lua %d times and match.lua %d times, want 0 and 1", l, n)
-		}
-		matchGone(t, nb, m.MatchID, a, b)
-		b.send(wire.EvFindMatch, nil)
-		b.expect(wire.EvWaiting, nil)
-		hearsNothingMore(t, a)
-		hearsNothingMore(t, b)
-		everyoneMeetsANewcomer(t, nb.insts[1].wsURL(), a, b)
-	}},
 	{"Next while the partner presses Next", func(t *testing.T, be nextBackend) {
 		nb := newNextBed(t, be.url)
 		a, b, m := nb.pairAcross(t)
@@ -179,10 +191,7 @@ var nextRaces = []struct {
 				t.Fatalf("client %s got %s %s, want waiting", c.id(), ev.Event, ev.Data)
 			}
 		}
-		hearsNothingMore(t, a)
-		hearsNothingMore(t, b)
-		matchGone(t, nb, m.MatchID, a, b)
-		everyoneMeetsANewcomer(t, nb.insts[0].wsURL(), a, b)
+		nb.settles(t, m.MatchID, a, b, nil)
 	}},
 	{"Next while the partner's instance is gone", func(t *testing.T, be nextBackend) {
 		url := be.url
@@ -230,12 +239,7 @@ var nextRaces = []struct {
 			defer hub.mu.Unlock()
 			return len(hub.held) == 0
 		})
-		hearsNothingMore(t, a)
-		hearsNothingMore(t, r)
-		a.send(wire.EvFindMatch, nil)
-		a.expect(wire.EvWaiting, nil) // kept from r by the cooldown
-		matchGone(t, nb, m.MatchID, a, r)
-		everyoneMeetsANewcomer(t, nb.insts[1].wsURL(), a, r)
+		nb.settles(t, m.MatchID, a, r, a) // a searches, kept from r by the cooldown
 	}},
 	{"Next by the partner of one who has just resumed", func(t *testing.T, be nextBackend) {
 		nb := newNextBed(t, be.url)
@@ -254,12 +258,7 @@ var nextRaces = []struct {
 		a.send(wire.EvFindMatch, nil)
 		a.expect(wire.EvWaiting, nil)
 		leftOnce(t, r, a.id())
-		hearsNothingMore(t, a)
-		hearsNothingMore(t, r)
-		matchGone(t, nb, m.MatchID, a, r)
-		r.send(wire.EvFindMatch, nil)
-		r.expect(wire.EvWaiting, nil)
-		everyoneMeetsANewcomer(t, nb.insts[1].wsURL(), a, r)
+		nb.settles(t, m.MatchID, a, r, r)
 	}},
 	{"Next past many stale queue entries (the script runs again)", func(t *testing.T, be nextBackend) {
 		// miniredis runs Lua slowly under -race: a few runs past 600 entries may take a while
@@ -276,40 +275,24 @@ var nextRaces = []struct {
 		if _, err := pipe.Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
-		matches := redisRuns(t, nb.insts[0], "match")
-		a.send(wire.EvFindMatch, nil)
-		a.expect(wire.EvWaiting, nil)
-		leftOnce(t, b, a.id()) // told once, although match.lua ran three times
-		if n := redisRuns(t, nb.insts[0], "match") - matches; n != 1 {
-			t.Fatalf("the Next was %d match operations, want 1", n)
-		}
+		nb.next(t, a, b) // b is told once, although match.lua runs three times
 		if n := rdb.SCard(ctx, keys.Queue(wire.ModeVideo)).Val(); n != 1 {
 			t.Fatalf("%d entries in the queue, want a's alone", n)
 		}
 		if st := rdb.HGet(ctx, keys.User(b.id()), "state").Val(); st != "idle" {
 			t.Fatalf("the partner left is %q in Redis, want idle", st)
 		}
-		hearsNothingMore(t, a)
-		hearsNothingMore(t, b)
-		matchGone(t, nb, m.MatchID, a, b)
-		b.send(wire.EvFindMatch, nil)
-		b.expect(wire.EvWaiting, nil)
-		everyoneMeetsANewcomer(t, nb.insts[0].wsURL(), a, b)
+		nb.settles(t, m.MatchID, a, b, b)
 	}},
-	{"Next during the cooldown", func(t *testing.T, be nextBackend) {
+	{"a Next is one script run; both Next again during the cooldown", func(t *testing.T, be nextBackend) {
 		nb := newNextBed(t, be.url)
 		a, b, m := nb.pairAcross(t)
-		a.send(wire.EvFindMatch, nil)
-		a.expect(wire.EvWaiting, nil)
-		leftOnce(t, b, a.id())
+		nb.next(t, a, b)
 		// b presses Next too: a waits, but they met a moment ago: b is not paired with a
 		waitsForSomeoneNew(t, b)
 		// and a, still searching, presses Next again: it ends nothing, and is not paired with b
 		waitsForSomeoneNew(t, a)
-		hearsNothingMore(t, a)
-		hearsNothingMore(t, b)
-		matchGone(t, nb, m.MatchID, a, b)
-		everyoneMeetsANewcomer(t, nb.insts[0].wsURL(), a, b)
+		nb.settles(t, m.MatchID, a, b, nil)
 	}},
 	{"Next while a report is open", func(t *testing.T, be nextBackend) {
 		nb := newNextBed(t, be.url, func(c *Config) { c.RematchCooldown = 0 }) // only the report keeps them apart
