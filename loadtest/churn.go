@@ -34,8 +34,8 @@ const (
 // churnMode loops every client through find_match → match_found → leave (or, with -next,
 // find_match while matched) → find_match again. Only the initiator of a pair ends it, at once
 // or (-hold-min, -hold-max) after a random while in the match; the other side waits for
-// partner_left and queues again. That keeps every event the server
-// sends predictable, so anything out of place is a violation rather than a race of the load.
+// partner_left and queues again. That keeps every event the server sends predictable, so
+// anything out of place is a violation rather than a race of the load.
 type churnMode struct {
 	cfg Config
 	t   *tally
