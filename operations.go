@@ -13,13 +13,11 @@ import (
 // operation holds the session's op lock, so one user's Redis steps, and the notifications
 // they cause, keep their order.
 
-var (
-	errUnfinished = errors.New("the conversation it ends is not ended in Redis yet")
-	errMoved      = errors.New("the identity lives on a newer socket")
-)
+var errMoved = errors.New("the identity lives on a newer socket")
 
-// FindMatch leaves the user's current match or search ("next") and looks for a partner.
-// A connection's first find_match carries the solution of its proof of work (pow).
+// FindMatch leaves the user's current match or search ("next") and looks for a partner, in
+// one match.lua run: it ends the match as Redis has it and searches. A connection's first
+// find_match carries the solution of its proof of work (pow).
 func (h *Hub) FindMatch(s *Session, mode wire.Mode, interests []string, pow string) {
 	s.lockOps()
 	defer s.unlockOps()
@@ -46,21 +44,27 @@ func (h *Hub) FindMatch(s *Session, mode wire.Mode, interests []string, pow stri
 	if !ok {
 		return // the identity lives on another socket: this one has nothing to say in Redis
 	}
-	var res EnqueueResult
-	err := errUnfinished
-	if h.finish(s, fx.Ended) { // the conversation it ends is out of Redis: a search may be written
-		res, err = h.mm.Enqueue(h.ctx, EnqueueRequest{
-			Client: s.id, Instance: h.cfg.Self, Mode: mode, Interests: interests,
-			Match: mid, Ticket: ticket, TokenHash: s.token(), Addr: s.addr,
-		})
-	}
+	res, err := h.mm.Enqueue(h.ctx, EnqueueRequest{
+		Client: s.id, Instance: h.cfg.Self, Mode: mode, Interests: interests,
+		Match: mid, Ticket: ticket, TokenHash: s.token(), Addr: s.addr,
+	})
 	if err != nil {
 		h.log.Warn("find_match failed", "client", s.id, "err", err)
-		// match.lua may have run although its answer was lost (a timeout): undo whatever it
-		// did, so that no partner it popped is left matched with a ghost
+		// match.lua may have run although its answer was lost (a timeout): leave.lua ends
+		// whatever Redis holds now, the conversation this search ended or a match the search
+		// made, so that no partner is left matched with a ghost; then the search is over
+		h.finish(s, fx.Ended)
 		h.finish(s, h.step(s, func(s *Session) Effects { return s.abandonSearch(ticket) }).Ended)
 		s.out.Send(errorFrame(wire.ErrUnavailable, "matchmaking is unavailable right now; try again shortly"))
 		return
+	}
+	if res.Outcome != OutcomeMoved {
+		// the conversation the search replaced is out of Redis: its partner is told
+		ended := fx.Ended
+		if ended == nil {
+			ended = &Ended{Was: PhaseIdle, Reason: wire.ReasonNext}
+		}
+		h.finished(s, ended, h.endedInRedis(s, ended, res.Ended, false))
 	}
 	h.applyEnqueue(s, ticket, mid, mode, res, true)
 }
@@ -288,18 +292,26 @@ func (h *Hub) finish(s *Session, e *Ended) bool {
 	if e == nil {
 		return true
 	}
-	ok := true
+	var err error
 	if e.needsRedis() {
-		switch err := h.endInRedis(s, e, false); {
-		case errors.Is(err, errMoved):
-			// a newer socket owns the identity and its conversation: this one ends nothing
-			h.superseded(s)
-			return true
-		case err != nil:
-			h.log.Warn("ending a conversation in Redis failed; kept for a retry", "client", s.id, "err", err)
-			h.keepUnfinished(s, e)
-			ok = false
-		}
+		err = h.endInRedis(s, e, false)
+	}
+	return h.finished(s, e, err)
+}
+
+// finished is the rest of finish once Redis has answered err for e (leave.lua, or the
+// match.lua run of a Next). Called with the op lock held.
+func (h *Hub) finished(s *Session, e *Ended, err error) bool {
+	ok := true
+	switch {
+	case errors.Is(err, errMoved):
+		// a newer socket owns the identity and its conversation: this one ends nothing
+		h.superseded(s)
+		return true
+	case err != nil:
+		h.log.Warn("ending a conversation in Redis failed; kept for a retry", "client", s.id, "err", err)
+		h.keepUnfinished(s, e)
+		ok = false
 	}
 	// A hold's expiry tells only whom Redis names: the held session cannot know whether the
 	// user has come back meanwhile.
@@ -319,10 +331,20 @@ func (h *Hub) endInRedis(s *Session, e *Ended, retry bool) error {
 	if err != nil {
 		return err
 	}
+	return h.endedInRedis(s, e, res, retry)
+}
+
+// endedInRedis: Redis has ended e and answered res (leave.lua, or match.lua for a Next).
+func (h *Hub) endedInRedis(s *Session, e *Ended, res LeaveResult, retry bool) error {
 	if res.Moved {
 		return errMoved
 	}
 	known := e.Was == PhaseMatched && !e.HeldOnly && res.Partner == e.Partner && res.Match == e.Match
+	if known && res.PartnerInstance != "" {
+		// Redis knows best where the partner lives: it may have resumed elsewhere, and the
+		// notice of that be still on its way here
+		e.PartnerInstance = res.PartnerInstance
+	}
 	switch {
 	case res.Ended && (retry || !known):
 		inst := res.PartnerInstance
