@@ -31,11 +31,7 @@ type ClientLimits struct {
 	Unfinished     *safety.UnfinishedBytes // shared by every connection of the instance
 	SendQueue      int                     // frames
 	SendBytes      int                     // bytes queued or being written
-	RateLimit      float64
-	RateBurst      int
-	RateStrikes    int
-	FindRate       float64 // find_match per second (0: only the general limit)
-	FindBurst      int
+	Rates          inbound.LimitsConfig    // the rate limits of what it sends
 	PingInterval   time.Duration
 }
 
@@ -115,8 +111,7 @@ func newClient(id wire.ClientID, ip string, l ClientLimits, p clientParts) *Clie
 		id: id, ip: ip, to: p.To, conn: p.Conn, idle: p.Idle, pumps: p.Pumps, log: p.Log, metrics: p.Metrics, limits: l,
 		done: make(chan struct{}), readDone: make(chan struct{}), charge: l.Unfinished.For(ip),
 	}
-	c.rates = inbound.NewLimits(inbound.LimitsConfig{Rate: l.RateLimit, Burst: l.RateBurst, Strikes: l.RateStrikes,
-		FindRate: l.FindRate, FindBurst: l.FindBurst})
+	c.rates = inbound.NewLimits(l.Rates)
 	return c
 }
 

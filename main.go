@@ -44,6 +44,7 @@ import (
 
 	"github.com/go-megle/go-megle/internal/envelope"
 	"github.com/go-megle/go-megle/internal/ice"
+	"github.com/go-megle/go-megle/internal/inbound"
 	"github.com/go-megle/go-megle/internal/metrics"
 	"github.com/go-megle/go-megle/internal/poll"
 	"github.com/go-megle/go-megle/internal/safety"
@@ -178,8 +179,8 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		SweepInterval: cfg.SweepInterval, OnlineInterval: cfg.OnlineInterval, PingInterval: cfg.PingInterval,
 		Limits: ClientLimits{
 			ReadLimit: cfg.ReadLimit, MessageTimeout: cfg.MessageTimeout, Unfinished: safety.NewUnfinishedBytes(cfg.UnfinishedBytesPerIP),
-			SendQueue: cfg.SendQueue, SendBytes: cfg.SendBytes, RateLimit: cfg.RateLimit,
-			RateBurst: cfg.RateBurst, RateStrikes: cfg.RateStrike, FindRate: cfg.FindRate, FindBurst: cfg.FindBurst,
+			SendQueue: cfg.SendQueue, SendBytes: cfg.SendBytes, Rates: inbound.LimitsConfig{Rate: cfg.RateLimit,
+				Burst: cfg.RateBurst, Strikes: cfg.RateStrike, FindRate: cfg.FindRate, FindBurst: cfg.FindBurst},
 			PingInterval: cfg.PingInterval,
 		},
 	}, HubParts{Matchmaker: mm, Bus: bus, Safety: trust, Pow: safety.NewPowGate(cfg.PowMaxNumber, cfg.PowTTL, time.Now), ICE: ice,
