@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"os"
 	"time"
@@ -9,6 +8,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/go-megle/go-megle/internal/inbound"
+	"github.com/go-megle/go-megle/internal/poll"
 	"github.com/go-megle/go-megle/internal/safety"
 	"github.com/go-megle/go-megle/internal/wire"
 )
@@ -211,7 +211,7 @@ func (c *Client) park() bool {
 		return false
 	}
 	for c.idle.Buffered.Buffered() > 0 {
-		if !takePong(c.idle.Buffered) {
+		if !poll.TakePong(c.idle.Buffered) {
 			return false // a message (or something for gorilla to judge) is waiting
 		}
 		if c.admit() { // as the pong handler does
@@ -242,26 +242,6 @@ func (c *Client) wakeIf(cond func() bool) {
 	if parked {
 		go c.readPump()
 	}
-}
-
-// takePong takes one whole pong frame from the front of a read buffer at a message boundary,
-// and says whether there was one. Anything else, a pong not read whole yet included, is left
-// to gorilla's read: a client's frames are masked (RFC 6455 5.3), a pong is final with at most
-// 125 bytes of payload (5.5).
-func takePong(br *bufio.Reader) bool {
-	if br.Buffered() < 2 {
-		return false
-	}
-	head, err := br.Peek(2) // buffered: reads nothing
-	if err != nil || head[0] != 0x80|websocket.PongMessage || head[1]&0x80 == 0 || head[1]&0x7f > 125 {
-		return false
-	}
-	size := 2 + 4 + int(head[1]&0x7f)
-	if br.Buffered() < size {
-		return false
-	}
-	_, err = br.Discard(size) // buffered: cannot fail
-	return err == nil
 }
 
 // allow applies the limits of particular events: find_match has its own.

@@ -354,25 +354,28 @@ func (h *Hub) handleEnvelope(env envelope.Envelope) {
 		}
 		return // gone: its own disconnect ends its match and tells the partner
 	}
+	var fx session.Effects
 	switch env.Kind {
 	case envelope.KindRelay:
-		if fx := h.record(s.Relayed(env.From, env.Instance, env.Match, env.Frame)); len(fx.Frames) == 0 {
-			h.metrics.Dropped.WithLabelValues("not_matched").Inc()
-		}
+		fx = s.Relayed(env.From, env.Instance, env.Match, env.Frame)
 	case envelope.KindMatched:
-		h.record(s.MatchedBy(env.Ticket, env.Match, env.From, env.Instance, env.Addr, env.Mode, env.Common))
+		fx = s.MatchedBy(env.Ticket, env.Match, env.From, env.Instance, env.Addr, env.Mode, env.Common)
 	case envelope.KindLeft:
-		h.record(s.PartnerLeft(env.From, env.Match, env.Reason))
+		fx = s.PartnerLeft(env.From, env.Match, env.Reason)
 	case envelope.KindMoved:
-		h.record(s.PartnerMoved(env.From, env.Match, env.Instance, env.Addr))
+		fx = s.PartnerMoved(env.From, env.Match, env.Instance, env.Addr)
 	case envelope.KindCall:
-		h.record(s.PartnerCalled(env.From, env.Match))
+		fx = s.PartnerCalled(env.From, env.Match)
 	case envelope.KindPassedOver:
-		h.record(s.PassedOver(env.Ticket, h.Searching()))
+		fx = s.PassedOver(env.Ticket, h.Searching())
 	case envelope.KindReplaced:
 		if s.Token() == env.TokenHash { // the socket of the token that was just used elsewhere
 			h.superseded(s)
 		}
+		return
+	}
+	if fx = h.record(fx); env.Kind == envelope.KindRelay && len(fx.Frames) == 0 {
+		h.metrics.Dropped.WithLabelValues("not_matched").Inc()
 	}
 }
 
