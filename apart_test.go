@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/go-megle/go-megle/internal/safety"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -28,7 +29,7 @@ func TestReportedUserCannotComeBackAsANewIdentity(t *testing.T) {
 	newcomersMeet(t, insts[0].wsURL(), []*wsClient{r, x2}, from("203.0.113.33"), from("203.0.113.34"))
 
 	// a dismissed report is closed: the two may meet again
-	list := consoleGet[ReportPage](t, insts[1], "/mod/api/reports")
+	list := consoleGet[safety.ReportPage](t, insts[1], "/mod/api/reports")
 	consoleDo(t, insts[1], http.MethodPost, "/mod/api/reports/"+list.Reports[0].ID+"/dismiss", "", http.StatusNoContent)
 	x3 := dial(t, insts[1].wsURL(), from("198.51.100.32"))
 	r2 := dial(t, insts[0].wsURL(), from("198.51.100.31"))

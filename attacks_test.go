@@ -10,6 +10,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/go-megle/go-megle/internal/safety"
+	"github.com/go-megle/go-megle/internal/session"
+	"github.com/go-megle/go-megle/internal/store"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -101,7 +104,7 @@ func TestReportsStoreNoMoreThanTheyBring(t *testing.T) {
 		}
 		path, seen := "/mod/api/reports", 0
 		for {
-			page := consoleGet[ReportPage](t, inst, path)
+			page := consoleGet[safety.ReportPage](t, inst, path)
 			if page.Total != 202 { // with the one of the subtest before
 				t.Fatalf("total %d open reports, want 202", page.Total)
 			}
@@ -126,8 +129,8 @@ func TestSupersededSocketIsClosedWhenItsNoticeIsLost(t *testing.T) {
 	insts, _ := startCluster(t, 2)
 	a, b, _ := crossPair(t, insts) // a on inst 0, b on inst 1
 	// what Attach on instance 1 does for a resume of a, without the notice to instance 0
-	next := newResumeToken(a.id())
-	if _, ok, err := insts[1].app.Hub.mm.Resume(t.Context(), a.id(), hashToken(a.hello.ResumeToken), hashToken(next),
+	next := session.NewResumeToken(a.id())
+	if _, ok, err := insts[1].app.Hub.mm.Resume(t.Context(), a.id(), session.HashToken(a.hello.ResumeToken), session.HashToken(next),
 		insts[1].cfg.InstanceID, "addr"); !ok || err != nil {
 		t.Fatal(ok, err)
 	}
@@ -150,7 +153,7 @@ func TestSupersededSocketIsClosedWhenItsNoticeIsLost(t *testing.T) {
 func TestPassingOverMetUsersIsBounded(t *testing.T) {
 	insts, rs := startCluster(t, 1)
 	rdb := rdbFor(t, rs.URL())
-	keys, self := Keys{insts[0].cfg.KeyPrefix}, string(insts[0].cfg.InstanceID)
+	keys, self := store.NewKeys(insts[0].cfg.KeyPrefix), string(insts[0].cfg.InstanceID)
 	x := dial(t, insts[0].wsURL(), nil)
 	until := time.Now().Add(time.Hour).UnixMilli()
 	for i := range 300 {
@@ -194,11 +197,11 @@ func TestAddressCountsHealAfterAnOutage(t *testing.T) {
 	one.closeClean()
 	two.closeClean()
 	waitFor(t, 10*time.Second, "ready", func() bool { ok, _ := insts[0].app.Hub.Ready(); return ok })
-	insts[0].app.Server.addrs.sync(t.Context()) // what the per-minute sync does
+	insts[0].app.Server.Addrs.Sync(t.Context()) // what the per-minute sync does
 	if _, err := tryDial(t, insts[0].wsURL(), hdr); err != nil {
-		key := insts[0].app.Hub.mm.keys.Conns(addressHash([]byte("s"), "203.0.113.50"))
+		key := insts[0].app.Hub.mm.keys.Conns(safety.AddressHash([]byte("s"), "203.0.113.50"))
 		t.Errorf("an address with no connection is refused (%v); Redis holds %v for another %v, and the sync will not fix it (local %v)",
-			err, rdb.HGetAll(t.Context(), key).Val(), rdb.TTL(t.Context(), key).Val(), insts[0].app.Server.addrs.local)
+			err, rdb.HGetAll(t.Context(), key).Val(), rdb.TTL(t.Context(), key).Val(), insts[0].app.Server.Addrs.Local)
 	}
 }
 
@@ -208,9 +211,9 @@ func TestSupersededSocketEndsNothing(t *testing.T) {
 	insts, rs := startCluster(t, 2)
 	rdb := rdbFor(t, rs.URL())
 	a, b, m := crossPair(t, insts)
-	next := newResumeToken(a.id())
+	next := session.NewResumeToken(a.id())
 	// what Attach on instance 1 has done when its KindReplaced is still on the wire
-	if _, ok, err := insts[1].app.Hub.mm.Resume(t.Context(), a.id(), hashToken(a.hello.ResumeToken), hashToken(next), insts[1].cfg.InstanceID, "addr"); !ok || err != nil {
+	if _, ok, err := insts[1].app.Hub.mm.Resume(t.Context(), a.id(), session.HashToken(a.hello.ResumeToken), session.HashToken(next), insts[1].cfg.InstanceID, "addr"); !ok || err != nil {
 		t.Fatal(ok, err)
 	}
 	a.send(wire.EvLeave, nil)
@@ -238,7 +241,7 @@ func TestOneIPv6SubscriberIsOneReporter(t *testing.T) {
 	victim.expect(wire.EvWaiting, nil)
 	waitsForSomeoneNew(t, dial(t, inst.wsURL(), from("2001:db8:aa:ff::1"))) // another /64 of the /48: kept apart
 	// its reports of others from any of its /64s count as one network's
-	page := consoleGet[ReportPage](t, inst, "/mod/api/reports")
+	page := consoleGet[safety.ReportPage](t, inst, "/mod/api/reports")
 	if len(page.Reports) != 1 || !page.Reports[0].Counts || page.Reports[0].Reporters != 1 {
 		t.Fatalf("reports %+v", page.Reports)
 	}
@@ -256,18 +259,18 @@ func TestSweepDoesNotSupersedeAUserWhoMovedOn(t *testing.T) {
 	b, _ := attachFake(hub)
 	hub.FindMatch(a, wire.ModeVideo, nil, "")
 	hub.FindMatch(b, wire.ModeVideo, nil, "")
-	partner, inst, mid, ok := a.partnerRoute()
-	if !ok || partner != b.id {
+	partner, inst, mid, ok := a.PartnerRoute()
+	if !ok || partner != b.ID {
 		t.Fatal("a and b were not matched")
 	}
 	// the sweep's read, before a's leave
-	states, err := hub.mm.MatchStates(t.Context(), []MatchCheck{{User: a.id, Match: mid, Partner: partner}})
+	states, err := hub.mm.MatchStates(t.Context(), []MatchCheck{{User: a.ID, Match: mid, Partner: partner}})
 	if err != nil || !states[0].Exists || states[0].Token == "" {
 		t.Fatalf("match state %+v, %v", states, err)
 	}
-	before := a.token()
+	before := a.Token()
 	hub.Leave(a)
-	if a.token() == before {
+	if a.Token() == before {
 		t.Fatal("a leave handed out no new token: the test no longer tests the race it is for")
 	}
 	hub.correct(a, partner, inst, mid, states[0]) // the sweep applies its (now stale) read
@@ -278,7 +281,7 @@ func TestSweepDoesNotSupersedeAUserWhoMovedOn(t *testing.T) {
 		t.Fatalf("a user who pressed Next was closed with %d by a stale sweep read", closed)
 	}
 	hub.FindMatch(a, wire.ModeVideo, nil, "") // and it can search again
-	if _, _, ok := a.waitingSince(); !ok {
+	if _, _, ok := a.WaitingSince(); !ok {
 		t.Fatal("a cannot search after the sweep")
 	}
 }

@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-megle/go-megle/internal/safety"
+	"github.com/go-megle/go-megle/internal/store"
+	"github.com/go-megle/go-megle/internal/web"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -18,8 +21,8 @@ import (
 // ageNetwork makes the network of ip first seen two days ago, as a returning visitor's is.
 func ageNetwork(t *testing.T, inst *testInstance, ip string) {
 	t.Helper()
-	addr := inst.app.Hub.safety.AddrHash(addressKey(netip.MustParseAddr(ip)))
-	key := Keys{inst.cfg.KeyPrefix}.Seen(networkOf(addr))
+	addr := inst.app.Hub.safety.AddrHash(safety.AddressKey(netip.MustParseAddr(ip)))
+	key := store.NewKeys(inst.cfg.KeyPrefix).Seen(safety.NetworkOf(addr))
 	if err := inst.app.Redis.Set(t.Context(), key, time.Now().Add(-48*time.Hour).UnixMilli(), time.Hour).Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +99,7 @@ func TestColludingAddressesCannotBanAnInnocent(t *testing.T) {
 	}
 	attack([]string{"203.0.113.4", "203.0.113.5", "203.0.113.6"}, true)
 
-	page := consoleGet[ReportPage](t, insts[0], "/mod/api/reports")
+	page := consoleGet[safety.ReportPage](t, insts[0], "/mod/api/reports")
 	if len(page.Reports) != 6 {
 		t.Fatalf("%d reports, want 6", len(page.Reports))
 	}
@@ -139,8 +142,8 @@ func TestGenuineRepeatedReportsStillBan(t *testing.T) {
 	}
 
 	// the console shows why: the three reports that counted, by their reporters' labels
-	reports := consoleGet[ReportPage](t, insts[1], "/mod/api/reports").Reports
-	bans := consoleGet[struct{ Bans []banView }](t, insts[1], "/mod/api/bans?source=auto").Bans
+	reports := consoleGet[safety.ReportPage](t, insts[1], "/mod/api/reports").Reports
+	bans := consoleGet[struct{ Bans []web.BanView }](t, insts[1], "/mod/api/bans?source=auto").Bans
 	if len(reports) != 3 || len(bans) != 1 || bans[0].Why == nil || bans[0].Why.Reporters != 3 || len(bans[0].Why.Reports) != 3 {
 		t.Fatalf("reports %d, bans %+v", len(reports), bans)
 	}
@@ -161,7 +164,7 @@ func TestGenuineRepeatedReportsStillBan(t *testing.T) {
 	say(victim, r, "something vile")
 	reportWith(t, r, "insults", "something vile")
 	notBanned(t, victim)
-	after := consoleGet[ReportPage](t, insts[0], "/mod/api/reports").Reports
+	after := consoleGet[safety.ReportPage](t, insts[0], "/mod/api/reports").Reports
 	if len(after) != 4 || !after[0].Counts || after[0].Reporters != 1 {
 		t.Fatalf("after the lift the newest report counts as the first: %+v", after[0])
 	}

@@ -5,6 +5,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/go-megle/go-megle/internal/envelope"
+	"github.com/go-megle/go-megle/internal/inbound"
+	"github.com/go-megle/go-megle/internal/metrics"
+	"github.com/go-megle/go-megle/internal/store"
 	"github.com/go-megle/go-megle/internal/wire"
 
 	"context"
@@ -29,8 +33,8 @@ func BenchmarkMatchPair(b *testing.B) {
 	rdb := redis.NewClient(opt)
 	defer rdb.Close()
 	ctx := context.Background()
-	keys := Keys{prefix: "{bench}"}
-	mm, err := NewMatchmaker(ctx, rdb, MatchmakerConfig{Keys: keys, MatchTTL: time.Minute, Timeout: 5 * time.Second, Now: time.Now, Metrics: NewMetrics()})
+	keys := store.NewKeys("{bench}")
+	mm, err := NewMatchmaker(ctx, rdb, MatchmakerConfig{Keys: keys, MatchTTL: time.Minute, Timeout: 5 * time.Second, Now: time.Now, Metrics: metrics.NewMetrics()})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -40,12 +44,12 @@ func BenchmarkMatchPair(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		x, y := wire.ClientID(newID()), wire.ClientID(newID())
-		r1, err := mm.Enqueue(ctx, EnqueueRequest{Client: x, Instance: "bench", Mode: wire.ModeVideo, Match: wire.MatchID(newID()), Ticket: "t"})
+		x, y := wire.ClientID(wire.NewID()), wire.ClientID(wire.NewID())
+		r1, err := mm.Enqueue(ctx, EnqueueRequest{Client: x, Instance: "bench", Mode: wire.ModeVideo, Match: wire.MatchID(wire.NewID()), Ticket: "t"})
 		if err != nil || r1.Outcome != OutcomeWaiting {
 			b.Fatalf("first enqueue: %+v %v", r1, err)
 		}
-		r2, err := mm.Enqueue(ctx, EnqueueRequest{Client: y, Instance: "bench", Mode: wire.ModeVideo, Match: wire.MatchID(newID()), Ticket: "t"})
+		r2, err := mm.Enqueue(ctx, EnqueueRequest{Client: y, Instance: "bench", Mode: wire.ModeVideo, Match: wire.MatchID(wire.NewID()), Ticket: "t"})
 		if err != nil || r2.Outcome != OutcomeMatched || r2.Partner != x {
 			b.Fatalf("second enqueue: %+v %v", r2, err)
 		}
@@ -86,8 +90,8 @@ func benchRedisThroughput(b *testing.B, cooldown time.Duration, next bool) {
 	rdb := redis.NewClient(opt)
 	defer rdb.Close()
 	ctx := context.Background()
-	mm, err := NewMatchmaker(ctx, rdb, MatchmakerConfig{Keys: Keys{prefix: "{bench}"}, MatchTTL: time.Minute, Timeout: 10 * time.Second,
-		Now: time.Now, Metrics: NewMetrics(), RematchCooldown: cooldown})
+	mm, err := NewMatchmaker(ctx, rdb, MatchmakerConfig{Keys: store.NewKeys("{bench}"), MatchTTL: time.Minute, Timeout: 10 * time.Second,
+		Now: time.Now, Metrics: metrics.NewMetrics(), RematchCooldown: cooldown})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -109,14 +113,14 @@ func benchRedisThroughput(b *testing.B, cooldown time.Duration, next bool) {
 		for pb.Next() {
 			// each worker's own interest keeps its pair together (other workers' users are
 			// not popped), as in a real burst where every caller finds someone
-			topic := newID()
-			x, y := wire.ClientID(newID()), wire.ClientID(newID())
-			r1, err := mm.Enqueue(ctx, EnqueueRequest{Client: x, Instance: "bench", Mode: wire.ModeVideo, Interests: []string{topic}, Match: wire.MatchID(newID()), Ticket: "t"})
+			topic := wire.NewID()
+			x, y := wire.ClientID(wire.NewID()), wire.ClientID(wire.NewID())
+			r1, err := mm.Enqueue(ctx, EnqueueRequest{Client: x, Instance: "bench", Mode: wire.ModeVideo, Interests: []string{topic}, Match: wire.MatchID(wire.NewID()), Ticket: "t"})
 			if err != nil || r1.Outcome != OutcomeWaiting {
 				b.Errorf("first enqueue: %+v %v", r1, err)
 				return
 			}
-			r2, err := mm.Enqueue(ctx, EnqueueRequest{Client: y, Instance: "bench", Mode: wire.ModeVideo, Interests: []string{topic}, Match: wire.MatchID(newID()), Ticket: "t"})
+			r2, err := mm.Enqueue(ctx, EnqueueRequest{Client: y, Instance: "bench", Mode: wire.ModeVideo, Interests: []string{topic}, Match: wire.MatchID(wire.NewID()), Ticket: "t"})
 			if err != nil || r2.Outcome != OutcomeMatched || r2.Partner != x {
 				b.Errorf("second enqueue: %+v %v", r2, err)
 				return
@@ -166,16 +170,16 @@ func benchRedisThroughput(b *testing.B, cooldown time.Duration, next bool) {
 // user each time, so the cooldown never stands in the way), and the worker's stayer presses
 // Next, ending its last match and popping the newcomer.
 func benchNextWorker(b *testing.B, pb *testing.PB, mm *Matchmaker) {
-	ctx, topic := context.Background(), newID() // the worker's own interest keeps its users together
-	stayer, first := wire.ClientID(newID()), true
+	ctx, topic := context.Background(), wire.NewID() // the worker's own interest keeps its users together
+	stayer, first := wire.ClientID(wire.NewID()), true
 	for pb.Next() {
-		x := wire.ClientID(newID())
-		r1, err := mm.Enqueue(ctx, EnqueueRequest{Client: x, Instance: "bench", Mode: wire.ModeVideo, Interests: []string{topic}, Match: wire.MatchID(newID()), Ticket: "t"})
+		x := wire.ClientID(wire.NewID())
+		r1, err := mm.Enqueue(ctx, EnqueueRequest{Client: x, Instance: "bench", Mode: wire.ModeVideo, Interests: []string{topic}, Match: wire.MatchID(wire.NewID()), Ticket: "t"})
 		if err != nil || r1.Outcome != OutcomeWaiting {
 			b.Errorf("newcomer: %+v %v", r1, err)
 			return
 		}
-		r2, err := mm.Enqueue(ctx, EnqueueRequest{Client: stayer, Instance: "bench", Mode: wire.ModeVideo, Interests: []string{topic}, Match: wire.MatchID(newID()), Ticket: "t"})
+		r2, err := mm.Enqueue(ctx, EnqueueRequest{Client: stayer, Instance: "bench", Mode: wire.ModeVideo, Interests: []string{topic}, Match: wire.MatchID(wire.NewID()), Ticket: "t"})
 		if err != nil || r2.Outcome != OutcomeMatched || r2.Partner != x || r2.Ended.Ended == first {
 			b.Errorf("next: %+v %v", r2, err)
 			return
@@ -234,7 +238,7 @@ func BenchmarkRelayRemote(b *testing.B) {
 	rs := redistest.Start(b)
 	base := testConfig(b, rs.URL())
 	var insts []*testInstance
-	for _, id := range []InstanceID{"bench-a", "bench-b"} {
+	for _, id := range []wire.InstanceID{"bench-a", "bench-b"} {
 		cfg := base
 		cfg.InstanceID = id
 		insts = append(insts, startInstance(b, cfg))
@@ -263,12 +267,12 @@ func benchRelay(b *testing.B, x, y *wsClient) {
 }
 
 func BenchmarkEnvelopeCodec(b *testing.B) {
-	e := Envelope{Kind: KindRelay, To: wire.ClientID(newID()), From: wire.ClientID(newID()), Match: wire.MatchID(newID()), Frame: make([]byte, 600)}
+	e := envelope.Envelope{Kind: envelope.KindRelay, To: wire.ClientID(wire.NewID()), From: wire.ClientID(wire.NewID()), Match: wire.MatchID(wire.NewID()), Frame: make([]byte, 600)}
 	buf := make([]byte, 0, 1024)
 	b.ReportAllocs()
 	for range b.N {
 		buf = e.AppendBinary(buf[:0])
-		if _, err := DecodeEnvelope(buf); err != nil {
+		if _, err := envelope.Decode(buf); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -278,16 +282,16 @@ func BenchmarkEnvelopeCodec(b *testing.B) {
 // with the partner on another instance (so the frame goes to the publish queue).
 func BenchmarkHandleSignal(b *testing.B) {
 	_, url := startMiniredis(b)
-	app := quietApp(b, testConfig(b, url))
+	// the partner is made up: no sweep may find its match missing (or its instance dead) and
+	// end it while the benchmark runs
+	app := quietApp(b, testConfig(b, url, func(c *Config) { c.SweepInterval = time.Hour }))
 	s, _ := attachFake(app.Hub)
-	app.Hub.step(s, func(s *Session) Effects {
-		return s.restore(&wire.MatchInfo{PartnerID: "P", MatchID: "M", Mode: wire.ModeVideo}, "elsewhere", "")
-	})
+	app.Hub.record(s.Restore(&wire.MatchInfo{PartnerID: "P", MatchID: "M", Mode: wire.ModeVideo}, "elsewhere", ""))
 	frame := []byte(`{"event":"signal","data":{"type":"candidate","payload":{"candidate":"candidate:1 1 udp 2122260223 127.0.0.1 54321 typ host","sdpMid":"0","sdpMLineIndex":0}}}`)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		receive(app.Hub, s, frame, nil)
+		inbound.Receive(app.Hub, s, frame, nil)
 	}
 	b.StopTimer()
 	if n := testutil.ToFloat64(app.Metrics.Relayed.WithLabelValues(wire.EvSignal, "remote")); int(n) != b.N {

@@ -1,67 +1,37 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"io"
 	"log/slog"
 	"os"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
-	"golang.org/x/time/rate"
 
+	"github.com/go-megle/go-megle/internal/inbound"
+	"github.com/go-megle/go-megle/internal/metrics"
+	"github.com/go-megle/go-megle/internal/poll"
+	"github.com/go-megle/go-megle/internal/safety"
+	"github.com/go-megle/go-megle/internal/session"
 	"github.com/go-megle/go-megle/internal/wire"
-)
-
-// Close codes this server uses.
-const (
-	CloseServiceRestart = websocket.CloseServiceRestart // 1012: reconnect and resume elsewhere
-	ClosePolicy         = websocket.ClosePolicyViolation
-	CloseTooBig         = websocket.CloseMessageTooBig
-	CloseReplaced       = 4001 // the identity was resumed on a newer connection: do not resume
-	CloseBanned         = 4003 // the address is banned (a banned event said until when and why)
 )
 
 const (
 	writeWait      = 10 * time.Second // longest one batch of queued frames may take to write
 	closeWriteWait = time.Second      // longest the close frame may take (and a pong)
-	strikeWindow   = 10 * time.Second // rate-limit strikes older than this are forgiven
-)
-
-// What an unfinished inbound message may hold (issue 21): READ_LIMIT is for a report with its
-// evidence, so only a connection that may report (in a match, or within reportWindow of one,
-// and reportSlack more, so that a late report is answered rather than cut off) may send that
-// much; anyone else only smallReadLimit, which a find_match with its proof of work and ten
-// interests fits several times over. A message's buffer is charged to its address's share of
-// UNFINISHED_BYTES_PER_IP as it grows past freeMessageBytes (most messages never do: no lock).
-const (
-	smallReadLimit   = 8 << 10
-	reportSlack      = 15 * time.Second
-	freeMessageBytes = 4 << 10
-	firstReadBuffer  = 512
-)
-
-var (
-	errSlowMessage   = errors.New("a message took longer than MESSAGE_TIMEOUT to arrive")
-	errUnfinishedCap = errors.New("the address's unfinished messages are over UNFINISHED_BYTES_PER_IP")
 )
 
 // ClientLimits are the per-connection limits from Config.
 type ClientLimits struct {
 	ReadLimit      int64
-	MessageTimeout time.Duration    // from a message's first frame to its last
-	Unfinished     *unfinishedBytes // shared by every connection of the instance
-	SendQueue      int              // frames
-	SendBytes      int              // bytes queued or being written
-	RateLimit      float64
-	RateBurst      int
-	RateStrikes    int
-	FindRate       float64 // find_match per second (0: only the general limit)
-	FindBurst      int
+	MessageTimeout time.Duration           // from a message's first frame to its last
+	Unfinished     *safety.UnfinishedBytes // shared by every connection of the instance
+	SendQueue      int                     // frames
+	SendBytes      int                     // bytes queued or being written
+	Rates          inbound.LimitsConfig    // the rate limits of what it sends
 	PingInterval   time.Duration
 }
 
@@ -91,30 +61,27 @@ type ClientLimits struct {
 type Client struct {
 	id      wire.ClientID // for log lines
 	ip      string
-	sess    *Session
-	to      inbound
+	sess    *session.Session
+	to      inbound.Inbound
 	conn    *websocket.Conn
-	idle    IdleWait
+	idle    poll.IdleWait
 	log     *slog.Logger
-	metrics *Metrics
+	metrics *metrics.Metrics
 	limits  ClientLimits
-	limiter *rate.Limiter // nil: no limit
-	finds   *rate.Limiter // find_match's own, stricter limit (it runs scripts); nil: none
+	rates   *inbound.Limits // the read pump's own
 	pumps   *sync.WaitGroup
 	onEnd   func()
 
 	// the read pump's own, across its parks (one runs at a time)
-	strikes     int
-	lastStrike  time.Time
-	lastRead    atomic.Int64 // when the last frame was read, since clockStart (for the ping round)
-	msgDeadline time.Time    // while a message arrives: when it must be whole (pongs extend nothing past it)
-	charged     int64        // bytes charged to the address for the message being read or handled
+	lastRead    atomic.Int64         // when the last frame was read, since clockStart (for the ping round)
+	msgDeadline time.Time            // while a message arrives: when it must be whole (pongs extend nothing past it)
+	charge      safety.MessageCharge // what the message being read or handled holds of the address's share
 
 	rmu    sync.Mutex // guards parked; taken before the poller's lock
 	parked bool       // the read pump has parked: the next wake runs it again
 	wakeFn func()     // c.wake, made once (a method value allocates)
 
-	qmu       sync.Mutex // guards everything below; the last lock taken (see Session)
+	qmu       sync.Mutex // guards everything below; the last lock taken (the lock order: main.go)
 	queue     [][]byte
 	bytes     int // queued, plus taken by the writer and not yet written
 	pingDue   bool
@@ -127,25 +94,24 @@ type Client struct {
 	unread    bool          // written before readDone closes: the read pump stopped mid-message
 }
 
-// IdleWait is what parking an idle connection needs: gorilla's read buffer (nothing in it
-// means nothing read and not yet handled) and the connection's registration with the Poller.
-// The zero value parks nothing: the read pump then waits in a read.
-type IdleWait struct {
-	Buffered *bufio.Reader
-	Watch    *PollWatch
+// clientParts are what a connection works with: the socket, what it hands messages to, and
+// the instance's shared parts.
+type clientParts struct {
+	To      inbound.Inbound
+	Conn    *websocket.Conn
+	Idle    poll.IdleWait
+	Pumps   *sync.WaitGroup // every pump of the instance, for the shutdown to wait on
+	Log     *slog.Logger
+	Metrics *metrics.Metrics
 }
 
-func newClient(id wire.ClientID, ip string, to inbound, conn *websocket.Conn, idle IdleWait, pumps *sync.WaitGroup, log *slog.Logger, m *Metrics, l ClientLimits) *Client {
+// newClient makes the connection of user id from address ip (its keyed hash) within limits l.
+func newClient(id wire.ClientID, ip string, l ClientLimits, p clientParts) *Client {
 	c := &Client{
-		id: id, ip: ip, to: to, conn: conn, idle: idle, pumps: pumps, log: log, metrics: m, limits: l,
-		done: make(chan struct{}), readDone: make(chan struct{}),
+		id: id, ip: ip, to: p.To, conn: p.Conn, idle: p.Idle, pumps: p.Pumps, log: p.Log, metrics: p.Metrics, limits: l,
+		done: make(chan struct{}), readDone: make(chan struct{}), charge: l.Unfinished.For(ip),
 	}
-	if l.RateLimit > 0 {
-		c.limiter = rate.NewLimiter(rate.Limit(l.RateLimit), l.RateBurst)
-	}
-	if l.FindRate > 0 {
-		c.finds = rate.NewLimiter(rate.Limit(l.FindRate), l.FindBurst)
-	}
+	c.rates = inbound.NewLimits(l.Rates)
 	return c
 }
 
@@ -176,7 +142,7 @@ func (c *Client) start(onEnd func()) {
 	}
 }
 
-var _ Conn = (*Client)(nil)
+var _ session.Conn = (*Client)(nil)
 
 // Send queues a frame for the client without ever blocking. A full queue means the client
 // cannot keep up: it is disconnected, and nobody else waits for it.
@@ -204,10 +170,10 @@ func (c *Client) enqueue(frame []byte, wake bool) bool {
 		c.qmu.Unlock()
 		c.metrics.Dropped.WithLabelValues("send_queue_full").Inc()
 		c.log.Warn("send queue full; disconnecting slow client", "client", c.id)
-		c.Close(ClosePolicy, "too slow: send queue full")
+		c.Close(wire.ClosePolicy, "too slow: send queue full")
 		// a writer blocked on a full socket gives up now instead of at its deadline
 		if err := c.conn.NetConn().SetWriteDeadline(time.Now()); err != nil {
-			c.log.Debug("set write deadline", "client", c.id, "err", peerErr(err))
+			c.log.Debug("set write deadline", "client", c.id, "err", safety.PeerErr(err))
 		}
 		return false
 	}
@@ -344,7 +310,7 @@ func (c *Client) writeBatch(batch [][]byte, ping bool) error {
 func (c *Client) finish(batch [][]byte) {
 	defer func() {
 		if err := c.conn.Close(); err != nil {
-			c.log.Debug("close connection", "client", c.id, "err", peerErr(err))
+			c.log.Debug("close connection", "client", c.id, "err", safety.PeerErr(err))
 		}
 		c.wake() // a parked read pump hears of the close from its read, not from the poller
 	}()
@@ -360,7 +326,7 @@ func (c *Client) finish(batch [][]byte) {
 	msg := websocket.FormatCloseMessage(c.closeCode, c.closeText)
 	// ErrCloseSent: gorilla sent one itself (1009, for a frame over the read limit)
 	if err := c.conn.WriteControl(websocket.CloseMessage, msg, deadline); err != nil && !errors.Is(err, websocket.ErrCloseSent) {
-		c.log.Debug("write close frame", "client", c.id, "err", peerErr(err))
+		c.log.Debug("write close frame", "client", c.id, "err", safety.PeerErr(err))
 		return
 	}
 	until := deadline.Add(closeWriteWait)
@@ -389,341 +355,6 @@ func (c *Client) drain(until time.Time) {
 		return
 	}
 	if _, err := io.Copy(io.Discard, nc); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
-		c.log.Debug("drain before close", "client", c.id, "err", peerErr(err))
+		c.log.Debug("drain before close", "client", c.id, "err", safety.PeerErr(err))
 	}
-}
-
-// readPump runs when the connection is readable (or was woken for its deadline or its close).
-// It reads and hands on messages until nothing is left to read, then parks, or until the
-// connection ends, when it hands the session to Disconnect, saying whether the socket ended
-// without the client meaning it (no close frame), in which case a match is held for a resume.
-func (c *Client) readPump() {
-	if c.fill() && c.park() {
-		return // only pongs had arrived
-	}
-	for {
-		kind, data, err := c.readMessage()
-		if err != nil {
-			c.end(c.ended(err))
-			return
-		}
-		c.extend()
-		c.handle(kind, data)
-		c.giveBack()
-		if c.linger() && c.park() {
-			return // the poller runs the read pump again
-		}
-	}
-}
-
-// readMessage reads the next message within what the connection may send now: up to
-// READ_LIMIT when it may report, smallReadLimit otherwise (gorilla refuses a frame that would
-// pass it: too_large); whole within MessageTimeout of its first frame, whatever pongs come
-// meanwhile (errSlowMessage); into a buffer that grows with what arrives, charged to the
-// address's share of unfinished bytes (errUnfinishedCap). The charge is given back after the
-// message is handled (giveBack).
-func (c *Client) readMessage() (int, []byte, error) {
-	limit := min(c.limits.ReadLimit, smallReadLimit)
-	if c.sess.mayReportWithin(reportSlack) {
-		limit = c.limits.ReadLimit
-	}
-	c.conn.SetReadLimit(limit)
-	kind, r, err := c.conn.NextReader()
-	if err != nil {
-		return 0, nil, err
-	}
-	c.msgDeadline = time.Now().Add(c.limits.MessageTimeout)
-	defer func() { c.msgDeadline = time.Time{} }()
-	if deadline := c.readDeadline(); c.msgDeadline.Before(deadline) {
-		if err := c.conn.SetReadDeadline(c.msgDeadline); err != nil {
-			return 0, nil, err
-		}
-	}
-	data, err := c.readAll(r, limit)
-	if errors.Is(err, os.ErrDeadlineExceeded) && !time.Now().Before(c.msgDeadline) {
-		err = errSlowMessage
-	}
-	return kind, data, err
-}
-
-// readAll reads a message of at most limit bytes into a buffer that doubles as it fills (never
-// past limit, and one spare byte to see the end), each growth past freeMessageBytes charged
-// to the address first.
-func (c *Client) readAll(r io.Reader, limit int64) ([]byte, error) {
-	b := make([]byte, 0, firstReadBuffer)
-	for {
-		if len(b) == cap(b) {
-			size := min(2*int64(cap(b)), limit+1)
-			if size > freeMessageBytes && !c.charge(size-int64(cap(b))) {
-				return nil, errUnfinishedCap
-			}
-			b = slices.Grow(b, int(size)-len(b))
-		}
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-}
-
-// charge counts n more bytes of the message being read against the address's share.
-func (c *Client) charge(n int64) bool {
-	if !c.limits.Unfinished.take(c.ip, n) {
-		return false
-	}
-	c.charged += n
-	return true
-}
-
-// giveBack returns what the last message was charged (it has been handled, or the read ended).
-func (c *Client) giveBack() {
-	if c.charged > 0 {
-		c.limits.Unfinished.give(c.ip, c.charged)
-		c.charged = 0
-	}
-}
-
-// lingerIdle is how long a read pump that has just handled a message waits for the next one
-// before it parks: a user in a conversation sends again within moments, and parking and
-// waking for every message cost the matchmaking churn about a sixth of its CPU (BENCHMARKS.md).
-const lingerIdle = 2 * time.Second
-
-// linger waits, at the message boundary and without gorilla, up to lingerIdle (at most until the
-// read deadline) for the next frame, and says whether the read pump may park now: yes when
-// nothing came or something is buffered (park looks at it), no when the read failed (gorilla's
-// read reports why).
-func (c *Client) linger() bool {
-	if c.idle.Watch == nil || c.idle.Buffered.Buffered() > 0 {
-		return true
-	}
-	deadline := c.readDeadline()
-	wait := time.Now().Add(lingerIdle)
-	if deadline.Before(wait) {
-		wait = deadline
-	}
-	if err := c.conn.SetReadDeadline(wait); err != nil {
-		return true
-	}
-	_, err := c.idle.Buffered.Peek(1)
-	if derr := c.conn.SetReadDeadline(deadline); derr != nil {
-		c.log.Debug("set read deadline", "client", c.id, "err", peerErr(derr))
-	}
-	return err == nil || errors.Is(err, os.ErrDeadlineExceeded) && !c.overdue()
-}
-
-// fill reads what a woken connection has into the read buffer itself (gorilla's read would
-// take a pong and then wait inside for a message), and says whether the connection may park
-// again once pongs are taken: not when the read failed (gorilla's read reports why) nor when
-// the client is overdue (gorilla's read finds the deadline passed).
-func (c *Client) fill() bool {
-	if c.idle.Watch == nil || c.overdue() {
-		return false
-	}
-	if c.idle.Buffered.Buffered() == 0 {
-		if _, err := c.idle.Buffered.Peek(1); err != nil {
-			return false
-		}
-	}
-	return true
-}
-
-func (c *Client) pongWait() time.Duration { return 2 * c.limits.PingInterval }
-
-// clockStart makes lastRead a reading of the monotonic clock.
-var clockStart = time.Now()
-
-// extend records that the client is alive: a frame or a pong arrived. While a message is
-// arriving, nothing extends the read deadline past the time the message must be whole by.
-func (c *Client) extend() {
-	now := time.Now()
-	c.lastRead.Store(int64(now.Sub(clockStart)))
-	deadline := now.Add(c.pongWait())
-	if !c.msgDeadline.IsZero() && c.msgDeadline.Before(deadline) {
-		deadline = c.msgDeadline
-	}
-	if err := c.conn.SetReadDeadline(deadline); err != nil {
-		c.log.Debug("set read deadline", "client", c.id, "err", peerErr(err))
-	}
-}
-
-// readDeadline is the read deadline extend last set.
-func (c *Client) readDeadline() time.Time {
-	return clockStart.Add(time.Duration(c.lastRead.Load()) + c.pongWait())
-}
-
-// overdue says whether the client has sent nothing, not even a pong, within its read deadline.
-func (c *Client) overdue() bool { return time.Now().After(c.readDeadline()) }
-
-// admit applies the connection's rate limit to one inbound frame, a message or a ping or
-// pong, and says whether it may be handled. Sustained refusals close the socket with 1008;
-// while it closes, what the client sends is read only to reach its close frame.
-func (c *Client) admit() bool {
-	select {
-	case <-c.done:
-		return false
-	default:
-	}
-	if c.limiter == nil || c.limiter.Allow() {
-		return true
-	}
-	now := time.Now()
-	if now.Sub(c.lastStrike) > strikeWindow {
-		c.strikes = 0
-	}
-	c.strikes, c.lastStrike = c.strikes+1, now
-	c.metrics.RateLimited.Inc()
-	if c.strikes >= c.limits.RateStrikes {
-		c.log.Warn("sustained rate-limit violation; closing", "client", c.id, "addr_hash", c.sess.addr)
-		c.Close(ClosePolicy, "rate limit exceeded")
-	}
-	return false
-}
-
-// handle applies the rate limits to one message and hands it on.
-func (c *Client) handle(kind int, data []byte) {
-	if !c.admit() {
-		c.Send(errorFrame(wire.ErrRateLimited, "too many messages; slow down")) // dropped once closing
-		return
-	}
-	if kind != websocket.TextMessage {
-		c.Send(errorFrame(wire.ErrBadRequest, "binary frames are not supported; send JSON text frames"))
-		return
-	}
-	receive(c.to, c.sess, data, c.allow)
-}
-
-// end is the read pump's last step.
-func (c *Client) end(hold bool) {
-	c.giveBack()
-	close(c.readDone)
-	c.Close(0, "") // the writer closes the socket, unless a close is under way
-	c.to.Disconnect(c.sess, hold)
-	if c.idle.Watch != nil {
-		c.idle.Watch.Forget()
-	}
-	c.onEnd()
-	c.pumps.Done()
-}
-
-// park leaves the connection to the poller when the read pump is at a message boundary with
-// nothing buffered, and says whether it did (then the read pump's goroutine ends). Pongs
-// waiting at the boundary are taken first. It parks nothing without a poller, or when the
-// registration fails (a closed connection, say): the read pump then reads, and finds out.
-func (c *Client) park() bool {
-	if c.idle.Watch == nil || c.overdue() {
-		return false
-	}
-	for c.idle.Buffered.Buffered() > 0 {
-		if !takePong(c.idle.Buffered) {
-			return false // a message (or something for gorilla to judge) is waiting
-		}
-		if c.admit() { // as the pong handler does
-			c.extend()
-		}
-	}
-	c.rmu.Lock()
-	defer c.rmu.Unlock()
-	if err := c.idle.Watch.Arm(c.wakeFn); err != nil {
-		return false
-	}
-	c.parked = true
-	return true
-}
-
-// wake runs a parked read pump again (from the poller, or the close).
-func (c *Client) wake() { c.wakeIf(func() bool { return true }) }
-
-// wakeIf wakes a parked read pump if cond holds while it is parked (the ping round: if it is
-// still overdue, not since a pong the poller has handed it).
-func (c *Client) wakeIf(cond func() bool) {
-	c.rmu.Lock()
-	parked := c.parked && cond()
-	if parked {
-		c.parked = false
-	}
-	c.rmu.Unlock()
-	if parked {
-		go c.readPump()
-	}
-}
-
-// takePong takes one whole pong frame from the front of a read buffer at a message boundary,
-// and says whether there was one. Anything else, a pong not read whole yet included, is left
-// to gorilla's read: a client's frames are masked (RFC 6455 5.3), a pong is final with at most
-// 125 bytes of payload (5.5).
-func takePong(br *bufio.Reader) bool {
-	if br.Buffered() < 2 {
-		return false
-	}
-	head, err := br.Peek(2) // buffered: reads nothing
-	if err != nil || head[0] != 0x80|websocket.PongMessage || head[1]&0x80 == 0 || head[1]&0x7f > 125 {
-		return false
-	}
-	size := 2 + 4 + int(head[1]&0x7f)
-	if br.Buffered() < size {
-		return false
-	}
-	_, err = br.Discard(size) // buffered: cannot fail
-	return err == nil
-}
-
-// allow applies the limits of particular events: find_match has its own.
-func (c *Client) allow(event string) bool {
-	if event == wire.EvFindMatch && c.finds != nil && !c.finds.Allow() {
-		c.metrics.RateLimited.Inc()
-		return false
-	}
-	return true
-}
-
-// ended records why the connection ended and says whether to hold the match for a resume.
-func (c *Client) ended(err error) bool {
-	closedByUs := false
-	select {
-	case <-c.done:
-		closedByUs = true
-	default:
-	}
-	c.qmu.Lock()
-	code := c.closeCode
-	c.qmu.Unlock()
-	cause, hold := endCause(closedByUs, code, err)
-	c.metrics.Disconnects.WithLabelValues(cause).Inc()
-	c.unread = cause == "too_large" || cause == "slow_message" || cause == "unfinished_cap"
-	switch cause {
-	case "too_large":
-		c.Close(CloseTooBig, "message too large")
-	case "slow_message":
-		c.Close(ClosePolicy, "a message took too long to arrive")
-	case "unfinished_cap":
-		c.Close(ClosePolicy, "too much unfinished from your address")
-	}
-	return hold
-}
-
-// endCause classifies the end of a connection: the cause (a metric label) and whether the
-// match is held for a resume, which is only when the client did not close on purpose.
-func endCause(closedByUs bool, closeCode int, err error) (cause string, hold bool) {
-	if closedByUs {
-		// The client may have echoed our close frame meanwhile. A restart (1012) is held for a
-		// resume, and so is a write that failed (code 0: the network went away under the
-		// writer); a policy close (1008, 1009) is not.
-		return "server_closed", closeCode == CloseServiceRestart || closeCode == 0
-	}
-	var ce *websocket.CloseError
-	switch {
-	case errors.As(err, &ce) && ce.Code != websocket.CloseAbnormalClosure:
-		return "client_closed", false // a close frame: the client meant to go (gorilla has answered it)
-	case errors.Is(err, websocket.ErrReadLimit):
-		return "too_large", false
-	case errors.Is(err, errSlowMessage):
-		return "slow_message", false
-	case errors.Is(err, errUnfinishedCap):
-		return "unfinished_cap", false
-	}
-	return "dropped", true // EOF without a close frame, a reset, or no pong in time
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-megle/go-megle/internal/safety"
+	"github.com/go-megle/go-megle/internal/store"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -20,7 +22,7 @@ import (
 // each setting is a flag and an environment variable of the same meaning (flags win).
 type Config struct {
 	Addr       string
-	InstanceID InstanceID
+	InstanceID wire.InstanceID
 	WebDir     string
 
 	RedisURL            string
@@ -51,11 +53,15 @@ type Config struct {
 	SendQueue    int
 	SendBytes    int
 	PublishBytes int
-	RateLimit    float64
-	RateBurst    int
-	RateStrike   int
-	FindRate     float64
-	FindBurst    int
+	// EnvelopeVersion is the format of the envelopes this instance publishes to the others: 1
+	// (the previous release's, which every instance reads) until the whole deployment runs a
+	// release that reads 2.
+	EnvelopeVersion int
+	RateLimit       float64
+	RateBurst       int
+	RateStrike      int
+	FindRate        float64
+	FindBurst       int
 
 	STUNURLs   []string
 	TURNURLs   []string
@@ -127,7 +133,7 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 	fs.StringVar(&c.KeyPrefix, "key-prefix", "{mm}", "prefix of every matchmaking key; must be a Redis Cluster hash tag such as {mm}")
 	fs.StringVar(&origins, "allowed-origins", "", "comma list of allowed WebSocket Origins, e.g. https://example.com (default: the request's own host)")
 	fs.StringVar(&proxies, "trusted-proxies", "", "comma list of proxy CIDRs whose X-Forwarded-For is believed (default: none)")
-	fs.StringVar(&c.ForwardedHeader, "forwarded-header", HeaderXForwardedFor, "the header trusted proxies name the client in: x-forwarded-for or forwarded (RFC 7239)")
+	fs.StringVar(&c.ForwardedHeader, "forwarded-header", safety.HeaderXForwardedFor, "the header trusted proxies name the client in: x-forwarded-for or forwarded (RFC 7239)")
 	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", 100, "WebSocket connections allowed per client address (an IPv4 address or an IPv6 /64) across all instances (0: no limit)")
 	fs.StringVar(&c.BanSecret, "ban-secret", "", "key of the hashes under which Redis knows client addresses (connection counts, reports, bans); the same on every replica (default: random, for one instance only)")
 	fs.DurationVar(&c.InterestFallback, "interest-fallback", 5*time.Second, "how long a user with interests waits before random strangers are also offered (0: never)")
@@ -143,6 +149,7 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 	fs.IntVar(&c.SendQueue, "send-queue", 256, "outbound messages queued per client; a client whose queue overflows is disconnected")
 	fs.IntVar(&c.SendBytes, "send-queue-bytes", 1<<20, "outbound bytes queued per client (including what is being written); a client over it is disconnected")
 	fs.IntVar(&c.PublishBytes, "publish-queue-bytes", 32<<20, "bytes queued for other instances; messages over it are dropped (counted)")
+	fs.IntVar(&c.EnvelopeVersion, "bus-envelope-version", 1, "format of the envelopes published to other instances: 1 (read by this release and the one before) or 2 (read by this release on); every instance reads both. Set 2 once no instance of an older release is left")
 	fs.Float64Var(&c.RateLimit, "rate-limit", 50, "inbound messages per second allowed per connection, sustained (0: no limit)")
 	fs.IntVar(&c.RateBurst, "rate-burst", 200, "inbound message burst allowed per connection (ICE candidates come in bursts)")
 	fs.IntVar(&c.RateStrike, "rate-strikes", 50, "rate-limited messages after which the connection is closed with 1008")
@@ -211,9 +218,9 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 		return c, err
 	}
 
-	c.InstanceID = InstanceID(instance)
+	c.InstanceID = wire.InstanceID(instance)
 	if c.InstanceID == "" {
-		c.InstanceID = InstanceID(newID())
+		c.InstanceID = wire.InstanceID(wire.NewID())
 	}
 	c.ForwardedHeader = strings.ToLower(c.ForwardedHeader)
 	c.AllowedOrigins = splitList(origins)
@@ -222,7 +229,7 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 	c.RedisClusterAddrs = splitList(cluster)
 	c.RedisSentinelAddrs = splitList(sentinels)
 	for _, p := range splitList(proxies) {
-		prefix, err := parsePrefix(p)
+		prefix, err := safety.ParsePrefix(p)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %w", err))
 			continue
@@ -240,7 +247,7 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 func (c *Config) validate() error {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
-	if !validIDText(string(c.InstanceID)) {
+	if !wire.ValidIDText(string(c.InstanceID)) {
 		bad("INSTANCE_ID must be 1-64 characters of letters, digits, '-', '_' or '.'")
 	}
 	open, close := strings.IndexByte(c.KeyPrefix, '{'), strings.IndexByte(c.KeyPrefix, '}')
@@ -296,6 +303,9 @@ func (c *Config) validate() error {
 	if c.SendQueue < 8 {
 		bad("SEND_QUEUE must be at least 8")
 	}
+	if c.EnvelopeVersion != 1 && c.EnvelopeVersion != 2 {
+		bad("BUS_ENVELOPE_VERSION must be 1 or 2")
+	}
 	if c.SendBytes < 2*wire.MaxRelayBytes || c.PublishBytes < 2*wire.MaxRelayBytes {
 		bad("SEND_QUEUE_BYTES and PUBLISH_QUEUE_BYTES must be at least 128 KiB (two relayed messages must fit)")
 	}
@@ -321,7 +331,7 @@ func (c *Config) validate() error {
 	if c.RateLimit < 0 || c.RateBurst < 1 || c.RateStrike < 1 || c.MaxConnsPerIP < 0 {
 		bad("RATE_LIMIT, MAX_CONNS_PER_IP must not be negative; RATE_BURST and RATE_STRIKES must be positive")
 	}
-	if c.ForwardedHeader != HeaderXForwardedFor && c.ForwardedHeader != HeaderForwarded {
+	if c.ForwardedHeader != safety.HeaderXForwardedFor && c.ForwardedHeader != safety.HeaderForwarded {
 		bad("FORWARDED_HEADER must be x-forwarded-for or forwarded")
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
@@ -401,18 +411,11 @@ func splitList(s string) []string {
 	return out
 }
 
-// parsePrefix accepts a CIDR or a single address.
-func parsePrefix(s string) (netip.Prefix, error) {
-	if strings.Contains(s, "/") {
-		p, err := netip.ParsePrefix(s)
-		return p.Masked(), err
-	}
-	a, err := netip.ParseAddr(s)
-	if err != nil {
-		return netip.Prefix{}, err
-	}
-	return netip.PrefixFrom(a, a.BitLen()), nil
-}
-
 // Environ adapts os.Getenv for LoadConfig (kept here: config.go is the only reader of the environment).
 func Environ(name string) string { return os.Getenv(name) }
+
+// redis is the part of the configuration that says which Redis to open.
+func (c Config) redis() store.RedisConfig {
+	return store.RedisConfig{URL: c.RedisURL, ClusterAddrs: c.RedisClusterAddrs, SentinelAddrs: c.RedisSentinelAddrs,
+		SentinelMaster: c.RedisSentinelMaster, Password: c.RedisPassword, Timeout: c.RedisTimeout}
+}

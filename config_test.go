@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/go-megle/go-megle/internal/redistest"
+	"github.com/go-megle/go-megle/internal/wire"
 )
 
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -22,7 +23,7 @@ func TestConfigDefaultsEnvAndFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.Addr != ":8080" || cfg.RedisURL != "" || cfg.InterestFallback != 5*time.Second || cfg.MatchTTL != 10*time.Minute ||
-		cfg.ReadLimit != 384<<10 || cfg.ResumeGrace != 20*time.Second || cfg.KeyPrefix != "{mm}" || !validIDText(string(cfg.InstanceID)) {
+		cfg.ReadLimit != 384<<10 || cfg.ResumeGrace != 20*time.Second || cfg.KeyPrefix != "{mm}" || !wire.ValidIDText(string(cfg.InstanceID)) {
 		t.Fatalf("defaults: %+v", cfg)
 	}
 	cfg, err = LoadConfig([]string{"-addr", "127.0.0.1:9000"}, envOf(map[string]string{

@@ -9,6 +9,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/go-megle/go-megle/internal/safety"
+	"github.com/go-megle/go-megle/internal/store"
+	"github.com/go-megle/go-megle/internal/web"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -18,10 +21,10 @@ func TestConsoleListsEveryBan(t *testing.T) {
 	_, redisURL := startMiniredis(t)
 	inst := startInstance(t, testConfig(t, redisURL, safetyConfig(t)))
 	sf := inst.app.Hub.safety
-	for i := range maxListed + 5 {
-		f, err := sf.File(t.Context(), Report{Reporter: wire.ClientID(newID()), Reported: wire.ClientID(newID()),
+	for i := range safety.MaxListed + 5 {
+		f, err := sf.File(t.Context(), safety.Report{Reporter: wire.ClientID(wire.NewID()), Reported: wire.ClientID(wire.NewID()),
 			ReporterAddr: sf.AddrHash(fmt.Sprint("198.51.100.", i)), ReportedAddr: sf.AddrHash(fmt.Sprint("192.0.2.", i)),
-			Match: wire.MatchID(newID()), ReportRequest: wire.ReportRequest{Reason: "spam"}})
+			Match: wire.MatchID(wire.NewID()), ReportRequest: wire.ReportRequest{Reason: "spam"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -32,14 +35,14 @@ func TestConsoleListsEveryBan(t *testing.T) {
 		consoleDo(t, inst, http.MethodPost, "/mod/api/reports/"+f.ID+"/ban", `{"duration":"`+d+`","reason":"ban number `+fmt.Sprint(i)+`"}`, http.StatusOK)
 	}
 	type page struct {
-		Bans  []banView
+		Bans  []web.BanView
 		Total int
 		Next  string
 	}
-	var all []banView
+	var all []web.BanView
 	for path := "/mod/api/bans"; ; {
 		p := consoleGet[page](t, inst, path)
-		if p.Total != maxListed+5 {
+		if p.Total != safety.MaxListed+5 {
 			t.Fatalf("total %d", p.Total)
 		}
 		all = append(all, p.Bans...)
@@ -49,7 +52,7 @@ func TestConsoleListsEveryBan(t *testing.T) {
 		path = "/mod/api/bans?after=" + url.QueryEscape(p.Next)
 	}
 	long := all[len(all)-1]
-	if len(all) != maxListed+5 || long.Reason != "ban number 0" || time.Until(long.Until) < 29*24*time.Hour {
+	if len(all) != safety.MaxListed+5 || long.Reason != "ban number 0" || time.Until(long.Until) < 29*24*time.Hour {
 		t.Fatalf("listed %d bans, the last %+v", len(all), long)
 	}
 	found := consoleGet[page](t, inst, "/mod/api/bans?source=moderator&q="+url.QueryEscape("NUMBER 0"))
@@ -64,7 +67,7 @@ func TestConsoleListsEveryBan(t *testing.T) {
 		consoleDo(t, inst, http.MethodGet, bad, "", http.StatusBadRequest)
 	}
 	// the console's older cursor, a bare millisecond, still pages
-	consoleGet[ReportPage](t, inst, fmt.Sprint("/mod/api/reports?before=", time.Now().Add(time.Minute).UnixMilli()))
+	consoleGet[safety.ReportPage](t, inst, fmt.Sprint("/mod/api/reports?before=", time.Now().Add(time.Minute).UnixMilli()))
 }
 
 // A ban issued before addresses had a network part is stored under the address's old hash: it
@@ -72,7 +75,7 @@ func TestConsoleListsEveryBan(t *testing.T) {
 func TestBansFromBeforeTheUpgradeStillHold(t *testing.T) {
 	_, redisURL := startMiniredis(t)
 	inst := startInstance(t, testConfig(t, redisURL, safetyConfig(t)))
-	keys, old := Keys{inst.cfg.KeyPrefix}, inst.app.Hub.safety.LegacyAddrHash("198.51.100.99")
+	keys, old := store.NewKeys(inst.cfg.KeyPrefix), inst.app.Hub.safety.LegacyAddrHash("198.51.100.99")
 	until := time.Now().Add(48 * time.Hour)
 	rdb := inst.app.Redis
 	// as ban.lua wrote it then

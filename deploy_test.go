@@ -32,6 +32,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/go-megle/go-megle/internal/redistest"
+	"github.com/go-megle/go-megle/internal/store"
+	"github.com/go-megle/go-megle/internal/web"
 )
 
 // There is no Docker engine on the test machines: the container files are checked for what
@@ -457,7 +459,7 @@ func TestComposeRedisPasswordAndHealthcheck(t *testing.T) {
 		t.Fatalf("REDIS_URL %q does not name the redis service (%v)", cfg.RedisURL, err)
 	}
 	cfg.RedisURL = srv.URL() // the app's settings, pointed at this server
-	rdb, closeRedis, err := OpenRedis(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	rdb, closeRedis, err := store.OpenRedis(ctx, cfg.redis(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1137,7 +1139,7 @@ func TestNginxPassesCompressedUIThrough(t *testing.T) {
 	bin := requireNginx(t)
 	var mu sync.Mutex
 	var accepted []string
-	ui := (&Server{ui: embeddedLikeFS(t)}).uiHandler()
+	ui := (&web.Server{UI: embeddedLikeFS(t)}).UIHandler()
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		accepted = append(accepted, r.Header.Get("Accept-Encoding"))

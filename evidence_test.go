@@ -9,7 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-megle/go-megle/internal/metrics"
 	"github.com/go-megle/go-megle/internal/redistest"
+	"github.com/go-megle/go-megle/internal/safety"
+	"github.com/go-megle/go-megle/internal/session"
+	"github.com/go-megle/go-megle/internal/store"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -33,7 +37,7 @@ func TestOneReporterCannotBuryEvidence(t *testing.T) {
 	pair(t, g, x)
 	g.sendRaw(reportFrame(t, map[string]any{"reason": "nudity", "note": "GENUINE", "frame": frame}))
 	g.expect(wire.EvReported, nil)
-	page := consoleGet[ReportPage](t, insts[0], "/mod/api/reports")
+	page := consoleGet[safety.ReportPage](t, insts[0], "/mod/api/reports")
 	kept := map[string]int{}
 	for _, r := range page.Reports {
 		if r.Note == "GENUINE" && (r.Frame != frame || r.Evidence != "kept") {
@@ -65,12 +69,12 @@ func TestModeratorActsOnAReporter(t *testing.T) {
 		fileFrom("203.0.113.70", fmt.Sprint("flood ", i))
 	}
 	fileFrom("198.51.100.71", "genuine")
-	top := consoleGet[struct{ Reporters []ReporterLoad }](t, insts[1], "/mod/api/reporters").Reporters
+	top := consoleGet[struct{ Reporters []safety.ReporterLoad }](t, insts[1], "/mod/api/reporters").Reporters
 	if len(top) != 2 || top[0].Reports != 4 || top[1].Reports != 1 {
 		t.Fatalf("reporters %+v", top)
 	}
 	flooder := top[0].Reporter
-	page := consoleGet[ReportPage](t, insts[1], "/mod/api/reports?reporter="+flooder)
+	page := consoleGet[safety.ReportPage](t, insts[1], "/mod/api/reports?reporter="+flooder)
 	if page.Total != 4 || len(page.Reports) != 4 {
 		t.Fatalf("the flooder's reports: %+v", page)
 	}
@@ -86,7 +90,7 @@ func TestModeratorActsOnAReporter(t *testing.T) {
 		t.Fatalf("dismissing the reporter: %s", out)
 	}
 	fileFrom("203.0.113.70", "after the restriction") // acknowledged all the same
-	page = consoleGet[ReportPage](t, insts[0], "/mod/api/reports")
+	page = consoleGet[safety.ReportPage](t, insts[0], "/mod/api/reports")
 	if page.Total != 1 || page.Reports[0].Note != "genuine" {
 		t.Fatalf("after dismissing the reporter: %+v", page.Reports)
 	}
@@ -98,9 +102,9 @@ func TestModeratorActsOnAReporter(t *testing.T) {
 func TestReportMemoryIsBounded(t *testing.T) {
 	rdb := rdbFor(t, redistest.Start(t).URL())
 	ctx := context.Background()
-	sf := NewSafety(rdb, Keys{"{me}"}, SafetyConfig{ReportTTL: time.Hour, ReportRate: 1 << 30, ReportsMax: 1 << 30, EvidenceMax: 0,
+	sf := safety.New(rdb, store.NewKeys("{me}"), safety.Config{ReportTTL: time.Hour, ReportRate: 1 << 30, ReportsMax: 1 << 30, EvidenceMax: 0,
 		AutobanReporters: 3, AutobanWindow: time.Hour, AutobanDuration: time.Hour, Secret: []byte("s")},
-		redisCalls{timeout: 5 * time.Second, metrics: NewMetrics()}, time.Now)
+		store.Calls{Timeout: 5 * time.Second, Metrics: metrics.NewMetrics()}, time.Now)
 	used := func() int64 {
 		for _, l := range strings.Split(rdb.Info(ctx, "memory").Val(), "\r\n") {
 			if v, ok := strings.CutPrefix(l, "used_memory:"); ok {
@@ -119,9 +123,9 @@ func TestReportMemoryIsBounded(t *testing.T) {
 		before := used()
 		var id string
 		for i := range n { // 300 reporting networks, every report of another user (the costliest spread)
-			f, err := sf.File(ctx, Report{Reporter: wire.ClientID(newID()), Reported: wire.ClientID(newID()),
+			f, err := sf.File(ctx, safety.Report{Reporter: wire.ClientID(wire.NewID()), Reported: wire.ClientID(wire.NewID()),
 				ReporterAddr: sf.AddrHash(fmt.Sprint("198.51.", i%300/250, ".", i%300%250)), ReportedAddr: sf.AddrHash(fmt.Sprint("192.0.", i/250, ".", i%250)),
-				Match: wire.MatchID(newID()), Conversation: Conversation{Length: time.Minute, Exchange: true},
+				Match: wire.MatchID(wire.NewID()), Conversation: session.Conversation{Length: time.Minute, Exchange: true},
 				ReportRequest: wire.ReportRequest{Reason: "harassment", Note: note}})
 			if err != nil {
 				t.Fatal(err)
@@ -129,7 +133,7 @@ func TestReportMemoryIsBounded(t *testing.T) {
 			id = f.ID
 		}
 		per := (used() - before) / n
-		record := rdb.MemoryUsage(ctx, sf.keys.Report(id), 0).Val()
+		record := rdb.MemoryUsage(ctx, sf.Keys.Report(id), 0).Val()
 		t.Logf("note of %d bytes: %d bytes of Redis per report (used_memory), the record itself %d (MEMORY USAGE)", len(note), per, record)
 		if per > 5<<10 {
 			t.Errorf("a report takes %d bytes; the README bounds it at 5 KiB (REPORTS_MAX x 5 KiB)", per)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/go-megle/go-megle/internal/store"
 	"github.com/go-megle/go-megle/internal/wire"
 
 	"fmt"
@@ -47,7 +48,7 @@ func TestInstanceCrash(t *testing.T) {
 	rdb := rdbFor(t, rs.URL())
 	prefix := envValue(env, "KEY_PREFIX")
 	for _, dead := range []*wsClient{x1, x2, ghost} {
-		if ttl := rdb.TTL(t.Context(), Keys{prefix}.User(dead.id())).Val(); ttl <= 0 || ttl > 10*time.Minute {
+		if ttl := rdb.TTL(t.Context(), store.NewKeys(prefix).User(dead.id())).Val(); ttl <= 0 || ttl > 10*time.Minute {
 			t.Fatalf("user hash of %s on the dead instance has TTL %v, want (0, MATCH_TTL]", dead.id(), ttl)
 		}
 	}
@@ -329,7 +330,7 @@ func TestLongCallKeepsItsKeys(t *testing.T) {
 	a, b := dial(t, inst.wsURL(), nil), dial(t, inst.wsURL(), nil)
 	m, _ := pair(t, a, b)
 	rdb := rdbFor(t, url)
-	keys := Keys{cfg.KeyPrefix}
+	keys := store.NewKeys(cfg.KeyPrefix)
 	// A conversation several TTLs long: miniredis's clock is moved by hand, a third of the
 	// TTL at a time, each step after the instance's refresh loop (every TTL/3) has run.
 	refreshes := func() float64 {

@@ -19,50 +19,26 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/go-megle/go-megle/internal/envelope"
+	"github.com/go-megle/go-megle/internal/metrics"
 	"github.com/go-megle/go-megle/internal/redistest"
+	"github.com/go-megle/go-megle/internal/safety"
+	"github.com/go-megle/go-megle/internal/session"
+	"github.com/go-megle/go-megle/internal/store"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
 // Hardening: what an attacker or an unlucky operator would try. Each test names the hole it
 // closes.
 
-// relayGrowth is the most a relayed frame may exceed the message it came in: the envelope
-// around the data, and the sender's id.
-const relayGrowth = 96
-
-func TestRelayNeverGrowsAMessage(t *testing.T) {
-	html := strings.Repeat(`<script>&amp;</script>`, 2800) // ~62 KB of characters json.Marshal escapes
-	for _, tc := range []struct {
-		name, frame string
-	}{
-		{"a signal payload full of HTML", `{"event":"signal","data":{"type":"offer","payload":{"sdp":"` + html + `"}}}`},
-		{"a signal payload with line separators", `{"event":"signal","data":{"type":"offer","payload":"` + strings.Repeat("\u2028\u2029", 10000) + `"}}`},
-		{"a chat full of HTML", `{"event":"chat","data":{"text":"` + strings.Repeat("<&>", 666) + `"}}`},
-		{"a chat of line separators", `{"event":"chat","data":{"text":"` + strings.Repeat("a\u2028", 1000) + `"}}`},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			req, problem := decode("SENDERSENDERSENDERSENDER12", []byte(tc.frame))
-			if problem != nil {
-				t.Fatalf("refused: %s", problem.Message)
-			}
-			if len(req.frame) > len(tc.frame)+relayGrowth {
-				t.Fatalf("%d bytes in, %d bytes out", len(tc.frame), len(req.frame))
-			}
-			var out wire.Inbound
-			if err := json.Unmarshal(req.frame, &out); err != nil || out.Event != req.event {
-				t.Fatalf("relayed frame is not a %s event: %v", req.event, err)
-			}
-		})
-	}
-}
-
 func TestPublishQueueIsBoundedInBytes(t *testing.T) {
 	// the bus is not running: nothing drains its queue
-	bus := NewBus(nil, Keys{"{t}"}, "self", 1000, 100<<10, slog.New(slog.NewTextHandler(io.Discard, nil)), NewMetrics())
+	bus := NewBus(BusConfig{Self: "self", Queue: 1000, QueueBytes: 100 << 10, EnvelopeVersion: envelope.Current},
+		BusParts{Keys: store.NewKeys("{t}"), Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: metrics.NewMetrics()})
 	frame := make([]byte, 30<<10)
 	accepted := 0
 	for range 10 {
-		if bus.Publish("other", &Envelope{Kind: KindRelay, To: "A", From: "B", Match: "M", Frame: frame}, "sender") == nil {
+		if bus.Publish("other", &envelope.Envelope{Kind: envelope.KindRelay, To: "A", From: "B", Match: "M", Frame: frame}, "sender") == nil {
 			accepted++
 		}
 	}
@@ -152,7 +128,7 @@ func TestSlowReaderCannotPinMemory(t *testing.T) {
 
 // resumeTokensTest runs the single-use token checks with the two halves of a pair on the
 // given instances (the same one twice, or two).
-func resumeTokensTest(t *testing.T, a0, b0, again string, rdb *redis.Client, keys Keys) {
+func resumeTokensTest(t *testing.T, a0, b0, again string, rdb *redis.Client, keys store.Keys) {
 	t.Run("a resume while the old socket is open takes the identity over", func(t *testing.T) {
 		a, b := dial(t, a0, nil), dial(t, b0, nil)
 		m, _ := pair(t, a, b)
@@ -222,11 +198,11 @@ func TestResumeTokensAreSingleUse(t *testing.T) {
 	t.Run("one instance", func(t *testing.T) {
 		_, url := startMiniredis(t)
 		inst := startInstance(t, testConfig(t, url))
-		resumeTokensTest(t, inst.wsURL(), inst.wsURL(), inst.wsURL(), rdbFor(t, url), Keys{inst.cfg.KeyPrefix})
+		resumeTokensTest(t, inst.wsURL(), inst.wsURL(), inst.wsURL(), rdbFor(t, url), store.NewKeys(inst.cfg.KeyPrefix))
 	})
 	t.Run("two instances", func(t *testing.T) {
 		insts, rs := startCluster(t, 2)
-		resumeTokensTest(t, insts[0].wsURL(), insts[1].wsURL(), insts[1].wsURL(), rdbFor(t, rs.URL()), Keys{insts[0].cfg.KeyPrefix})
+		resumeTokensTest(t, insts[0].wsURL(), insts[1].wsURL(), insts[1].wsURL(), rdbFor(t, rs.URL()), store.NewKeys(insts[0].cfg.KeyPrefix))
 	})
 }
 
@@ -248,7 +224,7 @@ func TestLeaveDuringRedisOutage(t *testing.T) {
 	fast := func(c *Config) { c.RedisTimeout, c.RematchCooldown = 300*time.Millisecond, 0 }
 	t.Run("the partner on this instance is told at once", func(t *testing.T) {
 		insts, rs := startCluster(t, 1, fast)
-		rdb, keys := rdbFor(t, rs.URL()), Keys{insts[0].cfg.KeyPrefix}
+		rdb, keys := rdbFor(t, rs.URL()), store.NewKeys(insts[0].cfg.KeyPrefix)
 		a, b := dial(t, insts[0].wsURL(), nil), dial(t, insts[0].wsURL(), nil)
 		m, _ := pair(t, a, b)
 		pauseRedis(t, rdb, pause)
@@ -268,7 +244,7 @@ func TestLeaveDuringRedisOutage(t *testing.T) {
 	})
 	t.Run("the partner on another instance is told when Redis is back", func(t *testing.T) {
 		insts, rs := startCluster(t, 2, fast)
-		rdb, keys := rdbFor(t, rs.URL()), Keys{insts[0].cfg.KeyPrefix}
+		rdb, keys := rdbFor(t, rs.URL()), store.NewKeys(insts[0].cfg.KeyPrefix)
 		a, b, m := crossPair(t, insts)
 		pauseRedis(t, rdb, pause)
 		paused := time.Now()
@@ -374,7 +350,7 @@ func TestEveryKeyExpires(t *testing.T) {
 	doomed.signal(syscall.SIGKILL)
 	doomed.waitExit(5 * time.Second)
 	y.expectWithin(crashBound, wire.EvPartnerLeft, nil)
-	if left := keysWithoutTTL(t, rdb, prefix); len(left) != 1 || left[0] != (Keys{prefix}).Instances() {
+	if left := keysWithoutTTL(t, rdb, prefix); len(left) != 1 || left[0] != store.NewKeys(prefix).Instances() {
 		t.Fatalf("keys without a TTL: %v (only the instance set may have none)", left)
 	}
 }
@@ -388,7 +364,7 @@ func TestClientAddress(t *testing.T) {
 		}
 		return out
 	}
-	xff, fwd := HeaderXForwardedFor, HeaderForwarded
+	xff, fwd := safety.HeaderXForwardedFor, safety.HeaderForwarded
 	for _, tc := range []struct {
 		name, peer string
 		header     http.Header
@@ -415,7 +391,7 @@ func TestClientAddress(t *testing.T) {
 		{"X-Forwarded-For is ignored when Forwarded is the header", "10.0.0.2:4000", h("X-Forwarded-For", "192.0.2.66"), fwd, "10.0.0.2"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := clientAddress(tc.peer, tc.header, proxies, tc.which); got != tc.want {
+			if got := safety.ClientAddress(tc.peer, tc.header, proxies, tc.which); got != tc.want {
 				t.Fatalf("client %q, want %q", got, tc.want)
 			}
 		})
@@ -598,7 +574,7 @@ func TestPartnerKnowsTheMatchBeforeTheInitiator(t *testing.T) {
 	partner, pc := attachFake(hub)
 	hub.FindMatch(partner, wire.ModeVideo, nil, "") // waits in the plain queue
 	initiatorConn := &hookConn{}
-	initiator := newSession(wire.ClientID(newID()), "hash", "addr-initiator", initiatorConn, hub.now, nil)
+	initiator := session.NewSession(session.Identity{ID: wire.ClientID(wire.NewID()), TokenHash: "hash", Addr: "addr-initiator"}, session.Parts{Out: initiatorConn, Now: hub.now})
 	partnerKnew := false
 	initiatorConn.hook = func(frame []byte) {
 		if strings.Contains(string(frame), wire.EvMatchFound) {
@@ -610,7 +586,7 @@ func TestPartnerKnowsTheMatchBeforeTheInitiator(t *testing.T) {
 	hub.register(initiator)
 	hub.FindMatch(initiator, wire.ModeVideo, []string{"chess"}, "") // waits with an interest
 	hub.runFallback(initiator, currentTicket(initiator))            // the fallback finds the partner
-	if _, _, _, ok := initiator.partnerRoute(); !ok {
+	if _, _, _, ok := initiator.PartnerRoute(); !ok {
 		t.Fatal("the fallback did not match the two")
 	}
 	if !partnerKnew {
@@ -618,8 +594,8 @@ func TestPartnerKnowsTheMatchBeforeTheInitiator(t *testing.T) {
 	}
 }
 
-func currentTicket(s *Session) string {
-	ticket, _, _ := s.waitingSince()
+func currentTicket(s *session.Session) string {
+	ticket, _, _ := s.WaitingSince()
 	return ticket
 }
 
@@ -629,12 +605,12 @@ func TestStaleRouteIsCorrected(t *testing.T) {
 	insts, _ := startCluster(t, 2)
 	a, b, m := crossPair(t, insts)
 	s := insts[1].app.Hub.lookup(b.id())
-	insts[1].app.Hub.step(s, func(s *Session) Effects { return s.partnerMoved(a.id(), m.MatchID, "an-instance-that-never-was", "") })
-	if _, inst, _, _ := s.partnerRoute(); inst != "an-instance-that-never-was" {
+	insts[1].app.Hub.record(s.PartnerMoved(a.id(), m.MatchID, "an-instance-that-never-was", ""))
+	if _, inst, _, _ := s.PartnerRoute(); inst != "an-instance-that-never-was" {
 		t.Fatalf("the test could not break the route (it is %s)", inst)
 	}
 	waitFor(t, 5*time.Second, "the route corrected", func() bool {
-		_, inst, _, _ := s.partnerRoute()
+		_, inst, _, _ := s.PartnerRoute()
 		return inst == insts[0].cfg.InstanceID
 	})
 	checkNextIsMarker(t, []*wsClient{a}, []*wsClient{b})
@@ -660,7 +636,7 @@ func TestSupersededSocketReachesNobody(t *testing.T) {
 	before := notMatched()
 	// what instance 0 publishes when a's old socket, whose 4001 notice was lost, sends a chat
 	stale := wire.MustEncode(wire.EvChat, wire.ChatData{Text: []byte(`"from the superseded socket"`)})
-	insts[0].app.Hub.route(insts[1].cfg.InstanceID, &Envelope{Kind: KindRelay, To: p.id(), From: a.id(),
+	insts[0].app.Hub.route(insts[1].cfg.InstanceID, &envelope.Envelope{Kind: envelope.KindRelay, To: p.id(), From: a.id(),
 		Instance: insts[0].cfg.InstanceID, Match: m.MatchID, Frame: stale}, "test")
 	waitFor(t, 5*time.Second, "instance 1 to drop the superseded socket's chat", func() bool { return notMatched() == before+1 })
 	checkNextIsMarker(t, []*wsClient{a2}, []*wsClient{p}) // p's next chat is the new socket's

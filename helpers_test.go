@@ -29,6 +29,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/go-megle/go-megle/internal/redistest"
+	"github.com/go-megle/go-megle/internal/safety"
+	"github.com/go-megle/go-megle/internal/session"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -40,7 +42,7 @@ func testConfig(t testing.TB, redisURL string, overrides ...func(*Config)) Confi
 		t.Fatalf("default config: %v", err)
 	}
 	cfg.RedisURL = redisURL
-	cfg.KeyPrefix = "{mm-" + strings.ToLower(newID()[:8]) + "}" // a key space of its own per test
+	cfg.KeyPrefix = "{mm-" + strings.ToLower(wire.NewID()[:8]) + "}" // a key space of its own per test
 	cfg.HeartbeatInterval, cfg.HeartbeatTTL = 100*time.Millisecond, time.Second
 	cfg.SweepInterval, cfg.OnlineInterval = 100*time.Millisecond, 100*time.Millisecond
 	cfg.MaxConnsPerIP, cfg.MaxHTTPConnsPerIP = 0, 0 // every client is on loopback
@@ -104,16 +106,7 @@ func startMiniredis(t testing.TB) (*miniredis.Miniredis, string) {
 }
 
 // waitFor polls cond until it holds; for state that has no event to await.
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
+var waitFor = redistest.WaitFor
 
 // wsClient is a protocol-speaking test client.
 type wsClient struct {
@@ -339,7 +332,7 @@ func removeServerBinary() {
 // proc is one server process.
 type proc struct {
 	t      *testing.T
-	id     InstanceID
+	id     wire.InstanceID
 	addr   string
 	cmd    *exec.Cmd
 	exited chan struct{}
@@ -362,7 +355,7 @@ func (p *proc) httpURL() string { return "http://" + p.addr }
 func processEnv(redisURL string, extra ...string) []string {
 	return append([]string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
-		"REDIS_URL=" + redisURL, "KEY_PREFIX={mm-" + strings.ToLower(newID()[:8]) + "}",
+		"REDIS_URL=" + redisURL, "KEY_PREFIX={mm-" + strings.ToLower(wire.NewID()[:8]) + "}",
 		"MAX_CONNS_PER_IP=0", "MAX_HTTP_CONNS_PER_IP=0", "RATE_LIMIT=0", "FIND_MATCH_RATE=0", "POW_MAX_NUMBER=0", "LOG_LEVEL=warn", "WEB_DIR=/nonexistent",
 	}, extra...)
 }
@@ -371,9 +364,9 @@ func processEnv(redisURL string, extra ...string) []string {
 // port; its id is env's INSTANCE_ID, or a new one.
 func startProc(t *testing.T, env []string) *proc {
 	t.Helper()
-	p := &proc{t: t, id: InstanceID(envValue(env, "INSTANCE_ID")), addr: fmt.Sprintf("127.0.0.1:%d", redistest.FreePort(t)), exited: make(chan struct{})}
+	p := &proc{t: t, id: wire.InstanceID(envValue(env, "INSTANCE_ID")), addr: fmt.Sprintf("127.0.0.1:%d", redistest.FreePort(t)), exited: make(chan struct{})}
 	if p.id == "" {
-		p.id = InstanceID("p-" + newID()[:8])
+		p.id = wire.InstanceID("p-" + wire.NewID()[:8])
 	}
 	p.cmd = exec.Command(serverBinary(t))
 	redistest.DieWithParent(p.cmd)
@@ -650,7 +643,7 @@ func startCluster(t *testing.T, n int, overrides ...func(*Config)) ([]*testInsta
 	insts := make([]*testInstance, n)
 	for i := range insts {
 		cfg := base
-		cfg.InstanceID = InstanceID("inst-" + string(rune('a'+i)) + "-" + newID()[:6])
+		cfg.InstanceID = wire.InstanceID("inst-" + string(rune('a'+i)) + "-" + wire.NewID()[:6])
 		insts[i] = startInstance(t, cfg)
 	}
 	return insts, rs
@@ -668,7 +661,7 @@ func mustPrefixes(t *testing.T, s ...string) []netip.Prefix {
 	t.Helper()
 	var out []netip.Prefix
 	for _, p := range s {
-		pp, err := parsePrefix(p)
+		pp, err := safety.ParsePrefix(p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -696,7 +689,7 @@ func startInstancesWith(t *testing.T, set func(*Config)) []*testInstance {
 	var insts []*testInstance
 	for _, id := range []string{"a", "b"} {
 		cfg := base
-		cfg.InstanceID = InstanceID("inst-" + id + "-" + newID()[:6])
+		cfg.InstanceID = wire.InstanceID("inst-" + id + "-" + wire.NewID()[:6])
 		insts = append(insts, startInstance(t, cfg))
 	}
 	return insts
@@ -730,8 +723,8 @@ func waitsForSomeoneNew(t *testing.T, c *wsClient) {
 	c.send(wire.EvFindMatch, nil)
 	var w wire.WaitingData
 	c.expect(wire.EvWaiting, &w)
-	if w.Message != newPartnerWaitingMsg {
-		t.Fatalf("client %s waits with %q, want %q (someone was passed over)", c.id(), w.Message, newPartnerWaitingMsg)
+	if w.Message != wire.WaitingForNewOnes {
+		t.Fatalf("client %s waits with %q, want %q (someone was passed over)", c.id(), w.Message, wire.WaitingForNewOnes)
 	}
 }
 
@@ -793,9 +786,9 @@ func (f *fakeConn) take() [][]byte {
 }
 
 // attachFake registers a session with a fakeConn in the hub, as Attach does for a socket.
-func attachFake(h *Hub) (*Session, *fakeConn) {
+func attachFake(h *Hub) (*session.Session, *fakeConn) {
 	conn := &fakeConn{}
-	s := newSession(wire.ClientID(newID()), "hash", "addr-"+newID(), conn, h.now, nil)
+	s := session.NewSession(session.Identity{ID: wire.ClientID(wire.NewID()), TokenHash: "hash", Addr: "addr-" + wire.NewID()}, session.Parts{Out: conn, Now: h.now})
 	h.register(s)
 	return s, conn
 }

@@ -9,12 +9,19 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/go-megle/go-megle/internal/envelope"
+	"github.com/go-megle/go-megle/internal/ice"
+	"github.com/go-megle/go-megle/internal/metrics"
+	"github.com/go-megle/go-megle/internal/poll"
+	"github.com/go-megle/go-megle/internal/safety"
+	"github.com/go-megle/go-megle/internal/session"
+	"github.com/go-megle/go-megle/internal/web"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
 // HubConfig is what the hub needs from Config.
 type HubConfig struct {
-	Self              InstanceID
+	Self              wire.InstanceID
 	InterestFallback  time.Duration
 	MatchTTL          time.Duration
 	ResumeGrace       time.Duration
@@ -26,25 +33,37 @@ type HubConfig struct {
 	Limits            ClientLimits
 }
 
+// HubParts are the parts the hub carries out its users' operations with.
+type HubParts struct {
+	Matchmaker *Matchmaker
+	Bus        *Bus
+	Safety     *safety.Safety
+	Pow        *safety.PowGate
+	ICE        *ice.ICEProvider
+	Log        *slog.Logger
+	Metrics    *metrics.Metrics
+	Now        func() time.Time
+}
+
 // Hub is this instance's registry of users: the sessions of connected users and those of
 // dropped users held for a resume. It routes every message for a user (to the local session,
 // or once through the Bus to the instance where the user lives), carries out what sessions
 // decide (operations.go), keeps the background loops (liveness.go), and drains and stops.
 //
 // Whatever arrives for a local user is delivered only if that user is matched with the sender
-// in the same match (Session.relayed): ids sent by clients are never trusted.
+// in the same match (session.Session.Relayed): ids sent by clients are never trusted.
 //
-// Locks: a session's op lock may be held when h.mu is taken; h.mu may be held when a
-// session's mu (and then a connection's queue lock) is taken; never the other way round.
+// mu is second in the lock order (main.go's package comment): after a session's op lock,
+// before a session's mu and a connection's locks.
 type Hub struct {
 	cfg     HubConfig
 	mm      *Matchmaker
 	bus     *Bus
-	safety  *Safety
-	pow     *PowGate // nil: no proof of work
-	ice     *ICEProvider
+	safety  *safety.Safety
+	pow     *safety.PowGate // nil: no proof of work
+	ice     *ice.ICEProvider
 	log     *slog.Logger
-	metrics *Metrics
+	metrics *metrics.Metrics
 	now     func() time.Time
 
 	ctx       context.Context // ends when the hub stops; parent of every Redis operation
@@ -53,39 +72,32 @@ type Hub struct {
 	attaching sync.WaitGroup // Attach calls under way
 	pumps     sync.WaitGroup // connections' pump goroutines (counted by client.go)
 
-	mu         sync.RWMutex
-	draining   atomic.Bool // set under mu: Attach and Drain decide under the same lock
-	stopped    bool        // under mu: no hold starts any more
-	sessions   map[wire.ClientID]*Session
-	held       map[wire.ClientID]*heldSession
-	unfinished map[*Session]*Ended // ends Redis has not confirmed yet; the sweep retries them
+	mu        sync.RWMutex
+	draining  atomic.Bool // set under mu: Attach and Drain decide under the same lock
+	stopped   bool        // under mu: no hold starts any more
+	sessions  map[wire.ClientID]*session.Session
+	held      map[wire.ClientID]*heldSession
+	searching metrics.ModeCounts // local users searching, by mode (step keeps it)
 
-	online      atomic.Int64              // cluster-wide, as last computed
-	onlineLocal atomic.Int64              // the local client count when online was computed
-	searching   searchCounts              // local users searching, by mode (step keeps it)
-	searchAll   searchCounts              // cluster-wide, as last computed
-	searchThen  searchCounts              // the local counts when searchAll was computed
-	redisOK     atomic.Bool               // the last heartbeat reached Redis
-	redisSince  atomic.Int64              // unix nanoseconds since Redis has been reachable again
-	sweeps      int                       // sweeps run (only the sweep loop touches it)
-	missing     map[*Session]wire.MatchID // matches the last check found missing (the sweep's)
+	pendingEnds // ending.go's: ends Redis has not taken yet
+	loopState   // liveness.go's: what the loops found
 }
 
 // heldSession is one hold of a dropped user; its identity tells a stale timer from the
 // current one.
 type heldSession struct {
-	s     *Session
+	s     *session.Session
 	timer *time.Timer // written under h.mu, before anyone reads it there
 }
 
 // NewHub creates a hub; Run starts its background loops.
-func NewHub(parent context.Context, cfg HubConfig, mm *Matchmaker, bus *Bus, safety *Safety, pow *PowGate, ice *ICEProvider, log *slog.Logger, m *Metrics, now func() time.Time) *Hub {
+func NewHub(parent context.Context, cfg HubConfig, p HubParts) *Hub {
 	ctx, cancel := context.WithCancel(parent)
 	return &Hub{
-		cfg: cfg, mm: mm, bus: bus, safety: safety, pow: pow, ice: ice, log: log, metrics: m, now: now,
+		cfg: cfg, mm: p.Matchmaker, bus: p.Bus, safety: p.Safety, pow: p.Pow, ice: p.ICE, log: p.Log, metrics: p.Metrics, now: p.Now,
 		ctx: ctx, cancel: cancel,
-		sessions: map[wire.ClientID]*Session{}, held: map[wire.ClientID]*heldSession{},
-		unfinished: map[*Session]*Ended{},
+		sessions: map[wire.ClientID]*session.Session{}, held: map[wire.ClientID]*heldSession{},
+		pendingEnds: pendingEnds{unfinished: map[*session.Session]*session.Ended{}},
 	}
 }
 
@@ -114,7 +126,7 @@ func (h *Hub) Drain() {
 	h.draining.Store(true)
 	h.mu.Unlock()
 	for _, s := range h.snapshot() {
-		s.out.Close(CloseServiceRestart, "server restarting")
+		s.Out.Close(wire.CloseServiceRestart, "server restarting")
 	}
 }
 
@@ -156,11 +168,11 @@ func (h *Hub) Stop(ctx context.Context) error {
 // token, registers its session, sends hello and starts the connection's pumps. onEnd runs
 // once the connection's cleanup is done. A connection that lost the race with a drain is sent
 // on with 1012 at once, before any resume.
-func (h *Hub) Attach(conn *websocket.Conn, idle IdleWait, ip, resumeToken string, onEnd func()) {
+func (h *Hub) Attach(conn *websocket.Conn, idle poll.IdleWait, ip, resumeToken string, onEnd func()) {
 	h.mu.Lock()
 	if h.draining.Load() {
 		h.mu.Unlock()
-		closeWith(conn, nil, CloseServiceRestart, "server restarting", h.log)
+		web.Refuse(conn, nil, wire.CloseServiceRestart, "server restarting", h.log)
 		onEnd()
 		return
 	}
@@ -175,12 +187,12 @@ func (h *Hub) Attach(conn *websocket.Conn, idle IdleWait, ip, resumeToken string
 	}
 	if ban != nil {
 		h.metrics.BannedConnections.Inc()
-		closeWith(conn, bannedFrame(ban), CloseBanned, "banned", h.log)
+		web.Refuse(conn, ban.Frame(), wire.CloseBanned, "banned", h.log)
 		onEnd()
 		return
 	}
 
-	id, token := wire.ClientID(newID()), ""
+	id, token := wire.ClientID(wire.NewID()), ""
 	var resumed *ResumeResult
 	if resumeToken != "" {
 		if res, next, ok := h.resume(resumeToken, addr); ok {
@@ -188,16 +200,16 @@ func (h *Hub) Attach(conn *websocket.Conn, idle IdleWait, ip, resumeToken string
 		}
 	}
 	if token == "" {
-		token = newResumeToken(id)
+		token = session.NewResumeToken(id)
 	}
 	// no per-client logger (it costs every idle connection a handler copy): log lines name the client
-	c := newClient(id, ip, h, conn, idle, &h.pumps, h.log, h.metrics, h.cfg.Limits)
-	var arm func(*Session, string) func() bool
+	c := newClient(id, ip, h.cfg.Limits, clientParts{To: h, Conn: conn, Idle: idle, Pumps: &h.pumps, Log: h.log, Metrics: h.metrics})
+	var arm func(*session.Session, string) func() bool
 	if h.cfg.InterestFallback > 0 {
 		arm = h.armFallback
 	}
-	s := newSession(id, hashToken(token), addr, c, h.now, arm)
-	s.iceServers = func() []wire.ICEServer { return h.ice.ForMatch(id) }
+	s := session.NewSession(session.Identity{ID: id, TokenHash: session.HashToken(token), Addr: addr},
+		session.Parts{Out: c, Now: h.now, ArmFallback: arm, ICEServers: func() []wire.ICEServer { return h.ice.ForMatch(id) }})
 	c.sess = s
 	// TURN credentials only with a call to make (match_found), or to a resumed user who is in one
 	hello := wire.HelloData{ID: id, ResumeToken: token, ICEServers: h.ice.STUN(), TURN: h.ice.HasTURN(), Resumed: resumed != nil}
@@ -208,36 +220,12 @@ func (h *Hub) Attach(conn *websocket.Conn, idle IdleWait, ip, resumeToken string
 			hello.ICEServers = h.ice.Servers(id)
 		}
 		hello.Match = resumed.Match
-		h.step(s, func(s *Session) Effects {
-			return s.restore(resumed.Match, resumed.PartnerInstance, resumed.PartnerAddr)
-		})
+		h.record(s.Restore(resumed.Match, resumed.PartnerInstance, resumed.PartnerAddr))
 	}
 	h.register(s)
 	hello.Online, hello.Searching = h.Online(), h.Searching()
 	c.SendNow(wire.MustEncode(wire.EvHello, hello)) // on this goroutine: no writer of its own to start
 	c.start(onEnd)
-}
-
-// closeWith sends a connection that is not let in a last frame (if any) and a close code.
-func closeWith(conn *websocket.Conn, frame []byte, code int, text string, log *slog.Logger) {
-	deadline := time.Now().Add(closeWriteWait)
-	if frame != nil {
-		if err := conn.SetWriteDeadline(deadline); err == nil {
-			if err := conn.WriteMessage(websocket.TextMessage, frame); err != nil {
-				log.Debug("last frame to a connection not let in", "err", peerErr(err))
-			}
-		}
-	}
-	if err := conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), deadline); err != nil {
-		log.Debug("close frame to a connection not let in", "err", peerErr(err))
-	}
-	if err := conn.Close(); err != nil {
-		log.Debug("close a connection not let in", "err", peerErr(err))
-	}
-}
-
-func bannedFrame(b *Ban) []byte {
-	return wire.MustEncode(wire.EvBanned, wire.BannedData{Until: b.Until.UTC().Format(time.RFC3339), Reason: b.Reason})
 }
 
 // --- the registry ---
@@ -246,37 +234,37 @@ func bannedFrame(b *Ban) []byte {
 // superseded: an old socket the server has not seen die yet is closed with 4001 (one identity,
 // one socket), a hold is dropped. One that arrives while the instance drains is closed for a
 // restart at once, like those Drain found.
-func (h *Hub) register(s *Session) {
+func (h *Hub) register(s *session.Session) {
 	h.mu.Lock()
-	if old := h.sessions[s.id]; old != nil {
-		h.step(old, (*Session).moved)
-		old.out.Close(CloseReplaced, "replaced by a newer connection")
+	if old := h.sessions[s.ID]; old != nil {
+		h.record(old.Moved())
+		old.Out.Close(wire.CloseReplaced, "replaced by a newer connection")
 	}
-	h.sessions[s.id] = s
-	if hs, ok := h.held[s.id]; ok {
+	h.sessions[s.ID] = s
+	if hs, ok := h.held[s.ID]; ok {
 		hs.timer.Stop()
-		delete(h.held, s.id)
-		h.step(hs.s, (*Session).moved)
+		delete(h.held, s.ID)
+		h.record(hs.s.Moved())
 	}
 	n, draining := len(h.sessions), h.draining.Load()
 	h.mu.Unlock()
 	h.metrics.Clients.Set(float64(n))
 	if draining {
-		s.out.Close(CloseServiceRestart, "server restarting")
+		s.Out.Close(wire.CloseServiceRestart, "server restarting")
 	}
 }
 
-func (h *Hub) unregister(s *Session) {
+func (h *Hub) unregister(s *session.Session) {
 	h.mu.Lock()
-	if h.sessions[s.id] == s {
-		delete(h.sessions, s.id)
+	if h.sessions[s.ID] == s {
+		delete(h.sessions, s.ID)
 	}
 	n := len(h.sessions)
 	h.mu.Unlock()
 	h.metrics.Clients.Set(float64(n))
 }
 
-func (h *Hub) lookup(id wire.ClientID) *Session {
+func (h *Hub) lookup(id wire.ClientID) *session.Session {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	return h.sessions[id]
@@ -289,10 +277,10 @@ func (h *Hub) ClientCount() int {
 	return len(h.sessions)
 }
 
-func (h *Hub) snapshot() []*Session {
+func (h *Hub) snapshot() []*session.Session {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	out := make([]*Session, 0, len(h.sessions))
+	out := make([]*session.Session, 0, len(h.sessions))
 	for _, s := range h.sessions {
 		out = append(out, s)
 	}
@@ -309,47 +297,22 @@ func (h *Hub) Online() int64 {
 // Searching is the cluster-wide number of users searching per mode: as last computed,
 // corrected by how the local counts moved since (so a user who starts searching counts itself).
 func (h *Hub) Searching() wire.Searching {
-	now, all, then := h.searching.load(), h.searchAll.load(), h.searchThen.load()
+	now, all, then := h.searching.Load(), h.searchAll.Load(), h.searchThen.Load()
 	return wire.Searching{Video: max(all.Video+now.Video-then.Video, now.Video), Text: max(all.Text+now.Text-then.Text, now.Text)}
-}
-
-// searchCounts counts users searching, by mode.
-type searchCounts struct{ video, text atomic.Int64 }
-
-func (c *searchCounts) of(m wire.Mode) *atomic.Int64 {
-	if m == wire.ModeText {
-		return &c.text
-	}
-	return &c.video
-}
-
-func (c *searchCounts) load() wire.Searching {
-	return wire.Searching{Video: c.video.Load(), Text: c.text.Load()}
-}
-
-func (c *searchCounts) store(s wire.Searching) {
-	c.video.Store(s.Video)
-	c.text.Store(s.Text)
-}
-
-// swap stores s and says whether it differs from what was there.
-func (c *searchCounts) swap(s wire.Searching) (changed bool) {
-	video, text := c.video.Swap(s.Video), c.text.Swap(s.Text)
-	return video != s.Video || text != s.Text
 }
 
 // --- routing ---
 
-// step runs a session verb and records what it did in the metrics.
-func (h *Hub) step(s *Session, verb func(*Session) Effects) Effects {
-	fx := s.step(verb)
-	if fx.stoppedSearching != "" {
-		h.metrics.Waiting.WithLabelValues(string(fx.stoppedSearching)).Dec()
-		h.searching.of(fx.stoppedSearching).Add(-1)
+// record counts what a session's transition did in the metrics and the searching counts, and
+// hands its Effects on.
+func (h *Hub) record(fx session.Effects) session.Effects {
+	if fx.StoppedSearching != "" {
+		h.metrics.Waiting.WithLabelValues(string(fx.StoppedSearching)).Dec()
+		h.searching.Of(fx.StoppedSearching).Add(-1)
 	}
-	if fx.startedSearching != "" {
-		h.metrics.Waiting.WithLabelValues(string(fx.startedSearching)).Inc()
-		h.searching.of(fx.startedSearching).Add(1)
+	if fx.StartedSearching != "" {
+		h.metrics.Waiting.WithLabelValues(string(fx.StartedSearching)).Inc()
+		h.searching.Of(fx.StartedSearching).Add(1)
 	}
 	if fx.Waited > 0 {
 		h.metrics.MatchWait.Observe(fx.Waited.Seconds())
@@ -364,7 +327,7 @@ func (h *Hub) step(s *Session, verb func(*Session) Effects) Effects {
 // once on that instance's channel. Never both, never every instance. sender is whose doing
 // it is (the keyed hash of the address of the user whose action it carries, busSelf for the
 // instance's own), for the bus's fair share.
-func (h *Hub) route(inst InstanceID, env *Envelope, sender string) {
+func (h *Hub) route(inst wire.InstanceID, env *envelope.Envelope, sender string) {
 	if inst == h.cfg.Self {
 		h.handleEnvelope(*env)
 		return
@@ -379,55 +342,50 @@ func (h *Hub) route(inst InstanceID, env *Envelope, sender string) {
 }
 
 // handleEnvelope applies a message for a local user. It never blocks.
-func (h *Hub) handleEnvelope(env Envelope) {
-	if env.Kind == KindBan {
-		h.closeBanned(env.Addr, &wire.BannedData{Until: env.Ticket, Reason: env.Reason})
+func (h *Hub) handleEnvelope(env envelope.Envelope) {
+	if env.Kind == envelope.KindBan {
+		h.closeBanned(safety.Ban{Addr: env.Addr, Until: env.Until, Reason: env.Reason})
 		return
 	}
 	s := h.lookup(env.To)
 	if s == nil {
-		if env.Kind == KindRelay {
+		if env.Kind == envelope.KindRelay {
 			h.metrics.Dropped.WithLabelValues("not_matched").Inc()
 		}
 		return // gone: its own disconnect ends its match and tells the partner
 	}
-	var verb func(*Session) Effects
+	var fx session.Effects
 	switch env.Kind {
-	case KindRelay:
-		verb = func(s *Session) Effects { return s.relayed(env.From, env.Instance, env.Match, env.Frame) }
-	case KindMatched:
-		verb = func(s *Session) Effects {
-			return s.matchedBy(env.Ticket, env.Match, env.From, env.Instance, env.Addr, env.Mode, env.Common)
-		}
-	case KindLeft:
-		verb = func(s *Session) Effects { return s.partnerLeft(env.From, env.Match, env.Reason) }
-	case KindMoved:
-		verb = func(s *Session) Effects { return s.partnerMoved(env.From, env.Match, env.Instance, env.Addr) }
-	case KindCall:
-		verb = func(s *Session) Effects { return s.partnerCalled(env.From, env.Match) }
-	case KindPassedOver:
-		searching := h.Searching()
-		verb = func(s *Session) Effects { return s.passedOver(env.Ticket, searching) }
-	case KindReplaced:
-		if s.token() == env.Ticket { // the socket of the token that was just used elsewhere
+	case envelope.KindRelay:
+		fx = s.Relayed(env.From, env.Instance, env.Match, env.Frame)
+	case envelope.KindMatched:
+		fx = s.MatchedBy(env.Ticket, env.Match, env.From, env.Instance, env.Addr, env.Mode, env.Common)
+	case envelope.KindLeft:
+		fx = s.PartnerLeft(env.From, env.Match, env.Reason)
+	case envelope.KindMoved:
+		fx = s.PartnerMoved(env.From, env.Match, env.Instance, env.Addr)
+	case envelope.KindCall:
+		fx = s.PartnerCalled(env.From, env.Match)
+	case envelope.KindPassedOver:
+		fx = s.PassedOver(env.Ticket, h.Searching())
+	case envelope.KindReplaced:
+		if s.Token() == env.TokenHash { // the socket of the token that was just used elsewhere
 			h.superseded(s)
 		}
 		return
-	default:
-		return
 	}
-	if fx := h.step(s, verb); env.Kind == KindRelay && len(fx.Frames) == 0 {
+	if fx = h.record(fx); env.Kind == envelope.KindRelay && len(fx.Frames) == 0 {
 		h.metrics.Dropped.WithLabelValues("not_matched").Inc()
 	}
 }
 
 // closeBanned tells every local user of a banned address so and closes its socket with 4003.
-func (h *Hub) closeBanned(addr string, ban *wire.BannedData) {
-	frame := wire.MustEncode(wire.EvBanned, *ban)
+func (h *Hub) closeBanned(ban safety.Ban) {
+	frame := ban.Frame()
 	for _, s := range h.snapshot() {
-		if s.addr == addr {
-			s.out.Send(frame)
-			s.out.Close(CloseBanned, "banned")
+		if s.Addr == ban.Addr {
+			s.Out.Send(frame)
+			s.Out.Close(wire.CloseBanned, "banned")
 		}
 	}
 }

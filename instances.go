@@ -18,8 +18,8 @@ import (
 // users searching per mode, which the online count adds up. The searching counts are a key
 // of their own (one SET more in the same round trip) rather than a new format of the
 // heartbeat's value, which instances of an older version read as a number.
-func (m *Matchmaker) Heartbeat(ctx context.Context, id InstanceID, clients int, searching wire.Searching, ttl time.Duration) error {
-	return m.call(ctx, "heartbeat", func(ctx context.Context) error {
+func (m *Matchmaker) Heartbeat(ctx context.Context, id wire.InstanceID, clients int, searching wire.Searching, ttl time.Duration) error {
+	return m.Call(ctx, "heartbeat", func(ctx context.Context) error {
 		_, err := m.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			p.Set(ctx, m.keys.Instance(id), clients, ttl)
 			p.Set(ctx, m.keys.Searching(id), formatSearching(searching), ttl)
@@ -45,8 +45,8 @@ func parseSearching(v any) wire.Searching {
 }
 
 // Deregister removes the instance's heartbeat at a clean shutdown.
-func (m *Matchmaker) Deregister(ctx context.Context, id InstanceID) error {
-	return m.call(ctx, "deregister", func(ctx context.Context) error {
+func (m *Matchmaker) Deregister(ctx context.Context, id wire.InstanceID) error {
+	return m.Call(ctx, "deregister", func(ctx context.Context) error {
 		_, err := m.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			p.Del(ctx, m.keys.Instance(id), m.keys.Searching(id))
 			p.SRem(ctx, m.keys.Instances(), string(id))
@@ -57,8 +57,8 @@ func (m *Matchmaker) Deregister(ctx context.Context, id InstanceID) error {
 }
 
 // Alive reports which of the instances have a live heartbeat.
-func (m *Matchmaker) Alive(ctx context.Context, ids []InstanceID) (map[InstanceID]bool, error) {
-	out := make(map[InstanceID]bool, len(ids))
+func (m *Matchmaker) Alive(ctx context.Context, ids []wire.InstanceID) (map[wire.InstanceID]bool, error) {
+	out := make(map[wire.InstanceID]bool, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
@@ -66,7 +66,7 @@ func (m *Matchmaker) Alive(ctx context.Context, ids []InstanceID) (map[InstanceI
 	for i, id := range ids {
 		keys[i] = m.keys.Instance(id)
 	}
-	err := m.call(ctx, "alive", func(ctx context.Context) error {
+	err := m.Call(ctx, "alive", func(ctx context.Context) error {
 		vals, err := m.rdb.MGet(ctx, keys...).Result()
 		for i, v := range vals {
 			out[ids[i]] = v != nil
@@ -86,14 +86,14 @@ type OnlineCount struct {
 // Online adds up the client and searching counts of every live instance (one MGET of both
 // keys of each), counts the live instances, and forgets dead ones.
 func (m *Matchmaker) Online(ctx context.Context) (out OnlineCount, err error) {
-	err = m.call(ctx, "online", func(ctx context.Context) error {
+	err = m.Call(ctx, "online", func(ctx context.Context) error {
 		members, err := m.rdb.SMembers(ctx, m.keys.Instances()).Result()
 		if err != nil || len(members) == 0 {
 			return err
 		}
 		keys := make([]string, 2*len(members))
 		for i, s := range members {
-			keys[i], keys[len(members)+i] = m.keys.Instance(InstanceID(s)), m.keys.Searching(InstanceID(s))
+			keys[i], keys[len(members)+i] = m.keys.Instance(wire.InstanceID(s)), m.keys.Searching(wire.InstanceID(s))
 		}
 		vals, err := m.rdb.MGet(ctx, keys...).Result()
 		if err != nil {
@@ -123,15 +123,15 @@ func (m *Matchmaker) Online(ctx context.Context) (out OnlineCount, err error) {
 }
 
 // LiveInstances lists the instances with a live heartbeat.
-func (m *Matchmaker) LiveInstances(ctx context.Context) ([]InstanceID, error) {
-	var ids []InstanceID
-	err := m.call(ctx, "instances", func(ctx context.Context) error {
+func (m *Matchmaker) LiveInstances(ctx context.Context) ([]wire.InstanceID, error) {
+	var ids []wire.InstanceID
+	err := m.Call(ctx, "instances", func(ctx context.Context) error {
 		members, err := m.rdb.SMembers(ctx, m.keys.Instances()).Result()
 		if err != nil {
 			return err
 		}
 		for _, id := range members {
-			ids = append(ids, InstanceID(id))
+			ids = append(ids, wire.InstanceID(id))
 		}
 		return nil
 	})

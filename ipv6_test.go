@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-megle/go-megle/internal/safety"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -18,7 +19,7 @@ import (
 
 func TestOneAddressRule(t *testing.T) {
 	secret := []byte("s")
-	hash := func(ip string) string { return addressHash(secret, addressKey(netip.MustParseAddr(ip))) }
+	hash := func(ip string) string { return safety.AddressHash(secret, safety.AddressKey(netip.MustParseAddr(ip))) }
 	for _, tc := range []struct {
 		a, b              string
 		sameAddr, sameNet bool
@@ -31,7 +32,7 @@ func TestOneAddressRule(t *testing.T) {
 		{"198.51.100.1", "::ffff:198.51.100.1", true, true},
 	} {
 		ha, hb := hash(tc.a), hash(tc.b)
-		if (ha == hb) != tc.sameAddr || (networkOf(ha) == networkOf(hb)) != tc.sameNet || len(ha) != 32 || !strings.HasPrefix(ha, networkOf(ha)) {
+		if (ha == hb) != tc.sameAddr || (safety.NetworkOf(ha) == safety.NetworkOf(hb)) != tc.sameNet || len(ha) != 32 || !strings.HasPrefix(ha, safety.NetworkOf(ha)) {
 			t.Errorf("%s / %s: %s / %s; want the same address %v, the same network %v", tc.a, tc.b, ha, hb, tc.sameAddr, tc.sameNet)
 		}
 	}
@@ -58,7 +59,7 @@ func TestIPv6BansAndReportsUseOneRule(t *testing.T) {
 	pair(t, bad, v)
 	v.sendRaw(reportFrame(t, map[string]any{"reason": "spam"}))
 	v.expect(wire.EvReported, nil)
-	list := consoleGet[ReportPage](t, insts[0], "/mod/api/reports")
+	list := consoleGet[safety.ReportPage](t, insts[0], "/mod/api/reports")
 	consoleDo(t, insts[0], http.MethodPost, "/mod/api/reports/"+list.Reports[0].ID+"/ban", `{"duration":"24h","reason":"spam"}`, http.StatusOK)
 	expectBanned(t, bad)
 	// the ban: the /64, on every instance, and not the next /64 of its /48
@@ -72,7 +73,7 @@ func TestIPv6BansAndReportsUseOneRule(t *testing.T) {
 	say(r, x, "hi")
 	say(x, r, "something vile")
 	reportWith(t, r, "insults", "something vile")
-	page := consoleGet[ReportPage](t, insts[0], "/mod/api/reports")
+	page := consoleGet[safety.ReportPage](t, insts[0], "/mod/api/reports")
 	if len(page.Reports) != 1 || page.Reports[0].Counts || strings.Join(page.Reports[0].Why, ",") != "banned_reporter" {
 		t.Fatalf("a report from the /48 of a banned /64: %+v", page.Reports)
 	}

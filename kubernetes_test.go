@@ -21,6 +21,7 @@ import (
 	"go.yaml.in/yaml/v4"
 
 	"github.com/go-megle/go-megle/internal/redistest"
+	"github.com/go-megle/go-megle/internal/store"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -219,7 +220,7 @@ func (r renderedChart) args(t *testing.T, component string) []string {
 // pod's grace period.
 func TestChartRollingUpdate(t *testing.T) {
 	requireHelm(t)
-	password, banSecret := strings.ToLower(newID()), newID()+newID()
+	password, banSecret := strings.ToLower(wire.NewID()), wire.NewID()+wire.NewID()
 	rs := redistest.Start(t, "--requirepass", password)
 	chart := renderChart(t, "externalRedis.url="+rs.URL(), "secrets.REDIS_PASSWORD="+password, "secrets.BAN_SECRET="+banSecret)
 	server := chart.containers["server"]
@@ -288,8 +289,8 @@ func TestChartRollingUpdate(t *testing.T) {
 // password the kubelet would put in them, and the test's port and directory in place of the
 // pod's): it refuses a client without the password, keeps nothing on disk, and never evicts.
 func TestChartRedis(t *testing.T) {
-	password := strings.ToLower(newID())
-	chart := renderChart(t, "redis.enabled=true", "secrets.REDIS_PASSWORD="+password, "secrets.BAN_SECRET="+newID()+newID())
+	password := strings.ToLower(wire.NewID())
+	chart := renderChart(t, "redis.enabled=true", "secrets.REDIS_PASSWORD="+password, "secrets.BAN_SECRET="+wire.NewID()+wire.NewID())
 	var args []string
 	rendered := chart.args(t, "redis")
 	for i := 0; i < len(rendered); i++ {
@@ -319,7 +320,7 @@ func TestChartRedis(t *testing.T) {
 // ones granted, no TCP relay; and its quota flags are ones coturn takes.
 func TestChartCoturnRefusesPrivatePeers(t *testing.T) {
 	chart := renderChart(t, "coturn.enabled=true", "coturn.hostNetwork=true", "coturn.host=turn.example.com",
-		"redis.enabled=true", "secrets.REDIS_PASSWORD="+newID(), "secrets.BAN_SECRET="+newID()+newID(), "secrets.TURN_SECRET="+newID()+newID())
+		"redis.enabled=true", "secrets.REDIS_PASSWORD="+wire.NewID(), "secrets.BAN_SECRET="+wire.NewID()+wire.NewID(), "secrets.TURN_SECRET="+wire.NewID()+wire.NewID())
 	var args []string
 	for _, a := range chart.args(t, "coturn") {
 		if !strings.HasPrefix(a, "--pidfile=") { // the pod's /tmp; the loopback adapter puts it in the test's directory
@@ -333,7 +334,7 @@ func TestChartCoturnRefusesPrivatePeers(t *testing.T) {
 	}
 	bin := requireTURNServer(t)
 	ipv6 := loopbackIPv6(t)
-	secret := newID() + newID()
+	secret := wire.NewID() + wire.NewID()
 	checkTURNRefusesPrivatePeers(t, startTURNCommand(t, bin, args, "", secret, secret, ipv6), args, ipv6)
 }
 
@@ -419,7 +420,7 @@ func TestModeratorConsoleOnItsOwnListener(t *testing.T) {
 // TestRedisPasswordSetting: REDIS_PASSWORD reaches a password-protected redis-server in URL
 // mode (replacing none in the URL), and is handed to the Cluster and Sentinel clients.
 func TestRedisPasswordSetting(t *testing.T) {
-	password := strings.ToLower(newID())
+	password := strings.ToLower(wire.NewID())
 	rs := redistest.Start(t, "--requirepass", password)
 	for _, pw := range []string{"", "wrong-" + password} {
 		app, err := NewApp(t.Context(), testConfig(t, rs.URL(), func(c *Config) { c.RedisPassword = pw }), discardLogger())
@@ -436,7 +437,7 @@ func TestRedisPasswordSetting(t *testing.T) {
 		"sentinel": func(c *Config) { c.RedisSentinelAddrs, c.RedisSentinelMaster = []string{"127.0.0.1:1"}, "m" },
 	} {
 		cfg := testConfig(t, "", set, func(c *Config) { c.RedisPassword = password })
-		rdb, stop, err := OpenRedis(t.Context(), cfg, discardLogger())
+		rdb, stop, err := store.OpenRedis(t.Context(), cfg.redis(), discardLogger())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,12 +7,27 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/go-megle/go-megle/internal/metrics"
+	"github.com/go-megle/go-megle/internal/session"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
 // The hub's background loops: the heartbeat that says this instance is alive, pings, the
 // cluster-wide online count, the sweep that ends matches with users of dead instances and
 // reconciles waiting users with Redis, and the refresh of the keys of live conversations.
+
+// loopState is what the background loops write (and the hub's readers read): the Hub's
+// fields of this file.
+type loopState struct {
+	online      atomic.Int64                      // cluster-wide, as last computed
+	onlineLocal atomic.Int64                      // the local client count when online was computed
+	searchAll   metrics.ModeCounts                // cluster-wide, as last computed
+	searchThen  metrics.ModeCounts                // the local counts when searchAll was computed
+	redisOK     atomic.Bool                       // the last heartbeat reached Redis
+	redisSince  atomic.Int64                      // unix nanoseconds since Redis has been reachable again
+	sweeps      int                               // sweeps run (only the sweep loop touches it)
+	missing     map[*session.Session]wire.MatchID // matches the last check found missing (the sweep's)
+}
 
 // Run keeps the loops going, and delivers envelopes from other instances, until Stop.
 func (h *Hub) Run() {
@@ -51,7 +66,7 @@ func (h *Hub) Run() {
 }
 
 func (h *Hub) heartbeat() {
-	err := h.mm.Heartbeat(h.ctx, h.cfg.Self, h.ClientCount(), h.searching.load(), h.cfg.HeartbeatTTL)
+	err := h.mm.Heartbeat(h.ctx, h.cfg.Self, h.ClientCount(), h.searching.Load(), h.cfg.HeartbeatTTL)
 	if was := h.redisOK.Swap(err == nil); was != (err == nil) {
 		if err == nil {
 			h.redisSince.Store(h.now().UnixNano())
@@ -64,7 +79,7 @@ func (h *Hub) heartbeat() {
 
 // pingAll pings every connection: one ticker for the instance instead of a timer per
 // connection.
-func (h *Hub) pingAll() { h.eachConn(Conn.Ping) }
+func (h *Hub) pingAll() { h.eachConn(session.Conn.Ping) }
 
 // roundWorkers bounds the goroutines of a round over every connection (pings, the online
 // count). They write themselves (Conn.SendNow, Conn.Ping): a writer goroutine per connection
@@ -74,14 +89,14 @@ func (h *Hub) pingAll() { h.eachConn(Conn.Ping) }
 const roundWorkers = 16
 
 // eachConn runs f for every local connection on at most roundWorkers goroutines.
-func (h *Hub) eachConn(f func(Conn)) {
+func (h *Hub) eachConn(f func(session.Conn)) {
 	sessions := h.snapshot()
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range min(roundWorkers, len(sessions)) {
 		wg.Go(func() {
 			for i := next.Add(1) - 1; i < int64(len(sessions)); i = next.Add(1) - 1 {
-				f(sessions[i].out)
+				f(sessions[i].Out)
 			}
 		})
 	}
@@ -91,20 +106,20 @@ func (h *Hub) eachConn(f func(Conn)) {
 // updateOnline recomputes the cluster-wide counts (users online, and searching per mode) and
 // sends them to local users when they changed.
 func (h *Hub) updateOnline() {
-	local, localSearching := int64(h.ClientCount()), h.searching.load()
+	local, localSearching := int64(h.ClientCount()), h.searching.Load()
 	n, err := h.mm.Online(h.ctx)
 	if err != nil {
 		return
 	}
 	h.metrics.InstancesAlive.Set(float64(n.Instances))
 	h.onlineLocal.Store(local)
-	h.searchThen.store(localSearching)
-	searchingChanged := h.searchAll.swap(n.Searching)
+	h.searchThen.Store(localSearching)
+	searchingChanged := h.searchAll.Swap(n.Searching)
 	if h.online.Swap(n.Clients) == n.Clients && !searchingChanged {
 		return
 	}
 	frame := wire.MustEncode(wire.EvOnline, wire.OnlineData{Count: n.Clients, Searching: n.Searching})
-	h.eachConn(func(out Conn) { out.SendNow(frame) })
+	h.eachConn(func(out session.Conn) { out.SendNow(frame) })
 }
 
 // matchCheckEvery: every this many sweeps, the matches of local users are checked against
@@ -118,18 +133,18 @@ const matchCheckEvery = 3
 // corrects routes to partners that moved.
 func (h *Hub) sweep() {
 	type remote struct {
-		s       *Session
+		s       *session.Session
 		partner wire.ClientID
-		inst    InstanceID
+		inst    wire.InstanceID
 		match   wire.MatchID
 	}
 	var remotes, matched []remote
-	var waiting []*Session
-	seen := map[InstanceID]bool{}
-	var insts []InstanceID
+	var waiting []*session.Session
+	seen := map[wire.InstanceID]bool{}
+	var insts []wire.InstanceID
 	now := h.now()
 	for _, s := range h.snapshot() {
-		if partner, inst, mid, ok := s.partnerRoute(); ok {
+		if partner, inst, mid, ok := s.PartnerRoute(); ok {
 			matched = append(matched, remote{s, partner, inst, mid})
 			if inst != h.cfg.Self {
 				remotes = append(remotes, remote{s, partner, inst, mid})
@@ -139,7 +154,7 @@ func (h *Hub) sweep() {
 				}
 			}
 		}
-		if _, since, ok := s.waitingSince(); ok && now.Sub(since) > h.cfg.SweepInterval {
+		if _, since, ok := s.WaitingSince(); ok && now.Sub(since) > h.cfg.SweepInterval {
 			waiting = append(waiting, s)
 		}
 	}
@@ -151,10 +166,10 @@ func (h *Hub) sweep() {
 	if h.sweeps++; h.sweeps%matchCheckEvery == 0 && len(matched) > 0 {
 		checks := make([]MatchCheck, len(matched))
 		for i, m := range matched {
-			checks[i] = MatchCheck{User: m.s.id, Match: m.match, Partner: m.partner}
+			checks[i] = MatchCheck{User: m.s.ID, Match: m.match, Partner: m.partner}
 		}
 		if states, err := h.mm.MatchStates(h.ctx, checks); err == nil {
-			missing := map[*Session]wire.MatchID{}
+			missing := map[*session.Session]wire.MatchID{}
 			for i, m := range matched {
 				if !states[i].Exists {
 					missing[m.s] = m.match
@@ -192,16 +207,16 @@ func (h *Hub) sweep() {
 // no operation of its own is under way: the read is not atomic with the session, and a user
 // who pressed Next or Stop since has a new match, or none, and a new resume token (a churning
 // user's token would otherwise look like another socket's).
-func (h *Hub) correct(s *Session, partner wire.ClientID, inst InstanceID, mid wire.MatchID, st MatchState) {
-	if !s.tryLockOps() {
+func (h *Hub) correct(s *session.Session, partner wire.ClientID, inst wire.InstanceID, mid wire.MatchID, st MatchState) {
+	if !s.TryLockOps() {
 		return // an operation of its own is under way: the next check decides
 	}
-	defer s.unlockOps()
-	if !s.isMatchedWith(partner, mid) {
+	defer s.UnlockOps()
+	if !s.IsMatchedWith(partner, mid) {
 		return // moved on since the check was read
 	}
 	switch {
-	case st.Instance != "" && st.Instance != h.cfg.Self || st.Token != "" && st.Token != s.token():
+	case st.Instance != "" && st.Instance != h.cfg.Self || st.Token != "" && st.Token != s.Token():
 		// the identity lives on a newer socket (its replaced notice was lost): this one goes
 		h.metrics.Reconciled.WithLabelValues("superseded").Inc()
 		h.superseded(s)
@@ -209,25 +224,25 @@ func (h *Hub) correct(s *Session, partner wire.ClientID, inst InstanceID, mid wi
 		// first seen missing: the next check decides
 	case !st.Exists:
 		h.metrics.Reconciled.WithLabelValues("match_vanished").Inc()
-		h.finish(s, h.step(s, func(s *Session) Effects { return s.partnerGone(partner, mid, inst) }).Ended)
+		h.finish(s, h.record(s.PartnerGone(partner, mid, inst)).Ended)
 	case st.PartnerInstance != "" && st.PartnerInstance != inst:
 		h.metrics.Reconciled.WithLabelValues("rerouted").Inc()
-		h.step(s, func(s *Session) Effects { return s.partnerMoved(partner, mid, st.PartnerInstance, "") })
+		h.record(s.PartnerMoved(partner, mid, st.PartnerInstance, ""))
 	}
 }
 
 // retryAllUnfinished runs again every end Redis has not taken yet.
 func (h *Hub) retryAllUnfinished() {
 	h.mu.RLock()
-	pending := make([]*Session, 0, len(h.unfinished))
+	pending := make([]*session.Session, 0, len(h.unfinished))
 	for s := range h.unfinished {
 		pending = append(pending, s)
 	}
 	h.mu.RUnlock()
 	for _, s := range pending {
-		if s.tryLockOps() {
+		if s.TryLockOps() {
 			h.retryUnfinished(s)
-			s.unlockOps()
+			s.UnlockOps()
 		}
 	}
 }
@@ -236,13 +251,13 @@ func (h *Hub) retryAllUnfinished() {
 // Messages between instances are at-most-once, and a Redis restart forgets the queues: a
 // user that was paired but never told is told now, and one Redis no longer has waiting is
 // queued again with the same search.
-func (h *Hub) reconcileWaiting(sessions []*Session) {
+func (h *Hub) reconcileWaiting(sessions []*session.Session) {
 	if len(sessions) == 0 {
 		return
 	}
 	ids := make([]wire.ClientID, len(sessions))
 	for i, s := range sessions {
-		ids[i] = s.id
+		ids[i] = s.ID
 	}
 	states, err := h.mm.UserStates(h.ctx, ids)
 	if err != nil {
@@ -251,17 +266,17 @@ func (h *Hub) reconcileWaiting(sessions []*Session) {
 	for i, s := range sessions {
 		// A user with an operation of its own under way (a find_match whose script is
 		// queued in Redis, say) is left alone: that operation knows what Redis did.
-		if !s.tryLockOps() {
+		if !s.TryLockOps() {
 			continue
 		}
 		h.reconcileOne(s, states[i])
-		s.unlockOps()
+		s.UnlockOps()
 	}
 }
 
 // reconcileOne applies what Redis says of one waiting user. Called with its op lock held.
-func (h *Hub) reconcileOne(s *Session, st UserState) {
-	ticket, _, current := s.waitingSince()
+func (h *Hub) reconcileOne(s *session.Session, st UserState) {
+	ticket, _, current := s.WaitingSince()
 	switch {
 	case !current || st.Ticket != ticket && st.State != "":
 		// moved on locally, or a newer search of this user is in Redis
@@ -273,9 +288,7 @@ func (h *Hub) reconcileOne(s *Session, st UserState) {
 			return
 		}
 		h.metrics.Reconciled.WithLabelValues("match_applied").Inc()
-		h.step(s, func(s *Session) Effects {
-			return s.matchedBy(ticket, st.Match, st.Partner, m.PartnerInstance, m.PartnerAddr, m.Mode, m.Common)
-		})
+		h.record(s.MatchedBy(ticket, st.Match, st.Partner, m.PartnerInstance, m.PartnerAddr, m.Mode, m.Common))
 	case st.State != "waiting":
 		h.metrics.Reconciled.WithLabelValues("requeued").Inc()
 		h.searchAgain(s, ticket, EnqueueRequest{Requeue: true})
@@ -284,19 +297,19 @@ func (h *Hub) reconcileOne(s *Session, st UserState) {
 
 // partnerGone ends a match whose partner vanished with its instance, unless the partner is
 // still within its resume grace, and tells the local user.
-func (h *Hub) partnerGone(s *Session, partner wire.ClientID, mid wire.MatchID) {
-	s.lockOps()
-	defer s.unlockOps()
-	if !s.isMatchedWith(partner, mid) || h.partnerMayResume(s, partner, mid) {
+func (h *Hub) partnerGone(s *session.Session, partner wire.ClientID, mid wire.MatchID) {
+	s.LockOps()
+	defer s.UnlockOps()
+	if !s.IsMatchedWith(partner, mid) || h.partnerMayResume(s, partner, mid) {
 		return
 	}
-	h.finish(s, h.step(s, func(s *Session) Effects { return s.partnerGone(partner, mid, "") }).Ended)
+	h.finish(s, h.record(s.PartnerGone(partner, mid, "")).Ended)
 }
 
 // partnerMayResume is asked when the partner's instance is dead: it says whether to keep the
 // match for now, because the partner resumed on a live instance (routing is updated) or is
 // still within its grace period. Called with the op lock held.
-func (h *Hub) partnerMayResume(s *Session, partner wire.ClientID, mid wire.MatchID) bool {
+func (h *Hub) partnerMayResume(s *session.Session, partner wire.ClientID, mid wire.MatchID) bool {
 	p, err := h.mm.UserRoute(h.ctx, partner)
 	if err != nil {
 		return true // Redis is away: decide at the next sweep
@@ -305,10 +318,10 @@ func (h *Hub) partnerMayResume(s *Session, partner wire.ClientID, mid wire.Match
 		return false
 	}
 	if p.Instance != "" {
-		if alive, err := h.mm.Alive(h.ctx, []InstanceID{p.Instance}); err == nil && alive[p.Instance] {
-			if _, inst, _, _ := s.partnerRoute(); inst != p.Instance {
+		if alive, err := h.mm.Alive(h.ctx, []wire.InstanceID{p.Instance}); err == nil && alive[p.Instance] {
+			if _, inst, _, _ := s.PartnerRoute(); inst != p.Instance {
 				h.metrics.Reconciled.WithLabelValues("rerouted").Inc()
-				h.step(s, func(s *Session) Effects { return s.partnerMoved(partner, mid, p.Instance, "") })
+				h.record(s.PartnerMoved(partner, mid, p.Instance, ""))
 			}
 			return true
 		}
@@ -323,9 +336,9 @@ func (h *Hub) refresh() {
 	var matches []wire.MatchID
 	queues := map[string]bool{}
 	for _, s := range h.snapshot() {
-		user, match, mode, interests := s.liveKeys()
+		user, match, mode, interests := s.LiveKeys()
 		if user {
-			users = append(users, s.id)
+			users = append(users, s.ID)
 		}
 		if match != "" {
 			matches = append(matches, match) // one side refreshes the match hash

@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/go-megle/go-megle/internal/redistest"
+	"github.com/go-megle/go-megle/internal/safety"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -208,7 +209,7 @@ func TestConnectionErrorsAreLoggedWithoutAddresses(t *testing.T) {
 		Addr: &net.TCPAddr{IP: net.ParseIP("2001:db8:4242:1::77"), Port: 51234}, Err: syscall.EPIPE}
 	v4 := &net.OpError{Op: "read", Net: "tcp", Addr: &net.TCPAddr{IP: net.ParseIP("203.0.113.202"), Port: 4000}, Err: syscall.ECONNRESET}
 	for _, err := range []error{opErr, v4, fmt.Errorf("write close frame: %w", opErr)} {
-		got := peerErr(err)
+		got := safety.PeerErr(err)
 		if strings.Contains(got, "2001:db8") || strings.Contains(got, "203.0.113") || strings.Contains(got, "10.0.0.1") {
 			t.Errorf("%q logged as %q", err, got)
 		}
@@ -217,8 +218,8 @@ func TestConnectionErrorsAreLoggedWithoutAddresses(t *testing.T) {
 		}
 	}
 	var out strings.Builder
-	httpErrorLog(slog.New(slog.NewTextHandler(&out, nil))).Printf("http: panic serving %s: boom", "198.51.100.7:4000")
-	httpErrorLog(slog.New(slog.NewTextHandler(&out, nil))).Printf("http: panic serving %s: boom", "[2001:db8::9]:4000")
+	safety.HTTPErrorLog(slog.New(slog.NewTextHandler(&out, nil))).Printf("http: panic serving %s: boom", "198.51.100.7:4000")
+	safety.HTTPErrorLog(slog.New(slog.NewTextHandler(&out, nil))).Printf("http: panic serving %s: boom", "[2001:db8::9]:4000")
 	if strings.Contains(out.String(), "198.51.100.7") || strings.Contains(out.String(), "2001:db8") || strings.Count(out.String(), "panic serving") != 2 {
 		t.Fatalf("the HTTP server's log: %s", out.String())
 	}

@@ -1,9 +1,28 @@
 // Command go-megle is a horizontally scalable WebRTC signaling server for random 1:1 video and
-// text chat. Where to read: a message enters in client.go (readPump, decode), is decided by
-// the user's Session (session.go) and carried out by the hub (operations.go, with match.go's
-// Redis scripts), and leaves through the partner's connection (client.go's write pump) or, for
-// a partner on another instance, once through pubsub.go. The README's Architecture section
-// has the whole map.
+// text chat. Where to read: a message enters in client_read.go's read pump, is decoded by
+// internal/inbound, decided by the user's Session (internal/session) and carried out by the
+// hub (operations.go, with match.go's Redis scripts), and leaves through the partner's
+// connection (client.go's writer) or, for a partner on another instance, once through
+// pubsub.go. The README's Architecture section has the whole map: this package is the
+// instance, every concern of its own an internal/ package below it.
+//
+// # Lock order
+//
+// The one place it is written. A lock may be taken while holding only locks above it:
+//
+//  1. internal/session Session.op: one user's whole operation (find, fallback, leave,
+//     disconnect, the sweep's corrections), which may span Redis round trips; taken by the
+//     root's operations (LockOps).
+//  2. Hub.mu (hub.go): the registry of local sessions.
+//  3. internal/session Session.mu: one transition and the queuing of its frames (Step).
+//     Transitions caused by other users take only this one, so they never wait for a Redis
+//     round trip of this user.
+//  4. Client.rmu (client.go): parking and waking the read pump; then internal/poll Poller.mu.
+//  5. Client.qmu (client.go): the connection's send queue; the last lock taken.
+//
+// Leaf locks, under which nothing else is taken and no other package is called:
+// internal/fairq Queue.mu, internal/store ScriptBatcher.mu, internal/safety AddressCap.mu,
+// httpConnCap.mu and UnfinishedBytes.mu, internal/web Console.mu.
 package main
 
 import (
@@ -15,7 +34,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -23,11 +41,21 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/go-megle/go-megle/internal/envelope"
+	"github.com/go-megle/go-megle/internal/ice"
+	"github.com/go-megle/go-megle/internal/inbound"
+	"github.com/go-megle/go-megle/internal/metrics"
+	"github.com/go-megle/go-megle/internal/poll"
+	"github.com/go-megle/go-megle/internal/safety"
+	"github.com/go-megle/go-megle/internal/store"
+	"github.com/go-megle/go-megle/internal/web"
+	"github.com/go-megle/go-megle/internal/wire"
 )
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
-		os.Exit(healthcheck(os.Args[2:], os.Stderr))
+		os.Exit(web.Healthcheck(os.Args[2:], os.Stderr))
 	}
 	os.Exit(run(os.Args[1:], Environ, os.Stderr))
 }
@@ -67,10 +95,10 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 	go func() { serveErr <- httpSrv.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "instance", cfg.InstanceID)
 	if cfg.PprofAddr != "" {
-		go servePprof(cfg.PprofAddr, log)
+		go web.ServePprof(cfg.PprofAddr, log)
 	}
 	if cfg.MetricsAddr != "" {
-		go serveMetrics(cfg.MetricsAddr, app, log)
+		go app.Server.ServeMetrics(cfg.MetricsAddr)
 	}
 	if cfg.ModAddr != "" {
 		go serveMod(cfg.ModAddr, app, log)
@@ -100,24 +128,24 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 type App struct {
 	cfg        Config
 	log        *slog.Logger
-	Metrics    *Metrics
+	Metrics    *metrics.Metrics
 	Hub        *Hub
-	Server     *Server
+	Server     *web.Server
 	Redis      redis.UniversalClient
-	poller     *Poller // nil: none
-	httpConns  *httpConnCap
+	poller     *poll.Poller // nil: none
+	httpConns  *safety.HTTPConnCap
 	closeRedis func()
 }
 
 // NewApp builds and starts an instance. A Redis that cannot be reached yet is not fatal (the
 // instance starts not ready and recovers by itself); a script Redis rejects is.
 func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
-	rdb, closeRedis, err := OpenRedis(ctx, cfg, log)
+	rdb, closeRedis, err := store.OpenRedis(ctx, cfg.redis(), log)
 	if err != nil {
 		return nil, err
 	}
-	metrics := NewMetrics()
-	keys := Keys{prefix: cfg.KeyPrefix}
+	metrics := metrics.NewMetrics()
+	keys := store.NewKeys(cfg.KeyPrefix)
 	mm, err := NewMatchmaker(ctx, rdb, MatchmakerConfig{Keys: keys, MatchTTL: cfg.MatchTTL, Timeout: cfg.RedisTimeout,
 		Now: time.Now, Metrics: metrics, RematchCooldown: cfg.RematchCooldown})
 	var rerr redis.Error
@@ -128,10 +156,11 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		log.Warn("Redis not reachable at start-up; starting not ready", "err", err)
 	}
-	bus := NewBus(rdb, keys, cfg.InstanceID, 8192, cfg.PublishBytes, log, metrics)
+	bus := NewBus(BusConfig{Self: cfg.InstanceID, Queue: 8192, QueueBytes: cfg.PublishBytes, EnvelopeVersion: envelope.Version(cfg.EnvelopeVersion)},
+		BusParts{Redis: rdb, Keys: keys, Log: log, Metrics: metrics})
 	secret := []byte(cfg.BanSecret)
 	if len(secret) == 0 {
-		secret = []byte(newID())
+		secret = []byte(wire.NewID())
 		if !cfg.development() {
 			log.Warn("BAN_SECRET is not set: address limits and bans hold on this instance only; set the same BAN_SECRET on every replica")
 		}
@@ -139,46 +168,50 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if names := cfg.publicDefaults(); len(names) > 0 { // development only: validate refuses them otherwise
 		log.Warn("public development defaults in use: fine on a laptop, refused with a real Redis", "settings", strings.Join(names, ", "))
 	}
-	safety := NewSafety(rdb, keys, SafetyConfig{ReportTTL: cfg.ReportTTL, ReportRate: cfg.ReportRate,
+	trust := safety.New(rdb, keys, safety.Config{ReportTTL: cfg.ReportTTL, ReportRate: cfg.ReportRate,
 		AutobanReporters: cfg.AutobanReporters, AutobanWindow: cfg.AutobanWindow, AutobanDuration: cfg.AutobanDuration,
 		EvidenceMax: cfg.EvidenceMax, ReportsMax: cfg.ReportsMax, MinConversation: cfg.MinConversation,
-		ReporterAge: cfg.ReporterAge, Secret: secret}, mm.redisCalls, time.Now)
-	ice := NewICEProvider(cfg.STUNURLs, cfg.TURNURLs, cfg.TURNSecret, cfg.TURNTTL, time.Now)
+		ReporterAge: cfg.ReporterAge, Secret: secret}, mm.Calls, time.Now)
+	ice := ice.NewICEProvider(cfg.STUNURLs, cfg.TURNURLs, cfg.TURNSecret, cfg.TURNTTL, time.Now)
 	hub := NewHub(ctx, HubConfig{
 		Self: cfg.InstanceID, InterestFallback: cfg.InterestFallback, MatchTTL: cfg.MatchTTL,
 		ResumeGrace: cfg.ResumeGrace, HeartbeatInterval: cfg.HeartbeatInterval, HeartbeatTTL: cfg.HeartbeatTTL,
 		SweepInterval: cfg.SweepInterval, OnlineInterval: cfg.OnlineInterval, PingInterval: cfg.PingInterval,
 		Limits: ClientLimits{
-			ReadLimit: cfg.ReadLimit, MessageTimeout: cfg.MessageTimeout, Unfinished: newUnfinishedBytes(cfg.UnfinishedBytesPerIP),
-			SendQueue: cfg.SendQueue, SendBytes: cfg.SendBytes, RateLimit: cfg.RateLimit,
-			RateBurst: cfg.RateBurst, RateStrikes: cfg.RateStrike, FindRate: cfg.FindRate, FindBurst: cfg.FindBurst,
+			ReadLimit: cfg.ReadLimit, MessageTimeout: cfg.MessageTimeout, Unfinished: safety.NewUnfinishedBytes(cfg.UnfinishedBytesPerIP),
+			SendQueue: cfg.SendQueue, SendBytes: cfg.SendBytes, Rates: inbound.LimitsConfig{Rate: cfg.RateLimit,
+				Burst: cfg.RateBurst, Strikes: cfg.RateStrike, FindRate: cfg.FindRate, FindBurst: cfg.FindBurst},
 			PingInterval: cfg.PingInterval,
 		},
-	}, mm, bus, safety, NewPowGate(cfg.PowMaxNumber, cfg.PowTTL, time.Now), ice, log, metrics, time.Now)
+	}, HubParts{Matchmaker: mm, Bus: bus, Safety: trust, Pow: safety.NewPowGate(cfg.PowMaxNumber, cfg.PowTTL, time.Now), ICE: ice,
+		Log: log, Metrics: metrics, Now: time.Now})
 	metrics.SetReadiness(func() bool { ok, _ := hub.Ready(); return ok })
 	hub.Run()
-	addrs := NewAddressCap(rdb, keys, cfg.InstanceID, cfg.MaxConnsPerIP, secret, mm.redisCalls, log)
+	addrs := safety.NewAddressCap(safety.AddressCapConfig{Self: cfg.InstanceID, Max: cfg.MaxConnsPerIP, Secret: secret},
+		safety.AddressCapParts{Redis: rdb, Keys: keys, Calls: mm.Calls, Log: log})
 	addrsCtx, stopAddrs := context.WithCancel(ctx)
 	addrsDone := make(chan struct{})
 	go func() {
 		defer close(addrsDone)
 		addrs.Run(addrsCtx)
 	}()
-	var console *Console
+	var console *web.Console
 	if cfg.ModToken != "" {
-		console = NewConsole(cfg.ModToken, safety, hub, metrics, log, func(r *http.Request) string {
-			return clientAddress(r.RemoteAddr, r.Header, cfg.TrustedProxies, cfg.ForwardedHeader)
+		console = web.NewConsole(cfg.ModToken, trust, hub, metrics, log, func(r *http.Request) string {
+			return safety.ClientAddress(r.RemoteAddr, r.Header, cfg.TrustedProxies, cfg.ForwardedHeader)
 		})
 	}
-	poller, err := NewPoller(log)
+	poller, err := poll.NewPoller(log)
 	if err != nil {
 		log.Warn("no poller: every idle connection keeps a goroutine waiting in a read", "err", err)
 	}
-	srv := NewServer(cfg, hub, addrs, console, poller, log, metrics, ice, uiFS(cfg.WebDir))
-	if srv.ui == nil {
+	srv := web.NewServer(web.ServerConfig{MetricsAddr: cfg.MetricsAddr, ModAddr: cfg.ModAddr, TrustedProxies: cfg.TrustedProxies,
+		ForwardedHeader: cfg.ForwardedHeader, AllowedOrigins: cfg.AllowedOrigins},
+		web.ServerParts{Hub: hub, Addrs: addrs, Console: console, Poller: poller, Log: log, Metrics: metrics, ICE: ice, UI: uiFS(cfg.WebDir)})
+	if srv.UI == nil {
 		log.Warn("the web UI is not built; / explains how to build it", "web_dir", cfg.WebDir)
 	}
-	httpConns := newHTTPConnCap(cfg.MaxHTTPConnsPerIP, cfg.TrustedProxies, metrics.Disconnects.WithLabelValues("http_ip_cap").Inc)
+	httpConns := safety.NewHTTPConnCap(cfg.MaxHTTPConnsPerIP, cfg.TrustedProxies, metrics.Disconnects.WithLabelValues("http_ip_cap").Inc)
 	return &App{cfg: cfg, log: log, Metrics: metrics, Hub: hub, Server: srv, Redis: rdb, poller: poller, httpConns: httpConns,
 		closeRedis: func() { stopAddrs(); <-addrsDone; closeRedis() }}, nil
 }
@@ -192,7 +225,7 @@ func (a *App) HTTPServer() *http.Server {
 	return &http.Server{
 		Handler: a.Handler(), ReadHeaderTimeout: a.cfg.HTTPTimeout,
 		ReadTimeout: a.cfg.HTTPTimeout, WriteTimeout: a.cfg.HTTPTimeout, IdleTimeout: a.cfg.HTTPIdleTimeout,
-		ErrorLog: httpErrorLog(a.log), ConnState: a.httpConns.ConnState,
+		ErrorLog: safety.HTTPErrorLog(a.log), ConnState: a.httpConns.ConnState,
 	}
 }
 
@@ -219,30 +252,6 @@ func (a *App) Close() {
 	a.Shutdown(ctx, nil)
 }
 
-// servePprof serves the runtime profiles on their own listener, apart from the public one.
-func servePprof(addr string, log *slog.Logger) {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	log.Info("pprof listening", "addr", addr)
-	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	if err := srv.ListenAndServe(); err != nil {
-		log.Error("pprof listener stopped", "err", err)
-	}
-}
-
-// serveMetrics serves /metrics on its own listener (METRICS_ADDR), apart from the public one.
-func serveMetrics(addr string, a *App, log *slog.Logger) {
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", a.Server.metricsHandler())
-	log.Info("metrics listening", "addr", addr)
-	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
-	if err := srv.ListenAndServe(); err != nil {
-		log.Error("metrics listener stopped", "err", err)
-	}
-}
-
 // serveMod serves the moderator console on its own listener (MOD_ADDR), with the public
 // listener's timeouts, so that no route to the public port reaches it.
 func serveMod(addr string, a *App, log *slog.Logger) {
@@ -260,25 +269,4 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
-}
-
-// healthcheck probes a running instance's /healthz, for container images without a shell:
-// go-megle healthcheck [http://127.0.0.1:8080/healthz]
-func healthcheck(args []string, stderr io.Writer) int {
-	target := "http://127.0.0.1:8080/healthz"
-	if len(args) > 0 {
-		target = args[0]
-	}
-	client := &http.Client{Timeout: 3 * time.Second}
-	resp, err := client.Get(target)
-	if err != nil {
-		fmt.Fprintf(stderr, "healthcheck: %v\n", err)
-		return 1
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		fmt.Fprintf(stderr, "healthcheck: %s answered %s\n", target, resp.Status)
-		return 1
-	}
-	return 0
 }

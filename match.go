@@ -10,6 +10,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/go-megle/go-megle/internal/metrics"
+	"github.com/go-megle/go-megle/internal/store"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -37,7 +39,7 @@ const (
 // EnqueueRequest is one run of match.lua.
 type EnqueueRequest struct {
 	Client    wire.ClientID
-	Instance  InstanceID
+	Instance  wire.InstanceID
 	Mode      wire.Mode
 	Interests []string
 	Match     wire.MatchID // the id to use on a hit
@@ -52,7 +54,7 @@ type EnqueueRequest struct {
 type EnqueueResult struct {
 	Outcome         Outcome
 	Partner         wire.ClientID
-	PartnerInstance InstanceID
+	PartnerInstance wire.InstanceID
 	PartnerTicket   string
 	PartnerAddr     string // the partner's address, as its keyed hash
 	Common          []string
@@ -67,7 +69,7 @@ type EnqueueResult struct {
 // ticket of its search.
 type Waiter struct {
 	Client   wire.ClientID
-	Instance InstanceID
+	Instance wire.InstanceID
 	Ticket   string
 }
 
@@ -77,20 +79,17 @@ type LeaveResult struct {
 	Ended           bool
 	Moved           bool
 	Partner         wire.ClientID
-	PartnerInstance InstanceID
+	PartnerInstance wire.InstanceID
 	Match           wire.MatchID
 }
 
-// ErrRedis wraps every failure to reach Redis, so callers can answer "unavailable".
-var ErrRedis = errors.New("redis unavailable")
-
 // MatchmakerConfig is what the matchmaker needs.
 type MatchmakerConfig struct {
-	Keys     Keys
+	Keys     store.Keys
 	MatchTTL time.Duration
 	Timeout  time.Duration // upper bound of one operation
 	Now      func() time.Time
-	Metrics  *Metrics
+	Metrics  *metrics.Metrics
 	// RematchCooldown: two users whose match ended are not paired again for this long
 	RematchCooldown time.Duration
 }
@@ -99,13 +98,13 @@ type MatchmakerConfig struct {
 // instance heartbeats. It holds no local state besides its configuration. Every operation
 // goes through call, which bounds it by the operation timeout, times it and counts its errors.
 type Matchmaker struct {
-	redisCalls
+	store.Calls
 	rdb      redis.UniversalClient
-	keys     Keys
+	keys     store.Keys
 	matchTTL time.Duration
 	cooldown time.Duration
 	now      func() time.Time
-	scripts  *scriptBatcher // every script run of the hub's operations shares round trips through it
+	scripts  *store.ScriptBatcher // every script run of the hub's operations shares round trips through it
 	match    *redis.Script
 	leave    *redis.Script
 	resume   *redis.Script
@@ -117,41 +116,20 @@ type Matchmaker struct {
 // the matchmaker returned with a load error is still usable once Redis can be reached.
 func NewMatchmaker(ctx context.Context, rdb redis.UniversalClient, cfg MatchmakerConfig) (*Matchmaker, error) {
 	m := &Matchmaker{
-		redisCalls: redisCalls{timeout: cfg.Timeout, metrics: cfg.Metrics},
-		rdb:        rdb, keys: cfg.Keys, matchTTL: cfg.MatchTTL, cooldown: cfg.RematchCooldown, now: cfg.Now,
-		scripts: newScriptBatcher(rdb, cfg.Timeout),
+		Calls: store.Calls{Timeout: cfg.Timeout, Metrics: cfg.Metrics},
+		rdb:   rdb, keys: cfg.Keys, matchTTL: cfg.MatchTTL, cooldown: cfg.RematchCooldown, now: cfg.Now,
+		scripts: store.NewScriptBatcher(rdb, cfg.Timeout),
 		match:   redis.NewScript(endMatchSource + matchScriptSource),
 		leave:   redis.NewScript(endMatchSource + leaveScriptSource),
 		resume:  redis.NewScript(resumeScriptSource),
 		detach:  redis.NewScript(detachScriptSource),
 	}
 	for name, s := range map[string]*redis.Script{"match.lua": m.match, "leave.lua": m.leave, "resume.lua": m.resume, "detach.lua": m.detach} {
-		if err := m.call(ctx, "load", func(ctx context.Context) error { return s.Load(ctx, rdb).Err() }); err != nil {
+		if err := m.Call(ctx, "load", func(ctx context.Context) error { return s.Load(ctx, rdb).Err() }); err != nil {
 			return m, fmt.Errorf("load %s: %w", name, err)
 		}
 	}
 	return m, nil
-}
-
-// redisCalls bounds, times and counts Redis operations: every Redis call of the hub's parts
-// (matchmaker, address cap) goes through call.
-type redisCalls struct {
-	timeout time.Duration
-	metrics *Metrics
-}
-
-// call runs one Redis operation within the operation timeout, records its latency and any
-// error under op, and wraps the error in ErrRedis.
-func (r redisCalls) call(ctx context.Context, op string, f func(context.Context) error) error {
-	ctx, cancel := context.WithTimeout(ctx, r.timeout)
-	defer cancel()
-	start := time.Now()
-	err := f(ctx)
-	r.metrics.observeRedis(op, start, err)
-	if err != nil {
-		return fmt.Errorf("%w: %s: %w", ErrRedis, op, err)
-	}
-	return nil
 }
 
 // maxEnqueueAttempts bounds the runs of match.lua for one search: each drops up to 256 stale
@@ -169,14 +147,14 @@ func (m *Matchmaker) Enqueue(ctx context.Context, r EnqueueRequest) (res Enqueue
 	case r.Requeue:
 		how = "2"
 	}
-	err = m.call(ctx, "match", func(ctx context.Context) error {
+	err = m.Call(ctx, "match", func(ctx context.Context) error {
 		for attempt := 1; ; attempt++ {
 			retry := "1"
 			if attempt == maxEnqueueAttempts {
 				retry = "0" // the last run queues the caller whatever is left
 			}
-			reply, err := m.scripts.run(ctx, m.match, []string{m.keys.User(r.Client)},
-				m.keys.prefix, string(r.Client), string(r.Instance), string(r.Mode), string(r.Match),
+			reply, err := m.scripts.Run(ctx, m.match, []string{m.keys.User(r.Client)},
+				m.keys.Prefix(), string(r.Client), string(r.Instance), string(r.Mode), string(r.Match),
 				m.now().UnixMilli(), int64(m.matchTTL/time.Second), how, r.Ticket, r.TokenHash,
 				strings.Join(r.Interests, "\n"), retry, r.Addr, int64(m.cooldown/time.Second)).StringSlice()
 			if err != nil {
@@ -203,7 +181,7 @@ func parseMatchReply(full []string) (res EnqueueResult, again bool, err error) {
 	}
 	res, again, err = parseOutcome(full[3:])
 	if full[0] != "" {
-		res.Ended = LeaveResult{Ended: true, Partner: wire.ClientID(full[0]), PartnerInstance: InstanceID(full[1]), Match: wire.MatchID(full[2])}
+		res.Ended = LeaveResult{Ended: true, Partner: wire.ClientID(full[0]), PartnerInstance: wire.InstanceID(full[1]), Match: wire.MatchID(full[2])}
 	}
 	return res, again, err
 }
@@ -216,7 +194,7 @@ func parseOutcome(reply []string) (res EnqueueResult, again bool, err error) {
 	case len(reply) >= 2 && reply[0] == "waiting" && (len(reply)-2)%3 == 0:
 		res = EnqueueResult{Outcome: OutcomeWaiting, PassedOver: reply[1] == "new"}
 		for i := 2; i < len(reply); i += 3 {
-			res.Skipped = append(res.Skipped, Waiter{Client: wire.ClientID(reply[i]), Instance: InstanceID(reply[i+1]), Ticket: reply[i+2]})
+			res.Skipped = append(res.Skipped, Waiter{Client: wire.ClientID(reply[i]), Instance: wire.InstanceID(reply[i+1]), Ticket: reply[i+2]})
 		}
 		return res, false, nil
 	case len(reply) == 1 && reply[0] == "stale":
@@ -225,7 +203,7 @@ func parseOutcome(reply []string) (res EnqueueResult, again bool, err error) {
 		return EnqueueResult{Outcome: OutcomeMoved}, false, nil
 	case len(reply) >= 5 && reply[0] == "matched":
 		return EnqueueResult{
-			Outcome: OutcomeMatched, Partner: wire.ClientID(reply[1]), PartnerInstance: InstanceID(reply[2]),
+			Outcome: OutcomeMatched, Partner: wire.ClientID(reply[1]), PartnerInstance: wire.InstanceID(reply[2]),
 			PartnerTicket: reply[3], PartnerAddr: reply[4], Common: append([]string{}, reply[5:]...),
 		}, false, nil
 	}
@@ -235,11 +213,11 @@ func parseOutcome(reply []string) (res EnqueueResult, again bool, err error) {
 // LeaveRequest is one run of leave.lua: end a user's search or match.
 type LeaveRequest struct {
 	Client    wire.ClientID
-	Instance  InstanceID // only if the user still lives here (it may have resumed elsewhere)
-	Token     string     // and only if Redis holds this resume token hash for it (empty: any)
-	Forget    bool       // delete the user hash as well
-	HeldOnly  bool       // only if the user is held for a resume (a hold's expiry)
-	NextToken string     // replace the resume token hash (empty: keep it)
+	Instance  wire.InstanceID // only if the user still lives here (it may have resumed elsewhere)
+	Token     string          // and only if Redis holds this resume token hash for it (empty: any)
+	Forget    bool            // delete the user hash as well
+	HeldOnly  bool            // only if the user is held for a resume (a hold's expiry)
+	NextToken string          // replace the resume token hash (empty: keep it)
 }
 
 // Leave runs leave.lua.
@@ -248,8 +226,8 @@ func (m *Matchmaker) Leave(ctx context.Context, r LeaveRequest) (res LeaveResult
 	if r.HeldOnly {
 		op = "expire_hold"
 	}
-	err = m.call(ctx, op, func(ctx context.Context) error {
-		reply, err := m.scripts.run(ctx, m.leave, []string{m.keys.User(r.Client)}, m.keys.prefix, string(r.Client),
+	err = m.Call(ctx, op, func(ctx context.Context) error {
+		reply, err := m.scripts.Run(ctx, m.leave, []string{m.keys.User(r.Client)}, m.keys.Prefix(), string(r.Client),
 			luaFlag(r.Forget), string(r.Instance), luaFlag(r.HeldOnly), r.NextToken, r.Token,
 			int64(m.cooldown/time.Second), m.now().UnixMilli()).StringSlice()
 		if err != nil {
@@ -272,7 +250,7 @@ func luaFlag(b bool) string {
 func parseLeaveReply(reply []string) (LeaveResult, error) {
 	switch {
 	case len(reply) == 4 && reply[0] == "matched":
-		return LeaveResult{Ended: true, Partner: wire.ClientID(reply[1]), PartnerInstance: InstanceID(reply[2]), Match: wire.MatchID(reply[3])}, nil
+		return LeaveResult{Ended: true, Partner: wire.ClientID(reply[1]), PartnerInstance: wire.InstanceID(reply[2]), Match: wire.MatchID(reply[3])}, nil
 	case len(reply) == 1 && reply[0] == "moved":
 		return LeaveResult{Moved: true}, nil
 	case len(reply) == 1 && (reply[0] == "waiting" || reply[0] == "idle"):
@@ -292,7 +270,7 @@ type UserState struct {
 // UserStates reads the search state of several users in one round trip.
 func (m *Matchmaker) UserStates(ctx context.Context, ids []wire.ClientID) ([]UserState, error) {
 	out := make([]UserState, len(ids))
-	err := m.call(ctx, "user_states", func(ctx context.Context) error {
+	err := m.Call(ctx, "user_states", func(ctx context.Context) error {
 		cmds := make([]*redis.SliceCmd, len(ids))
 		_, err := m.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i, id := range ids {
@@ -316,13 +294,13 @@ func (m *Matchmaker) UserStates(ctx context.Context, ids []wire.ClientID) ([]Use
 type MatchView struct {
 	Mode            wire.Mode
 	Common          []string
-	PartnerInstance InstanceID
+	PartnerInstance wire.InstanceID
 	PartnerAddr     string
 }
 
 // MatchOf reads a match and where its other user lives.
 func (m *Matchmaker) MatchOf(ctx context.Context, mid wire.MatchID, partner wire.ClientID) (view MatchView, err error) {
-	err = m.call(ctx, "match_of", func(ctx context.Context) error {
+	err = m.Call(ctx, "match_of", func(ctx context.Context) error {
 		var match, user *redis.SliceCmd
 		_, err := m.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			match = p.HMGet(ctx, m.keys.Match(mid), "mode", "common")
@@ -333,7 +311,7 @@ func (m *Matchmaker) MatchOf(ctx context.Context, mid wire.MatchID, partner wire
 			return err
 		}
 		v, u := match.Val(), user.Val()
-		view = MatchView{Mode: wire.Mode(str(v[0])), PartnerInstance: InstanceID(str(u[0])), PartnerAddr: str(u[1])}
+		view = MatchView{Mode: wire.Mode(str(v[0])), PartnerInstance: wire.InstanceID(str(u[0])), PartnerAddr: str(u[1])}
 		if common := str(v[1]); common != "" {
 			view.Common = strings.Split(common, "\n")
 		}
@@ -353,7 +331,7 @@ func (m *Matchmaker) Refresh(ctx context.Context, users []wire.ClientID, matches
 	if len(users)+len(matches)+len(queues) == 0 {
 		return nil
 	}
-	return m.call(ctx, "refresh", func(ctx context.Context) error {
+	return m.Call(ctx, "refresh", func(ctx context.Context) error {
 		_, err := m.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for _, u := range users {
 				p.Expire(ctx, m.keys.User(u), m.matchTTL)
@@ -381,8 +359,8 @@ type MatchCheck struct {
 // lives, and where and under which resume token the user itself lives.
 type MatchState struct {
 	Exists          bool
-	PartnerInstance InstanceID
-	Instance        InstanceID
+	PartnerInstance wire.InstanceID
+	Instance        wire.InstanceID
 	Token           string
 }
 
@@ -393,7 +371,7 @@ func (m *Matchmaker) MatchStates(ctx context.Context, checks []MatchCheck) ([]Ma
 	if len(checks) == 0 {
 		return out, nil
 	}
-	err := m.call(ctx, "match_states", func(ctx context.Context) error {
+	err := m.Call(ctx, "match_states", func(ctx context.Context) error {
 		exists := make([]*redis.IntCmd, len(checks))
 		insts := make([]*redis.StringCmd, len(checks))
 		own := make([]*redis.SliceCmd, len(checks))
@@ -410,8 +388,8 @@ func (m *Matchmaker) MatchStates(ctx context.Context, checks []MatchCheck) ([]Ma
 		}
 		for i := range checks {
 			u := own[i].Val()
-			out[i] = MatchState{Exists: exists[i].Val() == 1, PartnerInstance: InstanceID(insts[i].Val()),
-				Instance: InstanceID(str(u[0])), Token: str(u[1])}
+			out[i] = MatchState{Exists: exists[i].Val() == 1, PartnerInstance: wire.InstanceID(insts[i].Val()),
+				Instance: wire.InstanceID(str(u[0])), Token: str(u[1])}
 		}
 		return nil
 	})

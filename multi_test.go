@@ -8,6 +8,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/go-megle/go-megle/internal/store"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -118,7 +119,7 @@ func TestMultiInstanceResume(t *testing.T) {
 	}
 	// messages flow both ways again, and b was told nothing
 	checkNextIsMarker(t, []*wsClient{r}, []*wsClient{b})
-	if st := rdbFor(t, rs.URL()).HGet(context.Background(), Keys{insts[0].cfg.KeyPrefix}.User(a.id()), "instance").Val(); st != string(insts[1].cfg.InstanceID) {
+	if st := rdbFor(t, rs.URL()).HGet(context.Background(), store.NewKeys(insts[0].cfg.KeyPrefix).User(a.id()), "instance").Val(); st != string(insts[1].cfg.InstanceID) {
 		t.Fatalf("user hash names instance %q after the resume", st)
 	}
 
@@ -180,7 +181,7 @@ func TestSearchingCounts(t *testing.T) {
 	}
 	rdb := rdbFor(t, rs.URL())
 	for _, inst := range insts {
-		key := Keys{inst.cfg.KeyPrefix}.Searching(inst.cfg.InstanceID)
+		key := store.NewKeys(inst.cfg.KeyPrefix).Searching(inst.cfg.InstanceID)
 		if ttl := rdb.TTL(context.Background(), key).Val(); ttl <= 0 || ttl > inst.cfg.HeartbeatTTL {
 			t.Fatalf("%s has TTL %v, want at most the heartbeat's %v", key, ttl, inst.cfg.HeartbeatTTL)
 		}

@@ -13,6 +13,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/go-megle/go-megle/internal/redistest"
+	"github.com/go-megle/go-megle/internal/store"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -37,7 +38,7 @@ func newNextBed(t *testing.T, url string, overrides ...func(*Config)) *nextBed {
 	b := &nextBed{url: url, cfg: base}
 	for _, id := range []string{"a", "b"} {
 		cfg := base
-		cfg.InstanceID = InstanceID("next-" + id + "-" + newID()[:6])
+		cfg.InstanceID = wire.InstanceID("next-" + id + "-" + wire.NewID()[:6])
 		b.insts = append(b.insts, startInstance(t, cfg))
 	}
 	return b
@@ -105,7 +106,7 @@ func everyoneMeetsANewcomer(t *testing.T, url string, searching ...*wsClient) {
 // other by the cooldown.
 func matchGone(t *testing.T, nb *nextBed, mid wire.MatchID, a, b *wsClient) {
 	t.Helper()
-	rdb, keys := rdbFor(t, nb.url), Keys{nb.cfg.KeyPrefix}
+	rdb, keys := rdbFor(t, nb.url), store.NewKeys(nb.cfg.KeyPrefix)
 	ctx := context.Background()
 	if n := rdb.Exists(ctx, keys.Match(mid)).Val(); n != 0 {
 		t.Fatalf("the match hash of %s outlives the Next", mid)
@@ -197,7 +198,7 @@ var nextRaces = []struct {
 		url := be.url
 		env := processEnv(url)
 		cfg := testConfig(t, url, func(c *Config) { c.KeyPrefix = envValue(env, "KEY_PREFIX") })
-		cfg.InstanceID = InstanceID("next-live-" + newID()[:6])
+		cfg.InstanceID = wire.InstanceID("next-live-" + wire.NewID()[:6])
 		live := startInstance(t, cfg)
 		doomed := startProc(t, env)
 		a, b := dial(t, live.wsURL(), nil), dial(t, doomed.wsURL(), nil)
@@ -208,7 +209,7 @@ var nextRaces = []struct {
 		// notice goes nowhere), and a searches on
 		a.send(wire.EvFindMatch, nil)
 		a.expect(wire.EvWaiting, nil)
-		rdb, keys := rdbFor(t, url), Keys{cfg.KeyPrefix}
+		rdb, keys := rdbFor(t, url), store.NewKeys(cfg.KeyPrefix)
 		ctx := context.Background()
 		if st := rdb.HGet(ctx, keys.User(b.id()), "state").Val(); st != "idle" {
 			t.Fatalf("the gone partner's state is %q, want idle", st)
@@ -252,9 +253,7 @@ var nextRaces = []struct {
 		// a may not have heard yet that b lives on instance 0 now (the notice crosses the bus
 		// from another instance): Redis says where it does, and the partner_left goes there
 		s := nb.insts[0].app.Hub.lookup(a.id())
-		nb.insts[0].app.Hub.step(s, func(s *Session) Effects {
-			return s.partnerMoved(b.id(), m.MatchID, nb.insts[1].cfg.InstanceID, "")
-		})
+		nb.insts[0].app.Hub.record(s.PartnerMoved(b.id(), m.MatchID, nb.insts[1].cfg.InstanceID, ""))
 		a.send(wire.EvFindMatch, nil)
 		a.expect(wire.EvWaiting, nil)
 		leftOnce(t, r, a.id())
@@ -264,7 +263,7 @@ var nextRaces = []struct {
 		// miniredis runs Lua slowly under -race: a few runs past 600 entries may take a while
 		nb := newNextBed(t, be.url, func(c *Config) { c.RedisTimeout = 30 * time.Second })
 		a, b, m := nb.pairAcross(t)
-		rdb, keys := rdbFor(t, nb.url), Keys{nb.cfg.KeyPrefix}
+		rdb, keys := rdbFor(t, nb.url), store.NewKeys(nb.cfg.KeyPrefix)
 		ctx := context.Background()
 		pipe := rdb.Pipeline()
 		for i := range 600 { // the waiting users of an instance that died: more than one run drops
@@ -310,7 +309,7 @@ var nextRaces = []struct {
 		waitsForSomeoneNew(t, a)
 		hearsNothingMore(t, a)
 		hearsNothingMore(t, b)
-		if n := rdbFor(t, nb.url).Exists(context.Background(), Keys{nb.cfg.KeyPrefix}.Match(m.MatchID)).Val(); n != 0 {
+		if n := rdbFor(t, nb.url).Exists(context.Background(), store.NewKeys(nb.cfg.KeyPrefix).Match(m.MatchID)).Val(); n != 0 {
 			t.Fatal("the match hash outlives the Next")
 		}
 		everyoneMeetsANewcomer(t, nb.insts[0].wsURL(), a, b)

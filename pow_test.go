@@ -12,10 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-megle/go-megle/internal/ice"
+	"github.com/go-megle/go-megle/internal/safety"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
-func testGate(now func() time.Time) *PowGate { return NewPowGate(5000, time.Minute, now) }
+func testGate(now func() time.Time) *safety.PowGate { return safety.NewPowGate(5000, time.Minute, now) }
 
 // powClient is the connection the gate's test challenges are issued to.
 const powClient wire.ClientID = "POWCLIENTPOWCLIENTPOWCLIEN"
@@ -56,7 +58,7 @@ func TestPowGate(t *testing.T) {
 		t.Fatalf("challenge %+v", c)
 	}
 	good := solve(t, c)
-	other := testGate(g.now) // another process: a key of its own
+	other := testGate(g.Now) // another process: a key of its own
 	for _, tc := range []struct {
 		name, payload string
 	}{
@@ -73,7 +75,7 @@ func TestPowGate(t *testing.T) {
 		{"another algorithm", tamper(t, good, func(m map[string]any) { m["algorithm"] = "SHA-1" })},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if err := g.Verify(powClient, tc.payload); err != errPow {
+			if err := g.Verify(powClient, tc.payload); err != safety.ErrPow {
 				t.Fatalf("accepted (or failed otherwise): %v", err)
 			}
 		})
@@ -83,7 +85,7 @@ func TestPowGate(t *testing.T) {
 	}
 	late := solve(t, g.Challenge(powClient))
 	clock = clock.Add(time.Minute)
-	if err := g.Verify(powClient, late); err != errPow {
+	if err := g.Verify(powClient, late); err != safety.ErrPow {
 		t.Fatalf("an expired challenge: %v", err)
 	}
 }
@@ -147,7 +149,7 @@ func forgePow(secret string, expires time.Time) string {
 	mac.Write([]byte("go-megle proof of work"))
 	key := mac.Sum(nil)
 	salt := "00112233445566778899aabb?expires=" + strconv.FormatInt(expires.Unix(), 10) + "&"
-	challenge := sha256Hex(salt + "0")
+	challenge := safety.SHA256Hex(salt + "0")
 	sig := hmac.New(sha256.New, key)
 	sig.Write([]byte(challenge))
 	b, _ := json.Marshal(map[string]any{"algorithm": "SHA-256", "challenge": challenge, "number": 0, "salt": salt,
@@ -182,14 +184,14 @@ func TestPowRefusesAnExpiryBeyondTheTTL(t *testing.T) {
 		expires time.Time
 		ok      bool
 	}{
-		{"within POW_TTL", clock.Add(g.ttl), true},
-		{"a second beyond POW_TTL", clock.Add(g.ttl + 2*time.Second), false},
+		{"within POW_TTL", clock.Add(g.TTL), true},
+		{"a second beyond POW_TTL", clock.Add(g.TTL + 2*time.Second), false},
 		{"a year", clock.Add(365 * 24 * time.Hour), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			salt := newID() + "?expires=" + strconv.FormatInt(tc.expires.Unix(), 10) + "&"
-			challenge := sha256Hex(salt + "7")
-			c := wire.PowChallenge{Algorithm: "SHA-256", Challenge: challenge, MaxNumber: g.maxNumber, Salt: salt, Signature: g.sign(powClient, challenge)}
+			salt := wire.NewID() + "?expires=" + strconv.FormatInt(tc.expires.Unix(), 10) + "&"
+			challenge := safety.SHA256Hex(salt + "7")
+			c := wire.PowChallenge{Algorithm: "SHA-256", Challenge: challenge, MaxNumber: g.MaxNumber, Salt: salt, Signature: g.Sign(powClient, challenge)}
 			err := g.Verify(powClient, solve(t, &c))
 			if tc.ok != (err == nil) {
 				t.Fatalf("Verify: %v, want accepted %v", err, tc.ok)
@@ -245,7 +247,7 @@ func TestTURNCredentialsOnlyAfterTheWork(t *testing.T) {
 		if id != string(got.c.id()) || expiry == "" {
 			t.Fatalf("TURN username %q does not name %s", turn.Username, got.c.id())
 		}
-		if _, want := turnCredential([]byte("s3cret"), got.c.id(), time.Unix(mustAtoi(t, expiry), 0)); turn.Credential != want {
+		if _, want := ice.TurnCredential([]byte("s3cret"), got.c.id(), time.Unix(mustAtoi(t, expiry), 0)); turn.Credential != want {
 			t.Fatalf("TURN credential %q, want %q", turn.Credential, want)
 		}
 	}

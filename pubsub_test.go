@@ -1,11 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
-	"reflect"
-	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,62 +10,6 @@ import (
 
 	"github.com/go-megle/go-megle/internal/wire"
 )
-
-func TestEnvelopeRoundTrip(t *testing.T) {
-	cases := []Envelope{
-		{Kind: KindRelay, To: "A", From: "B", Match: "M", Frame: []byte(`{"event":"chat","data":{"text":"hi"}}`)},
-		{Kind: KindMatched, To: "A", From: "B", Instance: "i-1", Match: "M", Ticket: "T", Mode: wire.ModeText, Common: []string{"cats", "jazz music"}},
-		{Kind: KindLeft, To: "A", From: "B", Match: "M", Reason: wire.ReasonNext},
-		{Kind: KindMoved, To: "A", From: "B", Match: "M", Instance: "i-2"},
-		{Kind: KindMatched, To: "A", From: "B", Match: "M", Ticket: "T", Addr: "0f1e2d"},
-		{Kind: KindBan, Addr: "0f1e2d", Ticket: "2026-12-02T10:00:00Z", Reason: "nudity"},
-	}
-	for _, e := range cases {
-		got, err := DecodeEnvelope(e.AppendBinary(nil))
-		if err != nil {
-			t.Fatalf("%+v: %v", e, err)
-		}
-		if len(got.Frame) == 0 {
-			got.Frame = nil
-		}
-		if !reflect.DeepEqual(got, e) {
-			t.Fatalf("round trip:\n got %+v\nwant %+v", got, e)
-		}
-	}
-}
-
-func TestDecodeEnvelopeRejectsGarbage(t *testing.T) {
-	good := (&Envelope{Kind: KindRelay, To: "A", From: "B", Match: "M", Frame: []byte("x")}).AppendBinary(nil)
-	for name, b := range map[string][]byte{
-		"empty":                  nil,
-		"wrong version":          append([]byte{9}, good[1:]...),
-		"unknown kind":           append([]byte{envelopeVersion, 77}, good[2:]...),
-		"unknown flag":           append([]byte{envelopeVersion, byte(KindRelay), 4}, good[3:]...),
-		"flag without its field": append([]byte{envelopeVersion, byte(KindRelay), flagAddr}, good[3:]...),
-		"truncated":              good[:len(good)-1],
-		"trailing":               append(bytes.Clone(good), 0),
-		"huge length":            {envelopeVersion, byte(KindRelay), 0, 0xff, 0xff, 0xff, 0xff, 0x0f},
-	} {
-		if _, err := DecodeEnvelope(b); err == nil {
-			t.Errorf("%s: accepted", name)
-		}
-	}
-}
-
-func FuzzDecodeEnvelope(f *testing.F) {
-	f.Add((&Envelope{Kind: KindMatched, To: "A", From: "B", Common: []string{"x"}}).AppendBinary(nil))
-	f.Add([]byte{envelopeVersion, 1, 0})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		e, err := DecodeEnvelope(b)
-		if err != nil {
-			return
-		}
-		again, err := DecodeEnvelope(e.AppendBinary(nil))
-		if err != nil || again.To != e.To || again.From != e.From || !bytes.Equal(again.Frame, e.Frame) {
-			t.Fatalf("re-encoding a decoded envelope changed it: %+v -> %+v (%v)", e, again, err)
-		}
-	})
-}
 
 // Issue 21, item 11: 95 sockets of one address bursting typing across instances filled the
 // publish queue (2 642 publish_queue_full drops in 5 s) and a bystander lost 2 of 402 chats.
@@ -177,107 +117,5 @@ func TestFloodingAddressCannotCrowdTheBus(t *testing.T) {
 	t.Logf("the flood cost the attacker %.0f publish_queue_full drops; the bystander lost none of %d chats", dropped()-before, chats)
 	if dropped() == before {
 		t.Fatal("the flood never filled the publish queue: the test did not test anything")
-	}
-}
-
-// The publish queue's fair share, without Redis: a flooder fills it, a bystander's messages
-// still get in (the flooder's newest make room) and go out first in the next batch; each
-// sender's messages keep their order; the flooder's own messages are refused once it holds
-// the most.
-func TestPublishQueueIsFair(t *testing.T) {
-	dropped := 0
-	q := newPublishQueue(10, 1<<20, func(n int) { dropped += n })
-	msg := func(s string) outgoing { return outgoing{channel: "c", payload: []byte(s)} }
-	for i := range 10 {
-		if !q.push("flooder", msg(fmt.Sprint("flood ", i))) {
-			t.Fatalf("flood %d refused with room left", i)
-		}
-	}
-	if q.push("flooder", msg("flood 10")) {
-		t.Fatal("the flooder, holding the whole queue, got one more in")
-	}
-	for i := range 3 {
-		if !q.push("bystander", msg(fmt.Sprint("chat ", i))) {
-			t.Fatalf("the bystander's chat %d was refused", i)
-		}
-	}
-	if dropped != 4 { // flood 10, and flood 9, 8, 7 to make room
-		t.Fatalf("%d dropped, want 4", dropped)
-	}
-	var got []string
-	for _, o := range q.take(8, nil) {
-		got = append(got, string(o.payload))
-	}
-	want := []string{"flood 0", "chat 0", "flood 1", "chat 1", "flood 2", "chat 2", "flood 3", "flood 4"}
-	if !slices.Equal(got, want) {
-		t.Fatalf("first batch %q, want %q (one of each sender in turn, each in order)", got, want)
-	}
-	q.done(len(strings.Join(got, "")))
-	if rest := q.take(8, nil); len(rest) != 2 || string(rest[1].payload) != "flood 6" {
-		t.Fatalf("the rest: %d messages", len(rest))
-	}
-	// bytes, too: a sender alone over the byte bound is refused, a light one gets in
-	q = newPublishQueue(1000, 100, func(int) {})
-	if !q.push("flooder", outgoing{payload: make([]byte, 90)}) || q.push("flooder", outgoing{payload: make([]byte, 20)}) {
-		t.Fatal("the byte bound does not hold for the heaviest sender")
-	}
-	if !q.push("bystander", outgoing{payload: make([]byte, 20)}) {
-		t.Fatal("a light sender was refused while a heavy one held the queue")
-	}
-}
-
-// BenchmarkPublishQueue is one message through the fair publish queue: pushed by one of 16
-// senders, taken in a batch by the publisher.
-func BenchmarkPublishQueue(b *testing.B) {
-	q := newPublishQueue(8192, 32<<20, func(int) {})
-	o := outgoing{channel: "signals:{b}", payload: make([]byte, 200)}
-	senders := make([]string, 16)
-	for i := range senders {
-		senders[i] = fmt.Sprint("sender-", i)
-	}
-	batch := make([]outgoing, 0, publishBatch)
-	b.ReportAllocs()
-	for i := range b.N {
-		q.push(senders[i%len(senders)], o)
-		if i%64 == 63 {
-			batch = q.take(publishBatch, batch[:0])
-			q.done(len(batch) * len(o.payload))
-		}
-	}
-}
-
-// The queues inside the publish queue keep their order through reuse and compaction.
-func TestFIFOKeepsOrder(t *testing.T) {
-	var f fifo[int]
-	next, want := 0, 0
-	for round := range 50 {
-		for range round%7 + 3 {
-			f.push(next)
-			next++
-		}
-		for range round%5 + 1 {
-			if f.len() == 0 {
-				break
-			}
-			if got := f.pop(); got != want {
-				t.Fatalf("popped %d, want %d", got, want)
-			}
-			want++
-		}
-	}
-	if f.len() > 0 {
-		if got := f.popBack(); got != next-1 {
-			t.Fatalf("popBack %d, want %d", got, next-1)
-		}
-		next--
-	}
-	for f.len() > 0 {
-		if got := f.pop(); got != want {
-			t.Fatalf("popped %d, want %d", got, want)
-		}
-		want++
-	}
-	if want != next {
-		t.Fatalf("%d of %d came out", want, next)
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/gorilla/websocket"
 
+	"github.com/go-megle/go-megle/internal/store"
 	"github.com/go-megle/go-megle/internal/wire"
 
 	"context"
@@ -20,7 +21,7 @@ func TestResumeWhileOldSocketLingers(t *testing.T) {
 	cfg := testConfig(t, url, func(c *Config) { c.ResumeGrace = 300 * time.Millisecond })
 	inst := startInstance(t, cfg)
 	rdb := rdbFor(t, url)
-	keys := Keys{cfg.KeyPrefix}
+	keys := store.NewKeys(cfg.KeyPrefix)
 
 	for _, tc := range []struct {
 		name     string
@@ -66,7 +67,7 @@ func TestMatchingGetsPastManyStaleEntries(t *testing.T) {
 	cfg := testConfig(t, url, func(c *Config) { c.RedisTimeout = 30 * time.Second })
 	inst := startInstance(t, cfg)
 	rdb := rdbFor(t, url)
-	keys := Keys{cfg.KeyPrefix}
+	keys := store.NewKeys(cfg.KeyPrefix)
 	ctx := context.Background()
 	// the waiting users of an instance that died: far more than one script run drops
 	const stale = 1000
@@ -107,9 +108,9 @@ func TestEndCause(t *testing.T) {
 		{"the client closed with a close frame", false, 0, &websocket.CloseError{Code: websocket.CloseGoingAway}, "client_closed", false},
 		{"a frame over the read limit", false, 0, websocket.ErrReadLimit, "too_large", false},
 		{"a write failed (the writer closed with no code)", true, 0, io.ErrUnexpectedEOF, "server_closed", true},
-		{"a restart", true, CloseServiceRestart, &websocket.CloseError{Code: CloseServiceRestart}, "server_closed", true},
-		{"a policy close", true, ClosePolicy, io.ErrUnexpectedEOF, "server_closed", false},
-		{"a frame too large, closed by us", true, CloseTooBig, io.ErrUnexpectedEOF, "server_closed", false},
+		{"a restart", true, wire.CloseServiceRestart, &websocket.CloseError{Code: wire.CloseServiceRestart}, "server_closed", true},
+		{"a policy close", true, wire.ClosePolicy, io.ErrUnexpectedEOF, "server_closed", false},
+		{"a frame too large, closed by us", true, wire.CloseTooBig, io.ErrUnexpectedEOF, "server_closed", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cause, hold := endCause(tc.closedByUs, tc.code, tc.err)
@@ -124,7 +125,7 @@ func TestWaitingClientsAreReconciledWithRedis(t *testing.T) {
 	mr, url := startMiniredis(t)
 	cfg := testConfig(t, url)
 	inst := startInstance(t, cfg)
-	keys := Keys{cfg.KeyPrefix}
+	keys := store.NewKeys(cfg.KeyPrefix)
 
 	t.Run("a search Redis forgot (a restart) is queued again", func(t *testing.T) {
 		a := dial(t, inst.wsURL(), nil)

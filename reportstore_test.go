@@ -11,25 +11,29 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/go-megle/go-megle/internal/metrics"
 	"github.com/go-megle/go-megle/internal/redistest"
+	"github.com/go-megle/go-megle/internal/safety"
+	"github.com/go-megle/go-megle/internal/session"
+	"github.com/go-megle/go-megle/internal/store"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
-// The report store (report.lua, ban.lua, safety.go, moderation.go) on a real redis-server,
+// The report store (internal/safety: report.lua, ban.lua, safety.go, moderation.go) on a real redis-server,
 // driven directly: what makes a report count, the fair shares, the moderators' actions.
 
 // testStore is a Safety on a real redis-server with a key space of its own.
 type testStore struct {
-	*Safety
+	*safety.Safety
 	rdb  *redis.Client
-	keys Keys
+	keys store.Keys
 }
 
 // storeFor makes a store; cfg's zero fields get roomy test values, and now nil is the clock.
-func storeFor(t *testing.T, cfg SafetyConfig, now func() time.Time) testStore {
+func storeFor(t *testing.T, cfg safety.Config, now func() time.Time) testStore {
 	t.Helper()
 	rdb := rdbFor(t, redistest.Start(t).URL())
-	keys := Keys{"{st-" + strings.ToLower(newID()[:6]) + "}"}
+	keys := store.NewKeys("{st-" + strings.ToLower(wire.NewID()[:6]) + "}")
 	def := func(v *int, d int) {
 		if *v == 0 {
 			*v = d
@@ -49,18 +53,20 @@ func storeFor(t *testing.T, cfg SafetyConfig, now func() time.Time) testStore {
 	if now == nil {
 		now = time.Now
 	}
-	return testStore{NewSafety(rdb, keys, cfg, redisCalls{timeout: 5 * time.Second, metrics: NewMetrics()}, now), rdb, keys}
+	return testStore{safety.New(rdb, keys, cfg, store.Calls{Timeout: 5 * time.Second, Metrics: metrics.NewMetrics()}, now), rdb, keys}
 }
 
 // addr is the address hash of a client at ip, as Attach computes it.
-func (st testStore) addr(ip string) string { return st.AddrHash(addressKey(netip.MustParseAddr(ip))) }
+func (st testStore) addr(ip string) string {
+	return st.AddrHash(safety.AddressKey(netip.MustParseAddr(ip)))
+}
 
 // genuine is a report that counts by every rule but the reporter's age: the two talked for a
 // minute and wrote to each other, and it carries a line of the reported user's.
-func (st testStore) genuine(reporterIP, reportedIP string) Report {
-	return Report{Reporter: wire.ClientID(newID()), Reported: wire.ClientID(newID()),
-		ReporterAddr: st.addr(reporterIP), ReportedAddr: st.addr(reportedIP), Match: wire.MatchID(newID()),
-		Conversation: Conversation{Length: time.Minute, Exchange: true},
+func (st testStore) genuine(reporterIP, reportedIP string) safety.Report {
+	return safety.Report{Reporter: wire.ClientID(wire.NewID()), Reported: wire.ClientID(wire.NewID()),
+		ReporterAddr: st.addr(reporterIP), ReportedAddr: st.addr(reportedIP), Match: wire.MatchID(wire.NewID()),
+		Conversation: session.Conversation{Length: time.Minute, Exchange: true},
 		ReportRequest: wire.ReportRequest{Reason: "harassment", Note: "insults",
 			Chat: []wire.ChatLine{{From: "you", Text: "hi"}, {From: "stranger", Text: "something vile"}}}}
 }
@@ -68,12 +74,12 @@ func (st testStore) genuine(reporterIP, reportedIP string) Report {
 // seenSince makes the network of ip first seen at t (as connecting from it then would have).
 func (st testStore) seenSince(t *testing.T, ip string, at time.Time) {
 	t.Helper()
-	if err := st.rdb.Set(context.Background(), st.keys.Seen(networkOf(st.addr(ip))), at.UnixMilli(), time.Hour).Err(); err != nil {
+	if err := st.rdb.Set(context.Background(), st.keys.Seen(safety.NetworkOf(st.addr(ip))), at.UnixMilli(), time.Hour).Err(); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func (st testStore) file(t *testing.T, r Report) Filed {
+func (st testStore) file(t *testing.T, r safety.Report) safety.Filed {
 	t.Helper()
 	f, err := st.File(context.Background(), r)
 	if err != nil {
@@ -91,7 +97,7 @@ func (st testStore) record(t *testing.T, id string) map[string]string {
 // Each rule of what counts towards an automatic ban, one at a time, against a report that
 // counts by all of them.
 func TestWhatMakesAReportCount(t *testing.T) {
-	st := storeFor(t, SafetyConfig{AutobanReporters: 100, MinConversation: 10 * time.Second, ReporterAge: 24 * time.Hour}, nil)
+	st := storeFor(t, safety.Config{AutobanReporters: 100, MinConversation: 10 * time.Second, ReporterAge: 24 * time.Hour}, nil)
 	old := time.Now().Add(-48 * time.Hour)
 	ip := 0
 	fresh := func() string { ip++; return fmt.Sprint("198.51.100.", ip) } // an aged reporter network of its own
@@ -110,28 +116,28 @@ func TestWhatMakesAReportCount(t *testing.T) {
 
 	for _, tc := range []struct {
 		name, why string
-		change    func(r *Report)
+		change    func(r *safety.Report)
 	}{
-		{"by every rule", "", func(r *Report) {}},
-		{"a reporter on another /64 of the reported user's /48", "shared_address", func(r *Report) {
+		{"by every rule", "", func(r *safety.Report) {}},
+		{"a reporter on another /64 of the reported user's /48", "shared_address", func(r *safety.Report) {
 			st.seenSince(t, "2001:db8:70:1::1", old)
 			r.ReporterAddr, r.ReportedAddr = st.addr("2001:db8:70:1::1"), st.addr("2001:db8:70:2::1")
 		}},
-		{"a reporter on the IPv4 address it reports", "shared_address", func(r *Report) { r.ReportedAddr = r.ReporterAddr }},
-		{"a new reporter", "new_reporter", func(r *Report) { r.ReporterAddr = st.addr(fresh()) }},
-		{"a reporter whose network holds a banned /64", "banned_reporter", func(r *Report) { r.ReporterAddr = st.addr("2001:db8:66:2::1") }},
-		{"a reporter reported itself", "reported_reporter", func(r *Report) { r.ReporterAddr = st.addr("192.0.2.77") }},
-		{"a short conversation", "short", func(r *Report) { r.Conversation.Length = 9 * time.Second }},
-		{"a reported user who took no part", "no_exchange", func(r *Report) { r.Conversation.Exchange = false }},
-		{"no evidence", "no_evidence", func(r *Report) { r.Chat = []wire.ChatLine{{From: "you", Text: "hello?"}} }},
-		{"a still is evidence", "", func(r *Report) { r.Chat, r.Frame = nil, jpegFrame(t, 32, 24) }},
+		{"a reporter on the IPv4 address it reports", "shared_address", func(r *safety.Report) { r.ReportedAddr = r.ReporterAddr }},
+		{"a new reporter", "new_reporter", func(r *safety.Report) { r.ReporterAddr = st.addr(fresh()) }},
+		{"a reporter whose network holds a banned /64", "banned_reporter", func(r *safety.Report) { r.ReporterAddr = st.addr("2001:db8:66:2::1") }},
+		{"a reporter reported itself", "reported_reporter", func(r *safety.Report) { r.ReporterAddr = st.addr("192.0.2.77") }},
+		{"a short conversation", "short", func(r *safety.Report) { r.Conversation.Length = 9 * time.Second }},
+		{"a reported user who took no part", "no_exchange", func(r *safety.Report) { r.Conversation.Exchange = false }},
+		{"no evidence", "no_evidence", func(r *safety.Report) { r.Chat = []wire.ChatLine{{From: "you", Text: "hello?"}} }},
+		{"a still is evidence", "", func(r *safety.Report) { r.Chat, r.Frame = nil, jpegFrame(t, 32, 24) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := st.genuine(aged(), fmt.Sprint("203.0.113.", ip))
 			tc.change(&r)
 			f := st.file(t, r)
 			rec := st.record(t, f.ID)
-			if f.Counts != (tc.why == "") || rec["why"] != tc.why || rec["counts"] != bit(f.Counts) {
+			if f.Counts != (tc.why == "") || rec["why"] != tc.why || rec["counts"] != safety.Bit(f.Counts) {
 				t.Fatalf("counts %v, why %q; want why %q", f.Counts, rec["why"], tc.why)
 			}
 		})
@@ -142,7 +148,7 @@ func TestWhatMakesAReportCount(t *testing.T) {
 // that do not count, a second report from one network, and one from another /64 of a
 // reporter's /48 do not add to the count.
 func TestAutomaticBanCountsNetworks(t *testing.T) {
-	st := storeFor(t, SafetyConfig{AutobanReporters: 3}, nil)
+	st := storeFor(t, safety.Config{AutobanReporters: 3}, nil)
 	const victim = "192.0.2.66"
 	steps := []struct {
 		reporter string
@@ -172,7 +178,7 @@ func TestAutomaticBanCountsNetworks(t *testing.T) {
 			}
 		}
 	}
-	if left := keysWithoutTTL(t, st.rdb, st.keys.prefix); len(left) != 0 {
+	if left := keysWithoutTTL(t, st.rdb, st.keys.Prefix()); len(left) != 0 {
 		t.Fatalf("keys without a TTL: %v", left)
 	}
 }
@@ -181,11 +187,11 @@ func TestAutomaticBanCountsNetworks(t *testing.T) {
 // lifted the one before: lifting undoes it (its reports count no more, and it does not double
 // the next one).
 func TestAutomaticBanDoublesUnlessLifted(t *testing.T) {
-	st := storeFor(t, SafetyConfig{AutobanReporters: 2, AutobanDuration: time.Second}, nil)
+	st := storeFor(t, safety.Config{AutobanReporters: 2, AutobanDuration: time.Second}, nil)
 	const victim = "192.0.2.67"
 	ctx := context.Background()
-	reportFrom := func(ip string) Filed { return st.file(t, st.genuine(ip, victim)) }
-	length := func(b *Ban) time.Duration { return b.Until.Sub(b.Created).Round(time.Second) }
+	reportFrom := func(ip string) safety.Filed { return st.file(t, st.genuine(ip, victim)) }
+	length := func(b *safety.Ban) time.Duration { return b.Until.Sub(b.Created).Round(time.Second) }
 
 	reportFrom("203.0.113.1")
 	first := reportFrom("203.0.113.2").Ban
@@ -215,13 +221,13 @@ func TestAutomaticBanDoublesUnlessLifted(t *testing.T) {
 // its slots go first.
 func TestEvidenceIsSharedFairly(t *testing.T) {
 	clock := time.Now()
-	st := storeFor(t, SafetyConfig{EvidenceMax: 4, ReporterAge: time.Hour}, func() time.Time {
+	st := storeFor(t, safety.Config{EvidenceMax: 4, ReporterAge: time.Hour}, func() time.Time {
 		clock = clock.Add(time.Millisecond) // each report its own time: "oldest" is well defined
 		return clock
 	})
 	old := time.Now().Add(-2 * time.Hour)
 	frame := jpegFrame(t, 32, 24)
-	withStill := func(reporter string) Filed {
+	withStill := func(reporter string) safety.Filed {
 		r := st.genuine(reporter, "192.0.2.10")
 		r.Frame = frame
 		return st.file(t, r)
@@ -230,7 +236,7 @@ func TestEvidenceIsSharedFairly(t *testing.T) {
 		st.seenSince(t, ip, old)
 	}
 	good1, good2 := withStill("198.51.100.1"), withStill("198.51.100.2")
-	var flood []Filed
+	var flood []safety.Filed
 	for range 6 { // a new address files six: it holds the two free slots, and no more
 		flood = append(flood, withStill("203.0.113.9"))
 	}
@@ -263,7 +269,7 @@ func TestEvidenceIsSharedFairly(t *testing.T) {
 	delete(want, flood[1].ID)
 	delete(want, late.ID)
 	check("after a good reporter's second")
-	if n := st.rdb.ZCard(context.Background(), st.keys.prefix+":evidence").Val(); n != 4 {
+	if n := st.rdb.ZCard(context.Background(), st.keys.Prefix()+":evidence").Val(); n != 4 {
 		t.Fatalf("%d reports hold evidence, want REPORT_EVIDENCE_MAX = 4", n)
 	}
 }
@@ -272,12 +278,12 @@ func TestEvidenceIsSharedFairly(t *testing.T) {
 // by deleting the oldest of the reporter with the most; one who has as many as anyone is told
 // no (rate_limited).
 func TestStoredReportsAreBounded(t *testing.T) {
-	st := storeFor(t, SafetyConfig{ReportsMax: 10}, nil)
-	var flood []Filed
+	st := storeFor(t, safety.Config{ReportsMax: 10}, nil)
+	var flood []safety.Filed
 	for range 10 {
 		flood = append(flood, st.file(t, st.genuine("203.0.113.50", "192.0.2.1")))
 	}
-	if _, err := st.File(context.Background(), st.genuine("203.0.113.50", "192.0.2.1")); err != ErrReportLimit {
+	if _, err := st.File(context.Background(), st.genuine("203.0.113.50", "192.0.2.1")); err != safety.ErrReportLimit {
 		t.Fatalf("the flooder's eleventh: %v, want ErrReportLimit", err)
 	}
 	g := st.file(t, st.genuine("198.51.100.7", "192.0.2.2"))
@@ -296,7 +302,7 @@ func TestStoredReportsAreBounded(t *testing.T) {
 // A moderator dismisses every report of one reporter, and restricts it: its reports are then
 // acknowledged but not stored, until the restriction ends.
 func TestDismissingAReporter(t *testing.T) {
-	st := storeFor(t, SafetyConfig{}, nil)
+	st := storeFor(t, safety.Config{}, nil)
 	ctx := context.Background()
 	for range 3 {
 		st.file(t, st.genuine("203.0.113.60", "192.0.2.3"))
@@ -304,10 +310,10 @@ func TestDismissingAReporter(t *testing.T) {
 	other := st.file(t, st.genuine("198.51.100.60", "192.0.2.3"))
 	label := st.ReporterLabel(st.addr("203.0.113.60"))
 	top, err := st.TopReporters(ctx)
-	if err != nil || len(top) != 2 || top[0] != (ReporterLoad{label, 3}) {
+	if err != nil || len(top) != 2 || top[0] != (safety.ReporterLoad{Reporter: label, Reports: 3}) {
 		t.Fatalf("top reporters %+v %v", top, err)
 	}
-	page, err := st.OpenReports(ctx, Cursor{}, label)
+	page, err := st.OpenReports(ctx, safety.Cursor{}, label)
 	if err != nil || page.Total != 3 || len(page.Reports) != 3 || page.Reports[0].Reporter != label || page.Reports[0].ReporterReports != 3 {
 		t.Fatalf("the reporter's reports: %+v %v", page, err)
 	}
@@ -320,14 +326,14 @@ func TestDismissingAReporter(t *testing.T) {
 	if f := st.file(t, st.genuine("203.0.113.60", "192.0.2.4")); len(st.record(t, f.ID)) != 0 {
 		t.Fatalf("a restricted reporter's report was stored")
 	}
-	page, err = st.OpenReports(ctx, Cursor{}, "")
+	page, err = st.OpenReports(ctx, safety.Cursor{}, "")
 	if err != nil || page.Total != 1 || page.Reports[0].ID != other.ID {
 		t.Fatalf("after dismissing the reporter: %+v %v", page, err)
 	}
 	if n := st.rdb.ZCard(ctx, st.keys.Counted(st.addr("192.0.2.3"))).Val(); n != 1 {
 		t.Fatalf("%d reports count against 192.0.2.3 after the dismissal, want 1", n)
 	}
-	if left := keysWithoutTTL(t, st.rdb, st.keys.prefix); len(left) != 0 {
+	if left := keysWithoutTTL(t, st.rdb, st.keys.Prefix()); len(left) != 0 {
 		t.Fatalf("keys without a TTL: %v", left)
 	}
 	// the one report left, dismissed: nothing of reports is left but the restriction, the
@@ -335,8 +341,8 @@ func TestDismissingAReporter(t *testing.T) {
 	if err := st.Dismiss(ctx, other.ID); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range st.rdb.Keys(ctx, st.keys.prefix+":*").Val() {
-		rest := strings.TrimPrefix(k, st.keys.prefix+":")
+	for _, k := range st.rdb.Keys(ctx, st.keys.Prefix()+":*").Val() {
+		rest := strings.TrimPrefix(k, st.keys.Prefix()+":")
 		if !strings.HasPrefix(rest, "restricted:") && !strings.HasPrefix(rest, "reportrate:") {
 			t.Errorf("left behind by closed reports: %s", k)
 		}
@@ -347,13 +353,13 @@ func TestDismissingAReporter(t *testing.T) {
 // millisecond.
 func TestReportPagingSkipsNothing(t *testing.T) {
 	at := time.Now()
-	st := storeFor(t, SafetyConfig{}, func() time.Time { return at })
+	st := storeFor(t, safety.Config{}, func() time.Time { return at })
 	want := map[string]bool{}
-	for i := range 2*maxListed + 7 {
+	for i := range 2*safety.MaxListed + 7 {
 		want[st.file(t, st.genuine(fmt.Sprint("198.51.100.", i), "192.0.2.5")).ID] = true
 	}
 	seen := map[string]bool{}
-	var c Cursor
+	var c safety.Cursor
 	for pages := 0; ; pages++ {
 		page, err := st.OpenReports(context.Background(), c, "")
 		if err != nil {
@@ -368,7 +374,7 @@ func TestReportPagingSkipsNothing(t *testing.T) {
 		if page.Next == "" {
 			break
 		}
-		if c, err = ParseCursor(page.Next); err != nil {
+		if c, err = safety.ParseCursor(page.Next); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -379,14 +385,14 @@ func TestReportPagingSkipsNothing(t *testing.T) {
 
 // Every ban is listed, a page at a time, and found by its reason or id and its source.
 func TestEveryBanIsListed(t *testing.T) {
-	st := storeFor(t, SafetyConfig{}, nil)
+	st := storeFor(t, safety.Config{}, nil)
 	ctx := context.Background()
-	var long Ban
-	for i := range 2*maxListed + 3 {
+	var long safety.Ban
+	for i := range 2*safety.MaxListed + 3 {
 		f := st.file(t, st.genuine("198.51.100.1", fmt.Sprint("192.0.2.", i)))
 		d := 24 * time.Hour
 		if i == 0 {
-			d = maxBan // the one that ends last: the last page
+			d = safety.MaxBan // the one that ends last: the last page
 		}
 		b, err := st.BanReported(ctx, f.ID, d, fmt.Sprint("reason number ", i))
 		if err != nil {
@@ -397,10 +403,10 @@ func TestEveryBanIsListed(t *testing.T) {
 		}
 	}
 	var all []string
-	var c Cursor
+	var c safety.Cursor
 	for {
-		page, err := st.Bans(ctx, BanQuery{After: c})
-		if err != nil || page.Total != 2*maxListed+3 {
+		page, err := st.Bans(ctx, safety.BanQuery{After: c})
+		if err != nil || page.Total != 2*safety.MaxListed+3 {
 			t.Fatalf("bans page: %d %v", page.Total, err)
 		}
 		for _, b := range page.Bans {
@@ -409,18 +415,18 @@ func TestEveryBanIsListed(t *testing.T) {
 		if page.Next == "" {
 			break
 		}
-		c, _ = ParseCursor(page.Next)
+		c, _ = safety.ParseCursor(page.Next)
 	}
-	if len(all) != 2*maxListed+3 || all[len(all)-1] != long.ID || len(slices.Compact(slices.Sorted(slices.Values(all)))) != len(all) {
+	if len(all) != 2*safety.MaxListed+3 || all[len(all)-1] != long.ID || len(slices.Compact(slices.Sorted(slices.Values(all)))) != len(all) {
 		t.Fatalf("listed %d bans (the 30-day one last: %v)", len(all), all[len(all)-1] == long.ID)
 	}
-	for _, q := range []BanQuery{{Text: "REASON NUMBER 0"}, {Text: strings.ToLower(long.ID)}, {Text: "number 0", Source: "moderator"}} {
+	for _, q := range []safety.BanQuery{{Text: "REASON NUMBER 0"}, {Text: strings.ToLower(long.ID)}, {Text: "number 0", Source: "moderator"}} {
 		page, err := st.Bans(ctx, q)
 		if err != nil || len(page.Bans) != 1 || page.Bans[0].ID != long.ID {
 			t.Fatalf("finding %+v: %+v %v", q, page.Bans, err)
 		}
 	}
-	if page, err := st.Bans(ctx, BanQuery{Source: "auto"}); err != nil || len(page.Bans) != 0 || page.Next != "" {
+	if page, err := st.Bans(ctx, safety.BanQuery{Source: "auto"}); err != nil || len(page.Bans) != 0 || page.Next != "" {
 		t.Fatalf("automatic bans: %+v %v", page, err)
 	}
 	if err := st.Lift(ctx, long.ID); err != nil {

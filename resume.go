@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	_ "embed"
-	"encoding/hex"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/go-megle/go-megle/internal/wire"
@@ -22,48 +19,33 @@ var resumeScriptSource string
 //go:embed detach.lua
 var detachScriptSource string
 
-// A resume token is "<client id>.<secret>": the id says whose user hash to look in; only a
-// SHA-256 of the whole token is stored there, and it is sent to nobody but its owner.
-func newResumeToken(id wire.ClientID) string { return string(id) + "." + newID() + newID() }
-
-func hashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
-
-// tokenOwner is the identity a resume token claims, if it is well formed.
-func tokenOwner(token string) (wire.ClientID, bool) {
-	id, _, ok := strings.Cut(token, ".")
-	return wire.ClientID(id), ok && validIDText(id) && len(token) <= 256
-}
-
 // ResumeResult is an identity given back to a reconnecting client.
 type ResumeResult struct {
 	ID              wire.ClientID
 	Match           *wire.MatchInfo // nil: the match ended meanwhile
-	PartnerInstance InstanceID
+	PartnerInstance wire.InstanceID
 	PartnerAddr     string
 	// Previous is where the identity lived before; unless it was Held there, an old socket of
 	// it may still be open there.
-	Previous InstanceID
+	Previous wire.InstanceID
 	Held     bool
 }
 
 // UserRoute is where a user lives and whether it is held for a resume.
 type UserRoute struct {
-	Instance      InstanceID
+	Instance      wire.InstanceID
 	Match         wire.MatchID
 	DetachedUntil time.Time
 }
 
 // UserRoute reads a user's instance, match and resume deadline.
 func (m *Matchmaker) UserRoute(ctx context.Context, id wire.ClientID) (r UserRoute, err error) {
-	err = m.call(ctx, "user_route", func(ctx context.Context) error {
+	err = m.Call(ctx, "user_route", func(ctx context.Context) error {
 		vals, err := m.rdb.HMGet(ctx, m.keys.User(id), "instance", "match", "detached").Result()
 		if err != nil {
 			return err
 		}
-		r = UserRoute{Instance: InstanceID(str(vals[0])), Match: wire.MatchID(str(vals[1]))}
+		r = UserRoute{Instance: wire.InstanceID(str(vals[0])), Match: wire.MatchID(str(vals[1]))}
 		if ms, err := strconv.ParseInt(str(vals[2]), 10, 64); err == nil {
 			r.DetachedUntil = time.UnixMilli(ms)
 		}
@@ -74,9 +56,9 @@ func (m *Matchmaker) UserRoute(ctx context.Context, id wire.ClientID) (r UserRou
 
 // Detach marks a user held for a resume until deadline, if it still lives on inst under
 // token (the hash of its resume token); held reports false when it lives on elsewhere now.
-func (m *Matchmaker) Detach(ctx context.Context, id wire.ClientID, inst InstanceID, token string, deadline time.Time, grace time.Duration) (held bool, err error) {
-	err = m.call(ctx, "detach", func(ctx context.Context) error {
-		n, err := m.scripts.run(ctx, m.detach, []string{m.keys.User(id)}, string(inst), deadline.UnixMilli(),
+func (m *Matchmaker) Detach(ctx context.Context, id wire.ClientID, inst wire.InstanceID, token string, deadline time.Time, grace time.Duration) (held bool, err error) {
+	err = m.Call(ctx, "detach", func(ctx context.Context) error {
+		n, err := m.scripts.Run(ctx, m.detach, []string{m.keys.User(id)}, string(inst), deadline.UnixMilli(),
 			int64((grace+m.matchTTL)/time.Second), token).Int()
 		held = n == 1
 		return err
@@ -86,9 +68,9 @@ func (m *Matchmaker) Detach(ctx context.Context, id wire.ClientID, inst Instance
 
 // Resume runs resume.lua: on a good token, the user now lives on inst, comes from addr (a
 // keyed hash), and only the token whose hash is next resumes it again.
-func (m *Matchmaker) Resume(ctx context.Context, id wire.ClientID, tokenHash, next string, inst InstanceID, addr string) (res ResumeResult, found bool, err error) {
-	err = m.call(ctx, "resume", func(ctx context.Context) error {
-		reply, err := m.scripts.run(ctx, m.resume, []string{m.keys.User(id)}, m.keys.prefix, string(id), tokenHash,
+func (m *Matchmaker) Resume(ctx context.Context, id wire.ClientID, tokenHash, next string, inst wire.InstanceID, addr string) (res ResumeResult, found bool, err error) {
+	err = m.Call(ctx, "resume", func(ctx context.Context) error {
+		reply, err := m.scripts.Run(ctx, m.resume, []string{m.keys.User(id)}, m.keys.Prefix(), string(id), tokenHash,
 			string(inst), int64(m.matchTTL/time.Second), m.now().UnixMilli(), next, addr).StringSlice()
 		if err != nil {
 			return err
@@ -105,9 +87,9 @@ func parseResumeReply(id wire.ClientID, reply []string) (ResumeResult, bool, err
 	case len(reply) == 1 && reply[0] == "invalid":
 		return ResumeResult{}, false, nil
 	case len(reply) == 3 && reply[0] == "idle":
-		return ResumeResult{ID: id, Previous: InstanceID(reply[1]), Held: reply[2] == "1"}, true, nil
+		return ResumeResult{ID: id, Previous: wire.InstanceID(reply[1]), Held: reply[2] == "1"}, true, nil
 	case len(reply) >= 9 && reply[0] == "matched":
-		return ResumeResult{ID: id, Previous: InstanceID(reply[1]), Held: reply[2] == "1", PartnerInstance: InstanceID(reply[5]),
+		return ResumeResult{ID: id, Previous: wire.InstanceID(reply[1]), Held: reply[2] == "1", PartnerInstance: wire.InstanceID(reply[5]),
 			PartnerAddr: reply[8],
 			Match: &wire.MatchInfo{
 				MatchID: wire.MatchID(reply[3]), PartnerID: wire.ClientID(reply[4]), Initiator: reply[6] == "1",

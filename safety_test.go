@@ -19,7 +19,12 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/go-megle/go-megle/internal/inbound"
+	"github.com/go-megle/go-megle/internal/metrics"
 	"github.com/go-megle/go-megle/internal/redistest"
+	"github.com/go-megle/go-megle/internal/safety"
+	"github.com/go-megle/go-megle/internal/store"
+	"github.com/go-megle/go-megle/internal/web"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -84,12 +89,12 @@ func TestReportValidation(t *testing.T) {
 		{"chat of the wrong type", map[string]any{"reason": "spam", "chat": "hello"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			req, problem := decode("ME", []byte(reportFrame(t, tc.data)))
+			req, problem := inbound.Decode("ME", []byte(reportFrame(t, tc.data)))
 			if tc.ok && problem != nil {
 				t.Fatalf("refused: %s", problem.Message)
 			}
 			if !tc.ok && (problem == nil || problem.Code != wire.ErrBadRequest) {
-				t.Fatalf("accepted %+v (problem %+v)", req.report, problem)
+				t.Fatalf("accepted %+v (problem %+v)", req.Report, problem)
 			}
 		})
 	}
@@ -191,7 +196,7 @@ func TestNoRematch(t *testing.T) {
 	b.expect(wire.EvPartnerLeft, nil)
 	var aw wire.WaitingData
 	a2.expect(wire.EvWaiting, &aw)
-	if aw.MetRecently || aw.Message != defaultWaitingMsg || aw.Searching < 1 {
+	if aw.MetRecently || aw.Message != wire.WaitingMessage || aw.Searching < 1 {
 		t.Fatalf("a's waiting %+v: nobody was passed over yet, and a counts itself", aw)
 	}
 	// the only one waiting is the one b just left, on the other instance: b waits for someone
@@ -199,13 +204,13 @@ func TestNoRematch(t *testing.T) {
 	b.send(wire.EvFindMatch, nil)
 	var w wire.WaitingData
 	b.expect(wire.EvWaiting, &w)
-	if w.Message != newPartnerWaitingMsg || !w.MetRecently || w.Searching < 1 {
-		t.Fatalf("b's waiting %+v, want %q and met_recently", w, newPartnerWaitingMsg)
+	if w.Message != wire.WaitingForNewOnes || !w.MetRecently || w.Searching < 1 {
+		t.Fatalf("b's waiting %+v, want %q and met_recently", w, wire.WaitingForNewOnes)
 	}
 	// and a, passed over on the other instance, hears it too (once per search: the session's
 	// tests hold that)
 	a2.expect(wire.EvWaiting, &aw)
-	if !aw.MetRecently || aw.Message != newPartnerWaitingMsg || aw.Mode != wire.ModeVideo {
+	if !aw.MetRecently || aw.Message != wire.WaitingForNewOnes || aw.Mode != wire.ModeVideo {
 		t.Fatalf("a's waiting once passed over: %+v", aw)
 	}
 	// someone new meets one of them, and the next someone new the other
@@ -243,7 +248,7 @@ func dialBanned(t *testing.T, url string, header http.Header) wire.BannedData {
 		t.Fatalf("first frame %+v (%v), want banned", ev, err)
 	}
 	_, _, err := conn.ReadMessage()
-	if ce, ok := err.(*websocket.CloseError); !ok || ce.Code != CloseBanned {
+	if ce, ok := err.(*websocket.CloseError); !ok || ce.Code != wire.CloseBanned {
 		t.Fatalf("then %v, want close 4003", err)
 	}
 	return ev.Data
@@ -317,13 +322,13 @@ func TestModeratorConsole(t *testing.T) {
 		if got := get(insts[0].cfg.ModToken); got != http.StatusOK {
 			t.Fatalf("the right token: %d", got)
 		}
-		for range consoleFailBurst - 1 {
+		for range web.ConsoleFailBurst - 1 {
 			if got := get("wrong-token"); got != http.StatusUnauthorized {
 				t.Fatalf("a wrong token: %d", got)
 			}
 		}
 		if got := get("wrong-token"); got != http.StatusTooManyRequests {
-			t.Fatalf("after %d wrong tokens, another: %d, want 429", consoleFailBurst, got)
+			t.Fatalf("after %d wrong tokens, another: %d, want 429", web.ConsoleFailBurst, got)
 		}
 		// whoever else guesses from the moderator's address, the right token is let in
 		for range 20 {
@@ -340,14 +345,14 @@ func TestModeratorConsole(t *testing.T) {
 		a.sendRaw(reportFrame(t, map[string]any{"reason": "nudity", "note": "camera", "frame": frame,
 			"chat": []any{map[string]any{"from": "stranger", "text": "look"}}}))
 		a.expect(wire.EvReported, nil)
-		list := consoleGet[struct{ Reports []OpenReport }](t, insts[1], "/mod/api/reports?status=open") // any replica
+		list := consoleGet[struct{ Reports []safety.OpenReport }](t, insts[1], "/mod/api/reports?status=open") // any replica
 		if len(list.Reports) != 1 {
 			t.Fatalf("open reports %+v", list.Reports)
 		}
 		r := list.Reports[0]
 		if r.Reason != "nudity" || r.Note != "camera" || r.Frame != frame || len(r.Chat) != 1 || r.Chat[0].Text != "look" ||
 			r.Evidence != "kept" || r.Counts || r.Reporters != 0 || !slices.Equal(r.Why, []string{"new_reporter", "short", "no_exchange"}) ||
-			r.ReporterReports != 1 || !validLabel(r.Reporter) {
+			r.ReporterReports != 1 || !safety.ValidLabel(r.Reporter) {
 			t.Fatalf("report %+v", r)
 		}
 		for _, secret := range []string{string(a.id()), string(b.id()), "198.51.100", "192.0.2"} {
@@ -363,7 +368,7 @@ func TestModeratorConsole(t *testing.T) {
 			t.Fatalf("banned %+v", ban)
 		}
 		a.expect(wire.EvPartnerLeft, nil)
-		if left := consoleGet[struct{ Reports []OpenReport }](t, insts[0], "/mod/api/reports"); len(left.Reports) != 0 {
+		if left := consoleGet[struct{ Reports []safety.OpenReport }](t, insts[0], "/mod/api/reports"); len(left.Reports) != 0 {
 			t.Fatalf("the report (and its evidence) outlived the ban: %+v", left.Reports)
 		}
 		// a dismissed report goes with its evidence too
@@ -371,7 +376,7 @@ func TestModeratorConsole(t *testing.T) {
 		pair(t, c, d)
 		c.sendRaw(reportFrame(t, map[string]any{"reason": "spam"}))
 		c.expect(wire.EvReported, nil)
-		list = consoleGet[struct{ Reports []OpenReport }](t, insts[0], "/mod/api/reports")
+		list = consoleGet[struct{ Reports []safety.OpenReport }](t, insts[0], "/mod/api/reports")
 		consoleDo(t, insts[0], http.MethodPost, "/mod/api/reports/"+list.Reports[0].ID+"/dismiss", "", http.StatusNoContent)
 		consoleDo(t, insts[0], http.MethodPost, "/mod/api/reports/"+list.Reports[0].ID+"/dismiss", "", http.StatusNotFound)
 		checkNextIsMarker(t, []*wsClient{c}, []*wsClient{d}) // a dismissal closes nobody
@@ -392,23 +397,23 @@ func TestRematchCooldownNeverShortensABar(t *testing.T) {
 			}
 			rdb := rdbFor(t, url)
 			ctx := context.Background()
-			keys := Keys{prefix: "{cool}"}
+			keys := store.NewKeys("{cool}")
 			const cooldown = 5 * time.Minute
 			mm, err := NewMatchmaker(ctx, rdb, MatchmakerConfig{Keys: keys, MatchTTL: time.Minute, Timeout: 5 * time.Second,
-				Now: time.Now, Metrics: NewMetrics(), RematchCooldown: cooldown})
+				Now: time.Now, Metrics: metrics.NewMetrics(), RematchCooldown: cooldown})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if err := mm.Heartbeat(ctx, "i1", 0, wire.Searching{}, time.Hour); err != nil {
 				t.Fatal(err)
 			}
-			met := func(id wire.ClientID) string { return keys.prefix + ":met:" + string(id) }
+			met := func(id wire.ClientID) string { return keys.Prefix() + ":met:" + string(id) }
 			matchAndLeave := func(x, y wire.ClientID) {
 				t.Helper()
-				if r, err := mm.Enqueue(ctx, EnqueueRequest{Client: x, Instance: "i1", Mode: wire.ModeVideo, Match: wire.MatchID(newID()), Ticket: "t"}); err != nil || r.Outcome != OutcomeWaiting {
+				if r, err := mm.Enqueue(ctx, EnqueueRequest{Client: x, Instance: "i1", Mode: wire.ModeVideo, Match: wire.MatchID(wire.NewID()), Ticket: "t"}); err != nil || r.Outcome != OutcomeWaiting {
 					t.Fatalf("enqueue %s: %+v %v", x, r, err)
 				}
-				if r, err := mm.Enqueue(ctx, EnqueueRequest{Client: y, Instance: "i1", Mode: wire.ModeVideo, Match: wire.MatchID(newID()), Ticket: "t"}); err != nil || r.Outcome != OutcomeMatched {
+				if r, err := mm.Enqueue(ctx, EnqueueRequest{Client: y, Instance: "i1", Mode: wire.ModeVideo, Match: wire.MatchID(wire.NewID()), Ticket: "t"}); err != nil || r.Outcome != OutcomeMatched {
 					t.Fatalf("enqueue %s: %+v %v", y, r, err)
 				}
 				if l, err := mm.Leave(ctx, LeaveRequest{Client: y, Instance: "i1"}); err != nil || !l.Ended {
@@ -417,7 +422,7 @@ func TestRematchCooldownNeverShortensABar(t *testing.T) {
 			}
 
 			// a new pair: both met sets hold the other until about now + cooldown, and live that long
-			a, b := wire.ClientID(newID()), wire.ClientID(newID())
+			a, b := wire.ClientID(wire.NewID()), wire.ClientID(wire.NewID())
 			matchAndLeave(a, b)
 			for _, k := range [][2]wire.ClientID{{a, b}, {b, a}} {
 				score, err := rdb.ZScore(ctx, met(k[0]), string(k[1])).Result()
@@ -430,7 +435,7 @@ func TestRematchCooldownNeverShortensABar(t *testing.T) {
 			}
 
 			// a longer bar (as a report writes) and a longer life survive the next leave
-			c, d := wire.ClientID(newID()), wire.ClientID(newID())
+			c, d := wire.ClientID(wire.NewID()), wire.ClientID(wire.NewID())
 			long := time.Now().Add(24 * time.Hour).UnixMilli()
 			if err := rdb.ZAdd(ctx, met(c), redis.Z{Score: float64(long), Member: string(d)}).Err(); err != nil {
 				t.Fatal(err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/go-megle/go-megle/internal/store"
 	"github.com/go-megle/go-megle/internal/wire"
 
 	"context"
@@ -20,7 +21,7 @@ func TestUserCreation(t *testing.T) {
 	for range 20 {
 		c := dial(t, inst.wsURL(), nil)
 		h := c.hello
-		if len(h.ID) != 26 || !validIDText(string(h.ID)) {
+		if len(h.ID) != 26 || !wire.ValidIDText(string(h.ID)) {
 			t.Fatalf("id %q: want 26 random base32 characters", h.ID)
 		}
 		if seen[h.ID] {
@@ -44,7 +45,7 @@ func TestRoomCreation(t *testing.T) {
 	ma, _ := pair(t, a, b)
 
 	rdb := rdbFor(t, url)
-	keys := Keys{prefix: cfg.KeyPrefix}
+	keys := store.NewKeys(cfg.KeyPrefix)
 	m, err := rdb.HGetAll(context.Background(), keys.Match(ma.MatchID)).Result()
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +72,7 @@ func TestAddUserToRoom(t *testing.T) {
 		t.Fatalf("waiting %+v: want mode text and normalised, de-duplicated interests", w)
 	}
 	rdb := rdbFor(t, url)
-	keys := Keys{prefix: cfg.KeyPrefix}
+	keys := store.NewKeys(cfg.KeyPrefix)
 	ctx := context.Background()
 	for _, q := range []string{keys.InterestQueue(wire.ModeText, "music"), keys.InterestQueue(wire.ModeText, "cats")} {
 		if !rdb.SIsMember(ctx, q, string(a.id())).Val() {
@@ -117,7 +118,7 @@ func TestRemoveUserFromRoom(t *testing.T) {
 		t.Fatalf("partner_left %+v, want from %s reason left", pl, a.id())
 	}
 	rdb := rdbFor(t, url)
-	keys := Keys{prefix: cfg.KeyPrefix}
+	keys := store.NewKeys(cfg.KeyPrefix)
 	ctx := context.Background()
 	if rdb.Exists(ctx, keys.Match(ma.MatchID)).Val() != 0 {
 		t.Fatal("match hash still exists after leave")
@@ -330,7 +331,7 @@ func TestHandleDisconnection(t *testing.T) {
 	cfg := testConfig(t, url, func(c *Config) { c.ResumeGrace = 300 * time.Millisecond })
 	inst := startInstance(t, cfg)
 	rdb := rdbFor(t, url)
-	keys := Keys{prefix: cfg.KeyPrefix}
+	keys := store.NewKeys(cfg.KeyPrefix)
 	ctx := context.Background()
 
 	t.Run("a closed tab ends the match at once", func(t *testing.T) {
@@ -438,7 +439,7 @@ func TestLeaveChatSession(t *testing.T) {
 	a.expect(wire.EvWaiting, nil)
 	a.send(wire.EvLeave, nil)
 	rdb := rdbFor(t, url)
-	keys := Keys{prefix: cfg.KeyPrefix}
+	keys := store.NewKeys(cfg.KeyPrefix)
 	waitFor(t, 5*time.Second, "empty queue", func() bool {
 		return rdb.SCard(context.Background(), keys.Queue(wire.ModeVideo)).Val() == 0
 	})

@@ -23,6 +23,7 @@ import (
 	"github.com/pion/transport/v4/stdnet"
 	"github.com/pion/turn/v4"
 
+	"github.com/go-megle/go-megle/internal/ice"
 	"github.com/go-megle/go-megle/internal/redistest"
 	"github.com/go-megle/go-megle/internal/wire"
 )
@@ -110,7 +111,7 @@ func TestTURNRelayRefusesPrivatePeers(t *testing.T) {
 // would issue with the server's TURN secret.
 func checkTURNRefusesPrivatePeers(t *testing.T, srv *loopbackTURN, coturnCmd []string, ipv6 bool) {
 	t.Helper()
-	user, pass := turnCredential([]byte(srv.secret), "turn-relay-test", time.Now().Add(10*time.Minute))
+	user, pass := ice.TurnCredential([]byte(srv.secret), "turn-relay-test", time.Now().Add(10*time.Minute))
 
 	// An allowed-peer-ip the command names (the compose file's: coturn's own address) is
 	// granted too.
@@ -644,7 +645,7 @@ func TestTURNQuotas(t *testing.T) {
 	}
 	// each part has a coturn of its own (a released allocation leaves its quota a moment later)
 	credential := func(srv *loopbackTURN, name string) (string, string) {
-		return turnCredential([]byte(srv.secret), wire.ClientID(name), time.Now().Add(10*time.Minute))
+		return ice.TurnCredential([]byte(srv.secret), wire.ClientID(name), time.Now().Add(10*time.Minute))
 	}
 	allocate := func(t *testing.T, srv *loopbackTURN, user, pass string) error {
 		relay, err := dialTURN(t, "udp", srv.addr4, user, pass).c.Allocate()

@@ -21,6 +21,7 @@ import (
 	"github.com/andybalholm/brotli"
 
 	"github.com/go-megle/go-megle/internal/redistest"
+	"github.com/go-megle/go-megle/internal/web"
 )
 
 // A build as `npm run build` writes it, small: hashed files under assets/ with their brotli
@@ -103,7 +104,7 @@ func diskFS(t testing.TB) fs.FS {
 			t.Fatal(err)
 		}
 	}
-	return uiFromDisk(dir)
+	return web.UIFromDisk(dir)
 }
 
 // rawClient neither asks for nor decodes a coding by itself: every header is the test's.
@@ -190,7 +191,7 @@ func (r uiResponse) checkServed(t *testing.T, coding, contentType, content strin
 
 func uiServer(t *testing.T, fsys fs.FS) string {
 	t.Helper()
-	srv := httptest.NewServer((&Server{ui: fsys}).uiHandler())
+	srv := httptest.NewServer((&web.Server{UI: fsys}).UIHandler())
 	t.Cleanup(srv.Close)
 	return srv.URL
 }
@@ -242,8 +243,8 @@ func TestUIChoosesCodingByAcceptEncoding(t *testing.T) {
 				}
 				res := fetchUI(t, base, "GET", "/assets/index-AbCd12_-.js", header)
 				res.checkServed(t, tc.want, js, testScript)
-				if got := res.header.Get("Cache-Control"); got != cacheImmutable {
-					t.Errorf("Cache-Control %q, want %q for a hashed name", got, cacheImmutable)
+				if got := res.header.Get("Cache-Control"); got != web.CacheImmutable {
+					t.Errorf("Cache-Control %q, want %q for a hashed name", got, web.CacheImmutable)
 				}
 			})
 		}
@@ -263,19 +264,19 @@ func TestUIFilesTypesAndCaching(t *testing.T) {
 		body   string
 		cache  string
 	}{
-		{"/", br, "br", html, testIndex, cacheRevalidate},
-		{"/index.html", gz, "gzip", html, testIndex, cacheRevalidate},
-		{"/chat/with/a/route", br, "br", html, testIndex, cacheRevalidate}, // a client-side route: index.html
-		{"/assets/backend-Wasm9_-x.wasm", br, "br", "application/wasm", testWasm, cacheImmutable},
+		{"/", br, "br", html, testIndex, web.CacheRevalidate},
+		{"/index.html", gz, "gzip", html, testIndex, web.CacheRevalidate},
+		{"/chat/with/a/route", br, "br", html, testIndex, web.CacheRevalidate}, // a client-side route: index.html
+		{"/assets/backend-Wasm9_-x.wasm", br, "br", "application/wasm", testWasm, web.CacheImmutable},
 		// only a brotli copy: gzip gets the file itself
-		{"/assets/index-AbCd12_-.js.map", br, "br", "text/plain; charset=utf-8", testMap, cacheImmutable},
-		{"/assets/index-AbCd12_-.js.map", gz, "", "text/plain; charset=utf-8", testMap, cacheImmutable},
+		{"/assets/index-AbCd12_-.js.map", br, "br", "text/plain; charset=utf-8", testMap, web.CacheImmutable},
+		{"/assets/index-AbCd12_-.js.map", gz, "", "text/plain; charset=utf-8", testMap, web.CacheImmutable},
 		// a type Go does not know: sniffed from the file, not from its compressed copy
-		{"/assets/notes-Zz99yy88.weird", br, "br", "text/plain; charset=utf-8", testNotes, cacheImmutable},
-		{"/assets/notes-Zz99yy88.weird", nil, "", "text/plain; charset=utf-8", testNotes, cacheImmutable},
+		{"/assets/notes-Zz99yy88.weird", br, "br", "text/plain; charset=utf-8", testNotes, web.CacheImmutable},
+		{"/assets/notes-Zz99yy88.weird", nil, "", "text/plain; charset=utf-8", testNotes, web.CacheImmutable},
 		// not hashed: revalidated
-		{"/favicon.svg", br, "", "image/svg+xml", `<svg xmlns="http://www.w3.org/2000/svg"/>`, cacheRevalidate},
-		{"/assets/logo.png", br, "", "image/png", "\x89PNG\r\n\x1a\nnot hashed: a file of public/assets", cacheRevalidate},
+		{"/favicon.svg", br, "", "image/svg+xml", `<svg xmlns="http://www.w3.org/2000/svg"/>`, web.CacheRevalidate},
+		{"/assets/logo.png", br, "", "image/png", "\x89PNG\r\n\x1a\nnot hashed: a file of public/assets", web.CacheRevalidate},
 	} {
 		t.Run(fmt.Sprintf("%s %v", tc.target, tc.header["Accept-Encoding"]), func(t *testing.T) {
 			res := fetchUI(t, base, "GET", tc.target, tc.header)
@@ -294,7 +295,7 @@ func TestUIMissingAssetsAre404(t *testing.T) {
 		if res.status != http.StatusNotFound || strings.Contains(string(res.body), "Go-Megle") || strings.Contains(string(res.body), "index-AbCd12_-") {
 			t.Errorf("GET %s: %d %q, want a 404 that is neither index.html nor a listing", target, res.status, res.body)
 		}
-		if res.header.Get("Cache-Control") != cacheRevalidate || res.header.Get("Content-Encoding") != "" {
+		if res.header.Get("Cache-Control") != web.CacheRevalidate || res.header.Get("Content-Encoding") != "" {
 			t.Errorf("GET %s: Cache-Control %q, Content-Encoding %q", target, res.header.Get("Cache-Control"), res.header.Get("Content-Encoding"))
 		}
 	}
@@ -353,7 +354,7 @@ func TestUINotModified(t *testing.T) {
 			t.Errorf("304 with %s %q", k, again.header.Get(k))
 		}
 	}
-	if again.header.Get("Vary") != "Accept-Encoding" || again.header.Get("Cache-Control") != cacheRevalidate {
+	if again.header.Get("Vary") != "Accept-Encoding" || again.header.Get("Cache-Control") != web.CacheRevalidate {
 		t.Errorf("304: Vary %q, Cache-Control %q", again.header.Get("Vary"), again.header.Get("Cache-Control"))
 	}
 }
@@ -424,7 +425,7 @@ func TestUIEmbeddedBuildServesCopies(t *testing.T) {
 	for accept, coding := range map[string]string{"br": "br", "gzip, deflate, br, zstd": "br", "gzip": "gzip", "identity": ""} {
 		res := fetchUI(t, base, "GET", target, map[string][]string{"Accept-Encoding": {accept}})
 		res.checkServed(t, coding, js, testScript)
-		if res.header.Get("Cache-Control") != cacheImmutable {
+		if res.header.Get("Cache-Control") != web.CacheImmutable {
 			t.Errorf("Accept-Encoding %q: Cache-Control %q", accept, res.header.Get("Cache-Control"))
 		}
 	}
@@ -444,7 +445,7 @@ func BenchmarkUIServe(b *testing.B) {
 	}{{"embedded", embeddedLikeFS}, {"disk", diskFS}} {
 		for _, accept := range []string{"gzip, deflate, br, zstd", ""} {
 			b.Run(fmt.Sprintf("%s/accept=%q", build.name, accept), func(b *testing.B) {
-				h := (&Server{ui: build.fsys(b)}).uiHandler()
+				h := (&web.Server{UI: build.fsys(b)}).UIHandler()
 				req := httptest.NewRequest("GET", "/assets/index-AbCd12_-.js", nil)
 				if accept != "" {
 					req.Header.Set("Accept-Encoding", accept)

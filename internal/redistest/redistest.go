@@ -1,4 +1,5 @@
-// Package redistest starts real redis-server processes on free loopback ports for tests.
+// Package redistest starts real redis-server processes on free loopback ports for tests, and
+// waits for state that has no event to await (WaitFor).
 //
 // When redis-server is not installed the calling test is skipped with a message saying so,
 // unless REQUIRE_REDIS=1, when it fails instead: CI sets that, so a missing server can never
@@ -293,5 +294,18 @@ func (s *Sentinel) Failover() {
 			s.tb.Fatal("promoted replica is not master in 20s")
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// WaitFor polls cond until it holds, and fails the test after timeout; for state that has no
+// event to await (the tests of a Redis-backed part often have none).
+func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

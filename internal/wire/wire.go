@@ -1,9 +1,13 @@
 // Package wire is the WebSocket protocol between browsers and the server, in one place: the
-// event names, the data of every event both ways, the error codes and the limits. The server
-// and the load generator both speak it through these types; web/src/protocol.ts mirrors them
-// for the browser, and a test holds the two together.
+// event names, the data of every event both ways, the error codes and error frames, the close
+// codes and the limits; and the ids every part of the server names users, matches and
+// instances by. The server and the load generator both speak it through these types;
+// web/src/protocol.ts mirrors them for the browser, and a test holds the two together.
 //
-// Every frame is a JSON text frame {"event": "<name>", "data": {...}}.
+// It imports the standard library only, and is imported by every other package: it is the
+// floor of the import graph (README, "Architecture"). Invariants: every frame is a JSON text
+// frame {"event": "<name>", "data": {...}} made by Encode from a typed struct (never a map);
+// the fast encoder writes exactly what encoding/json would (a fuzz test holds it to it).
 package wire
 
 import (
@@ -77,6 +81,16 @@ var (
 	Reasons    = []string{ReasonLeft, ReasonNext, ReasonDisconnected}
 )
 
+// Close codes the server ends a socket with (RFC 6455 7.4; 4000-4999 are the application's).
+// protocol.ts mirrors the two of this application, and a test holds them together.
+const (
+	ClosePolicy         = 1008 // sustained rate-limit violation, a send queue not read, a message too slow or too large for its address
+	CloseTooBig         = 1009 // a frame over the connection's read limit
+	CloseServiceRestart = 1012 // a draining instance: reconnect and resume elsewhere
+	CloseReplaced       = 4001 // the identity was resumed on a newer connection: do not resume
+	CloseBanned         = 4003 // the address is banned (a banned event said until when and why)
+)
+
 // Limits of the protocol.
 const (
 	MaxInterests     = 10
@@ -129,7 +143,7 @@ type TypingRequest struct {
 
 // MediaStateRequest is media_state's data, both ways: whether the sender's camera and
 // microphone are on, so that the partner's page can say "Camera off" or "Muted" instead of
-// showing a black or silent tile. Both fields are required (inbound.go checks).
+// showing a black or silent tile. Both fields are required (internal/inbound checks).
 type MediaStateRequest struct {
 	Camera bool `json:"camera"`
 	Mic    bool `json:"mic"`
@@ -242,6 +256,20 @@ type WaitingData struct {
 	MetRecently bool     `json:"met_recently,omitempty"`
 }
 
+// The messages of waiting: a search, and a search whose only strangers were met recently.
+const (
+	WaitingMessage    = "Looking for someone you can chat with..."
+	WaitingForNewOnes = "Waiting for someone new..."
+)
+
+// NonNil is s, or an empty list for nil: a list the page reads is [] in JSON, never null.
+func NonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
 type MatchFoundData struct {
 	PartnerID       ClientID `json:"partner_id"`
 	Initiator       bool     `json:"initiator"`
@@ -315,6 +343,11 @@ type ErrorData struct {
 	Code    string        `json:"code"`
 	Message string        `json:"message"`
 	Pow     *PowChallenge `json:"pow,omitempty"` // with pow_required: a fresh challenge
+}
+
+// ErrorFrame is the error event with code and message, encoded.
+func ErrorFrame(code, message string) []byte {
+	return MustEncode(EvError, ErrorData{Code: code, Message: message})
 }
 
 // ServerEvents and ClientEvents name the data type of every event, for the test that holds

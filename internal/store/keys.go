@@ -1,0 +1,44 @@
+package store
+
+import "github.com/go-megle/go-megle/internal/wire"
+
+// Keys builds every Redis key and channel name from one prefix. The prefix holds a hash tag
+// ({mm}) so that all matchmaking keys live in one cluster slot and match.lua can touch them
+// atomically; each instance's channel carries its own tag so channels spread over shards.
+type Keys struct{ prefix string }
+
+// NewKeys builds keys under prefix (KEY_PREFIX).
+func NewKeys(prefix string) Keys { return Keys{prefix: prefix} }
+
+// Prefix is the prefix every key starts with; the Lua scripts build their own keys from it.
+func (k Keys) Prefix() string { return k.prefix }
+
+func (k Keys) User(id wire.ClientID) string       { return k.prefix + ":user:" + string(id) }
+func (k Keys) Match(id wire.MatchID) string       { return k.prefix + ":match:" + string(id) }
+func (k Keys) Instance(id wire.InstanceID) string { return k.prefix + ":instance:" + string(id) }
+func (k Keys) Instances() string                  { return k.prefix + ":instances" }
+
+// Searching holds an instance's count of searching users per mode, "<video> <text>", beside
+// its heartbeat and with the same TTL.
+func (k Keys) Searching(id wire.InstanceID) string { return k.prefix + ":searching:" + string(id) }
+func (k Keys) Queue(m wire.Mode) string            { return k.prefix + ":queue:" + string(m) }
+func (k Keys) InterestQueue(m wire.Mode, interest string) string {
+	return k.prefix + ":queue:" + string(m) + ":" + interest
+}
+func (k Keys) Channel(id wire.InstanceID) string { return "signals:{" + string(id) + "}" }
+
+// Conns counts one address's connections, per instance (the address's keyed hash).
+func (k Keys) Conns(addrHash string) string { return k.prefix + ":conns:" + addrHash }
+
+// Trust and safety (report.lua, ban.lua and reports.lua build the rest from the prefix).
+func (k Keys) Report(id string) string        { return k.prefix + ":report:" + id }
+func (k Keys) ReportsOpen() string            { return k.prefix + ":reports:open" }
+func (k Keys) ReportsBy(label string) string  { return k.prefix + ":reports:by:" + label }
+func (k Keys) ReportsLoad() string            { return k.prefix + ":reports:load" }
+func (k Keys) Counted(addrHash string) string { return k.prefix + ":counted:" + addrHash }
+func (k Keys) Seen(network string) string     { return k.prefix + ":seen:" + network }
+func (k Keys) Restricted(label string) string { return k.prefix + ":restricted:" + label }
+func (k Keys) Ban(addrHash string) string     { return k.prefix + ":ban:" + addrHash }
+func (k Keys) BanRecord(id string) string     { return k.prefix + ":banrec:" + id }
+func (k Keys) Bans() string                   { return k.prefix + ":bans" }
+func (k Keys) Met(id wire.ClientID) string    { return k.prefix + ":met:" + string(id) }
