@@ -63,7 +63,7 @@ var (
 	disconnectCause = []string{"client_closed", "dropped", "server_closed", "too_large", "slow_message", "unfinished_cap", "ip_cap", "http_ip_cap"}
 	redisOps        = []string{"match", "leave", "expire_hold", "resume", "detach", "user_route", "user_states", "match_of",
 		"match_states", "alive", "heartbeat", "deregister", "online", "refresh", "load", "publish", "conns", "instances",
-		"report", "ban_of", "reports", "ban", "dismiss", "lift", "bans", "opened", "open_rate", "distinct_users"}
+		"report", "ban_of", "reports", "ban", "dismiss", "lift", "bans", "opened", "open_rate"}
 	callCandidates = append(append([]string{}, wire.CandidateTypes...), "none")
 
 	// BanSources: who banned (report reasons are wire.ReportReasons).

@@ -78,20 +78,16 @@ func (sf *Safety) OpenRate(ctx context.Context, addrHash string) (float64, error
 	return slidingRate(count(vals[0]), count(vals[1]), frac), nil
 }
 
-// DistinctUsers is how many distinct client ids the address opened connections as in the last
-// hour (0 when none).
-func (sf *Safety) DistinctUsers(ctx context.Context, addrHash string) (int64, error) {
+// usersKeys are the HyperLogLogs of the address's last hour, this quarter's and the four
+// before: PFCOUNT of them is its distinct users (the console reads them with the reports,
+// moderation.go: addCounts).
+func (sf *Safety) usersKeys(addrHash string) []string {
 	q := sf.now().Unix() / int64(usersQuarter/time.Second)
 	keys := make([]string, usersWindow)
 	for i := range keys {
 		keys[i] = sf.Keys.Users(addrHash, q-int64(i))
 	}
-	var n int64
-	err := sf.Call(ctx, "distinct_users", func(ctx context.Context) (err error) {
-		n, err = sf.rdb.PFCount(ctx, keys...).Result()
-		return err
-	})
-	return n, err
+	return keys
 }
 
 // minuteOf is the minute since the epoch t is in, and how far into it t is (0 to 1).
