@@ -83,6 +83,8 @@ type Config struct {
 	ModToken         string
 	PowMaxNumber     int64
 	PowTTL           time.Duration
+	PowFreeRate      int
+	PowMaxNumberCap  int64
 
 	// what makes a report count towards an automatic ban, and the bound on stored reports
 	ReportsMax      int
@@ -167,6 +169,10 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 	// 30 000: the web page solves it in about 0.4 s (median; p95 about 0.8 s) in headless
 	// Chromium on a 2-CPU machine, in a worker, before Start (BENCHMARKS.md).
 	fs.Int64Var(&c.PowMaxNumber, "pow-max-number", 30_000, "difficulty of the proof of work before a connection's first find_match: the range of the number to find (0: no proof of work, for load tests and local development)")
+	// 20 openings a minute: a campus of a few hundred people, each opening a connection every
+	// ten minutes or so, pays the base (pow.go has the curve; BENCHMARKS.md what it costs).
+	fs.IntVar(&c.PowFreeRate, "pow-free-rate", 20, "connection openings per minute from one address (across all instances) that pay only POW_MAX_NUMBER; above it the range grows with the square of the rate (0: everybody pays the base)")
+	fs.Int64Var(&c.PowMaxNumberCap, "pow-max-number-cap", 100_000_000, "the largest range the adaptive proof of work asks of a busy address (at least POW_MAX_NUMBER)")
 	fs.DurationVar(&c.PowTTL, "pow-ttl", 10*time.Minute, "how long a proof-of-work challenge may be solved and used")
 	fs.IntVar(&c.EvidenceMax, "report-evidence-max", 1000, "open reports that keep their evidence (still and chat lines, up to about 350 KB each), shared fairly among reporters; past it a report keeps its evidence only by taking the oldest slot of the reporter holding the most")
 	fs.IntVar(&c.ReportsMax, "reports-max", 50_000, "open reports stored at all (up to about 4 KB each without evidence), shared fairly among reporters like the evidence, so that reports can never fill Redis")
@@ -318,6 +324,9 @@ func (c *Config) validate() error {
 	}
 	if c.PowMaxNumber < 0 || c.PowMaxNumber > 100_000_000 || c.PowTTL < time.Minute {
 		bad("POW_MAX_NUMBER must be 0 to 100000000, POW_TTL at least 1m")
+	}
+	if c.PowFreeRate < 0 || c.PowMaxNumberCap < c.PowMaxNumber || c.PowMaxNumberCap > 1_000_000_000 {
+		bad("POW_FREE_RATE must not be negative, POW_MAX_NUMBER_CAP from POW_MAX_NUMBER to 1000000000")
 	}
 	if c.ModAddr != "" && c.ModToken == "" {
 		bad("MOD_ADDR needs MOD_TOKEN (the console it serves is off without one)")

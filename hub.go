@@ -213,8 +213,11 @@ func (h *Hub) Attach(conn *websocket.Conn, idle poll.IdleWait, ip, resumeToken s
 	c.sess = s
 	// TURN credentials only with a call to make (match_found), or to a resumed user who is in one
 	hello := wire.HelloData{ID: id, ResumeToken: token, ICEServers: h.ice.STUN(), TURN: h.ice.HasTURN(), Resumed: resumed != nil}
+	perMinute := h.opened(addr, id)
 	if resumed == nil {
-		hello.Pow = h.pow.Challenge(id)
+		if hello.Pow = h.pow.Challenge(id, perMinute); hello.Pow != nil {
+			h.metrics.PowPrice.Observe(float64(hello.Pow.MaxNumber) / float64(h.pow.MaxNumber))
+		}
 	} else {
 		if resumed.Match != nil {
 			hello.ICEServers = h.ice.Servers(id)
@@ -226,6 +229,27 @@ func (h *Hub) Attach(conn *websocket.Conn, idle poll.IdleWait, ip, resumeToken s
 	hello.Online, hello.Searching = h.Online(), h.Searching()
 	c.SendNow(wire.MustEncode(wire.EvHello, hello)) // on this goroutine: no writer of its own to start
 	c.start(onEnd)
+}
+
+// opened records a connection opening of the address addr as user id (the address's rate, for
+// the proof of work's price, and its distinct users, for the console) and returns the
+// address's openings in the last minute: 0 when Redis cannot say, and the base price then.
+func (h *Hub) opened(addr string, id wire.ClientID) float64 {
+	perMinute, err := h.safety.Opened(h.ctx, addr, id)
+	if err != nil {
+		h.log.Debug("could not count the connection opening; the proof of work costs the base", "err", err)
+	}
+	return perMinute
+}
+
+// openRate is the address's openings in the last minute, counting none (the price of a fresh
+// challenge after a refused solution): 0 when Redis cannot say.
+func (h *Hub) openRate(addr string) float64 {
+	perMinute, err := h.safety.OpenRate(h.ctx, addr)
+	if err != nil {
+		h.log.Debug("could not read the address's openings; the proof of work costs the base", "err", err)
+	}
+	return perMinute
 }
 
 // --- the registry ---

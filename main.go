@@ -183,7 +183,8 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 				Burst: cfg.RateBurst, Strikes: cfg.RateStrike, FindRate: cfg.FindRate, FindBurst: cfg.FindBurst},
 			PingInterval: cfg.PingInterval,
 		},
-	}, HubParts{Matchmaker: mm, Bus: bus, Safety: trust, Pow: safety.NewPowGate(cfg.PowMaxNumber, cfg.PowTTL, time.Now), ICE: ice,
+	}, HubParts{Matchmaker: mm, Bus: bus, Safety: trust, Pow: safety.NewPowGate(safety.PowConfig{MaxNumber: cfg.PowMaxNumber,
+		FreeRate: float64(cfg.PowFreeRate), MaxCap: cfg.PowMaxNumberCap, TTL: cfg.PowTTL}, time.Now), ICE: ice,
 		Log: log, Metrics: metrics, Now: time.Now})
 	metrics.SetReadiness(func() bool { ok, _ := hub.Ready(); return ok })
 	hub.Run()

@@ -28,7 +28,7 @@ func (h *Hub) FindMatch(s *session.Session, mode wire.Mode, interests []string, 
 		if err := h.pow.Verify(s.ID, pow); err != nil {
 			h.metrics.PowRefused.Inc()
 			s.Out.Send(wire.MustEncode(wire.EvError, wire.ErrorData{Code: wire.ErrPowRequired,
-				Message: "solve this proof of work first (find_match.pow)", Pow: h.pow.Challenge(s.ID)}))
+				Message: "solve this proof of work first (find_match.pow)", Pow: h.pow.Challenge(s.ID, h.openRate(s.Addr))}))
 			return
 		}
 		h.record(s.PowSolved())

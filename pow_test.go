@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,7 +20,9 @@ import (
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
-func testGate(now func() time.Time) *safety.PowGate { return safety.NewPowGate(5000, time.Minute, now) }
+func testGate(now func() time.Time) *safety.PowGate {
+	return safety.NewPowGate(safety.PowConfig{MaxNumber: 5000, FreeRate: 20, MaxCap: 1_000_000, TTL: time.Minute}, now)
+}
 
 // powClient is the connection the gate's test challenges are issued to.
 const powClient wire.ClientID = "POWCLIENTPOWCLIENTPOWCLIEN"
@@ -53,7 +58,7 @@ func tamper(t *testing.T, payload string, change func(map[string]any)) string {
 func TestPowGate(t *testing.T) {
 	clock := time.Now()
 	g := testGate(func() time.Time { return clock })
-	c := g.Challenge(powClient)
+	c := g.Challenge(powClient, 1)
 	if c.Algorithm != "SHA-256" || c.MaxNumber != 5000 || !strings.Contains(c.Salt, "?expires=") {
 		t.Fatalf("challenge %+v", c)
 	}
@@ -70,8 +75,8 @@ func TestPowGate(t *testing.T) {
 		{"a salt with a later expiry", tamper(t, good, func(m map[string]any) {
 			m["salt"] = strings.Replace(m["salt"].(string), "expires=", "expires=9", 1)
 		})},
-		{"another server's challenge", solve(t, other.Challenge(powClient))},
-		{"another connection's challenge", solve(t, g.Challenge("ANOTHERCLIENTANOTHERCLIENT"))},
+		{"another server's challenge", solve(t, other.Challenge(powClient, 1))},
+		{"another connection's challenge", solve(t, g.Challenge("ANOTHERCLIENTANOTHERCLIENT", 1))},
 		{"another algorithm", tamper(t, good, func(m map[string]any) { m["algorithm"] = "SHA-1" })},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -83,7 +88,7 @@ func TestPowGate(t *testing.T) {
 	if err := g.Verify(powClient, good); err != nil {
 		t.Fatalf("a good solution: %v", err)
 	}
-	late := solve(t, g.Challenge(powClient))
+	late := solve(t, g.Challenge(powClient, 1))
 	clock = clock.Add(time.Minute)
 	if err := g.Verify(powClient, late); err != safety.ErrPow {
 		t.Fatalf("an expired challenge: %v", err)
@@ -129,7 +134,7 @@ func TestPowGateOnTheWire(t *testing.T) {
 // BenchmarkPowVerify is the server's whole cost of one proof of work (it needs no Redis).
 func BenchmarkPowVerify(b *testing.B) {
 	g := testGate(time.Now)
-	payload := solve(b, g.Challenge(powClient))
+	payload := solve(b, g.Challenge(powClient, 1))
 	b.ReportAllocs()
 	for range b.N {
 		if err := g.Verify(powClient, payload); err != nil {
@@ -271,4 +276,132 @@ func mustAtoi(t *testing.T, s string) int64 {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// The adaptive price: the base up to POW_FREE_RATE openings a minute, then the square of the
+// rate's multiple of it, never over the cap.
+func TestPowPriceCurve(t *testing.T) {
+	g := safety.NewPowGate(safety.PowConfig{MaxNumber: 30_000, FreeRate: 20, MaxCap: 100_000_000, TTL: time.Minute}, time.Now)
+	for _, tc := range []struct {
+		perMinute float64
+		want      int64
+	}{{0, 30_000}, {1, 30_000}, {20, 30_000}, {40, 120_000}, {100, 750_000}, {200, 3_000_000}, {1000, 75_000_000}, {1e6, 100_000_000}} {
+		if got := g.MaxNumberFor(tc.perMinute); got != tc.want {
+			t.Errorf("%v openings a minute: range %d, want %d", tc.perMinute, got, tc.want)
+		}
+		if c := g.Challenge(powClient, tc.perMinute); c.MaxNumber != tc.want {
+			t.Errorf("%v openings a minute: challenge range %d, want %d", tc.perMinute, c.MaxNumber, tc.want)
+		}
+	}
+	flat := safety.NewPowGate(safety.PowConfig{MaxNumber: 30_000, MaxCap: 100_000_000, TTL: time.Minute}, time.Now)
+	if got := flat.MaxNumberFor(1e6); got != 30_000 {
+		t.Errorf("POW_FREE_RATE=0: range %d, want the base", got)
+	}
+	// a raised challenge is solved and verified like the base one
+	c := g.Challenge(powClient, 40)
+	if err := g.Verify(powClient, solve(t, c)); err != nil {
+		t.Fatalf("a raised challenge's solution: %v", err)
+	}
+}
+
+// An address's openings in the last minute (real Redis): they rise with each opening, count
+// for the address alone, slide out over the next minute, and are gone after it (the distinct
+// users they also record: console_test.go).
+func TestOpeningsRiseAndFallBack(t *testing.T) {
+	clock := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	st := storeFor(t, safety.Config{}, func() time.Time { return clock })
+	ctx := context.Background()
+	a, b := st.addr("203.0.113.5"), st.addr("198.51.100.7")
+	for i := 1; i <= 10; i++ {
+		r, err := st.Opened(ctx, a, wire.ClientID(fmt.Sprintf("USER%022d", i%4)))
+		if err != nil || r != float64(i) {
+			t.Fatalf("opening %d: rate %v, %v", i, r, err)
+		}
+	}
+	if r, err := st.Opened(ctx, b, "OTHERUSEROTHERUSEROTHERUS"); err != nil || r != 1 {
+		t.Fatalf("another address: rate %v, %v; want its own 1", r, err)
+	}
+	clock = clock.Add(90 * time.Second) // half of the last minute is still in the window
+	if r, err := st.OpenRate(ctx, a); err != nil || r != 5 {
+		t.Fatalf("90 s later: rate %v, %v; want 5 (half of 10)", r, err)
+	}
+	if r, err := st.Opened(ctx, a, "USER0000000000000000000001"); err != nil || r != 6 {
+		t.Fatalf("90 s later, one more: rate %v, %v; want 6", r, err)
+	}
+	clock = clock.Add(2 * time.Minute)
+	if r, err := st.OpenRate(ctx, a); err != nil || r != 0 {
+		t.Fatalf("after two quiet minutes: rate %v, %v; want 0 (the base price again)", r, err)
+	}
+	// every key the openings wrote has a TTL
+	keys, err := st.rdb.Keys(ctx, st.keys.Prefix()+"*").Result()
+	if err != nil || len(keys) == 0 {
+		t.Fatalf("keys %v, %v", keys, err)
+	}
+	for _, k := range keys {
+		if ttl := st.rdb.TTL(ctx, k).Val(); ttl <= 0 || ttl > 76*time.Minute {
+			t.Errorf("%s: TTL %v", k, ttl)
+		}
+	}
+}
+
+// Across two instances: an address that opens connections fast gets dearer challenges from
+// both, and a raised challenge is still solved and opens find_match.
+func TestPowPriceRisesAcrossInstances(t *testing.T) {
+	insts, _ := startCluster(t, 2, func(c *Config) { c.PowMaxNumber, c.PowFreeRate, c.BanSecret = 1000, 2, "shared" })
+	var last *wsClient
+	var ranges []int64
+	for i := range 8 {
+		last = dial(t, insts[i%2].wsURL(), nil)
+		ranges = append(ranges, last.hello.Pow.MaxNumber)
+	}
+	// 1 and 2 openings pay the base; the eighth, at 8 a minute (or a little less, should the
+	// minute turn), pays about (8/2)² = 16 times it
+	if ranges[0] != 1000 || ranges[1] != 1000 || ranges[2] <= 1000 || ranges[7] <= ranges[2] || ranges[7] < 12000 || ranges[7] > 16000 {
+		t.Fatalf("ranges %v: want the base for the first two, then rising to about 16 000", ranges)
+	}
+	last.send(wire.EvFindMatch, map[string]any{"pow": solve(t, last.hello.Pow)})
+	last.expect(wire.EvWaiting, nil)
+	fams := scrapeMetrics(t, insts[1].srv.URL+"/metrics")
+	if n := metricValue(fams, "gomegle_pow_price_ratio", nil); n != 4 {
+		t.Fatalf("pow_price_ratio count %v: want the 4 challenges instance b issued", n)
+	}
+}
+
+// nativeSolve is a native solver as an attacker would write it (the ALTCHA algorithm, SHA-256:
+// try every number from 0 until the hash is the challenge), without wire.SolvePow's per-try
+// hex encoding and allocations: the number of the challenge, or -1.
+func nativeSolve(c *wire.PowChallenge) int64 {
+	want, err := hex.DecodeString(c.Challenge)
+	if err != nil {
+		return -1
+	}
+	buf := []byte(c.Salt)
+	for n := int64(0); n <= c.MaxNumber; n++ {
+		if sum := sha256.Sum256(strconv.AppendInt(buf[:len(c.Salt)], n, 10)); string(sum[:]) == string(want) {
+			return n
+		}
+	}
+	return -1
+}
+
+// BenchmarkPowNativeSolver is what a native solver (nativeSolve, one core) pays per connection
+// of an address opening 1, 10, 100 or 300 connections a minute, at the default settings.
+func BenchmarkPowNativeSolver(b *testing.B) {
+	cfg, err := LoadConfig(nil, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		b.Fatal(err)
+	}
+	g := safety.NewPowGate(safety.PowConfig{MaxNumber: cfg.PowMaxNumber, FreeRate: float64(cfg.PowFreeRate), MaxCap: cfg.PowMaxNumberCap, TTL: time.Minute}, time.Now)
+	for _, perMinute := range []float64{1, 10, 100, 300} {
+		b.Run(fmt.Sprintf("per_minute=%v", perMinute), func(b *testing.B) {
+			for range b.N {
+				b.StopTimer()
+				c := g.Challenge(powClient, perMinute)
+				b.StartTimer()
+				if nativeSolve(c) < 0 {
+					b.Fatal("no solution in range")
+				}
+			}
+		})
+	}
 }

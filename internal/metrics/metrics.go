@@ -44,6 +44,7 @@ type Metrics struct {
 	Bans              *prometheus.CounterVec // source: one of BanSources
 	BannedConnections prometheus.Counter
 	PowRefused        prometheus.Counter
+	PowPrice          prometheus.Histogram
 
 	readiness     atomic.Pointer[func() bool]
 	readinessOnce sync.Once
@@ -62,7 +63,7 @@ var (
 	disconnectCause = []string{"client_closed", "dropped", "server_closed", "too_large", "slow_message", "unfinished_cap", "ip_cap", "http_ip_cap"}
 	redisOps        = []string{"match", "leave", "expire_hold", "resume", "detach", "user_route", "user_states", "match_of",
 		"match_states", "alive", "heartbeat", "deregister", "online", "refresh", "load", "publish", "conns", "instances",
-		"report", "ban_of", "reports", "ban", "dismiss", "lift", "bans"}
+		"report", "ban_of", "reports", "ban", "dismiss", "lift", "bans", "opened", "open_rate"}
 	callCandidates = append(append([]string{}, wire.CandidateTypes...), "none")
 
 	// BanSources: who banned (report reasons are wire.ReportReasons).
@@ -118,10 +119,13 @@ func NewMetrics() *Metrics {
 			Help: "Connections from a banned address, answered with banned and closed with 4003."}),
 		PowRefused: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "pow_refused_total",
 			Help: "find_match refused for a missing, wrong or expired proof of work, or one issued to another connection."}),
+		PowPrice: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "pow_price_ratio",
+			Help:    "Proof-of-work challenges issued with hello, by their range as a multiple of POW_MAX_NUMBER (1: the base; more for an address opening over POW_FREE_RATE connections a minute).",
+			Buckets: []float64{1, 2, 4, 16, 64, 256, 1024, 4096}}),
 	}
 	m.Registry.MustRegister(m.Clients, m.Waiting, m.Matches, m.MatchWait, m.Relayed, m.Dropped, m.RateLimited,
 		m.Resumes, m.PartnerLeft, m.Reconciled, m.Disconnects, m.RedisErrors, m.RedisDuration, m.InstancesAlive, m.Calls, m.CallSetup,
-		m.Reports, m.Bans, m.BannedConnections, m.PowRefused,
+		m.Reports, m.Bans, m.BannedConnections, m.PowRefused, m.PowPrice,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, mode := range []wire.Mode{wire.ModeVideo, wire.ModeText} {
 		m.Waiting.WithLabelValues(string(mode))

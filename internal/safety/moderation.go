@@ -107,10 +107,37 @@ type OpenReport struct {
 	Why             []string        `json:"why"`              // why it does not (report.lua's codes)
 	Conversation    float64         `json:"conversation_s"`   // how long the two talked, seconds
 	SharedAddress   bool            `json:"shared_address"`   // the reporter is on the reported user's network
+	Shared          Sharing         `json:"shared"`           // what of the reported user's address the reporter shares
+	ReportedUsers   int64           `json:"reported_users"`   // distinct users the reported address had in the last hour (openings.go)
 	Evidence        string          `json:"evidence"`         // kept | none | no_room | trimmed
 	Frame           string          `json:"frame"`
 	Chat            []wire.ChatLine `json:"chat"`
 	reportedAddr    string
+}
+
+// Sharing is what a reporter shares of the reported user's address: the very address (an IPv4
+// address or IPv6 /64: one household, campus or carrier-grade NAT), only its network (the
+// IPv6 /48), or nothing. The console shows it for every report, and asks a moderator to
+// confirm a ban of an address its reporter shares.
+type Sharing string
+
+const (
+	ShareNone    Sharing = "none"
+	ShareNetwork Sharing = "network"
+	ShareAddress Sharing = "address"
+)
+
+// sharing compares two address hashes (addrs.go: the network's hash, then the address's).
+func sharing(reporterAddr, reportedAddr string) Sharing {
+	switch {
+	case reporterAddr == "" || reportedAddr == "":
+		return ShareNone
+	case reporterAddr == reportedAddr:
+		return ShareAddress
+	case NetworkOf(reporterAddr) == NetworkOf(reportedAddr):
+		return ShareNetwork
+	}
+	return ShareNone
 }
 
 // ReportPage is one page of open reports, newest first: Total open in all (or from the
@@ -173,7 +200,8 @@ func (sf *Safety) openReport(id string, v map[string]string) OpenReport {
 	if v["why"] != "" {
 		r.Why = strings.Split(v["why"], ",")
 	}
-	r.SharedAddress = slices.Contains(r.Why, "shared_address")
+	r.Shared = sharing(v["reporter_addr"], v["reported_addr"])
+	r.SharedAddress = r.Shared != ShareNone || slices.Contains(r.Why, "shared_address")
 	if err := json.Unmarshal([]byte(v["chat"]), &r.Chat); err != nil || r.Chat == nil {
 		r.Chat = []wire.ChatLine{}
 	}
@@ -181,15 +209,18 @@ func (sf *Safety) openReport(id string, v map[string]string) OpenReport {
 }
 
 // addCounts fills in how many networks' reports count against each report's reported
-// address, and how many open reports each reporter has.
+// address, how many open reports each reporter has, and how many distinct users the reported
+// address had in the last hour.
 func (sf *Safety) addCounts(ctx context.Context, reports []OpenReport) error {
 	counted := make([]*redis.StringSliceCmd, len(reports))
 	byReporter := make([]*redis.IntCmd, len(reports))
+	users := make([]*redis.IntCmd, len(reports))
 	since := strconv.FormatInt(sf.now().Add(-sf.cfg.AutobanWindow).UnixMilli(), 10)
 	_, err := sf.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, r := range reports {
 			counted[i] = p.ZRangeByScore(ctx, sf.Keys.Counted(r.reportedAddr), &redis.ZRangeBy{Min: "(" + since, Max: "+inf"})
 			byReporter[i] = p.ZCard(ctx, sf.Keys.ReportsBy(r.Reporter))
+			users[i] = p.PFCount(ctx, sf.usersKeys(r.reportedAddr)...)
 		}
 		return nil
 	})
@@ -199,6 +230,7 @@ func (sf *Safety) addCounts(ctx context.Context, reports []OpenReport) error {
 			networks[NetworkOf(m)] = true
 		}
 		reports[i].Reporters, reports[i].ReporterReports = len(networks), int(byReporter[i].Val())
+		reports[i].ReportedUsers = users[i].Val()
 	}
 	return err
 }

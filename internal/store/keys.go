@@ -1,6 +1,10 @@
 package store
 
-import "github.com/go-megle/go-megle/internal/wire"
+import (
+	"strconv"
+
+	"github.com/go-megle/go-megle/internal/wire"
+)
 
 // Keys builds every Redis key and channel name from one prefix. The prefix holds a hash tag
 // ({mm}) so that all matchmaking keys live in one cluster slot and match.lua can touch them
@@ -29,6 +33,16 @@ func (k Keys) Channel(id wire.InstanceID) string { return "signals:{" + string(i
 
 // Conns counts one address's connections, per instance (the address's keyed hash).
 func (k Keys) Conns(addrHash string) string { return k.prefix + ":conns:" + addrHash }
+
+// Opened counts one address's connection openings in one minute (the minute since the epoch),
+// cluster-wide: the adaptive proof of work's rate. Users is a HyperLogLog of the client ids one
+// address opened connections as in one quarter hour: the console's distinct users per address.
+func (k Keys) Opened(addrHash string, minute int64) string {
+	return k.prefix + ":opened:" + addrHash + ":" + strconv.FormatInt(minute, 10)
+}
+func (k Keys) Users(addrHash string, quarter int64) string {
+	return k.prefix + ":users:" + addrHash + ":" + strconv.FormatInt(quarter, 10)
+}
 
 // Trust and safety (report.lua, ban.lua and reports.lua build the rest from the prefix).
 func (k Keys) Report(id string) string        { return k.prefix + ":report:" + id }

@@ -115,6 +115,9 @@ test('A reports B (nudity, with a note); the console shows the still and the cha
   await expect(card.getByTestId('counts')).toContainText("No: the reporter's network is new here");
   await expect(card.getByTestId('reporter')).toHaveText(/^R-[0-9a-f]{12}$/);
   await expect(card.getByTestId('reporter-reports')).toHaveText('1');
+  // A and B are on addresses of their own, and B's had one user (B) in the last hour
+  await expect(card.getByTestId('shared-address')).toHaveText('No: another network');
+  await expect(card.getByTestId('reported-users')).toHaveText('1');
   const frame = card.getByRole('img', { name: "Still of the reported user's video when the report was made" });
   await expect.poll(() => frame.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBeGreaterThan(0);
   expect(await frame.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeLessThanOrEqual(640);

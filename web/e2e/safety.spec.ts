@@ -131,6 +131,41 @@ test('a refused answer (pow_required): the page solves the fresh challenge and s
   expect(await scrapeMetric(server.url, 'gomegle_pow_refused_total')).toBe(1);
 });
 
+test('an address opening connections fast gets a dearer challenge, and the page still solves it in its worker', async ({ goServer, stranger }) => {
+  // Every page here is on 127.0.0.1: one address. One opening a minute pays the base.
+  const server = await goServer({ env: { POW_MAX_NUMBER: '3000', POW_FREE_RATE: '1' } });
+  const a = await stranger(server.url);
+  await expect.poll(() => a.received.some((message) => message.event === 'hello'), { message: 'hello received' }).toBe(true);
+  expect(lastHello(a).pow!.maxnumber).toBeLessThanOrEqual(3000 * 4); // the first or second opening this minute
+  // Six more openings from the same address (sockets the page opens and drops at once).
+  await a.page.evaluate(async () => {
+    for (let i = 0; i < 6; i++) {
+      await new Promise<void>((resolve, reject) => {
+        const socket = new WebSocket(`ws://${location.host}/ws`);
+        socket.onmessage = () => {
+          socket.close();
+          resolve();
+        };
+        socket.onerror = () => reject(new Error('socket failed'));
+      });
+    }
+  });
+  const b = await stranger(server.url);
+  await expect.poll(() => b.received.some((message) => message.event === 'hello'), { message: 'hello received' }).toBe(true);
+  const raised = lastHello(b).pow!;
+  // at least eight openings in the last minute (more should the page have reconnected): (8 / 1)² × 3000
+  expect(raised.maxnumber).toBeGreaterThanOrEqual(8 * 8 * 3000 * 0.75);
+  await startChat(a.page, { mode: 'text' });
+  await startChat(b.page, { mode: 'text' });
+  await expect(status(b.page)).toHaveText(/^Connected/, { timeout: 60_000 });
+  const [first] = sentEvents(b, 'find_match');
+  expectSolves(decodePow(first.data.pow!), raised);
+  expect(errorsOf(b, 'pow_required')).toEqual([]);
+  const [solve] = await measures(b.page, 'gomegle:pow-solve');
+  test.info().annotations.push({ type: 'raised pow solve (ms)', description: `${solve.duration.toFixed(0)} for maxnumber ${raised.maxnumber}` });
+  expect(await scrapeMetric(server.url, 'gomegle_pow_price_ratio_count')).toBeGreaterThanOrEqual(8);
+});
+
 test('the rules before the first Start: focus in, Esc closes without agreeing, the keyboard agrees; remembered, and shown again for new rules', async ({ goServer, stranger }) => {
   const server = await goServer();
   const a = await stranger(server.url, { rulesAgreed: false });

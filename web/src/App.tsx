@@ -78,13 +78,24 @@ export { BLUR_STORAGE_KEY };
 /**
  * The status line: what the user most needs to know right now. metRecently: the search
  * found only strangers met recently, and others are searching (so that is why it waits).
+ * powProgress: the search waits for a slow proof of work (this address opens many
+ * connections), which has tried this part of its range.
  */
-export function describeStatus(socket: SignalingStatus, match: Pick<MatchState, 'phase' | 'mode'>, call: CallStatus, metRecently = false): StatusBarProps {
+export function describeStatus(
+  socket: SignalingStatus,
+  match: Pick<MatchState, 'phase' | 'mode'>,
+  call: CallStatus,
+  metRecently = false,
+  powProgress: number | null = null,
+): StatusBarProps {
   if (socket === 'reconnecting') return { text: 'reconnecting', detail: null, tone: 'warn' };
   if (socket === 'replaced') return { text: 'replaced', detail: null, tone: 'warn' };
   switch (match.phase) {
     case 'idle':
     case 'searching':
+      if (match.phase === 'searching' && powProgress !== null) {
+        return { text: 'searching', detail: 'powSlow', values: { percent: Math.floor(powProgress * 100) }, tone: 'info' };
+      }
       return { text: 'searching', detail: metRecently ? 'metRecently' : null, tone: 'info' };
     case 'partner_left':
       return { text: 'partnerLeft', detail: null, tone: 'warn' };
@@ -382,7 +393,7 @@ export function App({
       <ChatView
         phase={phase}
         mode={match.mode}
-        status={describeStatus(signaling.status, match, call, metRecently)}
+        status={describeStatus(signaling.status, match, call, metRecently, gated.powProgress)}
         call={call}
         notice={match.notice}
         othersSearching={othersSearching}

@@ -8,6 +8,7 @@ import { act, render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { App, BLUR_STORAGE_KEY, type AppProps } from './App';
+import { POW_SLOW_MS } from './hooks/useProofOfWork';
 import { RULES_STORAGE_KEY, RULES_VERSION } from './hooks/useRules';
 import type { Classifier, ClassifierInfo } from './nsfw/classifier';
 import type { Scores } from './nsfw/scores';
@@ -189,6 +190,32 @@ describe('the proof of work', { timeout: 20_000 }, () => {
     await act(async () => answers[0]('payload-1'));
     expect(socket().sentEvents('find_match')).toEqual([{ event: 'find_match', data: { interests: [], mode: 'text', pow: 'payload-1' } }]);
     expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+  });
+
+  it('a slow one (an address opening many connections) shows how far it has got while the search waits; a quick one shows nothing', async () => {
+    let clock = 1_000;
+    vi.spyOn(performance, 'now').mockImplementation(() => clock);
+    let progress: ((checked: number) => void) | undefined;
+    let answer: ((payload: string) => void) | undefined;
+    const solvePow = vi.fn(
+      (_challenge: PowChallenge, _signal: AbortSignal, onProgress?: (checked: number) => void) =>
+        new Promise<string>((resolve) => {
+          progress = onProgress;
+          answer = resolve;
+        }),
+    );
+    const { socket, start } = setup({ solvePow, helloExtra: { pow: challenge(1) } });
+    await start('text');
+    const status = screen.getByRole('status');
+    act(() => progress!(0.1)); // within POW_SLOW_MS: a person's solve, nothing to say
+    expect(status).toHaveTextContent(/^Looking for someone…$/);
+    clock += POW_SLOW_MS;
+    act(() => progress!(0.42));
+    expect(status).toHaveTextContent('Looking for someone… · your network is opening many connections, so getting ready takes longer (42 % checked)');
+    await act(async () => answer!('payload-1'));
+    expect(socket().sentEvents('find_match')).toEqual([{ event: 'find_match', data: { interests: [], mode: 'text', pow: 'payload-1' } }]);
+    expect(status).toHaveTextContent(/^Looking for someone…$/);
+    vi.restoreAllMocks();
   });
 
   it('pow_required: solves the fresh challenge and sends the find_match again, and the user sees nothing of it', async () => {

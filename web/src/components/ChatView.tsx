@@ -111,7 +111,7 @@ export function ChatView(props: ChatViewProps) {
         <h1 className="visually-hidden" ref={headingRef} tabIndex={-1}>
           {t('chat.heading')}
         </h1>
-        <StatusBar text={status.text} detail={status.detail} tone={status.tone} />
+        <StatusBar {...status} />
         {waitingText && (
           <p className="waiting-info" data-testid="waiting-info">
             {waitingText}

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ClientMessage, PowChallenge } from '../protocol';
 import { solveInWorker, type PowSolver } from '../pow/solve';
 import type { MessageHandler, Signaling } from './useSignaling';
@@ -36,6 +36,19 @@ interface Gate {
 const MAX_REFUSALS = 3;
 
 /**
+ * A solve that has taken this long shows its progress: only an address opening many
+ * connections gets a challenge that takes so long (README: POW_FREE_RATE); a person's
+ * takes about 0.4 s and shows nothing.
+ */
+export const POW_SLOW_MS = 2_000;
+
+/** The signaling the match uses, and how far a slow proof of work has got. */
+export interface GatedSignaling extends Signaling {
+  /** The part of the range a slow solve has tried (0 to 1); null when none is slow. */
+  powProgress: number | null;
+}
+
+/**
  * The proof-of-work gate (README: Wire protocol): solves hello.pow in a worker as
  * soon as hello arrives, before Start, and puts the solution in the connection's
  * first find_match. A find_match asked for before the solution is ready waits for
@@ -45,12 +58,13 @@ const MAX_REFUSALS = 3;
  *
  * Returns the signaling the match uses: the same socket, with find_match gated.
  */
-export function useProofOfWork(signaling: Signaling, options: ProofOfWorkOptions = {}): Signaling {
+export function useProofOfWork(signaling: Signaling, options: ProofOfWorkOptions = {}): GatedSignaling {
   const { send: sendRaw, subscribe: subscribeRaw, status } = signaling;
   const solveRef = useRef<PowSolver>(options.solve ?? solveInWorker);
   solveRef.current = options.solve ?? solveInWorker;
   const gateRef = useRef<Gate>({ connection: 0, hello: false, needed: false, solution: null, pending: null, sent: null, abort: null, refusals: 0 });
   const handlersRef = useRef(new Set<MessageHandler>());
+  const [powProgress, setPowProgress] = useState<number | null>(null);
 
   const sendFind = useCallback(
     (message: FindMatch) => {
@@ -76,9 +90,15 @@ export function useProofOfWork(signaling: Signaling, options: ProofOfWorkOptions
       gate.needed = true;
       gate.solution = null;
       const connection = gate.connection;
-      solveRef.current(challenge, abort.signal).then(
+      const began = performance.now();
+      setPowProgress(null);
+      const onProgress = (checked: number) => {
+        if (!abort.signal.aborted && performance.now() - began >= POW_SLOW_MS) setPowProgress(checked);
+      };
+      solveRef.current(challenge, abort.signal, onProgress).then(
         (payload) => {
           if (abort.signal.aborted || gate.connection !== connection) return;
+          setPowProgress(null);
           gate.abort = null;
           gate.solution = payload;
           const waiting = gate.pending;
@@ -87,6 +107,7 @@ export function useProofOfWork(signaling: Signaling, options: ProofOfWorkOptions
         },
         (error: unknown) => {
           if (abort.signal.aborted) return;
+          setPowProgress(null);
           gate.abort = null;
           // Without a solution the find_match goes as it is: the server answers
           // pow_required with a fresh challenge, which is tried next.
@@ -121,6 +142,7 @@ export function useProofOfWork(signaling: Signaling, options: ProofOfWorkOptions
         gate.abort = null;
         gate.solution = null;
         gate.needed = false;
+        setPowProgress(null);
         if (message.data.pow) solve(message.data.pow);
         else if (gate.pending) {
           const waiting = gate.pending;
@@ -173,5 +195,5 @@ export function useProofOfWork(signaling: Signaling, options: ProofOfWorkOptions
     };
   }, []);
 
-  return { status, send, subscribe };
+  return { status, send, subscribe, powProgress };
 }

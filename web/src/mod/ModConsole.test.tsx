@@ -102,6 +102,8 @@ const report = (id: string, extra: Partial<ModReport> = {}): ModReport => ({
   why: [],
   conversation_s: 42,
   shared_address: false,
+  shared: 'none',
+  reported_users: 3,
   evidence: 'kept',
   frame: 'data:image/jpeg;base64,/9j/AAAA',
   chat: [
@@ -181,7 +183,11 @@ describe('the moderator console', { timeout: 20_000 }, () => {
     expect(first.getByTestId('counts')).toHaveTextContent('Yes');
     expect(first.getByTestId('conversation')).toHaveTextContent('42 sec');
     expect(first.getByTestId('reporter-reports')).toHaveTextContent('1');
-    expect(first.queryByTestId('shared-address')).not.toBeInTheDocument();
+    expect(first.getByTestId('shared-address')).toHaveTextContent('No: another network');
+    expect(first.getByTestId('shared-address')).not.toHaveClass('warn');
+    expect(first.getByTestId('reported-users')).toHaveTextContent('3');
+    // nothing to confirm: the ban goes at once
+    expect(first.queryByRole('checkbox', { name: /ban everyone on this address anyway/ })).not.toBeInTheDocument();
     expect(first.getByText('showed nudity on camera')).toHaveAttribute('dir', 'auto');
     const frame = first.getByRole('img', { name: "Still of the reported user's video when the report was made" });
     expect(frame).toHaveAttribute('src', 'data:image/jpeg;base64,/9j/AAAA');
@@ -355,11 +361,18 @@ describe('the moderator console', { timeout: 20_000 }, () => {
   });
 
   it("banning a user the reporter shares an address with asks to confirm first", async () => {
-    server.reports = [report('R6', { shared_address: true, counts: false, why: ['shared_address'] })];
+    server.reports = [
+      report('R6', { shared_address: true, shared: 'network', counts: false, why: ['shared_address'] }),
+      report('R7', { shared_address: true, shared: 'address', counts: false, why: ['shared_address'], reported_users: 212 }),
+    ];
     const user = renderConsole();
     await signIn(user);
-    const card = within((await screen.findAllByTestId('report-card'))[0]);
+    const [card, sameAddress] = (await screen.findAllByTestId('report-card')).map((element) => within(element));
     expect(card.getByTestId('shared-address')).toHaveTextContent("The reporter is on the reported user's network");
+    expect(sameAddress.getByTestId('shared-address')).toHaveTextContent('The reporter is on the very address of the reported user');
+    expect(sameAddress.getByTestId('shared-address')).toHaveClass('warn');
+    expect(sameAddress.getByTestId('reported-users')).toHaveTextContent('212');
+    expect(sameAddress.getByRole('checkbox', { name: /ban everyone on this address anyway/ })).not.toBeChecked();
     await user.type(card.getByRole('textbox', { name: 'Reason shown to the user' }), 'Harassment');
     await user.click(card.getByRole('button', { name: 'Ban' }));
     expect(card.getByRole('alert')).toHaveTextContent('Confirm first: the reporter shares this address.');

@@ -81,14 +81,12 @@ export function ReportCard({ report, index, busy, onBan, onDismiss, onOnlyReport
         </dd>
         <dt>{t('reports.reporters')}</dt>
         <dd data-testid="reporters">{number.format(report.reporters)}</dd>
-        {report.shared_address && (
-          <>
-            <dt>{t('reports.shared')}</dt>
-            <dd className="warn" data-testid="shared-address">
-              {t('reports.sharedText')}
-            </dd>
-          </>
-        )}
+        <dt>{t('reports.shared')}</dt>
+        <dd className={report.shared_address ? 'warn' : undefined} data-testid="shared-address" data-shared={report.shared}>
+          {report.shared === 'address' ? t('reports.sharedAddressText') : report.shared_address ? t('reports.sharedText') : t('reports.sharedNone')}
+        </dd>
+        <dt>{t('reports.users')}</dt>
+        <dd data-testid="reported-users">{number.format(report.reported_users)}</dd>
         <dt>{t('reports.note')}</dt>
         <dd dir="auto" className={report.note ? undefined : 'muted'}>
           {report.note || t('reports.noNote')}

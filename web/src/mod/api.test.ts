@@ -21,6 +21,8 @@ const report = {
   why: ['short'],
   conversation_s: 4.2,
   shared_address: false,
+  shared: 'none',
+  reported_users: 1,
   evidence: 'kept',
   frame: 'data:image/jpeg;base64,AAAA',
   chat: [{ from: 'stranger', text: 'hi' }],

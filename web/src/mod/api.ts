@@ -40,8 +40,12 @@ export interface ModReport {
   why: (WhyCode | (string & {}))[];
   /** How long the two talked, in seconds. */
   conversation_s: number;
-  /** The reporter is on the reported user's network. */
+  /** The reporter is on the reported user's network (or its very address). */
   shared_address: boolean;
+  /** What of the reported user's address the reporter shares: the very address (IPv4, IPv6 /64), its network (IPv6 /48), or nothing. */
+  shared: 'address' | 'network' | 'none';
+  /** Distinct users the reported address had in the last hour (an estimate, about 1 % off). */
+  reported_users: number;
   evidence: EvidenceState | (string & {});
   /** A data:image/jpeg;base64 URL, or "" when there is none. */
   frame: string;

@@ -7,4 +7,6 @@ export type SolverResponse =
   | { type: 'solved'; number: number }
   /** No number in range hashes to the challenge: not a challenge of ours. */
   | { type: 'unsolved' }
-  | { type: 'failed'; message: string };
+  | { type: 'failed'; message: string }
+  /** Still searching: the part of the range tried so far (0 to 1). */
+  | { type: 'progress'; checked: number };

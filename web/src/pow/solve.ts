@@ -10,11 +10,14 @@ export function powPayload(challenge: PowChallenge, number: number): string {
   return btoa(JSON.stringify({ algorithm, challenge: hash, number, salt, signature }));
 }
 
-/** Solves a challenge; resolves to the payload, rejects when it cannot be solved or is aborted. */
-export type PowSolver = (challenge: PowChallenge, signal: AbortSignal) => Promise<string>;
+/**
+ * Solves a challenge; resolves to the payload, rejects when it cannot be solved or is aborted.
+ * onProgress hears, now and then, the part of the range tried so far (0 to 1).
+ */
+export type PowSolver = (challenge: PowChallenge, signal: AbortSignal, onProgress?: (checked: number) => void) => Promise<string>;
 
 /** The solver the page uses: a fresh worker per challenge (once per connection), terminated when done. */
-export const solveInWorker: PowSolver = (challenge, signal) =>
+export const solveInWorker: PowSolver = (challenge, signal, onProgress) =>
   new Promise<string>((resolve, reject) => {
     if (signal.aborted) {
       reject(signal.reason);
@@ -39,8 +42,12 @@ export const solveInWorker: PowSolver = (challenge, signal) =>
     };
     signal.addEventListener('abort', abort);
     worker.addEventListener('message', (event: MessageEvent<SolverResponse>) => {
-      finish();
       const answer = event.data;
+      if (answer.type === 'progress') {
+        onProgress?.(answer.checked);
+        return;
+      }
+      finish();
       if (answer.type !== 'solved') {
         reject(new Error(answer.type === 'failed' ? `proof of work failed: ${answer.message}` : 'proof of work has no solution'));
         return;
