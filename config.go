@@ -172,7 +172,7 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 	// 20 openings a minute: a campus of a few hundred people, each opening a connection every
 	// ten minutes or so, pays the base (pow.go has the curve; BENCHMARKS.md what it costs).
 	fs.IntVar(&c.PowFreeRate, "pow-free-rate", 20, "connection openings per minute from one address (across all instances) that pay only POW_MAX_NUMBER; above it the range grows with the square of the rate (0: everybody pays the base)")
-	fs.Int64Var(&c.PowMaxNumberCap, "pow-max-number-cap", 100_000_000, "the largest range the adaptive proof of work asks of a busy address (at least POW_MAX_NUMBER)")
+	fs.Int64Var(&c.PowMaxNumberCap, "pow-max-number-cap", 2_000_000, "the largest range the adaptive proof of work asks of a busy address (at least POW_MAX_NUMBER; a page solves the default in about 25 s, so whoever shares a busy address is slowed, never shut out)")
 	fs.DurationVar(&c.PowTTL, "pow-ttl", 10*time.Minute, "how long a proof-of-work challenge may be solved and used")
 	fs.IntVar(&c.EvidenceMax, "report-evidence-max", 1000, "open reports that keep their evidence (still and chat lines, up to about 350 KB each), shared fairly among reporters; past it a report keeps its evidence only by taking the oldest slot of the reporter holding the most")
 	fs.IntVar(&c.ReportsMax, "reports-max", 50_000, "open reports stored at all (up to about 4 KB each without evidence), shared fairly among reporters like the evidence, so that reports can never fill Redis")
