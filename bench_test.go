@@ -61,9 +61,11 @@ func BenchmarkMatchPair(b *testing.B) {
 
 // BenchmarkRedisMatchThroughput measures what one redis-server sustains with the matchmaking
 // scripts, the design's single-shard bound (every matchmaking key shares one hash slot): many
-// clients at once, each match made as a user of the churn makes it (one waits, one pops it:
-// match.lua twice; the initiator leaves: leave.lua once; the other searches again, which
-// ends nothing), through the matchmaker's shared round trips. It reports matches per second
+// clients at once, each match made as a user of the churn makes it, through the matchmaker's
+// shared round trips. "leave": one waits, one pops it (match.lua twice), the initiator leaves
+// (leave.lua once; the other searches again, which ends nothing). "next": one waits, and the
+// initiator of the last match presses Next, which ends that match and pops the one waiting
+// (match.lua twice, nothing else). It reports matches per second
 // as measured here (the benchmark's own goroutines share the machine with Redis), Redis's
 // CPU time per match (INFO cpu: everything the process did, scripts, network and event
 // loop), the scripts' time alone (INFO commandstats), and the bound that CPU time sets: the
@@ -71,12 +73,14 @@ func BenchmarkMatchPair(b *testing.B) {
 // default), leave.lua also records the two users in each other's recently-met set, and
 // match.lua checks it.
 func BenchmarkRedisMatchThroughput(b *testing.B) {
-	for _, cooldown := range []time.Duration{5 * time.Minute, 0} {
-		b.Run("cooldown="+cooldown.String(), func(b *testing.B) { benchRedisThroughput(b, cooldown) })
+	for _, churn := range []string{"next", "leave"} {
+		for _, cooldown := range []time.Duration{5 * time.Minute, 0} {
+			b.Run(churn+"/cooldown="+cooldown.String(), func(b *testing.B) { benchRedisThroughput(b, cooldown, churn == "next") })
+		}
 	}
 }
 
-func benchRedisThroughput(b *testing.B, cooldown time.Duration) {
+func benchRedisThroughput(b *testing.B, cooldown time.Duration, next bool) {
 	rs := redistest.Start(b)
 	opt, err := redis.ParseURL(rs.URL())
 	if err != nil {
@@ -102,6 +106,10 @@ func benchRedisThroughput(b *testing.B, cooldown time.Duration) {
 	b.ResetTimer()
 	start := time.Now()
 	b.RunParallel(func(pb *testing.PB) {
+		if next {
+			benchNextWorker(b, pb, mm)
+			return
+		}
 		for pb.Next() {
 			// each worker's own interest keeps its pair together (other workers' users are
 			// not popped), as in a real burst where every caller finds someone
@@ -131,18 +139,20 @@ func benchRedisThroughput(b *testing.B, cooldown time.Duration) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var usec float64
+	var usec, scripts, calls float64
 	for _, line := range strings.Split(stats, "\n") {
-		if !strings.HasPrefix(line, "cmdstat_evalsha:") && !strings.HasPrefix(line, "cmdstat_eval:") {
-			continue // the scripts' own time includes the commands they call
+		name, rest, ok := strings.Cut(strings.TrimPrefix(strings.TrimSpace(line), "cmdstat_"), ":")
+		if !ok || strings.HasPrefix(line, "#") {
+			continue
 		}
-		if _, rest, ok := strings.Cut(line, "usec="); ok {
-			v, _, _ := strings.Cut(rest, ",")
-			n, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				b.Fatalf("commandstats line %q: %v", line, err)
-			}
-			usec += n
+		n, us := commandStat(b, line, rest, "calls="), commandStat(b, line, rest, "usec=")
+		switch name {
+		case "evalsha", "eval":
+			scripts += n
+			usec += us // the scripts' own time includes the commands they call
+		case "info", "config|resetstat", "script|load", "ping", "hello", "client|setinfo":
+		default:
+			calls += n // what the scripts called
 		}
 	}
 	if os.Getenv("BENCH_COMMANDSTATS") != "" {
@@ -150,8 +160,46 @@ func benchRedisThroughput(b *testing.B, cooldown time.Duration) {
 	}
 	perMatch := cpu.Seconds() * 1e6 / float64(b.N)
 	b.ReportMetric(usec/float64(b.N), "script-µs/match")
+	b.ReportMetric(scripts/float64(b.N), "scripts/match")
+	b.ReportMetric(calls/float64(b.N), "calls/match")
 	b.ReportMetric(perMatch, "redis-cpu-µs/match")
 	b.ReportMetric(1e6/perMatch, "bound-matches/s")
+}
+
+// benchNextWorker makes matches as users pressing Next make them: a newcomer waits (a fresh
+// user each time, so the cooldown never stands in the way), and the worker's stayer presses
+// Next, ending its last match and popping the newcomer.
+func benchNextWorker(b *testing.B, pb *testing.PB, mm *Matchmaker) {
+	ctx, topic := context.Background(), wire.NewID() // the worker's own interest keeps its users together
+	stayer, first := wire.ClientID(wire.NewID()), true
+	for pb.Next() {
+		x := wire.ClientID(wire.NewID())
+		r1, err := mm.Enqueue(ctx, EnqueueRequest{Client: x, Instance: "bench", Mode: wire.ModeVideo, Interests: []string{topic}, Match: wire.MatchID(wire.NewID()), Ticket: "t"})
+		if err != nil || r1.Outcome != OutcomeWaiting {
+			b.Errorf("newcomer: %+v %v", r1, err)
+			return
+		}
+		r2, err := mm.Enqueue(ctx, EnqueueRequest{Client: stayer, Instance: "bench", Mode: wire.ModeVideo, Interests: []string{topic}, Match: wire.MatchID(wire.NewID()), Ticket: "t"})
+		if err != nil || r2.Outcome != OutcomeMatched || r2.Partner != x || r2.Ended.Ended == first {
+			b.Errorf("next: %+v %v", r2, err)
+			return
+		}
+		first = false
+	}
+}
+
+// commandStat reads one field (calls=, usec=) of an INFO commandstats line.
+func commandStat(b *testing.B, line, fields, field string) float64 {
+	_, rest, ok := strings.Cut(fields, field)
+	if !ok {
+		b.Fatalf("commandstats line %q has no %s", line, field)
+	}
+	v, _, _ := strings.Cut(rest, ",")
+	n, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		b.Fatalf("commandstats line %q: %v", line, err)
+	}
+	return n
 }
 
 // redisCPU is the CPU time the redis-server process has used (INFO cpu).

@@ -26,18 +26,26 @@ func (h *Hub) finish(s *session.Session, e *session.Ended) bool {
 	if e == nil {
 		return true
 	}
-	ok := true
+	var err error
 	if e.NeedsRedis() {
-		switch err := h.endInRedis(s, e, false); {
-		case errors.Is(err, errMoved):
-			// a newer socket owns the identity and its conversation: this one ends nothing
-			h.superseded(s)
-			return true
-		case err != nil:
-			h.log.Warn("ending a conversation in Redis failed; kept for a retry", "client", s.ID, "err", err)
-			h.keepUnfinished(s, e)
-			ok = false
-		}
+		err = h.endInRedis(s, e, false)
+	}
+	return h.finished(s, e, err)
+}
+
+// finished is the rest of finish once Redis has answered err for e (leave.lua, or the
+// match.lua run of a Next). Called with the op lock held.
+func (h *Hub) finished(s *session.Session, e *session.Ended, err error) bool {
+	ok := true
+	switch {
+	case errors.Is(err, errMoved):
+		// a newer socket owns the identity and its conversation: this one ends nothing
+		h.superseded(s)
+		return true
+	case err != nil:
+		h.log.Warn("ending a conversation in Redis failed; kept for a retry", "client", s.ID, "err", err)
+		h.keepUnfinished(s, e)
+		ok = false
 	}
 	// A hold's expiry tells only whom Redis names: the held session cannot know whether the
 	// user has come back meanwhile.
@@ -57,10 +65,20 @@ func (h *Hub) endInRedis(s *session.Session, e *session.Ended, retry bool) error
 	if err != nil {
 		return err
 	}
+	return h.endedInRedis(s, e, res, retry)
+}
+
+// endedInRedis: Redis has ended e and answered res (leave.lua, or match.lua for a Next).
+func (h *Hub) endedInRedis(s *session.Session, e *session.Ended, res LeaveResult, retry bool) error {
 	if res.Moved {
 		return errMoved
 	}
 	known := e.Was == session.PhaseMatched && !e.HeldOnly && res.Partner == e.Partner && res.Match == e.Match
+	if known && res.PartnerInstance != "" {
+		// Redis knows best where the partner lives: it may have resumed elsewhere, and the
+		// notice of that be still on its way here
+		e.PartnerInstance = res.PartnerInstance
+	}
 	switch {
 	case res.Ended && (retry || !known):
 		inst := res.PartnerInstance

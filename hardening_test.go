@@ -455,6 +455,10 @@ func TestConfigEndpointHandsOutNoTURNCredentials(t *testing.T) {
 	if len(a.hello.ICEServers) != 1 || a.hello.ICEServers[0].Credential != "" {
 		t.Fatalf("hello's ice_servers %+v: want the STUN server only", a.hello.ICEServers)
 	}
+	// it says there is TURN, so that the page can offer to hide the user's address behind it
+	if !a.hello.TURN {
+		t.Fatal("hello.turn is false on a server with TURN")
+	}
 	a.send(wire.EvFindMatch, nil)
 	a.expect(wire.EvWaiting, nil)
 	b.send(wire.EvFindMatch, nil)

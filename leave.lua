@@ -1,4 +1,6 @@
--- leave.lua: end the caller's search or match. One atomic step.
+-- leave.lua: end the caller's search or match (a Stop, a socket gone, a hold expired). One
+-- atomic step. endmatch.lua is prepended at load (split, queueKeys, endMatch). A Next ends the
+-- match in match.lua instead, in the same run as its search.
 --
 -- KEYS[1]  the caller's user hash, <prefix>:user:<caller> (other keys share its hash tag)
 -- ARGV[1]  key prefix, e.g. {mm}
@@ -29,41 +31,14 @@ if expected ~= '' and u[1] and u[1] ~= expected then return {'moved'} end
 if heldOnly and not u[2] then return {'moved'} end
 if ARGV[7] ~= '' and u[3] and u[3] ~= ARGV[7] then return {'moved'} end
 
-local function split(s)
-  local out = {}
-  if s == nil or s == false or s == '' then return out end
-  for part in string.gmatch(s, '[^\n]+') do out[#out + 1] = part end
-  return out
-end
-
 local state, mode, mid, partner = u[4], u[5], u[7], u[8]
 local out = {'idle'}
 
 if state == 'waiting' and mode then
-  for _, i in ipairs(split(u[6])) do redis.call('SREM', prefix .. ':queue:' .. mode .. ':' .. i, me) end
-  redis.call('SREM', prefix .. ':queue:' .. mode, me)
+  for _, q in ipairs(queueKeys(prefix, mode, split(u[6]), true)) do redis.call('SREM', q, me) end
   out = {'waiting'}
 elseif state == 'matched' and mid and partner then
-  redis.call('DEL', prefix .. ':match:' .. mid)
-  local pkey = prefix .. ':user:' .. partner
-  local p = redis.call('HMGET', pkey, 'match', 'instance')
-  if p[1] == mid then
-    redis.call('HSET', pkey, 'state', 'idle')
-    redis.call('HDEL', pkey, 'match', 'partner')
-  end
-  local cooldown, now = tonumber(ARGV[8]), tonumber(ARGV[9])
-  if cooldown > 0 then
-    local metUntil = now + cooldown * 1000
-    for _, pair in ipairs({{me, partner}, {partner, me}}) do
-      local met = prefix .. ':met:' .. pair[1]
-      redis.call('ZREMRANGEBYSCORE', met, '-inf', now)
-      -- GT: never shortens a longer bar (a report's); EXPIRE GT never shortens the key's life,
-      -- and NX gives a new key (no TTL, which GT counts as endless) its first
-      redis.call('ZADD', met, 'GT', metUntil, pair[2])
-      if redis.call('EXPIRE', met, ARGV[8], 'GT') == 0 then redis.call('EXPIRE', met, ARGV[8], 'NX') end
-    end
-  end
-  out = {'matched', partner, p[2] or '', mid}
+  out = {'matched', partner, endMatch(prefix, me, mid, partner, ARGV[8], ARGV[9]), mid}
 end
 
 if forget then

@@ -15,6 +15,11 @@ import (
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
+// endmatch.lua is what match.lua and leave.lua share (ending a match): it is prepended to both.
+//
+//go:embed endmatch.lua
+var endMatchSource string
+
 //go:embed match.lua
 var matchScriptSource string
 
@@ -55,6 +60,9 @@ type EnqueueResult struct {
 	Common          []string
 	PassedOver      bool     // waiting: someone the caller met recently was passed over
 	Skipped         []Waiter // waiting: the users passed over (perhaps one more than once)
+	// Ended is the match a new search ended first (a Next): Ended.Ended says there was one,
+	// and its partner must be told. Set whatever the Outcome, except OutcomeMoved.
+	Ended LeaveResult
 }
 
 // Waiter is a waiting user as match.lua found it in a queue: who, where it lives, and the
@@ -111,8 +119,8 @@ func NewMatchmaker(ctx context.Context, rdb redis.UniversalClient, cfg Matchmake
 		Calls: store.Calls{Timeout: cfg.Timeout, Metrics: cfg.Metrics},
 		rdb:   rdb, keys: cfg.Keys, matchTTL: cfg.MatchTTL, cooldown: cfg.RematchCooldown, now: cfg.Now,
 		scripts: store.NewScriptBatcher(rdb, cfg.Timeout),
-		match:   redis.NewScript(matchScriptSource),
-		leave:   redis.NewScript(leaveScriptSource),
+		match:   redis.NewScript(endMatchSource + matchScriptSource),
+		leave:   redis.NewScript(endMatchSource + leaveScriptSource),
 		resume:  redis.NewScript(resumeScriptSource),
 		detach:  redis.NewScript(detachScriptSource),
 	}
@@ -128,7 +136,9 @@ func NewMatchmaker(ctx context.Context, rdb redis.UniversalClient, cfg Matchmake
 // queue entries, so a search gets past thousands of a crashed instance's waiting users.
 const maxEnqueueAttempts = 32
 
-// Enqueue runs match.lua: pair the client with a random live waiting user, or queue it.
+// Enqueue runs match.lua: pair the client with a random live waiting user, or queue it. A new
+// search (neither Fallback nor Requeue) first ends the match Redis has for the client, in the
+// same run (a Next), and says so in res.Ended.
 func (m *Matchmaker) Enqueue(ctx context.Context, r EnqueueRequest) (res EnqueueResult, err error) {
 	how := "0"
 	switch {
@@ -146,12 +156,17 @@ func (m *Matchmaker) Enqueue(ctx context.Context, r EnqueueRequest) (res Enqueue
 			reply, err := m.scripts.Run(ctx, m.match, []string{m.keys.User(r.Client)},
 				m.keys.Prefix(), string(r.Client), string(r.Instance), string(r.Mode), string(r.Match),
 				m.now().UnixMilli(), int64(m.matchTTL/time.Second), how, r.Ticket, r.TokenHash,
-				strings.Join(r.Interests, "\n"), retry, r.Addr).StringSlice()
+				strings.Join(r.Interests, "\n"), retry, r.Addr, int64(m.cooldown/time.Second)).StringSlice()
 			if err != nil {
 				return err
 			}
+			ended := res.Ended // a run that asked for another has ended the match for good
 			var again bool
-			if res, again, err = parseMatchReply(reply); err != nil || !again {
+			res, again, err = parseMatchReply(reply)
+			if !res.Ended.Ended {
+				res.Ended = ended
+			}
+			if err != nil || !again {
 				return err
 			}
 		}
@@ -160,7 +175,19 @@ func (m *Matchmaker) Enqueue(ctx context.Context, r EnqueueRequest) (res Enqueue
 }
 
 // parseMatchReply reads match.lua's answer; again says the script asks to be run once more.
-func parseMatchReply(reply []string) (res EnqueueResult, again bool, err error) {
+func parseMatchReply(full []string) (res EnqueueResult, again bool, err error) {
+	if len(full) < 3 {
+		return res, false, fmt.Errorf("match.lua: unexpected reply %q", full)
+	}
+	res, again, err = parseOutcome(full[3:])
+	if full[0] != "" {
+		res.Ended = LeaveResult{Ended: true, Partner: wire.ClientID(full[0]), PartnerInstance: wire.InstanceID(full[1]), Match: wire.MatchID(full[2])}
+	}
+	return res, again, err
+}
+
+// parseOutcome reads what match.lua's search did, after the match it ended.
+func parseOutcome(reply []string) (res EnqueueResult, again bool, err error) {
 	switch {
 	case len(reply) == 1 && reply[0] == "retry":
 		return res, true, nil
@@ -201,7 +228,7 @@ func (m *Matchmaker) Leave(ctx context.Context, r LeaveRequest) (res LeaveResult
 	}
 	err = m.Call(ctx, op, func(ctx context.Context) error {
 		reply, err := m.scripts.Run(ctx, m.leave, []string{m.keys.User(r.Client)}, m.keys.Prefix(), string(r.Client),
-			luaFlag(r.Forget), string(r.Instance), luaFlag(r.HeldOnly), r.NextToken, r.Token,
+			store.LuaFlag(r.Forget), string(r.Instance), store.LuaFlag(r.HeldOnly), r.NextToken, r.Token,
 			int64(m.cooldown/time.Second), m.now().UnixMilli()).StringSlice()
 		if err != nil {
 			return err
@@ -210,13 +237,6 @@ func (m *Matchmaker) Leave(ctx context.Context, r LeaveRequest) (res LeaveResult
 		return err
 	})
 	return res, err
-}
-
-func luaFlag(b bool) string {
-	if b {
-		return "1"
-	}
-	return "0"
 }
 
 // parseLeaveReply reads leave.lua's answer.
@@ -256,7 +276,7 @@ func (m *Matchmaker) UserStates(ctx context.Context, ids []wire.ClientID) ([]Use
 		}
 		for i, c := range cmds {
 			v := c.Val()
-			out[i] = UserState{State: str(v[0]), Ticket: str(v[1]), Match: wire.MatchID(str(v[2])), Partner: wire.ClientID(str(v[3]))}
+			out[i] = UserState{State: store.Str(v[0]), Ticket: store.Str(v[1]), Match: wire.MatchID(store.Str(v[2])), Partner: wire.ClientID(store.Str(v[3]))}
 		}
 		return nil
 	})
@@ -284,19 +304,13 @@ func (m *Matchmaker) MatchOf(ctx context.Context, mid wire.MatchID, partner wire
 			return err
 		}
 		v, u := match.Val(), user.Val()
-		view = MatchView{Mode: wire.Mode(str(v[0])), PartnerInstance: wire.InstanceID(str(u[0])), PartnerAddr: str(u[1])}
-		if common := str(v[1]); common != "" {
+		view = MatchView{Mode: wire.Mode(store.Str(v[0])), PartnerInstance: wire.InstanceID(store.Str(u[0])), PartnerAddr: store.Str(u[1])}
+		if common := store.Str(v[1]); common != "" {
 			view.Common = strings.Split(common, "\n")
 		}
 		return nil
 	})
 	return view, err
-}
-
-// str reads an optional string out of an HMGET reply.
-func str(v any) string {
-	s, _ := v.(string)
-	return s
 }
 
 // Refresh extends the TTL of the given users', matches' and queues' keys, in one round trip.
@@ -362,7 +376,7 @@ func (m *Matchmaker) MatchStates(ctx context.Context, checks []MatchCheck) ([]Ma
 		for i := range checks {
 			u := own[i].Val()
 			out[i] = MatchState{Exists: exists[i].Val() == 1, PartnerInstance: wire.InstanceID(insts[i].Val()),
-				Instance: wire.InstanceID(str(u[0])), Token: str(u[1])}
+				Instance: wire.InstanceID(store.Str(u[0])), Token: store.Str(u[1])}
 		}
 		return nil
 	})

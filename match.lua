@@ -1,4 +1,6 @@
--- match.lua: find a partner for the caller, or queue the caller. One atomic step.
+-- match.lua: a Next, or a first search: end the caller's current match, then find a partner for
+-- the caller or queue it. One atomic step. endmatch.lua is prepended at load (split, queueKeys,
+-- endMatch: the end of a match is written once, for this script and leave.lua).
 --
 -- KEYS[1]  the caller's user hash, <prefix>:user:<caller>. Every other key is built from the
 --          prefix, which carries the hash tag ({mm}), so all of them share KEYS[1]'s cluster slot.
@@ -9,7 +11,11 @@
 -- ARGV[5]  match id to use on a hit (fresh, from crypto/rand)
 -- ARGV[6]  now, unix milliseconds (recorded as created-at / since)
 -- ARGV[7]  TTL of the match hash and of both user hashes, seconds
--- ARGV[8]  '1' when this is the interest fallback: the plain queue of the mode is also used.
+-- ARGV[8]  '0' for a new search (find_match): a match Redis has for the caller is ended first,
+--          as leave.lua ends it (the match as Redis has it, the cooldown), and returned to tell
+--          the partner; and nothing is done if the user hash names another instance (the user
+--          resumed there).
+--          '1' when this is the interest fallback: the plain queue of the mode is also used.
 --          A fallback run only goes ahead if the caller still waits with the same ticket.
 --          '2' when this is a requeue of a search Redis lost: it only goes ahead if Redis has
 --          no live search of the caller (no hash, or idle) or waits with the same ticket;
@@ -22,6 +28,7 @@
 --          the queues do (the caller runs the script again); otherwise the caller is queued
 -- ARGV[13] the caller's address as its keyed hash (kept in the user hash: a report of the
 --          caller reaches the address)
+-- ARGV[14] REMATCH_COOLDOWN, seconds, for the match a new search ends ('0': none)
 --
 -- No rematch: a live waiting candidate the caller met recently (its id in <prefix>:met:<caller>,
 -- a sorted set of ids scored by the unix ms until which they may not meet again; leave.lua and
@@ -33,12 +40,14 @@
 --   fallback, since, match, partner, token, addr.
 -- Match hash fields: a, b (user ids; a is the initiator), mode, common, created.
 --
--- Returns one of
+-- Every answer starts with the match a new search ended: partner id, partner instance, match
+-- id ('', '', '' when none ended); the partner is to be told. Then one of
 --   {'matched', partner id, partner instance, partner ticket, partner address hash, common interest 1, ...}
 --   {'waiting', 'new' when someone met recently was passed over, else '', then for each user
 --    passed over: id, instance, ticket (a user popped from several queues comes more than once)}
 --   {'stale'}    (fallback run for a search that has ended)
---   {'retry'}    (only with ARGV[12]: stale entries were dropped, more may remain)
+--   {'retry'}    (only with ARGV[12]: stale entries were dropped, more may remain; a match
+--                 ended was ended for good, and the next run does not return it again)
 --   {'moved'}    the user hash holds another resume token: a newer socket owns the identity
 --
 -- Every queue the caller is added to gets the TTL too (re-armed at each add, and by the
@@ -49,32 +58,30 @@ local prefix, me, inst, mode, mid = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local now, ttl, fallback, requeue, ticket, token = ARGV[6], ARGV[7], ARGV[8] == '1', ARGV[8] == '2', ARGV[9], ARGV[10]
 local ukey = KEYS[1]
 
-local function split(s)
-  local out = {}
-  if s == nil or s == false or s == '' then return out end
-  for part in string.gmatch(s, '[^\n]+') do out[#out + 1] = part end
-  return out
-end
+local function queues(m, ints, plain) return queueKeys(prefix, m, ints, plain) end
 
--- the queues a user of this mode and these interests waits in
-local function queues(m, ints, plain)
-  local qs = {}
-  for _, i in ipairs(ints) do qs[#qs + 1] = prefix .. ':queue:' .. m .. ':' .. i end
-  if plain then qs[#qs + 1] = prefix .. ':queue:' .. m end
-  return qs
+-- what this run ended, at the head of every answer
+local ended = {'', '', ''}
+local function answer(t)
+  for i = 1, #t do ended[#ended + 1] = t[i] end
+  return ended
 end
 
 local interests = split(ARGV[11])
 
-local prev = redis.call('HMGET', ukey, 'token', 'state', 'mode', 'interests', 'match')
-if prev[1] and prev[1] ~= token then return {'moved'} end
+local prev = redis.call('HMGET', ukey, 'token', 'state', 'mode', 'interests', 'match', 'partner', 'instance', 'ticket')
+if prev[1] and prev[1] ~= token then return answer({'moved'}) end
 
 if fallback then
-  local st = redis.call('HMGET', ukey, 'state', 'ticket')
-  if st[1] ~= 'waiting' or st[2] ~= ticket then return {'stale'} end
+  if prev[2] ~= 'waiting' or prev[8] ~= ticket then return answer({'stale'}) end
 elseif requeue then
-  local st = redis.call('HMGET', ukey, 'state', 'ticket')
-  if st[1] == 'matched' or (st[1] == 'waiting' and st[2] ~= ticket) then return {'stale'} end
+  if prev[2] == 'matched' or (prev[2] == 'waiting' and prev[8] ~= ticket) then return answer({'stale'}) end
+else
+  if prev[7] and prev[7] ~= inst then return answer({'moved'}) end
+  if prev[2] == 'matched' and prev[5] and prev[6] then
+    -- a Next: the match ends here as leave.lua would end it; the caller's hash is written below
+    ended = {prev[6], endMatch(prefix, me, prev[5], prev[6], ARGV[14], now), prev[5]}
+  end
 end
 
 -- an earlier search of the caller leaves its queues (this one is queued again below on a miss):
@@ -136,7 +143,7 @@ for _, q in ipairs(queues(mode, interests, usePlain)) do
         putBack()
         local out = {'matched', cand, c[3], c[5] or '', c[7] or ''}
         for _, i in ipairs(common) do out[#out + 1] = i end
-        return out
+        return answer(out)
       end
       -- not waiting any more, another mode, or its instance is dead: the entry stays dropped
     end
@@ -147,7 +154,12 @@ end
 -- runs again rather than wait behind them unseen.
 if budget == 0 and ARGV[12] == '1' then
   putBack()
-  return {'retry'}
+  if ended[1] ~= '' then
+    -- the match ended for good: the next run must not find (and return) it again
+    redis.call('HSET', ukey, 'state', 'idle')
+    redis.call('HDEL', ukey, 'match', 'partner')
+  end
+  return answer({'retry'})
 end
 putBack()
 
@@ -167,4 +179,4 @@ for _, s in ipairs(skipped) do
   out[#out + 1] = s[3]
   out[#out + 1] = s[4]
 end
-return out
+return answer(out)

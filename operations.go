@@ -16,13 +16,11 @@ import (
 // operation holds the session's op lock, so one user's Redis steps, and the notifications
 // they cause, keep their order.
 
-var (
-	errUnfinished = errors.New("the conversation it ends is not ended in Redis yet")
-	errMoved      = errors.New("the identity lives on a newer socket")
-)
+var errMoved = errors.New("the identity lives on a newer socket")
 
-// FindMatch leaves the user's current match or search ("next") and looks for a partner.
-// A connection's first find_match carries the solution of its proof of work (pow).
+// FindMatch leaves the user's current match or search ("next") and looks for a partner, in
+// one match.lua run: it ends the match as Redis has it and searches. A connection's first
+// find_match carries the solution of its proof of work (pow).
 func (h *Hub) FindMatch(s *session.Session, mode wire.Mode, interests []string, pow string) {
 	s.LockOps()
 	defer s.UnlockOps()
@@ -46,21 +44,27 @@ func (h *Hub) FindMatch(s *session.Session, mode wire.Mode, interests []string, 
 	if !ok {
 		return // the identity lives on another socket: this one has nothing to say in Redis
 	}
-	var res EnqueueResult
-	err := errUnfinished
-	if h.finish(s, fx.Ended) { // the conversation it ends is out of Redis: a search may be written
-		res, err = h.mm.Enqueue(h.ctx, EnqueueRequest{
-			Client: s.ID, Instance: h.cfg.Self, Mode: mode, Interests: interests,
-			Match: mid, Ticket: ticket, TokenHash: s.Token(), Addr: s.Addr,
-		})
-	}
+	res, err := h.mm.Enqueue(h.ctx, EnqueueRequest{
+		Client: s.ID, Instance: h.cfg.Self, Mode: mode, Interests: interests,
+		Match: mid, Ticket: ticket, TokenHash: s.Token(), Addr: s.Addr,
+	})
 	if err != nil {
 		h.log.Warn("find_match failed", "client", s.ID, "err", err)
-		// match.lua may have run although its answer was lost (a timeout): undo whatever it
-		// did, so that no partner it popped is left matched with a ghost
+		// match.lua may have run although its answer was lost (a timeout): leave.lua ends
+		// whatever Redis holds now, the conversation this search ended or a match the search
+		// made, so that no partner is left matched with a ghost; then the search is over
+		h.finish(s, fx.Ended)
 		h.finish(s, h.record(s.AbandonSearch(ticket)).Ended)
 		s.Out.Send(wire.ErrorFrame(wire.ErrUnavailable, "matchmaking is unavailable right now; try again shortly"))
 		return
+	}
+	if res.Outcome != OutcomeMoved {
+		// the conversation the search replaced is out of Redis: its partner is told
+		ended := fx.Ended
+		if ended == nil {
+			ended = &session.Ended{Was: session.PhaseIdle, Reason: wire.ReasonNext}
+		}
+		h.finished(s, ended, h.endedInRedis(s, ended, res.Ended, false))
 	}
 	h.applyEnqueue(s, ticket, mid, mode, res, true)
 }

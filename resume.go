@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/go-megle/go-megle/internal/store"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -45,8 +46,8 @@ func (m *Matchmaker) UserRoute(ctx context.Context, id wire.ClientID) (r UserRou
 		if err != nil {
 			return err
 		}
-		r = UserRoute{Instance: wire.InstanceID(str(vals[0])), Match: wire.MatchID(str(vals[1]))}
-		if ms, err := strconv.ParseInt(str(vals[2]), 10, 64); err == nil {
+		r = UserRoute{Instance: wire.InstanceID(store.Str(vals[0])), Match: wire.MatchID(store.Str(vals[1]))}
+		if ms, err := strconv.ParseInt(store.Str(vals[2]), 10, 64); err == nil {
 			r.DetachedUntil = time.UnixMilli(ms)
 		}
 		return nil

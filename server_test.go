@@ -31,8 +31,8 @@ func TestUserCreation(t *testing.T) {
 		if !strings.HasPrefix(h.ResumeToken, string(h.ID)+".") || len(h.ResumeToken) < 60 {
 			t.Fatalf("resume token %q: want <id>.<secret>", h.ResumeToken)
 		}
-		if h.Resumed || h.Match != nil || h.Online < 1 || h.ICEServers == nil {
-			t.Fatalf("hello %+v: want resumed=false, no match, online>=1, ice_servers []", h)
+		if h.Resumed || h.Match != nil || h.Online < 1 || h.ICEServers == nil || h.TURN {
+			t.Fatalf("hello %+v: want resumed=false, no match, online>=1, ice_servers [], turn false (no TURN here)", h)
 		}
 	}
 }

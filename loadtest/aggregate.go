@@ -51,6 +51,10 @@ func (r Result) metrics() []metric {
 		add("matches per second", "1/s", s.MatchesPerSec)
 		add("wait p50", "ms", s.Wait.P50)
 		add("wait p99", "ms", s.Wait.P99)
+		add("the one who ended it, to its next stranger: p50", "ms", s.OwnWait.P50)
+		add("the one who ended it, to its next stranger: p99", "ms", s.OwnWait.P99)
+		add("the partner, partner_left to its next stranger: p50", "ms", s.LeftWait.P50)
+		add("the partner, partner_left to its next stranger: p99", "ms", s.LeftWait.P99)
 		add("errors", "events", float64(s.Lost+s.PartnerLost+s.Violations))
 		if u := r.CPU; u != nil && s.Cycles > 0 {
 			perMatch := func(secs float64) float64 { return secs * 1e6 / (float64(s.Cycles) / 2) }

@@ -173,9 +173,15 @@ fi
 load "burst 2000, 2 instances" 2 -mode burst -n 2000
 # The churn's 200 clients meet everyone within a second or two: with the rematch cooldown on,
 # they would soon wait for ever. BenchmarkRedisMatchThroughput measures the cooldown's cost.
+# The headline is Next (find_match while matched), what users press all day; leave +
+# find_match is the second row.
 extra_env=(REMATCH_COOLDOWN=0)
-versus "churn 200, 2 instances" "churn 200, in-memory ceiling (loadtest/ceiling, no Redis)" 2 -mode churn -n 200 -duration 10s -pids @PIDS@ -redis-pid @REDIS@
+versus "churn next 200, 2 instances" "churn next 200, in-memory ceiling (loadtest/ceiling, no Redis)" 2 -mode churn -next -n 200 -duration 10s -pids @PIDS@ -redis-pid @REDIS@
+versus "churn leave + find 200, 2 instances" "churn leave + find 200, in-memory ceiling (loadtest/ceiling, no Redis)" 2 -mode churn -n 200 -duration 10s -pids @PIDS@ -redis-pid @REDIS@
 extra_env=()
+# People pressing Next at their own pace, with the cooldown on (the default): each initiator
+# stays 2-5 s in a match, uniformly at random, then presses Next.
+load "churn next paced, 1000 clients, Next after 2-5 s, 2 instances" 2 -mode churn -next -n 1000 -hold-min 2s -hold-max 5s -duration 20s -pids @PIDS@ -redis-pid @REDIS@
 load "relay paced 2000/s, 1000 clients, 2 instances, every pair across" 2 -mode relay -cross -n 1000 -rate 2000 -duration 10s
 load "relay saturated, 200 clients, 1 instance" 1 -mode relay -n 200 -duration 10s
 load "relay saturated, 200 clients, 2 instances, every pair across" 2 -mode relay -cross -n 200 -duration 10s

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,12 +19,23 @@ const (
 	churnIdle         churnState = iota // not started, or stopped
 	churnAwaitMatch                     // find_match sent
 	churnAwaitPartner                   // matched as the responder: waiting for the initiator's leave
+	churnHolding                        // matched as the initiator: staying a while (-hold-min, -hold-max) before it ends the match
+)
+
+// churnAfter is what a client's search followed, for the wait it measures.
+type churnAfter int
+
+const (
+	afterStart   churnAfter = iota // its first search
+	afterOwnEnd                    // the initiator ended its match (Next, or leave + find_match)
+	afterPartner                   // the responder's partner_left
 )
 
 // churnMode loops every client through find_match → match_found → leave (or, with -next,
-// find_match while matched) → find_match again. Only the initiator of a pair ends it; the
-// other side waits for partner_left and queues again. That keeps every event the server
-// sends predictable, so anything out of place is a violation rather than a race of the load.
+// find_match while matched) → find_match again. Only the initiator of a pair ends it, at once
+// or (-hold-min, -hold-max) after a random while in the match; the other side waits for
+// partner_left and queues again. That keeps every event the server sends predictable, so
+// anything out of place is a violation rather than a race of the load.
 type churnMode struct {
 	cfg Config
 	t   *tally
@@ -44,6 +56,8 @@ type churnMode struct {
 
 	mu       sync.Mutex
 	waits    []time.Duration
+	ownWaits []time.Duration // the initiator's: from ending its match to its next match_found
+	leftWait []time.Duration // the responder's: from partner_left to its next match_found
 	examples samples
 }
 
@@ -52,7 +66,8 @@ type churnPeer struct {
 	state   churnState
 	partner string
 	since   time.Time // when the state began
-	flagged bool      // this wait was already counted as lost
+	after   churnAfter
+	flagged bool // this wait was already counted as lost
 }
 
 func newChurnMode(cfg Config, t *tally) *churnMode {
@@ -88,8 +103,8 @@ func (m *churnMode) violation(format string, args ...any) {
 }
 
 // queue sends find_match; p.mu is held.
-func (m *churnMode) queue(c *client, p *churnPeer) {
-	p.state, p.since, p.flagged, p.partner = churnAwaitMatch, time.Now(), false, ""
+func (m *churnMode) queue(c *client, p *churnPeer, after churnAfter) {
+	p.state, p.since, p.flagged, p.partner, p.after = churnAwaitMatch, time.Now(), false, "", after
 	if err := c.sendFindMatch(m.findMatch[c.idx]); err != nil {
 		m.t.unexpectedEvent("churn: find_match: %v", err)
 	}
@@ -135,27 +150,52 @@ func (m *churnMode) onMatchFound(c *client, p *churnPeer, d wire.MatchFoundData,
 	stopping := m.stopping.Load()
 	if !stopping {
 		m.cycles.Add(1)
+		wait := at.Sub(p.since)
 		m.mu.Lock()
-		m.waits = append(m.waits, at.Sub(p.since))
+		m.waits = append(m.waits, wait)
+		switch p.after {
+		case afterOwnEnd:
+			m.ownWaits = append(m.ownWaits, wait)
+		case afterPartner:
+			m.leftWait = append(m.leftWait, wait)
+		}
 		m.mu.Unlock()
 	}
 	if !d.Initiator {
 		p.state, p.partner, p.since, p.flagged = churnAwaitPartner, string(d.PartnerID), at, false
 		return
 	}
+	if m.cfg.HoldMax > 0 && !stopping {
+		p.state, p.partner, p.since = churnHolding, string(d.PartnerID), at
+		hold := m.cfg.HoldMin + rand.N(m.cfg.HoldMax-m.cfg.HoldMin+1)
+		time.AfterFunc(hold, func() {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			if p.state == churnHolding {
+				m.endMatch(c, p)
+			}
+		})
+		return
+	}
+	m.endMatch(c, p)
+}
+
+// endMatch: the initiator ends its match (and searches again, unless the load is stopping);
+// p.mu is held.
+func (m *churnMode) endMatch(c *client, p *churnPeer) {
 	switch {
-	case stopping:
+	case m.stopping.Load():
 		p.state = churnIdle
 		if err := c.send(m.leave); err != nil {
 			m.t.unexpectedEvent("churn: leave: %v", err)
 		}
 	case m.cfg.Next:
-		m.queue(c, p)
+		m.queue(c, p, afterOwnEnd)
 	default:
 		if err := c.send(m.leave); err != nil {
 			m.t.unexpectedEvent("churn: leave: %v", err)
 		}
-		m.queue(c, p)
+		m.queue(c, p, afterOwnEnd)
 	}
 }
 
@@ -174,7 +214,7 @@ func (m *churnMode) onPartnerLeft(c *client, p *churnPeer, d wire.PartnerLeftDat
 		p.state = churnIdle
 		return
 	}
-	m.queue(c, p)
+	m.queue(c, p, afterPartner)
 }
 
 func (m *churnMode) run(ctx context.Context, clients []*client, res *Result) {
@@ -188,7 +228,7 @@ func (m *churnMode) run(ctx context.Context, clients []*client, res *Result) {
 	for _, c := range clients {
 		p := &m.peers[c.idx]
 		p.mu.Lock()
-		m.queue(c, p)
+		m.queue(c, p, afterStart)
 		p.mu.Unlock()
 	}
 	m.watch(ctx, clients, m.cfg.Duration)
@@ -204,7 +244,7 @@ func (m *churnMode) run(ctx context.Context, clients []*client, res *Result) {
 	cr.CyclesPerSec = float64(cr.Cycles) / elapsed.Seconds()
 	cr.MatchesPerSec = cr.CyclesPerSec / 2
 	m.mu.Lock()
-	cr.Wait = summarize(m.waits)
+	cr.Wait, cr.OwnWait, cr.LeftWait = summarize(m.waits), summarize(m.ownWaits), summarize(m.leftWait)
 	res.Examples = append(res.Examples, m.examples.list...)
 	m.mu.Unlock()
 	res.Churn = cr
@@ -238,7 +278,11 @@ func (m *churnMode) watch(ctx context.Context, clients []*client, d time.Duratio
 			for _, c := range clients {
 				p := &m.peers[c.idx]
 				p.mu.Lock()
-				if !p.flagged && p.state != churnIdle && now.Sub(p.since) > m.cfg.MatchTimeout {
+				limit := m.cfg.MatchTimeout
+				if p.state == churnAwaitPartner {
+					limit += m.cfg.HoldMax // the initiator stays that long at most
+				}
+				if !p.flagged && p.state != churnIdle && p.state != churnHolding && now.Sub(p.since) > limit {
 					p.flagged = true
 					if p.state == churnAwaitMatch {
 						m.lost.Add(1)
@@ -263,7 +307,7 @@ func (m *churnMode) violationLocked(c *client, p *churnPeer) {
 // its partner_left), bounded by the match timeout: the pairs formed at the end still leave
 // cleanly, so closing the sockets does not cut a cycle in half.
 func (m *churnMode) quiesce(ctx context.Context, clients []*client) {
-	deadline := time.Now().Add(m.cfg.MatchTimeout)
+	deadline := time.Now().Add(m.cfg.MatchTimeout + m.cfg.HoldMax)
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	for time.Now().Before(deadline) {
@@ -271,7 +315,7 @@ func (m *churnMode) quiesce(ctx context.Context, clients []*client) {
 		for _, c := range clients {
 			p := &m.peers[c.idx]
 			p.mu.Lock()
-			if p.state == churnAwaitPartner {
+			if p.state == churnAwaitPartner || p.state == churnHolding {
 				busy++
 			}
 			p.mu.Unlock()
@@ -287,6 +331,6 @@ func (m *churnMode) quiesce(ctx context.Context, clients []*client) {
 	}
 	m.partnerLost.Add(1)
 	m.mu.Lock()
-	m.examples.add("responders still waiting for partner_left %v after the stop", m.cfg.MatchTimeout)
+	m.examples.add("responders still waiting for partner_left %v after the stop", m.cfg.MatchTimeout+m.cfg.HoldMax)
 	m.mu.Unlock()
 }

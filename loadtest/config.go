@@ -32,6 +32,7 @@ type Config struct {
 	Window             int           // relay, saturated: offers in flight per pair
 	Cross              bool          // burst, relay: pair 2k with 2k+1 through a unique shared interest
 	Next               bool          // churn: press "next" (find_match) instead of leave
+	HoldMin, HoldMax   time.Duration // churn: an initiator stays in its match a random while in [HoldMin, HoldMax] before it ends it (0: at once)
 	MediaMode          string        // find_match mode: video, text, mixed (pairs of clients alternate) or empty (server default)
 	SrcIPs             int           // loopback source addresses 127.0.0.2.. (0: kernel's choice)
 	ConnectConcurrency int           // handshakes in flight
@@ -85,6 +86,8 @@ func parseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.IntVar(&cfg.Window, "window", 1, "relay with -rate 0: offers in flight per pair")
 	fs.BoolVar(&cfg.Cross, "cross", false, "burst, relay: pair client 2k with 2k+1 (the next URL's) through a unique shared interest, so over two instances every pair crosses them; the server's own random pairing is then not what is measured")
 	fs.BoolVar(&cfg.Next, "next", false, "churn: press next (find_match while matched) instead of leave + find_match")
+	fs.DurationVar(&cfg.HoldMin, "hold-min", 0, "churn: an initiator stays in its match at least this long before it ends it (with -hold-max)")
+	fs.DurationVar(&cfg.HoldMax, "hold-max", 0, "churn: ... and at most this long, uniformly at random (0: it ends the match at once: saturation)")
 	fs.StringVar(&cfg.MediaMode, "media", "video", "find_match mode: video, text, mixed (clients 2k and 2k+1 take video when k is even, text when odd; a match across modes is double-booking) or empty (omit)")
 	fs.IntVar(&cfg.SrcIPs, "src-ips", 0, "spread connections over this many source addresses 127.0.0.2.. (0: kernel's choice); one address has ~28k ports")
 	fs.IntVar(&cfg.ConnectConcurrency, "connect-concurrency", 256, "handshakes in flight")
@@ -137,7 +140,7 @@ func (c Config) defaultTimeout() time.Duration {
 	if c.ConnectRate > 0 {
 		connect += time.Duration(float64(c.N) / c.ConnectRate * float64(time.Second))
 	}
-	return connect + c.Duration + c.Settle + 2*c.MatchTimeout + c.Linger + c.Drain + 30*time.Second
+	return connect + c.Duration + c.Settle + 2*c.MatchTimeout + c.HoldMax + c.Linger + c.Drain + 30*time.Second
 }
 
 func (c Config) validate() error {
@@ -168,6 +171,9 @@ func (c Config) validate() error {
 	}
 	if c.N < 1 || (c.Mode != modeIdle && c.N < 2) {
 		errs = append(errs, fmt.Errorf("-n %d: too few clients", c.N))
+	}
+	if c.HoldMin < 0 || c.HoldMax < c.HoldMin || c.HoldMax > 0 && c.Mode != modeChurn {
+		errs = append(errs, errors.New("-hold-min, -hold-max: churn only, 0 <= min <= max"))
 	}
 	if c.Rate < 0 || c.ConnectRate < 0 {
 		errs = append(errs, errors.New("-rate and -connect-rate must not be negative"))

@@ -94,6 +94,8 @@ type ChurnResult struct {
 	CyclesPerSec  float64 `json:"cycles_per_sec"`
 	MatchesPerSec float64 `json:"matches_per_sec"`
 	Wait          Latency `json:"wait"`
+	OwnWait       Latency `json:"own_wait"`        // the initiator's: from ending its match (Next, or leave + find_match) to its next match_found
+	LeftWait      Latency `json:"left_wait"`       // the partner's: from its partner_left to its next match_found
 	Lost          int64   `json:"lost"`            // find_match unanswered for -match-timeout
 	PartnerLost   int64   `json:"partner_lost"`    // partner_left not received for -match-timeout
 	Violations    int64   `json:"violations"`      // events out of place: unexpected match_found, partner_left from a stranger, wrong reason, a signal
@@ -196,6 +198,8 @@ func (r Result) writeSummary(w io.Writer) error {
 		}
 		fmt.Fprintf(&b, "  %s: %d cycles in %.2fs = %.0f cycles/s (%.0f matches/s)\n", how, s.Cycles, r.LoadSeconds, s.CyclesPerSec, s.MatchesPerSec)
 		fmt.Fprintf(&b, "  wait %s\n", s.Wait)
+		fmt.Fprintf(&b, "  the one who ended it, to its next stranger: %s\n", s.OwnWait)
+		fmt.Fprintf(&b, "  the partner, from partner_left to its next stranger: %s\n", s.LeftWait)
 		fmt.Fprintf(&b, "  lost %d, partner_left missing %d, violations %d, self/foreign matches %d\n", s.Lost, s.PartnerLost, s.Violations, s.SelfOrForeign)
 		if u := r.CPU; u != nil && s.Cycles > 0 {
 			perMatch := func(secs float64) float64 { return secs * 1e6 / (float64(s.Cycles) / 2) }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -198,5 +199,44 @@ func TestMainExit(t *testing.T) {
 				t.Fatalf("ok = %v with exit %d", runs[0].OK, tt.want)
 			}
 		})
+	}
+}
+
+// TestChurnHeld: with -hold-min/-hold-max each initiator stays in its match a random while
+// before its Next, which paces the load; both waits are measured (the one who pressed Next,
+// and the partner it left), and the checker still finds nothing wrong.
+func TestChurnHeld(t *testing.T) {
+	for _, next := range []bool{true, false} {
+		t.Run(fmt.Sprintf("next=%v", next), func(t *testing.T) {
+			cfg := quickConfig(modeChurn, 20, startFake(t, faultNone))
+			cfg.Next, cfg.Duration = next, time.Second
+			cfg.HoldMin, cfg.HoldMax = 50*time.Millisecond, 150*time.Millisecond
+			cfg.Timeout = cfg.defaultTimeout()
+			res := run(context.Background(), cfg, io.Discard)
+			logResult(t, res)
+			if !res.OK {
+				t.Fatalf("run failed: %q", res.Failures)
+			}
+			c := res.Churn
+			if c.OwnWait.Count == 0 || c.LeftWait.Count == 0 {
+				t.Fatalf("waits measured: own %d, partner's %d; want both", c.OwnWait.Count, c.LeftWait.Count)
+			}
+			// 10 pairs, each match held at least 50 ms: at most 10 × (1 s / 50 ms) + 10 matches
+			if maxMatches := int64(10*20 + 10); c.Cycles/2 > maxMatches {
+				t.Fatalf("%d matches in 1 s: the initiators did not hold their matches", c.Cycles/2)
+			}
+		})
+	}
+}
+
+func TestHoldValidation(t *testing.T) {
+	for _, args := range [][]string{
+		{"-mode", "churn", "-hold-min", "2s", "-hold-max", "1s"},
+		{"-mode", "burst", "-hold-max", "1s"},
+		{"-mode", "churn", "-hold-min", "-1s"},
+	} {
+		if _, err := parseConfig(args, io.Discard); err == nil || !strings.Contains(err.Error(), "-hold") {
+			t.Errorf("%q: %v, want a -hold error", args, err)
+		}
 	}
 }

@@ -52,6 +52,10 @@ func (p *ICEProvider) ForMatch(id wire.ClientID) []wire.ICEServer {
 	return p.Servers(id)
 }
 
+// HasTURN says whether TURN servers are configured (hello tells the page, which offers to hide
+// the user's address behind them; the credentials still come only with a match).
+func (p *ICEProvider) HasTURN() bool { return len(p.turn) > 0 }
+
 // STUN returns the STUN servers alone: what anyone may learn without connecting or working.
 func (p *ICEProvider) STUN() []wire.ICEServer {
 	if len(p.stun) == 0 {

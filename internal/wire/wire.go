@@ -228,6 +228,9 @@ type HelloData struct {
 	Resumed    bool          `json:"resumed"`
 	Match      *MatchInfo    `json:"match,omitempty"`
 	Pow        *PowChallenge `json:"pow,omitempty"` // solve it before the first find_match
+	// TURN says that the server has a TURN relay (its credentials still come with match_found
+	// only), so that the page can offer, before Start, to hide the user's address behind it
+	TURN bool `json:"turn,omitempty"`
 }
 
 // PowChallenge is a proof-of-work challenge in the ALTCHA format: find the number n in

@@ -66,8 +66,8 @@ export interface StrangerOptions {
   locale?: string;
   /** Shorter call timeouts, through the page's test hook (window.goMegleTest). */
   callTimeouts?: { setupMs?: number; recoveryMs?: number };
-  /** The nudity check's interval, thresholds or TF.js backends, through the same hook. */
-  nudity?: { intervalMs?: number; unsafe?: number; sexy?: number; backends?: string[] };
+  /** The nudity check's interval, thresholds or TF.js backends, or how long a Start waits for the own camera's check, through the same hook. */
+  nudity?: { intervalMs?: number; unsafe?: number; sexy?: number; backends?: string[]; selfCheckWaitMs?: number };
   /**
    * This browser agreed to the rules before (the flag the rules dialog remembers, set in
    * localStorage before the page runs), so Start goes straight to the search. Default

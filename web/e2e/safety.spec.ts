@@ -277,17 +277,19 @@ test('"Blur unsafe video" off: the stranger\'s video is shown at once, and the c
 });
 
 test('everything flagged (threshold 0): the own-camera warning, the blurred stranger, Show anyway, and after three flagged stills the one-click nudity report', async ({ goServer, stranger }) => {
-  test.setTimeout(120_000);
+  test.setTimeout(180_000);
   const server = await goServer({ env: { TRUSTED_PROXIES: '127.0.0.1/32' } });
   // unsafe 0: every still counts as unsafe, the green test pattern too; a still every 0.5 s.
-  const nudity = { unsafe: 0, intervalMs: 500 };
+  // The first Start waits for the own camera's check up to 60 s instead of a user's 5 s: on a
+  // loaded machine the model takes longer to load, and the page would search before warning.
+  const nudity = { unsafe: 0, intervalMs: 500, selfCheckWaitMs: 60_000 };
   const a = await stranger(server.url, { nudity, forwardedFor: '203.0.113.41' });
   const b = await stranger(server.url, { nudity, forwardedFor: '203.0.113.42' });
 
   // The first Start checks the user's own camera: warned, and no search until Start again.
   await startChat(a.page);
   const warning = a.page.getByTestId('self-warning');
-  await expect(warning).toContainText('This chat is moderated; nudity gets you banned.', { timeout: 30_000 });
+  await expect(warning).toContainText('This chat is moderated; nudity gets you banned.', { timeout: 60_000 });
   await expect(warning).toHaveAttribute('role', 'alert');
   expect(sentEvents(a, 'find_match')).toEqual([]);
   await expectAccessible(a.page, 'own camera warning');
@@ -295,7 +297,7 @@ test('everything flagged (threshold 0): the own-camera warning, the blurred stra
   await a.page.getByRole('button', { name: 'Start' }).click();
   await expect(status(a.page)).toHaveText('Looking for someone…');
   await startChat(b.page);
-  await expect(b.page.getByTestId('self-warning')).toBeVisible({ timeout: 30_000 });
+  await expect(b.page.getByTestId('self-warning')).toBeVisible({ timeout: 60_000 });
   await b.page.getByRole('button', { name: 'Start' }).click();
   await expectVideoFlowing(a.page, b.page);
 

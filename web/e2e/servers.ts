@@ -256,6 +256,8 @@ export interface TurnServer extends Process {
   /** coturn's static-auth-secret, for TURN_SECRET. */
   secret: string;
   realm: string;
+  /** The UDP ports of its relay addresses (on 127.0.0.1, as every page's own address here). */
+  relayPorts: { min: number; max: number };
 }
 
 /** Debian's coturn on loopback with the TURN REST API scheme (use-auth-secret) and a fresh secret. */
@@ -290,5 +292,5 @@ export async function startTurnServer(name: string): Promise<TurnServer> {
   ];
   const proc = withScratchDir(launch(name, turnServerPath, args, process.env), dir);
   await stopOnFailure(proc, until(proc, 'STUN binding response', () => stunBinding(port), 15_000));
-  return { ...proc, url: `turn:127.0.0.1:${port}?transport=udp`, secret, realm };
+  return { ...proc, url: `turn:127.0.0.1:${port}?transport=udp`, secret, realm, relayPorts: { min: minPort, max: minPort + relayPorts - 1 } };
 }

@@ -4,6 +4,7 @@ import type { Mode } from './protocol';
 import { captureFrame as captureVideoFrame } from './evidence';
 import { SOUND_SETTINGS, useAttention, type SoundSetting } from './hooks/useAttention';
 import { useBan } from './hooks/useBan';
+import { useCameraCheck } from './hooks/useCameraCheck';
 import { useCallOutcome, type CallStatus, type CallTimeouts } from './hooks/useCallOutcome';
 import { classifierSupported, defaultClassifierFactory, useClassifier } from './hooks/useClassifier';
 import { useLanguage } from './hooks/useLanguage';
@@ -13,6 +14,7 @@ import { useMatch, type MatchState, type SystemNotice } from './hooks/useMatch';
 import { useMediaDevices, type DeviceKind } from './hooks/useMediaDevices';
 import { useNudityScreening } from './hooks/useNudityScreening';
 import { usePeerConnection } from './hooks/usePeerConnection';
+import { usePictureHealth } from './hooks/usePictureHealth';
 import { usePersistentChoice, usePersistentFlag } from './hooks/usePersistentFlag';
 import { useProofOfWork } from './hooks/useProofOfWork';
 import { useReport, type ReportChoice } from './hooks/useReport';
@@ -36,6 +38,7 @@ import type { StatusBarProps } from './components/StatusBar';
 import { TopBar } from './components/TopBar';
 import type { ClassifierFactory } from './nsfw/classifier';
 import { BLUR_STORAGE_KEY, DEFAULT_NUDITY_CONFIG, type NudityConfig } from './nsfw/config';
+import type { CameraPicture, PictureSampler } from './picture/sample';
 import type { PowSolver } from './pow/solve';
 import type { TranscriptWords } from './transcript';
 
@@ -58,10 +61,16 @@ export interface AppProps {
     remote?: (video: HTMLVideoElement, signal: AbortSignal) => Promise<ImageBitmap | null>;
     own?: (stream: MediaStream, signal: AbortSignal) => Promise<ImageBitmap | null>;
     encode?: (still: ImageBitmap) => string | null;
+    /** Samples of the stranger's picture for the black or frozen check (null: none). */
+    picture?: PictureSampler | null;
+    /** Whether the user's own camera's picture is black, before Start. */
+    cameraPicture?: (stream: MediaStream, signal: AbortSignal) => Promise<CameraPicture>;
   };
 }
 
 export const SOUNDS_STORAGE_KEY = 'gomegle.sounds';
+/** "Hide my address from strangers" (localStorage): off unless the user turned it on. */
+export const HIDE_ADDRESS_STORAGE_KEY = 'gomegle.hideAddress';
 // Before sounds could also play in front, the setting was on ('1', in a background tab) or off ('0').
 const LEGACY_SOUNDS: Record<string, SoundSetting> = { '1': 'background', '0': 'off' };
 export { BLUR_STORAGE_KEY };
@@ -123,11 +132,14 @@ export function App({
   const media = useUserMedia();
   const devices = useMediaDevices();
   useShareMediaState({ send: signaling.send, match: match.match, camera: media.videoEnabled, mic: media.audioEnabled });
+  // Hiding the address takes a relay: where the server has none, calls go as usual (Landing says so).
+  const [hideAddress, setHideAddress] = usePersistentFlag(HIDE_ADDRESS_STORAGE_KEY, false);
   const peer = usePeerConnection({
     signaling,
     match: match.match,
     iceServers: match.iceServers,
     localStream: media.stream,
+    relayOnly: hideAddress && match.turn === true,
   });
   const call = useCallOutcome({ signaling, match: match.match, peer, timeouts: callTimeouts });
   const [sounds, setSounds] = usePersistentChoice(SOUNDS_STORAGE_KEY, SOUND_SETTINGS, 'background', LEGACY_SOUNDS);
@@ -142,6 +154,7 @@ export function App({
     classifier: classifier.get,
     supported: createClassifier !== undefined || classifierSupported(),
     thresholds: nudity.thresholds,
+    waitMs: nudity.selfCheckWaitMs,
     takeStill: stills?.own,
   });
   const screening = useNudityScreening({
@@ -155,6 +168,16 @@ export function App({
     takeStill: stills?.remote,
     encode: stills?.encode,
   });
+  // A black or frozen stranger (its camera on), said with Next at hand; sampled at the nudity check's cadence.
+  const picture = usePictureHealth({
+    video: remoteVideoRef,
+    stream: peer.remoteStream,
+    matchID: match.match?.mode === 'video' ? match.match.match_id : null,
+    cameraOn: match.partnerMedia.camera,
+    intervalMs: nudity.intervalMs,
+    sampler: stills?.picture,
+  });
+  const cameraCheck = useCameraCheck({ checkPicture: stills?.cameraPicture });
   useAttention({
     title: t('app.title'),
     alertTitles: { connected: t('attention.connected'), message: t('attention.message') },
@@ -195,6 +218,7 @@ export function App({
   const { replaceTrack } = peer;
   const { get: loadClassifier, release: releaseClassifier } = classifier;
   const { beforeFirstSearch } = selfCheck;
+  const { beforeSearch: checkCamera } = cameraCheck;
   const { chosen: chosenDevices, choose: chooseDevice, refresh: refreshDevices } = devices;
 
   const start = useCallback(
@@ -210,17 +234,18 @@ export function App({
           return; // Landing shows why and offers text only
         }
         setChecking(true);
-        const go = await beforeFirstSearch(stream);
+        // The nudity check (first Start only) and the black or virtual camera check, side by side.
+        const verdicts = await Promise.all([beforeFirstSearch(stream), checkCamera(stream)]);
         setChecking(false);
         setStarting(false);
-        if (go === 'warned') return; // Landing shows the warning; Start again goes ahead
+        if (verdicts.includes('warned')) return; // Landing shows the warning; Start again goes ahead
       } else {
         releaseMedia();
         releaseClassifier();
       }
       startMatch({ interests, mode: wanted });
     },
-    [interests, requestMedia, chosenDevices, refreshDevices, releaseMedia, startMatch, loadClassifier, releaseClassifier, beforeFirstSearch],
+    [interests, requestMedia, chosenDevices, refreshDevices, releaseMedia, startMatch, loadClassifier, releaseClassifier, beforeFirstSearch, checkCamera],
   );
 
   // A browser's first Start shows the rules; Start goes ahead once they are agreed to.
@@ -339,10 +364,12 @@ export function App({
         busy={starting}
         checking={checking}
         selfWarning={selfCheck.warning}
+        cameraWarning={mode === 'video' ? cameraCheck.problem : null}
         mediaError={media.error}
         cameraBlocked={devices.permission === 'denied'}
         devices={devicePicker}
         onAllowDevices={devicePicker ? null : () => void allowDevices()}
+        hideAddress={{ on: hideAddress, available: match.turn, onChange: setHideAddress }}
         notice={match.notice}
         connection={signaling.status}
         report={reportButton}
@@ -376,6 +403,7 @@ export function App({
         transcript={transcript}
         remoteVideoRef={remoteVideoRef}
         remoteShield={protect ? { blurred: screening.blurred, verdict: screening.verdict, onShow: screening.showAnyway } : null}
+        pictureProblem={picture === 'ok' ? null : picture}
         onReportNudity={canOffer ? reportNudity : null}
         onDismissSelfWarning={selfCheck.warning ? selfCheck.dismiss : null}
         onNext={next}

@@ -12,12 +12,13 @@ declare global {
   interface Window {
     /**
      * Set only by the browser tests (shorter call timeouts; the nudity check's interval,
-     * thresholds and TF.js backends); users never need it.
+     * thresholds and TF.js backends, and how long a Start waits for the own camera's check);
+     * users never need it.
      */
     goMegleTest?: {
       callSetupMs?: number;
       callRecoveryMs?: number;
-      nudity?: { intervalMs?: number; unsafe?: number; sexy?: number; backends?: string[] };
+      nudity?: { intervalMs?: number; unsafe?: number; sexy?: number; backends?: string[]; selfCheckWaitMs?: number };
     };
   }
 }

@@ -98,6 +98,12 @@ export type ServerMessage =
         match?: MatchInfo | null;
         /** Solve it before the first find_match (absent: no proof of work needed). */
         pow?: PowChallenge;
+        /**
+         * The server has a TURN relay (absent: it has none, or it is older than this page), so
+         * the page can offer to hide the user's address behind it; the credentials still come
+         * with match_found only.
+         */
+        turn?: boolean;
       };
     }
   | { event: 'waiting'; data: WaitingData }

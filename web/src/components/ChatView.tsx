@@ -53,6 +53,8 @@ export interface ChatViewProps {
   remoteVideoRef?: RefObject<HTMLVideoElement | null>;
   /** The stranger's video screened for nudity; null: not screened ("Blur unsafe video" off). */
   remoteShield?: RemoteShield | null;
+  /** The stranger's picture has been black or frozen for a while (its camera is not off): said on it, with Next. */
+  pictureProblem?: 'black' | 'frozen' | null;
   /** The one-click nudity report after repeatedly flagged stills; null: not offered. */
   onReportNudity?: (() => void) | null;
   /** The user's own camera scored unsafe: the warning, and its dismissal; null: no warning. */
@@ -153,6 +155,11 @@ export function ChatView(props: ChatViewProps) {
               videoRef={props.remoteVideoRef}
               volume={{ value: props.remoteVolume, label: t('video.volume'), onChange: props.onRemoteVolume }}
               cameraOff={phase === 'matched' && !props.partnerMedia.camera ? t('video.cameraOff') : null}
+              problem={
+                phase === 'matched' && props.pictureProblem
+                  ? { message: t(`picture.${props.pictureProblem}`), actionLabel: t('controls.next'), onAction: props.onNext }
+                  : null
+              }
               muted={phase === 'matched' && !props.partnerMedia.mic ? t('video.muted') : null}
               fullscreen={{ enter: t('video.fullscreen'), exit: t('video.exitFullscreen') }}
               shield={

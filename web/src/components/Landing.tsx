@@ -1,6 +1,7 @@
 import type { FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Mode } from '../protocol';
+import type { CameraProblem } from '../hooks/useCameraCheck';
 import type { MediaError } from '../hooks/useUserMedia';
 import type { SignalingStatus } from '../hooks/useSignaling';
 import type { Transcript } from '../hooks/useTranscript';
@@ -18,6 +19,8 @@ export interface LandingProps {
   checking: boolean;
   /** That check scored the camera unsafe: the warning, and no search until Start is pressed again. */
   selfWarning: boolean;
+  /** The camera's picture is black, or it is a virtual camera: the warning, and no search until Start is pressed again. */
+  cameraWarning: CameraProblem | null;
   mediaError: MediaError | null;
   /** The browser blocks the camera for this site (its permission says so): how to allow it, before Start. */
   cameraBlocked: boolean;
@@ -25,6 +28,11 @@ export interface LandingProps {
   devices: DevicePickerProps | null;
   /** Asks the browser for the camera, so that its devices can be named and chosen; null when they are. */
   onAllowDevices: (() => void) | null;
+  /**
+   * "Hide my address from strangers": on or off (remembered), and whether this server can
+   * (it has a TURN relay; null: not known yet). Offered for video chats only.
+   */
+  hideAddress: { on: boolean; available: boolean | null; onChange: (on: boolean) => void };
   /** An error code from the server to tell the user about. */
   notice: string | null;
   /** The socket's state: a lost or superseded socket is worth a word. */
@@ -85,6 +93,20 @@ export function Landing(props: LandingProps) {
             </p>
           </div>
         )}
+        {props.cameraWarning && (
+          <div className="notice notice-warn" role="alert" data-testid="camera-warning" data-problem={props.cameraWarning.kind}>
+            {props.cameraWarning.kind === 'black' ? (
+              <p>
+                <strong>{t('picture.ownBlack')}</strong> {t('picture.ownBlackHow')}
+              </p>
+            ) : (
+              <p>
+                <strong>{t('picture.ownVirtual', { label: props.cameraWarning.label })}</strong> {t('picture.ownVirtualHow')}
+              </p>
+            )}
+            <p>{t('picture.ownStartAgain')}</p>
+          </div>
+        )}
         {(notice || connection === 'reconnecting' || connection === 'replaced') && (
           <p className="notice notice-warn" role="alert">
             {notice ? t(errorKey(notice)) : t(connection === 'replaced' ? 'status.replaced' : 'status.reconnecting')}
@@ -123,6 +145,7 @@ export function Landing(props: LandingProps) {
               </button>
             </p>
           )}
+          {mode === 'video' && <HideAddress {...props.hideAddress} />}
           <button type="submit" className="primary start" disabled={busy}>
             {checking ? t('landing.checking') : busy ? t('landing.starting') : t('landing.start')}
           </button>
@@ -130,5 +153,29 @@ export function Landing(props: LandingProps) {
         <p className="fineprint">{t('landing.fineprint')}</p>
       </div>
     </main>
+  );
+}
+
+/** The option, where the server has a relay; where it has none, a word to a user who turned it on before. */
+function HideAddress({ on, available, onChange }: LandingProps['hideAddress']) {
+  const { t } = useTranslation();
+  if (available === null) return null;
+  if (!available) {
+    return on ? (
+      <p className="help" data-testid="hide-address-unavailable">
+        {t('privacy.unavailable')}
+      </p>
+    ) : null;
+  }
+  return (
+    <div className="hide-address">
+      <label className="check">
+        <input type="checkbox" checked={on} onChange={(event) => onChange(event.target.checked)} aria-describedby="hide-address-help" />
+        {t('privacy.hideAddress')}
+      </label>
+      <p id="hide-address-help" className="help">
+        {t('privacy.hideAddressHelp')}
+      </p>
+    </div>
   );
 }

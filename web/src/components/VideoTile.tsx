@@ -32,6 +32,8 @@ export interface VideoTileProps {
   shield?: VideoShield | null;
   /** The camera is off (yours, or the stranger's as its page said): this label instead of a black picture. */
   cameraOff?: string | null;
+  /** Something is wrong with the stranger's picture (black, frozen): what, and the button that moves on (Next). */
+  problem?: { message: string; actionLabel: string; onAction: () => void } | null;
   /** The microphone is off: this label on the picture. */
   muted?: string | null;
   /** Offers full screen for this picture, with the button's labels. */
@@ -79,6 +81,7 @@ export function VideoTile({
   videoRef: outerRef,
   shield,
   cameraOff = null,
+  problem,
   muted = null,
   fullscreen = null,
 }: VideoTileProps) {
@@ -118,6 +121,19 @@ export function VideoTile({
       {covered && (
         <div className="tile-state" data-testid={`${testID}-camera-off`}>
           {cameraOff}
+        </div>
+      )}
+      {problem !== undefined && stream && (
+        // There before it has anything to say, so that a picture going black is announced.
+        <div className="tile-problem" aria-live="polite" data-testid={`${testID}-problem`}>
+          {problem && !covered && (
+            <div className="tile-problem-box">
+              <p>{problem.message}</p>
+              <button type="button" onClick={problem.onAction} data-testid={`${testID}-problem-next`}>
+                {problem.actionLabel}
+              </button>
+            </div>
+          )}
         </div>
       )}
       {shield && stream && (

@@ -40,4 +40,15 @@ describe('useMatch: ICE servers', () => {
     server({ event: 'match_found', data: { partner_id: 'q', initiator: false, match_id: 'm2', common_interests: [], mode: 'video' } });
     expect(result.current.iceServers).toEqual([stun, turn]);
   });
+
+  it('hello.turn says whether the server has a TURN relay (each hello anew: a reconnect may reach another server)', () => {
+    const { signaling, server } = fakeSignaling();
+    const { result } = renderHook(() => useMatch(signaling));
+    expect(result.current.turn).toBeNull(); // not known before hello
+    server({ event: 'hello', data: { id: 'me', resume_token: 't', online: 1, ice_servers: [], resumed: false, turn: true } });
+    expect(result.current.turn).toBe(true);
+    expect(result.current.iceServers).toEqual([]); // no credential with it
+    server({ event: 'hello', data: { id: 'me2', resume_token: 't', online: 1, ice_servers: [], resumed: false } });
+    expect(result.current.turn).toBe(false);
+  });
 });

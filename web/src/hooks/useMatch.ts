@@ -37,6 +37,8 @@ export interface MatchState {
   mode: Mode;
   online: number | null;
   iceServers: RTCIceServer[];
+  /** The server has a TURN relay (hello says so), so the user's address can be hidden from strangers behind it; null before the first hello. */
+  turn: boolean | null;
   lines: ChatLine[];
   partnerTyping: boolean;
   /** The stranger's camera and microphone, as its page said (both on until it says otherwise). */
@@ -93,6 +95,7 @@ export function useMatch(signaling: Signaling, options: MatchOptions = {}): Matc
   const [mode, setMode] = useState<Mode>('video');
   const [online, setOnline] = useState<number | null>(null);
   const [iceServers, setIceServers] = useState<RTCIceServer[]>([]);
+  const [turn, setTurn] = useState<boolean | null>(null);
   const [lines, setLines] = useState<ChatLine[]>([]);
   const [partnerTyping, setPartnerTyping] = useState(false);
   const [partnerMedia, setPartnerMedia] = useState<MediaState>(MEDIA_ON);
@@ -160,12 +163,13 @@ export function useMatch(signaling: Signaling, options: MatchOptions = {}): Matc
     const onMessage = (message: ServerMessage) => {
       switch (message.event) {
         case 'hello': {
-          const { id, online: count, searching: counts, ice_servers, resumed, match: resumedMatch } = message.data;
+          const { id, online: count, searching: counts, ice_servers, turn: relay, resumed, match: resumedMatch } = message.data;
           const previous = selfIDRef.current;
           selfIDRef.current = id;
           setOnline(count);
           if (counts) setSearching(counts);
           setIceServers(toRTCIceServers(ice_servers));
+          setTurn(Boolean(relay));
           if (resumed) {
             // Same identity: the server kept our match, if any. It never keeps a search
             // (a resume leaves the queues), so a page that was searching searches again.
@@ -319,6 +323,7 @@ export function useMatch(signaling: Signaling, options: MatchOptions = {}): Matc
     mode,
     online,
     iceServers,
+    turn,
     lines,
     partnerTyping,
     partnerMedia,

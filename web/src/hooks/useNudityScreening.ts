@@ -3,7 +3,7 @@ import { encodeStill } from '../evidence';
 import type { Classifier } from '../nsfw/classifier';
 import { initialScreening, isBlurred, nextScreening, reportOffer, type ReportOffer, type Verdict } from '../nsfw/policy';
 import { DEFAULT_THRESHOLDS, isUnsafe, type Thresholds } from '../nsfw/scores';
-import { frameReady, stillOf } from '../nsfw/stills';
+import { frameReady, pause, stillOf } from '../nsfw/stills';
 
 /** How often a still of the stranger's video is classified. */
 export const DEFAULT_SCREENING_INTERVAL_MS = 2_000;
@@ -42,20 +42,6 @@ const encodeDefault = (still: ImageBitmap) => encodeStill(still, still.width, st
 async function takeStillDefault(video: HTMLVideoElement, signal: AbortSignal): Promise<ImageBitmap | null> {
   await frameReady(video, signal);
   return stillOf(video);
-}
-
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
 }
 
 /**

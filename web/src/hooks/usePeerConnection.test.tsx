@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { fakeCameraStream, FakeMediaStreamTrack, FakeRTCPeerConnection, FakeWebSocket, installBrowserFakes, statsWithSelectedLocal } from '../test/fakes';
 import type { MatchInfo, ServerMessage } from '../protocol';
 import { useSignaling } from './useSignaling';
-import { usePeerConnection } from './usePeerConnection';
+import { candidateType, relayCandidatesOnly, usePeerConnection } from './usePeerConnection';
 
 const video = (overrides: Partial<MatchInfo> = {}): MatchInfo => ({
   partner_id: 'stranger',
@@ -19,12 +19,12 @@ const signal = (type: string, payload: unknown, sender = 'stranger'): ServerMess
   data: { sender_id: sender, type, payload },
 });
 
-function setup(initial: MatchInfo | null, iceServers: RTCIceServer[] = []) {
+function setup(initial: MatchInfo | null, iceServers: RTCIceServer[] = [], relayOnly?: boolean) {
   const stream = fakeCameraStream() as unknown as MediaStream;
   const hook = renderHook(
     ({ match }) => {
       const signaling = useSignaling();
-      return usePeerConnection({ signaling, match, iceServers, localStream: stream });
+      return usePeerConnection({ signaling, match, iceServers, localStream: stream, relayOnly });
     },
     { initialProps: { match: initial }, reactStrictMode: true },
   );
@@ -151,5 +151,58 @@ describe('usePeerConnection', () => {
     rerender({ match: null });
     await expect(result.current.localCandidateType()).resolves.toBeNull();
     await expect(result.current.replaceTrack(new FakeMediaStreamTrack('video') as unknown as MediaStreamTrack)).resolves.toBe(false);
+  });
+
+  describe('"Hide my address from strangers" (relayOnly)', () => {
+    const host = 'candidate:1 1 udp 2122260223 192.168.1.20 54321 typ host generation 0';
+    const srflx = 'candidate:2 1 udp 1686052607 203.0.113.7 54321 typ srflx raddr 192.168.1.20 rport 54321 generation 0';
+    const relay = 'candidate:3 1 udp 41885439 198.51.100.9 50000 typ relay raddr 203.0.113.7 rport 54321 generation 0';
+    const sdp = ['v=0', 'm=video 9 UDP/TLS/RTP/SAVPF 96', 'c=IN IP4 0.0.0.0', `a=${host}`, `a=${srflx}`, `a=${relay}`, 'a=mid:0', ''].join('\r\n');
+
+    it('reads the type of a candidate line', () => {
+      expect([host, srflx, relay, `a=${relay}`, 'candidate:4 1 udp 1 10.0.0.1 9 typ prflx', ''].map(candidateType)).toEqual([
+        'host',
+        'srflx',
+        'relay',
+        'relay',
+        'prflx',
+        null,
+      ]);
+    });
+
+    it('keeps only relayed candidates in an SDP, and every other line as it was', () => {
+      expect(relayCandidatesOnly(sdp)).toBe(['v=0', 'm=video 9 UDP/TLS/RTP/SAVPF 96', 'c=IN IP4 0.0.0.0', `a=${relay}`, 'a=mid:0', ''].join('\r\n'));
+      expect(relayCandidatesOnly(sdp.replaceAll('\r\n', '\n'))).toBe(relayCandidatesOnly(sdp).replaceAll('\r\n', '\n'));
+    });
+
+    it('asks for relayed candidates only, and sends no other candidate, neither alone nor in its answer', async () => {
+      const { socket } = setup(video(), [{ urls: ['turn:198.51.100.9:3478'], username: 'u', credential: 'c' }], true);
+      const [pc] = livePC();
+      expect(pc.config.iceTransportPolicy).toBe('relay');
+      pc.createAnswer = async () => ({ type: 'answer' as const, sdp });
+      act(() => {
+        pc.fireCandidate(host);
+        pc.fireCandidate(srflx);
+        pc.fireCandidate(relay);
+        socket.serverSend(signal('offer', { type: 'offer', sdp: 'o' }));
+      });
+      await waitFor(() => expect(socket.sentEvents('signal').some((m) => m.event === 'signal' && m.data.type === 'answer')).toBe(true));
+      const sent = socket.sentEvents('signal').map((m) => (m.event === 'signal' ? m.data : null));
+      expect(sent.filter((data) => data?.type === 'candidate').map((data) => (data!.payload as { candidate: string }).candidate)).toEqual([relay]);
+      const answer = sent.find((data) => data?.type === 'answer')!.payload as { sdp: string };
+      expect(answer.sdp).not.toMatch(/typ (host|srflx)/);
+      expect(answer.sdp).toContain(relay);
+    });
+
+    it('off (the default): every candidate goes, and the policy is the browser\'s usual one', async () => {
+      const { socket } = setup(video());
+      const [pc] = livePC();
+      expect(pc.config.iceTransportPolicy).toBe('all');
+      act(() => {
+        pc.fireCandidate(host);
+        pc.fireCandidate(relay);
+      });
+      expect(socket.sentEvents('signal').map((m) => (m.event === 'signal' ? (m.data.payload as { candidate: string }).candidate : null))).toEqual([host, relay]);
+    });
   });
 });

@@ -10,6 +10,12 @@ export interface PeerConnectionOptions {
   match: MatchInfo | null;
   iceServers: RTCIceServer[];
   localStream: MediaStream | null;
+  /**
+   * "Hide my address from strangers": the call uses relayed candidates only, so the stranger's
+   * browser never learns this user's address (README: the address and what it protects).
+   * Read when a call starts: a change applies to the next one.
+   */
+  relayOnly?: boolean;
 }
 
 export interface PeerConnection {
@@ -46,9 +52,26 @@ export function selectedLocalCandidateType(stats: StatsReports): CandidateType |
   return type === 'host' || type === 'srflx' || type === 'relay' || type === 'prflx' ? type : null;
 }
 
-/** The plain {type, sdp} the other browser's setRemoteDescription takes. */
-function sessionInit(description: RTCSessionDescriptionInit): RTCSessionDescriptionInit {
-  return { type: description.type, sdp: description.sdp };
+/** The type of an ICE candidate line ("candidate:… typ relay …"), or null when it names none. */
+export function candidateType(candidate: string): string | null {
+  return / typ (\S+)/.exec(candidate)?.[1] ?? null;
+}
+
+/**
+ * An SDP without the candidates that are not relayed (a=candidate lines of any other type).
+ * With iceTransportPolicy 'relay' the browser gathers no others; this keeps that promise in
+ * what the page itself sends, whatever a browser (or a bug in one) gathered.
+ */
+export function relayCandidatesOnly(sdp: string): string {
+  return sdp
+    .split(/(?<=\n)/) // each line with its own ending
+    .filter((line) => !line.startsWith('a=candidate:') || candidateType(line) === 'relay')
+    .join('');
+}
+
+/** The plain {type, sdp} the other browser's setRemoteDescription takes (only relayed candidates in it when relayOnly). */
+function sessionInit(description: RTCSessionDescriptionInit, relayOnly: boolean): RTCSessionDescriptionInit {
+  return { type: description.type, sdp: relayOnly && description.sdp ? relayCandidatesOnly(description.sdp) : description.sdp };
 }
 
 /**
@@ -58,7 +81,7 @@ function sessionInit(description: RTCSessionDescriptionInit): RTCSessionDescript
  * ICE candidates that arrive before the remote description are queued.
  */
 export function usePeerConnection(options: PeerConnectionOptions): PeerConnection {
-  const { signaling, match, iceServers, localStream } = options;
+  const { signaling, match, iceServers, localStream, relayOnly = false } = options;
   const { send, subscribe } = signaling;
   const [remoteStream, setRemoteStream] = useState<MediaStream | null>(null);
   const [connectionState, setConnectionState] = useState<PeerConnection['connectionState']>('none');
@@ -66,8 +89,10 @@ export function usePeerConnection(options: PeerConnectionOptions): PeerConnectio
   // Read when a connection is created, so changing them never recreates it.
   const iceServersRef = useRef(iceServers);
   const localStreamRef = useRef(localStream);
+  const relayOnlyRef = useRef(relayOnly);
   iceServersRef.current = iceServers;
   localStreamRef.current = localStream;
+  relayOnlyRef.current = relayOnly;
 
   // Every signal of the current match, in order. Signals can arrive between
   // match_found and the effect below running, and StrictMode runs that effect
@@ -98,7 +123,9 @@ export function usePeerConnection(options: PeerConnectionOptions): PeerConnectio
       logRef.current = [];
       return;
     }
-    const pc = new RTCPeerConnection({ iceServers: iceServersRef.current });
+    const hide = relayOnlyRef.current;
+    // 'relay': the browser gathers no host or server-reflexive candidate at all, so none can be sent.
+    const pc = new RTCPeerConnection({ iceServers: iceServersRef.current, iceTransportPolicy: hide ? 'relay' : 'all' });
     pcRef.current = pc;
     const listeners = new AbortController();
     const { signal } = listeners;
@@ -126,7 +153,10 @@ export function usePeerConnection(options: PeerConnectionOptions): PeerConnectio
     pc.addEventListener(
       'icecandidate',
       (event: RTCPeerConnectionIceEvent) => {
-        if (event.candidate) send({ event: 'signal', data: { type: 'candidate', payload: event.candidate.toJSON() } });
+        if (!event.candidate) return;
+        const candidate = event.candidate.toJSON();
+        if (hide && candidateType(candidate.candidate ?? '') !== 'relay') return; // see relayCandidatesOnly
+        send({ event: 'signal', data: { type: 'candidate', payload: candidate } });
       },
       { signal },
     );
@@ -148,7 +178,7 @@ export function usePeerConnection(options: PeerConnectionOptions): PeerConnectio
           const offer = await pc.createOffer(options);
           if (closed) return;
           await pc.setLocalDescription(offer);
-          send({ event: 'signal', data: { type: 'offer', payload: sessionInit(pc.localDescription ?? offer) } });
+          send({ event: 'signal', data: { type: 'offer', payload: sessionInit(pc.localDescription ?? offer, hide) } });
         })
         .catch((err: unknown) => {
           if (!closed) console.warn('offer failed', err);
@@ -169,7 +199,7 @@ export function usePeerConnection(options: PeerConnectionOptions): PeerConnectio
           await drainCandidates();
           const answer = await pc.createAnswer();
           await pc.setLocalDescription(answer);
-          send({ event: 'signal', data: { type: 'answer', payload: sessionInit(pc.localDescription ?? answer) } });
+          send({ event: 'signal', data: { type: 'answer', payload: sessionInit(pc.localDescription ?? answer, hide) } });
           return;
         }
         case 'answer':

@@ -1,10 +1,8 @@
 import { useCallback, useRef, useState } from 'react';
 import type { Classifier } from '../nsfw/classifier';
 import { DEFAULT_THRESHOLDS, isUnsafe, type Thresholds } from '../nsfw/scores';
+import { DEFAULT_NUDITY_CONFIG } from '../nsfw/config';
 import { stillOfStream } from '../nsfw/stills';
-
-/** How long the first Start waits for the check of the user's own camera before searching anyway. */
-export const SELF_CHECK_WAIT_MS = 5_000;
 
 export type SelfCheckResult = 'safe' | 'unsafe' | 'unknown';
 
@@ -32,6 +30,7 @@ export interface SelfCheckOptions {
   /** False where no classifier can run: the check is skipped. */
   supported: boolean;
   thresholds?: Thresholds;
+  /** How long the first Start waits for the result before searching anyway. */
   waitMs?: number;
   takeStill?: (stream: MediaStream, signal: AbortSignal) => Promise<ImageBitmap | null>;
 }
@@ -50,7 +49,7 @@ export interface SelfCheck {
 
 /** The check of the user's own camera before the first Start of the page (README: nudity protection). */
 export function useSelfCheck(options: SelfCheckOptions): SelfCheck {
-  const { classifier, supported, thresholds = DEFAULT_THRESHOLDS, waitMs = SELF_CHECK_WAIT_MS, takeStill } = options;
+  const { classifier, supported, thresholds = DEFAULT_THRESHOLDS, waitMs = DEFAULT_NUDITY_CONFIG.selfCheckWaitMs, takeStill } = options;
   const [warning, setWarning] = useState(false);
   const doneRef = useRef(false);
 

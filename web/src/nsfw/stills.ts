@@ -1,10 +1,11 @@
 // Stills for the nudity check: of the stranger's <video>, and of the user's own
-// camera before the first Start (its <video> is not on the page yet).
+// camera before the first Start (its <video> is not on the page yet). The checks of a
+// black or frozen picture (picture/sample.ts) look at the same videos through these.
 
 // HTMLMediaElement.HAVE_CURRENT_DATA: a frame is there to draw.
 const HAVE_CURRENT_DATA = 2;
 
-function hasFrame(video: HTMLVideoElement): boolean {
+export function hasFrame(video: HTMLVideoElement): boolean {
   return video.readyState >= HAVE_CURRENT_DATA && video.videoWidth > 0 && video.videoHeight > 0;
 }
 
@@ -37,8 +38,8 @@ export async function stillOf(video: HTMLVideoElement): Promise<ImageBitmap | nu
   return createImageBitmap(video);
 }
 
-/** One still of a camera stream, through a <video> that is never on the page. */
-export async function stillOfStream(stream: MediaStream, signal: AbortSignal): Promise<ImageBitmap | null> {
+/** Plays a camera stream in a <video> that is never on the page, for look once it has a frame; stopped after. */
+export async function withStreamVideo<T>(stream: MediaStream, signal: AbortSignal, look: (video: HTMLVideoElement) => Promise<T>): Promise<T> {
   const video = document.createElement('video');
   video.muted = true;
   video.playsInline = true;
@@ -46,9 +47,29 @@ export async function stillOfStream(stream: MediaStream, signal: AbortSignal): P
   try {
     await video.play();
     await frameReady(video, signal);
-    return await stillOf(video);
+    return await look(video);
   } finally {
     video.pause();
     video.srcObject = null;
   }
+}
+
+/** One still of a camera stream. */
+export function stillOfStream(stream: MediaStream, signal: AbortSignal): Promise<ImageBitmap | null> {
+  return withStreamVideo(stream, signal, stillOf);
+}
+
+/** Waits ms between two looks at a video; rejects when signal aborts. */
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
+  });
 }

@@ -83,6 +83,8 @@ export class FakeWebSocket extends Emitter {
 export class FakeMediaStreamTrack {
   enabled = true;
   stopped = false;
+  /** The device's name, as a browser gives it once the camera is allowed. */
+  label = '';
   constructor(
     public kind: 'audio' | 'video',
     /** Which way the camera faces (front: user, rear: environment). */

@@ -1,0 +1,48 @@
+-- endmatch.lua: what leave.lua and match.lua share, written once: match.go prepends it to each
+-- script's source at load, so each script is still one atomic step. It defines functions only,
+-- and reads no KEYS or ARGV of its own.
+
+-- split reads a "\n"-joined list of a user hash (interests); nil or empty: none.
+local function split(s)
+  local out = {}
+  if s == nil or s == false or s == '' then return out end
+  for part in string.gmatch(s, '[^\n]+') do out[#out + 1] = part end
+  return out
+end
+
+-- queueKeys are the queues a user of mode m and interests ints waits in: one per interest, and
+-- the plain one of the mode too when plain.
+local function queueKeys(prefix, m, ints, plain)
+  local qs = {}
+  for _, i in ipairs(ints) do qs[#qs + 1] = prefix .. ':queue:' .. m .. ':' .. i end
+  if plain then qs[#qs + 1] = prefix .. ':queue:' .. m end
+  return qs
+end
+
+-- endMatch ends match mid between the caller me and partner, as Redis has it: the match hash
+-- goes, the partner is idle unless Redis has it in another match by now, and with a cooldown
+-- (seconds, a string; '0': none) the two may not meet again until now (unix ms) + cooldown
+-- (each in the other's <prefix>:met:<id>). The caller's own hash is the calling script's to
+-- write. Returns the partner's instance ('' when Redis has none), to tell the partner there.
+local function endMatch(prefix, me, mid, partner, cooldown, now)
+  redis.call('DEL', prefix .. ':match:' .. mid)
+  local pkey = prefix .. ':user:' .. partner
+  local p = redis.call('HMGET', pkey, 'match', 'instance')
+  if p[1] == mid then
+    redis.call('HSET', pkey, 'state', 'idle')
+    redis.call('HDEL', pkey, 'match', 'partner')
+  end
+  local secs, ms = tonumber(cooldown), tonumber(now)
+  if secs > 0 then
+    local metUntil = ms + secs * 1000
+    for _, pair in ipairs({{me, partner}, {partner, me}}) do
+      local met = prefix .. ':met:' .. pair[1]
+      redis.call('ZREMRANGEBYSCORE', met, '-inf', ms)
+      -- GT: never shortens a longer bar (a report's); EXPIRE GT never shortens the key's life,
+      -- and NX gives a new key (no TTL, which GT counts as endless) its first
+      redis.call('ZADD', met, 'GT', metUntil, pair[2])
+      if redis.call('EXPIRE', met, cooldown, 'GT') == 0 then redis.call('EXPIRE', met, cooldown, 'NX') end
+    end
+  end
+  return p[2] or ''
+end
