@@ -115,12 +115,12 @@ func benchRedisThroughput(b *testing.B, cooldown time.Duration, next bool) {
 			// not popped), as in a real burst where every caller finds someone
 			topic := wire.NewID()
 			x, y := wire.ClientID(wire.NewID()), wire.ClientID(wire.NewID())
-			r1, err := mm.Enqueue(ctx, EnqueueRequest{Client: x, Instance: "bench", Mode: wire.ModeVideo, Interests: []string{topic}, Match: wire.MatchID(wire.NewID()), Ticket: "t"})
+			r1, err := mm.Enqueue(ctx, EnqueueRequest{Client: x, Instance: "bench", Mode: wire.ModeVideo, Wish: wire.Wish{Interests: []string{topic}}, Match: wire.MatchID(wire.NewID()), Ticket: "t"})
 			if err != nil || r1.Outcome != OutcomeWaiting {
 				b.Errorf("first enqueue: %+v %v", r1, err)
 				return
 			}
-			r2, err := mm.Enqueue(ctx, EnqueueRequest{Client: y, Instance: "bench", Mode: wire.ModeVideo, Interests: []string{topic}, Match: wire.MatchID(wire.NewID()), Ticket: "t"})
+			r2, err := mm.Enqueue(ctx, EnqueueRequest{Client: y, Instance: "bench", Mode: wire.ModeVideo, Wish: wire.Wish{Interests: []string{topic}}, Match: wire.MatchID(wire.NewID()), Ticket: "t"})
 			if err != nil || r2.Outcome != OutcomeMatched || r2.Partner != x {
 				b.Errorf("second enqueue: %+v %v", r2, err)
 				return
@@ -174,12 +174,12 @@ func benchNextWorker(b *testing.B, pb *testing.PB, mm *Matchmaker) {
 	stayer, first := wire.ClientID(wire.NewID()), true
 	for pb.Next() {
 		x := wire.ClientID(wire.NewID())
-		r1, err := mm.Enqueue(ctx, EnqueueRequest{Client: x, Instance: "bench", Mode: wire.ModeVideo, Interests: []string{topic}, Match: wire.MatchID(wire.NewID()), Ticket: "t"})
+		r1, err := mm.Enqueue(ctx, EnqueueRequest{Client: x, Instance: "bench", Mode: wire.ModeVideo, Wish: wire.Wish{Interests: []string{topic}}, Match: wire.MatchID(wire.NewID()), Ticket: "t"})
 		if err != nil || r1.Outcome != OutcomeWaiting {
 			b.Errorf("newcomer: %+v %v", r1, err)
 			return
 		}
-		r2, err := mm.Enqueue(ctx, EnqueueRequest{Client: stayer, Instance: "bench", Mode: wire.ModeVideo, Interests: []string{topic}, Match: wire.MatchID(wire.NewID()), Ticket: "t"})
+		r2, err := mm.Enqueue(ctx, EnqueueRequest{Client: stayer, Instance: "bench", Mode: wire.ModeVideo, Wish: wire.Wish{Interests: []string{topic}}, Match: wire.MatchID(wire.NewID()), Ticket: "t"})
 		if err != nil || r2.Outcome != OutcomeMatched || r2.Partner != x || r2.Ended.Ended == first {
 			b.Errorf("next: %+v %v", r2, err)
 			return

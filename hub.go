@@ -360,7 +360,7 @@ func (h *Hub) handleEnvelope(env envelope.Envelope) {
 			h.metrics.Dropped.WithLabelValues("not_matched").Inc()
 		}
 	case envelope.KindMatched:
-		h.record(s.MatchedBy(env.Ticket, env.Match, env.From, env.Instance, env.Addr, env.Mode, env.Common))
+		h.record(s.MatchedBy(env.Ticket, env.Match, env.From, env.Instance, env.Addr, env.Mode, env.Common, env.Language))
 	case envelope.KindLeft:
 		h.record(s.PartnerLeft(env.From, env.Match, env.Reason))
 	case envelope.KindMoved:

@@ -41,7 +41,7 @@ type EnqueueRequest struct {
 	Client    wire.ClientID
 	Instance  wire.InstanceID
 	Mode      wire.Mode
-	Interests []string
+	Wish      wire.Wish    // interests and languages
 	Match     wire.MatchID // the id to use on a hit
 	Ticket    string       // this search of the client
 	Fallback  bool         // interest fallback: the plain queue is used too
@@ -58,6 +58,7 @@ type EnqueueResult struct {
 	PartnerTicket   string
 	PartnerAddr     string // the partner's address, as its keyed hash
 	Common          []string
+	Language        string   // matched: the language the two share ("": none)
 	PassedOver      bool     // waiting: someone the caller met recently was passed over
 	Skipped         []Waiter // waiting: the users passed over (perhaps one more than once)
 	// Ended is the match a new search ended first (a Next): Ended.Ended says there was one,
@@ -99,6 +100,7 @@ type MatchmakerConfig struct {
 // goes through call, which bounds it by the operation timeout, times it and counts its errors.
 type Matchmaker struct {
 	store.Calls
+	*store.Instances // heartbeats, the online count, the language queues' lengths
 	rdb      redis.UniversalClient
 	keys     store.Keys
 	matchTTL time.Duration
@@ -121,9 +123,10 @@ func NewMatchmaker(ctx context.Context, rdb redis.UniversalClient, cfg Matchmake
 		scripts: store.NewScriptBatcher(rdb, cfg.Timeout),
 		match:   redis.NewScript(endMatchSource + matchScriptSource),
 		leave:   redis.NewScript(endMatchSource + leaveScriptSource),
-		resume:  redis.NewScript(resumeScriptSource),
+		resume:  redis.NewScript(endMatchSource + resumeScriptSource),
 		detach:  redis.NewScript(detachScriptSource),
 	}
+	m.Instances = store.NewInstances(m.Calls, rdb, cfg.Keys)
 	for name, s := range map[string]*redis.Script{"match.lua": m.match, "leave.lua": m.leave, "resume.lua": m.resume, "detach.lua": m.detach} {
 		if err := m.Call(ctx, "load", func(ctx context.Context) error { return s.Load(ctx, rdb).Err() }); err != nil {
 			return m, fmt.Errorf("load %s: %w", name, err)
@@ -156,7 +159,8 @@ func (m *Matchmaker) Enqueue(ctx context.Context, r EnqueueRequest) (res Enqueue
 			reply, err := m.scripts.Run(ctx, m.match, []string{m.keys.User(r.Client)},
 				m.keys.Prefix(), string(r.Client), string(r.Instance), string(r.Mode), string(r.Match),
 				m.now().UnixMilli(), int64(m.matchTTL/time.Second), how, r.Ticket, r.TokenHash,
-				strings.Join(r.Interests, "\n"), retry, r.Addr, int64(m.cooldown/time.Second)).StringSlice()
+				strings.Join(r.Wish.Interests, "\n"), retry, r.Addr, int64(m.cooldown/time.Second),
+				strings.Join(r.Wish.Languages, "\n"), store.LuaFlag(r.Wish.OnlyLanguage)).StringSlice()
 			if err != nil {
 				return err
 			}
@@ -201,10 +205,10 @@ func parseOutcome(reply []string) (res EnqueueResult, again bool, err error) {
 		return EnqueueResult{Outcome: OutcomeStale}, false, nil
 	case len(reply) == 1 && reply[0] == "moved":
 		return EnqueueResult{Outcome: OutcomeMoved}, false, nil
-	case len(reply) >= 5 && reply[0] == "matched":
+	case len(reply) >= 6 && reply[0] == "matched":
 		return EnqueueResult{
 			Outcome: OutcomeMatched, Partner: wire.ClientID(reply[1]), PartnerInstance: wire.InstanceID(reply[2]),
-			PartnerTicket: reply[3], PartnerAddr: reply[4], Common: append([]string{}, reply[5:]...),
+			PartnerTicket: reply[3], PartnerAddr: reply[4], Language: reply[5], Common: append([]string{}, reply[6:]...),
 		}, false, nil
 	}
 	return res, false, fmt.Errorf("match.lua: unexpected reply %q", reply)
@@ -287,6 +291,7 @@ func (m *Matchmaker) UserStates(ctx context.Context, ids []wire.ClientID) ([]Use
 type MatchView struct {
 	Mode            wire.Mode
 	Common          []string
+	Language        string
 	PartnerInstance wire.InstanceID
 	PartnerAddr     string
 }
@@ -296,7 +301,7 @@ func (m *Matchmaker) MatchOf(ctx context.Context, mid wire.MatchID, partner wire
 	err = m.Call(ctx, "match_of", func(ctx context.Context) error {
 		var match, user *redis.SliceCmd
 		_, err := m.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			match = p.HMGet(ctx, m.keys.Match(mid), "mode", "common")
+			match = p.HMGet(ctx, m.keys.Match(mid), "mode", "common", "language")
 			user = p.HMGet(ctx, m.keys.User(partner), "instance", "addr")
 			return nil
 		})
@@ -304,7 +309,7 @@ func (m *Matchmaker) MatchOf(ctx context.Context, mid wire.MatchID, partner wire
 			return err
 		}
 		v, u := match.Val(), user.Val()
-		view = MatchView{Mode: wire.Mode(store.Str(v[0])), PartnerInstance: wire.InstanceID(store.Str(u[0])), PartnerAddr: store.Str(u[1])}
+		view = MatchView{Mode: wire.Mode(store.Str(v[0])), Language: store.Str(v[2]), PartnerInstance: wire.InstanceID(store.Str(u[0])), PartnerAddr: store.Str(u[1])}
 		if common := store.Str(v[1]); common != "" {
 			view.Common = strings.Split(common, "\n")
 		}
