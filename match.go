@@ -101,16 +101,17 @@ type MatchmakerConfig struct {
 type Matchmaker struct {
 	store.Calls
 	*store.Instances // heartbeats, the online count, the language queues' lengths
-	rdb              redis.UniversalClient
-	keys             store.Keys
-	matchTTL         time.Duration
-	cooldown         time.Duration
-	now              func() time.Time
-	scripts          *store.ScriptBatcher // every script run of the hub's operations shares round trips through it
-	match            *redis.Script
-	leave            *redis.Script
-	resume           *redis.Script
-	detach           *redis.Script
+
+	rdb      redis.UniversalClient
+	keys     store.Keys
+	matchTTL time.Duration
+	cooldown time.Duration
+	now      func() time.Time
+	scripts  *store.ScriptBatcher // every script run of the hub's operations shares round trips through it
+	match    *redis.Script
+	leave    *redis.Script
+	resume   *redis.Script
+	detach   *redis.Script
 }
 
 // NewMatchmaker loads the scripts into Redis, so that a broken script fails at start-up. The
