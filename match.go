@@ -95,9 +95,10 @@ type MatchmakerConfig struct {
 	RematchCooldown time.Duration
 }
 
-// Matchmaker owns the shared matchmaking state in Redis: queues, user and match hashes,
-// instance heartbeats. It holds no local state besides its configuration. Every operation
-// goes through call, which bounds it by the operation timeout, times it and counts its errors.
+// Matchmaker owns the shared matchmaking state in Redis: queues, user and match hashes, and
+// (through the embedded store.Instances) instance heartbeats. It holds no local state besides
+// its configuration. Every operation goes through Call, which bounds it by the operation
+// timeout, times it and counts its errors.
 type Matchmaker struct {
 	store.Calls
 	*store.Instances // heartbeats, the online count, the language queues' lengths

@@ -102,7 +102,7 @@ async function startByKeyboard(page: Page, key: 'Enter' | ' ') {
     page.getByRole('checkbox', { name: 'Blur unsafe video' }),
     page.getByRole('checkbox', { name: 'Find a new stranger automatically' }),
     page.getByRole('combobox', { name: 'Theme' }),
-    page.getByRole('combobox', { name: 'Language' }),
+    page.getByRole('combobox', { name: 'Language', exact: true }),
   ])
     await tabTo(page, setting);
   await page.keyboard.press('Escape');

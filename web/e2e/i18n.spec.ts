@@ -35,7 +35,7 @@ test('a browser in Arabic gets Arabic, right to left; the switcher changes the l
 
   // Another language, loaded as its own chunk from this server, also remembered.
   await openSettings(page);
-  await page.getByRole('combobox', { name: 'Language' }).selectOption('fr');
+  await page.getByRole('combobox', { name: 'Language', exact: true }).selectOption('fr');
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Parlez à des inconnus');
   await page.reload();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Parlez à des inconnus');
@@ -70,11 +70,11 @@ test('strangers who speak your language: the page’s language by default, chang
   await en.page.getByRole('checkbox', { name: 'Only people who speak my language' }).check();
   await en.page.getByRole('button', { name: 'Start' }).click();
   await expect(en.page.getByRole('status')).toHaveText('Looking for someone…');
-  expect(sentEvents(en, 'find_match').at(-1)?.data).toMatchObject({ languages: ['en'], only_language: true });
+  await expect.poll(() => sentEvents(en, 'find_match').at(-1)?.data).toMatchObject({ languages: ['en'], only_language: true });
 
   const pt = await stranger(server.url, { locale: 'pt-BR' });
   await pt.page.getByRole('button', { name: 'Começar' }).click();
-  expect(sentEvents(pt, 'find_match').at(-1)?.data).toMatchObject({ languages: ['pt'] });
+  await expect.poll(() => sentEvents(pt, 'find_match').at(-1)?.data).toMatchObject({ languages: ['pt'] });
 
   // an English page whose user speaks Portuguese instead: remembered across a reload
   const b = await stranger(server.url);
