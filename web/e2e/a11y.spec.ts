@@ -110,6 +110,7 @@ async function startByKeyboard(page: Page, key: 'Enter' | ' ') {
   await expect(settings).toBeFocused();
   const order = [
     page.getByRole('textbox', { name: 'Interests (optional)' }),
+    page.getByRole('button', { name: 'Remove English' }),
     page.getByRole('combobox', { name: 'Add a language' }),
     page.getByRole('checkbox', { name: 'Only people who speak my language' }),
     page.getByRole('radio', { name: 'Video and text' }),
