@@ -112,6 +112,8 @@ func (h *Hub) updateOnline() {
 		return
 	}
 	h.metrics.InstancesAlive.Set(float64(n.Instances))
+	// the language queues' lengths are the cluster's, as every instance reads them (a failed
+	// read is counted by Call; the gauges keep their last values)
 	if q, err := h.mm.LanguageQueues(h.ctx); err == nil {
 		for mode, lens := range q {
 			for i, n := range lens {
