@@ -257,8 +257,8 @@ func TestSweepDoesNotSupersedeAUserWhoMovedOn(t *testing.T) {
 	hub := quietApp(t, testConfig(t, url)).Hub
 	a, ac := attachFake(hub)
 	b, _ := attachFake(hub)
-	hub.FindMatch(a, wire.ModeVideo, nil, "")
-	hub.FindMatch(b, wire.ModeVideo, nil, "")
+	hub.FindMatch(a, wire.ModeVideo, wire.Wish{}, "")
+	hub.FindMatch(b, wire.ModeVideo, wire.Wish{}, "")
 	partner, inst, mid, ok := a.PartnerRoute()
 	if !ok || partner != b.ID {
 		t.Fatal("a and b were not matched")
@@ -280,7 +280,7 @@ func TestSweepDoesNotSupersedeAUserWhoMovedOn(t *testing.T) {
 	if closed != 0 {
 		t.Fatalf("a user who pressed Next was closed with %d by a stale sweep read", closed)
 	}
-	hub.FindMatch(a, wire.ModeVideo, nil, "") // and it can search again
+	hub.FindMatch(a, wire.ModeVideo, wire.Wish{}, "") // and it can search again
 	if _, _, ok := a.WaitingSince(); !ok {
 		t.Fatal("a cannot search after the sweep")
 	}

@@ -2,8 +2,10 @@ package main
 
 import (
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/go-megle/go-megle/internal/envelope"
 	"github.com/go-megle/go-megle/internal/inbound"
@@ -72,15 +74,23 @@ func BenchmarkMatchPair(b *testing.B) {
 // matches per second of a redis-server with a CPU to itself. With the rematch cooldown on (the
 // default), leave.lua also records the two users in each other's recently-met set, and
 // match.lua checks it.
+//
+// "next+languages" is "next" with three languages besides the interest on both sides (issue
+// 23): each worker has three languages of its own (no two workers share one, or their users
+// would pop each other), so at most four workers run, one per CPU up to four.
 func BenchmarkRedisMatchThroughput(b *testing.B) {
-	for _, churn := range []string{"next", "leave"} {
+	for _, churn := range []string{"next", "leave", "next+languages"} {
 		for _, cooldown := range []time.Duration{5 * time.Minute, 0} {
-			b.Run(churn+"/cooldown="+cooldown.String(), func(b *testing.B) { benchRedisThroughput(b, cooldown, churn == "next") })
+			b.Run(churn+"/cooldown="+cooldown.String(), func(b *testing.B) { benchRedisThroughput(b, cooldown, churn) })
 		}
 	}
 }
 
-func benchRedisThroughput(b *testing.B, cooldown time.Duration, next bool) {
+func benchRedisThroughput(b *testing.B, cooldown time.Duration, churn string) {
+	langWorkers := len(wire.Languages) / wire.MaxLanguages
+	if churn == "next+languages" && runtime.GOMAXPROCS(0) > langWorkers {
+		b.Skipf("next+languages runs one worker per CPU, at most %d (each with languages of its own); GOMAXPROCS is %d", langWorkers, runtime.GOMAXPROCS(0))
+	}
 	rs := redistest.Start(b)
 	opt, err := redis.ParseURL(rs.URL())
 	if err != nil {
@@ -103,11 +113,20 @@ func benchRedisThroughput(b *testing.B, cooldown time.Duration, next bool) {
 	}
 	cpu0 := redisCPU(b, rdb)
 	b.SetParallelism(32) // 32 goroutines per CPU, each a pair of users
+	var workers atomic.Int32
+	if churn == "next+languages" {
+		b.SetParallelism(1)
+	}
 	b.ResetTimer()
 	start := time.Now()
 	b.RunParallel(func(pb *testing.PB) {
-		if next {
-			benchNextWorker(b, pb, mm)
+		switch churn {
+		case "next":
+			benchNextWorker(b, pb, mm, nil)
+			return
+		case "next+languages":
+			i := int(workers.Add(1)-1) * wire.MaxLanguages
+			benchNextWorker(b, pb, mm, wire.Languages[i:i+wire.MaxLanguages])
 			return
 		}
 		for pb.Next() {
@@ -115,12 +134,12 @@ func benchRedisThroughput(b *testing.B, cooldown time.Duration, next bool) {
 			// not popped), as in a real burst where every caller finds someone
 			topic := wire.NewID()
 			x, y := wire.ClientID(wire.NewID()), wire.ClientID(wire.NewID())
-			r1, err := mm.Enqueue(ctx, EnqueueRequest{Client: x, Instance: "bench", Mode: wire.ModeVideo, Interests: []string{topic}, Match: wire.MatchID(wire.NewID()), Ticket: "t"})
+			r1, err := mm.Enqueue(ctx, EnqueueRequest{Client: x, Instance: "bench", Mode: wire.ModeVideo, Wish: wire.Wish{Interests: []string{topic}}, Match: wire.MatchID(wire.NewID()), Ticket: "t"})
 			if err != nil || r1.Outcome != OutcomeWaiting {
 				b.Errorf("first enqueue: %+v %v", r1, err)
 				return
 			}
-			r2, err := mm.Enqueue(ctx, EnqueueRequest{Client: y, Instance: "bench", Mode: wire.ModeVideo, Interests: []string{topic}, Match: wire.MatchID(wire.NewID()), Ticket: "t"})
+			r2, err := mm.Enqueue(ctx, EnqueueRequest{Client: y, Instance: "bench", Mode: wire.ModeVideo, Wish: wire.Wish{Interests: []string{topic}}, Match: wire.MatchID(wire.NewID()), Ticket: "t"})
 			if err != nil || r2.Outcome != OutcomeMatched || r2.Partner != x {
 				b.Errorf("second enqueue: %+v %v", r2, err)
 				return
@@ -169,18 +188,19 @@ func benchRedisThroughput(b *testing.B, cooldown time.Duration, next bool) {
 // benchNextWorker makes matches as users pressing Next make them: a newcomer waits (a fresh
 // user each time, so the cooldown never stands in the way), and the worker's stayer presses
 // Next, ending its last match and popping the newcomer.
-func benchNextWorker(b *testing.B, pb *testing.PB, mm *Matchmaker) {
+func benchNextWorker(b *testing.B, pb *testing.PB, mm *Matchmaker, langs []string) {
 	ctx, topic := context.Background(), wire.NewID() // the worker's own interest keeps its users together
+	wish := wire.Wish{Interests: []string{topic}, Languages: langs}
 	stayer, first := wire.ClientID(wire.NewID()), true
 	for pb.Next() {
 		x := wire.ClientID(wire.NewID())
-		r1, err := mm.Enqueue(ctx, EnqueueRequest{Client: x, Instance: "bench", Mode: wire.ModeVideo, Interests: []string{topic}, Match: wire.MatchID(wire.NewID()), Ticket: "t"})
+		r1, err := mm.Enqueue(ctx, EnqueueRequest{Client: x, Instance: "bench", Mode: wire.ModeVideo, Wish: wish, Match: wire.MatchID(wire.NewID()), Ticket: "t"})
 		if err != nil || r1.Outcome != OutcomeWaiting {
 			b.Errorf("newcomer: %+v %v", r1, err)
 			return
 		}
-		r2, err := mm.Enqueue(ctx, EnqueueRequest{Client: stayer, Instance: "bench", Mode: wire.ModeVideo, Interests: []string{topic}, Match: wire.MatchID(wire.NewID()), Ticket: "t"})
-		if err != nil || r2.Outcome != OutcomeMatched || r2.Partner != x || r2.Ended.Ended == first {
+		r2, err := mm.Enqueue(ctx, EnqueueRequest{Client: stayer, Instance: "bench", Mode: wire.ModeVideo, Wish: wish, Match: wire.MatchID(wire.NewID()), Ticket: "t"})
+		if err != nil || r2.Outcome != OutcomeMatched || r2.Partner != x || r2.Ended.Ended == first || len(langs) > 0 && r2.Language != langs[0] {
 			b.Errorf("next: %+v %v", r2, err)
 			return
 		}

@@ -1,4 +1,4 @@
--- endmatch.lua: what leave.lua and match.lua share, written once: match.go prepends it to each
+-- endmatch.lua: what leave.lua, match.lua and resume.lua share, written once: match.go prepends it to each
 -- script's source at load, so each script is still one atomic step. It defines functions only,
 -- and reads no KEYS or ARGV of its own.
 
@@ -10,13 +10,29 @@ local function split(s)
   return out
 end
 
--- queueKeys are the queues a user of mode m and interests ints waits in: one per interest, and
--- the plain one of the mode too when plain.
-local function queueKeys(prefix, m, ints, plain)
+-- queueKeys are the queues a user of mode m, interests ints and languages langs waits in, in
+-- the order a search of it looks: with languages, one per language and interest
+-- (<prefix>:lqueue:<m>:<lang>:<interest>, a shared language and a shared interest), then one per
+-- language (<prefix>:lqueue:<m>:<lang>); without, one per interest (<prefix>:queue:<m>:<i>);
+-- and the plain one of the mode (<prefix>:queue:<m>, anyone) too when plain. At most
+-- 3 x 10 + 3 + 1 = 34 queues (internal/store's Keys.Queues builds the same names).
+local function queueKeys(prefix, m, ints, langs, plain)
   local qs = {}
-  for _, i in ipairs(ints) do qs[#qs + 1] = prefix .. ':queue:' .. m .. ':' .. i end
+  for _, l in ipairs(langs) do
+    for _, i in ipairs(ints) do qs[#qs + 1] = prefix .. ':lqueue:' .. m .. ':' .. l .. ':' .. i end
+  end
+  for _, l in ipairs(langs) do qs[#qs + 1] = prefix .. ':lqueue:' .. m .. ':' .. l end
+  if #langs == 0 then
+    for _, i in ipairs(ints) do qs[#qs + 1] = prefix .. ':queue:' .. m .. ':' .. i end
+  end
   if plain then qs[#qs + 1] = prefix .. ':queue:' .. m end
   return qs
+end
+
+-- leaveQueues takes user me out of every queue its waiting search (mode m, the user hash's
+-- interests and languages fields) may be in.
+local function leaveQueues(prefix, me, m, ints, langs)
+  for _, q in ipairs(queueKeys(prefix, m, split(ints), split(langs), true)) do redis.call('SREM', q, me) end
 end
 
 -- endMatch ends match mid between the caller me and partner, as Redis has it: the match hash

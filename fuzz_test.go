@@ -30,8 +30,8 @@ func FuzzHandleMessage(f *testing.F) {
 	a, ca := attachFake(hub)
 	b, cb := attachFake(hub)
 	_, cby := attachFake(hub)
-	hub.FindMatch(a, wire.ModeVideo, nil, "")
-	hub.FindMatch(b, wire.ModeVideo, nil, "")
+	hub.FindMatch(a, wire.ModeVideo, wire.Wish{}, "")
+	hub.FindMatch(b, wire.ModeVideo, wire.Wish{}, "")
 	known := map[string]bool{wire.EvHello: true, wire.EvWaiting: true, wire.EvMatchFound: true, wire.EvSignal: true, wire.EvChat: true,
 		wire.EvTyping: true, wire.EvMedia: true, wire.EvPartnerLeft: true, wire.EvOnline: true, wire.EvError: true, wire.EvToken: true}
 
@@ -54,8 +54,8 @@ func FuzzHandleMessage(f *testing.F) {
 			t.Fatalf("a is matched with %q, not b", partner)
 		}
 		if !matched {
-			hub.FindMatch(a, wire.ModeVideo, nil, "")
-			hub.FindMatch(b, wire.ModeVideo, nil, "")
+			hub.FindMatch(a, wire.ModeVideo, wire.Wish{}, "")
+			hub.FindMatch(b, wire.ModeVideo, wire.Wish{}, "")
 		}
 	})
 }

@@ -572,7 +572,7 @@ func TestPartnerKnowsTheMatchBeforeTheInitiator(t *testing.T) {
 	_, url := startMiniredis(t)
 	hub := quietApp(t, testConfig(t, url, func(c *Config) { c.InterestFallback = 0 })).Hub
 	partner, pc := attachFake(hub)
-	hub.FindMatch(partner, wire.ModeVideo, nil, "") // waits in the plain queue
+	hub.FindMatch(partner, wire.ModeVideo, wire.Wish{}, "") // waits in the plain queue
 	initiatorConn := &hookConn{}
 	initiator := session.NewSession(session.Identity{ID: wire.ClientID(wire.NewID()), TokenHash: "hash", Addr: "addr-initiator"}, session.Parts{Out: initiatorConn, Now: hub.now})
 	partnerKnew := false
@@ -584,8 +584,8 @@ func TestPartnerKnowsTheMatchBeforeTheInitiator(t *testing.T) {
 		}
 	}
 	hub.register(initiator)
-	hub.FindMatch(initiator, wire.ModeVideo, []string{"chess"}, "") // waits with an interest
-	hub.runFallback(initiator, currentTicket(initiator))            // the fallback finds the partner
+	hub.FindMatch(initiator, wire.ModeVideo, wire.Wish{Interests: []string{"chess"}}, "") // waits with an interest
+	hub.runFallback(initiator, currentTicket(initiator))                                  // the fallback finds the partner
 	if _, _, _, ok := initiator.PartnerRoute(); !ok {
 		t.Fatal("the fallback did not match the two")
 	}

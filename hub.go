@@ -383,7 +383,7 @@ func (h *Hub) handleEnvelope(env envelope.Envelope) {
 	case envelope.KindRelay:
 		fx = s.Relayed(env.From, env.Instance, env.Match, env.Frame)
 	case envelope.KindMatched:
-		fx = s.MatchedBy(env.Ticket, env.Match, env.From, env.Instance, env.Addr, env.Mode, env.Common)
+		fx = s.MatchedBy(env.Ticket, env.Match, env.From, env.Instance, env.Addr, env.Mode, env.Common, env.Language)
 	case envelope.KindLeft:
 		fx = s.PartnerLeft(env.From, env.Match, env.Reason)
 	case envelope.KindMoved:

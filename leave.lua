@@ -26,7 +26,7 @@
 local prefix, me, forget, expected, heldOnly = ARGV[1], ARGV[2], ARGV[3] == '1', ARGV[4], ARGV[5] == '1'
 local ukey = KEYS[1]
 
-local u = redis.call('HMGET', ukey, 'instance', 'detached', 'token', 'state', 'mode', 'interests', 'match', 'partner')
+local u = redis.call('HMGET', ukey, 'instance', 'detached', 'token', 'state', 'mode', 'interests', 'match', 'partner', 'languages')
 if expected ~= '' and u[1] and u[1] ~= expected then return {'moved'} end
 if heldOnly and not u[2] then return {'moved'} end
 if ARGV[7] ~= '' and u[3] and u[3] ~= ARGV[7] then return {'moved'} end
@@ -35,7 +35,7 @@ local state, mode, mid, partner = u[4], u[5], u[7], u[8]
 local out = {'idle'}
 
 if state == 'waiting' and mode then
-  for _, q in ipairs(queueKeys(prefix, mode, split(u[6]), true)) do redis.call('SREM', q, me) end
+  leaveQueues(prefix, me, mode, u[6], u[9])
   out = {'waiting'}
 elseif state == 'matched' and mid and partner then
   out = {'matched', partner, endMatch(prefix, me, mid, partner, ARGV[8], ARGV[9]), mid}

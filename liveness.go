@@ -112,6 +112,15 @@ func (h *Hub) updateOnline() {
 		return
 	}
 	h.metrics.InstancesAlive.Set(float64(n.Instances))
+	// the language queues' lengths are the cluster's, as every instance reads them (a failed
+	// read is counted by Call; the gauges keep their last values)
+	if q, err := h.mm.LanguageQueues(h.ctx); err == nil {
+		for mode, lens := range q {
+			for i, n := range lens {
+				h.metrics.LanguageQueues.WithLabelValues(string(mode), wire.Languages[i]).Set(float64(n))
+			}
+		}
+	}
 	h.onlineLocal.Store(local)
 	h.searchThen.Store(localSearching)
 	searchingChanged := h.searchAll.Swap(n.Searching)
@@ -288,7 +297,7 @@ func (h *Hub) reconcileOne(s *session.Session, st UserState) {
 			return
 		}
 		h.metrics.Reconciled.WithLabelValues("match_applied").Inc()
-		h.record(s.MatchedBy(ticket, st.Match, st.Partner, m.PartnerInstance, m.PartnerAddr, m.Mode, m.Common))
+		h.record(s.MatchedBy(ticket, st.Match, st.Partner, m.PartnerInstance, m.PartnerAddr, m.Mode, m.Common, m.Language))
 	case st.State != "waiting":
 		h.metrics.Reconciled.WithLabelValues("requeued").Inc()
 		h.searchAgain(s, ticket, EnqueueRequest{Requeue: true})
@@ -336,7 +345,7 @@ func (h *Hub) refresh() {
 	var matches []wire.MatchID
 	queues := map[string]bool{}
 	for _, s := range h.snapshot() {
-		user, match, mode, interests := s.LiveKeys()
+		user, match, mode, wish := s.LiveKeys()
 		if user {
 			users = append(users, s.ID)
 		}
@@ -344,9 +353,8 @@ func (h *Hub) refresh() {
 			matches = append(matches, match) // one side refreshes the match hash
 		}
 		if mode != "" {
-			queues[h.mm.keys.Queue(mode)] = true
-			for _, i := range interests {
-				queues[h.mm.keys.InterestQueue(mode, i)] = true
+			for _, q := range h.mm.keys.Queues(mode, wish) {
+				queues[q] = true
 			}
 		}
 	}

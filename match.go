@@ -41,7 +41,7 @@ type EnqueueRequest struct {
 	Client    wire.ClientID
 	Instance  wire.InstanceID
 	Mode      wire.Mode
-	Interests []string
+	Wish      wire.Wish    // interests and languages
 	Match     wire.MatchID // the id to use on a hit
 	Ticket    string       // this search of the client
 	Fallback  bool         // interest fallback: the plain queue is used too
@@ -58,6 +58,7 @@ type EnqueueResult struct {
 	PartnerTicket   string
 	PartnerAddr     string // the partner's address, as its keyed hash
 	Common          []string
+	Language        string   // matched: the language the two share ("": none)
 	PassedOver      bool     // waiting: someone the caller met recently was passed over
 	Skipped         []Waiter // waiting: the users passed over (perhaps one more than once)
 	// Ended is the match a new search ended first (a Next): Ended.Ended says there was one,
@@ -94,11 +95,14 @@ type MatchmakerConfig struct {
 	RematchCooldown time.Duration
 }
 
-// Matchmaker owns the shared matchmaking state in Redis: queues, user and match hashes,
-// instance heartbeats. It holds no local state besides its configuration. Every operation
-// goes through call, which bounds it by the operation timeout, times it and counts its errors.
+// Matchmaker owns the shared matchmaking state in Redis: queues, user and match hashes, and
+// (through the embedded store.Instances) instance heartbeats. It holds no local state besides
+// its configuration. Every operation goes through Call, which bounds it by the operation
+// timeout, times it and counts its errors.
 type Matchmaker struct {
 	store.Calls
+	*store.Instances // heartbeats, the online count, the language queues' lengths
+
 	rdb      redis.UniversalClient
 	keys     store.Keys
 	matchTTL time.Duration
@@ -121,9 +125,10 @@ func NewMatchmaker(ctx context.Context, rdb redis.UniversalClient, cfg Matchmake
 		scripts: store.NewScriptBatcher(rdb, cfg.Timeout),
 		match:   redis.NewScript(endMatchSource + matchScriptSource),
 		leave:   redis.NewScript(endMatchSource + leaveScriptSource),
-		resume:  redis.NewScript(resumeScriptSource),
+		resume:  redis.NewScript(endMatchSource + resumeScriptSource),
 		detach:  redis.NewScript(detachScriptSource),
 	}
+	m.Instances = store.NewInstances(m.Calls, rdb, cfg.Keys)
 	for name, s := range map[string]*redis.Script{"match.lua": m.match, "leave.lua": m.leave, "resume.lua": m.resume, "detach.lua": m.detach} {
 		if err := m.Call(ctx, "load", func(ctx context.Context) error { return s.Load(ctx, rdb).Err() }); err != nil {
 			return m, fmt.Errorf("load %s: %w", name, err)
@@ -156,7 +161,8 @@ func (m *Matchmaker) Enqueue(ctx context.Context, r EnqueueRequest) (res Enqueue
 			reply, err := m.scripts.Run(ctx, m.match, []string{m.keys.User(r.Client)},
 				m.keys.Prefix(), string(r.Client), string(r.Instance), string(r.Mode), string(r.Match),
 				m.now().UnixMilli(), int64(m.matchTTL/time.Second), how, r.Ticket, r.TokenHash,
-				strings.Join(r.Interests, "\n"), retry, r.Addr, int64(m.cooldown/time.Second)).StringSlice()
+				strings.Join(r.Wish.Interests, "\n"), retry, r.Addr, int64(m.cooldown/time.Second),
+				strings.Join(r.Wish.Languages, "\n"), store.LuaFlag(r.Wish.OnlyLanguage)).StringSlice()
 			if err != nil {
 				return err
 			}
@@ -201,10 +207,10 @@ func parseOutcome(reply []string) (res EnqueueResult, again bool, err error) {
 		return EnqueueResult{Outcome: OutcomeStale}, false, nil
 	case len(reply) == 1 && reply[0] == "moved":
 		return EnqueueResult{Outcome: OutcomeMoved}, false, nil
-	case len(reply) >= 5 && reply[0] == "matched":
+	case len(reply) >= 6 && reply[0] == "matched":
 		return EnqueueResult{
 			Outcome: OutcomeMatched, Partner: wire.ClientID(reply[1]), PartnerInstance: wire.InstanceID(reply[2]),
-			PartnerTicket: reply[3], PartnerAddr: reply[4], Common: append([]string{}, reply[5:]...),
+			PartnerTicket: reply[3], PartnerAddr: reply[4], Language: reply[5], Common: append([]string{}, reply[6:]...),
 		}, false, nil
 	}
 	return res, false, fmt.Errorf("match.lua: unexpected reply %q", reply)
@@ -228,7 +234,7 @@ func (m *Matchmaker) Leave(ctx context.Context, r LeaveRequest) (res LeaveResult
 	}
 	err = m.Call(ctx, op, func(ctx context.Context) error {
 		reply, err := m.scripts.Run(ctx, m.leave, []string{m.keys.User(r.Client)}, m.keys.Prefix(), string(r.Client),
-			luaFlag(r.Forget), string(r.Instance), luaFlag(r.HeldOnly), r.NextToken, r.Token,
+			store.LuaFlag(r.Forget), string(r.Instance), store.LuaFlag(r.HeldOnly), r.NextToken, r.Token,
 			int64(m.cooldown/time.Second), m.now().UnixMilli()).StringSlice()
 		if err != nil {
 			return err
@@ -237,13 +243,6 @@ func (m *Matchmaker) Leave(ctx context.Context, r LeaveRequest) (res LeaveResult
 		return err
 	})
 	return res, err
-}
-
-func luaFlag(b bool) string {
-	if b {
-		return "1"
-	}
-	return "0"
 }
 
 // parseLeaveReply reads leave.lua's answer.
@@ -283,7 +282,7 @@ func (m *Matchmaker) UserStates(ctx context.Context, ids []wire.ClientID) ([]Use
 		}
 		for i, c := range cmds {
 			v := c.Val()
-			out[i] = UserState{State: str(v[0]), Ticket: str(v[1]), Match: wire.MatchID(str(v[2])), Partner: wire.ClientID(str(v[3]))}
+			out[i] = UserState{State: store.Str(v[0]), Ticket: store.Str(v[1]), Match: wire.MatchID(store.Str(v[2])), Partner: wire.ClientID(store.Str(v[3]))}
 		}
 		return nil
 	})
@@ -294,6 +293,7 @@ func (m *Matchmaker) UserStates(ctx context.Context, ids []wire.ClientID) ([]Use
 type MatchView struct {
 	Mode            wire.Mode
 	Common          []string
+	Language        string
 	PartnerInstance wire.InstanceID
 	PartnerAddr     string
 }
@@ -303,7 +303,7 @@ func (m *Matchmaker) MatchOf(ctx context.Context, mid wire.MatchID, partner wire
 	err = m.Call(ctx, "match_of", func(ctx context.Context) error {
 		var match, user *redis.SliceCmd
 		_, err := m.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			match = p.HMGet(ctx, m.keys.Match(mid), "mode", "common")
+			match = p.HMGet(ctx, m.keys.Match(mid), "mode", "common", "language")
 			user = p.HMGet(ctx, m.keys.User(partner), "instance", "addr")
 			return nil
 		})
@@ -311,19 +311,13 @@ func (m *Matchmaker) MatchOf(ctx context.Context, mid wire.MatchID, partner wire
 			return err
 		}
 		v, u := match.Val(), user.Val()
-		view = MatchView{Mode: wire.Mode(str(v[0])), PartnerInstance: wire.InstanceID(str(u[0])), PartnerAddr: str(u[1])}
-		if common := str(v[1]); common != "" {
+		view = MatchView{Mode: wire.Mode(store.Str(v[0])), Language: store.Str(v[2]), PartnerInstance: wire.InstanceID(store.Str(u[0])), PartnerAddr: store.Str(u[1])}
+		if common := store.Str(v[1]); common != "" {
 			view.Common = strings.Split(common, "\n")
 		}
 		return nil
 	})
 	return view, err
-}
-
-// str reads an optional string out of an HMGET reply.
-func str(v any) string {
-	s, _ := v.(string)
-	return s
 }
 
 // Refresh extends the TTL of the given users', matches' and queues' keys, in one round trip.
@@ -389,7 +383,7 @@ func (m *Matchmaker) MatchStates(ctx context.Context, checks []MatchCheck) ([]Ma
 		for i := range checks {
 			u := own[i].Val()
 			out[i] = MatchState{Exists: exists[i].Val() == 1, PartnerInstance: wire.InstanceID(insts[i].Val()),
-				Instance: wire.InstanceID(str(u[0])), Token: str(u[1])}
+				Instance: wire.InstanceID(store.Str(u[0])), Token: store.Str(u[1])}
 		}
 		return nil
 	})

@@ -29,6 +29,11 @@
 -- ARGV[13] the caller's address as its keyed hash (kept in the user hash: a report of the
 --          caller reaches the address)
 -- ARGV[14] REMATCH_COOLDOWN, seconds, for the match a new search ends ('0': none)
+-- ARGV[15] languages, most preferred first, joined by "\n" (may be empty); validated against
+--          the server's fixed list. With languages the search looks in its language and
+--          interest queues, then its language queues, and (after the fallback) the plain one;
+--          without, in its interest queues, then the plain one (queueKeys)
+-- ARGV[16] '1': only a stranger who shares a language (the plain queue is never used)
 --
 -- No rematch: a live waiting candidate the caller met recently (its id in <prefix>:met:<caller>,
 -- a sorted set of ids scored by the unix ms until which they may not meet again; leave.lua and
@@ -36,13 +41,15 @@
 -- report between them is open (<prefix>:apart:<the caller's network>, the same for networks:
 -- report.lua), is skipped and put back where it waited.
 --
--- User hash fields: instance, mode, interests, state (waiting | matched | idle), ticket,
---   fallback, since, match, partner, token, addr.
--- Match hash fields: a, b (user ids; a is the initiator), mode, common, created.
+-- User hash fields: instance, mode, interests, languages, state (waiting | matched | idle),
+--   ticket, fallback ('1': it waits in the plain queue too), since, match, partner, token, addr.
+-- Match hash fields: a, b (user ids; a is the initiator), mode, common, language (the first of
+--   a's languages that b has, or ''), created.
 --
 -- Every answer starts with the match a new search ended: partner id, partner instance, match
 -- id ('', '', '' when none ended); the partner is to be told. Then one of
---   {'matched', partner id, partner instance, partner ticket, partner address hash, common interest 1, ...}
+--   {'matched', partner id, partner instance, partner ticket, partner address hash, shared
+--    language ('' none), common interest 1, ...}
 --   {'waiting', 'new' when someone met recently was passed over, else '', then for each user
 --    passed over: id, instance, ticket (a user popped from several queues comes more than once)}
 --   {'stale'}    (fallback run for a search that has ended)
@@ -58,7 +65,7 @@ local prefix, me, inst, mode, mid = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local now, ttl, fallback, requeue, ticket, token = ARGV[6], ARGV[7], ARGV[8] == '1', ARGV[8] == '2', ARGV[9], ARGV[10]
 local ukey = KEYS[1]
 
-local function queues(m, ints, plain) return queueKeys(prefix, m, ints, plain) end
+local function queues(m, ints, langs, plain) return queueKeys(prefix, m, ints, langs, plain) end
 
 -- what this run ended, at the head of every answer
 local ended = {'', '', ''}
@@ -67,9 +74,9 @@ local function answer(t)
   return ended
 end
 
-local interests = split(ARGV[11])
+local interests, langs = split(ARGV[11]), split(ARGV[15])
 
-local prev = redis.call('HMGET', ukey, 'token', 'state', 'mode', 'interests', 'match', 'partner', 'instance', 'ticket')
+local prev = redis.call('HMGET', ukey, 'token', 'state', 'mode', 'interests', 'match', 'partner', 'instance', 'ticket', 'languages')
 if prev[1] and prev[1] ~= token then return answer({'moved'}) end
 
 if fallback then
@@ -87,11 +94,11 @@ end
 -- an earlier search of the caller leaves its queues (this one is queued again below on a miss):
 -- from here on the caller is in no queue (only waiting users are, and a user stops waiting
 -- only by a script that takes it out of every queue it was in)
-if prev[2] == 'waiting' and prev[3] then
-  for _, q in ipairs(queues(prev[3], split(prev[4]), true)) do redis.call('SREM', q, me) end
-end
+if prev[2] == 'waiting' and prev[3] then leaveQueues(prefix, me, prev[3], prev[4], prev[9]) end
 
-local usePlain = fallback or #interests == 0
+-- the plain queue (anyone): from the start for a search that asks for nothing, after the
+-- fallback for one with interests or languages, never for "only my language"
+local usePlain = (fallback and ARGV[16] ~= '1') or (#interests == 0 and #langs == 0)
 local budget = 256 -- stale entries dropped per call at most, so one call stays short
 -- Users met recently are put back, and do not count against the budget (a retry would meet
 -- them again): at most maxSkip of them are looked at, then the caller waits.
@@ -102,14 +109,14 @@ local apartKey = prefix .. ':apart:' .. string.sub(ARGV[13], 1, 12)
 local function putBack()
   for _, s in ipairs(skipped) do redis.call('SADD', s[1], s[2]) end
 end
-for _, q in ipairs(queues(mode, interests, usePlain)) do
+for _, q in ipairs(queues(mode, interests, langs, usePlain)) do
   while budget > 0 and #skipped < maxSkip do
     local cand = redis.call('SPOP', q)
     if not cand then break end
     budget = budget - 1
     if cand ~= me then
       local ckey = prefix .. ':user:' .. cand
-      local c = redis.call('HMGET', ckey, 'state', 'mode', 'instance', 'interests', 'ticket', 'fallback', 'addr')
+      local c = redis.call('HMGET', ckey, 'state', 'mode', 'instance', 'interests', 'ticket', 'fallback', 'addr', 'languages')
       local live = c[1] == 'waiting' and c[2] == mode and c[3]
         and redis.call('EXISTS', prefix .. ':instance:' .. c[3]) == 1
       local metUntil = 0
@@ -122,26 +129,30 @@ for _, q in ipairs(queues(mode, interests, usePlain)) do
         budget = budget + 1
       elseif live then
         -- a hit: take the partner out of the other queues it waits in (SPOP took it out of
-        -- this one; the caller is in none): its interests', and the plain one only if it
-        -- searched there too (a fallback, or no interests; a hash without the flag: maybe)
-        local cints = split(c[4])
-        for _, cq in ipairs(queues(mode, cints, c[6] ~= '0' or #cints == 0)) do
+        -- this one; the caller is in none): its interests' and languages', and the plain one
+        -- only if it searched there too (a fallback, or nothing asked; a hash without the
+        -- flag: maybe)
+        local cints, clangs = split(c[4]), split(c[8])
+        for _, cq in ipairs(queues(mode, cints, clangs, c[6] ~= '0' or (#cints == 0 and #clangs == 0))) do
           if cq ~= q then redis.call('SREM', cq, cand) end
         end
         local mine, common = {}, {}
         for _, i in ipairs(interests) do mine[i] = true end
         for _, i in ipairs(cints) do if mine[i] then common[#common + 1] = i end end
+        local theirs, lang = {}, ''
+        for _, l in ipairs(clangs) do theirs[l] = true end
+        for _, l in ipairs(langs) do if lang == '' and theirs[l] then lang = l end end
         local commonText = table.concat(common, '\n')
         local mkey = prefix .. ':match:' .. mid
-        redis.call('HSET', mkey, 'a', me, 'b', cand, 'mode', mode, 'common', commonText, 'created', now)
+        redis.call('HSET', mkey, 'a', me, 'b', cand, 'mode', mode, 'common', commonText, 'language', lang, 'created', now)
         redis.call('EXPIRE', mkey, ttl)
-        redis.call('HSET', ukey, 'instance', inst, 'mode', mode, 'interests', ARGV[11], 'state', 'matched',
+        redis.call('HSET', ukey, 'instance', inst, 'mode', mode, 'interests', ARGV[11], 'languages', ARGV[15], 'state', 'matched',
           'ticket', ticket, 'match', mid, 'partner', cand, 'token', token, 'since', now, 'addr', ARGV[13])
         redis.call('EXPIRE', ukey, ttl)
         redis.call('HSET', ckey, 'state', 'matched', 'match', mid, 'partner', me)
         redis.call('EXPIRE', ckey, ttl)
         putBack()
-        local out = {'matched', cand, c[3], c[5] or '', c[7] or ''}
+        local out = {'matched', cand, c[3], c[5] or '', c[7] or '', lang}
         for _, i in ipairs(common) do out[#out + 1] = i end
         return answer(out)
       end
@@ -164,11 +175,11 @@ end
 putBack()
 
 -- a miss: wait in the queues
-redis.call('HSET', ukey, 'instance', inst, 'mode', mode, 'interests', ARGV[11], 'state', 'waiting',
-  'ticket', ticket, 'fallback', fallback and '1' or '0', 'token', token, 'since', now, 'addr', ARGV[13])
+redis.call('HSET', ukey, 'instance', inst, 'mode', mode, 'interests', ARGV[11], 'languages', ARGV[15], 'state', 'waiting',
+  'ticket', ticket, 'fallback', (fallback and usePlain) and '1' or '0', 'token', token, 'since', now, 'addr', ARGV[13])
 if prev[5] then redis.call('HDEL', ukey, 'match', 'partner') end -- match and partner come and go together
 redis.call('EXPIRE', ukey, ttl)
-for _, q in ipairs(queues(mode, interests, usePlain)) do
+for _, q in ipairs(queues(mode, interests, langs, usePlain)) do
   redis.call('SADD', q, me)
   redis.call('EXPIRE', q, ttl)
 end

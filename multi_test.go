@@ -193,12 +193,12 @@ func TestParseSearching(t *testing.T) {
 		in   any
 		want wire.Searching
 	}{
-		{formatSearching(wire.Searching{Video: 12, Text: 3}), wire.Searching{Video: 12, Text: 3}},
+		{store.FormatSearching(wire.Searching{Video: 12, Text: 3}), wire.Searching{Video: 12, Text: 3}},
 		{nil, wire.Searching{}}, // an instance of an older version writes none
 		{"7", wire.Searching{}},
 		{"x y", wire.Searching{}},
 	} {
-		if got := parseSearching(c.in); got != c.want {
+		if got := store.ParseSearching(c.in); got != c.want {
 			t.Errorf("parseSearching(%v) = %+v, want %+v", c.in, got, c.want)
 		}
 	}

@@ -353,12 +353,15 @@ func TestParseMatchReplyEnded(t *testing.T) {
 		{reply: []string{"P", "i2", "M", "waiting", ""}, want: EnqueueResult{Outcome: OutcomeWaiting, Ended: ended}},
 		{reply: []string{"", "", "", "waiting", "new", "W", "i3", "t"}, want: EnqueueResult{Outcome: OutcomeWaiting, PassedOver: true,
 			Skipped: []Waiter{{Client: "W", Instance: "i3", Ticket: "t"}}}},
-		{reply: []string{"P", "i2", "M", "matched", "Q", "i1", "tq", "addr", "music"}, want: EnqueueResult{Outcome: OutcomeMatched,
-			Partner: "Q", PartnerInstance: "i1", PartnerTicket: "tq", PartnerAddr: "addr", Common: []string{"music"}, Ended: ended}},
+		{reply: []string{"P", "i2", "M", "matched", "Q", "i1", "tq", "addr", "pt", "music"}, want: EnqueueResult{Outcome: OutcomeMatched,
+			Partner: "Q", PartnerInstance: "i1", PartnerTicket: "tq", PartnerAddr: "addr", Language: "pt", Common: []string{"music"}, Ended: ended}},
+		{reply: []string{"", "", "", "matched", "Q", "i1", "tq", "addr", ""}, want: EnqueueResult{Outcome: OutcomeMatched,
+			Partner: "Q", PartnerInstance: "i1", PartnerTicket: "tq", PartnerAddr: "addr", Common: []string{}}},
 		{reply: []string{"P", "i2", "M", "retry"}, want: EnqueueResult{Ended: ended}, again: true},
 		{reply: []string{"", "", "", "moved"}, want: EnqueueResult{Outcome: OutcomeMoved}},
 		{reply: []string{"waiting", ""}, invalid: true},
 		{reply: []string{"P", "i2", "M", "matched", "Q"}, invalid: true},
+		{reply: []string{"P", "i2", "M", "matched", "Q", "i1", "tq", "addr"}, invalid: true}, // no language slot
 	} {
 		res, again, err := parseMatchReply(tc.reply)
 		if tc.invalid {

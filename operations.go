@@ -21,7 +21,7 @@ var errMoved = errors.New("the identity lives on a newer socket")
 // FindMatch leaves the user's current match or search ("next") and looks for a partner, in
 // one match.lua run: it ends the match as Redis has it and searches. A connection's first
 // find_match carries the solution of its proof of work (pow).
-func (h *Hub) FindMatch(s *session.Session, mode wire.Mode, interests []string, pow string) {
+func (h *Hub) FindMatch(s *session.Session, mode wire.Mode, wish wire.Wish, pow string) {
 	s.LockOps()
 	defer s.UnlockOps()
 	if h.pow != nil && s.NeedsPow() {
@@ -39,13 +39,13 @@ func (h *Hub) FindMatch(s *session.Session, mode wire.Mode, interests []string, 
 		return
 	}
 	ticket, mid := wire.NewID(), wire.MatchID(wire.NewID())
-	fx, ok := s.BeginSearch(ticket, mid, mode, interests)
+	fx, ok := s.BeginSearch(ticket, mid, mode, wish)
 	h.record(fx)
 	if !ok {
 		return // the identity lives on another socket: this one has nothing to say in Redis
 	}
 	res, err := h.mm.Enqueue(h.ctx, EnqueueRequest{
-		Client: s.ID, Instance: h.cfg.Self, Mode: mode, Interests: interests,
+		Client: s.ID, Instance: h.cfg.Self, Mode: mode, Wish: wish,
 		Match: mid, Ticket: ticket, TokenHash: s.Token(), Addr: s.Addr,
 	})
 	if err != nil {
@@ -119,13 +119,13 @@ func (h *Hub) runFallback(s *session.Session, ticket string) {
 // Called with the op lock held.
 func (h *Hub) searchAgain(s *session.Session, ticket string, how EnqueueRequest) {
 	mid := wire.MatchID(wire.NewID())
-	mode, interests, current, fx := s.SearchAgain(ticket, mid)
+	mode, wish, current, fx := s.SearchAgain(ticket, mid)
 	h.record(fx)
 	if !current {
 		return
 	}
 	res, err := h.mm.Enqueue(h.ctx, EnqueueRequest{
-		Client: s.ID, Instance: h.cfg.Self, Mode: mode, Interests: interests,
+		Client: s.ID, Instance: h.cfg.Self, Mode: mode, Wish: wish,
 		Match: mid, Ticket: ticket, Fallback: how.Fallback, Requeue: how.Requeue, TokenHash: s.Token(), Addr: s.Addr,
 	})
 	if err != nil {
@@ -143,13 +143,16 @@ func (h *Hub) applyOwnMatch(s *session.Session, ticket string, mid wire.MatchID,
 	// The partner is matched in Redis whatever happens here, so it is always told; if this
 	// side has moved on meanwhile, the partner_left that follows reaches it after this.
 	h.route(res.PartnerInstance, &envelope.Envelope{Kind: envelope.KindMatched, To: res.Partner, From: s.ID, Instance: h.cfg.Self,
-		Match: mid, Ticket: res.PartnerTicket, Mode: mode, Common: res.Common, Addr: s.Addr}, s.Addr)
+		Match: mid, Ticket: res.PartnerTicket, Mode: mode, Common: res.Common, Language: res.Language, Addr: s.Addr}, s.Addr)
 	kind := "random"
-	if len(res.Common) > 0 {
+	switch {
+	case len(res.Common) > 0:
 		kind = "interest"
+	case res.Language != "":
+		kind = "language"
 	}
 	h.metrics.Matches.WithLabelValues(kind).Inc()
-	h.record(s.MatchedOwn(ticket, mid, res.Partner, res.PartnerInstance, res.PartnerAddr, res.Common))
+	h.record(s.MatchedOwn(ticket, mid, res.Partner, res.PartnerInstance, res.PartnerAddr, res.Common, res.Language))
 }
 
 // Leave ends the user's match or search at its request, and replaces its resume token.

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/go-megle/go-megle/internal/store"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -45,8 +46,8 @@ func (m *Matchmaker) UserRoute(ctx context.Context, id wire.ClientID) (r UserRou
 		if err != nil {
 			return err
 		}
-		r = UserRoute{Instance: wire.InstanceID(str(vals[0])), Match: wire.MatchID(str(vals[1]))}
-		if ms, err := strconv.ParseInt(str(vals[2]), 10, 64); err == nil {
+		r = UserRoute{Instance: wire.InstanceID(store.Str(vals[0])), Match: wire.MatchID(store.Str(vals[1]))}
+		if ms, err := strconv.ParseInt(store.Str(vals[2]), 10, 64); err == nil {
 			r.DetachedUntil = time.UnixMilli(ms)
 		}
 		return nil
@@ -88,12 +89,12 @@ func parseResumeReply(id wire.ClientID, reply []string) (ResumeResult, bool, err
 		return ResumeResult{}, false, nil
 	case len(reply) == 3 && reply[0] == "idle":
 		return ResumeResult{ID: id, Previous: wire.InstanceID(reply[1]), Held: reply[2] == "1"}, true, nil
-	case len(reply) >= 9 && reply[0] == "matched":
+	case len(reply) >= 10 && reply[0] == "matched":
 		return ResumeResult{ID: id, Previous: wire.InstanceID(reply[1]), Held: reply[2] == "1", PartnerInstance: wire.InstanceID(reply[5]),
 			PartnerAddr: reply[8],
 			Match: &wire.MatchInfo{
 				MatchID: wire.MatchID(reply[3]), PartnerID: wire.ClientID(reply[4]), Initiator: reply[6] == "1",
-				Mode: wire.Mode(reply[7]), CommonInterests: append([]string{}, reply[9:]...),
+				Mode: wire.Mode(reply[7]), Language: reply[9], CommonInterests: append([]string{}, reply[10:]...),
 			}}, true, nil
 	}
 	return ResumeResult{}, false, fmt.Errorf("resume.lua: unexpected reply %q", reply)

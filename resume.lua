@@ -1,4 +1,5 @@
 -- resume.lua: give a reconnecting user its identity and match back. One atomic step.
+-- endmatch.lua is prepended at load (leaveQueues: a search is left by the same rule as leave.lua).
 --
 -- KEYS[1]  the user's hash, <prefix>:user:<id> (other keys share its hash tag)
 -- ARGV[1]  key prefix, e.g. {mm}
@@ -15,7 +16,7 @@
 --   {'invalid'}                                   unknown user, wrong token, or past the grace period
 --   {'idle', previous instance, held '1'|'0'}     the identity, with no match to restore
 --   {'matched', previous instance, held, match id, partner id, partner instance, initiator '1'|'0', mode,
---    partner's address hash, common...}
+--    partner's address hash, shared language ('' none), common...}
 -- The previous instance is where the identity lived; unless it was held there for a resume, an
 -- old socket of it may still be open there, and must be closed.
 local prefix, me, tokenHash, inst, ttl, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
@@ -33,10 +34,11 @@ redis.call('EXPIRE', ukey, ttl)
 local state, mid, partner, mode = u[2], u[3], u[4], u[5]
 if state == 'matched' and mid and partner then
   local mkey = prefix .. ':match:' .. mid
-  local m = redis.call('HMGET', mkey, 'a', 'common')
+  local m = redis.call('HMGET', mkey, 'a', 'common', 'language')
   local p = redis.call('HMGET', prefix .. ':user:' .. partner, 'match', 'instance', 'addr')
   if m[1] and p[1] == mid then
-    local out = {'matched', previous, held, mid, partner, p[2] or '', m[1] == me and '1' or '0', mode or 'video', p[3] or ''}
+    local out = {'matched', previous, held, mid, partner, p[2] or '', m[1] == me and '1' or '0', mode or 'video', p[3] or '',
+      m[3] or ''}
     if m[2] and m[2] ~= '' then
       for part in string.gmatch(m[2], '[^\n]+') do out[#out + 1] = part end
     end
@@ -47,11 +49,8 @@ end
 -- nothing to restore: a search is not resumed (the client searches again)
 if state == 'waiting' then
   -- leave the queues by the same rule as leave.lua
-  local ints = redis.call('HGET', ukey, 'interests')
-  if ints then
-    for part in string.gmatch(ints, '[^\n]+') do redis.call('SREM', prefix .. ':queue:' .. mode .. ':' .. part, me) end
-  end
-  if mode then redis.call('SREM', prefix .. ':queue:' .. mode, me) end
+  local w = redis.call('HMGET', ukey, 'interests', 'languages')
+  if mode then leaveQueues(prefix, me, mode, w[1], w[2]) end
 end
 redis.call('HSET', ukey, 'state', 'idle')
 redis.call('HDEL', ukey, 'match', 'partner')

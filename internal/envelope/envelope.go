@@ -53,8 +53,11 @@ type Envelope struct {
 	Reason    string
 	Mode      wire.Mode
 	Common    []string
-	Frame     []byte
-	Addr      string // an address's keyed hash: From's (KindMatched), the banned one (KindBan)
+	// Language is the language the two share (KindMatched; "": none). It travels in the Reason
+	// slot, which a match does not use, so every version reads it and no version changes.
+	Language string
+	Frame    []byte
+	Addr     string // an address's keyed hash: From's (KindMatched), the banned one (KindBan)
 }
 
 // Version is an envelope format. An instance reads every version in Versions and writes the one
@@ -69,6 +72,8 @@ type Envelope struct {
 //     Match, Instance, Ticket, TokenHash, Until (RFC 3339, or empty), Reason, Mode, Common,
 //     Frame, Addr. A later version adds fields after these, so a V2 reader of today can be
 //     taught to skip what it does not know.
+//
+// In both, KindMatched's Reason slot carries Language (a reader before languages ignores it).
 type Version byte
 
 const (
@@ -100,7 +105,7 @@ func (e *Envelope) Append(b []byte, v Version) []byte {
 		until = e.Until.UTC().Format(time.RFC3339)
 	}
 	for _, s := range [...]string{string(e.To), string(e.From), string(e.Match), string(e.Instance), e.Ticket, e.TokenHash,
-		until, e.Reason, string(e.Mode), strings.Join(e.Common, "\n")} {
+		until, e.reasonSlot(), string(e.Mode), strings.Join(e.Common, "\n")} {
 		b = appendField(b, s)
 	}
 	b = binary.AppendUvarint(b, uint64(len(e.Frame)))
@@ -121,7 +126,7 @@ func (e *Envelope) appendV1(b []byte) []byte {
 		ticket = e.TokenHash
 	}
 	b = append(b, byte(V1), byte(e.Kind), flags)
-	for _, s := range [...]string{string(e.To), string(e.From), string(e.Match), string(e.Instance), ticket, e.Reason, string(e.Mode), strings.Join(e.Common, "\n")} {
+	for _, s := range [...]string{string(e.To), string(e.From), string(e.Match), string(e.Instance), ticket, e.reasonSlot(), string(e.Mode), strings.Join(e.Common, "\n")} {
 		b = appendField(b, s)
 	}
 	b = binary.AppendUvarint(b, uint64(len(e.Frame)))
@@ -130,6 +135,23 @@ func (e *Envelope) appendV1(b []byte) []byte {
 		b = appendField(b, e.Addr)
 	}
 	return b
+}
+
+// reasonSlot is what the Reason field carries: a match's Language, else the Reason.
+func (e *Envelope) reasonSlot() string {
+	if e.Kind == KindMatched {
+		return e.Language
+	}
+	return e.Reason
+}
+
+// setReasonSlot reads the Reason field back (reasonSlot's inverse).
+func (e *Envelope) setReasonSlot(f []byte) {
+	if e.Kind == KindMatched {
+		e.Language = string(f)
+	} else {
+		e.Reason = string(f)
+	}
 }
 
 func appendField(b []byte, s string) []byte {
@@ -172,7 +194,8 @@ func decodeV1(e *Envelope, b []byte) error {
 		return err
 	}
 	e.To, e.From, e.Match = wire.ClientID(fields[0]), wire.ClientID(fields[1]), wire.MatchID(fields[2])
-	e.Instance, e.Reason, e.Mode = wire.InstanceID(fields[3]), string(fields[5]), wire.Mode(fields[6])
+	e.Instance, e.Mode = wire.InstanceID(fields[3]), wire.Mode(fields[6])
+	e.setReasonSlot(fields[5])
 	switch ticket := string(fields[4]); e.Kind {
 	case KindBan:
 		until, err := time.Parse(time.RFC3339, ticket)
@@ -204,7 +227,8 @@ func decodeV2(e *Envelope, b []byte) error {
 		}
 		e.Until = until.Truncate(time.Second)
 	}
-	e.Reason, e.Mode, e.Common = string(fields[7]), wire.Mode(fields[8]), splitCommon(fields[9])
+	e.Mode, e.Common = wire.Mode(fields[8]), splitCommon(fields[9])
+	e.setReasonSlot(fields[7])
 	e.Frame, e.Addr = fields[10], string(fields[11])
 	return nil
 }

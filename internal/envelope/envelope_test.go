@@ -16,7 +16,7 @@ var banEnd = time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
 // envelopes of every kind that carries something of its own
 var samples = []Envelope{
 	{Kind: KindRelay, To: "A", From: "B", Match: "M", Frame: []byte(`{"event":"chat","data":{"text":"hi"}}`)},
-	{Kind: KindMatched, To: "A", From: "B", Instance: "i-1", Match: "M", Ticket: "T", Mode: wire.ModeText, Common: []string{"cats", "jazz music"}},
+	{Kind: KindMatched, To: "A", From: "B", Instance: "i-1", Match: "M", Ticket: "T", Mode: wire.ModeText, Common: []string{"cats", "jazz music"}, Language: "pt"},
 	{Kind: KindLeft, To: "A", From: "B", Match: "M", Reason: wire.ReasonNext},
 	{Kind: KindMoved, To: "A", From: "B", Match: "M", Instance: "i-2"},
 	{Kind: KindMatched, To: "A", From: "B", Match: "M", Ticket: "T", Addr: "0f1e2d"},

@@ -17,7 +17,7 @@ import (
 
 // Inbound is what a connection hands each valid message to (the hub).
 type Inbound interface {
-	FindMatch(s *session.Session, mode wire.Mode, interests []string, pow string)
+	FindMatch(s *session.Session, mode wire.Mode, wish wire.Wish, pow string)
 	Relay(s *session.Session, event string, frame []byte)
 	Leave(s *session.Session)
 	CallStats(s *session.Session, stats wire.RTCStatsRequest)
@@ -27,20 +27,20 @@ type Inbound interface {
 
 // request is one decoded, valid client message.
 type request struct {
-	Event     string
-	mode      wire.Mode // find_match
-	interests []string  // find_match
-	pow       string    // find_match
-	Frame     []byte    // signal, chat, typing, media_state: the frame for the partner
-	stats     wire.RTCStatsRequest
-	Report    wire.ReportRequest
+	Event  string
+	mode   wire.Mode // find_match
+	wish   wire.Wish // find_match
+	pow    string    // find_match
+	Frame  []byte    // signal, chat, typing, media_state: the frame for the partner
+	stats  wire.RTCStatsRequest
+	Report wire.ReportRequest
 }
 
 // dispatch hands the request on for session s.
 func (r request) dispatch(to Inbound, s *session.Session) {
 	switch r.Event {
 	case wire.EvFindMatch:
-		to.FindMatch(s, r.mode, r.interests, r.pow)
+		to.FindMatch(s, r.mode, r.wish, r.pow)
 	case wire.EvLeave:
 		to.Leave(s)
 	case wire.EvRTCStats:
@@ -94,11 +94,11 @@ func Decode(id wire.ClientID, data []byte) (request, *wire.ErrorData) {
 	case wire.EvFindMatch:
 		var r wire.FindMatchRequest
 		if err := json.Unmarshal(body, &r); err != nil {
-			return req, problem(wire.ErrBadRequest, "find_match data must be {interests?: [string], mode?: \"video\"|\"text\"}")
+			return req, problem(wire.ErrBadRequest, "find_match data must be {interests?: [string], mode?: \"video\"|\"text\", languages?: [string], only_language?: boolean}")
 		}
 		var bad string
 		req.pow = r.Pow
-		if req.mode, req.interests, bad = validateFindMatch(r); bad != "" {
+		if req.mode, req.wish, bad = validateFindMatch(r); bad != "" {
 			return req, problem(wire.ErrBadRequest, bad)
 		}
 	case wire.EvSignal:
@@ -205,31 +205,57 @@ func SplitEnvelope(b []byte) (in wire.Inbound, ok bool) {
 func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // validateFindMatch normalises a find_match request or says what is wrong with it.
-func validateFindMatch(r wire.FindMatchRequest) (wire.Mode, []string, string) {
+func validateFindMatch(r wire.FindMatchRequest) (wire.Mode, wire.Wish, string) {
 	mode := r.Mode
 	if mode == "" {
 		mode = wire.ModeVideo
 	}
 	if mode != wire.ModeVideo && mode != wire.ModeText {
-		return "", nil, "mode must be \"video\" or \"text\""
+		return "", wire.Wish{}, "mode must be \"video\" or \"text\""
 	}
 	if len(r.Interests) > wire.MaxInterests {
-		return "", nil, "at most 10 interests"
+		return "", wire.Wish{}, "at most 10 interests"
 	}
 	var out []string
 	seen := map[string]bool{}
 	for _, raw := range r.Interests {
 		i := strings.ToLower(strings.Join(strings.Fields(raw), " "))
 		if n := utf8.RuneCountInString(i); n == 0 || n > wire.MaxInterestLen {
-			return "", nil, "each interest must be 1-32 characters"
+			return "", wire.Wish{}, "each interest must be 1-32 characters"
 		}
 		if strings.IndexFunc(i, unicode.IsControl) >= 0 {
-			return "", nil, "interests must not contain control characters"
+			return "", wire.Wish{}, "interests must not contain control characters"
 		}
 		if !seen[i] {
 			seen[i] = true
 			out = append(out, i)
 		}
 	}
-	return mode, out, ""
+	langs, bad := validateLanguages(r)
+	if bad != "" {
+		return "", wire.Wish{}, bad
+	}
+	return mode, wire.Wish{Interests: out, Languages: langs, OnlyLanguage: r.OnlyLanguage}, ""
+}
+
+// validateLanguages checks find_match's languages: at most wire.MaxLanguages of the server's
+// list (a tag it does not know is refused, not dropped: the user would wait for nobody), and
+// only_language only with some. Repeats are dropped, the order kept.
+func validateLanguages(r wire.FindMatchRequest) ([]string, string) {
+	if len(r.Languages) > wire.MaxLanguages {
+		return nil, "at most 3 languages"
+	}
+	if r.OnlyLanguage && len(r.Languages) == 0 {
+		return nil, "only_language needs languages"
+	}
+	var out []string
+	for _, l := range r.Languages {
+		if !slices.Contains(wire.Languages, l) {
+			return nil, "unknown language; known: " + strings.Join(wire.Languages, " ")
+		}
+		if !slices.Contains(out, l) {
+			out = append(out, l)
+		}
+	}
+	return out, ""
 }

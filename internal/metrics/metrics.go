@@ -24,6 +24,7 @@ type Metrics struct {
 	Registry       *prometheus.Registry
 	Clients        prometheus.Gauge
 	Waiting        *prometheus.GaugeVec
+	LanguageQueues *prometheus.GaugeVec // mode, language: one of wire.Languages
 	Matches        *prometheus.CounterVec
 	MatchWait      prometheus.Histogram
 	Relayed        *prometheus.CounterVec
@@ -54,7 +55,7 @@ type Metrics struct {
 // of a fresh instance (a counter that appears only at its first increment hides that
 // increment from rate() and increase(), and from the alert rules in deploy/prometheus).
 var (
-	matchKinds      = []string{"interest", "random"}
+	matchKinds      = []string{"interest", "language", "random"}
 	relayPaths      = []string{"local", "remote"}
 	relayEvents     = []string{wire.EvSignal, wire.EvChat, wire.EvTyping, wire.EvMedia}
 	dropReasons     = []string{"send_queue_full", "publish_queue_full", "publish_failed", "not_matched", "bad_envelope"}
@@ -63,7 +64,7 @@ var (
 	disconnectCause = []string{"client_closed", "dropped", "server_closed", "too_large", "slow_message", "unfinished_cap", "ip_cap", "http_ip_cap"}
 	redisOps        = []string{"match", "leave", "expire_hold", "resume", "detach", "user_route", "user_states", "match_of",
 		"match_states", "alive", "heartbeat", "deregister", "online", "refresh", "load", "publish", "conns", "instances",
-		"report", "ban_of", "reports", "ban", "dismiss", "lift", "bans", "opened", "open_rate"}
+		"report", "ban_of", "reports", "ban", "dismiss", "lift", "bans", "opened", "open_rate", "language_queues"}
 	callCandidates = append(append([]string{}, wire.CandidateTypes...), "none")
 
 	// BanSources: who banned (report reasons are wire.ReportReasons).
@@ -79,8 +80,11 @@ func NewMetrics() *Metrics {
 			Help: "WebSocket clients connected to this instance."}),
 		Waiting: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "users_waiting",
 			Help: "Clients of this instance waiting for a match, by mode."}, []string{"mode"}),
+		LanguageQueues: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "language_queue_length",
+			Help: "Users waiting in a language's queue, cluster-wide, as this instance last read Redis, by mode and language (the server's fixed list)."},
+			[]string{"mode", "language"}),
 		Matches: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "matches_total",
-			Help: "Matches made by this instance, by kind: interest (shared an interest) or random."}, []string{"kind"}),
+			Help: "Matches made by this instance, by kind: interest (shared an interest), language (shared a language, no interest) or random."}, []string{"kind"}),
 		MatchWait: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "match_wait_seconds",
 			Help:    "Time from find_match to match_found, for clients of this instance.",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300}}),
@@ -123,12 +127,15 @@ func NewMetrics() *Metrics {
 			Help:    "Proof-of-work challenges issued with hello, by their range as a multiple of POW_MAX_NUMBER (1: the base; more for an address opening over POW_FREE_RATE connections a minute).",
 			Buckets: []float64{1, 2, 4, 16, 64, 256, 1024, 4096}}),
 	}
-	m.Registry.MustRegister(m.Clients, m.Waiting, m.Matches, m.MatchWait, m.Relayed, m.Dropped, m.RateLimited,
+	m.Registry.MustRegister(m.Clients, m.Waiting, m.LanguageQueues, m.Matches, m.MatchWait, m.Relayed, m.Dropped, m.RateLimited,
 		m.Resumes, m.PartnerLeft, m.Reconciled, m.Disconnects, m.RedisErrors, m.RedisDuration, m.InstancesAlive, m.Calls, m.CallSetup,
 		m.Reports, m.Bans, m.BannedConnections, m.PowRefused, m.PowPrice,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, mode := range []wire.Mode{wire.ModeVideo, wire.ModeText} {
 		m.Waiting.WithLabelValues(string(mode))
+		for _, lang := range wire.Languages {
+			m.LanguageQueues.WithLabelValues(string(mode), lang)
+		}
 	}
 	precreate(m.Matches, matchKinds)
 	for _, event := range relayEvents {

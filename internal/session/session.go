@@ -34,7 +34,7 @@ type Session struct {
 	phase        Phase
 	ticket       string // the current search
 	mode         wire.Mode
-	interests    []string
+	wish         wire.Wish
 	partner      wire.ClientID
 	partnerInst  wire.InstanceID
 	partnerAddr  string
@@ -137,12 +137,12 @@ func (s *Session) cancelFallback() {
 // beginSearch ends the current conversation ("next") and starts a search: ticket names it,
 // mid is the match id our own enqueue would create. A session that is over (its identity
 // lives elsewhere now) refuses: ok is false.
-func (s *Session) beginSearch(ticket string, mid wire.MatchID, mode wire.Mode, interests []string) (fx Effects, ok bool) {
+func (s *Session) beginSearch(ticket string, mid wire.MatchID, mode wire.Mode, wish wire.Wish) (fx Effects, ok bool) {
 	if s.phase >= PhaseHeld {
 		return Effects{}, false
 	}
 	ended := s.end(wire.ReasonNext, false)
-	s.phase, s.ticket, s.mode, s.interests, s.metRecently = PhaseSearching, ticket, mode, interests, false
+	s.phase, s.ticket, s.mode, s.wish, s.metRecently = PhaseSearching, ticket, mode, wish, false
 	s.pendingMatch, s.pendingLeft, s.waitStart, s.everQueued = mid, "", s.now(), true
 	return Effects{Ended: ended}, true
 }
@@ -161,7 +161,7 @@ func (s *Session) queued(ticket string, passedOver bool, searching wire.Searchin
 	if !s.searching(ticket) {
 		return Effects{} // matched meanwhile (waiting must never follow that match_found), or moved on
 	}
-	if len(s.interests) > 0 && s.armFallback != nil {
+	if s.wish.FallsBack() && s.armFallback != nil {
 		s.stopFallback = s.armFallback(ticket)
 	}
 	s.metRecently = s.metRecently || passedOver
@@ -184,7 +184,7 @@ func (s *Session) waitingFrame(searching wire.Searching) []byte {
 	if s.metRecently {
 		msg = wire.WaitingForNewOnes
 	}
-	return wire.MustEncode(wire.EvWaiting, wire.WaitingData{Message: msg, Interests: wire.NonNil(s.interests), Mode: s.mode,
+	return wire.MustEncode(wire.EvWaiting, wire.WaitingData{Message: msg, Interests: wire.NonNil(s.wish.Interests), Mode: s.mode,
 		Searching: searching.Of(s.mode), MetRecently: s.metRecently})
 }
 
@@ -194,23 +194,23 @@ func (s *Session) searching(ticket string) bool {
 
 // searchAgain prepares another run of the current search (the interest fallback, or the
 // requeue of a search Redis lost) with a new match id; ok is false when that search is over.
-func (s *Session) searchAgain(ticket string, mid wire.MatchID) (mode wire.Mode, interests []string, ok bool) {
+func (s *Session) searchAgain(ticket string, mid wire.MatchID) (mode wire.Mode, wish wire.Wish, ok bool) {
 	if !s.searching(ticket) {
-		return "", nil, false
+		return "", wire.Wish{}, false
 	}
 	s.pendingMatch, s.pendingLeft, s.early = mid, "", nil
-	return s.mode, s.interests, true
+	return s.mode, s.wish, true
 }
 
 // matchedOwn: our own enqueue for ticket paired us with partner in match mid; we initiate.
 // If the partner already left that match (its partner_left overtook our answer), the user
 // learns both at once.
-func (s *Session) matchedOwn(ticket string, mid wire.MatchID, partner wire.ClientID, pinst wire.InstanceID, paddr string, common []string) Effects {
+func (s *Session) matchedOwn(ticket string, mid wire.MatchID, partner wire.ClientID, pinst wire.InstanceID, paddr string, common []string, lang string) Effects {
 	if !s.searching(ticket) {
 		return Effects{}
 	}
 	early := s.early
-	fx := s.matched(mid, partner, pinst, paddr, true, common)
+	fx := s.matched(mid, partner, pinst, paddr, true, common, lang)
 	if s.pendingMatch != mid {
 		return fx
 	}
@@ -228,15 +228,15 @@ func (s *Session) matchedOwn(ticket string, mid wire.MatchID, partner wire.Clien
 }
 
 // matchedBy: someone else's enqueue paired our search ticket with from in match mid.
-func (s *Session) matchedBy(ticket string, mid wire.MatchID, from wire.ClientID, finst wire.InstanceID, faddr string, mode wire.Mode, common []string) Effects {
+func (s *Session) matchedBy(ticket string, mid wire.MatchID, from wire.ClientID, finst wire.InstanceID, faddr string, mode wire.Mode, common []string, lang string) Effects {
 	if !s.searching(ticket) {
 		return Effects{} // a stale search: our own leave or next has ended that match
 	}
 	s.mode = mode
-	return s.matched(mid, from, finst, faddr, false, common)
+	return s.matched(mid, from, finst, faddr, false, common, lang)
 }
 
-func (s *Session) matched(mid wire.MatchID, partner wire.ClientID, pinst wire.InstanceID, paddr string, initiator bool, common []string) Effects {
+func (s *Session) matched(mid wire.MatchID, partner wire.ClientID, pinst wire.InstanceID, paddr string, initiator bool, common []string, lang string) Effects {
 	s.cancelFallback()
 	s.phase, s.partner, s.partnerInst, s.partnerAddr, s.match, s.initiator = PhaseMatched, partner, pinst, paddr, mid, initiator
 	s.talk = talk{started: s.now()}
@@ -244,7 +244,7 @@ func (s *Session) matched(mid wire.MatchID, partner wire.ClientID, pinst wire.In
 	return Effects{
 		Waited: max(s.now().Sub(s.waitStart), time.Nanosecond),
 		Frames: [][]byte{wire.MustEncode(wire.EvMatchFound, wire.MatchFoundData{PartnerID: partner, Initiator: initiator,
-			MatchID: mid, CommonInterests: wire.NonNil(common), Mode: s.mode, ICEServers: s.matchICE()})},
+			MatchID: mid, CommonInterests: wire.NonNil(common), Language: lang, Mode: s.mode, ICEServers: s.matchICE()})},
 	}
 }
 

@@ -38,7 +38,7 @@ func (s *Session) WaitingSince() (ticket string, since time.Time, ok bool) {
 
 // liveKeys says which of the user's Redis keys this instance keeps alive: its user hash while
 // it searches or talks, the queues it waits in, and the match hash on the initiator's side.
-func (s *Session) LiveKeys() (user bool, match wire.MatchID, waiting wire.Mode, interests []string) {
+func (s *Session) LiveKeys() (user bool, match wire.MatchID, waiting wire.Mode, wish wire.Wish) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch s.phase {
@@ -47,9 +47,9 @@ func (s *Session) LiveKeys() (user bool, match wire.MatchID, waiting wire.Mode, 
 			match = s.match
 		}
 	case PhaseSearching:
-		waiting, interests = s.mode, s.interests
+		waiting, wish = s.mode, s.wish
 	}
-	return s.phase == PhaseSearching || s.phase == PhaseMatched, match, waiting, interests
+	return s.phase == PhaseSearching || s.phase == PhaseMatched, match, waiting, wish
 }
 
 // needsPow says whether the connection still has to solve its proof of work.

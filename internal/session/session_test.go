@@ -25,7 +25,11 @@ const (
 type verb = func(*Session) Effects
 
 func search(ticket string, mid wire.MatchID, interests ...string) verb {
-	return func(s *Session) Effects { fx, _ := s.beginSearch(ticket, mid, wire.ModeVideo, interests); return fx }
+	return searchFor(ticket, mid, wire.Wish{Interests: interests})
+}
+
+func searchFor(ticket string, mid wire.MatchID, wish wire.Wish) verb {
+	return func(s *Session) Effects { fx, _ := s.beginSearch(ticket, mid, wire.ModeVideo, wish); return fx }
 }
 func queued(ticket string) verb {
 	return func(s *Session) Effects { return s.queued(ticket, false, wire.Searching{Video: 3}) }
@@ -35,12 +39,12 @@ func passedOver(ticket string) verb {
 }
 func own(ticket string, mid wire.MatchID, partner wire.ClientID) verb {
 	return func(s *Session) Effects {
-		return s.matchedOwn(ticket, mid, partner, instOther, "addr-"+string(partner), nil)
+		return s.matchedOwn(ticket, mid, partner, instOther, "addr-"+string(partner), nil, "")
 	}
 }
 func by(ticket string, mid wire.MatchID, from wire.ClientID) verb {
 	return func(s *Session) Effects {
-		return s.matchedBy(ticket, mid, from, instOther, "addr-"+string(from), wire.ModeVideo, []string{"jazz"})
+		return s.matchedBy(ticket, mid, from, instOther, "addr-"+string(from), wire.ModeVideo, []string{"jazz"}, "pt")
 	}
 }
 func left(from wire.ClientID, mid wire.MatchID, reason string) verb {
@@ -236,9 +240,10 @@ func TestSessionMatchFoundSaysWhoInitiates(t *testing.T) {
 		when      verb
 		initiator bool
 		common    []string
+		language  string
 	}{
-		{"our own enqueue", own(tkCur, mCur, partnerP), true, []string{}},
-		{"someone else's", by(tkCur, mCur, partnerP), false, []string{"jazz"}},
+		{"our own enqueue", own(tkCur, mCur, partnerP), true, []string{}, ""},
+		{"someone else's", by(tkCur, mCur, partnerP), false, []string{"jazz"}, "pt"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := testSession(nil)
@@ -248,7 +253,7 @@ func TestSessionMatchFoundSaysWhoInitiates(t *testing.T) {
 			if len(fx.Frames) != 1 || json.Unmarshal(fx.Frames[0], &m) != nil {
 				t.Fatalf("frames %q", fx.Frames)
 			}
-			want := wire.MatchFoundData{PartnerID: partnerP, Initiator: tc.initiator, MatchID: mCur, CommonInterests: tc.common, Mode: wire.ModeVideo}
+			want := wire.MatchFoundData{PartnerID: partnerP, Initiator: tc.initiator, MatchID: mCur, CommonInterests: tc.common, Language: tc.language, Mode: wire.ModeVideo}
 			if !reflect.DeepEqual(m.Data, want) {
 				t.Fatalf("match_found %+v, want %+v", m.Data, want)
 			}
@@ -274,7 +279,7 @@ func TestSessionWaitingSaysWhatTheServerKnows(t *testing.T) {
 		return m.Data
 	}
 	s.step(func(s *Session) Effects {
-		fx, _ := s.beginSearch(tkOld, mOld, wire.ModeText, []string{"chess"})
+		fx, _ := s.beginSearch(tkOld, mOld, wire.ModeText, wire.Wish{Interests: []string{"chess"}})
 		return fx
 	})
 	w := waiting(func(s *Session) Effects { return s.queued(tkOld, false, wire.Searching{Video: 9, Text: 4}) })
@@ -323,19 +328,31 @@ func TestSessionInterestFallback(t *testing.T) {
 	if !reflect.DeepEqual(armed, []string{tkCur}) {
 		t.Fatalf("armed %v, want the current search", armed)
 	}
-	again := func(ticket string) (mode wire.Mode, interests []string, ok bool) {
-		s.step(func(s *Session) Effects { mode, interests, ok = s.searchAgain(ticket, "match-again"); return Effects{} })
-		return mode, interests, ok
+	again := func(ticket string) (mode wire.Mode, wish wire.Wish, ok bool) {
+		s.step(func(s *Session) Effects { mode, wish, ok = s.searchAgain(ticket, "match-again"); return Effects{} })
+		return mode, wish, ok
 	}
 	if _, _, ok := again(tkOld); ok {
 		t.Fatal("a fallback for an ended search went ahead")
 	}
-	if mode, interests, ok := again(tkCur); !ok || mode != wire.ModeVideo || !reflect.DeepEqual(interests, []string{"chess"}) {
-		t.Fatalf("the fallback of the current search: %v %v %v", mode, interests, ok)
+	if mode, wish, ok := again(tkCur); !ok || mode != wire.ModeVideo || !reflect.DeepEqual(wish.Interests, []string{"chess"}) {
+		t.Fatalf("the fallback of the current search: %v %v %v", mode, wish, ok)
 	}
 	s.step(by(tkCur, mCur, partnerP))
 	if cancelled != 1 {
 		t.Fatalf("the match cancelled %d fallbacks, want 1", cancelled)
+	}
+
+	// languages fall back to anyone like interests do, unless only a shared language will do
+	s.step(searchFor("t-lang", "m-lang", wire.Wish{Languages: []string{"pt"}}))
+	s.step(queued("t-lang"))
+	s.step(searchFor("t-only", "m-only", wire.Wish{Languages: []string{"pt"}, Interests: []string{"chess"}, OnlyLanguage: true}))
+	s.step(queued("t-only"))
+	if !reflect.DeepEqual(armed, []string{tkCur, "t-lang"}) {
+		t.Fatalf("armed %v, want a language search's fallback and none for only my language", armed)
+	}
+	if _, wish, ok := again("t-only"); !ok || !wish.OnlyLanguage || !reflect.DeepEqual(wish.Languages, []string{"pt"}) {
+		t.Fatalf("a requeue of an only-my-language search: %+v %v", wish, ok)
 	}
 }
 
@@ -348,7 +365,7 @@ func TestSessionSearchGauge(t *testing.T) {
 	}{
 		{"a search starts", search(tkOld, mOld), wire.ModeVideo, ""},
 		{"it is queued: the same search", queued(tkOld), "", ""},
-		{"Next: one search stops, another starts", func(s *Session) Effects { fx, _ := s.beginSearch(tkCur, mCur, wire.ModeText, nil); return fx }, wire.ModeText, wire.ModeVideo},
+		{"Next: one search stops, another starts", func(s *Session) Effects { fx, _ := s.beginSearch(tkCur, mCur, wire.ModeText, wire.Wish{}); return fx }, wire.ModeText, wire.ModeVideo},
 		{"it is matched", by(tkCur, mCur, partnerP), "", wire.ModeText},
 		{"the partner leaves: no search", left(partnerP, mCur, reasonLft), "", ""},
 	} {

@@ -7,8 +7,8 @@ import "github.com/go-megle/go-megle/internal/wire"
 // user before it lets go, and returns its Effects for the hub to carry out: a caller cannot
 // forget the lock, nor hold it across I/O.
 
-func (s *Session) BeginSearch(ticket string, mid wire.MatchID, mode wire.Mode, interests []string) (fx Effects, ok bool) {
-	fx = s.step(func(s *Session) (e Effects) { e, ok = s.beginSearch(ticket, mid, mode, interests); return e })
+func (s *Session) BeginSearch(ticket string, mid wire.MatchID, mode wire.Mode, wish wire.Wish) (fx Effects, ok bool) {
+	fx = s.step(func(s *Session) (e Effects) { e, ok = s.beginSearch(ticket, mid, mode, wish); return e })
 	return fx, ok
 }
 
@@ -20,17 +20,17 @@ func (s *Session) PassedOver(ticket string, searching wire.Searching) Effects {
 	return s.step(func(s *Session) Effects { return s.passedOver(ticket, searching) })
 }
 
-func (s *Session) SearchAgain(ticket string, mid wire.MatchID) (mode wire.Mode, interests []string, ok bool, fx Effects) {
-	fx = s.step(func(s *Session) Effects { mode, interests, ok = s.searchAgain(ticket, mid); return Effects{} })
-	return mode, interests, ok, fx
+func (s *Session) SearchAgain(ticket string, mid wire.MatchID) (mode wire.Mode, wish wire.Wish, ok bool, fx Effects) {
+	fx = s.step(func(s *Session) Effects { mode, wish, ok = s.searchAgain(ticket, mid); return Effects{} })
+	return mode, wish, ok, fx
 }
 
-func (s *Session) MatchedOwn(ticket string, mid wire.MatchID, partner wire.ClientID, pinst wire.InstanceID, paddr string, common []string) Effects {
-	return s.step(func(s *Session) Effects { return s.matchedOwn(ticket, mid, partner, pinst, paddr, common) })
+func (s *Session) MatchedOwn(ticket string, mid wire.MatchID, partner wire.ClientID, pinst wire.InstanceID, paddr string, common []string, lang string) Effects {
+	return s.step(func(s *Session) Effects { return s.matchedOwn(ticket, mid, partner, pinst, paddr, common, lang) })
 }
 
-func (s *Session) MatchedBy(ticket string, mid wire.MatchID, from wire.ClientID, finst wire.InstanceID, faddr string, mode wire.Mode, common []string) Effects {
-	return s.step(func(s *Session) Effects { return s.matchedBy(ticket, mid, from, finst, faddr, mode, common) })
+func (s *Session) MatchedBy(ticket string, mid wire.MatchID, from wire.ClientID, finst wire.InstanceID, faddr string, mode wire.Mode, common []string, lang string) Effects {
+	return s.step(func(s *Session) Effects { return s.matchedBy(ticket, mid, from, finst, faddr, mode, common, lang) })
 }
 
 func (s *Session) PartnerLeft(from wire.ClientID, mid wire.MatchID, reason string) Effects {

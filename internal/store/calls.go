@@ -32,3 +32,17 @@ func (r Calls) Call(ctx context.Context, op string, f func(context.Context) erro
 	}
 	return nil
 }
+
+// LuaFlag is a boolean as the scripts read their arguments: "1" or "0".
+func LuaFlag(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+// Str reads an optional string out of an HMGET reply.
+func Str(v any) string {
+	s, _ := v.(string)
+	return s
+}

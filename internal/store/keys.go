@@ -29,6 +29,34 @@ func (k Keys) Queue(m wire.Mode) string            { return k.prefix + ":queue:"
 func (k Keys) InterestQueue(m wire.Mode, interest string) string {
 	return k.prefix + ":queue:" + string(m) + ":" + interest
 }
+
+// LanguageQueue is where a search with language lang waits; LanguageInterestQueue where one
+// with lang and an interest does (match.lua's queueKeys builds the same names).
+func (k Keys) LanguageQueue(m wire.Mode, lang string) string {
+	return k.prefix + ":lqueue:" + string(m) + ":" + lang
+}
+func (k Keys) LanguageInterestQueue(m wire.Mode, lang, interest string) string {
+	return k.LanguageQueue(m, lang) + ":" + interest
+}
+
+// Queues are all the queues a search of mode m for wish may wait in, the plain one included
+// (it waits there after the fallback), as match.lua's queueKeys names them.
+func (k Keys) Queues(m wire.Mode, wish wire.Wish) []string {
+	var qs []string
+	for _, l := range wish.Languages {
+		for _, i := range wish.Interests {
+			qs = append(qs, k.LanguageInterestQueue(m, l, i))
+		}
+		qs = append(qs, k.LanguageQueue(m, l))
+	}
+	if len(wish.Languages) == 0 {
+		for _, i := range wish.Interests {
+			qs = append(qs, k.InterestQueue(m, i))
+		}
+	}
+	return append(qs, k.Queue(m))
+}
+
 func (k Keys) Channel(id wire.InstanceID) string { return "signals:{" + string(id) + "}" }
 
 // Conns counts one address's connections, per instance (the address's keyed hash).

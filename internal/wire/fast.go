@@ -24,6 +24,10 @@ func appendFast(b []byte, event string, data any) ([]byte, bool) {
 		b = appendString(b, string(d.MatchID))
 		b = append(b, `,"common_interests":`...)
 		b = appendStrings(b, d.CommonInterests)
+		if d.Language != "" {
+			b = append(b, `,"language":`...)
+			b = appendString(b, d.Language)
+		}
 		b = append(b, `,"mode":`...)
 		b = appendString(b, string(d.Mode))
 		if len(d.ICEServers) > 0 {

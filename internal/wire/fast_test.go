@@ -35,6 +35,7 @@ func TestFastEncodingIsEncodingJSON(t *testing.T) {
 	for _, s := range awkward {
 		same(t, EvMatchFound, MatchFoundData{PartnerID: ClientID(s), Initiator: true, MatchID: MatchID(s), CommonInterests: []string{s, "x"}, Mode: Mode(s)})
 		same(t, EvMatchFound, MatchFoundData{CommonInterests: []string{}})
+		same(t, EvMatchFound, MatchFoundData{CommonInterests: []string{s}, Language: s})
 		same(t, EvMatchFound, MatchFoundData{})
 		same(t, EvMatchFound, MatchFoundData{ICEServers: []ICEServer{{URLs: []string{s}}, {URLs: []string{s, "turn:t"}, Username: s, Credential: s}, {}}})
 		same(t, EvMatchFound, MatchFoundData{ICEServers: []ICEServer{}})

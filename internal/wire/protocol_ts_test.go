@@ -43,14 +43,14 @@ func TestTypeScriptProtocolMatchesGo(t *testing.T) {
 			}
 		})
 	}
-	for name, goValues := range map[string][]string{"ErrorCode": wire.ErrorCodes, "PartnerLeftReason": wire.Reasons} {
+	for name, goValues := range map[string][]string{"ErrorCode": wire.ErrorCodes, "PartnerLeftReason": wire.Reasons, "Language": wire.Languages} {
 		got := ts.stringUnion(name)
 		want := slices.Sorted(slices.Values(goValues))
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: protocol.ts has %v, Go has %v", name, got, want)
 		}
 	}
-	for name, code := range map[string]int{"CLOSE_REPLACED": wire.CloseReplaced, "CLOSE_BANNED": wire.CloseBanned} {
+	for name, code := range map[string]int{"CLOSE_REPLACED": wire.CloseReplaced, "CLOSE_BANNED": wire.CloseBanned, "MAX_LANGUAGES": wire.MaxLanguages} {
 		if got := ts.constant(name); got != strconv.Itoa(code) {
 			t.Errorf("%s: protocol.ts has %s, Go has %d", name, got, code)
 		}

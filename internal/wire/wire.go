@@ -95,10 +95,31 @@ const (
 const (
 	MaxInterests     = 10
 	MaxInterestLen   = 32 // characters
+	MaxLanguages     = 3
 	MaxChatLen       = 2000
 	MaxSignalTypeLen = 32
 	MaxRelayBytes    = 64 << 10 // a relayed message (signal, chat, typing, media_state); a report may be larger
 )
+
+// Languages are the languages a search may ask for (find_match.languages): BCP 47 primary
+// tags, the web app's eight first. A fixed list, so that the queues and the metric labels
+// they make are bounded.
+var Languages = []string{"en", "es", "pt", "fr", "de", "ru", "hi", "ar", "it", "tr", "ja", "zh"}
+
+// Wish is what a search asks for besides its mode, validated: interests (lower case, unique),
+// languages (from Languages, unique, most preferred first), and whether only a stranger who
+// shares a language will do (never without Languages).
+type Wish struct {
+	Interests    []string
+	Languages    []string
+	OnlyLanguage bool
+}
+
+// FallsBack says whether the search widens after the interest fallback: it has interests or
+// languages to widen from, and the user did not ask for its languages only.
+func (w Wish) FallsBack() bool {
+	return (len(w.Interests) > 0 || len(w.Languages) > 0) && !w.OnlyLanguage
+}
 
 // Inbound is every client message before its data is decoded.
 type Inbound struct {
@@ -118,6 +139,10 @@ type Outbound[T any] struct {
 type FindMatchRequest struct {
 	Interests []string `json:"interests,omitempty"`
 	Mode      Mode     `json:"mode,omitempty"`
+	// Languages the user speaks, most preferred first (at most MaxLanguages, from Languages):
+	// a stranger who shares one is preferred; OnlyLanguage: never anyone else
+	Languages    []string `json:"languages,omitempty"`
+	OnlyLanguage bool     `json:"only_language,omitempty"`
 	// Pow is the solution of hello.pow (base64 of the ALTCHA payload JSON), needed by a
 	// connection's first find_match when the server asks for one
 	Pow string `json:"pow,omitempty"`
@@ -215,6 +240,7 @@ type MatchInfo struct {
 	Initiator       bool     `json:"initiator"`
 	Mode            Mode     `json:"mode"`
 	CommonInterests []string `json:"common_interests"`
+	Language        string   `json:"language,omitempty"` // the language the two share ("": none)
 }
 
 type HelloData struct {
@@ -275,7 +301,9 @@ type MatchFoundData struct {
 	Initiator       bool     `json:"initiator"`
 	MatchID         MatchID  `json:"match_id"`
 	CommonInterests []string `json:"common_interests"`
-	Mode            Mode     `json:"mode"`
+	// Language is the first of the initiator's languages the two share ("": none)
+	Language string `json:"language,omitempty"`
+	Mode     Mode   `json:"mode"`
 	// ICEServers, when the server has TURN, are all the ICE servers for this match's call with
 	// a fresh TURN credential (hello has the STUN servers only: TURN needs the work done)
 	ICEServers []ICEServer `json:"ice_servers,omitempty"`

@@ -90,7 +90,7 @@ async function tabTo(page: Page, target: Locator, key = 'Tab') {
 /**
  * Tabs from the top of the landing page to Start, in this order, and presses it with key: the
  * settings (a menu on this screen: its button, opened with Enter, its settings, closed with
- * Esc, focus back on its button), the interests, the mode, the camera and microphone, Start.
+ * Esc, focus back on its button), the interests, the languages, the mode, the camera and microphone, Start.
  */
 async function startByKeyboard(page: Page, key: 'Enter' | ' ') {
   const settings = page.getByRole('button', { name: 'Settings' });
@@ -102,7 +102,7 @@ async function startByKeyboard(page: Page, key: 'Enter' | ' ') {
     page.getByRole('checkbox', { name: 'Blur unsafe video' }),
     page.getByRole('checkbox', { name: 'Find a new stranger automatically' }),
     page.getByRole('combobox', { name: 'Theme' }),
-    page.getByRole('combobox', { name: 'Language' }),
+    page.getByRole('combobox', { name: 'Language', exact: true }),
   ])
     await tabTo(page, setting);
   await page.keyboard.press('Escape');
@@ -110,6 +110,9 @@ async function startByKeyboard(page: Page, key: 'Enter' | ' ') {
   await expect(settings).toBeFocused();
   const order = [
     page.getByRole('textbox', { name: 'Interests (optional)' }),
+    page.getByRole('button', { name: 'Remove English' }),
+    page.getByRole('combobox', { name: 'Add a language' }),
+    page.getByRole('checkbox', { name: 'Only people who speak my language' }),
     page.getByRole('radio', { name: 'Video and text' }),
     page.getByRole('combobox', { name: 'Camera' }),
     page.getByRole('combobox', { name: 'Microphone' }),

@@ -1,7 +1,7 @@
 // The page in the browser's language: Arabic, right to left, and the switcher
 // remembered across a reload.
 import { LANGUAGE_STORAGE_KEY } from '../src/languages';
-import { expect, expectAccessible, expectMediaFlowing, openSettings, screenshot, test } from './fixtures';
+import { expect, expectAccessible, expectMediaFlowing, openSettings, screenshot, sentEvents, test } from './fixtures';
 
 test('a browser in Arabic gets Arabic, right to left; the switcher changes the language and it is remembered', async ({ goServer, stranger }) => {
   const server = await goServer();
@@ -35,7 +35,7 @@ test('a browser in Arabic gets Arabic, right to left; the switcher changes the l
 
   // Another language, loaded as its own chunk from this server, also remembered.
   await openSettings(page);
-  await page.getByRole('combobox', { name: 'Language' }).selectOption('fr');
+  await page.getByRole('combobox', { name: 'Language', exact: true }).selectOption('fr');
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Parlez à des inconnus');
   await page.reload();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Parlez à des inconnus');
@@ -58,4 +58,33 @@ test('two strangers in Arabic: the connected view right to left (screenshot)', a
   expect(videos.x).toBeGreaterThan(chat.x);
   await expectAccessible(a.page, 'connected (Arabic)');
   await screenshot(a.page, '7-connected-arabic');
+});
+
+test('strangers who speak your language: the page’s language by default, changed on the landing page, remembered, and said on match', async ({
+  goServer,
+  stranger,
+}) => {
+  const server = await goServer();
+  // an English speaker who wants English only: never offered to the others below
+  const en = await stranger(server.url);
+  await en.page.getByRole('checkbox', { name: 'Only people who speak my language' }).check();
+  await en.page.getByRole('button', { name: 'Start' }).click();
+  await expect(en.page.getByRole('status')).toHaveText('Looking for someone…');
+  await expect.poll(() => sentEvents(en, 'find_match').at(-1)?.data).toMatchObject({ languages: ['en'], only_language: true });
+
+  const pt = await stranger(server.url, { locale: 'pt-BR' });
+  await pt.page.getByRole('button', { name: 'Começar' }).click();
+  await expect.poll(() => sentEvents(pt, 'find_match').at(-1)?.data).toMatchObject({ languages: ['pt'] });
+
+  // an English page whose user speaks Portuguese instead: remembered across a reload
+  const b = await stranger(server.url);
+  await b.page.getByRole('button', { name: 'Remove English' }).click();
+  await b.page.getByRole('combobox', { name: 'Add a language' }).selectOption('pt');
+  await b.page.reload();
+  await expect(b.page.getByRole('list', { name: 'Your languages' })).toHaveText('Portuguese×');
+  await expectAccessible(b.page, 'landing with a language chosen');
+  await b.page.getByRole('button', { name: 'Start' }).click();
+  await expect(b.page.getByTestId('shared-language')).toHaveText('You both speak Portuguese');
+  await expect(pt.page.getByTestId('shared-language')).toHaveText('Vocês dois falam português');
+  await expect(en.page.getByRole('status')).toHaveText('Looking for someone…');
 });

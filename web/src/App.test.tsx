@@ -59,7 +59,7 @@ describe('App', () => {
     await user.click(screen.getByRole('button', { name: 'Start' }));
 
     expect(socket().sentEvents('find_match')).toEqual([
-      { event: 'find_match', data: { interests: ['chess', 'music'], mode: 'text' } },
+      { event: 'find_match', data: { interests: ['chess', 'music'], mode: 'text', languages: ['en'] } },
     ]);
     expect(status()).toHaveTextContent('Looking for someone…');
     expect(getUserMedia).not.toHaveBeenCalled();
@@ -71,7 +71,7 @@ describe('App', () => {
     await user.type(screen.getByLabelText('Interests (optional)'), 'Cooking');
     await user.click(screen.getByRole('button', { name: 'Start' }));
     expect(socket().sentEvents('find_match')).toEqual([
-      { event: 'find_match', data: { interests: ['cooking'], mode: 'text' } },
+      { event: 'find_match', data: { interests: ['cooking'], mode: 'text', languages: ['en'] } },
     ]);
   });
 
@@ -101,7 +101,7 @@ describe('App', () => {
     const { user, socket } = renderApp();
     await user.click(screen.getByRole('button', { name: 'Start' }));
     expect(getUserMedia).toHaveBeenCalledWith({ video: true, audio: true });
-    expect(socket().sentEvents('find_match')).toEqual([{ event: 'find_match', data: { interests: [], mode: 'video' } }]);
+    expect(socket().sentEvents('find_match')).toEqual([{ event: 'find_match', data: { interests: [], mode: 'video', languages: ['en'] } }]);
 
     act(() => socket().serverSend(found({ mode: 'video', initiator: true })));
     expect(status()).toHaveTextContent('Connected');
@@ -218,7 +218,7 @@ describe('App', () => {
     expect(await screen.findByTestId('media-error')).toHaveTextContent(text);
     expect(socket().sentEvents('find_match')).toHaveLength(0);
     await user.click(screen.getByRole('button', { name: /continue with text only/i }));
-    expect(socket().sentEvents('find_match')).toEqual([{ event: 'find_match', data: { interests: [], mode: 'text' } }]);
+    expect(socket().sentEvents('find_match')).toEqual([{ event: 'find_match', data: { interests: [], mode: 'text', languages: ['en'] } }]);
     expect(status()).toHaveTextContent('Looking for someone…');
   });
 
@@ -288,7 +288,7 @@ describe('App', () => {
       socket().serverOpen();
       socket().serverSend(hello('me', { resumed: true }));
     });
-    expect(socket().sentEvents('find_match')).toEqual([{ event: 'find_match', data: { interests: [], mode: 'text' } }]);
+    expect(socket().sentEvents('find_match')).toEqual([{ event: 'find_match', data: { interests: [], mode: 'text', languages: ['en'] } }]);
     expect(status()).toHaveTextContent('Looking for someone…');
   });
 

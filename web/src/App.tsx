@@ -8,6 +8,7 @@ import { useCameraCheck } from './hooks/useCameraCheck';
 import { useCallOutcome, type CallStatus, type CallTimeouts } from './hooks/useCallOutcome';
 import { classifierSupported, defaultClassifierFactory, useClassifier } from './hooks/useClassifier';
 import { useLanguage } from './hooks/useLanguage';
+import { useSpokenLanguages } from './hooks/useSpokenLanguages';
 import { useLastPartner, type ReportTarget } from './hooks/useLastPartner';
 import { useEscapeNext } from './hooks/useEscapeNext';
 import { useMatch, type MatchState, type SystemNotice } from './hooks/useMatch';
@@ -219,6 +220,7 @@ export function App({
   const transcript = useTranscript({ match: match.match, lines: match.lines, words: transcriptWords });
 
   const [interests, setInterests] = useState<string[]>([]);
+  const spoken = useSpokenLanguages(language.language);
   const [mode, setMode] = useState<Mode>('video');
   const [starting, setStarting] = useState(false);
   const [checking, setChecking] = useState(false);
@@ -254,9 +256,9 @@ export function App({
         releaseMedia();
         releaseClassifier();
       }
-      startMatch({ interests, mode: wanted });
+      startMatch({ interests, mode: wanted, languages: spoken.languages, onlyLanguage: spoken.only });
     },
-    [interests, requestMedia, chosenDevices, refreshDevices, releaseMedia, startMatch, loadClassifier, releaseClassifier, beforeFirstSearch, checkCamera],
+    [interests, spoken.languages, spoken.only, requestMedia, chosenDevices, refreshDevices, releaseMedia, startMatch, loadClassifier, releaseClassifier, beforeFirstSearch, checkCamera],
   );
 
   // A browser's first Start shows the rules; Start goes ahead once they are agreed to.
@@ -386,6 +388,7 @@ export function App({
         report={reportButton}
         transcript={transcript}
         onInterests={setInterests}
+        speaks={spoken}
         onMode={setMode}
         onStart={requestStart}
       />
@@ -404,6 +407,7 @@ export function App({
         lines={match.lines}
         partnerTyping={match.partnerTyping}
         commonInterests={match.match?.common_interests ?? []}
+        sharedLanguage={match.match?.language ?? null}
         audioEnabled={media.audioEnabled}
         videoEnabled={media.videoEnabled}
         partnerMedia={match.partnerMedia}

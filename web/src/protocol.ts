@@ -9,12 +9,22 @@ export interface ICEServer {
   credential?: string;
 }
 
+/**
+ * The languages a search may ask for (find_match.languages, at most MAX_LANGUAGES, most
+ * preferred first): BCP 47 primary tags, the server's fixed list.
+ */
+export type Language = 'en' | 'es' | 'pt' | 'fr' | 'de' | 'ru' | 'hi' | 'ar' | 'it' | 'tr' | 'ja' | 'zh';
+export const LANGUAGES: readonly Language[] = ['en', 'es', 'pt', 'fr', 'de', 'ru', 'hi', 'ar', 'it', 'tr', 'ja', 'zh'];
+export const MAX_LANGUAGES = 3;
+
 export interface MatchInfo {
   partner_id: string;
   match_id: string;
   initiator: boolean;
   mode: Mode;
   common_interests?: string[] | null;
+  /** the first of the initiator's languages the two share (absent: none) */
+  language?: Language;
 }
 
 /**
@@ -28,6 +38,7 @@ export interface MatchFoundData {
   initiator: boolean;
   mode: Mode;
   common_interests?: string[] | null;
+  language?: Language;
   ice_servers?: ICEServer[];
 }
 
@@ -178,7 +189,10 @@ export interface BannedData {
 
 /** Client → server. */
 export type ClientMessage =
-  | { event: 'find_match'; data: { interests?: string[]; mode?: Mode; pow?: string } }
+  | {
+      event: 'find_match';
+      data: { interests?: string[]; mode?: Mode; languages?: Language[]; only_language?: boolean; pow?: string };
+    }
   | { event: 'signal'; data: { type: SignalType; payload: unknown } }
   | { event: 'chat'; data: { text: string } }
   | { event: 'typing'; data: { typing: boolean } }

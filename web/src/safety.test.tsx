@@ -135,7 +135,7 @@ describe('the rules before the first Start', { timeout: 20_000 }, () => {
     await start('text');
     await user.click(screen.getByRole('button', { name: 'I am 18 or older and agree' }));
     expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
-    expect(socket().sentEvents('find_match')).toEqual([{ event: 'find_match', data: { interests: [], mode: 'text' } }]);
+    expect(socket().sentEvents('find_match')).toEqual([{ event: 'find_match', data: { interests: [], mode: 'text', languages: ['en'] } }]);
     expect(window.localStorage.getItem(RULES_STORAGE_KEY)).toBe(String(RULES_VERSION));
 
     // Another page of this browser: straight to the search.
@@ -188,7 +188,7 @@ describe('the proof of work', { timeout: 20_000 }, () => {
     expect(screen.getByRole('status')).toHaveTextContent('Looking for someone…');
     expect(socket().sentEvents('find_match')).toEqual([]);
     await act(async () => answers[0]('payload-1'));
-    expect(socket().sentEvents('find_match')).toEqual([{ event: 'find_match', data: { interests: [], mode: 'text', pow: 'payload-1' } }]);
+    expect(socket().sentEvents('find_match')).toEqual([{ event: 'find_match', data: { interests: [], mode: 'text', languages: ['en'], pow: 'payload-1' } }]);
     expect(screen.queryByRole('alert')).not.toBeInTheDocument();
   });
 
@@ -224,7 +224,7 @@ describe('the proof of work', { timeout: 20_000 }, () => {
     await waitFor(() => expect(solvePow).toHaveBeenCalledTimes(1));
     await start('text');
     expect(socket().sentEvents('find_match')).toEqual([
-      { event: 'find_match', data: { interests: [], mode: 'text', pow: 'payload-for-challenge-1' } },
+      { event: 'find_match', data: { interests: [], mode: 'text', languages: ['en'], pow: 'payload-for-challenge-1' } },
     ]);
 
     // The server refused it (expired, say) and sent a fresh challenge.
@@ -232,21 +232,21 @@ describe('the proof of work', { timeout: 20_000 }, () => {
     expect(solvePow).toHaveBeenCalledTimes(2);
     expect(solvePow.mock.calls[1][0]).toEqual(challenge(2));
     await waitFor(() => expect(socket().sentEvents('find_match')).toHaveLength(2));
-    expect(socket().sentEvents('find_match')[1]).toEqual({ event: 'find_match', data: { interests: [], mode: 'text', pow: 'payload-for-challenge-2' } });
+    expect(socket().sentEvents('find_match')[1]).toEqual({ event: 'find_match', data: { interests: [], mode: 'text', languages: ['en'], pow: 'payload-for-challenge-2' } });
     expect(screen.getByRole('status')).toHaveTextContent('Looking for someone…');
     expect(screen.queryByRole('alert')).not.toBeInTheDocument();
 
     // Through the gate: later searches (Next) need no solution.
     server({ event: 'match_found', data: { partner_id: 'p', initiator: false, match_id: 'm1', common_interests: [], mode: 'text' } });
     await userEvent.click(screen.getByRole('button', { name: /^Next/ }));
-    expect(socket().sentEvents('find_match')[2]).toEqual({ event: 'find_match', data: { interests: [], mode: 'text' } });
+    expect(socket().sentEvents('find_match')[2]).toEqual({ event: 'find_match', data: { interests: [], mode: 'text', languages: ['en'] } });
   });
 
   it('without hello.pow (the gate is off, or the connection resumed) find_match goes at once and nothing is solved', async () => {
     const solvePow = vi.fn(async () => 'unused');
     const { socket, start } = setup({ solvePow });
     await start('text');
-    expect(socket().sentEvents('find_match')).toEqual([{ event: 'find_match', data: { interests: [], mode: 'text' } }]);
+    expect(socket().sentEvents('find_match')).toEqual([{ event: 'find_match', data: { interests: [], mode: 'text', languages: ['en'] } }]);
     expect(solvePow).not.toHaveBeenCalled();
   });
 
@@ -264,7 +264,7 @@ describe('the proof of work', { timeout: 20_000 }, () => {
       socket().serverSend(hello('me-again', { pow: challenge(3) }));
     });
     await waitFor(() => expect(socket().sentEvents('find_match')).toHaveLength(1));
-    expect(socket().sentEvents('find_match')[0]).toEqual({ event: 'find_match', data: { interests: [], mode: 'text', pow: 'payload-for-challenge-3' } });
+    expect(socket().sentEvents('find_match')[0]).toEqual({ event: 'find_match', data: { interests: [], mode: 'text', languages: ['en'], pow: 'payload-for-challenge-3' } });
   });
 });
 

@@ -4,12 +4,15 @@ import { MAX_CHAT_LENGTH } from '../protocol';
 import type { ChatLine } from '../hooks/useMatch';
 import type { Transcript } from '../hooks/useTranscript';
 import { TranscriptActions } from './TranscriptActions';
+import { languageName } from '../hooks/useSpokenLanguages';
 import { useFollowLog } from './useFollowLog';
 
 export interface ChatPanelProps {
   lines: ChatLine[];
   partnerTyping: boolean;
   commonInterests: string[];
+  /** The language the two share (match_found.language); null: none, or not known. */
+  sharedLanguage?: string | null;
   /** A stranger is there to send to; without one the box still takes a draft. */
   canSend: boolean;
   /** The chat that just ended, to save or copy; null: none. */
@@ -22,8 +25,8 @@ export interface ChatPanelProps {
 
 const systemText = { matched: 'chat.matched', matchedRandom: 'chat.matchedRandom', partner_left: 'chat.partnerLeft' } as const;
 
-export function ChatPanel({ lines, partnerTyping, commonInterests, canSend, transcript = null, inputRef: outerInputRef, onSend, onTyping }: ChatPanelProps) {
-  const { t } = useTranslation();
+export function ChatPanel({ lines, partnerTyping, commonInterests, sharedLanguage = null, canSend, transcript = null, inputRef: outerInputRef, onSend, onTyping }: ChatPanelProps) {
+  const { t, i18n } = useTranslation();
   const [draft, setDraft] = useState('');
   const logRef = useRef<HTMLDivElement>(null);
   const ownInputRef = useRef<HTMLInputElement>(null);
@@ -41,6 +44,11 @@ export function ChatPanel({ lines, partnerTyping, commonInterests, canSend, tran
 
   return (
     <section className="chat" aria-label={t('chat.region')}>
+      {sharedLanguage && (
+        <p className="common" data-testid="shared-language">
+          {t('chat.bothSpeak', { language: languageName(sharedLanguage, i18n.resolvedLanguage ?? i18n.language) })}
+        </p>
+      )}
       {commonInterests.length > 0 && (
         <p className="common" data-testid="common-interests">
           {t('chat.bothLike')}{' '}

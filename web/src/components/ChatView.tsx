@@ -37,6 +37,7 @@ export interface ChatViewProps {
   lines: ChatLine[];
   partnerTyping: boolean;
   commonInterests: string[];
+  sharedLanguage?: string | null;
   audioEnabled: boolean;
   videoEnabled: boolean;
   /** The stranger's camera and microphone, as its page said. */
@@ -199,6 +200,7 @@ export function ChatView(props: ChatViewProps) {
         lines={props.lines}
         partnerTyping={props.partnerTyping}
         commonInterests={props.commonInterests}
+        sharedLanguage={props.sharedLanguage}
         canSend={phase === 'matched'}
         transcript={props.transcript}
         inputRef={inputRef}

@@ -7,6 +7,8 @@ import type { SignalingStatus } from '../hooks/useSignaling';
 import type { Transcript } from '../hooks/useTranscript';
 import type { ReportButton } from './Controls';
 import { DevicePicker, type DevicePickerProps } from './DevicePicker';
+import { SpokenLanguages } from './SpokenLanguages';
+import type { SpokenLanguages as Spoken } from '../hooks/useSpokenLanguages';
 import { errorKey } from './errors';
 import { InterestsInput } from './InterestsInput';
 import { TranscriptActions } from './TranscriptActions';
@@ -42,6 +44,8 @@ export interface LandingProps {
   /** The chat that was just stopped, to save or copy; null: none. */
   transcript: Transcript | null;
   onInterests: (tags: string[]) => void;
+  /** The languages the user speaks, and "only my language". */
+  speaks: Spoken;
   onMode: (mode: Mode) => void;
   onStart: (mode: Mode) => void;
 }
@@ -126,6 +130,7 @@ export function Landing(props: LandingProps) {
 
         <form className="start-form" onSubmit={submit} aria-busy={busy}>
           <InterestsInput value={interests} onChange={props.onInterests} />
+          <SpokenLanguages {...props.speaks} />
           <fieldset className="modes">
             <legend>{t('landing.chatWith')}</legend>
             <label>

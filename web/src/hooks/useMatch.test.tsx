@@ -1,13 +1,13 @@
 import { act, renderHook } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import type { ServerMessage } from '../protocol';
+import type { ClientMessage, ServerMessage } from '../protocol';
 import { useMatch } from './useMatch';
 import type { Signaling } from './useSignaling';
 
-function fakeSignaling() {
+function fakeSignaling(sent: ClientMessage[] = []) {
   const listeners = new Set<(message: ServerMessage) => void>();
   const signaling = {
-    send: () => {},
+    send: (message: ClientMessage) => sent.push(message),
     subscribe: (listener: (message: ServerMessage) => void) => {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -25,7 +25,7 @@ describe('useMatch: ICE servers', () => {
     server({ event: 'hello', data: { id: 'me', resume_token: 't', online: 1, ice_servers: [stun], resumed: false } });
     expect(result.current.iceServers).toEqual([{ urls: ['stun:stun.example:3478'] }]);
 
-    act(() => result.current.start({ interests: [], mode: 'video' }));
+    act(() => result.current.start({ interests: [], mode: 'video', languages: [], onlyLanguage: false }));
     const turn = { urls: ['turn:turn.example:3478'], username: '1700000000:me', credential: 'c3VwZXI=' };
     server({
       event: 'match_found',
@@ -50,5 +50,28 @@ describe('useMatch: ICE servers', () => {
     expect(result.current.iceServers).toEqual([]); // no credential with it
     server({ event: 'hello', data: { id: 'me2', resume_token: 't', online: 1, ice_servers: [], resumed: false } });
     expect(result.current.turn).toBe(false);
+  });
+});
+
+describe('useMatch: languages', () => {
+  it('find_match carries the languages, and only_language only when asked', () => {
+    const sent: ClientMessage[] = [];
+    const { signaling, server } = fakeSignaling(sent);
+    const { result } = renderHook(() => useMatch(signaling));
+    server({ event: 'hello', data: { id: 'me', resume_token: 't', online: 1, ice_servers: [], resumed: false } });
+    act(() => result.current.start({ interests: ['chess'], mode: 'text', languages: ['pt', 'en'], onlyLanguage: false }));
+    expect(sent.filter((m) => m.event === 'find_match').at(-1)).toEqual({
+      event: 'find_match',
+      data: { interests: ['chess'], mode: 'text', languages: ['pt', 'en'] },
+    });
+    server({ event: 'match_found', data: { partner_id: 'p', initiator: true, match_id: 'm1', common_interests: [], language: 'pt', mode: 'text' } });
+    expect(result.current.match?.language).toBe('pt');
+
+    act(() => result.current.stop());
+    act(() => result.current.start({ interests: [], mode: 'video', languages: ['hi'], onlyLanguage: true }));
+    expect(sent.filter((m) => m.event === 'find_match').at(-1)).toEqual({
+      event: 'find_match',
+      data: { interests: [], mode: 'video', languages: ['hi'], only_language: true },
+    });
   });
 });

@@ -4,6 +4,7 @@ import {
   MAX_CHAT_LENGTH,
   type ErrorCode,
   type ICEServer,
+  type Language,
   type MatchInfo,
   type MediaState,
   type Mode,
@@ -29,6 +30,9 @@ export type ChatLine =
 export interface Preferences {
   interests: string[];
   mode: Mode;
+  /** The languages the user speaks, most preferred first, and whether only they will do. */
+  languages: Language[];
+  onlyLanguage: boolean;
 }
 
 export interface MatchState {
@@ -107,7 +111,7 @@ export function useMatch(signaling: Signaling, options: MatchOptions = {}): Matc
   // which every transition below keeps in step with the state.
   const phaseRef = useRef<Phase>('idle');
   const matchRef = useRef<MatchInfo | null>(null);
-  const prefsRef = useRef<Preferences>({ interests: [], mode: 'video' });
+  const prefsRef = useRef<Preferences>({ interests: [], mode: 'video', languages: [], onlyLanguage: false });
   const selfIDRef = useRef<string | null>(null);
   const autoNextRef = useRef(Boolean(options.autoNext));
   const claimErrorRef = useRef(options.claimError);
@@ -136,8 +140,8 @@ export function useMatch(signaling: Signaling, options: MatchOptions = {}): Matc
   }, []);
 
   const findMatch = useCallback(() => {
-    const { interests, mode: wanted } = prefsRef.current;
-    send({ event: 'find_match', data: { interests, mode: wanted } });
+    const { interests, mode: wanted, languages, onlyLanguage } = prefsRef.current;
+    send({ event: 'find_match', data: { interests, mode: wanted, languages, ...(onlyLanguage ? { only_language: true } : {}) } });
     setMatch(null);
     setPartnerTyping(false);
     setMetRecently(false);
