@@ -269,16 +269,29 @@ test("the stranger's camera and microphone: the partner sees Camera off and Mute
   expect(sentEvents(b, 'media_state')).toEqual([]); // nothing to say: both on
 });
 
-test('the interest fallback: nobody shares the interest, a random stranger, and the page says so', async ({ goServer, stranger }) => {
+test('nobody shares the interest: a stranger who speaks your language at once, else a random one after the fallback, and the page says which', async ({
+  goServer,
+  stranger,
+}) => {
   const server = await goServer({ env: { INTEREST_FALLBACK: '1s' } });
   const a = await stranger(server.url);
   const b = await stranger(server.url);
   await startChat(a.page, { mode: 'text', interests: ['knitting'] });
   await expect(a.page.getByTestId('waiting-info')).toHaveText('Nobody else is looking for a text chat right now');
   await startChat(b.page, { mode: 'text' });
-  await expect(a.page.getByTestId('chat-log')).toContainText('No one shares your interests right now: a random stranger');
+  await expect(a.page.getByTestId('chat-log')).toContainText('No one shares your interests right now: a stranger who speaks your language');
   await expect(b.page.getByTestId('chat-log')).toContainText("You're now chatting with a random stranger. Say hi!");
-  await expectAccessible(a.page, 'a random stranger after the interest fallback');
+
+  // a Portuguese speaker shares neither: only the interest fallback pairs them
+  const c = await stranger(server.url);
+  const d = await stranger(server.url);
+  await startChat(c.page, { mode: 'text', interests: ['knitting'] });
+  await expect(c.page.getByTestId('waiting-info')).toHaveText('Nobody else is looking for a text chat right now');
+  await d.page.getByRole('button', { name: 'Remove English' }).click();
+  await d.page.getByRole('combobox', { name: 'Add a language' }).selectOption('pt');
+  await startChat(d.page, { mode: 'text' });
+  await expect(c.page.getByTestId('chat-log')).toContainText('No one shares your interests right now: a random stranger');
+  await expectAccessible(c.page, 'a random stranger after the interest fallback');
 });
 
 // Chromium's fake capture devices (--use-fake-device-for-media-stream=device-count=N) are

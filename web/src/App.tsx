@@ -205,6 +205,7 @@ export function App({
       const system: Record<SystemNotice, string> = {
         matched: t('chat.matched'),
         matchedRandom: t('chat.matchedRandom'),
+        matchedLanguage: t('chat.matchedLanguage'),
         partner_left: t('chat.partnerLeft'),
       };
       return {

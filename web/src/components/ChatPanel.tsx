@@ -23,7 +23,12 @@ export interface ChatPanelProps {
   onTyping: (typing: boolean) => void;
 }
 
-const systemText = { matched: 'chat.matched', matchedRandom: 'chat.matchedRandom', partner_left: 'chat.partnerLeft' } as const;
+const systemText = {
+  matched: 'chat.matched',
+  matchedRandom: 'chat.matchedRandom',
+  matchedLanguage: 'chat.matchedLanguage',
+  partner_left: 'chat.partnerLeft',
+} as const;
 
 export function ChatPanel({ lines, partnerTyping, commonInterests, sharedLanguage = null, canSend, transcript = null, inputRef: outerInputRef, onSend, onTyping }: ChatPanelProps) {
   const { t, i18n } = useTranslation();

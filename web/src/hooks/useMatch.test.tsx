@@ -74,4 +74,21 @@ describe('useMatch: languages', () => {
       data: { interests: [], mode: 'video', languages: ['hi'], only_language: true },
     });
   });
+
+  it('says how the stranger was found: shared interests, a shared language only, or at random', () => {
+    const { signaling, server } = fakeSignaling();
+    const { result } = renderHook(() => useMatch(signaling));
+    server({ event: 'hello', data: { id: 'me', resume_token: 't', online: 1, ice_servers: [], resumed: false } });
+    const noticeAfter = (data: { common_interests: string[]; language?: 'en' }, interests: string[]) => {
+      act(() => result.current.stop());
+      act(() => result.current.start({ interests, mode: 'text', languages: ['en'], onlyLanguage: false }));
+      server({ event: 'match_found', data: { partner_id: 'p', initiator: true, match_id: 'm', mode: 'text', ...data } });
+      const first = result.current.lines[0];
+      return first?.from === 'system' ? first.notice : undefined;
+    };
+    expect(noticeAfter({ common_interests: ['chess'], language: 'en' }, ['chess'])).toBe('matched');
+    expect(noticeAfter({ common_interests: [], language: 'en' }, ['chess'])).toBe('matchedLanguage');
+    expect(noticeAfter({ common_interests: [] }, ['chess'])).toBe('matchedRandom');
+    expect(noticeAfter({ common_interests: [], language: 'en' }, [])).toBe('matched');
+  });
 });

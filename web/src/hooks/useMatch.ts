@@ -21,7 +21,7 @@ export type Phase = 'idle' | 'searching' | 'matched' | 'partner_left';
  * with a random stranger although the user gave interests (nobody shared one: the
  * server's interest fallback), and partner_left.
  */
-export type SystemNotice = 'matched' | 'matchedRandom' | 'partner_left';
+export type SystemNotice = 'matched' | 'matchedRandom' | 'matchedLanguage' | 'partner_left';
 
 export type ChatLine =
   | { id: number; from: 'me' | 'stranger'; text: string }
@@ -213,8 +213,15 @@ export function useMatch(signaling: Signaling, options: MatchOptions = {}): Matc
           setPartnerMedia(MEDIA_ON);
           typingSentRef.current = false;
           setLines([]);
-          // interests given and none shared: the server's interest fallback found a random stranger
-          addNotice(prefsRef.current.interests.length > 0 && !message.data.common_interests?.length ? 'matchedRandom' : 'matched');
+          // interests given and none shared: a stranger who shares a language (found at once), or
+          // the server's interest fallback found a random stranger
+          addNotice(
+            prefsRef.current.interests.length === 0 || message.data.common_interests?.length
+              ? 'matched'
+              : message.data.language
+                ? 'matchedLanguage'
+                : 'matchedRandom',
+          );
           setNotice(null);
           setPhase('matched');
           return;

@@ -17,7 +17,7 @@ const words = (ended: Date, common: string[]): TranscriptWords => ({
   common: common.length ? `You both like: ${common.join(', ')}` : null,
   you: 'You',
   stranger: 'Stranger',
-  system: (notice) => ({ matched: 'Matched.', matchedRandom: 'Random.', partner_left: 'Stranger has disconnected.' })[notice],
+  system: (notice) => ({ matched: 'Matched.', matchedRandom: 'Random.', matchedLanguage: 'Language.', partner_left: 'Stranger has disconnected.' })[notice],
 });
 
 type Props = Pick<TranscriptOptions, 'match' | 'lines'>;
