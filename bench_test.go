@@ -52,7 +52,7 @@ func BenchmarkMatchPair(b *testing.B) {
 			b.Fatalf("first enqueue: %+v %v", r1, err)
 		}
 		r2, err := mm.Enqueue(ctx, EnqueueRequest{Client: y, Instance: "bench", Mode: wire.ModeVideo, Match: wire.MatchID(wire.NewID()), Ticket: "t"})
-		if err != nil || r2.Outcome != OutcomeMatched || r2.Partner != x {
+		if err != nil || r2.Outcome != OutcomeMatched || r2.Partner.ID != x {
 			b.Fatalf("second enqueue: %+v %v", r2, err)
 		}
 		if _, err := mm.Leave(ctx, LeaveRequest{Client: y, Instance: "bench", Forget: true}); err != nil {
@@ -140,7 +140,7 @@ func benchRedisThroughput(b *testing.B, cooldown time.Duration, churn string) {
 				return
 			}
 			r2, err := mm.Enqueue(ctx, EnqueueRequest{Client: y, Instance: "bench", Mode: wire.ModeVideo, Wish: wire.Wish{Interests: []string{topic}}, Match: wire.MatchID(wire.NewID()), Ticket: "t"})
-			if err != nil || r2.Outcome != OutcomeMatched || r2.Partner != x {
+			if err != nil || r2.Outcome != OutcomeMatched || r2.Partner.ID != x {
 				b.Errorf("second enqueue: %+v %v", r2, err)
 				return
 			}
@@ -200,7 +200,7 @@ func benchNextWorker(b *testing.B, pb *testing.PB, mm *Matchmaker, langs []strin
 			return
 		}
 		r2, err := mm.Enqueue(ctx, EnqueueRequest{Client: stayer, Instance: "bench", Mode: wire.ModeVideo, Wish: wish, Match: wire.MatchID(wire.NewID()), Ticket: "t"})
-		if err != nil || r2.Outcome != OutcomeMatched || r2.Partner != x || r2.Ended.Ended == first || len(langs) > 0 && r2.Language != langs[0] {
+		if err != nil || r2.Outcome != OutcomeMatched || r2.Partner.ID != x || r2.Ended.Ended == first || len(langs) > 0 && r2.Language != langs[0] {
 			b.Errorf("next: %+v %v", r2, err)
 			return
 		}
@@ -306,7 +306,7 @@ func BenchmarkHandleSignal(b *testing.B) {
 	// end it while the benchmark runs
 	app := quietApp(b, testConfig(b, url, func(c *Config) { c.SweepInterval = time.Hour }))
 	s, _ := attachFake(app.Hub)
-	app.Hub.record(s.Restore(&wire.MatchInfo{PartnerID: "P", MatchID: "M", Mode: wire.ModeVideo}, "elsewhere", ""))
+	app.Hub.record(s.Restore(&wire.MatchInfo{PartnerID: "P", MatchID: "M", Mode: wire.ModeVideo}, wire.Peer{ID: "P", Instance: "elsewhere"}))
 	frame := []byte(`{"event":"signal","data":{"type":"candidate","payload":{"candidate":"candidate:1 1 udp 2122260223 127.0.0.1 54321 typ host","sdpMid":"0","sdpMLineIndex":0}}}`)
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -153,7 +153,7 @@ func (h *Hub) resume(token, addr string) (res ResumeResult, next string, ok bool
 	}
 	h.metrics.Resumes.WithLabelValues("resumed").Inc()
 	if res.Match != nil {
-		h.route(res.PartnerInstance, &envelope.Envelope{Kind: envelope.KindMoved, To: res.Match.PartnerID, From: res.ID, Match: res.Match.MatchID,
+		h.route(res.Partner.Instance, &envelope.Envelope{Kind: envelope.KindMoved, To: res.Match.PartnerID, From: res.ID, Match: res.Match.MatchID,
 			Instance: h.cfg.Self, Addr: addr}, addr)
 	}
 	if res.Previous != h.cfg.Self && !res.Held {

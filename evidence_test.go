@@ -102,9 +102,9 @@ func TestModeratorActsOnAReporter(t *testing.T) {
 func TestReportMemoryIsBounded(t *testing.T) {
 	rdb := rdbFor(t, redistest.Start(t).URL())
 	ctx := context.Background()
-	sf := safety.New(rdb, store.NewKeys("{me}"), safety.Config{ReportTTL: time.Hour, ReportRate: 1 << 30, ReportsMax: 1 << 30, EvidenceMax: 0,
+	sf := safety.New(safety.Config{ReportTTL: time.Hour, ReportRate: 1 << 30, ReportsMax: 1 << 30, EvidenceMax: 0,
 		AutobanReporters: 3, AutobanWindow: time.Hour, AutobanDuration: time.Hour, Secret: []byte("s")},
-		store.Calls{Timeout: 5 * time.Second, Metrics: metrics.NewMetrics()}, time.Now)
+		safety.Parts{Redis: rdb, Keys: store.NewKeys("{me}"), Calls: store.Calls{Timeout: 5 * time.Second, Metrics: metrics.NewMetrics()}, Now: time.Now})
 	used := func() int64 {
 		for _, l := range strings.Split(rdb.Info(ctx, "memory").Val(), "\r\n") {
 			if v, ok := strings.CutPrefix(l, "used_memory:"); ok {

@@ -605,7 +605,7 @@ func TestStaleRouteIsCorrected(t *testing.T) {
 	insts, _ := startCluster(t, 2)
 	a, b, m := crossPair(t, insts)
 	s := insts[1].app.Hub.lookup(b.id())
-	insts[1].app.Hub.record(s.PartnerMoved(a.id(), m.MatchID, "an-instance-that-never-was", ""))
+	insts[1].app.Hub.record(s.PartnerMoved(m.MatchID, wire.Peer{ID: a.id(), Instance: "an-instance-that-never-was"}))
 	if _, inst, _, _ := s.PartnerRoute(); inst != "an-instance-that-never-was" {
 		t.Fatalf("the test could not break the route (it is %s)", inst)
 	}

@@ -223,7 +223,7 @@ func (h *Hub) Attach(conn *websocket.Conn, idle poll.IdleWait, ip, resumeToken s
 			hello.ICEServers = h.ice.Servers(id)
 		}
 		hello.Match = resumed.Match
-		h.record(s.Restore(resumed.Match, resumed.PartnerInstance, resumed.PartnerAddr))
+		h.record(s.Restore(resumed.Match, resumed.Partner))
 	}
 	h.register(s)
 	hello.Online, hello.Searching = h.Online(), h.Searching()
@@ -383,11 +383,11 @@ func (h *Hub) handleEnvelope(env envelope.Envelope) {
 	case envelope.KindRelay:
 		fx = s.Relayed(env.From, env.Instance, env.Match, env.Frame)
 	case envelope.KindMatched:
-		fx = s.MatchedBy(env.Ticket, env.Match, env.From, env.Instance, env.Addr, env.Mode, env.Common, env.Language)
+		fx = s.MatchedBy(session.Found{Ticket: env.Ticket, Match: env.Match, Common: env.Common, Language: env.Language}, env.Sender(), env.Mode)
 	case envelope.KindLeft:
 		fx = s.PartnerLeft(env.From, env.Match, env.Reason)
 	case envelope.KindMoved:
-		fx = s.PartnerMoved(env.From, env.Match, env.Instance, env.Addr)
+		fx = s.PartnerMoved(env.Match, env.Sender())
 	case envelope.KindCall:
 		fx = s.PartnerCalled(env.From, env.Match)
 	case envelope.KindPassedOver:

@@ -236,7 +236,7 @@ func (h *Hub) correct(s *session.Session, partner wire.ClientID, inst wire.Insta
 		h.finish(s, h.record(s.PartnerGone(partner, mid, inst)).Ended)
 	case st.PartnerInstance != "" && st.PartnerInstance != inst:
 		h.metrics.Reconciled.WithLabelValues("rerouted").Inc()
-		h.record(s.PartnerMoved(partner, mid, st.PartnerInstance, ""))
+		h.record(s.PartnerMoved(mid, wire.Peer{ID: partner, Instance: st.PartnerInstance}))
 	}
 }
 
@@ -293,11 +293,11 @@ func (h *Hub) reconcileOne(s *session.Session, st UserState) {
 		// someone else's enqueue paired it (its own would have been under way): it is
 		// the side that waits for the offer
 		m, err := h.mm.MatchOf(h.ctx, st.Match, st.Partner)
-		if err != nil || m.PartnerInstance == "" {
+		if err != nil || m.Partner.Instance == "" {
 			return
 		}
 		h.metrics.Reconciled.WithLabelValues("match_applied").Inc()
-		h.record(s.MatchedBy(ticket, st.Match, st.Partner, m.PartnerInstance, m.PartnerAddr, m.Mode, m.Common, m.Language))
+		h.record(s.MatchedBy(session.Found{Ticket: ticket, Match: st.Match, Common: m.Common, Language: m.Language}, m.Partner, m.Mode))
 	case st.State != "waiting":
 		h.metrics.Reconciled.WithLabelValues("requeued").Inc()
 		h.searchAgain(s, ticket, EnqueueRequest{Requeue: true})
@@ -330,7 +330,7 @@ func (h *Hub) partnerMayResume(s *session.Session, partner wire.ClientID, mid wi
 		if alive, err := h.mm.Alive(h.ctx, []wire.InstanceID{p.Instance}); err == nil && alive[p.Instance] {
 			if _, inst, _, _ := s.PartnerRoute(); inst != p.Instance {
 				h.metrics.Reconciled.WithLabelValues("rerouted").Inc()
-				h.record(s.PartnerMoved(partner, mid, p.Instance, ""))
+				h.record(s.PartnerMoved(mid, wire.Peer{ID: partner, Instance: p.Instance}))
 			}
 			return true
 		}

@@ -168,11 +168,11 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if names := cfg.publicDefaults(); len(names) > 0 { // development only: validate refuses them otherwise
 		log.Warn("public development defaults in use: fine on a laptop, refused with a real Redis", "settings", strings.Join(names, ", "))
 	}
-	trust := safety.New(rdb, keys, safety.Config{ReportTTL: cfg.ReportTTL, ReportRate: cfg.ReportRate,
+	trust := safety.New(safety.Config{ReportTTL: cfg.ReportTTL, ReportRate: cfg.ReportRate,
 		AutobanReporters: cfg.AutobanReporters, AutobanWindow: cfg.AutobanWindow, AutobanDuration: cfg.AutobanDuration,
 		EvidenceMax: cfg.EvidenceMax, ReportsMax: cfg.ReportsMax, MinConversation: cfg.MinConversation,
-		ReporterAge: cfg.ReporterAge, Secret: secret}, mm.Calls, time.Now)
-	ice := ice.NewICEProvider(cfg.STUNURLs, cfg.TURNURLs, cfg.TURNSecret, cfg.TURNTTL, time.Now)
+		ReporterAge: cfg.ReporterAge, Secret: secret}, safety.Parts{Redis: rdb, Keys: keys, Calls: mm.Calls, Now: time.Now})
+	ice := ice.NewICEProvider(ice.Config{STUN: cfg.STUNURLs, TURN: cfg.TURNURLs, Secret: cfg.TURNSecret, TTL: cfg.TURNTTL}, time.Now)
 	hub := NewHub(ctx, HubConfig{
 		Self: cfg.InstanceID, InterestFallback: cfg.InterestFallback, MatchTTL: cfg.MatchTTL,
 		ResumeGrace: cfg.ResumeGrace, HeartbeatInterval: cfg.HeartbeatInterval, HeartbeatTTL: cfg.HeartbeatTTL,
@@ -198,9 +198,10 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}()
 	var console *web.Console
 	if cfg.ModToken != "" {
-		console = web.NewConsole(cfg.ModToken, trust, hub, metrics, log, func(r *http.Request) string {
-			return safety.ClientAddress(r.RemoteAddr, r.Header, cfg.TrustedProxies, cfg.ForwardedHeader)
-		})
+		console = web.NewConsole(web.ConsoleConfig{Token: cfg.ModToken}, web.ConsoleParts{Safety: trust, Bans: hub, Metrics: metrics, Log: log,
+			AddrOf: func(r *http.Request) string {
+				return safety.ClientAddress(r.RemoteAddr, r.Header, cfg.TrustedProxies, cfg.ForwardedHeader)
+			}})
 	}
 	poller, err := poll.NewPoller(log)
 	if err != nil {

@@ -52,15 +52,13 @@ type EnqueueRequest struct {
 
 // EnqueueResult is match.lua's answer.
 type EnqueueResult struct {
-	Outcome         Outcome
-	Partner         wire.ClientID
-	PartnerInstance wire.InstanceID
-	PartnerTicket   string
-	PartnerAddr     string // the partner's address, as its keyed hash
-	Common          []string
-	Language        string   // matched: the language the two share ("": none)
-	PassedOver      bool     // waiting: someone the caller met recently was passed over
-	Skipped         []Waiter // waiting: the users passed over (perhaps one more than once)
+	Outcome       Outcome
+	Partner       wire.Peer // matched: whom with, where it lives, and its address's keyed hash
+	PartnerTicket string
+	Common        []string
+	Language      string   // matched: the language the two share ("": none)
+	PassedOver    bool     // waiting: someone the caller met recently was passed over
+	Skipped       []Waiter // waiting: the users passed over (perhaps one more than once)
 	// Ended is the match a new search ended first (a Next): Ended.Ended says there was one,
 	// and its partner must be told. Set whatever the Outcome, except OutcomeMoved.
 	Ended LeaveResult
@@ -209,8 +207,8 @@ func parseOutcome(reply []string) (res EnqueueResult, again bool, err error) {
 		return EnqueueResult{Outcome: OutcomeMoved}, false, nil
 	case len(reply) >= 6 && reply[0] == "matched":
 		return EnqueueResult{
-			Outcome: OutcomeMatched, Partner: wire.ClientID(reply[1]), PartnerInstance: wire.InstanceID(reply[2]),
-			PartnerTicket: reply[3], PartnerAddr: reply[4], Language: reply[5], Common: append([]string{}, reply[6:]...),
+			Outcome: OutcomeMatched, Partner: wire.Peer{ID: wire.ClientID(reply[1]), Instance: wire.InstanceID(reply[2]), Addr: reply[4]},
+			PartnerTicket: reply[3], Language: reply[5], Common: append([]string{}, reply[6:]...),
 		}, false, nil
 	}
 	return res, false, fmt.Errorf("match.lua: unexpected reply %q", reply)
@@ -291,11 +289,10 @@ func (m *Matchmaker) UserStates(ctx context.Context, ids []wire.ClientID) ([]Use
 
 // MatchView is a match as its non-initiating side needs it.
 type MatchView struct {
-	Mode            wire.Mode
-	Common          []string
-	Language        string
-	PartnerInstance wire.InstanceID
-	PartnerAddr     string
+	Mode     wire.Mode
+	Common   []string
+	Language string
+	Partner  wire.Peer // the other user, where it lives now, and its address's keyed hash
 }
 
 // MatchOf reads a match and where its other user lives.
@@ -311,7 +308,8 @@ func (m *Matchmaker) MatchOf(ctx context.Context, mid wire.MatchID, partner wire
 			return err
 		}
 		v, u := match.Val(), user.Val()
-		view = MatchView{Mode: wire.Mode(store.Str(v[0])), Language: store.Str(v[2]), PartnerInstance: wire.InstanceID(store.Str(u[0])), PartnerAddr: store.Str(u[1])}
+		view = MatchView{Mode: wire.Mode(store.Str(v[0])), Language: store.Str(v[2]),
+			Partner: wire.Peer{ID: partner, Instance: wire.InstanceID(store.Str(u[0])), Addr: store.Str(u[1])}}
 		if common := store.Str(v[1]); common != "" {
 			view.Common = strings.Split(common, "\n")
 		}

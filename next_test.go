@@ -253,7 +253,7 @@ var nextRaces = []struct {
 		// a may not have heard yet that b lives on instance 0 now (the notice crosses the bus
 		// from another instance): Redis says where it does, and the partner_left goes there
 		s := nb.insts[0].app.Hub.lookup(a.id())
-		nb.insts[0].app.Hub.record(s.PartnerMoved(b.id(), m.MatchID, nb.insts[1].cfg.InstanceID, ""))
+		nb.insts[0].app.Hub.record(s.PartnerMoved(m.MatchID, wire.Peer{ID: b.id(), Instance: nb.insts[1].cfg.InstanceID}))
 		a.send(wire.EvFindMatch, nil)
 		a.expect(wire.EvWaiting, nil)
 		leftOnce(t, r, a.id())
@@ -354,9 +354,9 @@ func TestParseMatchReplyEnded(t *testing.T) {
 		{reply: []string{"", "", "", "waiting", "new", "W", "i3", "t"}, want: EnqueueResult{Outcome: OutcomeWaiting, PassedOver: true,
 			Skipped: []Waiter{{Client: "W", Instance: "i3", Ticket: "t"}}}},
 		{reply: []string{"P", "i2", "M", "matched", "Q", "i1", "tq", "addr", "pt", "music"}, want: EnqueueResult{Outcome: OutcomeMatched,
-			Partner: "Q", PartnerInstance: "i1", PartnerTicket: "tq", PartnerAddr: "addr", Language: "pt", Common: []string{"music"}, Ended: ended}},
+			Partner: wire.Peer{ID: "Q", Instance: "i1", Addr: "addr"}, PartnerTicket: "tq", Language: "pt", Common: []string{"music"}, Ended: ended}},
 		{reply: []string{"", "", "", "matched", "Q", "i1", "tq", "addr", ""}, want: EnqueueResult{Outcome: OutcomeMatched,
-			Partner: "Q", PartnerInstance: "i1", PartnerTicket: "tq", PartnerAddr: "addr", Common: []string{}}},
+			Partner: wire.Peer{ID: "Q", Instance: "i1", Addr: "addr"}, PartnerTicket: "tq", Common: []string{}}},
 		{reply: []string{"P", "i2", "M", "retry"}, want: EnqueueResult{Ended: ended}, again: true},
 		{reply: []string{"", "", "", "moved"}, want: EnqueueResult{Outcome: OutcomeMoved}},
 		{reply: []string{"waiting", ""}, invalid: true},

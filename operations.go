@@ -142,7 +142,7 @@ func (h *Hub) searchAgain(s *session.Session, ticket string, how EnqueueRequest)
 func (h *Hub) applyOwnMatch(s *session.Session, ticket string, mid wire.MatchID, mode wire.Mode, res EnqueueResult) {
 	// The partner is matched in Redis whatever happens here, so it is always told; if this
 	// side has moved on meanwhile, the partner_left that follows reaches it after this.
-	h.route(res.PartnerInstance, &envelope.Envelope{Kind: envelope.KindMatched, To: res.Partner, From: s.ID, Instance: h.cfg.Self,
+	h.route(res.Partner.Instance, &envelope.Envelope{Kind: envelope.KindMatched, To: res.Partner.ID, From: s.ID, Instance: h.cfg.Self,
 		Match: mid, Ticket: res.PartnerTicket, Mode: mode, Common: res.Common, Language: res.Language, Addr: s.Addr}, s.Addr)
 	kind := "random"
 	switch {
@@ -152,7 +152,7 @@ func (h *Hub) applyOwnMatch(s *session.Session, ticket string, mid wire.MatchID,
 		kind = "language"
 	}
 	h.metrics.Matches.WithLabelValues(kind).Inc()
-	h.record(s.MatchedOwn(ticket, mid, res.Partner, res.PartnerInstance, res.PartnerAddr, res.Common, res.Language))
+	h.record(s.MatchedOwn(session.Found{Ticket: ticket, Match: mid, Common: res.Common, Language: res.Language}, res.Partner))
 }
 
 // Leave ends the user's match or search at its request, and replaces its resume token.

@@ -53,7 +53,7 @@ func storeFor(t *testing.T, cfg safety.Config, now func() time.Time) testStore {
 	if now == nil {
 		now = time.Now
 	}
-	return testStore{safety.New(rdb, keys, cfg, store.Calls{Timeout: 5 * time.Second, Metrics: metrics.NewMetrics()}, now), rdb, keys}
+	return testStore{safety.New(cfg, safety.Parts{Redis: rdb, Keys: keys, Calls: store.Calls{Timeout: 5 * time.Second, Metrics: metrics.NewMetrics()}, Now: now}), rdb, keys}
 }
 
 // addr is the address hash of a client at ip, as Attach computes it.

@@ -22,10 +22,9 @@ var detachScriptSource string
 
 // ResumeResult is an identity given back to a reconnecting client.
 type ResumeResult struct {
-	ID              wire.ClientID
-	Match           *wire.MatchInfo // nil: the match ended meanwhile
-	PartnerInstance wire.InstanceID
-	PartnerAddr     string
+	ID      wire.ClientID
+	Match   *wire.MatchInfo // nil: the match ended meanwhile
+	Partner wire.Peer       // with Match: the partner (Match.PartnerID), where it lives, its address's keyed hash
 	// Previous is where the identity lived before; unless it was Held there, an old socket of
 	// it may still be open there.
 	Previous wire.InstanceID
@@ -90,8 +89,8 @@ func parseResumeReply(id wire.ClientID, reply []string) (ResumeResult, bool, err
 	case len(reply) == 3 && reply[0] == "idle":
 		return ResumeResult{ID: id, Previous: wire.InstanceID(reply[1]), Held: reply[2] == "1"}, true, nil
 	case len(reply) >= 10 && reply[0] == "matched":
-		return ResumeResult{ID: id, Previous: wire.InstanceID(reply[1]), Held: reply[2] == "1", PartnerInstance: wire.InstanceID(reply[5]),
-			PartnerAddr: reply[8],
+		return ResumeResult{ID: id, Previous: wire.InstanceID(reply[1]), Held: reply[2] == "1",
+			Partner: wire.Peer{ID: wire.ClientID(reply[4]), Instance: wire.InstanceID(reply[5]), Addr: reply[8]},
 			Match: &wire.MatchInfo{
 				MatchID: wire.MatchID(reply[3]), PartnerID: wire.ClientID(reply[4]), Initiator: reply[6] == "1",
 				Mode: wire.Mode(reply[7]), Language: reply[9], CommonInterests: append([]string{}, reply[10:]...),

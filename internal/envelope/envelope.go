@@ -57,7 +57,14 @@ type Envelope struct {
 	// slot, which a match does not use, so every version reads it and no version changes.
 	Language string
 	Frame    []byte
-	Addr     string // an address's keyed hash: From's (KindMatched), the banned one (KindBan)
+	Addr     string // an address's keyed hash: From's (KindMatched, KindMoved), the banned one (KindBan)
+}
+
+// Sender is the peer an envelope describes by From, Instance and Addr: the sender as the
+// addressee's partner (KindMatched, KindMoved). The envelope keeps the three as loose fields so
+// that its bytes stay as every version reads them.
+func (e *Envelope) Sender() wire.Peer {
+	return wire.Peer{ID: e.From, Instance: e.Instance, Addr: e.Addr}
 }
 
 // Version is an envelope format. An instance reads every version in Versions and writes the one

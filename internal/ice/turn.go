@@ -26,8 +26,16 @@ type ICEProvider struct {
 	now    func() time.Time
 }
 
-func NewICEProvider(stun, turn []string, secret string, ttl time.Duration, now func() time.Time) *ICEProvider {
-	return &ICEProvider{stun: stun, turn: turn, secret: []byte(secret), ttl: ttl, now: now}
+// Config is what the provider hands out: STUN_URLS, TURN_URLS, TURN_SECRET and TURN_TTL.
+type Config struct {
+	STUN, TURN []string
+	Secret     string
+	TTL        time.Duration
+}
+
+// NewICEProvider creates the provider; now is its clock.
+func NewICEProvider(cfg Config, now func() time.Time) *ICEProvider {
+	return &ICEProvider{stun: cfg.STUN, turn: cfg.TURN, secret: []byte(cfg.Secret), ttl: cfg.TTL, now: now}
 }
 
 // Servers returns the ICE servers for one client; never nil, so it encodes as [].

@@ -20,10 +20,10 @@ func TestTURNCredentialKnownVector(t *testing.T) {
 
 func TestICEProvider(t *testing.T) {
 	now := func() time.Time { return time.Unix(1000, 0) }
-	if got := NewICEProvider(nil, nil, "", time.Hour, now).Servers("x"); got == nil || len(got) != 0 {
+	if got := NewICEProvider(Config{TTL: time.Hour}, now).Servers("x"); got == nil || len(got) != 0 {
 		t.Fatalf("no STUN/TURN configured: want an empty list, got %#v", got)
 	}
-	got := NewICEProvider([]string{"stun:s:3478"}, []string{"turn:t:3478"}, "north", time.Hour, now).Servers("alice")
+	got := NewICEProvider(Config{STUN: []string{"stun:s:3478"}, TURN: []string{"turn:t:3478"}, Secret: "north", TTL: time.Hour}, now).Servers("alice")
 	if len(got) != 2 || got[0].URLs[0] != "stun:s:3478" || got[1].Username != "4600:alice" || got[1].Credential == "" {
 		t.Fatalf("servers %+v", got)
 	}

@@ -72,9 +72,17 @@ type Safety struct {
 	ban    *redis.Script
 }
 
+// Parts are what the store keeps its records in, and its clock.
+type Parts struct {
+	Redis redis.UniversalClient
+	Keys  store.Keys
+	Calls store.Calls
+	Now   func() time.Time
+}
+
 // New creates the store.
-func New(rdb redis.UniversalClient, keys store.Keys, cfg Config, calls store.Calls, now func() time.Time) *Safety {
-	return &Safety{Calls: calls, rdb: rdb, Keys: keys, cfg: cfg, now: now,
+func New(cfg Config, p Parts) *Safety {
+	return &Safety{Calls: p.Calls, rdb: p.Redis, Keys: p.Keys, cfg: cfg, now: p.Now,
 		report: redis.NewScript(reportsLibSource + reportScriptSource), ban: redis.NewScript(reportsLibSource + banScriptSource)}
 }
 

@@ -37,6 +37,16 @@ type Effects struct {
 	StoppedSearching, StartedSearching wire.Mode
 }
 
+// Found is a match a search found, as the matchmaker tells it: the search (Ticket), the match
+// id, and what the two have in common (interests, else a shared language; neither: a random
+// pair).
+type Found struct {
+	Ticket   string
+	Match    wire.MatchID
+	Common   []string
+	Language string
+}
+
 // lastMatch is a match that has ended (or, for a report of the current one, the match until
 // now), as a report of it needs it.
 type LastMatch struct {

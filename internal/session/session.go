@@ -35,9 +35,7 @@ type Session struct {
 	ticket       string // the current search
 	mode         wire.Mode
 	wish         wire.Wish
-	partner      wire.ClientID
-	partnerInst  wire.InstanceID
-	partnerAddr  string
+	partner      wire.Peer // in a match: the other side
 	match        wire.MatchID
 	initiator    bool
 	talk         talk         // what the server saw of the current match, for a report of it
@@ -113,7 +111,7 @@ func (s *Session) end(reason string, forget bool) *Ended {
 	e := &Ended{Was: s.phase, Reason: reason, Forget: forget && s.everQueued, Token: s.tokenHash}
 	switch s.phase {
 	case PhaseMatched:
-		e.Partner, e.PartnerInstance, e.Match = s.partner, s.partnerInst, s.match
+		e.Partner, e.PartnerInstance, e.Match = s.partner.ID, s.partner.Instance, s.match
 	case PhaseSearching:
 	default:
 		e.Was = PhaseIdle
@@ -150,9 +148,9 @@ func (s *Session) beginSearch(ticket string, mid wire.MatchID, mode wire.Mode, w
 // toIdle leaves a match or search; a match is remembered for a report.
 func (s *Session) toIdle() {
 	if s.phase == PhaseMatched {
-		s.last = LastMatch{Match: s.match, Partner: s.partner, PartnerAddr: s.partnerAddr, talk: s.talk, ended: s.now()}
+		s.last = LastMatch{Match: s.match, Partner: s.partner.ID, PartnerAddr: s.partner.Addr, talk: s.talk, ended: s.now()}
 	}
-	s.phase, s.ticket, s.partner, s.partnerInst, s.partnerAddr, s.match, s.initiator = PhaseIdle, "", "", "", "", "", false
+	s.phase, s.ticket, s.partner, s.match, s.initiator = PhaseIdle, "", wire.Peer{}, "", false
 }
 
 // queued: Redis has the search waiting in its queues; passedOver says someone the user met
@@ -202,49 +200,50 @@ func (s *Session) searchAgain(ticket string, mid wire.MatchID) (mode wire.Mode, 
 	return s.mode, s.wish, true
 }
 
-// matchedOwn: our own enqueue for ticket paired us with partner in match mid; we initiate.
-// If the partner already left that match (its partner_left overtook our answer), the user
-// learns both at once.
-func (s *Session) matchedOwn(ticket string, mid wire.MatchID, partner wire.ClientID, pinst wire.InstanceID, paddr string, common []string, lang string) Effects {
-	if !s.searching(ticket) {
+// matchedOwn: our own enqueue for search f.Ticket paired us with partner in match f.Match; we
+// initiate. If the partner already left that match (its partner_left overtook our answer),
+// the user learns both at once.
+func (s *Session) matchedOwn(f Found, partner wire.Peer) Effects {
+	if !s.searching(f.Ticket) {
 		return Effects{}
 	}
 	early := s.early
-	fx := s.matched(mid, partner, pinst, paddr, true, common, lang)
-	if s.pendingMatch != mid {
+	fx := s.matched(f, partner, true)
+	if s.pendingMatch != f.Match {
 		return fx
 	}
 	for _, e := range early {
-		if e.from == partner {
+		if e.from == partner.ID {
 			fx.Frames = append(fx.Frames, e.frame)
 			s.talk.heard = s.talk.heard || isEvent(e.frame, wire.EvChat)
 		}
 	}
 	if s.pendingLeft != "" {
-		left := s.partnerLeft(partner, mid, s.pendingLeft)
+		left := s.partnerLeft(partner.ID, f.Match, s.pendingLeft)
 		fx.Frames, fx.Left = append(fx.Frames, left.Frames...), left.Left
 	}
 	return fx
 }
 
-// matchedBy: someone else's enqueue paired our search ticket with from in match mid.
-func (s *Session) matchedBy(ticket string, mid wire.MatchID, from wire.ClientID, finst wire.InstanceID, faddr string, mode wire.Mode, common []string, lang string) Effects {
-	if !s.searching(ticket) {
+// matchedBy: someone else's enqueue paired our search f.Ticket with from in match f.Match, in
+// mode (the mode of the other side's search, which the pair shares).
+func (s *Session) matchedBy(f Found, from wire.Peer, mode wire.Mode) Effects {
+	if !s.searching(f.Ticket) {
 		return Effects{} // a stale search: our own leave or next has ended that match
 	}
 	s.mode = mode
-	return s.matched(mid, from, finst, faddr, false, common, lang)
+	return s.matched(f, from, false)
 }
 
-func (s *Session) matched(mid wire.MatchID, partner wire.ClientID, pinst wire.InstanceID, paddr string, initiator bool, common []string, lang string) Effects {
+func (s *Session) matched(f Found, partner wire.Peer, initiator bool) Effects {
 	s.cancelFallback()
-	s.phase, s.partner, s.partnerInst, s.partnerAddr, s.match, s.initiator = PhaseMatched, partner, pinst, paddr, mid, initiator
+	s.phase, s.partner, s.match, s.initiator = PhaseMatched, partner, f.Match, initiator
 	s.talk = talk{started: s.now()}
 	s.early = nil
 	return Effects{
 		Waited: max(s.now().Sub(s.waitStart), time.Nanosecond),
-		Frames: [][]byte{wire.MustEncode(wire.EvMatchFound, wire.MatchFoundData{PartnerID: partner, Initiator: initiator,
-			MatchID: mid, CommonInterests: wire.NonNil(common), Language: lang, Mode: s.mode, ICEServers: s.matchICE()})},
+		Frames: [][]byte{wire.MustEncode(wire.EvMatchFound, wire.MatchFoundData{PartnerID: partner.ID, Initiator: initiator,
+			MatchID: f.Match, CommonInterests: wire.NonNil(f.Common), Language: f.Language, Mode: s.mode, ICEServers: s.matchICE()})},
 	}
 }
 
@@ -261,13 +260,13 @@ func (s *Session) partnerLeft(from wire.ClientID, mid wire.MatchID, reason strin
 	return Effects{}
 }
 
-// partnerMoved: the partner of match mid lives on inst now, and comes from addr (its keyed
-// hash; empty: as before), so that a report of it reaches where it is.
-func (s *Session) partnerMoved(from wire.ClientID, mid wire.MatchID, inst wire.InstanceID, addr string) Effects {
-	if s.matchedWith(from, mid) {
-		s.partnerInst = inst
-		if addr != "" {
-			s.partnerAddr = addr
+// partnerMoved: the partner of match mid lives on to.Instance now, and comes from to.Addr (its
+// keyed hash; empty: as before), so that a report of it reaches where it is.
+func (s *Session) partnerMoved(mid wire.MatchID, to wire.Peer) Effects {
+	if s.matchedWith(to.ID, mid) {
+		s.partner.Instance = to.Instance
+		if to.Addr != "" {
+			s.partner.Addr = to.Addr
 		}
 	}
 	return Effects{}
@@ -347,17 +346,18 @@ func (s *Session) expire() Effects {
 	if s.phase != PhaseHeld {
 		return Effects{}
 	}
-	e := &Ended{Was: PhaseMatched, Partner: s.partner, PartnerInstance: s.partnerInst, Match: s.match,
+	e := &Ended{Was: PhaseMatched, Partner: s.partner.ID, PartnerInstance: s.partner.Instance, Match: s.match,
 		Reason: wire.ReasonDisconnected, Forget: true, HeldOnly: true, Token: s.tokenHash}
 	s.phase = PhaseClosed
 	return Effects{Ended: e}
 }
 
-// restore gives a resumed identity its match back (nil: none survived).
-func (s *Session) restore(m *wire.MatchInfo, pinst wire.InstanceID, paddr string) Effects {
+// restore gives a resumed identity its match back (nil: none survived) with partner, its other
+// side (partner.ID is m.PartnerID).
+func (s *Session) restore(m *wire.MatchInfo, partner wire.Peer) Effects {
 	s.everQueued, s.powPassed = true, true // a resumed connection does not solve again
 	if m != nil {
-		s.phase, s.partner, s.partnerInst, s.partnerAddr, s.match = PhaseMatched, m.PartnerID, pinst, paddr, m.MatchID
+		s.phase, s.partner, s.match = PhaseMatched, partner, m.MatchID
 		s.initiator, s.mode = m.Initiator, m.Mode
 		s.talk = talk{started: s.now()} // what the old socket saw is gone with it: counted from here
 	}
@@ -373,7 +373,7 @@ func (s *Session) restore(m *wire.MatchInfo, pinst wire.InstanceID, paddr string
 func (s *Session) relayed(from wire.ClientID, finst wire.InstanceID, mid wire.MatchID, frame []byte) Effects {
 	switch {
 	case s.matchedWith(from, mid):
-		if finst != "" && finst != s.partnerInst {
+		if finst != "" && finst != s.partner.Instance {
 			return Effects{} // a superseded socket of the partner's identity
 		}
 		s.talk.heard = s.talk.heard || isEvent(frame, wire.EvChat)
@@ -433,14 +433,14 @@ func (s *Session) matchICE() []wire.ICEServer {
 }
 
 func (s *Session) matchedWith(partner wire.ClientID, mid wire.MatchID) bool {
-	return s.phase == PhaseMatched && s.partner == partner && s.match == mid
+	return s.phase == PhaseMatched && s.partner.ID == partner && s.match == mid
 }
 
 // reportTarget is whom a report of the user is about: its partner, or the partner it had in
 // the last reportWindow; ok is false when there is none.
 func (s *Session) reportTarget() (t LastMatch, ok bool) {
 	if s.phase == PhaseMatched {
-		return LastMatch{Match: s.match, Partner: s.partner, PartnerAddr: s.partnerAddr, talk: s.talk, ended: s.now()}, true
+		return LastMatch{Match: s.match, Partner: s.partner.ID, PartnerAddr: s.partner.Addr, talk: s.talk, ended: s.now()}, true
 	}
 	if s.last.Match != "" && s.now().Sub(s.last.ended) <= reportWindow {
 		return s.last, true

@@ -19,7 +19,7 @@ func (s *Session) Token() string {
 func (s *Session) PartnerRoute() (partner wire.ClientID, pinst wire.InstanceID, mid wire.MatchID, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.partner, s.partnerInst, s.match, s.phase == PhaseMatched
+	return s.partner.ID, s.partner.Instance, s.match, s.phase == PhaseMatched
 }
 
 // isMatchedWith says whether the user is in match mid with partner.

@@ -39,12 +39,13 @@ func passedOver(ticket string) verb {
 }
 func own(ticket string, mid wire.MatchID, partner wire.ClientID) verb {
 	return func(s *Session) Effects {
-		return s.matchedOwn(ticket, mid, partner, instOther, "addr-"+string(partner), nil, "")
+		return s.matchedOwn(Found{Ticket: ticket, Match: mid}, wire.Peer{ID: partner, Instance: instOther, Addr: "addr-" + string(partner)})
 	}
 }
 func by(ticket string, mid wire.MatchID, from wire.ClientID) verb {
 	return func(s *Session) Effects {
-		return s.matchedBy(ticket, mid, from, instOther, "addr-"+string(from), wire.ModeVideo, []string{"jazz"}, "pt")
+		return s.matchedBy(Found{Ticket: ticket, Match: mid, Common: []string{"jazz"}, Language: "pt"},
+			wire.Peer{ID: from, Instance: instOther, Addr: "addr-" + string(from)}, wire.ModeVideo)
 	}
 }
 func left(from wire.ClientID, mid wire.MatchID, reason string) verb {
@@ -60,7 +61,7 @@ func relayedFrom(from wire.ClientID, finst wire.InstanceID, mid wire.MatchID) ve
 	}
 }
 func moved(from wire.ClientID, mid wire.MatchID) verb {
-	return func(s *Session) Effects { return s.partnerMoved(from, mid, instMoved, "") }
+	return func(s *Session) Effects { return s.partnerMoved(mid, wire.Peer{ID: from, Instance: instMoved}) }
 }
 func gone(partner wire.ClientID, mid wire.MatchID) verb {
 	return func(s *Session) Effects { return s.partnerGone(partner, mid, "") }
@@ -68,7 +69,7 @@ func gone(partner wire.ClientID, mid wire.MatchID) verb {
 func abandon(ticket string) verb { return func(s *Session) Effects { return s.abandonSearch(ticket) } }
 func restored(initiator bool) verb {
 	return func(s *Session) Effects {
-		return s.restore(&wire.MatchInfo{PartnerID: partnerP, MatchID: mCur, Initiator: initiator, Mode: wire.ModeText}, instOther, "addr-P")
+		return s.restore(&wire.MatchInfo{PartnerID: partnerP, MatchID: mCur, Initiator: initiator, Mode: wire.ModeText}, wire.Peer{ID: partnerP, Instance: instOther, Addr: "addr-P"})
 	}
 }
 

@@ -25,20 +25,20 @@ func (s *Session) SearchAgain(ticket string, mid wire.MatchID) (mode wire.Mode, 
 	return mode, wish, ok, fx
 }
 
-func (s *Session) MatchedOwn(ticket string, mid wire.MatchID, partner wire.ClientID, pinst wire.InstanceID, paddr string, common []string, lang string) Effects {
-	return s.step(func(s *Session) Effects { return s.matchedOwn(ticket, mid, partner, pinst, paddr, common, lang) })
+func (s *Session) MatchedOwn(f Found, partner wire.Peer) Effects {
+	return s.step(func(s *Session) Effects { return s.matchedOwn(f, partner) })
 }
 
-func (s *Session) MatchedBy(ticket string, mid wire.MatchID, from wire.ClientID, finst wire.InstanceID, faddr string, mode wire.Mode, common []string, lang string) Effects {
-	return s.step(func(s *Session) Effects { return s.matchedBy(ticket, mid, from, finst, faddr, mode, common, lang) })
+func (s *Session) MatchedBy(f Found, from wire.Peer, mode wire.Mode) Effects {
+	return s.step(func(s *Session) Effects { return s.matchedBy(f, from, mode) })
 }
 
 func (s *Session) PartnerLeft(from wire.ClientID, mid wire.MatchID, reason string) Effects {
 	return s.step(func(s *Session) Effects { return s.partnerLeft(from, mid, reason) })
 }
 
-func (s *Session) PartnerMoved(from wire.ClientID, mid wire.MatchID, inst wire.InstanceID, addr string) Effects {
-	return s.step(func(s *Session) Effects { return s.partnerMoved(from, mid, inst, addr) })
+func (s *Session) PartnerMoved(mid wire.MatchID, to wire.Peer) Effects {
+	return s.step(func(s *Session) Effects { return s.partnerMoved(mid, to) })
 }
 
 func (s *Session) PartnerGone(partner wire.ClientID, mid wire.MatchID, tell wire.InstanceID) Effects {
@@ -72,8 +72,8 @@ func (s *Session) AbandonSearch(ticket string) Effects {
 	return s.step(func(s *Session) Effects { return s.abandonSearch(ticket) })
 }
 
-func (s *Session) Restore(m *wire.MatchInfo, pinst wire.InstanceID, paddr string) Effects {
-	return s.step(func(s *Session) Effects { return s.restore(m, pinst, paddr) })
+func (s *Session) Restore(m *wire.MatchInfo, partner wire.Peer) Effects {
+	return s.step(func(s *Session) Effects { return s.restore(m, partner) })
 }
 
 // CallStats and ReportTarget change no phase: they take the lock and make no Effects.

@@ -48,10 +48,24 @@ const (
 	maxBanReasonLength = 200
 )
 
-// NewConsole creates the API for token (which must not be empty).
-func NewConsole(token string, safety *safety.Safety, bans banBroadcaster, m *metrics.Metrics, log *slog.Logger, addrOf func(*http.Request) string) *Console {
-	return &Console{safety: safety, bans: bans, metrics: m, log: log, token: sha256.Sum256([]byte(token)),
-		addrOf: addrOf, failures: map[string]*rate.Limiter{}}
+// ConsoleConfig is the console's setting.
+type ConsoleConfig struct {
+	Token string // MOD_TOKEN; must not be empty
+}
+
+// ConsoleParts are what the console reads, acts on and reports to.
+type ConsoleParts struct {
+	Safety  *safety.Safety
+	Bans    banBroadcaster
+	Metrics *metrics.Metrics
+	Log     *slog.Logger
+	AddrOf  func(*http.Request) string // the client address of a request, behind trusted proxies
+}
+
+// NewConsole creates the API.
+func NewConsole(cfg ConsoleConfig, p ConsoleParts) *Console {
+	return &Console{safety: p.Safety, bans: p.Bans, metrics: p.Metrics, log: p.Log, token: sha256.Sum256([]byte(cfg.Token)),
+		addrOf: p.AddrOf, failures: map[string]*rate.Limiter{}}
 }
 
 // Register adds the API's routes to mux.

@@ -5,6 +5,15 @@ import "crypto/rand"
 // InstanceID names one server instance (replica) among those sharing a Redis.
 type InstanceID string
 
+// Peer is a user as another instance's user sees it: its client id, the instance its socket
+// lives on (where frames for it are routed), and its address as its keyed hash (what a report
+// of it is filed under). A partner, a match's other side and a sender are peers.
+type Peer struct {
+	ID       ClientID
+	Instance InstanceID
+	Addr     string
+}
+
 // NewID returns 128 random bits from crypto/rand as 26 base32 characters: unguessable, and
 // unique across instances without coordination. Client, match and ban ids, search tickets
 // and the secret part of resume tokens are all made by it.
