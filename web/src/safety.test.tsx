@@ -213,7 +213,7 @@ describe('the proof of work', { timeout: 20_000 }, () => {
     act(() => progress!(0.42));
     expect(status).toHaveTextContent('Looking for someone… · your network is opening many connections, so getting ready takes longer (42 % checked)');
     await act(async () => answer!('payload-1'));
-    expect(socket().sentEvents('find_match')).toEqual([{ event: 'find_match', data: { interests: [], mode: 'text', pow: 'payload-1' } }]);
+    expect(socket().sentEvents('find_match')).toEqual([{ event: 'find_match', data: { interests: [], mode: 'text', languages: ['en'], pow: 'payload-1' } }]);
     expect(status).toHaveTextContent(/^Looking for someone…$/);
     vi.restoreAllMocks();
   });
