@@ -59,17 +59,20 @@ export function stillOfStream(stream: MediaStream, signal: AbortSignal): Promise
   return withStreamVideo(stream, signal, stillOf);
 }
 
-/** Waits ms between two looks at a video; rejects when signal aborts. */
+/**
+ * Waits ms between two looks at a video; rejects when signal aborts. The abort listener goes when
+ * the pause ends: a sampling loop pauses thousands of times on one signal in a long call.
+ */
 export function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
+    const aborted = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', aborted);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', aborted, { once: true });
   });
 }
