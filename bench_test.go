@@ -47,11 +47,11 @@ func BenchmarkMatchPair(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		x, y := wire.ClientID(wire.NewID()), wire.ClientID(wire.NewID())
-		r1, err := mm.Enqueue(ctx, EnqueueRequest{Client: x, Instance: "bench", Mode: wire.ModeVideo, Match: wire.MatchID(wire.NewID()), Ticket: "t"})
+		r1, err := mm.Enqueue(ctx, EnqueueRequest{Client: x, Instance: "bench", Mode: wire.ModeVideo, Match: wire.MatchID(wire.NewID()), Ticket: "t", Addr: "aaaaaaaaaaaabbbbbbbbbbbb"})
 		if err != nil || r1.Outcome != OutcomeWaiting {
 			b.Fatalf("first enqueue: %+v %v", r1, err)
 		}
-		r2, err := mm.Enqueue(ctx, EnqueueRequest{Client: y, Instance: "bench", Mode: wire.ModeVideo, Match: wire.MatchID(wire.NewID()), Ticket: "t"})
+		r2, err := mm.Enqueue(ctx, EnqueueRequest{Client: y, Instance: "bench", Mode: wire.ModeVideo, Match: wire.MatchID(wire.NewID()), Ticket: "t", Addr: "ccccccccccccdddddddddddd"})
 		if err != nil || r2.Outcome != OutcomeMatched || r2.Partner.ID != x {
 			b.Fatalf("second enqueue: %+v %v", r2, err)
 		}

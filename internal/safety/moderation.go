@@ -205,7 +205,7 @@ func (sf *Safety) BanReported(ctx context.Context, reportID string, d time.Durat
 	b := Ban{ID: wire.NewID(), Until: now.Add(min(d, MaxBan)), Reason: reason, Source: "moderator", Created: now}
 	err := sf.Call(ctx, "ban", func(ctx context.Context) error {
 		reply, err := sf.ban.Run(ctx, sf.rdb, []string{sf.Keys.Report(reportID)}, sf.Keys.Prefix(), "ban", reportID,
-			b.ID, b.Until.UnixMilli(), reason, now.UnixMilli(), int64(MaxBan/time.Second)).StringSlice()
+			b.ID, b.Until.UnixMilli(), reason, now.UnixMilli(), int64(MaxBan/time.Second), sf.cfg.WatchAfterBan.Milliseconds()).StringSlice()
 		if err != nil {
 			return err
 		}
