@@ -159,6 +159,8 @@ type Ban struct {
 	Source  string // auto | moderator
 	Created time.Time
 	Why     *BanWhy // an automatic ban's reports, as they were
+	// WatchedUntil: the address stays watched after the ban until then (zero: not; watch.go)
+	WatchedUntil time.Time
 }
 
 // Frame is the banned event that tells the banned user (its end and reason, nothing else).
