@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"maps"
+	"net/http"
 	"slices"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/go-megle/go-megle/internal/store"
+	"github.com/go-megle/go-megle/internal/web"
 	"github.com/go-megle/go-megle/internal/wire"
 )
 
@@ -167,5 +169,38 @@ func TestWatchedNoDoubleBooking(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The console shows the level: for each report, whether the reported address is watched now,
+// why and until when; for each ban, until when its address stays watched after it.
+func TestConsoleShowsTheWatch(t *testing.T) {
+	insts, _, _ := watchCluster(t, time.Hour)
+	watchedClient(t, insts[0], "192.0.2.10", "198.51.100.10")
+	var reports struct {
+		Reports []struct {
+			ID      string `json:"id"`
+			Watched struct {
+				Now   bool      `json:"now"`
+				Why   []string  `json:"why"`
+				Until time.Time `json:"until"`
+			} `json:"watched"`
+		} `json:"reports"`
+	}
+	if err := json.Unmarshal(consoleDo(t, insts[1], http.MethodGet, "/mod/api/reports", "", http.StatusOK), &reports); err != nil {
+		t.Fatal(err)
+	}
+	if len(reports.Reports) != 1 {
+		t.Fatalf("reports %+v", reports)
+	}
+	r := reports.Reports[0]
+	ttl := insts[0].cfg.ReportTTL
+	if w := r.Watched; !w.Now || !slices.Equal(w.Why, []string{"reports"}) || time.Until(w.Until) < ttl-time.Minute || time.Until(w.Until) > ttl {
+		t.Fatalf("the report shows %+v, want watched for reports until the report ends (in %v)", w, ttl)
+	}
+	consoleDo(t, insts[1], http.MethodPost, "/mod/api/reports/"+r.ID+"/ban", `{"duration":"1h","reason":"insults"}`, http.StatusOK)
+	bans := consoleGet[struct{ Bans []web.BanView }](t, insts[0], "/mod/api/bans")
+	if len(bans.Bans) != 1 || !bans.Bans[0].WatchedUntil.Equal(bans.Bans[0].Until.Add(insts[0].cfg.WatchAfterBan)) {
+		t.Fatalf("bans %+v, want the address watched until 30 days after the ban", bans.Bans)
 	}
 }
