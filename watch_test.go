@@ -204,3 +204,22 @@ func TestConsoleShowsTheWatch(t *testing.T) {
 		t.Fatalf("bans %+v, want the address watched until 30 days after the ban", bans.Bans)
 	}
 }
+
+// The level ends with its reports: a moderator dismisses the report (on the other instance),
+// and the next search of the once-watched user takes the normal user waiting at once.
+func TestWatchEndsWhenItsReportIsDismissed(t *testing.T) {
+	insts, _, _ := watchCluster(t, time.Hour)
+	w := watchedClient(t, insts[0], "192.0.2.10", "198.51.100.10")
+	n := dial(t, insts[1].wsURL(), from("203.0.113.1"))
+	searches(t, n, nil)
+	searches(t, w, nil) // held back
+	w.send(wire.EvLeave, nil)
+	w.expect(wire.EvToken, nil)
+	page := consoleGet[struct{ Reports []struct{ ID string } }](t, insts[1], "/mod/api/reports")
+	if len(page.Reports) != 1 {
+		t.Fatalf("reports %+v", page)
+	}
+	consoleDo(t, insts[1], http.MethodPost, "/mod/api/reports/"+page.Reports[0].ID+"/dismiss", "", http.StatusNoContent)
+	w.send(wire.EvFindMatch, nil)
+	matchedWith(t, w, n, "", []string{})
+}
