@@ -23,8 +23,12 @@ import (
 // watchCluster is two instances where reports count after any conversation, with WATCH_WAIT.
 func watchCluster(t *testing.T, wait time.Duration) ([]*testInstance, store.Keys, string) {
 	t.Helper()
-	insts, rs := startCluster(t, 2, safetyConfig(t, func(c *Config) { c.MinConversation, c.WatchWait = 0, wait }))
+	insts, rs := startCluster(t, 2, watchConfig(t, wait))
 	return insts, store.NewKeys(insts[0].cfg.KeyPrefix), rs.URL()
+}
+
+func watchConfig(t *testing.T, wait time.Duration) func(*Config) {
+	return safetyConfig(t, func(c *Config) { c.MinConversation, c.WatchWait = 0, wait })
 }
 
 // watchedClient connects a user from ip on inst and makes its address watched: an aged
@@ -54,7 +58,26 @@ func searches(t *testing.T, c *wsClient, data any) wire.WaitingData {
 }
 
 func TestWatchedUsersMeetEachOtherFirst(t *testing.T) {
-	insts, keys, url := watchCluster(t, time.Hour)
+	t.Run("redis-server", func(t *testing.T) { watchedMeetEachOtherFirst(t, watchCluster) })
+	t.Run("miniredis", func(t *testing.T) { watchedMeetEachOtherFirst(t, watchClusterOnMiniredis) })
+}
+
+// watchClusterOnMiniredis is watchCluster on one miniredis, as most matchmaking tests run.
+func watchClusterOnMiniredis(t *testing.T, wait time.Duration) ([]*testInstance, store.Keys, string) {
+	t.Helper()
+	_, url := startMiniredis(t)
+	base := testConfig(t, url, watchConfig(t, wait))
+	var insts []*testInstance
+	for _, id := range []string{"a", "b"} {
+		cfg := base
+		cfg.InstanceID = wire.InstanceID("watch-" + id + "-" + wire.NewID()[:6])
+		insts = append(insts, startInstance(t, cfg))
+	}
+	return insts, store.NewKeys(base.KeyPrefix), url
+}
+
+func watchedMeetEachOtherFirst(t *testing.T, cluster func(*testing.T, time.Duration) ([]*testInstance, store.Keys, string)) {
+	insts, keys, url := cluster(t, time.Hour)
 	w1 := watchedClient(t, insts[0], "192.0.2.10", "198.51.100.10")
 	w2 := watchedClient(t, insts[1], "192.0.2.20", "198.51.100.20")
 	n := dial(t, insts[0].wsURL(), from("203.0.113.30"))
