@@ -47,11 +47,11 @@ func BenchmarkMatchPair(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		x, y := wire.ClientID(wire.NewID()), wire.ClientID(wire.NewID())
-		r1, err := mm.Enqueue(ctx, EnqueueRequest{Client: x, Instance: "bench", Mode: wire.ModeVideo, Match: wire.MatchID(wire.NewID()), Ticket: "t"})
+		r1, err := mm.Enqueue(ctx, EnqueueRequest{Client: x, Instance: "bench", Mode: wire.ModeVideo, Match: wire.MatchID(wire.NewID()), Ticket: "t", Addr: "aaaaaaaaaaaabbbbbbbbbbbb"})
 		if err != nil || r1.Outcome != OutcomeWaiting {
 			b.Fatalf("first enqueue: %+v %v", r1, err)
 		}
-		r2, err := mm.Enqueue(ctx, EnqueueRequest{Client: y, Instance: "bench", Mode: wire.ModeVideo, Match: wire.MatchID(wire.NewID()), Ticket: "t"})
+		r2, err := mm.Enqueue(ctx, EnqueueRequest{Client: y, Instance: "bench", Mode: wire.ModeVideo, Match: wire.MatchID(wire.NewID()), Ticket: "t", Addr: "ccccccccccccdddddddddddd"})
 		if err != nil || r2.Outcome != OutcomeMatched || r2.Partner.ID != x {
 			b.Fatalf("second enqueue: %+v %v", r2, err)
 		}
@@ -134,12 +134,12 @@ func benchRedisThroughput(b *testing.B, cooldown time.Duration, churn string) {
 			// not popped), as in a real burst where every caller finds someone
 			topic := wire.NewID()
 			x, y := wire.ClientID(wire.NewID()), wire.ClientID(wire.NewID())
-			r1, err := mm.Enqueue(ctx, EnqueueRequest{Client: x, Instance: "bench", Mode: wire.ModeVideo, Wish: wire.Wish{Interests: []string{topic}}, Match: wire.MatchID(wire.NewID()), Ticket: "t"})
+			r1, err := mm.Enqueue(ctx, EnqueueRequest{Client: x, Instance: "bench", Mode: wire.ModeVideo, Wish: wire.Wish{Interests: []string{topic}}, Match: wire.MatchID(wire.NewID()), Ticket: "t", Addr: "aaaaaaaaaaaabbbbbbbbbbbb"})
 			if err != nil || r1.Outcome != OutcomeWaiting {
 				b.Errorf("first enqueue: %+v %v", r1, err)
 				return
 			}
-			r2, err := mm.Enqueue(ctx, EnqueueRequest{Client: y, Instance: "bench", Mode: wire.ModeVideo, Wish: wire.Wish{Interests: []string{topic}}, Match: wire.MatchID(wire.NewID()), Ticket: "t"})
+			r2, err := mm.Enqueue(ctx, EnqueueRequest{Client: y, Instance: "bench", Mode: wire.ModeVideo, Wish: wire.Wish{Interests: []string{topic}}, Match: wire.MatchID(wire.NewID()), Ticket: "t", Addr: "aaaaaaaaaaaabbbbbbbbbbbb"})
 			if err != nil || r2.Outcome != OutcomeMatched || r2.Partner.ID != x {
 				b.Errorf("second enqueue: %+v %v", r2, err)
 				return

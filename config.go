@@ -91,6 +91,11 @@ type Config struct {
 	MinConversation time.Duration
 	ReporterAge     time.Duration
 
+	// watched users (issue 25): matched with each other first, with everyone else after WatchWait
+	WatchReporters int
+	WatchAfterBan  time.Duration
+	WatchWait      time.Duration
+
 	LogLevel  slog.Level
 	LogFormat string
 	PprofAddr string
@@ -178,6 +183,9 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 	fs.IntVar(&c.ReportsMax, "reports-max", 50_000, "open reports stored at all (up to about 4 KB each without evidence), shared fairly among reporters like the evidence, so that reports can never fill Redis")
 	fs.DurationVar(&c.MinConversation, "autoban-min-conversation", 10*time.Second, "a report counts towards an automatic ban only of a conversation at least this long (and in which the reported user took part, with evidence)")
 	fs.DurationVar(&c.ReporterAge, "autoban-reporter-age", 24*time.Hour, "a report counts towards an automatic ban only from a network first seen at least this long ago (remembered for REPORT_TTL after its last connection)")
+	fs.IntVar(&c.WatchReporters, "watch-reporters", 1, "distinct networks whose open reports that count (as for AUTOBAN_REPORTERS) make an address watched: matched with other watched users first, with everyone else only after WATCH_WAIT; below AUTOBAN_REPORTERS to mean anything (at most it; 0: reports never do)")
+	fs.DurationVar(&c.WatchAfterBan, "watch-after-ban", 30*24*time.Hour, "how long an address stays watched after a ban of it ends (a ban a moderator lifts leaves nothing; 0: none)")
+	fs.DurationVar(&c.WatchWait, "watch-wait", 30*time.Second, "how long a watched user waits for another watched user before everyone else is offered too (and it to them)")
 	fs.StringVar(&c.ModToken, "mod-token", "", "bearer token of the moderator console at /mod and /mod/api (empty: the console is off and answers 404)")
 	fs.StringVar(&c.ModAddr, "mod-addr", "", "address of a separate listener for the moderator console, e.g. :8081 (then the public listener answers 404 for /mod and /mod/api, so that no public route reaches it)")
 	fs.StringVar(&stun, "stun-urls", "", "comma list of STUN URLs given to clients (default: none, so nothing calls a third party)")
@@ -321,6 +329,9 @@ func (c *Config) validate() error {
 	}
 	if c.ReportsMax < 1 || c.MinConversation < 0 || c.ReporterAge < 0 || c.ReporterAge >= c.ReportTTL {
 		bad("REPORTS_MAX must be at least 1, AUTOBAN_MIN_CONVERSATION and AUTOBAN_REPORTER_AGE not negative, and AUTOBAN_REPORTER_AGE shorter than REPORT_TTL (how long a network is remembered)")
+	}
+	if c.WatchReporters < 0 || (c.AutobanReporters > 0 && c.WatchReporters > c.AutobanReporters) || c.WatchAfterBan < 0 || c.WatchAfterBan > 365*24*time.Hour || c.WatchWait < 0 {
+		bad("WATCH_REPORTERS must be 0 to AUTOBAN_REPORTERS (watching is the weaker step before a ban), WATCH_AFTER_BAN 0 to 365 days, WATCH_WAIT not negative")
 	}
 	if c.PowMaxNumber < 0 || c.PowMaxNumber > 100_000_000 || c.PowTTL < time.Minute {
 		bad("POW_MAX_NUMBER must be 0 to 100000000, POW_TTL at least 1m")

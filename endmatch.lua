@@ -30,9 +30,10 @@ local function queueKeys(prefix, m, ints, langs, plain)
 end
 
 -- leaveQueues takes user me out of every queue its waiting search (mode m, the user hash's
--- interests and languages fields) may be in.
+-- interests and languages fields) may be in, the watched users' queue of the mode included.
 local function leaveQueues(prefix, me, m, ints, langs)
   for _, q in ipairs(queueKeys(prefix, m, split(ints), split(langs), true)) do redis.call('SREM', q, me) end
+  redis.call('SREM', prefix .. ':watched:' .. m, me)
 end
 
 -- endMatch ends match mid between the caller me and partner, as Redis has it: the match hash

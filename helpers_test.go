@@ -48,6 +48,7 @@ func testConfig(t testing.TB, redisURL string, overrides ...func(*Config)) Confi
 	cfg.MaxConnsPerIP, cfg.MaxHTTPConnsPerIP = 0, 0 // every client is on loopback
 	cfg.RateLimit, cfg.FindRate = 0, 0
 	cfg.PowMaxNumber = 0     // the gate has tests of its own
+	cfg.WatchWait = 0        // reported users are not held back (watch_test.go sets it)
 	cfg.WebDir = t.TempDir() // no UI
 	for _, o := range overrides {
 		o(&cfg)

@@ -23,6 +23,7 @@ import (
 type HubConfig struct {
 	Self              wire.InstanceID
 	InterestFallback  time.Duration
+	WatchWait         time.Duration // a watched user waits this long for another before everyone is offered
 	MatchTTL          time.Duration
 	ResumeGrace       time.Duration
 	HeartbeatInterval time.Duration

@@ -121,6 +121,11 @@ func (h *Hub) updateOnline() {
 			}
 		}
 	}
+	if q, err := h.mm.WatchedQueues(h.ctx); err == nil {
+		for mode, n := range q {
+			h.metrics.WatchedQueues.WithLabelValues(string(mode)).Set(float64(n))
+		}
+	}
 	h.onlineLocal.Store(local)
 	h.searchThen.Store(localSearching)
 	searchingChanged := h.searchAll.Swap(n.Searching)

@@ -147,7 +147,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	metrics := metrics.NewMetrics()
 	keys := store.NewKeys(cfg.KeyPrefix)
 	mm, err := NewMatchmaker(ctx, rdb, MatchmakerConfig{Keys: keys, MatchTTL: cfg.MatchTTL, Timeout: cfg.RedisTimeout,
-		Now: time.Now, Metrics: metrics, RematchCooldown: cfg.RematchCooldown})
+		Now: time.Now, Metrics: metrics, RematchCooldown: cfg.RematchCooldown, WatchReporters: cfg.WatchReporters})
 	var rerr redis.Error
 	if errors.As(err, &rerr) {
 		closeRedis()
@@ -171,10 +171,10 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	trust := safety.New(safety.Config{ReportTTL: cfg.ReportTTL, ReportRate: cfg.ReportRate,
 		AutobanReporters: cfg.AutobanReporters, AutobanWindow: cfg.AutobanWindow, AutobanDuration: cfg.AutobanDuration,
 		EvidenceMax: cfg.EvidenceMax, ReportsMax: cfg.ReportsMax, MinConversation: cfg.MinConversation,
-		ReporterAge: cfg.ReporterAge, Secret: secret}, safety.Parts{Redis: rdb, Keys: keys, Calls: mm.Calls, Now: time.Now})
+		ReporterAge: cfg.ReporterAge, WatchReporters: cfg.WatchReporters, WatchAfterBan: cfg.WatchAfterBan, Secret: secret}, safety.Parts{Redis: rdb, Keys: keys, Calls: mm.Calls, Now: time.Now})
 	ice := ice.NewICEProvider(ice.Config{STUN: cfg.STUNURLs, TURN: cfg.TURNURLs, Secret: cfg.TURNSecret, TTL: cfg.TURNTTL}, time.Now)
 	hub := NewHub(ctx, HubConfig{
-		Self: cfg.InstanceID, InterestFallback: cfg.InterestFallback, MatchTTL: cfg.MatchTTL,
+		Self: cfg.InstanceID, InterestFallback: cfg.InterestFallback, WatchWait: cfg.WatchWait, MatchTTL: cfg.MatchTTL,
 		ResumeGrace: cfg.ResumeGrace, HeartbeatInterval: cfg.HeartbeatInterval, HeartbeatTTL: cfg.HeartbeatTTL,
 		SweepInterval: cfg.SweepInterval, OnlineInterval: cfg.OnlineInterval, PingInterval: cfg.PingInterval,
 		Limits: ClientLimits{

@@ -46,6 +46,8 @@ type EnqueueRequest struct {
 	Ticket    string       // this search of the client
 	Fallback  bool         // interest fallback: the plain queue is used too
 	Requeue   bool         // Redis lost this search: queue it again unless it was matched meanwhile
+	Again     bool         // a later run of the search at its watch wait's end (the same ticket only)
+	WatchOver bool         // the search has waited WATCH_WAIT: a watched caller is offered to everyone
 	TokenHash string       // the caller's resume token hash: nothing is done if Redis holds another
 	Addr      string       // the caller's address, as its keyed hash
 }
@@ -59,6 +61,9 @@ type EnqueueResult struct {
 	Language      string   // matched: the language the two share ("": none)
 	PassedOver    bool     // waiting: someone the caller met recently was passed over
 	Skipped       []Waiter // waiting: the users passed over (perhaps one more than once)
+	// WatchHeld (waiting): the caller is watched and waits among watched users only, until
+	// its search is run again with WatchOver. Never told to the user.
+	WatchHeld bool
 	// Ended is the match a new search ended first (a Next): Ended.Ended says there was one,
 	// and its partner must be told. Set whatever the Outcome, except OutcomeMoved.
 	Ended LeaveResult
@@ -91,6 +96,8 @@ type MatchmakerConfig struct {
 	Metrics  *metrics.Metrics
 	// RematchCooldown: two users whose match ended are not paired again for this long
 	RematchCooldown time.Duration
+	// WatchReporters: distinct networks whose counting open reports make an address watched (0: never)
+	WatchReporters int
 }
 
 // Matchmaker owns the shared matchmaking state in Redis: queues, user and match hashes, and
@@ -105,6 +112,7 @@ type Matchmaker struct {
 	keys     store.Keys
 	matchTTL time.Duration
 	cooldown time.Duration
+	watchBy  int
 	now      func() time.Time
 	scripts  *store.ScriptBatcher // every script run of the hub's operations shares round trips through it
 	match    *redis.Script
@@ -119,7 +127,7 @@ type Matchmaker struct {
 func NewMatchmaker(ctx context.Context, rdb redis.UniversalClient, cfg MatchmakerConfig) (*Matchmaker, error) {
 	m := &Matchmaker{
 		Calls: store.Calls{Timeout: cfg.Timeout, Metrics: cfg.Metrics},
-		rdb:   rdb, keys: cfg.Keys, matchTTL: cfg.MatchTTL, cooldown: cfg.RematchCooldown, now: cfg.Now,
+		rdb:   rdb, keys: cfg.Keys, matchTTL: cfg.MatchTTL, cooldown: cfg.RematchCooldown, watchBy: cfg.WatchReporters, now: cfg.Now,
 		scripts: store.NewScriptBatcher(rdb, cfg.Timeout),
 		match:   redis.NewScript(endMatchSource + matchScriptSource),
 		leave:   redis.NewScript(endMatchSource + leaveScriptSource),
@@ -149,6 +157,8 @@ func (m *Matchmaker) Enqueue(ctx context.Context, r EnqueueRequest) (res Enqueue
 		how = "1"
 	case r.Requeue:
 		how = "2"
+	case r.Again:
+		how = "3"
 	}
 	err = m.Call(ctx, "match", func(ctx context.Context) error {
 		for attempt := 1; ; attempt++ {
@@ -160,7 +170,7 @@ func (m *Matchmaker) Enqueue(ctx context.Context, r EnqueueRequest) (res Enqueue
 				m.keys.Prefix(), string(r.Client), string(r.Instance), string(r.Mode), string(r.Match),
 				m.now().UnixMilli(), int64(m.matchTTL/time.Second), how, r.Ticket, r.TokenHash,
 				strings.Join(r.Wish.Interests, "\n"), retry, r.Addr, int64(m.cooldown/time.Second),
-				strings.Join(r.Wish.Languages, "\n"), store.LuaFlag(r.Wish.OnlyLanguage)).StringSlice()
+				strings.Join(r.Wish.Languages, "\n"), store.LuaFlag(r.Wish.OnlyLanguage), m.watchBy, store.LuaFlag(r.WatchOver)).StringSlice()
 			if err != nil {
 				return err
 			}
@@ -195,9 +205,9 @@ func parseOutcome(reply []string) (res EnqueueResult, again bool, err error) {
 	switch {
 	case len(reply) == 1 && reply[0] == "retry":
 		return res, true, nil
-	case len(reply) >= 2 && reply[0] == "waiting" && (len(reply)-2)%3 == 0:
-		res = EnqueueResult{Outcome: OutcomeWaiting, PassedOver: reply[1] == "new"}
-		for i := 2; i < len(reply); i += 3 {
+	case len(reply) >= 3 && reply[0] == "waiting" && (len(reply)-3)%3 == 0:
+		res = EnqueueResult{Outcome: OutcomeWaiting, PassedOver: reply[1] == "new", WatchHeld: reply[2] == "w"}
+		for i := 3; i < len(reply); i += 3 {
 			res.Skipped = append(res.Skipped, Waiter{Client: wire.ClientID(reply[i]), Instance: wire.InstanceID(reply[i+1]), Ticket: reply[i+2]})
 		}
 		return res, false, nil

@@ -20,6 +20,8 @@
 --          '2' when this is a requeue of a search Redis lost: it only goes ahead if Redis has
 --          no live search of the caller (no hash, or idle) or waits with the same ticket;
 --          never over a match someone else has just made.
+--          '3' when this is a later run of the search once the caller's watch wait is over
+--          (ARGV[18]): like '1' (the same ticket only), without widening to the plain queue.
 -- ARGV[9]  ticket: identifies this search of the caller; returned to whoever pops the caller,
 --          so the caller's instance can tell a current match from a stale one
 -- ARGV[10] SHA-256 of the caller's resume token (stored in the user hash)
@@ -34,6 +36,10 @@
 --          interest queues, then its language queues, and (after the fallback) the plain one;
 --          without, in its interest queues, then the plain one (queueKeys)
 -- ARGV[16] '1': only a stranger who shares a language (the plain queue is never used)
+-- ARGV[17] WATCH_REPORTERS: distinct networks whose counting open reports make the caller's
+--          address watched ('0': reports never do; a recent ban always does)
+-- ARGV[18] '1' when the caller's search has waited WATCH_WAIT: a watched caller is offered to
+--          everyone now, and takes from everyone's queues too
 --
 -- No rematch: a live waiting candidate the caller met recently (its id in <prefix>:met:<caller>,
 -- a sorted set of ids scored by the unix ms until which they may not meet again; leave.lua and
@@ -43,6 +49,17 @@
 --
 -- User hash fields: instance, mode, interests, languages, state (waiting | matched | idle),
 --   ticket, fallback ('1': it waits in the plain queue too), since, match, partner, token, addr.
+-- Watched (issue 25): an address is watched while <prefix>:watch:<address hash> (a sorted set,
+-- internal/safety's watch.lua) holds a ban's entry, or counting reports of ARGV[17] distinct
+-- networks, that have not ended: read here on every run (one command; nothing else for a user
+-- who is not watched). A watched caller looks in <prefix>:watched:<mode> first (other watched
+-- users, of any interest or language, except where either side asked for its languages only and
+-- they share none: put back), and waits there; once its wait is over (ARGV[18]) it also looks in
+-- and waits in its usual queues, where anyone finds it. A user who is not watched never looks
+-- in the watched queue. The user hash's `watched` field says where it waits ('w': the watched
+-- queue only, 'W': that one and its usual queues, '0': its usual queues), so a hit takes it out
+-- of all of them; leaveQueues always takes a user out of the watched queue of its mode.
+--
 -- Match hash fields: a, b (user ids; a is the initiator), mode, common, language (the first of
 --   a's languages that b has, or ''), created.
 --
@@ -50,8 +67,10 @@
 -- id ('', '', '' when none ended); the partner is to be told. Then one of
 --   {'matched', partner id, partner instance, partner ticket, partner address hash, shared
 --    language ('' none), common interest 1, ...}
---   {'waiting', 'new' when someone met recently was passed over, else '', then for each user
---    passed over: id, instance, ticket (a user popped from several queues comes more than once)}
+--   {'waiting', 'new' when someone met recently was passed over, else '', 'w' when the caller is
+--    watched and waits among watched users only (its instance runs it again at WATCH_WAIT),
+--    else '', then for each user passed over: id, instance, ticket (a user popped from several
+--    queues comes more than once)}
 --   {'stale'}    (fallback run for a search that has ended)
 --   {'retry'}    (only with ARGV[12]: stale entries were dropped, more may remain; a match
 --                 ended was ended for good, and the next run does not return it again)
@@ -63,6 +82,7 @@
 local prefix, me, inst, mode, mid = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 -- (ttl stays a string: a Lua number handed to redis.call is formatted anew every time)
 local now, ttl, fallback, requeue, ticket, token = ARGV[6], ARGV[7], ARGV[8] == '1', ARGV[8] == '2', ARGV[9], ARGV[10]
+local later, watchOver = fallback or ARGV[8] == '3', ARGV[18] == '1'
 local ukey = KEYS[1]
 
 local function queues(m, ints, langs, plain) return queueKeys(prefix, m, ints, langs, plain) end
@@ -79,7 +99,7 @@ local interests, langs = split(ARGV[11]), split(ARGV[15])
 local prev = redis.call('HMGET', ukey, 'token', 'state', 'mode', 'interests', 'match', 'partner', 'instance', 'ticket', 'languages')
 if prev[1] and prev[1] ~= token then return answer({'moved'}) end
 
-if fallback then
+if later then
   if prev[2] ~= 'waiting' or prev[8] ~= ticket then return answer({'stale'}) end
 elseif requeue then
   if prev[2] == 'matched' or (prev[2] == 'waiting' and prev[8] ~= ticket) then return answer({'stale'}) end
@@ -99,6 +119,25 @@ if prev[2] == 'waiting' and prev[3] then leaveQueues(prefix, me, prev[3], prev[4
 -- the plain queue (anyone): from the start for a search that asks for nothing, after the
 -- fallback for one with interests or languages, never for "only my language"
 local usePlain = (fallback and ARGV[16] ~= '1') or (#interests == 0 and #langs == 0)
+
+-- watched (see the top): bans end latest, so they come first
+local watched, need = false, tonumber(ARGV[17])
+if ARGV[13] ~= '' then
+  local nets, n = {}, 0
+  for _, e in ipairs(redis.call('ZREVRANGEBYSCORE', prefix .. ':watch:' .. ARGV[13], '+inf', '(' .. now, 'LIMIT', 0, 64)) do
+    if string.sub(e, 1, 4) == 'ban:' then watched = true break end
+    local k = string.sub(e, 1, 12)
+    if not nets[k] then nets[k], n = true, n + 1 end
+  end
+  watched = watched or (need > 0 and n >= need)
+end
+local watchedQueue = prefix .. ':watched:' .. mode
+local looks = {} -- where this run looks, in order, and (unless held back) waits
+if watched then looks[1] = watchedQueue end
+local usual = not watched or watchOver
+if usual then
+  for _, q in ipairs(queues(mode, interests, langs, usePlain)) do looks[#looks + 1] = q end
+end
 local budget = 256 -- stale entries dropped per call at most, so one call stays short
 -- Users met recently are put back, and do not count against the budget (a retry would meet
 -- them again): at most maxSkip of them are looked at, then the caller waits.
@@ -106,17 +145,25 @@ local maxSkip = 32
 local metKey, skipped = prefix .. ':met:' .. me, {}
 -- networks are the first 12 characters of an address hash (addrs.go: addressHash)
 local apartKey = prefix .. ':apart:' .. string.sub(ARGV[13], 1, 12)
+local held = {} -- watched users who share no language with a caller where one side asked for that
 local function putBack()
   for _, s in ipairs(skipped) do redis.call('SADD', s[1], s[2]) end
+  for _, s in ipairs(held) do redis.call('SADD', watchedQueue, s) end
 end
-for _, q in ipairs(queues(mode, interests, langs, usePlain)) do
-  while budget > 0 and #skipped < maxSkip do
+local function sharedLanguage(clangs)
+  local theirs = {}
+  for _, l in ipairs(clangs) do theirs[l] = true end
+  for _, l in ipairs(langs) do if theirs[l] then return l end end
+  return ''
+end
+for _, q in ipairs(looks) do
+  while budget > 0 and #skipped + #held < maxSkip do
     local cand = redis.call('SPOP', q)
     if not cand then break end
     budget = budget - 1
     if cand ~= me then
       local ckey = prefix .. ':user:' .. cand
-      local c = redis.call('HMGET', ckey, 'state', 'mode', 'instance', 'interests', 'ticket', 'fallback', 'addr', 'languages')
+      local c = redis.call('HMGET', ckey, 'state', 'mode', 'instance', 'interests', 'ticket', 'fallback', 'addr', 'languages', 'watched', 'only')
       local live = c[1] == 'waiting' and c[2] == mode and c[3]
         and redis.call('EXISTS', prefix .. ':instance:' .. c[3]) == 1
       local metUntil = 0
@@ -127,21 +174,27 @@ for _, q in ipairs(queues(mode, interests, langs, usePlain)) do
       if metUntil > tonumber(now) then
         skipped[#skipped + 1] = {q, cand, c[3], c[5] or ''} -- met recently: it waits on, for someone new
         budget = budget + 1
+      elseif live and q == watchedQueue and (ARGV[16] == '1' or c[10] == '1') and sharedLanguage(split(c[8])) == '' then
+        held[#held + 1] = cand -- it, or the caller, wants its own language: it waits on
+        budget = budget + 1
       elseif live then
         -- a hit: take the partner out of the other queues it waits in (SPOP took it out of
         -- this one; the caller is in none): its interests' and languages', and the plain one
         -- only if it searched there too (a fallback, or nothing asked; a hash without the
         -- flag: maybe)
         local cints, clangs = split(c[4]), split(c[8])
-        for _, cq in ipairs(queues(mode, cints, clangs, c[6] ~= '0' or (#cints == 0 and #clangs == 0))) do
-          if cq ~= q then redis.call('SREM', cq, cand) end
+        if c[9] == 'w' or c[9] == 'W' then
+          if q ~= watchedQueue then redis.call('SREM', watchedQueue, cand) end
+        end
+        if c[9] ~= 'w' then -- 'w': it waited in the watched queue only
+          for _, cq in ipairs(queues(mode, cints, clangs, c[6] ~= '0' or (#cints == 0 and #clangs == 0))) do
+            if cq ~= q then redis.call('SREM', cq, cand) end
+          end
         end
         local mine, common = {}, {}
         for _, i in ipairs(interests) do mine[i] = true end
         for _, i in ipairs(cints) do if mine[i] then common[#common + 1] = i end end
-        local theirs, lang = {}, ''
-        for _, l in ipairs(clangs) do theirs[l] = true end
-        for _, l in ipairs(langs) do if lang == '' and theirs[l] then lang = l end end
+        local lang = sharedLanguage(clangs)
         local commonText = table.concat(common, '\n')
         local mkey = prefix .. ':match:' .. mid
         redis.call('HSET', mkey, 'a', me, 'b', cand, 'mode', mode, 'common', commonText, 'language', lang, 'created', now)
@@ -176,15 +229,16 @@ putBack()
 
 -- a miss: wait in the queues
 redis.call('HSET', ukey, 'instance', inst, 'mode', mode, 'interests', ARGV[11], 'languages', ARGV[15], 'state', 'waiting',
-  'ticket', ticket, 'fallback', (fallback and usePlain) and '1' or '0', 'token', token, 'since', now, 'addr', ARGV[13])
+  'ticket', ticket, 'fallback', (fallback and usePlain) and '1' or '0', 'token', token, 'since', now, 'addr', ARGV[13],
+  'watched', watched and (usual and 'W' or 'w') or '0', 'only', ARGV[16])
 if prev[5] then redis.call('HDEL', ukey, 'match', 'partner') end -- match and partner come and go together
 redis.call('EXPIRE', ukey, ttl)
-for _, q in ipairs(queues(mode, interests, langs, usePlain)) do
+for _, q in ipairs(looks) do
   redis.call('SADD', q, me)
   redis.call('EXPIRE', q, ttl)
 end
 -- (the users passed over are told so by the caller's instance: they wait for someone new too)
-local out = {'waiting', #skipped > 0 and 'new' or ''}
+local out = {'waiting', #skipped > 0 and 'new' or '', (watched and not usual) and 'w' or ''}
 for _, s in ipairs(skipped) do
   out[#out + 1] = s[2]
   out[#out + 1] = s[3]

@@ -350,8 +350,9 @@ func TestParseMatchReplyEnded(t *testing.T) {
 		again   bool
 		invalid bool
 	}{
-		{reply: []string{"P", "i2", "M", "waiting", ""}, want: EnqueueResult{Outcome: OutcomeWaiting, Ended: ended}},
-		{reply: []string{"", "", "", "waiting", "new", "W", "i3", "t"}, want: EnqueueResult{Outcome: OutcomeWaiting, PassedOver: true,
+		{reply: []string{"P", "i2", "M", "waiting", "", ""}, want: EnqueueResult{Outcome: OutcomeWaiting, Ended: ended}},
+		{reply: []string{"", "", "", "waiting", "", "w"}, want: EnqueueResult{Outcome: OutcomeWaiting, WatchHeld: true}},
+		{reply: []string{"", "", "", "waiting", "new", "", "W", "i3", "t"}, want: EnqueueResult{Outcome: OutcomeWaiting, PassedOver: true,
 			Skipped: []Waiter{{Client: "W", Instance: "i3", Ticket: "t"}}}},
 		{reply: []string{"P", "i2", "M", "matched", "Q", "i1", "tq", "addr", "pt", "music"}, want: EnqueueResult{Outcome: OutcomeMatched,
 			Partner: wire.Peer{ID: "Q", Instance: "i1", Addr: "addr"}, PartnerTicket: "tq", Language: "pt", Common: []string{"music"}, Ended: ended}},
@@ -360,6 +361,7 @@ func TestParseMatchReplyEnded(t *testing.T) {
 		{reply: []string{"P", "i2", "M", "retry"}, want: EnqueueResult{Ended: ended}, again: true},
 		{reply: []string{"", "", "", "moved"}, want: EnqueueResult{Outcome: OutcomeMoved}},
 		{reply: []string{"waiting", ""}, invalid: true},
+		{reply: []string{"", "", "", "waiting", ""}, invalid: true}, // no watched slot
 		{reply: []string{"P", "i2", "M", "matched", "Q"}, invalid: true},
 		{reply: []string{"P", "i2", "M", "matched", "Q", "i1", "tq", "addr"}, invalid: true}, // no language slot
 	} {

@@ -46,7 +46,7 @@ func (h *Hub) FindMatch(s *session.Session, mode wire.Mode, wish wire.Wish, pow 
 	}
 	res, err := h.mm.Enqueue(h.ctx, EnqueueRequest{
 		Client: s.ID, Instance: h.cfg.Self, Mode: mode, Wish: wish,
-		Match: mid, Ticket: ticket, TokenHash: s.Token(), Addr: s.Addr,
+		Match: mid, Ticket: ticket, TokenHash: s.Token(), Addr: s.Addr, WatchOver: h.cfg.WatchWait == 0,
 	})
 	if err != nil {
 		h.log.Warn("find_match failed", "client", s.ID, "err", err)
@@ -80,6 +80,11 @@ func (h *Hub) applyEnqueue(s *session.Session, ticket string, mid wire.MatchID, 
 			h.record(s.PassedOver(ticket, searching))
 		}
 		h.tellPassedOver(s, res.Skipped)
+		if res.WatchHeld {
+			s.HoldForWatch(ticket, h.cfg.WatchWait, func(after time.Duration) func() bool {
+				return time.AfterFunc(after, func() { h.runWatch(s, ticket) }).Stop
+			})
+		}
 	case OutcomeMatched:
 		h.applyOwnMatch(s, ticket, mid, mode, res)
 	case OutcomeMoved:
@@ -114,9 +119,17 @@ func (h *Hub) runFallback(s *session.Session, ticket string) {
 	h.searchAgain(s, ticket, EnqueueRequest{Fallback: true})
 }
 
-// searchAgain runs a user's current search once more, as the interest fallback or as the
-// requeue of a search Redis lost (the flags in how), if it is still the current search.
-// Called with the op lock held.
+// runWatch re-runs the match for a watched user still waiting after WATCH_WAIT: it is offered
+// to everyone now (and takes from everyone's queues).
+func (h *Hub) runWatch(s *session.Session, ticket string) {
+	s.LockOps()
+	defer s.UnlockOps()
+	h.searchAgain(s, ticket, EnqueueRequest{Again: true, WatchOver: true})
+}
+
+// searchAgain runs a user's current search once more, as the interest fallback, as the end of
+// a watched user's wait, or as the requeue of a search Redis lost (the flags in how), if it is
+// still the current search. Called with the op lock held.
 func (h *Hub) searchAgain(s *session.Session, ticket string, how EnqueueRequest) {
 	mid := wire.MatchID(wire.NewID())
 	mode, wish, current, fx := s.SearchAgain(ticket, mid)
@@ -124,9 +137,15 @@ func (h *Hub) searchAgain(s *session.Session, ticket string, how EnqueueRequest)
 	if !current {
 		return
 	}
+	if _, since, ok := s.WaitingSince(); ok {
+		waited := h.now().Sub(since)
+		how.WatchOver = how.WatchOver || waited >= h.cfg.WatchWait
+		// the end of a watch wait after the interest fallback's time widens as that would have
+		how.Fallback = how.Fallback || how.Again && wish.FallsBack() && h.cfg.InterestFallback > 0 && waited >= h.cfg.InterestFallback
+	}
 	res, err := h.mm.Enqueue(h.ctx, EnqueueRequest{
-		Client: s.ID, Instance: h.cfg.Self, Mode: mode, Wish: wish,
-		Match: mid, Ticket: ticket, Fallback: how.Fallback, Requeue: how.Requeue, TokenHash: s.Token(), Addr: s.Addr,
+		Client: s.ID, Instance: h.cfg.Self, Mode: mode, Wish: wish, Match: mid, Ticket: ticket, TokenHash: s.Token(), Addr: s.Addr,
+		Fallback: how.Fallback, Requeue: how.Requeue, Again: how.Again && !how.Fallback, WatchOver: how.WatchOver,
 	})
 	if err != nil {
 		h.log.Warn("searching again failed; the user stays where it waits", "client", s.ID, "err", err)

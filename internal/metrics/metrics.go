@@ -25,6 +25,7 @@ type Metrics struct {
 	Clients        prometheus.Gauge
 	Waiting        *prometheus.GaugeVec
 	LanguageQueues *prometheus.GaugeVec // mode, language: one of wire.Languages
+	WatchedQueues  *prometheus.GaugeVec // mode
 	Matches        *prometheus.CounterVec
 	MatchWait      prometheus.Histogram
 	Relayed        *prometheus.CounterVec
@@ -64,7 +65,7 @@ var (
 	disconnectCause = []string{"client_closed", "dropped", "server_closed", "too_large", "slow_message", "unfinished_cap", "ip_cap", "http_ip_cap"}
 	redisOps        = []string{"match", "leave", "expire_hold", "resume", "detach", "user_route", "user_states", "match_of",
 		"match_states", "alive", "heartbeat", "deregister", "online", "refresh", "load", "publish", "conns", "instances",
-		"report", "ban_of", "reports", "ban", "dismiss", "lift", "bans", "opened", "open_rate", "language_queues"}
+		"report", "ban_of", "reports", "ban", "dismiss", "lift", "bans", "opened", "open_rate", "language_queues", "watched_queues"}
 	callCandidates = append(append([]string{}, wire.CandidateTypes...), "none")
 
 	// BanSources: who banned (report reasons are wire.ReportReasons).
@@ -83,6 +84,9 @@ func NewMetrics() *Metrics {
 		LanguageQueues: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "language_queue_length",
 			Help: "Users waiting in a language's queue, cluster-wide, as this instance last read Redis, by mode and language (the server's fixed list)."},
 			[]string{"mode", "language"}),
+		WatchedQueues: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "watched_queue_length",
+			Help: "Watched users waiting among each other (before WATCH_WAIT), cluster-wide, as this instance last read Redis, by mode."},
+			[]string{"mode"}),
 		Matches: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "matches_total",
 			Help: "Matches made by this instance, by kind: interest (shared an interest), language (shared a language, no interest) or random."}, []string{"kind"}),
 		MatchWait: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "match_wait_seconds",
@@ -127,12 +131,13 @@ func NewMetrics() *Metrics {
 			Help:    "Proof-of-work challenges issued with hello, by their range as a multiple of POW_MAX_NUMBER (1: the base; more for an address opening over POW_FREE_RATE connections a minute).",
 			Buckets: []float64{1, 2, 4, 16, 64, 256, 1024, 4096}}),
 	}
-	m.Registry.MustRegister(m.Clients, m.Waiting, m.LanguageQueues, m.Matches, m.MatchWait, m.Relayed, m.Dropped, m.RateLimited,
+	m.Registry.MustRegister(m.Clients, m.Waiting, m.LanguageQueues, m.WatchedQueues, m.Matches, m.MatchWait, m.Relayed, m.Dropped, m.RateLimited,
 		m.Resumes, m.PartnerLeft, m.Reconciled, m.Disconnects, m.RedisErrors, m.RedisDuration, m.InstancesAlive, m.Calls, m.CallSetup,
 		m.Reports, m.Bans, m.BannedConnections, m.PowRefused, m.PowPrice,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, mode := range []wire.Mode{wire.ModeVideo, wire.ModeText} {
 		m.Waiting.WithLabelValues(string(mode))
+		m.WatchedQueues.WithLabelValues(string(mode))
 		for _, lang := range wire.Languages {
 			m.LanguageQueues.WithLabelValues(string(mode), lang)
 		}

@@ -7,7 +7,7 @@
 -- ARGV[2]  'ban', 'dismiss', 'lift' or 'reporter'
 -- ARGV[3]  the report id ('ban', 'dismiss'), the ban id ('lift') or the reporter's label ('reporter')
 -- for 'ban': ARGV[4] a fresh ban id, ARGV[5] until (unix ms), ARGV[6] reason, ARGV[7] now (unix ms),
---            ARGV[8] the longest ban, seconds
+--            ARGV[8] the longest ban, seconds, ARGV[9] WATCH_AFTER_BAN, ms (watch.lua)
 -- for 'reporter': ARGV[4] how many reports to dismiss at most in this run, ARGV[5] seconds to
 --            restrict the reporter for (0: not), ARGV[6] now (unix ms)
 --
@@ -26,6 +26,10 @@ if op == 'lift' then
   if b[1] == id then
     redis.call('DEL', ban)
     if b[2] == 'auto' then
+      -- its reports no longer keep the address watched either (watch.lua: the same members)
+      for _, m in ipairs(redis.call('ZRANGE', prefix .. ':counted:' .. addr, 0, -1)) do
+        redis.call('ZREM', prefix .. ':watch:' .. addr, m)
+      end
       redis.call('DEL', prefix .. ':counted:' .. addr)
       local history = prefix .. ':banhistory:' .. addr
       if redis.call('DECR', history) <= 0 then redis.call('DEL', history) end
@@ -34,6 +38,7 @@ if op == 'lift' then
   redis.call('DEL', KEYS[1])
   redis.call('ZREM', prefix .. ':bans', id)
   redis.call('ZREM', prefix .. ':netban:' .. net(addr), id)
+  redis.call('ZREM', prefix .. ':watch:' .. addr, 'ban:' .. id) -- a lifted ban was a mistake: no watching after it
   return {'lifted', addr}
 end
 
@@ -71,4 +76,5 @@ keepFor(prefix .. ':bans', tonumber(ARGV[8]))
 local netban = prefix .. ':netban:' .. net(addr)
 redis.call('ZADD', netban, untilMs, banID)
 keepFor(netban, seconds)
+watch(addr, 'ban:' .. banID, untilMs + tonumber(ARGV[9]), now)
 return {'banned', addr}

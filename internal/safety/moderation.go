@@ -40,6 +40,7 @@ type OpenReport struct {
 	Evidence        string          `json:"evidence"`         // kept | none | no_room | trimmed
 	Frame           string          `json:"frame"`
 	Chat            []wire.ChatLine `json:"chat"`
+	Watched         Watch           `json:"watched"` // the reported address's standing now (watch.go)
 	reportedAddr    string
 }
 
@@ -143,12 +144,14 @@ func (sf *Safety) addCounts(ctx context.Context, reports []OpenReport) error {
 	counted := make([]*redis.StringSliceCmd, len(reports))
 	byReporter := make([]*redis.IntCmd, len(reports))
 	users := make([]*redis.IntCmd, len(reports))
+	watched := make([]*redis.ZSliceCmd, len(reports))
 	since := strconv.FormatInt(sf.now().Add(-sf.cfg.AutobanWindow).UnixMilli(), 10)
 	_, err := sf.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, r := range reports {
 			counted[i] = p.ZRangeByScore(ctx, sf.Keys.Counted(r.reportedAddr), &redis.ZRangeBy{Min: "(" + since, Max: "+inf"})
 			byReporter[i] = p.ZCard(ctx, sf.Keys.ReportsBy(r.Reporter))
 			users[i] = p.PFCount(ctx, sf.usersKeys(r.reportedAddr)...)
+			watched[i] = sf.readWatch(ctx, p, r.reportedAddr)
 		}
 		return nil
 	})
@@ -159,6 +162,7 @@ func (sf *Safety) addCounts(ctx context.Context, reports []OpenReport) error {
 		}
 		reports[i].Reporters, reports[i].ReporterReports = len(networks), int(byReporter[i].Val())
 		reports[i].ReportedUsers = users[i].Val()
+		reports[i].Watched = watchFrom(watched[i].Val(), sf.cfg.WatchReporters)
 	}
 	return err
 }
@@ -205,7 +209,7 @@ func (sf *Safety) BanReported(ctx context.Context, reportID string, d time.Durat
 	b := Ban{ID: wire.NewID(), Until: now.Add(min(d, MaxBan)), Reason: reason, Source: "moderator", Created: now}
 	err := sf.Call(ctx, "ban", func(ctx context.Context) error {
 		reply, err := sf.ban.Run(ctx, sf.rdb, []string{sf.Keys.Report(reportID)}, sf.Keys.Prefix(), "ban", reportID,
-			b.ID, b.Until.UnixMilli(), reason, now.UnixMilli(), int64(MaxBan/time.Second)).StringSlice()
+			b.ID, b.Until.UnixMilli(), reason, now.UnixMilli(), int64(MaxBan/time.Second), sf.cfg.WatchAfterBan.Milliseconds()).StringSlice()
 		if err != nil {
 			return err
 		}
@@ -366,18 +370,21 @@ func (sf *Safety) bansOf(ctx context.Context, zs []redis.Z) ([]*Ban, error) {
 		return nil, err
 	}
 	recs := make([]*redis.MapStringStringCmd, len(zs))
+	watched := make([]*redis.FloatCmd, len(zs))
 	if _, err := sf.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i := range zs {
+		for i, z := range zs {
 			recs[i] = p.HGetAll(ctx, sf.Keys.Ban(addrs[i].Val()))
+			watched[i] = p.ZScore(ctx, sf.Keys.Watch(addrs[i].Val()), watchBanPrefix+z.Member.(string))
 		}
 		return nil
-	}); err != nil {
+	}); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, err
 	}
 	out := make([]*Ban, len(zs))
 	for i, rec := range recs {
 		if v := rec.Val(); v["id"] == zs[i].Member.(string) {
 			out[i] = banFrom(addrs[i].Val(), v)
+			out[i].WatchedUntil = watchedUntil(watched[i])
 		}
 	}
 	return out, nil

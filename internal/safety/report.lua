@@ -23,6 +23,8 @@
 --          to it, or its own page said its video call connected
 -- ARGV[25] '1' when the report carries evidence (a still, or a line of the reported user's)
 -- ARGV[26] AUTOBAN_MIN_CONVERSATION, ms      ARGV[27] AUTOBAN_REPORTER_AGE, ms
+-- ARGV[28] WATCH_AFTER_BAN, ms: an automatic ban keeps the address watched this long after it
+--          ends; a report that counts keeps it watched while it is open (watch.lua)
 --
 -- A report counts towards the automatic ban only when all of these hold (else `why` says which
 -- did not): the reporter's network is not the reported one's (shared_address); the reporter's
@@ -113,6 +115,7 @@ if reportedAddr == '' then return {'stored', 0, '0', evidence} end
 local countedKey = prefix .. ':counted:' .. reportedAddr
 if counts then
   redis.call('ZADD', countedKey, now, mynet .. ':' .. rid)
+  watch(reportedAddr, mynet .. ':' .. rid, now + ttl * 1000, now)
 end
 redis.call('ZREMRANGEBYSCORE', countedKey, '-inf', now - window)
 local members, nets, count = redis.call('ZRANGE', countedKey, 0, -1), {}, 0
@@ -153,4 +156,5 @@ keepFor(prefix .. ':bans', tonumber(ARGV[18]))
 local netban = prefix .. ':netban:' .. net(reportedAddr)
 redis.call('ZADD', netban, untilMs, id)
 keepFor(netban, math.ceil(seconds))
+watch(reportedAddr, 'ban:' .. id, untilMs + tonumber(ARGV[28]), now)
 return {'stored', count, '1', evidence, id, untilMs, reason}

@@ -119,6 +119,9 @@ local function dropReport(id, label)
   end
   if r[2] and r[3] and r[4] and r[5] then
     for _, p in ipairs(parted(r[2], r[3], r[4], r[5])) do redis.call('ZREM', p[1], p[2]) end
-    if r[5] ~= '' then redis.call('ZREM', prefix .. ':counted:' .. r[5], net(r[4]) .. ':' .. id) end
+    if r[5] ~= '' then
+      redis.call('ZREM', prefix .. ':counted:' .. r[5], net(r[4]) .. ':' .. id)
+      redis.call('ZREM', prefix .. ':watch:' .. r[5], net(r[4]) .. ':' .. id) -- watch.lua
+    end
   end
 end

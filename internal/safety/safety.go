@@ -36,6 +36,9 @@ var reportScriptSource string
 //go:embed ban.lua
 var banScriptSource string
 
+//go:embed watch.lua
+var watchLibSource string
+
 // Config is what reports and bans need of the instance's configuration.
 type Config struct {
 	ReportTTL        time.Duration // a report, its evidence, and the reported pair kept apart
@@ -47,6 +50,8 @@ type Config struct {
 	AutobanDuration  time.Duration // the first automatic ban; each further one in 30 days doubles it
 	MinConversation  time.Duration // a report counts only of a conversation at least this long
 	ReporterAge      time.Duration // and only from a network first seen at least this long ago
+	WatchReporters   int           // distinct networks whose counting open reports make an address watched (0: never)
+	WatchAfterBan    time.Duration // an address stays watched this long after a ban of it ends
 	Secret           []byte        // BAN_SECRET: the key of every address hash and label
 }
 
@@ -83,7 +88,8 @@ type Parts struct {
 // New creates the store.
 func New(cfg Config, p Parts) *Safety {
 	return &Safety{Calls: p.Calls, rdb: p.Redis, Keys: p.Keys, cfg: cfg, now: p.Now,
-		report: redis.NewScript(reportsLibSource + reportScriptSource), ban: redis.NewScript(reportsLibSource + banScriptSource)}
+		report: redis.NewScript(reportsLibSource + watchLibSource + reportScriptSource),
+		ban:    redis.NewScript(reportsLibSource + watchLibSource + banScriptSource)}
 }
 
 // AddrHash is the keyed hash Redis knows an address key by (addrs.go: AddressHash).
@@ -153,6 +159,8 @@ type Ban struct {
 	Source  string // auto | moderator
 	Created time.Time
 	Why     *BanWhy // an automatic ban's reports, as they were
+	// WatchedUntil: the address stays watched after the ban until then (zero: not; watch.go)
+	WatchedUntil time.Time
 }
 
 // Frame is the banned event that tells the banned user (its end and reason, nothing else).
@@ -212,7 +220,7 @@ func (sf *Safety) File(ctx context.Context, r Report) (Filed, error) {
 			sf.cfg.AutobanWindow.Milliseconds(), autoban, int64(sf.cfg.AutobanDuration/time.Second),
 			int64(MaxBan/time.Second), banID, sf.cfg.EvidenceMax, sf.ReporterLabel(r.ReporterAddr), sf.cfg.ReportsMax,
 			r.Conversation.Length.Milliseconds(), Bit(r.Conversation.Exchange), Bit(hasEvidence(r.ReportRequest)),
-			sf.cfg.MinConversation.Milliseconds(), sf.cfg.ReporterAge.Milliseconds()).Slice()
+			sf.cfg.MinConversation.Milliseconds(), sf.cfg.ReporterAge.Milliseconds(), sf.cfg.WatchAfterBan.Milliseconds()).Slice()
 		if err != nil {
 			return err
 		}

@@ -45,6 +45,7 @@ type Session struct {
 	early        []earlyFrame // frames for pendingMatch that came before the match applied
 	waitStart    time.Time
 	stopFallback func() bool
+	stopWatch    func() bool  // the run that offers a watched search to everyone (watch.go)
 	everQueued   bool         // the user has a hash in Redis to forget at the end
 	metRecently  bool         // the current search passed over, or was passed over by, someone met recently
 	callReported wire.MatchID // the match whose rtc_stats this user sent
@@ -116,20 +117,13 @@ func (s *Session) end(reason string, forget bool) *Ended {
 	default:
 		e.Was = PhaseIdle
 	}
-	s.cancelFallback()
+	s.stopTimers()
 	s.toIdle()
 	s.early = nil
 	if !e.NeedsRedis() {
 		return nil
 	}
 	return e
-}
-
-func (s *Session) cancelFallback() {
-	if s.stopFallback != nil {
-		s.stopFallback()
-		s.stopFallback = nil
-	}
 }
 
 // beginSearch ends the current conversation ("next") and starts a search: ticket names it,
@@ -236,7 +230,7 @@ func (s *Session) matchedBy(f Found, from wire.Peer, mode wire.Mode) Effects {
 }
 
 func (s *Session) matched(f Found, partner wire.Peer, initiator bool) Effects {
-	s.cancelFallback()
+	s.stopTimers()
 	s.phase, s.partner, s.match, s.initiator = PhaseMatched, partner, f.Match, initiator
 	s.talk = talk{started: s.now()}
 	s.early = nil
@@ -336,7 +330,7 @@ func (s *Session) held() Effects {
 // moved: the identity lives on another socket or instance now; this session has nothing
 // left to do anywhere.
 func (s *Session) moved() Effects {
-	s.cancelFallback()
+	s.stopTimers()
 	s.phase = PhaseMoved
 	return Effects{}
 }

@@ -40,7 +40,7 @@ func (k Keys) LanguageInterestQueue(m wire.Mode, lang, interest string) string {
 }
 
 // Queues are all the queues a search of mode m for wish may wait in, the plain one included
-// (it waits there after the fallback), as match.lua's queueKeys names them.
+// (it waits there after the fallback) and the watched one, as match.lua's queueKeys names them.
 func (k Keys) Queues(m wire.Mode, wish wire.Wish) []string {
 	var qs []string
 	for _, l := range wish.Languages {
@@ -54,8 +54,14 @@ func (k Keys) Queues(m wire.Mode, wish wire.Wish) []string {
 			qs = append(qs, k.InterestQueue(m, i))
 		}
 	}
-	return append(qs, k.Queue(m))
+	return append(qs, k.Queue(m), k.WatchedQueue(m))
 }
+
+// WatchedQueue is where watched users of mode m wait (match.lua: watchedQueue); Watch is the
+// sorted set that makes an address (its keyed hash) watched: its counting open reports and its
+// recent bans, each scored by when it stops counting (internal/safety's watch.go).
+func (k Keys) WatchedQueue(m wire.Mode) string { return k.prefix + ":watched:" + string(m) }
+func (k Keys) Watch(addrHash string) string    { return k.prefix + ":watch:" + addrHash }
 
 func (k Keys) Channel(id wire.InstanceID) string { return "signals:{" + string(id) + "}" }
 

@@ -165,6 +165,8 @@ type BanView struct {
 	Source  string      `json:"source"`
 	Created time.Time   `json:"created"`
 	Why     *banWhyView `json:"why,omitempty"`
+	// WatchedUntil: after the ban ends its address stays watched until then (issue 25; absent: not)
+	WatchedUntil time.Time `json:"watched_until,omitzero"`
 }
 
 type banWhyView struct {
@@ -183,6 +185,9 @@ type banWhyReportView struct {
 
 func viewOf(b safety.Ban) BanView {
 	v := BanView{ID: b.ID, Until: b.Until.UTC(), Reason: b.Reason, Source: b.Source, Created: b.Created.UTC()}
+	if b.WatchedUntil.After(b.Until) {
+		v.WatchedUntil = b.WatchedUntil.UTC()
+	}
 	if b.Why != nil {
 		v.Why = &banWhyView{Reporters: b.Why.Reporters, Reports: make([]banWhyReportView, len(b.Why.Reports))}
 		for i, r := range b.Why.Reports {

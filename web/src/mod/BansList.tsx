@@ -81,6 +81,14 @@ export function BansList({ bans, busy, onLift }: BansListProps) {
               <dd>
                 <time dateTime={ban.created}>{formatDateTime(ban.created)}</time>
               </dd>
+              {ban.watched_until && (
+                <>
+                  <dt>{t('bans.watchedUntil')}</dt>
+                  <dd data-testid="watched-until">
+                    <time dateTime={ban.watched_until}>{formatDateTime(ban.watched_until)}</time>
+                  </dd>
+                </>
+              )}
             </dl>
             <button type="button" onClick={() => onLift(ban.id)} disabled={busy === ban.id} aria-describedby={`${id}-facts`}>
               {t('bans.lift')}

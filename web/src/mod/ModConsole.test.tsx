@@ -104,6 +104,7 @@ const report = (id: string, extra: Partial<ModReport> = {}): ModReport => ({
   shared_address: false,
   shared: 'none',
   reported_users: 3,
+  watched: { now: false, why: [] },
   evidence: 'kept',
   frame: 'data:image/jpeg;base64,/9j/AAAA',
   chat: [
@@ -186,6 +187,7 @@ describe('the moderator console', { timeout: 20_000 }, () => {
     expect(first.getByTestId('shared-address')).toHaveTextContent('No: another network');
     expect(first.getByTestId('shared-address')).not.toHaveClass('warn');
     expect(first.getByTestId('reported-users')).toHaveTextContent('3');
+    expect(first.getByTestId('watched')).toHaveTextContent('No');
     // nothing to confirm: the ban goes at once
     expect(first.queryByRole('checkbox', { name: /ban everyone on this address anyway/ })).not.toBeInTheDocument();
     expect(first.getByText('showed nudity on camera')).toHaveAttribute('dir', 'auto');
@@ -380,6 +382,29 @@ describe('the moderator console', { timeout: 20_000 }, () => {
     await user.click(card.getByRole('checkbox', { name: /ban everyone on this address anyway/ }));
     await user.click(card.getByRole('button', { name: 'Ban' }));
     await waitFor(() => expect(server.requests.at(-1)).toMatchObject({ method: 'POST', path: '/mod/api/reports/R6/ban' }));
+  });
+
+  it("a report shows whether its reported address is watched, why and until when; a ban, until when its address stays watched after it", async () => {
+    server.reports = [
+      report('R1', { watched: { now: true, why: ['reports', 'ban'], until: '2031-01-08T12:00:00Z' } }),
+      report('R0', { watched: { now: false, why: [] } }),
+    ];
+    server.bans = [
+      { id: 'B1', until: '2031-01-02T00:00:00Z', reason: 'insults', source: 'moderator', created: '2031-01-01T00:00:00Z', watched_until: '2031-02-01T00:00:00Z' },
+      { id: 'B2', until: '2031-01-03T00:00:00Z', reason: 'spam', source: 'moderator', created: '2031-01-01T00:00:00Z' },
+    ];
+    const user = renderConsole();
+    await signIn(user);
+    const cards = await screen.findAllByTestId('report-card');
+    const format = (iso: string) => new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
+    const watched = within(cards[0]).getByTestId('watched');
+    expect(watched).toHaveTextContent(`Yes, until ${format('2031-01-08T12:00:00Z')}: open reports that count, a recent ban`);
+    expect(watched).toHaveClass('warn');
+    expect(within(cards[1]).getByTestId('watched')).toHaveTextContent('No');
+    const bans = screen.getAllByTestId('ban');
+    expect(within(bans[0]).getByTestId('watched-until')).toHaveTextContent(format('2031-02-01T00:00:00Z'));
+    expect(within(bans[0]).getByText('Watched after it ends, until')).toBeInTheDocument();
+    expect(within(bans[1]).queryByTestId('watched-until')).not.toBeInTheDocument();
   });
 
   it('every ban: found by reason and source, a page at a time; an automatic one shows the reports that made it', async () => {

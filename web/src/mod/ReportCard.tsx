@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { REPORT_REASONS, type ReportReason } from '../protocol';
-import { BAN_DURATIONS, WHY_CODES, type BanDuration, type ModReport, type WhyCode } from './api';
+import { BAN_DURATIONS, WHY_CODES, type BanDuration, type ModReport, type ModWatch, type WhyCode } from './api';
 import { useDateTime, useSeconds } from './useDateTime';
 
 export interface ReportCardProps {
@@ -22,6 +22,23 @@ const JPEG = 'data:image/jpeg;base64,';
 
 const isReason = (value: string): value is ReportReason => (REPORT_REASONS as readonly string[]).includes(value);
 const isWhy = (value: string): value is WhyCode => (WHY_CODES as readonly string[]).includes(value);
+const isWatchWhy = (value: string): value is 'reports' | 'ban' => value === 'reports' || value === 'ban';
+
+/** Whether the reported address is watched now, why, and until when. */
+function WatchFacts({ watch }: { watch?: ModWatch }) {
+  const { t } = useTranslation('mod');
+  const formatDateTime = useDateTime();
+  if (!watch) return null;
+  const why = watch.why.map((code) => (isWatchWhy(code) ? t(`reports.watchedWhy.${code}`) : code)).join(', ');
+  return (
+    <>
+      <dt>{t('reports.watched')}</dt>
+      <dd data-testid="watched" className={watch.now ? 'warn' : 'muted'}>
+        {watch.now && watch.until ? t('reports.watchedYes', { until: formatDateTime(watch.until), why }) : t('reports.watchedNo')}
+      </dd>
+    </>
+  );
+}
 
 /** One open report: what happened, the evidence, and what the moderator does about it. */
 export function ReportCard({ report, index, busy, onBan, onDismiss, onOnlyReporter }: ReportCardProps) {
@@ -87,6 +104,7 @@ export function ReportCard({ report, index, busy, onBan, onDismiss, onOnlyReport
         </dd>
         <dt>{t('reports.users')}</dt>
         <dd data-testid="reported-users">{number.format(report.reported_users)}</dd>
+        <WatchFacts watch={report.watched} />
         <dt>{t('reports.note')}</dt>
         <dd dir="auto" className={report.note ? undefined : 'muted'}>
           {report.note || t('reports.noNote')}

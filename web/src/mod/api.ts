@@ -51,6 +51,20 @@ export interface ModReport {
   frame: string;
   /** As the reporter saw it: "stranger" is the reported user. */
   chat: ReportChatLine[];
+  /** The reported address's standing now (absent from a server before watched users). */
+  watched?: ModWatch;
+}
+
+/**
+ * Whether an address is watched (matched with other watched users first, with everyone
+ * else only after a longer wait), why, and until when what is there now keeps it so.
+ * The user is never told.
+ */
+export interface ModWatch {
+  now: boolean;
+  why: ('reports' | 'ban' | (string & {}))[];
+  /** RFC 3339; absent when not watched. */
+  until?: string;
 }
 
 /** A report that counted towards an automatic ban, as it was then. */
@@ -72,6 +86,8 @@ export interface ModBan {
   created: string;
   /** An automatic ban: the networks whose reports counted, and those reports. */
   why?: { reporters: number; reports: BanWhyReport[] };
+  /** RFC 3339: after the ban ends its address stays watched until then (absent: not). */
+  watched_until?: string;
 }
 
 /** A reporter and its open reports, as GET /mod/api/reporters lists the busiest. */
