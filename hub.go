@@ -368,7 +368,7 @@ func (h *Hub) route(inst wire.InstanceID, env *envelope.Envelope, sender string)
 // handleEnvelope applies a message for a local user. It never blocks.
 func (h *Hub) handleEnvelope(env envelope.Envelope) {
 	if env.Kind == envelope.KindBan {
-		h.closeBanned(safety.Ban{Addr: env.Addr, Until: env.Until, Reason: env.Reason})
+		h.closeBanned(safety.Ban{Addr: env.Addr, Until: env.Until, Reason: env.Reason}, env.To, env.Frame)
 		return
 	}
 	s := h.lookup(env.To)
@@ -403,12 +403,17 @@ func (h *Hub) handleEnvelope(env envelope.Envelope) {
 	}
 }
 
-// closeBanned tells every local user of a banned address so and closes its socket with 4003.
-func (h *Hub) closeBanned(ban safety.Ban) {
+// closeBanned tells every local user of a banned address so and closes its socket with 4003;
+// the banned user (user, if it is here) is sent its own frame, which holds the appeal token.
+func (h *Hub) closeBanned(ban safety.Ban, user wire.ClientID, own []byte) {
 	frame := ban.Frame()
 	for _, s := range h.snapshot() {
 		if s.Addr == ban.Addr {
-			s.Out.Send(frame)
+			if user != "" && s.ID == user && len(own) > 0 {
+				s.Out.Send(own)
+			} else {
+				s.Out.Send(frame)
+			}
 			s.Out.Close(wire.CloseBanned, "banned")
 		}
 	}

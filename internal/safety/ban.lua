@@ -7,14 +7,16 @@
 -- ARGV[2]  'ban', 'dismiss', 'lift' or 'reporter'
 -- ARGV[3]  the report id ('ban', 'dismiss'), the ban id ('lift') or the reporter's label ('reporter')
 -- for 'ban': ARGV[4] a fresh ban id, ARGV[5] until (unix ms), ARGV[6] reason, ARGV[7] now (unix ms),
---            ARGV[8] the longest ban, seconds
+--            ARGV[8] the longest ban, seconds, ARGV[9] the hash of the ban's appeal token (appeals.go)
 -- for 'reporter': ARGV[4] how many reports to dismiss at most in this run, ARGV[5] seconds to
 --            restrict the reporter for (0: not), ARGV[6] now (unix ms)
 --
 -- A report that is acted on is deleted with its evidence, and no longer counts towards an
--- automatic ban. Lifting an automatic ban undoes it: the reports that made it count no more
--- and it does not double the next one. Returns one of
---   {'banned', address hash}   {'dismissed'}   {'lifted', address hash}   {'unknown'}
+-- automatic ban; a ban keeps its report, as the moderator saw it, in the ban's appeal record
+-- until the ban ends or its appeal is decided. Lifting a ban deletes its appeal. Lifting an
+-- automatic ban undoes it: the reports that made it count no more and it does not double the
+-- next one. Returns one of
+--   {'banned', address hash, the banned user's id}   {'dismissed'}   {'lifted', address hash}   {'unknown'}
 --   {'reporter', reports dismissed, '1' when more are left}
 local op, id = ARGV[2], ARGV[3]
 
@@ -31,7 +33,8 @@ if op == 'lift' then
       if redis.call('DECR', history) <= 0 then redis.call('DEL', history) end
     end
   end
-  redis.call('DEL', KEYS[1])
+  redis.call('DEL', KEYS[1], prefix .. ':appeal:' .. id)
+  redis.call('ZREM', prefix .. ':appeals', id)
   redis.call('ZREM', prefix .. ':bans', id)
   redis.call('ZREM', prefix .. ':netban:' .. net(addr), id)
   return {'lifted', addr}
@@ -49,6 +52,7 @@ end
 
 local addr = redis.call('HGET', KEYS[1], 'reported_addr')
 if not addr then return {'unknown'} end
+local report = op == 'ban' and redis.call('HMGET', KEYS[1], 'reported', 'reason', 'note', 'label', 'created', 'conversation', 'evidence', 'frame', 'chat')
 dropReport(id, nil)
 if op == 'dismiss' then return {'dismissed'} end
 
@@ -57,7 +61,8 @@ local seconds = math.ceil((untilMs - now) / 1000)
 local ban = prefix .. ':ban:' .. addr
 local old = redis.call('HGET', ban, 'id')
 if old then
-  redis.call('DEL', prefix .. ':banrec:' .. old)
+  redis.call('DEL', prefix .. ':banrec:' .. old, prefix .. ':appeal:' .. old)
+  redis.call('ZREM', prefix .. ':appeals', old)
   redis.call('ZREM', prefix .. ':bans', old)
   redis.call('ZREM', prefix .. ':netban:' .. net(addr), old)
 end
@@ -71,4 +76,10 @@ keepFor(prefix .. ':bans', tonumber(ARGV[8]))
 local netban = prefix .. ':netban:' .. net(addr)
 redis.call('ZADD', netban, untilMs, banID)
 keepFor(netban, seconds)
-return {'banned', addr}
+-- the appeal record (appeals.go): the token's hash and the report; it ends with the ban
+local appeal = prefix .. ':appeal:' .. banID
+redis.call('HSET', appeal, 'token', ARGV[9], 'report_reason', report[2] or '', 'note', report[3] or '',
+  'reporter', report[4] or '', 'report_created', report[5] or '', 'conversation', report[6] or '',
+  'evidence', report[7] or '', 'frame', report[8] or '', 'chat', report[9] or '[]')
+redis.call('EXPIRE', appeal, seconds)
+return {'banned', addr, report[1] or ''}

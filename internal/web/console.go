@@ -77,6 +77,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("POST /mod/api/reporters/{label}/dismiss", c.authorized(c.dismissReporter))
 	mux.Handle("GET /mod/api/bans", c.authorized(c.listBans))
 	mux.Handle("DELETE /mod/api/bans/{id}", c.authorized(c.lift))
+	c.registerAppeals(mux)
 	mux.Handle("/mod/api/", c.authorized(func(w http.ResponseWriter, _ *http.Request) {
 		apiError(w, http.StatusNotFound, "no such endpoint")
 	}))

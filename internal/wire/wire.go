@@ -341,10 +341,16 @@ type ReportedData struct {
 }
 
 // BannedData tells a banned user until when, and why; the socket closes with 4003 after it.
+// Appeal is the secret that lets the banned user see its own evidence and appeal
+// (GET/POST /api/appeal): only in the banned user's own socket's frame, as the ban is made.
 type BannedData struct {
 	Until  string `json:"until"` // RFC 3339, UTC
 	Reason string `json:"reason"`
+	Appeal string `json:"appeal,omitempty"`
 }
+
+// MaxAppealText is the longest appeal a banned user may write (characters).
+const MaxAppealText = 1000
 
 // OnlineData is the cluster-wide number of connected users, and of those searching in each
 // mode.
