@@ -1,0 +1,121 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+
+/** What the banned user sees of its ban and appeal (GET /api/appeal). */
+export interface OwnAppeal {
+  /** RFC 3339. */
+  until: string;
+  reason: string;
+  state: 'none' | 'open' | 'upheld' | (string & {});
+  /** The appeal as sent. */
+  text?: string;
+  /** What the report a moderator banned on carried about this user: its own still and lines. */
+  report?: { reason: string; frame?: string; lines: string[] };
+}
+
+/**
+ * loading; ready (the appeal's state); sending an appeal; gone (no ban in force
+ * for the token: it ended or was lifted); error (rate_limited, or failed: the
+ * store or the network; the text typed is kept).
+ */
+export type AppealView =
+  | { phase: 'loading' }
+  | { phase: 'ready'; appeal: OwnAppeal }
+  | { phase: 'sending'; appeal: OwnAppeal }
+  | { phase: 'gone' }
+  | { phase: 'error'; error: 'rate_limited' | 'failed'; appeal?: OwnAppeal };
+
+// The token lives in localStorage with the end of its ban: the ban page after a reload (or the
+// next day) can still appeal, and the token is forgotten once its ban is over or lifted. It
+// shows only this user's own evidence, and only while the ban is in force.
+const STORAGE_KEY = 'gomegle.appeal';
+
+function store(): Storage | null {
+  try {
+    return window.localStorage;
+  } catch {
+    return null;
+  }
+}
+
+/** The kept token of the ban that ends at until (the banned event's), or null. */
+export function readAppealToken(until: string, storage: Storage | null = store()): string | null {
+  try {
+    const kept = JSON.parse(storage?.getItem(STORAGE_KEY) ?? 'null') as { token?: unknown; until?: unknown } | null;
+    return kept && kept.until === until && typeof kept.token === 'string' ? kept.token : null;
+  } catch {
+    return null;
+  }
+}
+
+export function keepAppealToken(token: string | null, until = '', storage: Storage | null = store()): void {
+  try {
+    if (token) storage?.setItem(STORAGE_KEY, JSON.stringify({ token, until }));
+    else storage?.removeItem(STORAGE_KEY);
+  } catch {
+    // not kept: this page can still appeal until it is reloaded
+  }
+}
+
+async function request(token: string, init: RequestInit = {}): Promise<Response> {
+  return fetch('/api/appeal', {
+    ...init,
+    headers: { ...(init.headers as Record<string, string>), Authorization: `Bearer ${token}`, Accept: 'application/json' },
+    credentials: 'same-origin',
+    cache: 'no-store',
+  });
+}
+
+/** The banned user's appeal: loads it, sends it (once), and checks again on request. */
+export function useAppeal(token: string): { view: AppealView; send: (text: string) => void; check: () => void } {
+  const [view, setView] = useState<AppealView>({ phase: 'loading' });
+  const live = useRef(true);
+  const appealOf = (v: AppealView) => ('appeal' in v ? v.appeal : undefined);
+
+  const load = useCallback(async () => {
+    try {
+      const response = await request(token);
+      if (!live.current) return;
+      if (response.status === 404) {
+        keepAppealToken(null);
+        setView({ phase: 'gone' });
+      } else if (response.ok) {
+        setView({ phase: 'ready', appeal: (await response.json()) as OwnAppeal });
+      } else {
+        setView((v) => ({ phase: 'error', error: response.status === 429 ? 'rate_limited' : 'failed', appeal: appealOf(v) }));
+      }
+    } catch {
+      if (live.current) setView((v) => ({ phase: 'error', error: 'failed', appeal: appealOf(v) }));
+    }
+  }, [token]);
+
+  useEffect(() => {
+    live.current = true;
+    void load();
+    return () => {
+      live.current = false;
+    };
+  }, [load]);
+
+  const send = useCallback(
+    (text: string) => {
+      setView((v) => {
+        const appeal = appealOf(v);
+        return appeal ? { phase: 'sending', appeal } : v;
+      });
+      void (async () => {
+        try {
+          const response = await request(token, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ text }) });
+          if (!live.current) return;
+          // sent, or sent before (409): either way the server's state is what to show
+          if (response.ok || response.status === 409 || response.status === 404) return void load();
+          setView((v) => ({ phase: 'error', error: response.status === 429 ? 'rate_limited' : 'failed', appeal: appealOf(v) }));
+        } catch {
+          if (live.current) setView((v) => ({ phase: 'error', error: 'failed', appeal: appealOf(v) }));
+        }
+      })();
+    },
+    [token, load],
+  );
+
+  return { view, send, check: () => void load() };
+}
