@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -35,16 +34,8 @@ func appealDo(t *testing.T, inst *testInstance, method, addr, token, contentType
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(out)
+	status, out := roundTrip(t, req)
+	return status, string(out)
 }
 
 func appealOf(t *testing.T, inst *testInstance, addr, token string) safety.OwnAppeal {

@@ -187,9 +187,7 @@ func (sf *Safety) appealRecord(ctx context.Context, token string) (map[string]st
 		}); err != nil && !errors.Is(err, redis.Nil) {
 			return err
 		}
-		rec = recCmd.Val()
-		stored := rec["token"]
-		if subtle.ConstantTimeCompare([]byte(stored), []byte(appealHash(token))) != 1 || addrCmd.Val() == "" {
+		if rec = recCmd.Val(); !tokenMatches(rec["token"], token) || addrCmd.Val() == "" {
 			return ErrUnknown
 		}
 		v, err := sf.rdb.HGetAll(ctx, sf.Keys.Ban(addrCmd.Val())).Result()
@@ -204,13 +202,29 @@ func (sf *Safety) appealRecord(ctx context.Context, token string) (map[string]st
 	return rec, ban, unwrapUnknown(err)
 }
 
+// tokenMatches compares a presented token's hash with the stored one in constant time.
+func tokenMatches(stored, token string) bool {
+	return subtle.ConstantTimeCompare([]byte(stored), []byte(appealHash(token))) == 1
+}
+
 // OpenAppeal opens the appeal of the ban a token is good for, with the user's text (checked
-// by the caller). ErrAppealed when it was opened already; ErrUnknown as for AppealOf.
+// by the caller). ErrAppealed when it was opened already; ErrUnknown as for AppealOf (the
+// script checks that the ban is in force).
 func (sf *Safety) OpenAppeal(ctx context.Context, token, text string) error {
-	if _, _, err := sf.appealRecord(ctx, token); err != nil {
+	id, err := appealBan(token)
+	if err != nil {
 		return err
 	}
-	id, _ := appealBan(token)
+	err = sf.Call(ctx, "appeal", func(ctx context.Context) error {
+		stored, err := sf.rdb.HGet(ctx, sf.Keys.Appeal(id), "token").Result()
+		if errors.Is(err, redis.Nil) || err == nil && !tokenMatches(stored, token) {
+			return ErrUnknown
+		}
+		return err
+	})
+	if err != nil {
+		return unwrapUnknown(err)
+	}
 	return sf.runAppeal(ctx, "open", id, appealHash(token), text, int64(MaxBan/time.Second))
 }
 

@@ -71,12 +71,7 @@ func (a *Appeals) limited(h func(http.ResponseWriter, *http.Request, string)) ht
 }
 
 func (a *Appeals) storeError(w http.ResponseWriter, err error) {
-	if errors.Is(err, safety.ErrUnknown) {
-		apiError(w, http.StatusNotFound, "no ban in force for this appeal token (it may have ended or been lifted)")
-		return
-	}
-	a.log.Warn("appeals: Redis", "err", err)
-	apiError(w, http.StatusServiceUnavailable, "the store is unavailable right now; try again")
+	answerStoreError(w, a.log, "appeals", "no ban in force for this appeal token (it may have ended or been lifted)", err)
 }
 
 func (a *Appeals) show(w http.ResponseWriter, r *http.Request, token string) {
