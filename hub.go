@@ -409,7 +409,7 @@ func (h *Hub) closeBanned(ban safety.Ban, user wire.ClientID, own []byte) {
 	frame := ban.Frame()
 	for _, s := range h.snapshot() {
 		if s.Addr == ban.Addr {
-			if user != "" && s.ID == user && len(own) > 0 {
+			if len(own) > 0 && s.ID == user {
 				s.Out.Send(own)
 			} else {
 				s.Out.Send(frame)
