@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { REPORT_REASONS, type ReportReason } from '../protocol';
 import { ModAPIError, type ModAPI, type ModAppeal, type ModErrorKind } from './api';
+import { BanWhy } from './BansList';
 import { EvidenceView } from './EvidenceView';
 import { useDateTime, useSeconds } from './useDateTime';
 
@@ -67,7 +68,10 @@ function AppealCard({ appeal, index, busy, onUphold, onLift }: { appeal: ModAppe
           <EvidenceView frame={report.frame} chat={report.chat} noFrame={t('reports.noFrame')} />
         </section>
       ) : (
-        <p className="muted">{t('appeals.noReport')}</p>
+        <>
+          <p className="muted">{t('appeals.noReport')}</p>
+          <BanWhy ban={ban} id={id} />
+        </>
       )}
       <div className="actions">
         <button type="button" onClick={onUphold} disabled={busy} aria-describedby={`${id}-title`}>

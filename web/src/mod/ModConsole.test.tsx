@@ -474,7 +474,8 @@ describe('the appeals queue', { timeout: 20_000 }, () => {
     window.sessionStorage.clear();
     await i18n.changeLanguage('en');
     server = new FakeServer();
-    server.appeals = [appeal('B1'), appeal('B2', { report: undefined, ban: { id: 'B2', until: '2031-01-03T00:00:00Z', reason: 'reported by 3 people', source: 'auto', created: '2031-01-01T00:00:00Z' } })];
+    server.appeals = [appeal('B1'), appeal('B2', { report: undefined, ban: { id: 'B2', until: '2031-01-03T00:00:00Z', reason: 'reported by 3 people', source: 'auto', created: '2031-01-01T00:00:00Z',
+      why: { reporters: 3, reports: [{ id: 'r1', reporter: 'R-aaaaaaaaaaaa', reason: 'harassment', created: '2031-01-01T00:00:00Z', conversation_s: 20, evidence: 'kept' }] } } })];
     server.bans = server.appeals.map((a) => a.ban);
   });
 
@@ -493,6 +494,7 @@ describe('the appeals queue', { timeout: 20_000 }, () => {
     expect(within(first).getByTestId('report-frame')).toHaveAttribute('src', 'data:image/jpeg;base64,/9j/AAAA');
     expect(within(cards[1]).queryByTestId('appeal-report')).not.toBeInTheDocument();
     expect(within(cards[1]).getByText('An automatic ban: no single report was kept.')).toBeInTheDocument();
+    expect(within(cards[1]).getByTestId('ban-why')).toHaveTextContent('R-aaaaaaaaaaaa'); // the reports that made it
 
     await user.click(within(first).getByRole('button', { name: 'Lift the ban' }));
     await waitFor(() => expect(within(queue).getAllByTestId('appeal-card')).toHaveLength(1));
