@@ -296,3 +296,80 @@ func TestAppealRequestsAreRateLimited(t *testing.T) {
 		t.Fatalf("another address: %d, want 404", status)
 	}
 }
+
+// A moderator bans a user hours after the report, when its page is long gone: the next page
+// from its address is banned without a token, and claims the appeal with the identity and
+// appeal key its earlier page kept from hello. Nobody else's key claims it.
+func TestAppealClaimedByAPageGoneWhenTheBanWasMade(t *testing.T) {
+	insts, _ := startCluster(t, 2, safetyConfig(t))
+	const userIP = "198.51.100.72"
+	a, b := dial(t, insts[0].wsURL(), from("198.51.100.71")), dial(t, insts[1].wsURL(), from(userIP))
+	pair(t, a, b)
+	say(b, a, "my own words")
+	mine := safety.AppealClaim{ID: b.id(), Key: b.hello.AppealKey}
+	theirs := safety.AppealClaim{ID: a.id(), Key: a.hello.AppealKey}
+	if mine.Key == "" || mine.Key == theirs.Key {
+		t.Fatalf("appeal keys %q, %q", mine.Key, theirs.Key)
+	}
+	b.closeClean()
+	a.expect(wire.EvPartnerLeft, nil)
+	a.sendRaw(reportFrame(t, map[string]any{"reason": "harassment", "chat": []any{map[string]any{"from": "stranger", "text": "my own words"},
+		map[string]any{"from": "you", "text": "the reporter's words"}}}))
+	a.expect(wire.EvReported, nil)
+	reports := consoleGet[safety.ReportPage](t, insts[0], "/mod/api/reports").Reports
+	consoleDo(t, insts[0], http.MethodPost, "/mod/api/reports/"+reports[0].ID+"/ban", `{"duration":"24h","reason":"insults"}`, http.StatusOK)
+	if ban := dialBanned(t, insts[1].wsURL(), from(userIP)); ban.Appeal != "" {
+		t.Fatalf("a later connection was told the token: %+v", ban)
+	}
+
+	claim := func(keys ...safety.AppealClaim) (int, string) {
+		body, _ := json.Marshal(map[string]any{"keys": keys})
+		req, err := http.NewRequest(http.MethodPost, insts[0].srv.URL+"/api/appeal/claim", strings.NewReader(string(body)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-Forwarded-For", userIP)
+		req.Header.Set("Content-Type", "application/json")
+		status, out := roundTrip(t, req)
+		return status, string(out)
+	}
+	for name, keys := range map[string][]safety.AppealClaim{"the reporter's own": {theirs}, "a wrong key": {{ID: b.id(), Key: theirs.Key}},
+		"a made-up identity": {{ID: "NOBODY", Key: mine.Key}}} {
+		if status, body := claim(keys...); status != http.StatusNotFound || strings.Contains(body, "appeal\"") {
+			t.Fatalf("%s: %d %s, want 404", name, status, body)
+		}
+	}
+	if status, _ := claim(); status != http.StatusBadRequest {
+		t.Fatalf("no keys: %d", status)
+	}
+	if status, _ := claim(slices.Repeat([]safety.AppealClaim{theirs}, safety.MaxAppealClaims+1)...); status != http.StatusBadRequest {
+		t.Fatalf("too many keys: %d", status)
+	}
+	status, body := claim(theirs, mine)
+	var got struct{ Appeal, Until string }
+	if status != http.StatusOK || json.Unmarshal([]byte(body), &got) != nil || got.Appeal == "" {
+		t.Fatalf("claim: %d %s", status, body)
+	}
+	own := appealOf(t, insts[1], userIP, got.Appeal)
+	if own.Report == nil || !slices.Equal(own.Report.Lines, []string{"my own words"}) || own.Until.Format(time.RFC3339) != got.Until {
+		t.Fatalf("the claimed appeal shows %+v (until %s)", own, got.Until)
+	}
+	// a second claim gives a new token; the first is good no more
+	_, body = claim(mine)
+	var again struct{ Appeal string }
+	if json.Unmarshal([]byte(body), &again) != nil || again.Appeal == got.Appeal {
+		t.Fatalf("a second claim: %s", body)
+	}
+	if status, _ := appealDo(t, insts[0], http.MethodGet, userIP, got.Appeal, "", ""); status != http.StatusNotFound {
+		t.Fatalf("the replaced token: %d, want 404", status)
+	}
+	// lifting ends the claim too
+	banID, _, _ := strings.Cut(again.Appeal, ".")
+	consoleDo(t, insts[0], http.MethodDelete, "/mod/api/bans/"+banID, "", http.StatusNoContent)
+	if status, _ := claim(mine); status != http.StatusNotFound {
+		t.Fatalf("a claim after the lift: %d, want 404", status)
+	}
+	if n := insts[0].app.Redis.Exists(t.Context(), store.NewKeys(insts[0].cfg.KeyPrefix).AppealUser(b.id())).Val(); n != 0 {
+		t.Fatal("the user's pointer to the lifted ban's appeal is left")
+	}
+}

@@ -212,7 +212,8 @@ func (h *Hub) Attach(conn *websocket.Conn, idle poll.IdleWait, ip, resumeToken s
 		session.Parts{Out: c, Now: h.now, ArmFallback: arm, ICEServers: func() []wire.ICEServer { return h.ice.ForMatch(id) }})
 	c.sess = s
 	// TURN credentials only with a call to make (match_found), or to a resumed user who is in one
-	hello := wire.HelloData{ID: id, ResumeToken: token, ICEServers: h.ice.STUN(), TURN: h.ice.HasTURN(), Resumed: resumed != nil}
+	hello := wire.HelloData{ID: id, ResumeToken: token, ICEServers: h.ice.STUN(), TURN: h.ice.HasTURN(), Resumed: resumed != nil,
+		AppealKey: h.safety.AppealKey(id)}
 	perMinute := h.opened(addr, id)
 	if resumed == nil {
 		if hello.Pow = h.pow.Challenge(id, perMinute); hello.Pow != nil {

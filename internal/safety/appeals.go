@@ -74,15 +74,22 @@ func appealBan(token string) (string, error) {
 	return id, nil
 }
 
+// AppealKey is an identity's appeal key, told to its own page in hello (never stored: it is
+// derived under BAN_SECRET). A page gone when a ban was made on its identity claims the ban's
+// appeal with it (ClaimAppeal); the identity itself is no secret (partners learn it).
+func (sf *Safety) AppealKey(id wire.ClientID) string { return sf.keyed(32, "appeal-key", string(id)) }
+
 // StartAppeal gives an automatic ban its appeal token (an automatic ban comes from several
 // reports and keeps none of their evidence for the user: the user sees its reason). The
-// record ends with the ban.
+// record, and the user's pointer to it, end with the ban.
 func (sf *Safety) StartAppeal(ctx context.Context, b *Ban, user wire.ClientID) error {
 	token, hash := newAppealToken(b.ID)
 	err := sf.Call(ctx, "appeal", func(ctx context.Context) error {
 		_, err := sf.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			p.HSet(ctx, sf.Keys.Appeal(b.ID), "token", hash)
+			p.HSet(ctx, sf.Keys.Appeal(b.ID), "token", hash, "user", string(user))
 			p.PExpireAt(ctx, sf.Keys.Appeal(b.ID), b.Until)
+			p.Set(ctx, sf.Keys.AppealUser(user), b.ID, 0)
+			p.PExpireAt(ctx, sf.Keys.AppealUser(user), b.Until)
 			return nil
 		})
 		return err
@@ -92,6 +99,68 @@ func (sf *Safety) StartAppeal(ctx context.Context, b *Ban, user wire.ClientID) e
 	}
 	b.User, b.AppealToken = user, token
 	return nil
+}
+
+// AppealClaim is an identity and its appeal key, as the page kept them from a hello.
+type AppealClaim struct {
+	ID  wire.ClientID `json:"id"`
+	Key string        `json:"key"`
+}
+
+// MaxAppealClaims is how many identities one claim may present (the page keeps its last ones).
+const MaxAppealClaims = 20
+
+// ClaimAppeal finds the ban in force made on one of the claimed identities (whose keys are
+// right) and gives it a new appeal token, which it returns with the ban's end: the old token,
+// if a page was told one, is good no more. ErrUnknown when there is none.
+func (sf *Safety) ClaimAppeal(ctx context.Context, claims []AppealClaim) (token string, until time.Time, err error) {
+	var ids []wire.ClientID
+	for _, c := range claims[:min(len(claims), MaxAppealClaims)] {
+		if wire.ValidIDText(string(c.ID)) && subtle.ConstantTimeCompare([]byte(c.Key), []byte(sf.AppealKey(c.ID))) == 1 {
+			ids = append(ids, c.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return "", until, ErrUnknown
+	}
+	err = sf.Call(ctx, "appeal", func(ctx context.Context) error {
+		bans := make([]*redis.StringCmd, len(ids))
+		if _, err := sf.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, id := range ids {
+				bans[i] = p.Get(ctx, sf.Keys.AppealUser(id))
+			}
+			return nil
+		}); err != nil && !errors.Is(err, redis.Nil) {
+			return err
+		}
+		for _, b := range bans {
+			banID := b.Val()
+			if banID == "" {
+				continue
+			}
+			var hash string
+			token, hash = newAppealToken(banID)
+			reply, err := appealScript.Run(ctx, sf.rdb, []string{sf.Keys.Appeal(banID)}, sf.Keys.Prefix(), "claim", banID,
+				sf.now().UnixMilli(), hash).Slice()
+			if err != nil {
+				return err
+			}
+			if len(reply) == 2 && reply[0] == "claimed" {
+				ms, _ := reply[1].(string)
+				n, err := strconv.ParseInt(ms, 10, 64)
+				if err != nil {
+					return fmt.Errorf("appeals.lua: a ban's end %q: %w", ms, err)
+				}
+				until = time.UnixMilli(n)
+				return nil
+			}
+		}
+		return ErrUnknown
+	})
+	if err != nil {
+		return "", until, unwrapUnknown(err)
+	}
+	return token, until, nil
 }
 
 // AllowAppealRequest counts one request to /api/appeal from an address (its keyed hash):

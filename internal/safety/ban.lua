@@ -20,6 +20,17 @@
 --   {'reporter', reports dismissed, '1' when more are left}
 local op, id = ARGV[2], ARGV[3]
 
+-- dropAppeal deletes a ban's appeal record (appeals.go) and its user's pointer to it
+local function dropAppeal(banID)
+  local appeal = prefix .. ':appeal:' .. banID
+  local user = redis.call('HGET', appeal, 'user')
+  if user and redis.call('GET', prefix .. ':appealuser:' .. user) == banID then
+    redis.call('DEL', prefix .. ':appealuser:' .. user)
+  end
+  redis.call('DEL', appeal)
+  redis.call('ZREM', prefix .. ':appeals', banID)
+end
+
 if op == 'lift' then
   local addr = redis.call('GET', KEYS[1])
   if not addr then return {'unknown'} end
@@ -33,8 +44,8 @@ if op == 'lift' then
       if redis.call('DECR', history) <= 0 then redis.call('DEL', history) end
     end
   end
-  redis.call('DEL', KEYS[1], prefix .. ':appeal:' .. id)
-  redis.call('ZREM', prefix .. ':appeals', id)
+  redis.call('DEL', KEYS[1])
+  dropAppeal(id)
   redis.call('ZREM', prefix .. ':bans', id)
   redis.call('ZREM', prefix .. ':netban:' .. net(addr), id)
   return {'lifted', addr}
@@ -61,8 +72,8 @@ local seconds = math.ceil((untilMs - now) / 1000)
 local ban = prefix .. ':ban:' .. addr
 local old = redis.call('HGET', ban, 'id')
 if old then
-  redis.call('DEL', prefix .. ':banrec:' .. old, prefix .. ':appeal:' .. old)
-  redis.call('ZREM', prefix .. ':appeals', old)
+  redis.call('DEL', prefix .. ':banrec:' .. old)
+  dropAppeal(old)
   redis.call('ZREM', prefix .. ':bans', old)
   redis.call('ZREM', prefix .. ':netban:' .. net(addr), old)
 end
@@ -76,9 +87,11 @@ keepFor(prefix .. ':bans', tonumber(ARGV[8]))
 local netban = prefix .. ':netban:' .. net(addr)
 redis.call('ZADD', netban, untilMs, banID)
 keepFor(netban, seconds)
--- the appeal record (appeals.go): the token's hash and the report; it ends with the ban
+-- the appeal record (appeals.go): the token's hash, the banned user, the report; and the user's
+-- pointer to it, for a page that was gone when the ban was made. Both end with the ban.
 local appeal = prefix .. ':appeal:' .. banID
-redis.call('HSET', appeal, 'token', ARGV[9], 'report_reason', report[2] or '', 'note', report[3] or '',
+if report[1] and report[1] ~= '' then redis.call('SET', prefix .. ':appealuser:' .. report[1], banID, 'EX', seconds) end
+redis.call('HSET', appeal, 'token', ARGV[9], 'user', report[1] or '', 'report_reason', report[2] or '', 'note', report[3] or '',
   'reporter', report[4] or '', 'report_created', report[5] or '', 'conversation', report[6] or '',
   'evidence', report[7] or '', 'frame', report[8] or '', 'chat', report[9] or '[]')
 redis.call('EXPIRE', appeal, seconds)

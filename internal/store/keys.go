@@ -94,3 +94,7 @@ func (k Keys) Met(id wire.ClientID) string { return k.prefix + ":met:" + string(
 func (k Keys) AppealRate(network string, minute int64) string {
 	return k.prefix + ":appealrate:" + network + ":" + strconv.FormatInt(minute, 10)
 }
+
+// AppealUser names the ban (its id) made on a user, for the user's page to claim the appeal
+// with its appeal key.
+func (k Keys) AppealUser(id wire.ClientID) string { return k.prefix + ":appealuser:" + string(id) }

@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/go-megle/go-megle/internal/metrics"
@@ -19,7 +20,9 @@ import (
 // /api/appeal opens the appeal (once per ban). Every request carries the ban's appeal token
 // (Authorization: Bearer <token>, told only to the banned user's own socket); whoever lacks it
 // (a household behind the same address, anybody) learns nothing, not even whether a ban exists.
-// Each network may make safety.AppealRate requests a minute, across instances.
+// A page that was gone when the ban was made claims the appeal (POST /api/appeal/claim) with the
+// identities and appeal keys it kept from its hellos, and gets a token. Each network may make
+// safety.AppealRate requests a minute, across instances.
 type Appeals struct {
 	safety  *safety.Safety
 	metrics *metrics.Metrics
@@ -45,22 +48,29 @@ func NewAppeals(p AppealsParts) *Appeals {
 
 // Register adds the API's routes to mux.
 func (a *Appeals) Register(mux *http.ServeMux) {
-	mux.Handle("GET /api/appeal", a.limited(a.show))
-	mux.Handle("POST /api/appeal", a.limited(a.open))
+	mux.Handle("GET /api/appeal", a.limited(a.withToken(a.show)))
+	mux.Handle("POST /api/appeal", a.limited(a.withToken(a.open)))
+	mux.Handle("POST /api/appeal/claim", a.limited(http.HandlerFunc(a.claim)))
 }
 
-// limited counts the request against its network's rate, then hands it the token.
-func (a *Appeals) limited(h func(http.ResponseWriter, *http.Request, string)) http.Handler {
+// limited counts the request against its network's rate.
+func (a *Appeals) limited(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch err := a.safety.AllowAppealRequest(r.Context(), a.safety.AddrHash(a.addrOf(r))); {
 		case errors.Is(err, safety.ErrAppealRate):
 			w.Header().Set("Retry-After", "60")
 			apiError(w, http.StatusTooManyRequests, "too many appeal requests from your address; wait a minute")
-			return
 		case err != nil:
 			a.storeError(w, err)
-			return
+		default:
+			h.ServeHTTP(w, r)
 		}
+	})
+}
+
+// withToken hands the request's appeal token on.
+func (a *Appeals) withToken(h func(http.ResponseWriter, *http.Request, string)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || token == "" {
 			apiError(w, http.StatusUnauthorized, "an appeal token is needed: Authorization: Bearer <token from the banned event>")
@@ -83,22 +93,54 @@ func (a *Appeals) show(w http.ResponseWriter, r *http.Request, token string) {
 	writeJSON(w, http.StatusOK, own)
 }
 
-func (a *Appeals) open(w http.ResponseWriter, r *http.Request, token string) {
+// readJSON decodes a JSON body of at most appealBodyLimit bytes into v, or answers 415, 413
+// or 400 (shape: what the body must be) and returns false.
+func readJSON(w http.ResponseWriter, r *http.Request, v any, shape string) bool {
 	if ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || ct != "application/json" {
 		apiError(w, http.StatusUnsupportedMediaType, "the body must be JSON (Content-Type: application/json)")
+		return false
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, appealBodyLimit)).Decode(v); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			apiError(w, http.StatusRequestEntityTooLarge, "the body is at most 8 KiB (an appeal at most 1000 characters)")
+			return false
+		}
+		apiError(w, http.StatusBadRequest, "body must be "+shape)
+		return false
+	}
+	return true
+}
+
+// claim gives a page gone when its ban was made the ban's appeal token, for an identity and
+// appeal key it kept.
+func (a *Appeals) claim(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Keys []safety.AppealClaim `json:"keys"`
+	}
+	if !readJSON(w, r, &body, `{"keys": [{"id": "...", "key": "..."}]}`) {
 		return
 	}
+	if len(body.Keys) == 0 || len(body.Keys) > safety.MaxAppealClaims {
+		apiError(w, http.StatusBadRequest, "keys: 1-20 of the identities and appeal keys the page was told in hello")
+		return
+	}
+	token, until, err := a.safety.ClaimAppeal(r.Context(), body.Keys)
+	if err != nil {
+		answerStoreError(w, a.log, "appeals", "no ban in force was made on these identities", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Appeal string `json:"appeal"`
+		Until  string `json:"until"`
+	}{token, until.UTC().Format(time.RFC3339)})
+}
+
+func (a *Appeals) open(w http.ResponseWriter, r *http.Request, token string) {
 	var body struct {
 		Text string `json:"text"`
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, appealBodyLimit))
-	if err := dec.Decode(&body); err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			apiError(w, http.StatusRequestEntityTooLarge, "an appeal is at most 1000 characters")
-			return
-		}
-		apiError(w, http.StatusBadRequest, "body must be {\"text\": \"...\"}")
+	if !readJSON(w, r, &body, `{"text": "..."}`) {
 		return
 	}
 	text := strings.TrimSpace(body.Text)

@@ -257,6 +257,9 @@ type HelloData struct {
 	// TURN says that the server has a TURN relay (its credentials still come with match_found
 	// only), so that the page can offer, before Start, to hide the user's address behind it
 	TURN bool `json:"turn,omitempty"`
+	// AppealKey is this identity's secret for a ban made on it later, while the page is gone:
+	// the page keeps it and claims the ban's appeal with it (POST /api/appeal/claim)
+	AppealKey string `json:"appeal_key"`
 }
 
 // PowChallenge is a proof-of-work challenge in the ALTCHA format: find the number n in

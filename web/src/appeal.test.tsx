@@ -3,10 +3,10 @@ import userEvent from '@testing-library/user-event';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { App } from './App';
 import { BannedNotice } from './components/BannedNotice';
-import { readAppealToken } from './hooks/useAppeal';
+import { appealKeys, readAppealToken, rememberAppealKey } from './hooks/useAppeal';
 import { toBan } from './hooks/useBan';
 import { MAX_APPEAL_LENGTH } from './protocol';
-import { agreeToRules, fakeCameraStream, FakeWebSocket, installBrowserFakes } from './test/fakes';
+import { agreeToRules, fakeCameraStream, FakeWebSocket, hello, installBrowserFakes } from './test/fakes';
 
 const until = '2031-01-02T03:04:05Z';
 const TOKEN = 'BAN1.secret';
@@ -21,6 +21,7 @@ class FakeAppeals {
   next: number | null = null;
   requests: { method: string; auth: string | undefined; contentType: string | undefined; body: unknown }[] = [];
   withReport = true;
+  claims: unknown[] = [];
 
   fetch = vi.fn(async (path: string, init: RequestInit = {}): Promise<Response> => {
     const headers = (init.headers ?? {}) as Record<string, string>;
@@ -28,6 +29,10 @@ class FakeAppeals {
     const body = init.body ? JSON.parse(String(init.body)) : undefined;
     this.requests.push({ method, auth: headers.Authorization, contentType: headers['Content-Type'], body });
     const json = (status: number, value: unknown) => new Response(JSON.stringify(value), { status, headers: { 'Content-Type': 'application/json' } });
+    if (path === '/api/appeal/claim') {
+      this.claims.push((body as { keys: unknown[] }).keys);
+      return this.gone ? json(404, { error: 'no ban' }) : json(200, { appeal: TOKEN, until });
+    }
     if (path !== '/api/appeal') return json(404, { error: 'no such endpoint' });
     if (this.next) {
       const status = this.next;
@@ -133,10 +138,27 @@ describe('the ban page appeal', () => {
     expect(screen.queryByTestId('appeal-evidence')).not.toBeInTheDocument();
   });
 
-  it('without a token (another page behind the same address): no form, and no request', () => {
+  it('without a token, in a browser that never had the banned identity: no form, and no request', async () => {
     render(<BannedNotice ban={toBan({ until, reason: 'spam' })} />);
-    expect(screen.getByTestId('no-appeal')).toHaveTextContent('only from the page that was open when the ban was made');
+    expect(await screen.findByTestId('no-appeal')).toHaveTextContent('No appeal can be made from this browser');
     expect(server.fetch).not.toHaveBeenCalled();
+  });
+
+  it('without a token, in the browser of the banned identity: claims the appeal with the kept keys, then shows it', async () => {
+    rememberAppealKey('old-id', 'old-key', window.localStorage, Date.now() - 31 * 24 * 3600 * 1000); // past the longest ban: dropped
+    rememberAppealKey('me-1', 'key-1');
+    rememberAppealKey('me-2', 'key-2');
+    render(<BannedNotice ban={toBan({ until, reason: 'Nudity on camera' })} />);
+    expect(await screen.findByTestId('appeal-evidence')).toHaveTextContent('my own line');
+    expect(server.claims).toEqual([[{ id: 'me-2', key: 'key-2' }, { id: 'me-1', key: 'key-1' }]]);
+    expect(readAppealToken(until)).toBe(TOKEN); // kept for the next reload
+  });
+
+  it('a claim nobody matches: an appeal is not possible from here', async () => {
+    rememberAppealKey('someone', 'not-banned');
+    server.gone = true;
+    render(<BannedNotice ban={toBan({ until, reason: 'spam' })} />);
+    expect(await screen.findByTestId('no-appeal')).toBeInTheDocument();
   });
 });
 
@@ -145,6 +167,16 @@ describe('App: the appeal token', () => {
     installBrowserFakes(vi.fn(async () => fakeCameraStream()));
     agreeToRules();
     vi.stubGlobal('fetch', server.fetch); // installBrowserFakes may stub fetch too
+  });
+
+  it("remembers each hello's identity and appeal key, for a ban made after the page is gone", () => {
+    render(<App />);
+    const socket = FakeWebSocket.latest();
+    act(() => {
+      socket.serverOpen();
+      socket.serverSend(hello('me', { appeal_key: 'my-appeal-key' }));
+    });
+    expect(appealKeys().map(({ id, key }) => ({ id, key }))).toEqual([{ id: 'me', key: 'my-appeal-key' }]);
   });
 
   it('is kept with its ban, so the page after a reload (banned again, without the token) can still appeal', async () => {
@@ -158,6 +190,7 @@ describe('App: the appeal token', () => {
     await screen.findByTestId('appeal-evidence');
     first.unmount();
 
+    expect(readAppealToken(until)).toBe(TOKEN);
     render(<App />); // the reload: the server repeats the ban, without a token
     socket = FakeWebSocket.latest();
     act(() => {

@@ -115,6 +115,11 @@ export type ServerMessage =
          * with match_found only.
          */
         turn?: boolean;
+        /**
+         * This identity's appeal key: kept by the page, it claims the appeal of a ban made on
+         * this identity after the page was gone (POST /api/appeal/claim). Absent from an older server.
+         */
+        appeal_key?: string;
       };
     }
   | { event: 'waiting'; data: WaitingData }

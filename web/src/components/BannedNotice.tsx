@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Ban } from '../hooks/useBan';
+import { AppealClaim } from './AppealClaim';
 import { AppealPanel } from './AppealPanel';
 
 export interface BannedNoticeProps {
@@ -32,15 +33,7 @@ export function BannedNotice({ ban }: BannedNoticeProps) {
         </p>
       )}
       <p>{t('banned.explain')}</p>
-      {ban.appeal ? (
-        <AppealPanel token={ban.appeal} />
-      ) : (
-        ban.until && (
-          <p className="muted" data-testid="no-appeal">
-            {t('banned.appeal.noToken')}
-          </p>
-        )
-      )}
+      {ban.appeal ? <AppealPanel token={ban.appeal} /> : ban.until && <AppealClaim />}
     </main>
   );
 }

@@ -56,6 +56,61 @@ export function keepAppealToken(token: string | null, until = '', storage: Stora
   }
 }
 
+// The identities this browser's pages had (hello's id and appeal_key), newest first: a ban a
+// moderator makes after the page is gone is claimed with them. At most MAX_KEYS, none older
+// than the longest ban; they stay in this browser, and are sent only from a ban page.
+const KEYS_KEY = 'gomegle.appealKeys';
+const MAX_KEYS = 20;
+const KEEP_MS = 30 * 24 * 3600 * 1000;
+
+interface KeptKey {
+  id: string;
+  key: string;
+  at: number;
+}
+
+export function appealKeys(storage: Storage | null = store(), now = Date.now()): KeptKey[] {
+  try {
+    const kept = JSON.parse(storage?.getItem(KEYS_KEY) ?? '[]') as unknown;
+    if (!Array.isArray(kept)) return [];
+    return kept.filter(
+      (k): k is KeptKey => typeof k?.id === 'string' && typeof k?.key === 'string' && typeof k?.at === 'number' && now - k.at < KEEP_MS,
+    );
+  } catch {
+    return [];
+  }
+}
+
+export function rememberAppealKey(id: string, key: string, storage: Storage | null = store(), now = Date.now()): void {
+  const keys = [{ id, key, at: now }, ...appealKeys(storage, now).filter((k) => k.id !== id)].slice(0, MAX_KEYS);
+  try {
+    storage?.setItem(KEYS_KEY, JSON.stringify(keys));
+  } catch {
+    // not kept: a ban made after this page is gone cannot be appealed from here
+  }
+}
+
+/**
+ * Claims the appeal of a ban made on one of this browser's recent identities, after its page
+ * was gone: the token (kept with its ban's end), null when there is none, or throws.
+ */
+export async function claimAppeal(): Promise<string | null> {
+  const keys = appealKeys().map(({ id, key }) => ({ id, key }));
+  if (keys.length === 0) return null;
+  const response = await fetch('/api/appeal/claim', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify({ keys }),
+    credentials: 'same-origin',
+    cache: 'no-store',
+  });
+  if (response.status === 404) return null;
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  const { appeal, until } = (await response.json()) as { appeal: string; until: string };
+  keepAppealToken(appeal, until);
+  return appeal;
+}
+
 async function request(token: string, init: RequestInit = {}): Promise<Response> {
   return fetch('/api/appeal', {
     ...init,

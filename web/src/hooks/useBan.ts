@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { BannedData } from '../protocol';
-import { keepAppealToken, readAppealToken } from './useAppeal';
+import { keepAppealToken, readAppealToken, rememberAppealKey } from './useAppeal';
 import type { Signaling } from './useSignaling';
 
 export interface Ban {
@@ -29,6 +29,7 @@ export function useBan(signaling: Pick<Signaling, 'status' | 'subscribe'>): Ban 
   useEffect(
     () =>
       subscribe((message) => {
+        if (message.event === 'hello' && message.data.appeal_key) rememberAppealKey(message.data.id, message.data.appeal_key);
         if (message.event !== 'banned') return;
         // The token comes once, to the banned page; a reload hears the ban again without it.
         if (message.data.appeal) keepAppealToken(message.data.appeal, message.data.until);
