@@ -100,3 +100,56 @@ test('a banned user sees only its own evidence, appeals once, and the moderator 
   await startChat(b.page, { mode: 'text' });
   await expect(status(b.page)).toHaveText(/Looking for someone|Connected/);
 });
+
+test('a user whose page was gone when the moderator banned it claims the appeal from the same browser; the moderator upholds', async ({ goServer, stranger }) => {
+  test.setTimeout(120_000);
+  const server = await goServer({ env: { MOD_TOKEN, TRUSTED_PROXIES: '127.0.0.1/32' } });
+  const a = await stranger(server.url, { forwardedFor: '203.0.113.130' });
+  const b = await stranger(server.url, { forwardedFor: '203.0.113.140' });
+  await startChat(a.page, { mode: 'text' });
+  await startChat(b.page, { mode: 'text' });
+  await expect(status(a.page)).toHaveText(/^Connected/);
+  await say(a, b, 'the reporter A wrote this');
+  await say(b, a, 'the user B wrote this');
+  await a.page.getByRole('button', { name: 'Report', exact: true }).click();
+  const dialog = a.page.getByRole('dialog', { name: 'Report this stranger' });
+  await dialog.getByRole('radio', { name: 'Harassment, threats or hate' }).check();
+  await dialog.getByRole('button', { name: 'Send report' }).click();
+  await expect(a.page.getByTestId('report-notice')).toBeVisible();
+  await b.page.close(); // B has gone when the moderator gets to the report
+
+  const mod = await stranger(`${server.url}/mod`, { forwardedFor: '203.0.113.199' });
+  await mod.page.getByLabel('Moderator token').fill(MOD_TOKEN);
+  await mod.page.getByRole('button', { name: 'Sign in' }).click();
+  const card = mod.page.getByTestId('report-card');
+  await expect(card).toHaveCount(1);
+  await card.getByRole('textbox', { name: 'Reason shown to the user' }).fill('Insults');
+  await card.getByRole('button', { name: 'Ban' }).click();
+  await expect(card).toHaveCount(0);
+
+  // B comes back in the same browser: banned, without a token, and its page claims the appeal
+  const page = await b.context.newPage();
+  await page.goto(server.url);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(/^You are banned until /);
+  await expect(page.getByTestId('own-lines')).toHaveText('the user B wrote this');
+  await expect(page.getByTestId('banned')).not.toContainText('the reporter A wrote this');
+  await page.getByRole('textbox', { name: 'Why should the ban be lifted?' }).fill('I was quoting a film');
+  await page.getByRole('button', { name: 'Send appeal' }).click();
+  await expect(page.getByText('Your appeal was sent. A moderator will read it.')).toBeVisible();
+
+  // another browser behind the same address learns nothing
+  const housemate = await stranger(server.url, { forwardedFor: '203.0.113.140' });
+  await expect(housemate.page.getByTestId('no-appeal')).toBeVisible();
+  await expect(housemate.page.getByTestId('banned')).not.toContainText('the user B wrote this');
+
+  const queue = mod.page.getByTestId('appeals');
+  await queue.getByRole('button', { name: 'Refresh appeals' }).click();
+  await expect(queue.getByTestId('appeal-text')).toHaveText('I was quoting a film');
+  await queue.getByRole('button', { name: 'Uphold the ban' }).click();
+  await expect(queue.getByTestId('appeals-message')).toHaveText('Ban upheld; the evidence and the appeal are deleted.');
+
+  await page.getByRole('button', { name: 'Check again' }).click();
+  await expect(page.getByText('A moderator read your appeal and kept the ban.')).toBeVisible();
+  await expect(page.getByTestId('own-lines')).toHaveCount(0);
+  await expectAccessible(page, 'appeal upheld');
+});
