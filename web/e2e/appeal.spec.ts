@@ -2,7 +2,8 @@
 // user reported with evidence and banned from the console sees, on its ban page, the still of
 // its own video and its own line, never the reporter's line or note; it appeals (after a reload
 // too); the appeal reaches the console's queue beside the report; the moderator lifts, and the
-// user starts again.
+// user starts again. A user whose page was gone when the ban was made claims the appeal from the
+// same browser (the identities and appeal keys it kept); another browser behind the address cannot.
 //
 // Each page claims an address of its own in X-Forwarded-For, believed from the trusted loopback.
 import { randomBytes } from 'node:crypto';
