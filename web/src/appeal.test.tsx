@@ -1,4 +1,4 @@
-import { act, render, screen, waitFor, within } from '@testing-library/react';
+import { act, cleanup, render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { App } from './App';
@@ -116,6 +116,16 @@ describe('the ban page appeal', () => {
     expect(await screen.findByText('This ban is no longer in force.')).toBeInTheDocument();
     expect(screen.getByRole('button', { name: 'Start again' })).toBeInTheDocument();
     expect(readAppealToken(until)).toBeNull();
+  });
+
+  it('a token another tab replaced by a claim: the newer kept one takes over', async () => {
+    render(<BannedNotice ban={toBan({ until, reason: 'spam', appeal: 'BAN1.older' })} />);
+    expect(await screen.findByText('This ban is no longer in force.')).toBeInTheDocument(); // nothing newer kept
+    cleanup();
+    window.localStorage.setItem('gomegle.appeal', JSON.stringify({ token: TOKEN, until }));
+    render(<BannedNotice ban={toBan({ until, reason: 'spam', appeal: 'BAN1.older' })} />);
+    expect(await screen.findByRole('textbox')).toBeInTheDocument();
+    expect(server.requests.map((r) => r.auth)).toContain(`Bearer ${TOKEN}`);
   });
 
   it('a refusal (429) keeps the text typed, and it can be sent again', async () => {

@@ -47,6 +47,16 @@ export function readAppealToken(until: string, storage: Storage | null = store()
   }
 }
 
+/** The kept token, whatever its ban: another tab may have claimed a newer one for this ban. */
+function keptAppealToken(storage: Storage | null = store()): string | null {
+  try {
+    const kept = JSON.parse(storage?.getItem(STORAGE_KEY) ?? 'null') as { token?: unknown } | null;
+    return typeof kept?.token === 'string' ? kept.token : null;
+  } catch {
+    return null;
+  }
+}
+
 export function keepAppealToken(token: string | null, until = '', storage: Storage | null = store()): void {
   try {
     if (token) storage?.setItem(STORAGE_KEY, JSON.stringify({ token, until }));
@@ -121,8 +131,11 @@ async function request(token: string, init: RequestInit = {}): Promise<Response>
 }
 
 /** The banned user's appeal: loads it, sends it (once), and checks again on request. */
-export function useAppeal(token: string): { view: AppealView; send: (text: string) => void; check: () => void } {
+export function useAppeal(given: string): { view: AppealView; send: (text: string) => void; check: () => void } {
   const [view, setView] = useState<AppealView>({ phase: 'loading' });
+  // A claim (another tab of this browser, AppealClaim) replaces the ban's token: the newer one,
+  // kept in localStorage, takes over from a refused one.
+  const [token, setToken] = useState(given);
   const live = useRef(true);
   const appealOf = (v: AppealView) => ('appeal' in v ? v.appeal : undefined);
 
@@ -131,6 +144,8 @@ export function useAppeal(token: string): { view: AppealView; send: (text: strin
       const response = await request(token);
       if (!live.current) return;
       if (response.status === 404) {
+        const newer = keptAppealToken();
+        if (newer && newer !== token) return setToken(newer); // and load again with it
         keepAppealToken(null);
         setView({ phase: 'gone' });
       } else if (response.ok) {
