@@ -213,7 +213,8 @@ func (h *Hub) Attach(conn *websocket.Conn, idle poll.IdleWait, ip, resumeToken s
 		session.Parts{Out: c, Now: h.now, ArmFallback: arm, ICEServers: func() []wire.ICEServer { return h.ice.ForMatch(id) }})
 	c.sess = s
 	// TURN credentials only with a call to make (match_found), or to a resumed user who is in one
-	hello := wire.HelloData{ID: id, ResumeToken: token, ICEServers: h.ice.STUN(), TURN: h.ice.HasTURN(), Resumed: resumed != nil}
+	hello := wire.HelloData{ID: id, ResumeToken: token, ICEServers: h.ice.STUN(), TURN: h.ice.HasTURN(), Resumed: resumed != nil,
+		AppealKey: h.safety.AppealKey(id)}
 	perMinute := h.opened(addr, id)
 	if resumed == nil {
 		if hello.Pow = h.pow.Challenge(id, perMinute); hello.Pow != nil {
@@ -369,7 +370,7 @@ func (h *Hub) route(inst wire.InstanceID, env *envelope.Envelope, sender string)
 // handleEnvelope applies a message for a local user. It never blocks.
 func (h *Hub) handleEnvelope(env envelope.Envelope) {
 	if env.Kind == envelope.KindBan {
-		h.closeBanned(safety.Ban{Addr: env.Addr, Until: env.Until, Reason: env.Reason})
+		h.closeBanned(safety.Ban{Addr: env.Addr, Until: env.Until, Reason: env.Reason}, env.To, env.Frame)
 		return
 	}
 	s := h.lookup(env.To)
@@ -404,12 +405,17 @@ func (h *Hub) handleEnvelope(env envelope.Envelope) {
 	}
 }
 
-// closeBanned tells every local user of a banned address so and closes its socket with 4003.
-func (h *Hub) closeBanned(ban safety.Ban) {
+// closeBanned tells every local user of a banned address so and closes its socket with 4003;
+// the banned user (user, if it is here) is sent its own frame, which holds the appeal token.
+func (h *Hub) closeBanned(ban safety.Ban, user wire.ClientID, own []byte) {
 	frame := ban.Frame()
 	for _, s := range h.snapshot() {
 		if s.Addr == ban.Addr {
-			s.Out.Send(frame)
+			if len(own) > 0 && s.ID == user {
+				s.Out.Send(own)
+			} else {
+				s.Out.Send(frame)
+			}
 			s.Out.Close(wire.CloseBanned, "banned")
 		}
 	}

@@ -196,12 +196,13 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		defer close(addrsDone)
 		addrs.Run(addrsCtx)
 	}()
+	addrOf := func(r *http.Request) string {
+		return safety.ClientAddress(r.RemoteAddr, r.Header, cfg.TrustedProxies, cfg.ForwardedHeader)
+	}
 	var console *web.Console
 	if cfg.ModToken != "" {
 		console = web.NewConsole(web.ConsoleConfig{Token: cfg.ModToken}, web.ConsoleParts{Safety: trust, Bans: hub, Metrics: metrics, Log: log,
-			AddrOf: func(r *http.Request) string {
-				return safety.ClientAddress(r.RemoteAddr, r.Header, cfg.TrustedProxies, cfg.ForwardedHeader)
-			}})
+			AddrOf: addrOf})
 	}
 	poller, err := poll.NewPoller(log)
 	if err != nil {
@@ -209,7 +210,8 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	srv := web.NewServer(web.ServerConfig{MetricsAddr: cfg.MetricsAddr, ModAddr: cfg.ModAddr, TrustedProxies: cfg.TrustedProxies,
 		ForwardedHeader: cfg.ForwardedHeader, AllowedOrigins: cfg.AllowedOrigins},
-		web.ServerParts{Hub: hub, Addrs: addrs, Console: console, Poller: poller, Log: log, Metrics: metrics, ICE: ice, UI: uiFS(cfg.WebDir)})
+		web.ServerParts{Hub: hub, Addrs: addrs, Console: console, Poller: poller, Appeals: web.NewAppeals(web.AppealsParts{
+			Safety: trust, Metrics: metrics, Log: log, AddrOf: addrOf}), Log: log, Metrics: metrics, ICE: ice, UI: uiFS(cfg.WebDir)})
 	if srv.UI == nil {
 		log.Warn("the web UI is not built; / explains how to build it", "web_dir", cfg.WebDir)
 	}

@@ -249,6 +249,9 @@ func (h *Hub) Report(s *session.Session, r wire.ReportRequest) {
 	s.Out.Send(wire.MustEncode(wire.EvReported, wire.ReportedData{MatchID: t.Match}))
 	if filed.Ban != nil {
 		h.metrics.Bans.WithLabelValues("auto").Inc()
+		if err := h.safety.StartAppeal(h.ctx, filed.Ban, t.Partner); err != nil {
+			h.log.Warn("the automatic ban holds, but its user cannot appeal it", "err", err)
+		}
 		h.BroadcastBan(*filed.Ban)
 	}
 }
@@ -263,6 +266,9 @@ func (h *Hub) BroadcastBan(b safety.Ban) {
 		insts = append(insts, h.cfg.Self)
 	}
 	env := envelope.Envelope{Kind: envelope.KindBan, Addr: b.Addr, Until: b.Until, Reason: b.Reason}
+	if b.AppealToken != "" {
+		env.To, env.Frame = b.User, b.OwnFrame()
+	}
 	for _, inst := range insts {
 		h.route(inst, &env, busSelf) // a ban must not wait behind anyone's flood
 	}

@@ -262,6 +262,16 @@ func consoleDo(t *testing.T, inst *testInstance, method, path, body string, want
 		t.Fatal(err)
 	}
 	req.Header.Set("Authorization", "Bearer "+inst.cfg.ModToken)
+	status, out := roundTrip(t, req)
+	if status != want {
+		t.Fatalf("%s %s: %d %s, want %d", method, path, status, out, want)
+	}
+	return out
+}
+
+// roundTrip sends req and returns the answer's status and body.
+func roundTrip(t *testing.T, req *http.Request) (int, []byte) {
+	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -271,10 +281,7 @@ func consoleDo(t *testing.T, inst *testInstance, method, path, body string, want
 	if err != nil {
 		t.Fatal(err)
 	}
-	if resp.StatusCode != want {
-		t.Fatalf("%s %s: %d %s, want %d", method, path, resp.StatusCode, out, want)
-	}
-	return out
+	return resp.StatusCode, out
 }
 
 func consoleGet[T any](t *testing.T, inst *testInstance, path string) T {

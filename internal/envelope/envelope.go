@@ -28,7 +28,9 @@ const (
 	// TokenHash: the socket that token belonged to is closed here.
 	KindReplaced
 	// KindBan: the address whose keyed hash is Addr is banned until Until for Reason: every
-	// local socket of it is told and closed. Sent to every instance.
+	// local socket of it is told and closed. Sent to every instance. To, when set, is the
+	// banned user, whose socket is sent Frame instead (its banned event with the appeal token;
+	// a release before appeals ignores both).
 	KindBan
 	// KindCall: From's page said its video call in Match connected; To's session notes it (a
 	// report by To then knows that From took part).

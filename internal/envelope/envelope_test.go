@@ -144,3 +144,15 @@ func BenchmarkCodec(b *testing.B) {
 		})
 	}
 }
+
+// A ban's banned user and its own frame (with the appeal token) travel in To and Frame, slots a
+// ban did not use, in both versions: an instance of the previous release reads such a ban.
+func TestBanCarriesItsUsersFrame(t *testing.T) {
+	ban := Envelope{Kind: KindBan, To: "A", Addr: "0f1e2d", Until: banEnd, Reason: "nudity", Frame: []byte(`{"event":"banned"}`)}
+	for _, v := range Versions {
+		got, err := Decode(ban.Append(nil, v))
+		if err != nil || got.To != "A" || string(got.Frame) != string(ban.Frame) || !got.Until.Equal(banEnd) || got.Addr != ban.Addr {
+			t.Fatalf("v%d: %+v %v", v, got, err)
+		}
+	}
+}

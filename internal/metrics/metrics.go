@@ -45,6 +45,7 @@ type Metrics struct {
 	Reports           *prometheus.CounterVec // reason: one of wire.ReportReasons
 	Bans              *prometheus.CounterVec // source: one of BanSources
 	BannedConnections prometheus.Counter
+	Appeals           *prometheus.CounterVec // event: one of AppealEvents
 	PowRefused        prometheus.Counter
 	PowPrice          prometheus.Histogram
 
@@ -65,11 +66,14 @@ var (
 	disconnectCause = []string{"client_closed", "dropped", "server_closed", "too_large", "slow_message", "unfinished_cap", "ip_cap", "http_ip_cap"}
 	redisOps        = []string{"match", "leave", "expire_hold", "resume", "detach", "user_route", "user_states", "match_of",
 		"match_states", "alive", "heartbeat", "deregister", "online", "refresh", "load", "publish", "conns", "instances",
-		"report", "ban_of", "reports", "ban", "dismiss", "lift", "bans", "opened", "open_rate", "language_queues", "watched_queues"}
+		"report", "ban_of", "reports", "ban", "dismiss", "lift", "bans", "opened", "open_rate", "language_queues", "watched_queues", "appeal", "appeals"}
 	callCandidates = append(append([]string{}, wire.CandidateTypes...), "none")
 
 	// BanSources: who banned (report reasons are wire.ReportReasons).
 	BanSources = []string{"auto", "moderator"}
+
+	// AppealEvents: what became of appeals (opened by a banned user, upheld or lifted by a moderator).
+	AppealEvents = []string{"opened", "upheld", "lifted"}
 )
 
 // NewMetrics creates and registers every metric, plus the Go and process collectors.
@@ -125,6 +129,8 @@ func NewMetrics() *Metrics {
 			Help: "Bans issued, by source: auto (by the report threshold) or moderator (through /mod/api)."}, []string{"source"}),
 		BannedConnections: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "banned_connections_total",
 			Help: "Connections from a banned address, answered with banned and closed with 4003."}),
+		Appeals: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "appeals_total",
+			Help: "Appeals of bans, by event: opened (by the banned user, /api/appeal), upheld or lifted (by a moderator, /mod/api/appeals)."}, []string{"event"}),
 		PowRefused: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "pow_refused_total",
 			Help: "find_match refused for a missing, wrong or expired proof of work, or one issued to another connection."}),
 		PowPrice: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "pow_price_ratio",
@@ -133,7 +139,7 @@ func NewMetrics() *Metrics {
 	}
 	m.Registry.MustRegister(m.Clients, m.Waiting, m.LanguageQueues, m.WatchedQueues, m.Matches, m.MatchWait, m.Relayed, m.Dropped, m.RateLimited,
 		m.Resumes, m.PartnerLeft, m.Reconciled, m.Disconnects, m.RedisErrors, m.RedisDuration, m.InstancesAlive, m.Calls, m.CallSetup,
-		m.Reports, m.Bans, m.BannedConnections, m.PowRefused, m.PowPrice,
+		m.Reports, m.Bans, m.BannedConnections, m.Appeals, m.PowRefused, m.PowPrice,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, mode := range []wire.Mode{wire.ModeVideo, wire.ModeText} {
 		m.Waiting.WithLabelValues(string(mode))
@@ -164,6 +170,7 @@ func NewMetrics() *Metrics {
 	}
 	precreate(m.Reports, wire.ReportReasons)
 	precreate(m.Bans, BanSources)
+	precreate(m.Appeals, AppealEvents)
 	return m
 }
 

@@ -7,16 +7,30 @@
 -- ARGV[2]  'ban', 'dismiss', 'lift' or 'reporter'
 -- ARGV[3]  the report id ('ban', 'dismiss'), the ban id ('lift') or the reporter's label ('reporter')
 -- for 'ban': ARGV[4] a fresh ban id, ARGV[5] until (unix ms), ARGV[6] reason, ARGV[7] now (unix ms),
---            ARGV[8] the longest ban, seconds, ARGV[9] WATCH_AFTER_BAN, ms (watch.lua)
+--            ARGV[8] the longest ban, seconds, ARGV[9] WATCH_AFTER_BAN, ms (watch.lua),
+--            ARGV[10] the hash of the ban's appeal token (appeals.go)
 -- for 'reporter': ARGV[4] how many reports to dismiss at most in this run, ARGV[5] seconds to
 --            restrict the reporter for (0: not), ARGV[6] now (unix ms)
 --
 -- A report that is acted on is deleted with its evidence, and no longer counts towards an
--- automatic ban. Lifting an automatic ban undoes it: the reports that made it count no more
--- and it does not double the next one. Returns one of
---   {'banned', address hash}   {'dismissed'}   {'lifted', address hash}   {'unknown'}
+-- automatic ban; a ban keeps its report, as the moderator saw it, in the ban's appeal record
+-- until the ban ends or its appeal is decided. Lifting a ban deletes its appeal. Lifting an
+-- automatic ban undoes it: the reports that made it count no more and it does not double the
+-- next one. Returns one of
+--   {'banned', address hash, the banned user's id}   {'dismissed'}   {'lifted', address hash}   {'unknown'}
 --   {'reporter', reports dismissed, '1' when more are left}
 local op, id = ARGV[2], ARGV[3]
+
+-- dropAppeal deletes a ban's appeal record (appeals.go) and its user's pointer to it
+local function dropAppeal(banID)
+  local appeal = prefix .. ':appeal:' .. banID
+  local user = redis.call('HGET', appeal, 'user')
+  if user and redis.call('GET', prefix .. ':appealuser:' .. user) == banID then
+    redis.call('DEL', prefix .. ':appealuser:' .. user)
+  end
+  redis.call('DEL', appeal)
+  redis.call('ZREM', prefix .. ':appeals', banID)
+end
 
 if op == 'lift' then
   local addr = redis.call('GET', KEYS[1])
@@ -36,6 +50,7 @@ if op == 'lift' then
     end
   end
   redis.call('DEL', KEYS[1])
+  dropAppeal(id)
   redis.call('ZREM', prefix .. ':bans', id)
   redis.call('ZREM', prefix .. ':netban:' .. net(addr), id)
   redis.call('ZREM', prefix .. ':watch:' .. addr, 'ban:' .. id) -- a lifted ban was a mistake: no watching after it
@@ -54,6 +69,7 @@ end
 
 local addr = redis.call('HGET', KEYS[1], 'reported_addr')
 if not addr then return {'unknown'} end
+local report = op == 'ban' and redis.call('HMGET', KEYS[1], 'reported', 'reason', 'note', 'label', 'created', 'conversation', 'evidence', 'frame', 'chat')
 dropReport(id, nil)
 if op == 'dismiss' then return {'dismissed'} end
 
@@ -63,6 +79,7 @@ local ban = prefix .. ':ban:' .. addr
 local old = redis.call('HGET', ban, 'id')
 if old then
   redis.call('DEL', prefix .. ':banrec:' .. old)
+  dropAppeal(old)
   redis.call('ZREM', prefix .. ':bans', old)
   redis.call('ZREM', prefix .. ':netban:' .. net(addr), old)
 end
@@ -77,4 +94,12 @@ local netban = prefix .. ':netban:' .. net(addr)
 redis.call('ZADD', netban, untilMs, banID)
 keepFor(netban, seconds)
 watch(addr, 'ban:' .. banID, untilMs + tonumber(ARGV[9]), now)
-return {'banned', addr}
+-- the appeal record (appeals.go): the token's hash, the banned user, the report; and the user's
+-- pointer to it, for a page that was gone when the ban was made. Both end with the ban.
+local appeal = prefix .. ':appeal:' .. banID
+if report[1] and report[1] ~= '' then redis.call('SET', prefix .. ':appealuser:' .. report[1], banID, 'EX', seconds) end
+redis.call('HSET', appeal, 'token', ARGV[10], 'user', report[1] or '', 'report_reason', report[2] or '', 'note', report[3] or '',
+  'reporter', report[4] or '', 'report_created', report[5] or '', 'conversation', report[6] or '',
+  'evidence', report[7] or '', 'frame', report[8] or '', 'chat', report[9] or '[]')
+redis.call('EXPIRE', appeal, seconds)
+return {'banned', addr, report[1] or ''}

@@ -203,20 +203,21 @@ func (sf *Safety) TopReporters(ctx context.Context) ([]ReporterLoad, error) {
 }
 
 // BanReported bans the address a report is about for d (at most 30 days) and deletes the
-// report with its evidence.
+// report; its evidence is kept with the ban for the banned user's appeal (appeals.go).
 func (sf *Safety) BanReported(ctx context.Context, reportID string, d time.Duration, reason string) (Ban, error) {
 	now := sf.now()
 	b := Ban{ID: wire.NewID(), Until: now.Add(min(d, MaxBan)), Reason: reason, Source: "moderator", Created: now}
+	token, hash := newAppealToken(b.ID)
 	err := sf.Call(ctx, "ban", func(ctx context.Context) error {
 		reply, err := sf.ban.Run(ctx, sf.rdb, []string{sf.Keys.Report(reportID)}, sf.Keys.Prefix(), "ban", reportID,
-			b.ID, b.Until.UnixMilli(), reason, now.UnixMilli(), int64(MaxBan/time.Second), sf.cfg.WatchAfterBan.Milliseconds()).StringSlice()
+			b.ID, b.Until.UnixMilli(), reason, now.UnixMilli(), int64(MaxBan/time.Second), sf.cfg.WatchAfterBan.Milliseconds(), hash).StringSlice()
 		if err != nil {
 			return err
 		}
-		if reply[0] != "banned" {
+		if reply[0] != "banned" || len(reply) < 3 {
 			return ErrUnknown
 		}
-		b.Addr = reply[1]
+		b.Addr, b.User, b.AppealToken = reply[1], wire.ClientID(reply[2]), token
 		return nil
 	})
 	return b, unwrapUnknown(err)

@@ -161,11 +161,22 @@ type Ban struct {
 	Why     *BanWhy // an automatic ban's reports, as they were
 	// WatchedUntil: the address stays watched after the ban until then (zero: not; watch.go)
 	WatchedUntil time.Time
+	// User is the banned user (the reported one) and AppealToken the secret its socket alone
+	// is told, as the ban is made (appeals.go); never stored, only its hash is.
+	User        wire.ClientID
+	AppealToken string
 }
 
 // Frame is the banned event that tells the banned user (its end and reason, nothing else).
 func (b *Ban) Frame() []byte {
 	return wire.MustEncode(wire.EvBanned, wire.BannedData{Until: b.Until.UTC().Format(time.RFC3339), Reason: b.Reason})
+}
+
+// OwnFrame is the banned event for the banned user's own socket: with the appeal token (the
+// others behind the same address, a household, get Frame and learn nothing of the appeal).
+func (b *Ban) OwnFrame() []byte {
+	return wire.MustEncode(wire.EvBanned, wire.BannedData{Until: b.Until.UTC().Format(time.RFC3339), Reason: b.Reason,
+		Appeal: b.AppealToken})
 }
 
 // BanWhy is what made an automatic ban: how many networks' reports counted, and those

@@ -89,4 +89,18 @@ func (k Keys) Restricted(label string) string { return k.prefix + ":restricted:"
 func (k Keys) Ban(addrHash string) string     { return k.prefix + ":ban:" + addrHash }
 func (k Keys) BanRecord(id string) string     { return k.prefix + ":banrec:" + id }
 func (k Keys) Bans() string                   { return k.prefix + ":bans" }
-func (k Keys) Met(id wire.ClientID) string    { return k.prefix + ":met:" + string(id) }
+
+// Appeal is a ban's appeal record (its token's hash, the kept evidence, the appeal itself);
+// Appeals indexes the open appeals (ban id -> opened, unix ms) for the console's queue.
+func (k Keys) Appeal(banID string) string  { return k.prefix + ":appeal:" + banID }
+func (k Keys) Appeals() string             { return k.prefix + ":appeals" }
+func (k Keys) Met(id wire.ClientID) string { return k.prefix + ":met:" + string(id) }
+
+// AppealRate counts a network's requests to /api/appeal in one minute (since the epoch).
+func (k Keys) AppealRate(network string, minute int64) string {
+	return k.prefix + ":appealrate:" + network + ":" + strconv.FormatInt(minute, 10)
+}
+
+// AppealUser names the ban (its id) made on a user, for the user's page to claim the appeal
+// with its appeal key.
+func (k Keys) AppealUser(id wire.ClientID) string { return k.prefix + ":appealuser:" + string(id) }

@@ -77,6 +77,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.Handle("POST /mod/api/reporters/{label}/dismiss", c.authorized(c.dismissReporter))
 	mux.Handle("GET /mod/api/bans", c.authorized(c.listBans))
 	mux.Handle("DELETE /mod/api/bans/{id}", c.authorized(c.lift))
+	c.registerAppeals(mux)
 	mux.Handle("/mod/api/", c.authorized(func(w http.ResponseWriter, _ *http.Request) {
 		apiError(w, http.StatusNotFound, "no such endpoint")
 	}))
@@ -125,11 +126,17 @@ func apiError(w http.ResponseWriter, status int, message string) {
 
 // storeError answers for a Redis-side failure.
 func (c *Console) storeError(w http.ResponseWriter, err error) {
+	answerStoreError(w, c.log, "moderator console", "no such report or ban (acted on already, or expired)", err)
+}
+
+// answerStoreError answers 404 (unknown) for safety.ErrUnknown, else logs the Redis trouble
+// as part's and answers 503.
+func answerStoreError(w http.ResponseWriter, log *slog.Logger, part, unknown string, err error) {
 	if errors.Is(err, safety.ErrUnknown) {
-		apiError(w, http.StatusNotFound, "no such report or ban (acted on already, or expired)")
+		apiError(w, http.StatusNotFound, unknown)
 		return
 	}
-	c.log.Warn("moderator console: Redis", "err", err)
+	log.Warn(part+": Redis", "err", err)
 	apiError(w, http.StatusServiceUnavailable, "the store is unavailable right now; try again")
 }
 

@@ -45,6 +45,7 @@ type ServerParts struct {
 	Hub     Doors
 	Addrs   *safety.AddressCap
 	Console *Console     // nil: the moderator console is off
+	Appeals *Appeals     // the banned user's /api/appeal
 	Poller  *poll.Poller // nil: idle connections wait in a read
 	Log     *slog.Logger
 	Metrics *metrics.Metrics
@@ -62,7 +63,8 @@ type Server struct {
 	UI       fs.FS // nil: the UI is not built
 	upgrader websocket.Upgrader
 	Addrs    *safety.AddressCap
-	console  *Console     // nil: the moderator console is off
+	console  *Console // nil: the moderator console is off
+	appeals  *Appeals
 	poller   *poll.Poller // nil: idle connections wait in a read
 }
 
@@ -72,7 +74,7 @@ const readBufferSize = 512
 
 // NewServer wires the HTTP surface.
 func NewServer(cfg ServerConfig, p ServerParts) *Server {
-	s := &Server{cfg: cfg, hub: p.Hub, Addrs: p.Addrs, console: p.Console, poller: p.Poller, log: p.Log, metrics: p.Metrics, ice: p.ICE, UI: p.UI}
+	s := &Server{cfg: cfg, hub: p.Hub, Addrs: p.Addrs, console: p.Console, appeals: p.Appeals, poller: p.Poller, log: p.Log, metrics: p.Metrics, ice: p.ICE, UI: p.UI}
 	s.upgrader = websocket.Upgrader{
 		// 0: gorilla reads through the buffer the hijack hands it, which is ours (readBufferSize;
 		// see hijacker), so that the read pump can tell when nothing is buffered
@@ -103,6 +105,9 @@ func (s *Server) Handler() http.Handler {
 			ICEServers []wire.ICEServer `json:"ice_servers"`
 		}{s.ice.STUN()})
 	})
+	if s.appeals != nil {
+		s.appeals.Register(mux)
+	}
 	if s.console != nil && s.cfg.ModAddr == "" {
 		s.console.Register(mux) // and /mod itself is a page of the web app
 	} else {

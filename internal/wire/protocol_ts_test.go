@@ -50,7 +50,8 @@ func TestTypeScriptProtocolMatchesGo(t *testing.T) {
 			t.Errorf("%s: protocol.ts has %v, Go has %v", name, got, want)
 		}
 	}
-	for name, code := range map[string]int{"CLOSE_REPLACED": wire.CloseReplaced, "CLOSE_BANNED": wire.CloseBanned, "MAX_LANGUAGES": wire.MaxLanguages} {
+	for name, code := range map[string]int{"CLOSE_REPLACED": wire.CloseReplaced, "CLOSE_BANNED": wire.CloseBanned, "MAX_LANGUAGES": wire.MaxLanguages,
+		"MAX_APPEAL_LENGTH": wire.MaxAppealText} {
 		if got := ts.constant(name); got != strconv.Itoa(code) {
 			t.Errorf("%s: protocol.ts has %s, Go has %d", name, got, code)
 		}

@@ -257,6 +257,9 @@ type HelloData struct {
 	// TURN says that the server has a TURN relay (its credentials still come with match_found
 	// only), so that the page can offer, before Start, to hide the user's address behind it
 	TURN bool `json:"turn,omitempty"`
+	// AppealKey is this identity's secret for a ban made on it later, while the page is gone:
+	// the page keeps it and claims the ban's appeal with it (POST /api/appeal/claim)
+	AppealKey string `json:"appeal_key"`
 }
 
 // PowChallenge is a proof-of-work challenge in the ALTCHA format: find the number n in
@@ -341,10 +344,16 @@ type ReportedData struct {
 }
 
 // BannedData tells a banned user until when, and why; the socket closes with 4003 after it.
+// Appeal is the secret that lets the banned user see its own evidence and appeal
+// (GET/POST /api/appeal): only in the banned user's own socket's frame, as the ban is made.
 type BannedData struct {
 	Until  string `json:"until"` // RFC 3339, UTC
 	Reason string `json:"reason"`
+	Appeal string `json:"appeal,omitempty"`
 }
+
+// MaxAppealText is the longest appeal a banned user may write (characters).
+const MaxAppealText = 1000
 
 // OnlineData is the cluster-wide number of connected users, and of those searching in each
 // mode.

@@ -115,6 +115,11 @@ export type ServerMessage =
          * with match_found only.
          */
         turn?: boolean;
+        /**
+         * This identity's appeal key: kept by the page, it claims the appeal of a ban made on
+         * this identity after the page was gone (POST /api/appeal/claim). Absent from an older server.
+         */
+        appeal_key?: string;
       };
     }
   | { event: 'waiting'; data: WaitingData }
@@ -181,10 +186,15 @@ export interface ReportedData {
   match_id: string;
 }
 
-/** banned's data: until is an RFC 3339 UTC timestamp; reason is the moderator's words. */
+/**
+ * banned's data: until is an RFC 3339 UTC timestamp; reason is the moderator's words;
+ * appeal, only on the banned user's own socket as the ban is made, is the secret that
+ * lets it see its own evidence and appeal (GET/POST /api/appeal).
+ */
 export interface BannedData {
   until: string;
   reason: string;
+  appeal?: string;
 }
 
 /** Client → server. */
@@ -215,6 +225,8 @@ export const MAX_CHAT_LENGTH = 2000;
 /** A report is accepted while matched and for this long after the match ended. */
 export const REPORT_WINDOW_MS = 60_000;
 export const MAX_REPORT_NOTE_LENGTH = 500;
+/** The longest appeal of a ban (characters); wire.MaxAppealText. */
+export const MAX_APPEAL_LENGTH = 1000;
 export const MAX_REPORT_CHAT_LINES = 20;
 export const MAX_REPORT_FRAME_WIDTH = 640;
 /** The frame's JPEG bytes (base64-decoded): 150 kB, counted as 150 000 so it is within 150 KiB too. */

@@ -1,12 +1,17 @@
 import { useEffect, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Ban } from '../hooks/useBan';
+import { AppealClaim } from './AppealClaim';
+import { AppealPanel } from './AppealPanel';
 
 export interface BannedNoticeProps {
   ban: Ban;
 }
 
-/** The whole page while this address is banned: until when (in the page's language and time zone), and why. */
+/**
+ * The whole page while this address is banned: until when (in the page's language and time zone), why,
+ * and for the banned page itself the appeal (its own evidence, the form, the state).
+ */
 export function BannedNotice({ ban }: BannedNoticeProps) {
   const { t, i18n } = useTranslation();
   const headingRef = useRef<HTMLHeadingElement>(null);
@@ -28,6 +33,7 @@ export function BannedNotice({ ban }: BannedNoticeProps) {
         </p>
       )}
       <p>{t('banned.explain')}</p>
+      {ban.appeal ? <AppealPanel token={ban.appeal} /> : ban.until && <AppealClaim />}
     </main>
   );
 }

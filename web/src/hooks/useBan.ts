@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { BannedData } from '../protocol';
+import { keepAppealToken, readAppealToken, rememberAppealKey } from './useAppeal';
 import type { Signaling } from './useSignaling';
 
 export interface Ban {
@@ -7,12 +8,14 @@ export interface Ban {
   until: Date | null;
   /** The moderator's words, shown as they are. */
   reason: string;
+  /** The ban's appeal token: told to the banned page itself, and kept for its reloads (null: none here). */
+  appeal: string | null;
 }
 
 /** A banned message as the page shows it. */
 export function toBan(data: BannedData): Ban {
   const until = new Date(data.until);
-  return { until: Number.isNaN(until.getTime()) ? null : until, reason: data.reason };
+  return { until: Number.isNaN(until.getTime()) ? null : until, reason: data.reason, appeal: data.appeal ?? null };
 }
 
 /**
@@ -26,10 +29,14 @@ export function useBan(signaling: Pick<Signaling, 'status' | 'subscribe'>): Ban 
   useEffect(
     () =>
       subscribe((message) => {
-        if (message.event === 'banned') setBan(toBan(message.data));
+        if (message.event === 'hello' && message.data.appeal_key) rememberAppealKey(message.data.id, message.data.appeal_key);
+        if (message.event !== 'banned') return;
+        // The token comes once, to the banned page; a reload hears the ban again without it.
+        if (message.data.appeal) keepAppealToken(message.data.appeal, message.data.until);
+        setBan(toBan({ ...message.data, appeal: message.data.appeal ?? readAppealToken(message.data.until) ?? undefined }));
       }),
     [subscribe],
   );
   if (ban) return ban;
-  return status === 'banned' ? { until: null, reason: '' } : null;
+  return status === 'banned' ? { until: null, reason: '', appeal: null } : null;
 }

@@ -15,7 +15,7 @@ const evidenceStates = ['kept', 'none', 'no_room', 'trimmed'] as const;
 const isEvidence = (value: string): value is (typeof evidenceStates)[number] => (evidenceStates as readonly string[]).includes(value);
 
 /** Why an automatic ban happened: the reports that counted, as they were then. */
-function BanWhy({ ban, id }: { ban: ModBan; id: string }) {
+export function BanWhy({ ban, id }: { ban: ModBan; id: string }) {
   const { t } = useTranslation('mod');
   const formatDateTime = useDateTime();
   const formatSeconds = useSeconds();

@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { i18n } from '../i18n';
 import { isConsolePath } from '../routes';
-import { modAPI, TOKEN_STORAGE_KEY, type ModBan, type ModReport, type ReporterLoad } from './api';
+import { modAPI, TOKEN_STORAGE_KEY, type ModAppeal, type ModBan, type ModReport, type ReporterLoad } from './api';
 import { loadConsoleStrings, ModConsole } from './index';
 
 const TOKEN = 'mod-token-1';
@@ -12,6 +12,7 @@ const TOKEN = 'mod-token-1';
 class FakeServer {
   reports: ModReport[] = [];
   bans: ModBan[] = [];
+  appeals: ModAppeal[] = [];
   enabled = true;
   requests: { method: string; path: string; auth: string | undefined; body: unknown }[] = [];
   /** The next answer to give instead of the normal one. */
@@ -79,6 +80,17 @@ class FakeServer {
       const ban: ModBan = { id: `B-${id}`, until: '2031-01-02T03:04:05Z', reason, source: 'moderator', created: '2031-01-01T03:04:05Z' };
       this.bans.push(ban);
       return json(200, { ban });
+    }
+    if (method === 'GET' && url.pathname === '/mod/api/appeals') {
+      return paged(this.appeals, url.searchParams.get('after'), 'appeals', 'next');
+    }
+    const decided = /^\/mod\/api\/appeals\/([^/]+)\/(uphold|lift)$/.exec(path);
+    if (method === 'POST' && decided) {
+      const id = decodeURIComponent(decided[1]);
+      if (!this.appeals.some((appeal) => appeal.ban.id === id)) return json(404, { error: 'no such report or ban' });
+      this.appeals = this.appeals.filter((appeal) => appeal.ban.id !== id);
+      if (decided[2] === 'lift') this.bans = this.bans.filter((ban) => ban.id !== id);
+      return new Response(null, { status: 204 });
     }
     const lift = /^\/mod\/api\/bans\/([^/]+)$/.exec(path);
     if (method === 'DELETE' && lift) {
@@ -456,5 +468,90 @@ describe('the moderator console', { timeout: 20_000 }, () => {
     const cards = await screen.findAllByTestId('report-card');
     expect(within(cards[0]).getByRole('heading', { level: 3 })).toHaveTextContent('Meldung: Nacktheit');
     expect(within(cards[0]).getByRole('combobox', { name: 'Sperren für' })).toBeInTheDocument();
+  });
+});
+
+describe('the appeals queue', { timeout: 20_000 }, () => {
+  const appeal = (id: string, extra: Partial<ModAppeal> = {}): ModAppeal => ({
+    ban: { id, until: '2031-01-02T03:04:05Z', reason: `Nudity on camera ${id}`, source: 'moderator', created: '2031-01-01T03:04:05Z' },
+    text: `It was a painting (${id})`,
+    opened: '2031-01-01T09:00:00Z',
+    report: {
+      reason: 'nudity',
+      note: 'the note the reporter wrote',
+      reporter: 'R-0123456789ab',
+      created: '2031-01-01T02:00:00Z',
+      conversation_s: 30,
+      evidence: 'kept',
+      frame: 'data:image/jpeg;base64,/9j/AAAA',
+      chat: [
+        { from: 'you', text: 'the reporter said this' },
+        { from: 'stranger', text: 'the banned user said this' },
+      ],
+    },
+    ...extra,
+  });
+
+  beforeAll(async () => {
+    await loadConsoleStrings();
+  });
+  beforeEach(async () => {
+    window.sessionStorage.clear();
+    await i18n.changeLanguage('en');
+    server = new FakeServer();
+    server.appeals = [appeal('B1'), appeal('B2', { report: undefined, ban: { id: 'B2', until: '2031-01-03T00:00:00Z', reason: 'reported by 3 people', source: 'auto', created: '2031-01-01T00:00:00Z',
+      why: { reporters: 3, reports: [{ id: 'r1', reporter: 'R-aaaaaaaaaaaa', reason: 'harassment', created: '2031-01-01T00:00:00Z', conversation_s: 20, evidence: 'kept' }] } } })];
+    server.bans = server.appeals.map((a) => a.ban);
+  });
+
+  it('each appeal beside the whole report the moderator saw; lift ends the ban, uphold keeps it', async () => {
+    const user = renderConsole();
+    await signIn(user);
+    const queue = await screen.findByTestId('appeals');
+    const cards = await within(queue).findAllByTestId('appeal-card');
+    expect(cards).toHaveLength(2);
+    expect(within(queue).getByRole('heading', { level: 2 })).toHaveTextContent('Appeals (2)');
+    const first = cards[0];
+    expect(within(first).getByTestId('appeal-text')).toHaveTextContent('It was a painting (B1)');
+    expect(within(first).getByText('the note the reporter wrote')).toBeInTheDocument();
+    expect(within(first).getByTestId('report-chat')).toHaveTextContent('the reporter said this');
+    expect(within(first).getByTestId('report-chat')).toHaveTextContent('the banned user said this');
+    expect(within(first).getByTestId('report-frame')).toHaveAttribute('src', 'data:image/jpeg;base64,/9j/AAAA');
+    expect(within(cards[1]).queryByTestId('appeal-report')).not.toBeInTheDocument();
+    expect(within(cards[1]).getByText('An automatic ban: no single report was kept.')).toBeInTheDocument();
+    expect(within(cards[1]).getByTestId('ban-why')).toHaveTextContent('R-aaaaaaaaaaaa'); // the reports that made it
+
+    await user.click(within(first).getByRole('button', { name: 'Lift the ban' }));
+    await waitFor(() => expect(within(queue).getAllByTestId('appeal-card')).toHaveLength(1));
+    expect(server.requests.at(-1)).toMatchObject({ method: 'POST', path: '/mod/api/appeals/B1/lift' });
+    expect(within(queue).getByTestId('appeals-message')).toHaveTextContent('Ban lifted; the evidence and the appeal are deleted.');
+    expect(within(queue).getByRole('heading', { level: 2 })).toHaveFocus();
+
+    await user.click(within(queue).getByRole('button', { name: 'Uphold the ban' }));
+    expect(await within(queue).findByText('No open appeals.')).toBeInTheDocument();
+    expect(server.requests.at(-1)).toMatchObject({ method: 'POST', path: '/mod/api/appeals/B2/uphold' });
+    expect(within(queue).getByTestId('appeals-message')).toHaveTextContent('Ban upheld; the evidence and the appeal are deleted.');
+  });
+
+  it('an appeal another moderator decided meanwhile (404): says so and reloads the queue', async () => {
+    const user = renderConsole();
+    await signIn(user);
+    const queue = await screen.findByTestId('appeals');
+    await within(queue).findAllByTestId('appeal-card');
+    server.appeals = server.appeals.slice(1); // decided elsewhere
+    await user.click(within(queue).getAllByRole('button', { name: 'Uphold the ban' })[0]);
+    expect(await within(queue).findByText('That report or ban is gone; the lists are up to date again.')).toBeInTheDocument();
+    await waitFor(() => expect(within(queue).getAllByTestId('appeal-card')).toHaveLength(1));
+  });
+
+  it('pages: older appeals come on request', async () => {
+    server.pageSize = 1;
+    const user = renderConsole();
+    await signIn(user);
+    const queue = await screen.findByTestId('appeals');
+    await within(queue).findByTestId('appeal-card');
+    await user.click(within(queue).getByRole('button', { name: 'More appeals' }));
+    await waitFor(() => expect(within(queue).getAllByTestId('appeal-card')).toHaveLength(2));
+    expect(server.requests.some((request) => request.path === '/mod/api/appeals?after=1.x')).toBe(true);
   });
 });

@@ -2,6 +2,7 @@ import { useEffect, useRef } from 'react';
 import { useTranslation } from 'react-i18next';
 import { LanguageSelect } from '../components/LanguageSelect';
 import { useLanguage } from '../hooks/useLanguage';
+import { AppealsQueue } from './AppealsQueue';
 import { BanFinder } from './BanFinder';
 import { BansList } from './BansList';
 import { ReportCard } from './ReportCard';
@@ -149,6 +150,7 @@ export function ModConsole(options: ModConsoleProps) {
                 </button>
               )}
             </section>
+            {mod.api && <AppealsQueue api={mod.api} />}
             <section className="console-section" aria-labelledby="bans-heading">
               <h2 id="bans-heading" ref={bansRef} tabIndex={-1}>
                 {t('bans.heading')} <span className="count">({mod.bansTotal})</span>

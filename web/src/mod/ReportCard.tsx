@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { REPORT_REASONS, type ReportReason } from '../protocol';
+import { EvidenceView } from './EvidenceView';
 import { BAN_DURATIONS, WHY_CODES, type BanDuration, type ModReport, type ModWatch, type WhyCode } from './api';
 import { useDateTime, useSeconds } from './useDateTime';
 
@@ -17,8 +18,6 @@ export interface ReportCardProps {
 
 /** The most a ban reason may be here (it is shown on the banned user's page). */
 export const MAX_BAN_REASON_LENGTH = 200;
-
-const JPEG = 'data:image/jpeg;base64,';
 
 const isReason = (value: string): value is ReportReason => (REPORT_REASONS as readonly string[]).includes(value);
 const isWhy = (value: string): value is WhyCode => (WHY_CODES as readonly string[]).includes(value);
@@ -110,30 +109,11 @@ export function ReportCard({ report, index, busy, onBan, onDismiss, onOnlyReport
           {report.note || t('reports.noNote')}
         </dd>
       </dl>
-      <div className="evidence">
-        {report.frame.startsWith(JPEG) ? (
-          <img className="frame" src={report.frame} alt={t('reports.frameAlt')} data-testid="report-frame" />
-        ) : (
-          <p className="no-frame" data-testid="no-frame">
-            {lost ? t(`reports.evidenceNotKept.${lost}`) : t('reports.noFrame')}
-          </p>
-        )}
-        <div className="transcript">
-          <h4>{t('reports.chat')}</h4>
-          {report.chat.length > 0 ? (
-            <ol data-testid="report-chat">
-              {report.chat.map((line, n) => (
-                <li key={n} className={line.from === 'you' ? 'from-reporter' : 'from-reported'}>
-                  <strong>{line.from === 'you' ? t('reports.fromReporter') : t('reports.fromReported')}</strong>{' '}
-                  <span dir="auto">{line.text}</span>
-                </li>
-              ))}
-            </ol>
-          ) : (
-            <p className="muted">{t('reports.noChat')}</p>
-          )}
-        </div>
-      </div>
+      <EvidenceView
+        frame={report.frame}
+        chat={report.chat}
+        noFrame={lost ? t(`reports.evidenceNotKept.${lost}`) : t('reports.noFrame')}
+      />
       <div className="actions">
         <form className="ban-form" onSubmit={submit} noValidate>
           <fieldset disabled={busy}>

@@ -90,6 +90,36 @@ export interface ModBan {
   watched_until?: string;
 }
 
+/** The report a ban was made from, kept with the ban for its appeal: as the moderator saw it. */
+export interface AppealReport {
+  reason: ReportReason | (string & {});
+  note: string;
+  reporter: string;
+  created: string;
+  conversation_s: number;
+  evidence: EvidenceState | (string & {});
+  frame: string;
+  chat: ReportChatLine[];
+}
+
+/** An open appeal, as GET /mod/api/appeals lists them (oldest first). */
+export interface ModAppeal {
+  ban: ModBan;
+  /** The banned user's words. */
+  text: string;
+  /** RFC 3339. */
+  opened: string;
+  /** The report the ban was made from (none for an automatic ban). */
+  report?: AppealReport;
+}
+
+/** One page of open appeals, oldest first; next is the cursor of the page after it ('': none). */
+export interface AppealPage {
+  appeals: ModAppeal[];
+  total: number;
+  next: string;
+}
+
 /** A reporter and its open reports, as GET /mod/api/reporters lists the busiest. */
 export interface ReporterLoad {
   reporter: string;
@@ -154,6 +184,12 @@ export interface ModAPI {
   bans: () => Promise<ModBan[]>;
   banPage: (query?: BanQuery) => Promise<BanPage>;
   lift: (banID: string) => Promise<void>;
+  /** A page of open appeals, oldest first. */
+  appealPage: (after?: string) => Promise<AppealPage>;
+  /** Keeps an appealed ban; its kept report and the appeal are deleted. */
+  uphold: (banID: string) => Promise<void>;
+  /** Lifts an appealed ban; its kept report and the appeal are deleted. */
+  liftAppealed: (banID: string) => Promise<void>;
 }
 
 type Fetch = (input: string, init: RequestInit) => Promise<Response>;
@@ -267,6 +303,20 @@ export function modAPI(token: string, fetchImpl: Fetch = (input, init) => fetch(
     },
     async lift(banID) {
       await call('DELETE', `/mod/api/bans/${record(banID)}`, 'action');
+    },
+    async appealPage(after) {
+      const search = after ? `?${new URLSearchParams({ after })}` : '';
+      const body = (await call('GET', `/mod/api/appeals${search}`, 'list')) as { appeals?: ModAppeal[] | null; total?: number; next?: string };
+      const appeals = (body.appeals ?? []).map((appeal) =>
+        appeal.report ? { ...appeal, report: { ...appeal.report, chat: appeal.report.chat ?? [], frame: appeal.report.frame ?? '' } } : appeal,
+      );
+      return { appeals, total: body.total ?? appeals.length, next: body.next ?? '' };
+    },
+    async uphold(banID) {
+      await call('POST', `/mod/api/appeals/${record(banID)}/uphold`, 'action');
+    },
+    async liftAppealed(banID) {
+      await call('POST', `/mod/api/appeals/${record(banID)}/lift`, 'action');
     },
   };
 }

@@ -71,6 +71,8 @@ export interface ModConsole {
   /** Loads the next page of bans. */
   loadMoreBans: () => void;
   lift: (banID: string) => void;
+  /** The API of the token signed in with (null while signed out): the appeals queue's. */
+  api: ModAPI | null;
 }
 
 export interface ModConsoleOptions {
@@ -107,6 +109,7 @@ export function useModConsole(options: ModConsoleOptions = {}): ModConsole {
   // Answers to requests made under an earlier token (or before a sign-out) are dropped.
   const generationRef = useRef(0);
   const apiRef = useRef<ModAPI | null>(null);
+  const [api, setAPI] = useState<ModAPI | null>(null);
   const makeAPIRef = useRef(makeAPI);
   makeAPIRef.current = makeAPI;
   // What load asks for: the current filters, without making load change with them.
@@ -210,10 +213,12 @@ export function useModConsole(options: ModConsoleOptions = {}): ModConsole {
   useEffect(() => {
     if (!token) {
       apiRef.current = null;
+      setAPI(null);
       return;
     }
     const api = makeAPIRef.current(token);
     apiRef.current = api;
+    setAPI(api);
     const generation = ++generationRef.current;
     setPhase('loading');
     void load(api, generation).then((ok) => {
@@ -404,5 +409,6 @@ export function useModConsole(options: ModConsoleOptions = {}): ModConsole {
     findBans,
     loadMoreBans,
     lift,
+    api,
   };
 }

@@ -1,0 +1,48 @@
+-- appeals.lua: a banned user opens the appeal of its ban, or a moderator upholds the ban. One
+-- atomic step; a moderator's lift is ban.lua's (it deletes the appeal with the ban).
+--
+-- KEYS[1]  <prefix>:appeal:<ban id> (every other key shares its hash tag)
+-- ARGV[1]  key prefix, e.g. {mm}
+-- ARGV[2]  'open', 'uphold' or 'claim'
+-- ARGV[3]  the ban id
+-- ARGV[4]  now (unix ms)
+-- for 'open': ARGV[5] the hash of the token presented (appeals.go compared it in constant time
+--             already; compared again here, as the record may have changed since), ARGV[6] the
+--             appeal's text, ARGV[7] the longest ban, seconds
+-- for 'claim': ARGV[5] the hash of a new token for the ban (the old one is good no more)
+--
+-- An appeal is open only while its ban is in force (the ban record names the address whose
+-- ban it still is, and that ban has not ended): a lifted, replaced or ended ban has none.
+-- Upholding keeps the ban and deletes the kept report and the appeal's text; the record keeps
+-- its state, so that the user sees the decision and cannot appeal again.
+-- Returns {'opened'}  {'appealed'} (open or decided already)  {'upheld'}  {'claimed', until (ms)}
+--   {'unknown'}
+local prefix, op, id, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local rec = redis.call('HMGET', KEYS[1], 'token', 'state')
+if not rec[1] then return {'unknown'} end
+local addr = redis.call('GET', prefix .. ':banrec:' .. id)
+if not addr then return {'unknown'} end
+local ban = redis.call('HMGET', prefix .. ':ban:' .. addr, 'id', 'until')
+if ban[1] ~= id or tonumber(ban[2] or 0) <= now then return {'unknown'} end
+
+if op == 'claim' then
+  redis.call('HSET', KEYS[1], 'token', ARGV[5])
+  return {'claimed', ban[2]}
+end
+
+local index = prefix .. ':appeals'
+if op == 'open' then
+  if rec[1] ~= ARGV[5] then return {'unknown'} end
+  if rec[2] then return {'appealed'} end
+  redis.call('HSET', KEYS[1], 'state', 'open', 'text', ARGV[6], 'opened', now)
+  redis.call('ZADD', index, now, id)
+  local ttl = tonumber(ARGV[7])
+  if redis.call('TTL', index) < ttl then redis.call('EXPIRE', index, ttl) end
+  return {'opened'}
+end
+
+if rec[2] ~= 'open' then return {'unknown'} end
+redis.call('HDEL', KEYS[1], 'text', 'report_reason', 'note', 'reporter', 'report_created', 'conversation', 'evidence', 'frame', 'chat')
+redis.call('HSET', KEYS[1], 'state', 'upheld', 'decided', now)
+redis.call('ZREM', index, id)
+return {'upheld'}
