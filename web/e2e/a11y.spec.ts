@@ -4,7 +4,7 @@
 // ones in i18n.spec.ts.) A view added later gets one line:
 // `await expectAccessible(page, '<view>')` where the test has reached it.
 import type { Locator, Page } from '@playwright/test';
-import { expect, expectAccessible, expectVideoFlowing, pressEscNext, sentEvents, startChat, status, test } from './fixtures';
+import { expect, expectAccessible, expectVideoFlowing, meetOnVideo, pressEscNext, sentEvents, startChat, status, test } from './fixtures';
 
 test('axe-core: no violations on landing, searching, connected (video), partner left', async ({ goServer, stranger }) => {
   const server = await goServer();
@@ -49,9 +49,7 @@ test('screen readers hear what is seen: polite live regions for status, typing a
   const server = await goServer();
   const a = await stranger(server.url);
   const b = await stranger(server.url);
-  await startChat(a.page);
-  await startChat(b.page);
-  await expectVideoFlowing(a.page, b.page);
+  await meetOnVideo(a.page, b.page);
   const page = a.page;
   await expect(status(page)).toHaveAttribute('aria-live', 'polite');
   await expect(page.getByTestId('typing')).toHaveAttribute('aria-live', 'polite');

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Page } from '@playwright/test';
 import type { ServerMessage } from '../src/protocol';
-import { expect, expectAccessible, expectVideoFlowing, screenshot, startChat, status, test, type Stranger } from './fixtures';
+import { expect, expectAccessible, meetOnVideo, screenshot, startChat, status, test, type Stranger } from './fixtures';
 
 const MOD_TOKEN = randomBytes(16).toString('hex');
 
@@ -27,9 +27,7 @@ test('a banned user sees only its own evidence, appeals once, and the moderator 
   const server = await goServer({ env: { MOD_TOKEN, TRUSTED_PROXIES: '127.0.0.1/32' } });
   const a = await stranger(server.url, { forwardedFor: '203.0.113.110' });
   const b = await stranger(server.url, { forwardedFor: '203.0.113.120' });
-  await startChat(a.page);
-  await startChat(b.page);
-  await expectVideoFlowing(a.page, b.page);
+  await meetOnVideo(a.page, b.page);
   await say(a, b, 'the reporter A wrote this');
   await say(b, a, 'the user B wrote this');
   await expect

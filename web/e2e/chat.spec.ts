@@ -1,13 +1,11 @@
-import { expect, expectVideoFlowing, needProgram, pressEscNext, screenshot, sentEvents, startChat, status, test } from './fixtures';
+import { expect, expectVideoFlowing, meetOnVideo, needProgram, pressEscNext, screenshot, sentEvents, startChat, status, test } from './fixtures';
 import { programs } from './env';
 
 test('two strangers press Start and see each other (video decoded on both sides)', async ({ goServer, stranger }) => {
   const server = await goServer();
   const a = await stranger(server.url);
   const b = await stranger(server.url);
-  await startChat(a.page);
-  await startChat(b.page);
-  await expectVideoFlowing(a.page, b.page);
+  await meetOnVideo(a.page, b.page);
 
   // Mute and camera off act on the tracks being sent, without renegotiating.
   await a.page.getByRole('button', { name: 'Mute' }).click();
@@ -36,9 +34,7 @@ test('two strangers on two server instances sharing one redis-server connect', a
   const two = await goServer({ redisURL: shared.url, instanceID: 'e2e-two' });
   const a = await stranger(one.url);
   const b = await stranger(two.url);
-  await startChat(a.page);
-  await startChat(b.page);
-  await expectVideoFlowing(a.page, b.page);
+  await meetOnVideo(a.page, b.page);
 });
 
 test('text chat goes both ways and shows "Stranger is typing…"', async ({ goServer, stranger }) => {
@@ -67,9 +63,7 @@ test('Next: the partner is told, and the next stranger connects with video', asy
   const server = await goServer();
   const a = await stranger(server.url);
   const b = await stranger(server.url);
-  await startChat(a.page);
-  await startChat(b.page);
-  await expectVideoFlowing(a.page, b.page);
+  await meetOnVideo(a.page, b.page);
 
   await pressEscNext(a.page); // Next: Esc twice
   await expect(status(b.page)).toHaveText('Stranger has disconnected');
@@ -163,9 +157,7 @@ test('an instance restart: the page reconnects with its resume token and keeps i
   const two = await goServer({ redisURL: shared.url, instanceID: 'e2e-two' });
   const a = await stranger(one.url);
   const b = await stranger(two.url);
-  await startChat(a.page);
-  await startChat(b.page);
-  await expectVideoFlowing(a.page, b.page);
+  await meetOnVideo(a.page, b.page);
 
   // A rolling deploy of A's instance: its sockets close with 1012 and it comes back on the same address.
   const stopping = one.stop();

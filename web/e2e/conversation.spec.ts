@@ -14,6 +14,7 @@ import {
   expectMediaFlowing,
   expectVideoFlowing,
   mediaState,
+  meetOnVideo,
   openSettings,
   pressEscNext,
   screenshot,
@@ -239,9 +240,7 @@ test("the stranger's camera and microphone: the partner sees Camera off and Mute
   const server = await goServer();
   const a = await stranger(server.url);
   const b = await stranger(server.url);
-  await startChat(a.page);
-  await startChat(b.page);
-  await expectVideoFlowing(a.page, b.page);
+  await meetOnVideo(a.page, b.page);
   const remote = b.page.getByTestId('remote-video');
   await expect(remote.getByTestId('remote-video-camera-off')).toHaveCount(0);
 
@@ -310,9 +309,7 @@ test('two cameras: choosing and switching replace the sent picture, the partner 
     const picker = a.page.getByRole('combobox', { name: 'Camera' });
     await expect(picker.locator('option')).toHaveText(['fake_device_0', 'fake_device_1', 'fake_device_2']);
     await picker.selectOption({ label: 'fake_device_2' });
-    await startChat(a.page);
-    await startChat(b.page);
-    await expectVideoFlowing(a.page, b.page);
+    await meetOnVideo(a.page, b.page);
     const sent = () => a.page.evaluate(() => window.__peerConnections!.at(-1)!.getSenders().find((s) => s.track?.kind === 'video')!.track!.label);
     expect(await sent()).toBe('fake_device_2'); // Start used the choice
 

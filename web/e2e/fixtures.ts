@@ -281,6 +281,13 @@ export async function startChat(page: Page, options: { mode?: 'video' | 'text'; 
 
 export const status = (page: Page) => page.getByRole('status');
 
+/** Two strangers press Start (a first) and meet: both connected and decoding the other's video. */
+export async function meetOnVideo(a: Page, b: Page) {
+  await startChat(a);
+  await startChat(b);
+  await expectVideoFlowing(a, b);
+}
+
 /** Opens the settings (a menu behind a button unless the screen is wide enough to show them in the bar). */
 export async function openSettings(page: Page) {
   const toggle = page.getByRole('button', { name: 'Settings' });

@@ -13,6 +13,7 @@ import {
   expectAccessible,
   expectVideoFlowing,
   lastHello,
+  meetOnVideo,
   pressEscNext,
   screenshot,
   sentEvents,
@@ -51,9 +52,7 @@ test('A reports B (nudity, with a note); the console shows the still and the cha
   const server = await goServer({ env: moderated });
   const a = await stranger(server.url, { forwardedFor: '203.0.113.10' });
   const b = await stranger(server.url, { forwardedFor: '203.0.113.20' });
-  await startChat(a.page);
-  await startChat(b.page);
-  await expectVideoFlowing(a.page, b.page);
+  await meetOnVideo(a.page, b.page);
   const bID = lastHello(b).id;
   await say(a, b, 'hello from A');
   await say(b, a, 'hi from B');

@@ -4,7 +4,7 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { programs } from './env';
-import { expect, expectVideoFlowing, lastHello, needProgram, selectedCandidatePair, sentEvents, startChat, test } from './fixtures';
+import { expect, lastHello, meetOnVideo, needProgram, selectedCandidatePair, sentEvents, test } from './fixtures';
 import { scrapeMetric } from './metrics';
 
 test('two strangers through nginx (deploy/nginx.conf) in front of two instances connect, sockets balanced over both', async ({
@@ -24,9 +24,7 @@ test('two strangers through nginx (deploy/nginx.conf) in front of two instances 
 
   const a = await stranger(balancer.url);
   const b = await stranger(balancer.url);
-  await startChat(a.page);
-  await startChat(b.page);
-  await expectVideoFlowing(a.page, b.page);
+  await meetOnVideo(a.page, b.page);
 
   // The pages talked to nginx only: their sockets are on its address, not an instance's.
   const nginxHost = new URL(balancer.url).host;
@@ -87,9 +85,7 @@ test('two strangers forced to relay-only connect through coturn with the credent
     expect(credentials, 'hello carries no TURN entry').toEqual([]);
   }
 
-  await startChat(a.page);
-  await startChat(b.page);
-  await expectVideoFlowing(a.page, b.page);
+  await meetOnVideo(a.page, b.page);
 
   // Each page was given, with its match, a TURN entry with a time-limited username naming
   // itself, and the TURN REST API credential of it under coturn's secret.

@@ -9,7 +9,7 @@ import type { BrowserContext, Page } from '@playwright/test';
 import { BLUR_STORAGE_KEY } from '../src/nsfw/config';
 import { PROBLEM_AFTER_MS } from '../src/picture/health';
 import { SAMPLE_MEASURE } from '../src/picture/sample';
-import { expect, expectAccessibleInBothThemes, expectVideoFlowing, screenshot, SCREENS, sentEvents, startChat, test, type Screen } from './fixtures';
+import { expect, expectAccessibleInBothThemes, meetOnVideo, screenshot, SCREENS, sentEvents, startChat, test, type Screen } from './fixtures';
 
 // The page samples the stranger's video at the nudity check's cadence: 0.5 s here, so that a
 // verdict comes about PROBLEM_AFTER_MS after the picture changed.
@@ -116,9 +116,7 @@ for (const screen of Object.keys(SCREENS) as Screen[]) {
     const b = await stranger(server.url, { nudity, screen });
     await withoutBlur(a.context, a.page);
     await withoutBlur(b.context, b.page);
-    await startChat(a.page);
-    await startChat(b.page);
-    await expectVideoFlowing(a.page, b.page);
+    await meetOnVideo(a.page, b.page);
 
     const problem = b.page.getByTestId('remote-video-problem');
     await expect(problem).toBeEmpty();

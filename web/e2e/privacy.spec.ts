@@ -6,7 +6,7 @@
 import type { Page } from '@playwright/test';
 import type { ServerMessage } from '../src/protocol';
 import { programs } from './env';
-import { expect, expectAccessible, expectVideoFlowing, needProgram, screenshot, selectedCandidatePair, sentEvents, startChat, test, type Stranger } from './fixtures';
+import { expect, expectAccessible, meetOnVideo, needProgram, screenshot, selectedCandidatePair, sentEvents, test, type Stranger } from './fixtures';
 
 interface CandidateReport {
   candidateType: string;
@@ -57,9 +57,7 @@ test("one stranger hides its address: the other's browser learns only relay cand
   await expectAccessible(hider.page, 'landing with "Hide my address"');
   await screenshot(hider.page, '23-hide-address');
 
-  await startChat(hider.page);
-  await startChat(other.page);
-  await expectVideoFlowing(hider.page, other.page);
+  await meetOnVideo(hider.page, other.page);
 
   // The page that hides asked its browser for relayed candidates only (the fixture's init
   // script does not force any policy here).

@@ -15,6 +15,7 @@ import {
   expectVideoFlowing,
   lastHello,
   mediaState,
+  meetOnVideo,
   openSettings,
   pressEscNext,
   screenshot,
@@ -255,9 +256,7 @@ test("the real model, from this server: the stranger's video starts blurred and 
   const csp = watchCSP(a.page);
   await recordBlur(a.page);
 
-  await startChat(a.page);
-  await startChat(b.page);
-  await expectVideoFlowing(a.page, b.page);
+  await meetOnVideo(a.page, b.page);
   const tile = a.page.getByTestId('remote-video');
   await expect(tile).toHaveAttribute('data-verdict', 'safe', { timeout: 30_000 });
   await expect(tile).toHaveAttribute('data-blurred', 'false');
@@ -297,9 +296,7 @@ test('"Blur unsafe video" off: the stranger\'s video is shown at once, and the c
   expect(await a.page.evaluate((key) => localStorage.getItem(key), BLUR_STORAGE_KEY)).toBe('0');
   await recordBlur(a.page);
 
-  await startChat(a.page);
-  await startChat(b.page);
-  await expectVideoFlowing(a.page, b.page);
+  await meetOnVideo(a.page, b.page);
   const tile = a.page.getByTestId('remote-video');
   await expect.poll(() => tile.locator('video').evaluate((video: HTMLVideoElement) => video.videoWidth)).toBeGreaterThan(0);
   expect(await blurLog(a.page)).toEqual(['false']); // never blurred, not for a frame
