@@ -53,8 +53,8 @@
 -- internal/safety's watch.lua) holds a ban's entry, or counting reports of ARGV[17] distinct
 -- networks, that have not ended: read here on every run (one command; nothing else for a user
 -- who is not watched). A watched caller looks in <prefix>:watched:<mode> first (other watched
--- users, of any interest or language, except where either side asked for its languages only and
--- they share none: put back), and waits there; once its wait is over (ARGV[18]) it also looks in
+-- users, as the usual queues would pair them: mayMeetWatched; the others are put back), and
+-- waits there; once its wait is over (ARGV[18]) it also looks in
 -- and waits in its usual queues, where anyone finds it. A user who is not watched never looks
 -- in the watched queue. The user hash's `watched` field says where it waits ('w': the watched
 -- queue only, 'W': that one and its usual queues, '0': its usual queues), so a hit takes it out
@@ -145,7 +145,7 @@ local maxSkip = 32
 local metKey, skipped = prefix .. ':met:' .. me, {}
 -- networks are the first 12 characters of an address hash (addrs.go: addressHash)
 local apartKey = prefix .. ':apart:' .. string.sub(ARGV[13], 1, 12)
-local held = {} -- watched users who share no language with a caller where one side asked for that
+local held = {} -- watched users the caller may not meet yet (below), put back
 local function putBack()
   for _, s in ipairs(skipped) do redis.call('SADD', s[1], s[2]) end
   for _, s in ipairs(held) do redis.call('SADD', watchedQueue, s) end
@@ -155,6 +155,23 @@ local function sharedLanguage(clangs)
   for _, l in ipairs(clangs) do theirs[l] = true end
   for _, l in ipairs(langs) do if theirs[l] then return l end end
   return ''
+end
+local function commonInterests(cints)
+  local mine, common = {}, {}
+  for _, i in ipairs(interests) do mine[i] = true end
+  for _, i in ipairs(cints) do if mine[i] then common[#common + 1] = i end end
+  return common
+end
+-- In the watched queue (one for all interests and languages) two users meet only as the usual
+-- queues would let them: sharing an interest or a language, or both searching for anyone (asked
+-- nothing, or past the fallback); never without a shared language where either asked for its
+-- own only. Otherwise a match made at once with nothing shared would tell both they are watched.
+local function mayMeetWatched(c)
+  local cints, clangs = split(c[4]), split(c[8])
+  local lang = sharedLanguage(clangs)
+  if (ARGV[16] == '1' or c[10] == '1') and lang == '' then return false end
+  if lang ~= '' or #commonInterests(cints) > 0 then return true end
+  return usePlain and (c[6] == '1' or (#cints == 0 and #clangs == 0))
 end
 for _, q in ipairs(looks) do
   while budget > 0 and #skipped + #held < maxSkip do
@@ -174,8 +191,8 @@ for _, q in ipairs(looks) do
       if metUntil > tonumber(now) then
         skipped[#skipped + 1] = {q, cand, c[3], c[5] or ''} -- met recently: it waits on, for someone new
         budget = budget + 1
-      elseif live and q == watchedQueue and (ARGV[16] == '1' or c[10] == '1') and sharedLanguage(split(c[8])) == '' then
-        held[#held + 1] = cand -- it, or the caller, wants its own language: it waits on
+      elseif live and q == watchedQueue and not mayMeetWatched(c) then
+        held[#held + 1] = cand -- it waits on, for a watched user it may meet
         budget = budget + 1
       elseif live then
         -- a hit: take the partner out of the other queues it waits in (SPOP took it out of
@@ -191,10 +208,7 @@ for _, q in ipairs(looks) do
             if cq ~= q then redis.call('SREM', cq, cand) end
           end
         end
-        local mine, common = {}, {}
-        for _, i in ipairs(interests) do mine[i] = true end
-        for _, i in ipairs(cints) do if mine[i] then common[#common + 1] = i end end
-        local lang = sharedLanguage(clangs)
+        local common, lang = commonInterests(cints), sharedLanguage(clangs)
         local commonText = table.concat(common, '\n')
         local mkey = prefix .. ':match:' .. mid
         redis.call('HSET', mkey, 'a', me, 'b', cand, 'mode', mode, 'common', commonText, 'language', lang, 'created', now)

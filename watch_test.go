@@ -246,3 +246,34 @@ func TestWatchEndsWhenItsReportIsDismissed(t *testing.T) {
 	w.send(wire.EvFindMatch, nil)
 	matchedWith(t, w, n, "", []string{})
 }
+
+// In the watched queue, two watched users meet only as the usual queues would pair them: a
+// shared interest or language at once, nothing shared only once both search for anyone (past
+// the interest fallback). A match made at once with nothing shared would tell both that they
+// are watched (review of issue 25 part 2).
+func TestWatchedUsersMeetOnlyAsTheUsualQueuesWould(t *testing.T) {
+	insts, _ := startCluster(t, 2, safetyConfig(t, func(c *Config) {
+		c.MinConversation, c.WatchWait, c.InterestFallback = 0, time.Hour, time.Second
+	}))
+	w1 := watchedClient(t, insts[0], "192.0.2.10", "198.51.100.10")
+	w2 := watchedClient(t, insts[1], "192.0.2.20", "198.51.100.20")
+	w3 := watchedClient(t, insts[1], "192.0.2.30", "198.51.100.30")
+
+	// a shared interest: at once, and match_found says so
+	searches(t, w1, map[string]any{"interests": []string{"music"}, "languages": []string{"ja"}})
+	w3.send(wire.EvFindMatch, map[string]any{"interests": []string{"music"}})
+	matchedWith(t, w3, w1, "", []string{"music"})
+	w3.send(wire.EvLeave, nil)
+	w1.expect(wire.EvPartnerLeft, nil)
+
+	// nothing shared: the newcomer waits (it is not paired at once) ...
+	searches(t, w2, map[string]any{"interests": []string{"chess"}, "languages": []string{"de"}})
+	searches(t, w1, map[string]any{"interests": []string{"music"}, "languages": []string{"ja"}})
+	// ... until both search for anyone, as two users who are not watched would
+	var m wire.MatchFoundData
+	w1.expectWithin(10*time.Second, wire.EvMatchFound, &m)
+	w2.expectWithin(10*time.Second, wire.EvMatchFound, nil)
+	if m.PartnerID != w2.id() || m.Language != "" || len(m.CommonInterests) != 0 {
+		t.Fatalf("match_found %+v, want %s with nothing shared", m, w2.id())
+	}
+}
