@@ -223,12 +223,32 @@ func TestWatchedAfterABanEndsButNotAfterALift(t *testing.T) {
 		}
 		b.expectHeld(t, "192.0.2.5", false, "after a moderator lifted the ban")
 
+		// a ban replaced by a second one, then lifted: the first leaves nothing either
+		f = b.report(t, "198.51.100.1", "192.0.2.6")
+		if _, err := b.sf.BanReported(t.Context(), f.ID, 24*time.Hour, "insults"); err != nil {
+			t.Fatal(err)
+		}
+		f = b.report(t, "198.51.100.2", "192.0.2.6")
+		if ban, err = b.sf.BanReported(t.Context(), f.ID, time.Hour, "insults, shorter"); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.sf.Lift(t.Context(), ban.ID); err != nil {
+			t.Fatal(err)
+		}
+		b.expectHeld(t, "192.0.2.6", false, "after a moderator lifted the ban that replaced another")
+
 		// an automatic ban lifted: the reports that made it (still open) no longer watch either
 		for _, r := range []string{"198.51.100.11", "198.51.100.12", "198.51.100.13"} {
 			f = b.report(t, r, "192.0.2.9")
 		}
 		if f.Ban == nil {
 			t.Fatalf("three counting reports did not ban: %+v", f)
+		}
+		// moderators act hours later: the counted set (AUTOBAN_WINDOW, an hour after the last
+		// report) has expired by then, the reports (REPORT_TTL, 7 days) have not; Redis's own
+		// expiry, which the bed's clock does not drive, is this DEL
+		if err := b.rdb.Del(t.Context(), b.mm.keys.Counted(b.addr("192.0.2.9"))).Err(); err != nil {
+			t.Fatal(err)
 		}
 		if err := b.sf.Lift(t.Context(), f.Ban.ID); err != nil {
 			t.Fatal(err)

@@ -36,13 +36,16 @@ if op == 'lift' then
   local addr = redis.call('GET', KEYS[1])
   if not addr then return {'unknown'} end
   local ban = prefix .. ':ban:' .. addr
-  local b = redis.call('HMGET', ban, 'id', 'source')
+  local b = redis.call('HMGET', ban, 'id', 'source', 'watched_by')
   if b[1] == id then
     redis.call('DEL', ban)
     if b[2] == 'auto' then
-      -- its reports no longer keep the address watched either (watch.lua: the same members)
+      -- its reports no longer keep the address watched either (watch.lua: the same members),
+      -- those that made it (kept with the ban) and any counted since
+      local watchKey = prefix .. ':watch:' .. addr
+      for m in string.gmatch(b[3] or '', '[^,]+') do redis.call('ZREM', watchKey, m) end
       for _, m in ipairs(redis.call('ZRANGE', prefix .. ':counted:' .. addr, 0, -1)) do
-        redis.call('ZREM', prefix .. ':watch:' .. addr, m)
+        redis.call('ZREM', watchKey, m)
       end
       redis.call('DEL', prefix .. ':counted:' .. addr)
       local history = prefix .. ':banhistory:' .. addr
@@ -80,6 +83,7 @@ local old = redis.call('HGET', ban, 'id')
 if old then
   redis.call('DEL', prefix .. ':banrec:' .. old)
   dropAppeal(old)
+  redis.call('ZREM', prefix .. ':watch:' .. addr, 'ban:' .. old) -- the new ban's entry stands for it
   redis.call('ZREM', prefix .. ':bans', old)
   redis.call('ZREM', prefix .. ':netban:' .. net(addr), old)
 end

@@ -146,8 +146,10 @@ for _, m in ipairs(members) do
 end
 local ban = prefix .. ':ban:' .. reportedAddr
 redis.call('DEL', ban) -- one that has just ended, the key not yet
+-- watched_by: the reports' entries in the address's watch set (watch.lua), which a Lift takes
+-- out even when the counted set has expired (an hour after the last report; reports live longer)
 redis.call('HSET', ban, 'id', id, 'until', untilMs, 'reason', reason, 'source', 'auto', 'created', now,
-  'why', cjson.encode({reporters = count, reports = made}))
+  'why', cjson.encode({reporters = count, reports = made}), 'watched_by', table.concat(members, ','))
 redis.call('EXPIRE', ban, math.ceil(seconds))
 redis.call('SET', prefix .. ':banrec:' .. id, reportedAddr, 'EX', math.ceil(seconds))
 redis.call('ZADD', prefix .. ':bans', untilMs, id)
