@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/go-megle/go-megle/internal/redistest"
 	"github.com/go-megle/go-megle/internal/safety"
 	"github.com/go-megle/go-megle/internal/store"
@@ -185,8 +187,16 @@ func TestUpholdKeepsTheBanAndDeletesTheEvidence(t *testing.T) {
 	own, _, _ := reportedAndBanned(t, inst, inst, inst, "198.51.100.41", userIP)
 	banID, _, _ := strings.Cut(own.Appeal, ".")
 	consoleDo(t, inst, http.MethodPost, "/mod/api/appeals/"+banID+"/uphold", "", http.StatusNotFound) // nothing to decide yet
+	// an appeal opened longer ago than the longest ban, which nobody listed: opening another
+	// takes it out of the queue's index (no ban can be in force for it)
+	keys := store.NewKeys(inst.cfg.KeyPrefix)
+	stale := time.Now().Add(-safety.MaxBan - time.Hour).UnixMilli()
+	inst.app.Redis.ZAdd(t.Context(), keys.Appeals(), redis.Z{Score: float64(stale), Member: "STALEAPPEAL"})
 	if status, _ := appealDo(t, inst, http.MethodPost, userIP, own.Appeal, "application/json", `{"text":"it was not me"}`); status != http.StatusNoContent {
 		t.Fatalf("appeal: %d", status)
+	}
+	if err := inst.app.Redis.ZScore(t.Context(), keys.Appeals(), "STALEAPPEAL").Err(); err != redis.Nil {
+		t.Fatalf("an appeal older than the longest ban is still indexed (%v)", err)
 	}
 	consoleDo(t, inst, http.MethodPost, "/mod/api/appeals/"+banID+"/uphold", "", http.StatusNoContent)
 	consoleDo(t, inst, http.MethodPost, "/mod/api/appeals/"+banID+"/uphold", "", http.StatusNotFound)
@@ -199,7 +209,6 @@ func TestUpholdKeepsTheBanAndDeletesTheEvidence(t *testing.T) {
 	if b := dialBanned(t, inst.wsURL(), from(userIP)); b.Appeal != "" || b.Reason != "nudity on camera" {
 		t.Fatalf("still banned %+v (and a new socket is told no token)", b)
 	}
-	keys := store.NewKeys(inst.cfg.KeyPrefix)
 	rec := inst.app.Redis.HGetAll(t.Context(), keys.Appeal(banID)).Val()
 	for _, field := range []string{"frame", "chat", "note", "text", "reporter"} {
 		if _, ok := rec[field]; ok {

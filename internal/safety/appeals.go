@@ -133,7 +133,7 @@ func (sf *Safety) ClaimAppeal(ctx context.Context, claims []AppealClaim) (token 
 		}); err != nil && !errors.Is(err, redis.Nil) {
 			return err
 		}
-		for _, b := range bans {
+		for i, b := range bans {
 			banID := b.Val()
 			if banID == "" {
 				continue
@@ -141,7 +141,7 @@ func (sf *Safety) ClaimAppeal(ctx context.Context, claims []AppealClaim) (token 
 			var hash string
 			token, hash = newAppealToken(banID)
 			reply, err := appealScript.Run(ctx, sf.rdb, []string{sf.Keys.Appeal(banID)}, sf.Keys.Prefix(), "claim", banID,
-				sf.now().UnixMilli(), hash).Slice()
+				sf.now().UnixMilli(), hash, string(ids[i])).Slice()
 			if err != nil {
 				return err
 			}

@@ -9,7 +9,8 @@
 -- for 'open': ARGV[5] the hash of the token presented (appeals.go compared it in constant time
 --             already; compared again here, as the record may have changed since), ARGV[6] the
 --             appeal's text, ARGV[7] the longest ban, seconds
--- for 'claim': ARGV[5] the hash of a new token for the ban (the old one is good no more)
+-- for 'claim': ARGV[5] the hash of a new token for the ban (the old one is good no more),
+--             ARGV[6] the claiming identity (the banned user's, or no claim)
 --
 -- An appeal is open only while its ban is in force (the ban record names the address whose
 -- ban it still is, and that ban has not ended): a lifted, replaced or ended ban has none.
@@ -26,6 +27,7 @@ local ban = redis.call('HMGET', prefix .. ':ban:' .. addr, 'id', 'until')
 if ban[1] ~= id or tonumber(ban[2] or 0) <= now then return {'unknown'} end
 
 if op == 'claim' then
+  if redis.call('HGET', KEYS[1], 'user') ~= ARGV[6] then return {'unknown'} end
   redis.call('HSET', KEYS[1], 'token', ARGV[5])
   return {'claimed', ban[2]}
 end
@@ -37,6 +39,9 @@ if op == 'open' then
   redis.call('HSET', KEYS[1], 'state', 'open', 'text', ARGV[6], 'opened', now)
   redis.call('ZADD', index, now, id)
   local ttl = tonumber(ARGV[7])
+  -- an appeal opened longer ago than the longest ban has no ban in force: the index keeps no
+  -- ended appeals (the console drops those it meets sooner)
+  redis.call('ZREMRANGEBYSCORE', index, '-inf', now - ttl * 1000)
   if redis.call('TTL', index) < ttl then redis.call('EXPIRE', index, ttl) end
   return {'opened'}
 end
