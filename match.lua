@@ -214,9 +214,11 @@ for _, q in ipairs(looks) do
         redis.call('HSET', mkey, 'a', me, 'b', cand, 'mode', mode, 'common', commonText, 'language', lang, 'created', now)
         redis.call('EXPIRE', mkey, ttl)
         redis.call('HSET', ukey, 'instance', inst, 'mode', mode, 'interests', ARGV[11], 'languages', ARGV[15], 'state', 'matched',
-          'ticket', ticket, 'match', mid, 'partner', cand, 'token', token, 'since', now, 'addr', ARGV[13])
+          'ticket', ticket, 'match', mid, 'partner', cand, 'token', token, 'since', now, 'addr', ARGV[13], 'watched', '0')
         redis.call('EXPIRE', ukey, ttl)
-        redis.call('HSET', ckey, 'state', 'matched', 'match', mid, 'partner', me)
+        -- 'watched' '0': a matched user waits in no queue (an instance of the previous release,
+        -- which never writes the field, may run its next search)
+        redis.call('HSET', ckey, 'state', 'matched', 'match', mid, 'partner', me, 'watched', '0')
         redis.call('EXPIRE', ckey, ttl)
         putBack()
         local out = {'matched', cand, c[3], c[5] or '', c[7] or '', lang}
