@@ -249,9 +249,6 @@ func (h *Hub) Report(s *session.Session, r wire.ReportRequest) {
 	s.Out.Send(wire.MustEncode(wire.EvReported, wire.ReportedData{MatchID: t.Match}))
 	if filed.Ban != nil {
 		h.metrics.Bans.WithLabelValues("auto").Inc()
-		if err := h.safety.StartAppeal(h.ctx, filed.Ban, t.Partner); err != nil {
-			h.log.Warn("the automatic ban holds, but its user cannot appeal it", "err", err)
-		}
 		h.BroadcastBan(*filed.Ban)
 	}
 }

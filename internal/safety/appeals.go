@@ -79,28 +79,6 @@ func appealBan(token string) (string, error) {
 // appeal with it (ClaimAppeal); the identity itself is no secret (partners learn it).
 func (sf *Safety) AppealKey(id wire.ClientID) string { return sf.keyed(32, "appeal-key", string(id)) }
 
-// StartAppeal gives an automatic ban its appeal token (an automatic ban comes from several
-// reports and keeps none of their evidence for the user: the user sees its reason). The
-// record, and the user's pointer to it, end with the ban.
-func (sf *Safety) StartAppeal(ctx context.Context, b *Ban, user wire.ClientID) error {
-	token, hash := newAppealToken(b.ID)
-	err := sf.Call(ctx, "appeal", func(ctx context.Context) error {
-		_, err := sf.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			p.HSet(ctx, sf.Keys.Appeal(b.ID), "token", hash, "user", string(user))
-			p.PExpireAt(ctx, sf.Keys.Appeal(b.ID), b.Until)
-			p.Set(ctx, sf.Keys.AppealUser(user), b.ID, 0)
-			p.PExpireAt(ctx, sf.Keys.AppealUser(user), b.Until)
-			return nil
-		})
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("storing the appeal of ban %s: %w", b.ID, err)
-	}
-	b.User, b.AppealToken = user, token
-	return nil
-}
-
 // AppealClaim is an identity and its appeal key, as the page kept them from a hello.
 type AppealClaim struct {
 	ID  wire.ClientID `json:"id"`

@@ -25,6 +25,7 @@
 -- ARGV[26] AUTOBAN_MIN_CONVERSATION, ms      ARGV[27] AUTOBAN_REPORTER_AGE, ms
 -- ARGV[28] WATCH_AFTER_BAN, ms: an automatic ban keeps the address watched this long after it
 --          ends; a report that counts keeps it watched while it is open (watch.lua)
+-- ARGV[29] the hash of the appeal token of the automatic ban, should there be one (appeals.go)
 --
 -- A report counts towards the automatic ban only when all of these hold (else `why` says which
 -- did not): the reporter's network is not the reported one's (shared_address); the reporter's
@@ -159,4 +160,10 @@ local netban = prefix .. ':netban:' .. net(reportedAddr)
 redis.call('ZADD', netban, untilMs, id)
 keepFor(netban, math.ceil(seconds))
 watch(reportedAddr, 'ban:' .. id, untilMs + tonumber(ARGV[28]), now)
+-- its appeal record (appeals.go: no report's evidence, the user sees the reason) and the
+-- banned user's pointer to it, in the same step as the ban; both end with it
+local appeal = prefix .. ':appeal:' .. id
+redis.call('HSET', appeal, 'token', ARGV[29], 'user', reported)
+redis.call('EXPIRE', appeal, math.ceil(seconds))
+if reported ~= '' then redis.call('SET', prefix .. ':appealuser:' .. reported, id, 'EX', math.ceil(seconds)) end
 return {'stored', count, '1', evidence, id, untilMs, reason}

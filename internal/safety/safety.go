@@ -220,6 +220,7 @@ func (sf *Safety) File(ctx context.Context, r Report) (Filed, error) {
 	f := Filed{ID: sf.reportID(r.Match, r.Reporter)}
 	now := sf.now()
 	banID := wire.NewID()
+	token, tokenHash := newAppealToken(banID) // the automatic ban's, should there be one
 	autoban := sf.cfg.AutobanReporters
 	if autoban == 0 {
 		autoban = math.MaxInt32 // never
@@ -231,12 +232,15 @@ func (sf *Safety) File(ctx context.Context, r Report) (Filed, error) {
 			sf.cfg.AutobanWindow.Milliseconds(), autoban, int64(sf.cfg.AutobanDuration/time.Second),
 			int64(MaxBan/time.Second), banID, sf.cfg.EvidenceMax, sf.ReporterLabel(r.ReporterAddr), sf.cfg.ReportsMax,
 			r.Conversation.Length.Milliseconds(), Bit(r.Conversation.Exchange), Bit(hasEvidence(r.ReportRequest)),
-			sf.cfg.MinConversation.Milliseconds(), sf.cfg.ReporterAge.Milliseconds(), sf.cfg.WatchAfterBan.Milliseconds()).Slice()
+			sf.cfg.MinConversation.Milliseconds(), sf.cfg.ReporterAge.Milliseconds(), sf.cfg.WatchAfterBan.Milliseconds(), tokenHash).Slice()
 		if err != nil {
 			return err
 		}
 		return parseReportReply(reply, r.ReportedAddr, now, &f)
 	})
+	if f.Ban != nil {
+		f.Ban.User, f.Ban.AppealToken = r.Reported, token
+	}
 	if errors.Is(err, ErrReportLimit) {
 		return Filed{}, ErrReportLimit // a refusal, not Redis trouble
 	}
