@@ -183,21 +183,37 @@ type OwnEvidence struct {
 
 // AppealOf is the ban a token is good for, with its kept evidence. ErrUnknown when the token is
 // not one, is another's, or its ban is lifted, replaced or over: the caller cannot tell these
-// apart, and nor can whoever presents a token.
+// apart, and nor can whoever presents a token. One script run checks the token before it reads
+// anything else, and reads only what the user may see.
 func (sf *Safety) AppealOf(ctx context.Context, token string) (OwnAppeal, error) {
 	var out OwnAppeal
-	rec, b, err := sf.appealRecord(ctx, token)
+	id, err := appealBan(token)
 	if err != nil {
 		return out, err
 	}
-	out = OwnAppeal{Until: b.Until.UTC(), Reason: b.Reason, State: AppealNone, Text: rec["text"]}
-	if rec["state"] != "" {
-		out.State = rec["state"]
-	}
-	if rec["report_reason"] != "" {
-		out.Report = &OwnEvidence{Reason: rec["report_reason"], Frame: rec["frame"], Lines: ownLines(rec["chat"])}
-	}
-	return out, nil
+	err = sf.Call(ctx, "appeal", func(ctx context.Context) error {
+		reply, err := appealScript.Run(ctx, sf.rdb, []string{sf.Keys.Appeal(id)}, sf.Keys.Prefix(), "show", id,
+			sf.now().UnixMilli(), appealHash(token)).StringSlice()
+		switch {
+		case err != nil:
+			return err
+		case len(reply) != 8 || reply[0] != "shown":
+			return ErrUnknown
+		}
+		until, err := strconv.ParseInt(reply[1], 10, 64)
+		if err != nil {
+			return fmt.Errorf("appeals.lua: a ban's end %q: %w", reply[1], err)
+		}
+		out = OwnAppeal{Until: time.UnixMilli(until).UTC(), Reason: reply[2], State: AppealNone, Text: reply[4]}
+		if reply[3] != "" {
+			out.State = reply[3]
+		}
+		if reply[5] != "" {
+			out.Report = &OwnEvidence{Reason: reply[5], Frame: reply[6], Lines: ownLines(reply[7])}
+		}
+		return nil
+	})
+	return out, unwrapUnknown(err)
 }
 
 // ownLines are the reported user's lines of a report's chat: those the reporter saw as the
@@ -216,44 +232,6 @@ func ownLines(chat string) []string {
 	return out
 }
 
-// appealRecord reads the appeal record a token is good for, and its ban in force.
-func (sf *Safety) appealRecord(ctx context.Context, token string) (map[string]string, *Ban, error) {
-	id, err := appealBan(token)
-	if err != nil {
-		return nil, nil, err
-	}
-	var rec map[string]string
-	var ban *Ban
-	err = sf.Call(ctx, "appeal", func(ctx context.Context) error {
-		var recCmd *redis.MapStringStringCmd
-		var addrCmd *redis.StringCmd
-		if _, err := sf.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			recCmd = p.HGetAll(ctx, sf.Keys.Appeal(id))
-			addrCmd = p.Get(ctx, sf.Keys.BanRecord(id))
-			return nil
-		}); err != nil && !errors.Is(err, redis.Nil) {
-			return err
-		}
-		if rec = recCmd.Val(); !tokenMatches(rec["token"], token) || addrCmd.Val() == "" {
-			return ErrUnknown
-		}
-		v, err := sf.rdb.HGetAll(ctx, sf.Keys.Ban(addrCmd.Val())).Result()
-		if err != nil {
-			return err
-		}
-		if ban = banFrom(addrCmd.Val(), v); ban.ID != id || !ban.Until.After(sf.now()) {
-			return ErrUnknown
-		}
-		return nil
-	})
-	return rec, ban, unwrapUnknown(err)
-}
-
-// tokenMatches compares a presented token's hash with the stored one in constant time.
-func tokenMatches(stored, token string) bool {
-	return subtle.ConstantTimeCompare([]byte(stored), []byte(appealHash(token))) == 1
-}
-
 // OpenAppeal opens the appeal of the ban a token is good for, with the user's text (checked
 // by the caller). ErrAppealed when it was opened already; ErrUnknown as for AppealOf (the
 // script checks that the ban is in force).
@@ -261,16 +239,6 @@ func (sf *Safety) OpenAppeal(ctx context.Context, token, text string) error {
 	id, err := appealBan(token)
 	if err != nil {
 		return err
-	}
-	err = sf.Call(ctx, "appeal", func(ctx context.Context) error {
-		stored, err := sf.rdb.HGet(ctx, sf.Keys.Appeal(id), "token").Result()
-		if errors.Is(err, redis.Nil) || err == nil && !tokenMatches(stored, token) {
-			return ErrUnknown
-		}
-		return err
-	})
-	if err != nil {
-		return unwrapUnknown(err)
 	}
 	return sf.runAppeal(ctx, "open", id, appealHash(token), text, int64(MaxBan/time.Second))
 }
