@@ -382,3 +382,49 @@ func TestAppealClaimedByAPageGoneWhenTheBanWasMade(t *testing.T) {
 		t.Fatal("the user's pointer to the lifted ban's appeal is left")
 	}
 }
+
+// The ban keeps the banned user's part of the report (the still, its own lines) until it ends;
+// the reporter's part (its note, label and lines) is kept for the console no longer than the
+// report itself would have lived (REPORT_TTL), however long the ban.
+func TestAppealKeepsTheReportersPartNoLongerThanTheReport(t *testing.T) {
+	rs := redistest.Start(t)
+	inst := startInstance(t, testConfig(t, rs.URL(), safetyConfig(t, func(c *Config) { c.ReportTTL, c.ReporterAge = time.Hour, time.Minute })))
+	const userIP = "198.51.100.62"
+	own, _, _ := reportedAndBanned(t, inst, inst, inst, "198.51.100.61", userIP) // a 24 h ban
+	banID, _, _ := strings.Cut(own.Appeal, ".")
+	keys := store.NewKeys(inst.cfg.KeyPrefix)
+	rdb := inst.app.Redis
+
+	rec := rdb.HGetAll(t.Context(), keys.Appeal(banID)).Val()
+	if _, ok := rec["note"]; ok || rec["reporter"] != "" || strings.Contains(rec["chat"], "SECRET") || !strings.Contains(rec["chat"], "the user's own line") {
+		t.Fatalf("the record that lives as long as the ban holds %v, want the user's own part only", rec)
+	}
+	if ttl := rdb.TTL(t.Context(), keys.Appeal(banID)).Val(); ttl <= 23*time.Hour {
+		t.Fatalf("the user's part lives %v, want the ban's 24 h", ttl)
+	}
+	if ttl := rdb.TTL(t.Context(), keys.AppealReport(banID)).Val(); ttl <= 0 || ttl > time.Hour {
+		t.Fatalf("the reporter's part lives %v, want at most what the report had left of REPORT_TTL (1 h)", ttl)
+	}
+
+	if status, _ := appealDo(t, inst, http.MethodPost, userIP, own.Appeal, "application/json", `{"text":"it was not me"}`); status != http.StatusNoContent {
+		t.Fatalf("appeal: %d", status)
+	}
+	report := func() *safety.AppealReport {
+		l := consoleGet[appealList](t, inst, "/mod/api/appeals")
+		if len(l.Appeals) != 1 || l.Appeals[0].Report == nil {
+			t.Fatalf("the queue: %+v", l)
+		}
+		return l.Appeals[0].Report
+	}
+	if r := report(); r.Note != "I am Alice from Lyon" || len(r.Chat) != 2 || r.Reporter == "" {
+		t.Fatalf("while the report would live, the console shows %+v, want the whole report", r)
+	}
+	// its hour over (Redis's own expiry, which this DEL stands for)
+	if err := rdb.Del(t.Context(), keys.AppealReport(banID)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := []wire.ChatLine{{From: "stranger", Text: "the user's own line"}}
+	if r := report(); r.Note != "" || r.Reporter != "" || !slices.Equal(r.Chat, want) || r.Frame == "" {
+		t.Fatalf("after REPORT_TTL the console shows %+v, want the user's own still and lines only", r)
+	}
+}

@@ -313,10 +313,11 @@ func (sf *Safety) Appeals(ctx context.Context, c Cursor) (AppealPage, error) {
 		if err != nil {
 			return err
 		}
-		recs := make([]*redis.MapStringStringCmd, len(zs))
+		recs, reporters := make([]*redis.MapStringStringCmd, len(zs)), make([]*redis.MapStringStringCmd, len(zs))
 		if _, err := sf.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i, z := range zs {
 				recs[i] = p.HGetAll(ctx, sf.Keys.Appeal(z.Member.(string)))
+				reporters[i] = p.HGetAll(ctx, sf.Keys.AppealReport(z.Member.(string)))
 			}
 			return nil
 		}); err != nil {
@@ -331,7 +332,7 @@ func (sf *Safety) Appeals(ctx context.Context, c Cursor) (AppealPage, error) {
 				}
 				continue
 			}
-			page.Appeals = append(page.Appeals, appealFrom(*bans[i], v))
+			page.Appeals = append(page.Appeals, appealFrom(*bans[i], v, reporters[i].Val()))
 		}
 		page.Total, err = sf.rdb.ZCard(ctx, sf.Keys.Appeals()).Result()
 		return err
@@ -339,16 +340,22 @@ func (sf *Safety) Appeals(ctx context.Context, c Cursor) (AppealPage, error) {
 	return page, err
 }
 
-func appealFrom(b Ban, v map[string]string) Appeal {
+// appealFrom reads an appeal record (v) and the reporter's part of its report, while it lasts
+// (r; empty after REPORT_TTL: then the report shows the banned user's own lines only).
+func appealFrom(b Ban, v, r map[string]string) Appeal {
 	opened, _ := strconv.ParseInt(v["opened"], 10, 64)
 	a := Appeal{Ban: b, Text: v["text"], Opened: time.UnixMilli(opened).UTC()}
 	if v["report_reason"] != "" {
 		created, _ := strconv.ParseInt(v["report_created"], 10, 64)
 		talked, _ := strconv.ParseInt(v["conversation"], 10, 64)
-		a.Report = &AppealReport{Reason: v["report_reason"], Note: v["note"], Reporter: v["reporter"],
+		chat := v["chat"]
+		if r["chat"] != "" {
+			chat = r["chat"]
+		}
+		a.Report = &AppealReport{Reason: v["report_reason"], Note: r["note"], Reporter: r["reporter"],
 			Created: time.UnixMilli(created).UTC(), Conversation: float64(talked) / 1000, Evidence: v["evidence"],
 			Frame: v["frame"], Chat: []wire.ChatLine{}}
-		if err := json.Unmarshal([]byte(v["chat"]), &a.Report.Chat); err != nil || a.Report.Chat == nil {
+		if err := json.Unmarshal([]byte(chat), &a.Report.Chat); err != nil || a.Report.Chat == nil {
 			a.Report.Chat = []wire.ChatLine{}
 		}
 	}

@@ -55,7 +55,8 @@ if op == 'open' then
 end
 
 if rec[2] ~= 'open' then return {'unknown'} end
-redis.call('HDEL', KEYS[1], 'text', 'report_reason', 'note', 'reporter', 'report_created', 'conversation', 'evidence', 'frame', 'chat')
+redis.call('HDEL', KEYS[1], 'text', 'report_reason', 'report_created', 'conversation', 'evidence', 'frame', 'chat')
+redis.call('DEL', prefix .. ':appealreport:' .. id)
 redis.call('HSET', KEYS[1], 'state', 'upheld', 'decided', now)
 redis.call('ZREM', index, id)
 return {'upheld'}

@@ -28,7 +28,7 @@ local function dropAppeal(banID)
   if user and redis.call('GET', prefix .. ':appealuser:' .. user) == banID then
     redis.call('DEL', prefix .. ':appealuser:' .. user)
   end
-  redis.call('DEL', appeal)
+  redis.call('DEL', appeal, prefix .. ':appealreport:' .. banID)
   redis.call('ZREM', prefix .. ':appeals', banID)
 end
 
@@ -73,6 +73,7 @@ end
 local addr = redis.call('HGET', KEYS[1], 'reported_addr')
 if not addr then return {'unknown'} end
 local report = op == 'ban' and redis.call('HMGET', KEYS[1], 'reported', 'reason', 'note', 'label', 'created', 'conversation', 'evidence', 'frame', 'chat')
+local reportLeft = op == 'ban' and redis.call('PTTL', KEYS[1]) -- ms the report had left (REPORT_TTL)
 dropReport(id, nil)
 if op == 'dismiss' then return {'dismissed'} end
 
@@ -98,12 +99,28 @@ local netban = prefix .. ':netban:' .. net(addr)
 redis.call('ZADD', netban, untilMs, banID)
 keepFor(netban, seconds)
 watch(addr, 'ban:' .. banID, untilMs + tonumber(ARGV[9]), now)
--- the appeal record (appeals.go): the token's hash, the banned user, the report; and the user's
--- pointer to it, for a page that was gone when the ban was made. Both end with the ban.
+-- the appeal record (appeals.go): the token's hash, the banned user, the report's part about
+-- the banned user (its reason, times, the still of its video, its own lines: those the reporter
+-- saw as the stranger's); and the user's pointer to it, for a page that was gone when the ban
+-- was made. All end with the ban. The reporter's part (its note, label, and the whole chat with
+-- its own lines) is kept apart, for the console, no longer than the report itself would have
+-- lived (REPORT_TTL): the ban does not make the reporter's words live longer.
 local appeal = prefix .. ':appeal:' .. banID
 if report[1] and report[1] ~= '' then redis.call('SET', prefix .. ':appealuser:' .. report[1], banID, 'EX', seconds) end
-redis.call('HSET', appeal, 'token', ARGV[10], 'user', report[1] or '', 'report_reason', report[2] or '', 'note', report[3] or '',
-  'reporter', report[4] or '', 'report_created', report[5] or '', 'conversation', report[6] or '',
-  'evidence', report[7] or '', 'frame', report[8] or '', 'chat', report[9] or '[]')
+local own, okChat, lines = {}, pcall(cjson.decode, report[9] or '[]')
+if okChat and type(lines) == 'table' then
+  for _, l in ipairs(lines) do
+    if type(l) == 'table' and l.from == 'stranger' then own[#own + 1] = l end
+  end
+end
+redis.call('HSET', appeal, 'token', ARGV[10], 'user', report[1] or '', 'report_reason', report[2] or '',
+  'report_created', report[5] or '', 'conversation', report[6] or '', 'evidence', report[7] or '', 'frame', report[8] or '',
+  'chat', #own > 0 and cjson.encode(own) or '[]')
 redis.call('EXPIRE', appeal, seconds)
+local reporterPart = math.min(seconds * 1000, reportLeft > 0 and reportLeft or 0)
+if reporterPart > 0 then
+  local kept = prefix .. ':appealreport:' .. banID
+  redis.call('HSET', kept, 'note', report[3] or '', 'reporter', report[4] or '', 'chat', report[9] or '[]')
+  redis.call('PEXPIRE', kept, reporterPart)
+end
 return {'banned', addr, report[1] or ''}

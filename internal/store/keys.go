@@ -92,9 +92,13 @@ func (k Keys) Bans() string                   { return k.prefix + ":bans" }
 
 // Appeal is a ban's appeal record (its token's hash, the kept evidence, the appeal itself);
 // Appeals indexes the open appeals (ban id -> opened, unix ms) for the console's queue.
-func (k Keys) Appeal(banID string) string  { return k.prefix + ":appeal:" + banID }
-func (k Keys) Appeals() string             { return k.prefix + ":appeals" }
-func (k Keys) Met(id wire.ClientID) string { return k.prefix + ":met:" + string(id) }
+func (k Keys) Appeal(banID string) string { return k.prefix + ":appeal:" + banID }
+func (k Keys) Appeals() string            { return k.prefix + ":appeals" }
+
+// AppealReport is the reporter's part of the report a ban was made from (its note, label and
+// the whole chat), kept for the console no longer than the report would have lived.
+func (k Keys) AppealReport(banID string) string { return k.prefix + ":appealreport:" + banID }
+func (k Keys) Met(id wire.ClientID) string      { return k.prefix + ":met:" + string(id) }
 
 // AppealRate counts a network's requests to /api/appeal in one minute (since the epoch).
 func (k Keys) AppealRate(network string, minute int64) string {
