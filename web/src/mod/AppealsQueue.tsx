@@ -54,17 +54,30 @@ function AppealCard({ appeal, index, busy, onUphold, onLift }: { appeal: ModAppe
             <dd>
               <time dateTime={report.created}>{formatDateTime(report.created)}</time>
             </dd>
-            <dt>{t('reports.reporter')}</dt>
-            <dd>
-              <code>{report.reporter}</code>
-            </dd>
+            {report.reporter && (
+              <>
+                <dt>{t('reports.reporter')}</dt>
+                <dd>
+                  <code>{report.reporter}</code>
+                </dd>
+              </>
+            )}
             <dt>{t('reports.conversation')}</dt>
             <dd>{formatSeconds(report.conversation_s)}</dd>
-            <dt>{t('reports.note')}</dt>
-            <dd dir="auto" className={report.note ? undefined : 'muted'}>
-              {report.note || t('reports.noNote')}
-            </dd>
+            {report.reporter && (
+              <>
+                <dt>{t('reports.note')}</dt>
+                <dd dir="auto" className={report.note ? undefined : 'muted'}>
+                  {report.note || t('reports.noNote')}
+                </dd>
+              </>
+            )}
           </dl>
+          {!report.reporter && (
+            <p className="muted" data-testid="reporter-gone">
+              {t('appeals.reporterGone')}
+            </p>
+          )}
           <EvidenceView frame={report.frame} chat={report.chat} noFrame={t('reports.noFrame')} />
         </section>
       ) : (

@@ -533,6 +533,19 @@ describe('the appeals queue', { timeout: 20_000 }, () => {
     expect(within(queue).getByTestId('appeals-message')).toHaveTextContent('Ban upheld; the evidence and the appeal are deleted.');
   });
 
+  it("past REPORT_TTL the report shows the banned user's part only, and says why the reporter's is gone", async () => {
+    const own = { ...appeal('B1').report!, note: '', reporter: '', chat: [{ from: 'stranger' as const, text: 'the banned user said this' }] };
+    server.appeals = [appeal('B1', { report: own })];
+    const user = renderConsole();
+    await signIn(user);
+    const card = await within(await screen.findByTestId('appeals')).findByTestId('appeal-card');
+    expect(within(card).getByTestId('reporter-gone')).toHaveTextContent("The reporter's note, label and own lines are no longer kept");
+    expect(within(card).queryByText('No note')).not.toBeInTheDocument();
+    expect(within(card).queryByText('Reporter')).not.toBeInTheDocument();
+    expect(within(card).getByTestId('report-chat')).toHaveTextContent('the banned user said this');
+    expect(within(card).getByTestId('report-frame')).toBeInTheDocument();
+  });
+
   it('an appeal another moderator decided meanwhile (404): says so and reloads the queue', async () => {
     const user = renderConsole();
     await signIn(user);
