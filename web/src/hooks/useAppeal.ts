@@ -37,24 +37,25 @@ function store(): Storage | null {
   }
 }
 
-/** The kept token of the ban that ends at until (the banned event's), or null. */
-export function readAppealToken(until: string, storage: Storage | null = store()): string | null {
+/** The kept token and the end of its ban, or null. */
+function kept(storage: Storage | null): { token: string; until: unknown } | null {
   try {
-    const kept = JSON.parse(storage?.getItem(STORAGE_KEY) ?? 'null') as { token?: unknown; until?: unknown } | null;
-    return kept && kept.until === until && typeof kept.token === 'string' ? kept.token : null;
+    const k = JSON.parse(storage?.getItem(STORAGE_KEY) ?? 'null') as { token?: unknown; until?: unknown } | null;
+    return typeof k?.token === 'string' ? { token: k.token, until: k.until } : null;
   } catch {
     return null;
   }
 }
 
+/** The kept token of the ban that ends at until (the banned event's), or null. */
+export function readAppealToken(until: string, storage: Storage | null = store()): string | null {
+  const k = kept(storage);
+  return k && k.until === until ? k.token : null;
+}
+
 /** The kept token, whatever its ban: another tab may have claimed a newer one for this ban. */
 function keptAppealToken(storage: Storage | null = store()): string | null {
-  try {
-    const kept = JSON.parse(storage?.getItem(STORAGE_KEY) ?? 'null') as { token?: unknown } | null;
-    return typeof kept?.token === 'string' ? kept.token : null;
-  } catch {
-    return null;
-  }
+  return kept(storage)?.token ?? null;
 }
 
 export function keepAppealToken(token: string | null, until = '', storage: Storage | null = store()): void {
